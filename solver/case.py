@@ -1,0 +1,358 @@
+"""A case: the validated tables of a case folder plus the options of a run.
+
+:func:`load_case` reads a case folder or a model file (``models/*.toml``, SPEC section 4);
+:meth:`Case.with_overrides` applies ``--set`` style overrides and re-validates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from solver.errors import CaseError, Problem, UsageError
+from solver.overrides import Override, OverrideError, make_override, parse_assignment
+from solver.schema import COALITION, TABLES
+from solver.tables import LINE, check_range, read_table
+from solver.validate import cross_checks
+
+
+class ObjectiveOptions(BaseModel):
+    """Weights of the objective terms and the optional budget (``[objective]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redundancy_weight: float = Field(default=1.0, ge=0, description="weight of redundancy")
+    risk_weight: float = Field(default=0.0, ge=0, description="weight of disruption risk")
+    budget: float | None = Field(default=None, ge=0, description="cap on fixed+capacity+trade")
+
+
+class SolverOptions(BaseModel):
+    """How HiGHS is run (``[solver]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_limit: float | None = Field(default=None, gt=0, description="seconds")
+    mip_gap: float = Field(default=1e-4, ge=0, description="relative MIP gap")
+    threads: int = Field(default=1, ge=1, description="HiGHS threads")
+
+
+class SweepOptions(BaseModel):
+    """What ``coalition sweep`` varies when the command line names nothing (``[sweep]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vary: list[str] = Field(default_factory=list, description="KEY=SPEC entries")
+    mode: str = Field(default="grid", description="grid or one-at-a-time")
+
+
+class ModelFile(BaseModel):
+    """The contents of a ``models/*.toml`` file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    case: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
+    solver: SolverOptions = Field(default_factory=SolverOptions)
+    sweep: SweepOptions = Field(default_factory=SweepOptions)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case and the options a run of it uses.
+
+    The tables are pandas DataFrames typed and defaulted as :mod:`solver.schema` says.
+    ``demand`` always holds one row per (consumer, layer): without demand.csv the single
+    consumer ``coalition`` carries ``layers.demand``.
+    """
+
+    name: str
+    path: Path
+    partners: pd.DataFrame
+    layers: pd.DataFrame
+    capabilities: pd.DataFrame
+    trade: pd.DataFrame
+    demand_table: pd.DataFrame | None
+    objective: ObjectiveOptions = field(default_factory=ObjectiveOptions)
+    solver: SolverOptions = field(default_factory=SolverOptions)
+    sweep: SweepOptions = field(default_factory=SweepOptions)
+    files_sha256: str = ""
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def has_demand_file(self) -> bool:
+        """Whether the case gives per-member demand (demand.csv)."""
+        return self.demand_table is not None
+
+    @cached_property
+    def demand(self) -> pd.DataFrame:
+        """Demand per (member, layer), with ``coalition`` as the consumer if no demand.csv."""
+        if self.demand_table is not None:
+            return self.demand_table
+        layers = self.layers
+        return pd.DataFrame({
+            "member": COALITION,
+            "layer": layers["layer"].to_numpy(),
+            "demand": layers["demand"].fillna(0.0).to_numpy(dtype=float),
+            "max_dependency": 1.0,
+            "min_domestic": 0.0,
+        })
+
+    @property
+    def sha256(self) -> str:
+        """A fingerprint of the input files and the overrides applied to them."""
+        h = hashlib.sha256(self.files_sha256.encode())
+        for o in self.overrides:
+            h.update(b"\0" + o.encode())
+        h.update(self.objective.model_dump_json().encode())
+        return h.hexdigest()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A case table by its file name stem (``partners``, ``demand``, ...)."""
+        if name == "demand":
+            return self.demand_table
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
+
+    def with_overrides(
+        self, overrides: Mapping[str, Any] | Iterable[str | Override], source: str = "--set"
+    ) -> Case:
+        """A copy of the case with overrides applied, re-validated.
+
+        ``overrides`` is a mapping ``{key: value}`` (a key ending in ``*`` multiplies:
+        ``{"capabilities[TW,*].unit_cost*": 4}``) or a list of ``"KEY=VALUE"`` /
+        ``"KEY*=FACTOR"`` strings. A key that names nothing raises :class:`CaseError`.
+        """
+        parsed: list[Override] = []
+        problems: list[Problem] = []
+        items: Iterable[Any]
+        if isinstance(overrides, Mapping):
+            items = [(str(k), v) for k, v in overrides.items()]
+        else:
+            items = list(overrides)
+        for item in items:
+            try:
+                if isinstance(item, Override):
+                    parsed.append(item)
+                elif isinstance(item, tuple):
+                    key, value = item
+                    if key.endswith("*"):
+                        parsed.append(make_override(key[:-1].strip(), "*=", value))
+                    else:
+                        parsed.append(make_override(key, "=", value))
+                else:
+                    parsed.append(parse_assignment(str(item)))
+            except OverrideError as exc:
+                problems.append(Problem(source, str(exc)))
+        if problems:
+            raise CaseError(problems)
+        return apply_overrides(self, parsed, source)
+
+
+def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
+    """Apply parsed overrides in order; raise :class:`CaseError` naming each bad one."""
+    tables = {name: case.table(name) for name in TABLES}
+    tables = {k: (v.copy() if v is not None else None) for k, v in tables.items()}
+    objective = case.objective.model_dump()
+    solver = case.solver.model_dump()
+    problems: list[Problem] = []
+    for o in overrides:
+        if o.table in ("objective", "solver"):
+            opts = objective if o.table == "objective" else solver
+            if o.op == "=":
+                opts[o.column] = o.value
+            elif opts[o.column] is None:
+                problems.append(Problem(source, f"{o.key} is not set, so it cannot be multiplied"))
+            else:
+                opts[o.column] = opts[o.column] * o.value
+            continue
+        frame = tables[o.table]
+        if frame is None:
+            problems.append(Problem(source, f"{o.key}: the case has no {o.table}.csv"))
+            continue
+        if o.table == "layers" and o.column == "demand" and case.has_demand_file:
+            problems.append(Problem(source, f"{o.key}: layers.demand is used only without "
+                                            "demand.csv; override demand[MEMBER,LAYER].demand"))
+            continue
+        mask = np.ones(len(frame), dtype=bool)
+        if o.index is not None:
+            for part, col in zip(o.index, TABLES[o.table].key, strict=True):
+                if part != "*":
+                    mask &= (frame[col] == part).to_numpy()
+            if not mask.any():
+                problems.append(Problem(source, f"{o.key} names no row of {o.table}.csv"))
+                continue
+        if o.op == "=":
+            if frame[o.column].dtype == bool or frame[o.column].dtype.kind in "if":
+                frame.loc[mask, o.column] = o.value
+            else:
+                frame[o.column] = frame[o.column].astype(object)
+                frame.loc[mask, o.column] = o.value
+        else:
+            frame.loc[mask, o.column] = frame.loc[mask, o.column] * o.value
+    if problems:
+        raise CaseError(problems)
+    try:
+        obj = ObjectiveOptions(**objective)
+        sol = SolverOptions(**solver)
+    except ValidationError as exc:
+        raise CaseError([Problem(source, _pydantic_message(exc))]) from None
+    for name, spec in TABLES.items():
+        frame = tables[name]
+        if frame is not None:
+            problems.extend(check_range(frame, spec, source))
+    new = replace(
+        case,
+        partners=_present(tables["partners"]),
+        layers=_present(tables["layers"]),
+        capabilities=_present(tables["capabilities"]),
+        trade=_present(tables["trade"]),
+        demand_table=tables["demand"],
+        objective=obj,
+        solver=sol,
+        overrides=case.overrides + tuple(str(o) for o in overrides),
+    )
+    new.__dict__.pop("demand", None)
+    problems.extend(cross_checks(new))
+    if problems:
+        raise CaseError(problems)
+    return new
+
+
+def _present(frame: pd.DataFrame | None) -> pd.DataFrame:
+    assert frame is not None
+    return frame
+
+
+def _pydantic_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _empty_trade() -> pd.DataFrame:
+    return pd.DataFrame({
+        "exporter": pd.Series([], dtype=object),
+        "importer": pd.Series([], dtype=object),
+        "unit_cost": pd.Series([], dtype=float),
+        "allowed": pd.Series([], dtype=bool),
+    })
+
+
+def read_case_folder(folder: Path) -> tuple[dict[str, pd.DataFrame | None], list[Problem], str]:
+    """Read every table of a case folder; return frames (with line numbers), problems, hash."""
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame | None] = {}
+    digest = hashlib.sha256()
+    for name, spec in TABLES.items():
+        path = folder / spec.filename
+        if not path.exists():
+            if spec.required:
+                problems.append(Problem(spec.filename, f"required file is missing from {folder}"))
+            frames[name] = None
+            continue
+        frame, found = read_table(path, spec)
+        problems.extend(found)
+        frames[name] = frame
+        digest.update(spec.filename.encode() + b"\0" + path.read_bytes() + b"\0")
+    for extra in sorted(folder.glob("*.csv")):
+        if extra.stem not in TABLES:
+            problems.append(Problem(extra.name, "not a case file (case files: "
+                                    + ", ".join(s.filename for s in TABLES.values()) + ")"))
+    return frames, problems, digest.hexdigest()
+
+
+def load_case(path: str | Path, *, allow_outside: bool = False) -> Case:
+    """Load a case folder or a model file and validate it.
+
+    A model file's case path is relative to the file and may not leave the folder that
+    holds the model file's folder (no absolute paths) unless ``allow_outside`` is true.
+    Raises :class:`CaseError` listing every problem found.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _load_folder(path, name=path.name)
+    if path.suffix == ".toml" and path.is_file():
+        return _load_model_file(path, allow_outside=allow_outside)
+    if not path.exists():
+        raise UsageError(f"{path}: no such case folder or model file")
+    raise UsageError(f"{path}: not a case folder or a .toml model file")
+
+
+def _load_folder(folder: Path, name: str) -> Case:
+    frames, problems, digest = read_case_folder(folder)
+    if any(f is None for n, f in frames.items() if TABLES[n].required) or problems:
+        raise CaseError(problems)
+    strip = {n: (f.drop(columns=[LINE]) if f is not None else None) for n, f in frames.items()}
+    case = Case(
+        name=name,
+        path=folder,
+        partners=strip["partners"],  # type: ignore[arg-type]
+        layers=strip["layers"],  # type: ignore[arg-type]
+        capabilities=strip["capabilities"],  # type: ignore[arg-type]
+        trade=strip["trade"] if strip["trade"] is not None else _empty_trade(),
+        demand_table=strip["demand"],
+        files_sha256=digest,
+    )
+    problems = cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
+    if problems:
+        raise CaseError(problems)
+    return case
+
+
+def read_model_file(path: Path) -> ModelFile:
+    """Parse a model file (TOML); raise :class:`CaseError` naming what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CaseError([Problem(path.name, "not UTF-8 text")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError([Problem(path.name, f"not valid TOML: {exc}")]) from None
+    try:
+        return ModelFile(**data)
+    except ValidationError as exc:
+        raise CaseError([Problem(path.name, _pydantic_message(exc))]) from None
+
+
+def _load_model_file(path: Path, allow_outside: bool) -> Case:
+    spec = read_model_file(path)
+    case_path = Path(spec.case)
+    if not allow_outside:
+        root = path.resolve().parent.parent
+        if case_path.is_absolute():
+            raise CaseError([Problem(path.name, f"case = {spec.case!r}: an absolute path is "
+                                     "not allowed in a model file; pass the folder on the "
+                                     "command line instead")])
+        resolved = (path.resolve().parent / case_path).resolve()
+        if not resolved.is_relative_to(root):
+            raise CaseError([Problem(path.name, f"case = {spec.case!r} leaves the project "
+                                     f"folder {root.name!r}; pass the folder on the command "
+                                     "line instead")])
+    folder = path.parent / case_path
+    if not folder.is_dir():
+        raise CaseError([Problem(path.name, f"case = {spec.case!r}: no such case folder")])
+    case = _load_folder(folder, name=spec.name or path.stem)
+    case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep)
+    if spec.set:
+        case = case.with_overrides(spec.set, source=f"{path.name} [set]")
+    return case
+
+
+def case_frames_equal(a: Case, b: Case) -> bool:
+    """Whether two cases have the same tables (used by tests and sweeps)."""
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and x.equals(y))
+        for x, y in ((a.table(n), b.table(n)) for n in TABLES)
+    )

@@ -1,0 +1,225 @@
+"""The solution tables of SPEC section 5, their metrics, and writing a run folder.
+
+A run folder appears complete or not at all: it is written into a temporary sibling folder
+and renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.errors import UsageError
+
+#: Flows below this are written as zero (not listed in flows.csv).
+ZERO = 1e-9
+
+COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk")
+
+
+@dataclass
+class Result:
+    """The outcome of a solve: status, objective, tables and the run's report.
+
+    ``allocation``, ``flows``, ``layers`` and ``partners`` are the DataFrames written to the
+    run folder; ``summary`` is the content of ``summary.json``.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    costs: dict[str, float]
+    allocation: pd.DataFrame
+    flows: pd.DataFrame
+    layers: pd.DataFrame
+    partners: pd.DataFrame
+    summary: dict[str, Any]
+    violations: list[Any] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """Whether the independent checker found no violation."""
+        return bool(self.summary.get("verified"))
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether the result carries a feasible plan."""
+        return self.objective is not None
+
+    def write(self, out: str | Path, *, force: bool = False) -> Path:
+        """Write the run folder (SPEC section 5) atomically; return its path.
+
+        An existing folder is replaced only with ``force``; otherwise
+        :class:`~solver.errors.UsageError` is raised and nothing is touched.
+        """
+        return write_run(self, Path(out), force=force)
+
+
+def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per capability pair: hosted, capacity built, supplied, share and cost."""
+    pairs = data.pairs
+    demand = data.layer_demand[data.pair_layer]
+    solved = pd.DataFrame({
+        "partner": pairs["partner"].to_numpy(),
+        "layer": pairs["layer"].to_numpy(),
+        "hosted": values["y"] > 0.5,
+        "capacity": _clean(values["k"]),
+        "supplied": _clean(values["q"]),
+    })
+    solved["share"] = np.divide(solved["supplied"].to_numpy(), demand,
+                                out=np.zeros(len(solved)), where=demand > 0)
+    cap = case.capabilities[["partner", "layer", "unit_cost", "fixed_cost"]]
+    out = cap.merge(solved, on=["partner", "layer"], how="left")
+    out["hosted"] = out["hosted"].fillna(False).astype(bool)
+    for col in ("capacity", "supplied", "share"):
+        out[col] = out[col].fillna(0.0).astype(float)
+    out["cost"] = out["fixed_cost"] * out["hosted"] + out["unit_cost"] * out["capacity"]
+    cols = ["partner", "layer", "hosted", "capacity", "supplied", "share", "unit_cost",
+            "fixed_cost", "cost"]
+    return out[cols].sort_values(["partner", "layer"]).reset_index(drop=True)
+
+
+def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per nonzero flow: exporter, importer, layer, quantity, unit_cost."""
+    f = data.flows
+    qty = _clean(values["f"])
+    keep = qty > ZERO
+    out = pd.DataFrame({
+        "exporter": f["exporter"].to_numpy()[keep],
+        "importer": f["importer"].to_numpy()[keep],
+        "layer": f["layer"].to_numpy()[keep],
+        "quantity": qty[keep],
+        "unit_cost": f["unit_cost"].to_numpy(dtype=float)[keep],
+    })
+    return out.sort_values(["exporter", "importer", "layer"]).reset_index(drop=True)
+
+
+def layers_table(case: Any, allocation: pd.DataFrame) -> pd.DataFrame:
+    """Per layer: demand, capacity, supply, suppliers, concentration and N-1 coverage."""
+    layers = case.layers[["layer"]].copy()
+    demand = case.demand.groupby("layer")["demand"].sum()
+    layers["demand"] = layers["layer"].map(demand).fillna(0.0).astype(float)
+    g = allocation.groupby("layer")
+    layers["capacity"] = layers["layer"].map(g["capacity"].sum()).fillna(0.0)
+    layers["supplied"] = layers["layer"].map(g["supplied"].sum()).fillna(0.0)
+    hosted = allocation[allocation["hosted"]]
+    layers["suppliers"] = layers["layer"].map(hosted.groupby("layer").size()).fillna(0)
+    layers["suppliers"] = layers["suppliers"].astype(int)
+    share = allocation["share"]
+    layers["max_share"] = layers["layer"].map(share.groupby(allocation["layer"]).max())
+    layers["max_share"] = layers["max_share"].fillna(0.0)
+    hhi = (share**2).groupby(allocation["layer"]).sum()
+    layers["hhi"] = layers["layer"].map(hhi).fillna(0.0)
+    layers["effective_suppliers"] = np.divide(
+        1.0, layers["hhi"].to_numpy(), out=np.zeros(len(layers)), where=layers["hhi"] > 0)
+    biggest = allocation.groupby("layer")["capacity"].max()
+    without = layers["capacity"] - layers["layer"].map(biggest).fillna(0.0)
+    d = layers["demand"].to_numpy()
+    layers["n1_coverage"] = np.divide(without.to_numpy(), d, out=np.full(len(layers), np.nan),
+                                      where=d > 0)
+    layers["surplus"] = layers["capacity"] - layers["demand"]
+    return layers.sort_values("layer").reset_index(drop=True)
+
+
+def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+    """Per partner: value supplied, participation share, layers hosted and cost."""
+    p = case.partners[["partner", "member"]].copy()
+    unit_value = case.layers.set_index("layer")["unit_value"]
+    value = allocation["supplied"] * allocation["layer"].map(unit_value).to_numpy()
+    total = float((case.demand.groupby("layer")["demand"].sum()
+                   * unit_value.reindex(case.demand.groupby("layer")["demand"].sum().index)
+                   ).sum())
+    p["value"] = p["partner"].map(value.groupby(allocation["partner"]).sum()).fillna(0.0)
+    p["participation"] = p["value"] / total if total > 0 else 0.0
+    hosted = allocation[allocation["hosted"]].groupby("partner").size()
+    p["layers_hosted"] = p["partner"].map(hosted).fillna(0).astype(int)
+    own = allocation.groupby("partner")["cost"].sum()
+    shipped = (flows["quantity"] * flows["unit_cost"]).groupby(flows["exporter"]).sum()
+    p["cost"] = p["partner"].map(own).fillna(0.0) + p["partner"].map(shipped).fillna(0.0)
+    return p.sort_values("partner").reset_index(drop=True)
+
+
+def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
+               layers: pd.DataFrame) -> dict[str, float]:
+    """The objective's terms recomputed from the tables (SPEC section 3)."""
+    obj = case.objective
+    fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
+    capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())
+    trade = float((flows["quantity"] * flows["unit_cost"]).sum())
+    rc = case.layers.set_index("layer")["redundancy_cost"]
+    redundancy = obj.redundancy_weight * float(
+        (layers["surplus"] * layers["layer"].map(rc)).sum())
+    risk_p = case.partners.set_index("partner")["disruption_risk"]
+    value = allocation["supplied"] * allocation["layer"].map(
+        case.layers.set_index("layer")["unit_value"]).to_numpy()
+    risk = obj.risk_weight * float((value * allocation["partner"].map(risk_p)).sum())
+    return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
+            "risk": risk}
+
+
+def _clean(x: np.ndarray) -> np.ndarray:
+    """Clip solver noise: tiny negatives and values below :data:`ZERO` become 0."""
+    x = np.asarray(x, dtype=float).copy()
+    x[np.abs(x) < ZERO] = 0.0
+    return x
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"cannot write {type(x).__name__} to JSON")
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    return x
+
+
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any]) -> None:
+    """Write CSV tables (full precision) and ``summary.json`` into an existing folder."""
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.17g")
+    text = json.dumps(_finite(summary), indent=2, default=_json_default, allow_nan=False)
+    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+
+
+def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
+    """Write ``result`` to ``out`` atomically (temporary sibling folder, then rename)."""
+    if out.exists() and not force:
+        raise UsageError(f"{out} already exists; pass --force (force=True) to replace it")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        tables = {"allocation": result.allocation, "flows": result.flows,
+                  "layers": result.layers, "partners": result.partners}
+        write_tables(tmp, tables, result.summary)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,252 @@
+"""The case tables, one pydantic row model per CSV file (SPEC section 2).
+
+These models are the single place where a column, its type, default, range and meaning are
+described. :mod:`solver.tables` reads a CSV file against them (vectorised, so that a
+million-row table is read in a fraction of a second), and the README's case format is
+generated from the same field descriptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
+
+ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+#: The consumer that stands for the whole coalition when a case has no demand.csv.
+COALITION = "coalition"
+
+SAME_AS_KEY = "= key"
+"""Marker default: the column takes the value of the row's key column (e.g. name = partner)."""
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartnerRow(_Row):
+    """partners.csv: one row per partner (a country or supplier)."""
+
+    partner: Id = Field(description="unique key")
+    name: str = Field(default=SAME_AS_KEY, description="display name (default: the key)")
+    member: bool = Field(
+        default=True,
+        description="coalition member: may carry demand; non-members are outside suppliers only",
+    )
+    trust: Fraction = Field(default=1.0, description="trust score; layers may demand a minimum")
+    min_participation: Fraction = Field(
+        default=0.0, description="floor on the partner's share of the stack's total value"
+    )
+    max_participation: Fraction = Field(default=1.0, description="ceiling on that share")
+    disruption_risk: Fraction = Field(
+        default=0.0,
+        description="chance that the partner's supply is lost; priced by objective.risk_weight",
+    )
+
+
+class LayerRow(_Row):
+    """layers.csv: one row per layer of the technology stack."""
+
+    layer: Id = Field(description="unique key")
+    name: str = Field(default=SAME_AS_KEY, description="display name (default: the key)")
+    demand: NonNegative | None = Field(
+        default=None, description="coalition-wide demand; used only when demand.csv is absent"
+    )
+    unit_value: NonNegative = Field(
+        default=1.0,
+        description="market value of one unit (participation is measured in value)",
+    )
+    min_suppliers: Annotated[int, Field(ge=0)] = Field(
+        default=1, description="diversification: at least this many partners supply the layer"
+    )
+    min_supplier_share: Fraction = Field(
+        default=0.05,
+        description="a partner counts as a supplier only if it supplies at least this share "
+        "of the layer's demand",
+    )
+    max_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=1.0,
+        description="anti-concentration: no partner supplies more than this share of the demand",
+    )
+    min_trust: Fraction = Field(
+        default=0.0, description="only partners with trust >= this may supply the layer"
+    )
+    resilience: Fraction = Field(
+        default=0.0,
+        description="N-1: after losing any one partner, the rest of the built capacity covers "
+        "at least this share of demand",
+    )
+    redundancy_cost: NonNegative = Field(
+        default=0.0,
+        description="penalty per unit of capacity built above demand (cost of fragmentation)",
+    )
+    max_surplus: NonNegative | None = Field(
+        default=None, description="cap on surplus capacity, as a share of demand"
+    )
+
+
+class CapabilityRow(_Row):
+    """capabilities.csv: one row per (partner, layer) that can be produced."""
+
+    partner: Id = Field(description="a partner of partners.csv")
+    layer: Id = Field(description="a layer of layers.csv")
+    capacity: NonNegative = Field(description="most capacity that can be built")
+    unit_cost: NonNegative = Field(description="cost per unit of capacity built")
+    fixed_cost: NonNegative = Field(default=0.0, description="cost of hosting the layer at all")
+    min_capacity: NonNegative = Field(
+        default=0.0, description="minimum efficient scale if hosted (<= capacity)"
+    )
+
+
+class DemandRow(_Row):
+    """demand.csv: one row per (member, layer) with demand."""
+
+    member: Id = Field(description="a partner with member = true")
+    layer: Id = Field(description="a layer of layers.csv")
+    demand: NonNegative = Field(description="units needed by this member")
+    max_dependency: Fraction = Field(
+        default=1.0,
+        description="exit rights: no single foreign partner supplies more than this share",
+    )
+    min_domestic: Fraction = Field(
+        default=0.0, description="sovereignty: at least this share is produced at home"
+    )
+
+
+class TradeRow(_Row):
+    """trade.csv: one row per route (exporter, importer)."""
+
+    exporter: Id = Field(description="a partner")
+    importer: Id = Field(description="a partner (or `coalition` when there is no demand.csv)")
+    unit_cost: NonNegative = Field(
+        default=0.0, description="cost per unit shipped (transport, tariff, friction)"
+    )
+    allowed: bool = Field(default=True, description="false forbids the route (export control)")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one case file is named, keyed and described."""
+
+    table: str
+    row: type[_Row]
+    key: tuple[str, ...]
+    required: bool
+
+    @property
+    def filename(self) -> str:
+        """The CSV file name in a case folder."""
+        return f"{self.table}.csv"
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.table: spec
+    for spec in (
+        TableSpec("partners", PartnerRow, ("partner",), True),
+        TableSpec("layers", LayerRow, ("layer",), True),
+        TableSpec("capabilities", CapabilityRow, ("partner", "layer"), True),
+        TableSpec("demand", DemandRow, ("member", "layer"), False),
+        TableSpec("trade", TradeRow, ("exporter", "importer"), False),
+    )
+}
+
+Kind = Literal["id", "text", "float", "int", "bool"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a case table, read off its pydantic field."""
+
+    name: str
+    kind: Kind
+    required: bool
+    default: Any
+    optional: bool
+    lower: float | None
+    lower_strict: bool
+    upper: float | None
+    upper_strict: bool
+    description: str
+
+    def range_text(self) -> str:
+        """The allowed range in words, e.g. ``in [0, 1]`` or ``>= 0``."""
+        if self.lower is not None and self.upper is not None:
+            left = "(" if self.lower_strict else "["
+            right = ")" if self.upper_strict else "]"
+            return f"in {left}{_num(self.lower)}, {_num(self.upper)}{right}"
+        if self.lower is not None:
+            return f"{'>' if self.lower_strict else '>='} {_num(self.lower)}"
+        if self.upper is not None:
+            return f"{'<' if self.upper_strict else '<='} {_num(self.upper)}"
+        return ""
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def columns(row: type[_Row]) -> dict[str, ColumnSpec]:
+    """The column specs of a row model, in file order."""
+    out: dict[str, ColumnSpec] = {}
+    for name, field in row.model_fields.items():
+        ann: Any = field.annotation
+        optional = False
+        args = getattr(ann, "__args__", None)
+        if args and type(None) in args:
+            optional = True
+            ann = next(a for a in args if a is not type(None))
+        metadata = list(field.metadata)
+        if hasattr(ann, "__metadata__"):
+            metadata.extend(ann.__metadata__)
+            ann = ann.__origin__
+        for m in list(metadata):
+            if isinstance(m, FieldInfo):
+                metadata.extend(m.metadata)
+        kind: Kind
+        if ann is bool:
+            kind = "bool"
+        elif ann is int:
+            kind = "int"
+        elif ann is float:
+            kind = "float"
+        elif any(getattr(m, "pattern", None) == ID_PATTERN for m in metadata):
+            kind = "id"
+        else:
+            kind = "text"
+        lower = upper = None
+        lower_strict = upper_strict = False
+        for m in metadata:
+            if isinstance(m, Ge):
+                lower = float(m.ge)  # type: ignore[arg-type]
+            elif isinstance(m, Gt):
+                lower, lower_strict = float(m.gt), True  # type: ignore[arg-type]
+            elif isinstance(m, Le):
+                upper = float(m.le)  # type: ignore[arg-type]
+            elif isinstance(m, Lt):
+                upper, upper_strict = float(m.lt), True  # type: ignore[arg-type]
+        out[name] = ColumnSpec(
+            name=name,
+            kind=kind,
+            required=field.is_required(),
+            default=None if field.is_required() else field.default,
+            optional=optional,
+            lower=lower,
+            lower_strict=lower_strict,
+            upper=upper,
+            upper_strict=upper_strict,
+            description=field.description or "",
+        )
+    return out
+
+
+def numeric_columns(table: str) -> list[str]:
+    """Columns of ``table`` that hold numbers (the ones ``*=`` may multiply)."""
+    return [c.name for c in columns(TABLES[table].row).values() if c.kind in ("float", "int")]

@@ -1,0 +1,148 @@
+"""Solve a case: build the model, run HiGHS, read back the tables, verify them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from solver import __version__
+from solver.case import Case
+from solver.errors import InfeasibleError, NoSolutionError
+from solver.highs import HighsRunner, SolveReport, Status, highs_version
+from solver.results import (
+    Result,
+    allocation_table,
+    cost_terms,
+    flows_table,
+    layers_table,
+    partners_table,
+)
+
+log = logging.getLogger(__name__)
+
+
+def solve(
+    case: Case,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+    tee: bool = False,
+    raise_on_failure: bool = True,
+) -> Result:
+    """Solve ``case`` to (near-)optimality with HiGHS and verify the plan independently.
+
+    Arguments left ``None`` take the case's ``[solver]`` options. Raises
+    :class:`~solver.errors.InfeasibleError` (with an explanation) if no plan satisfies every
+    requirement, and :class:`~solver.errors.NoSolutionError` if a limit stopped HiGHS before
+    it found a plan; with ``raise_on_failure=False`` those outcomes return a Result without
+    a solution instead.
+    """
+    from solver.model.build import build
+
+    opts = case.solver
+    opts = replace_opts(opts, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    start = time.perf_counter()
+    built = build(case)
+    build_seconds = time.perf_counter() - start
+    runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                         threads=opts.threads, tee=tee)
+    report = runner.solve(built.m, variable_groups(built.m))
+    return finish(case, built, report, runner, build_seconds,
+                  raise_on_failure=raise_on_failure)
+
+
+def replace_opts(opts: Any, **changes: Any) -> Any:
+    """A copy of solver options with the non-None ``changes`` applied."""
+    return opts.model_copy(update={k: v for k, v in changes.items() if v is not None})
+
+
+def variable_groups(m: Any) -> dict[str, Any]:
+    """The variable components whose values make up a solution."""
+    return {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
+
+
+def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
+           build_seconds: float, *, raise_on_failure: bool = True) -> Result:
+    """Turn a HiGHS report into a verified :class:`Result` (or raise on failure)."""
+    from solver.check import check_solution
+
+    if report.status == Status.INTERRUPTED:
+        raise KeyboardInterrupt
+    if not report.has_solution:
+        if raise_on_failure and report.status == Status.INFEASIBLE:
+            raise infeasible_error(case)
+        if raise_on_failure:
+            raise NoSolutionError(
+                f"HiGHS stopped ({report.status}) before finding a feasible plan"
+                + (f" within the time limit of {runner.time_limit:g} s; raise --time-limit"
+                   if runner.time_limit else ""))
+    start = time.perf_counter()
+    values = report.values
+    if report.has_solution:
+        allocation = allocation_table(case, built.data, values)
+        flows = flows_table(built.data, values)
+    else:
+        import numpy as np
+
+        empty = {name: np.zeros(len(v)) for name, v in variable_groups(built.m).items()}
+        allocation = allocation_table(case, built.data, empty)
+        flows = flows_table(built.data, empty)
+    layers = layers_table(case, allocation)
+    partners = partners_table(case, allocation, flows)
+    costs = cost_terms(case, allocation, flows, layers)
+    extract_seconds = time.perf_counter() - start
+    m = built.m
+    n_vars = sum(len(v) for v in variable_groups(m).values())
+    summary: dict[str, Any] = {
+        "status": str(report.status),
+        "objective": report.objective,
+        "bound": report.bound,
+        "gap": report.gap,
+        "costs": costs,
+        "seconds": {"load": getattr(case, "load_seconds", 0.0), "build": build_seconds,
+                    "handover": runner.handover_seconds, "solve": report.highs_seconds,
+                    "extract": extract_seconds, "check": 0.0, "write": 0.0},
+        "size": {"variables": n_vars, "binaries": len(m.y),
+                 "constraints": runner.highs.getNumRow(),
+                 "nonzeros": runner.highs.getNumNz()},
+        "solver": {"name": "highs", "version": highs_version(),
+                   "termination": report.termination, "mip_gap": runner.mip_gap,
+                   "time_limit": runner.time_limit, "threads": runner.threads},
+        "case": case.name,
+        "case_sha256": case.sha256,
+        "overrides": list(case.overrides),
+        "version": __version__,
+        "verified": False,
+    }
+    violations: list[Any] = []
+    if report.has_solution:
+        start = time.perf_counter()
+        violations = check_solution(case, allocation, flows, summary)
+        summary["seconds"]["check"] = time.perf_counter() - start
+        summary["verified"] = not violations
+        for v in violations:
+            log.warning("checker: %s", v)
+    return Result(
+        status=str(report.status),
+        objective=report.objective,
+        bound=report.bound,
+        gap=report.gap,
+        costs=costs,
+        allocation=allocation,
+        flows=flows,
+        layers=layers,
+        partners=partners,
+        summary=summary,
+        violations=violations,
+    )
+
+
+def infeasible_error(case: Case) -> InfeasibleError:
+    """The error for an infeasible case, carrying the elastic explanation when available."""
+    from solver.explain import explain
+
+    report = explain(case)
+    return InfeasibleError(f"case {case.name!r} is infeasible:\n{report}", report=report)
+

@@ -1,0 +1,142 @@
+"""Checks across the tables of a case: ids that name nothing, contradictions.
+
+Each check is a function of the case that returns problems; :func:`cross_checks` runs all
+of them. Checks of one column alone live with the row models (:mod:`solver.tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from solver.errors import Problem
+from solver.schema import COALITION, TABLES
+
+if TYPE_CHECKING:
+    from solver.case import Case
+
+Lines = Mapping[str, pd.Series]
+
+
+def _problems(
+    case: Case, lines: Lines | None, table: str, mask: np.ndarray | pd.Series, column: str,
+    message: Callable[[pd.Series], str],
+) -> list[Problem]:
+    frame = case.table(table)
+    assert frame is not None
+    mask = np.asarray(mask, dtype=bool)
+    out = []
+    fname = TABLES[table].filename
+    line_series = lines.get(table) if lines is not None else None
+    for i in np.flatnonzero(mask):
+        row = frame.iloc[i]
+        line = int(line_series.iloc[i]) if line_series is not None else None
+        out.append(Problem(fname, message(row), line=line, column=column,
+                           value=str(row[column])))
+    return out
+
+
+def _const(text: str) -> Callable[[pd.Series], str]:
+    return lambda _row: text
+
+
+def check_ids(case: Case, lines: Lines | None) -> list[Problem]:
+    """Every partner and layer id used by another table exists."""
+    partners = set(case.partners["partner"])
+    layers = set(case.layers["layer"])
+    members = set(case.partners.loc[case.partners["member"].astype(bool), "partner"])
+    out: list[Problem] = []
+    refs = [
+        ("capabilities", "partner", partners, "names no partner of partners.csv"),
+        ("capabilities", "layer", layers, "names no layer of layers.csv"),
+        ("trade", "exporter", partners, "names no partner of partners.csv"),
+    ]
+    if case.demand_table is not None:
+        refs += [("demand", "layer", layers, "names no layer of layers.csv")]
+        importers = partners
+    else:
+        importers = partners | {COALITION}
+    refs += [("trade", "importer", importers, "names no partner of partners.csv")]
+    for table, column, known, text in refs:
+        frame = case.table(table)
+        if frame is None or frame.empty:
+            continue
+        mask = ~frame[column].isin(known).to_numpy()
+        out += _problems(case, lines, table, mask, column, _const(text))
+    if case.demand_table is not None:
+        frame = case.demand_table
+        unknown = ~frame["member"].isin(partners).to_numpy()
+        out += _problems(case, lines, "demand", unknown, "member",
+                         lambda r: "names no partner of partners.csv")
+        nonmember = frame["member"].isin(partners).to_numpy() & ~frame["member"].isin(
+            members).to_numpy()
+        out += _problems(case, lines, "demand", nonmember, "member",
+                         lambda r: "demand for a non-member: only partners with member = true "
+                                   "may carry demand")
+    return out
+
+
+def check_capabilities(case: Case, lines: Lines | None) -> list[Problem]:
+    """min_capacity <= capacity on every capability row."""
+    cap = case.capabilities
+    mask = (cap["min_capacity"] > cap["capacity"]).to_numpy()
+    return _problems(case, lines, "capabilities", mask, "min_capacity",
+                     lambda r: f"min_capacity is above capacity ({r['capacity']:g})")
+
+
+def check_trade(case: Case, lines: Lines | None) -> list[Problem]:
+    """No route from a partner to itself (domestic supply is always allowed and free)."""
+    trade = case.trade
+    if trade.empty:
+        return []
+    mask = (trade["exporter"] == trade["importer"]).to_numpy()
+    return _problems(case, lines, "trade", mask, "importer",
+                     lambda r: "exporter = importer: supply to oneself is domestic, always "
+                               "allowed at zero cost; remove this row")
+
+
+def check_partners(case: Case, lines: Lines | None) -> list[Problem]:
+    """min_participation <= max_participation for every partner."""
+    p = case.partners
+    mask = (p["min_participation"] > p["max_participation"]).to_numpy()
+    return _problems(case, lines, "partners", mask, "min_participation",
+                     lambda r: f"min_participation is above max_participation "
+                               f"({r['max_participation']:g})")
+
+
+def check_layer_demand(case: Case, lines: Lines | None) -> list[Problem]:
+    """layers.demand agrees with demand.csv where both are given; some demand exists."""
+    layers = case.layers
+    if case.demand_table is None:
+        if not (layers["demand"].fillna(0.0) > 0).any():
+            return [Problem("layers.csv", "no demand: give layers.demand or a demand.csv",
+                            column="demand")]
+        return []
+    totals = case.demand_table.groupby("layer")["demand"].sum()
+    given = layers["demand"].to_numpy(dtype=float)
+    summed = layers["layer"].map(totals).fillna(0.0).to_numpy(dtype=float)
+    mask = ~np.isnan(given) & ~np.isclose(given, summed, rtol=1e-9, atol=1e-9)
+    return _problems(case, lines, "layers", mask, "demand",
+                     lambda r: f"contradicts demand.csv, whose rows for this layer sum to "
+                               f"{float(totals.get(r['layer'], 0.0)):g}; leave it empty or "
+                               "make them agree")
+
+
+CHECKS: list[Callable[[Case, Lines | None], list[Problem]]] = [
+    check_ids,
+    check_capabilities,
+    check_trade,
+    check_partners,
+    check_layer_demand,
+]
+
+
+def cross_checks(case: Case, lines: Lines | None = None) -> list[Problem]:
+    """Run every cross-table check; ``lines`` maps a table to its rows' line numbers."""
+    out: list[Problem] = []
+    for check in CHECKS:
+        out.extend(check(case, lines))
+    return out
