@@ -250,3 +250,31 @@ def columns(row: type[_Row]) -> dict[str, ColumnSpec]:
 def numeric_columns(table: str) -> list[str]:
     """Columns of ``table`` that hold numbers (the ones ``*=`` may multiply)."""
     return [c.name for c in columns(TABLES[table].row).values() if c.kind in ("float", "int")]
+
+
+def markdown_tables() -> str:
+    """The case format as Markdown tables, one per file (the README's "case format")."""
+    out = []
+    for spec in TABLES.values():
+        need = "required" if spec.required else "optional"
+        out.append(f"**{spec.filename}** ({need}): {(spec.row.__doc__ or ":").split(':', 1)[1].strip()}")
+        out.append("")
+        out.append("| column | type | default | meaning |")
+        out.append("|---|---|---|---|")
+        for col in columns(spec.row).values():
+            kind = col.kind + (f" {col.range_text()}" if col.range_text() else "")
+            if col.required:
+                default = "required"
+            elif col.default is None:
+                default = "empty"
+            elif col.default == SAME_AS_KEY:
+                default = f"= {spec.key[0]}"
+            else:
+                default = str(col.default).lower() if col.kind == "bool" else _num(col.default)
+            out.append(f"| {col.name} | {kind} | {default} | {col.description} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_tables(), end="")
