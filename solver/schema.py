@@ -257,7 +257,8 @@ def markdown_tables() -> str:
     out = []
     for spec in TABLES.values():
         need = "required" if spec.required else "optional"
-        out.append(f"**{spec.filename}** ({need}): {(spec.row.__doc__ or ":").split(':', 1)[1].strip()}")
+        what = (spec.row.__doc__ or ":").split(":", 1)[1].strip()
+        out.append(f"**{spec.filename}** ({need}): {what}")
         out.append("")
         out.append("| column | type | default | meaning |")
         out.append("|---|---|---|---|")
