@@ -13,6 +13,8 @@ instant.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -68,5 +70,25 @@ def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib
 
-        return getattr(importlib.import_module(_WHERE[name]), name)
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'solver' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """The package module, which keeps ``solver.solve`` the function of the public API.
+
+    Importing the submodule ``solver.solve`` makes the import system bind that module as
+    the package's attribute ``solve``, over the function of the same name, so that
+    ``from solver import solve`` would give a module. As with an eager
+    ``from solver.solve import solve``, the function wins.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _WHERE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
