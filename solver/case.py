@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -88,6 +89,8 @@ class Case:
     sweep: SweepOptions = field(default_factory=SweepOptions)
     files_sha256: str = ""
     overrides: tuple[str, ...] = ()
+    load_seconds: float = field(default=0.0, compare=False)
+    """Wall time :func:`load_case` took to read and validate the case."""
 
     @property
     def has_demand_file(self) -> bool:
@@ -281,14 +284,17 @@ def load_case(path: str | Path, *, allow_outside: bool = False) -> Case:
     holds the model file's folder (no absolute paths) unless ``allow_outside`` is true.
     Raises :class:`CaseError` listing every problem found.
     """
+    start = time.perf_counter()
     path = Path(path)
     if path.is_dir():
-        return _load_folder(path, name=path.name)
-    if path.suffix == ".toml" and path.is_file():
-        return _load_model_file(path, allow_outside=allow_outside)
-    if not path.exists():
+        case = _load_folder(path, name=path.name)
+    elif path.suffix == ".toml" and path.is_file():
+        case = _load_model_file(path, allow_outside=allow_outside)
+    elif not path.exists():
         raise UsageError(f"{path}: no such case folder or model file")
-    raise UsageError(f"{path}: not a case folder or a .toml model file")
+    else:
+        raise UsageError(f"{path}: not a case folder or a .toml model file")
+    return replace(case, load_seconds=time.perf_counter() - start)
 
 
 def _load_folder(folder: Path, name: str) -> Case:
