@@ -121,8 +121,9 @@ def layers_table(case: Any, allocation: pd.DataFrame) -> pd.DataFrame:
     layers["max_share"] = layers["max_share"].fillna(0.0)
     hhi = (share**2).groupby(allocation["layer"]).sum()
     layers["hhi"] = layers["layer"].map(hhi).fillna(0.0)
+    hhi_values = layers["hhi"].to_numpy()
     layers["effective_suppliers"] = np.divide(
-        1.0, layers["hhi"].to_numpy(), out=np.zeros(len(layers)), where=layers["hhi"] > 0)
+        1.0, hhi_values, out=np.zeros(len(layers)), where=hhi_values > 0)
     biggest = allocation.groupby("layer")["capacity"].max()
     without = layers["capacity"] - layers["layer"].map(biggest).fillna(0.0)
     d = layers["demand"].to_numpy()
