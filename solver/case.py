@@ -202,7 +202,15 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
                 frame[o.column] = frame[o.column].astype(object)
                 frame.loc[mask, o.column] = o.value
         else:
-            frame.loc[mask, o.column] = frame.loc[mask, o.column] * o.value
+            product = frame.loc[mask, o.column] * o.value
+            if frame[o.column].dtype.kind in "iu":
+                whole = product.isna() | (product == product.round())
+                if not whole.all():
+                    problems.append(Problem(source, f"{o} gives {product[~whole].iloc[0]:g}: "
+                                                    f"{o.column} is a whole number"))
+                    continue
+                product = product.round().astype(frame[o.column].dtype)
+            frame.loc[mask, o.column] = product
     if problems:
         raise CaseError(problems)
     try:
