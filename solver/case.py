@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import time
 import tomllib
@@ -24,6 +25,9 @@ from solver.overrides import Override, OverrideError, make_override, parse_assig
 from solver.schema import COALITION, TABLES
 from solver.tables import LINE, check_range, read_table
 from solver.validate import cross_checks
+
+#: A model file names a case and a few options: anything larger is not one.
+MAX_MODEL_FILE_BYTES = 1024**2
 
 
 class ObjectiveOptions(BaseModel):
@@ -277,11 +281,15 @@ def read_case_folder(folder: Path) -> tuple[dict[str, pd.DataFrame | None], list
         frame, found = read_table(path, spec)
         problems.extend(found)
         frames[name] = frame
-        digest.update(spec.filename.encode() + b"\0" + path.read_bytes() + b"\0")
+        if frame is not None:
+            digest.update(spec.filename.encode() + b"\0" + path.read_bytes() + b"\0")
     for extra in sorted(folder.glob("*.csv")):
         if extra.stem not in TABLES:
-            problems.append(Problem(extra.name, "not a case file (case files: "
-                                    + ", ".join(s.filename for s in TABLES.values()) + ")"))
+            names = [s.filename for s in TABLES.values()]
+            hint = difflib.get_close_matches(extra.name, names, n=1)
+            problems.append(Problem(extra.name, "not a case file"
+                                    + (f"; did you mean {hint[0]}?" if hint else "")
+                                    + f" (case files: {', '.join(names)})"))
     return frames, problems, digest.hexdigest()
 
 
@@ -307,7 +315,9 @@ def load_case(path: str | Path, *, allow_outside: bool = False) -> Case:
 
 def _load_folder(folder: Path, name: str) -> Case:
     frames, problems, digest = read_case_folder(folder)
-    if any(f is None for n, f in frames.items() if TABLES[n].required) or problems:
+    unreadable = [n for n, spec in TABLES.items()
+                  if frames[n] is None and (spec.required or (folder / spec.filename).exists())]
+    if unreadable:
         raise CaseError(problems)
     strip = {n: (f.drop(columns=[LINE]) if f is not None else None) for n, f in frames.items()}
     case = Case(
@@ -320,7 +330,9 @@ def _load_folder(folder: Path, name: str) -> Case:
         demand_table=strip["demand"],
         files_sha256=digest,
     )
-    problems = cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
+    # Cells that failed are defaulted, so the checks across tables still run: one pass
+    # lists every problem.
+    problems += cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
     if problems:
         raise CaseError(problems)
     return case
@@ -328,12 +340,18 @@ def _load_folder(folder: Path, name: str) -> Case:
 
 def read_model_file(path: Path) -> ModelFile:
     """Parse a model file (TOML); raise :class:`CaseError` naming what is wrong."""
+    size = path.stat().st_size
+    if size > MAX_MODEL_FILE_BYTES:
+        raise CaseError([Problem(path.name, f"the file is {size} bytes; a model file may be at "
+                                            f"most {MAX_MODEL_FILE_BYTES} bytes")])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise CaseError([Problem(path.name, "not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise CaseError([Problem(path.name, f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        raise CaseError([Problem(path.name, "not valid TOML: nested too deeply")]) from None
     try:
         return ModelFile(**data)
     except ValidationError as exc:

@@ -12,6 +12,7 @@ import logging
 import math
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -187,10 +188,30 @@ def format_summary(case: Case, result: Result) -> str:
 @set_option
 @handle_errors
 def validate(path: Path, overrides: tuple[str, ...]) -> None:
-    """Check a case's inputs without solving; list every problem found (exit 2)."""
+    r"""Check a case's inputs without solving; list every problem found.
+
+    Reads every file against its columns (types, ranges, ids, duplicates), then the tables
+    against each other, then looks for requirements that provably cannot hold (a layer's
+    demand above its trusted partners' capacity, fewer eligible partners than
+    min_suppliers, ...). Runs no solver.
+
+    \b
+    Exit codes:
+      0  the inputs are valid and no obvious infeasibility was found
+      2  bad input: every problem is listed with file, line, column and value
+      3  the inputs are valid but the case cannot be feasible (with the numbers)
+    """
+    from solver.errors import CaseError
     from solver.presolve import find_infeasibilities
 
-    case = load(path, overrides)
+    try:
+        case = load(path, overrides)
+    except CaseError as exc:
+        n = len(exc.problems)
+        click.echo(f"{path}: {n} problem{'s' if n != 1 else ''}:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_INPUT)
     found = find_infeasibilities(case)
     if found:
         click.echo(f"{case.name}: the inputs are valid, but the case cannot be feasible:",
@@ -201,6 +222,37 @@ def validate(path: Path, overrides: tuple[str, ...]) -> None:
     _echo(f"{case.name}: valid ({len(case.partners)} partners, {len(case.layers)} layers, "
           f"{len(case.capabilities)} capabilities, {len(case.demand)} demand rows, "
           f"{len(case.trade)} trade rows)")
+
+
+@main.command()
+@case_argument
+@set_option
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Limit on each of the explanation's solves "
+              "(default: the model file's, else 120 s).")
+@handle_errors
+def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) -> None:
+    r"""Explain why a case is infeasible: the fewest requirements that must give way.
+
+    Solves an elastic version of the model in which every requirement may be violated at
+    a price, finds the smallest set of rows that must give way, and reports each in the
+    case's terms with the shortfall (e.g. "layer chips: min_suppliers 4 cannot hold; at
+    most 3 partners with trust >= 0.8 can supply it (short by 1)").
+
+    \b
+    Exit codes: 0 the case is feasible, 2 bad input, 3 infeasible (report printed).
+    """
+    from solver.explain import explain as explain_case
+
+    case = load(path, overrides)
+    if time_limit is not None:
+        case = replace(case, solver=case.solver.model_copy(update={"time_limit": time_limit}))
+    report = explain_case(case)
+    if report.feasible:
+        _echo(str(report))
+        return
+    click.echo(f"case {case.name!r} is infeasible:\n{report}")
+    sys.exit(EXIT_INFEASIBLE)
 
 
 @main.command()

@@ -40,7 +40,11 @@ def solve(
     a solution instead.
     """
     from solver.model.build import build
+    from solver.presolve import find_infeasibilities
 
+    findings = find_infeasibilities(case)
+    if findings and raise_on_failure:
+        raise presolve_error(case, findings)
     opts = case.solver
     opts = replace_opts(opts, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     start = time.perf_counter()
@@ -48,7 +52,14 @@ def solve(
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads, tee=tee)
-    report = runner.solve(built.m, variable_groups(built.m))
+    if findings:
+        # Provably infeasible: the model is handed over (for its size) but not solved.
+        runner.set_model(built.m, variable_groups(built.m))
+        report = SolveReport(status=Status.INFEASIBLE, has_solution=False, objective=None,
+                             bound=None, gap=None, highs_seconds=0.0, wall_seconds=0.0,
+                             termination="presolve")
+    else:
+        report = runner.solve(built.m, variable_groups(built.m))
     return finish(case, built, report, runner, build_seconds,
                   raise_on_failure=raise_on_failure)
 
@@ -137,6 +148,14 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
         summary=summary,
         violations=violations,
     )
+
+
+def presolve_error(case: Case, findings: list[Any]) -> InfeasibleError:
+    """The error for a case that the checks before solving prove infeasible."""
+    from solver.explain import Explanation
+
+    report = Explanation(case=case.name, findings=list(findings))
+    return InfeasibleError(f"case {case.name!r} is infeasible:\n{report}", report=report)
 
 
 def infeasible_error(case: Case) -> InfeasibleError:

@@ -11,6 +11,7 @@ import csv
 import difflib
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,22 @@ from solver.errors import Problem
 from solver.schema import ID_PATTERN, SAME_AS_KEY, ColumnSpec, TableSpec, columns
 
 #: Refuse files larger than this before reading them (a case file is a table, not a dump).
-MAX_FILE_BYTES = 2 * 1024**3
+MAX_FILE_BYTES = 1024**3
+
+#: At most this many problems are listed for one column and one kind of fault; the rest
+#: are counted in one closing line (a file with a million bad cells needs one fix, not a
+#: million lines of output).
+MAX_PROBLEMS_PER_FAULT = 100
+
+#: Values longer than this are cut in messages.
+MAX_VALUE_CHARS = 60
 
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}
+NAN_WORDS = {"nan", "-nan", "+nan"}
+
+#: The largest whole number an int column takes (beyond it a float loses integer precision).
+MAX_INT = 2**53
 
 LINE = "_line"
 """Column added to every table read from a file: the line number of the row."""
@@ -38,12 +51,12 @@ def read_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
     fname = spec.filename
     try:
         size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [Problem(fname, f"the file is {size} bytes; a case file may be at "
+                                         f"most {MAX_FILE_BYTES} bytes")]
+        raw = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(fname, f"cannot read the file: {exc.strerror}")]
-    if size > MAX_FILE_BYTES:
-        return None, [Problem(fname, f"file is {size} bytes; the most a case file may be is "
-                                     f"{MAX_FILE_BYTES}")]
-    raw = path.read_bytes()
+        return None, [Problem(fname, f"cannot read the file: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -52,18 +65,28 @@ def read_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
                                      f"{exc.start}); save the file as UTF-8", line=line)]
     if "\x00" in text:
         return None, [Problem(fname, "contains NUL bytes: not a CSV text file")]
-    return parse_table(text, spec)
+    try:
+        return parse_table(text, spec)
+    except MemoryError:
+        return None, [Problem(fname, "the file is too large to read in the memory available")]
 
 
 def parse_table(text: str, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Parse CSV ``text`` as the table ``spec`` (see :func:`read_table`)."""
     fname = spec.filename
     cols = columns(spec.row)
+    if text.startswith("\ufeff"):
+        text = text[1:]
     if not text.strip():
         return None, [Problem(fname, "the file is empty: it needs a header row and data rows")]
+    if not text.partition("\n")[0].strip():
+        return None, [Problem(fname, "the first line is empty: it must be the header row "
+                                     f"({', '.join(cols)})", line=1)]
     try:
-        frame = pd.read_csv(
+        raw = pd.read_csv(
             io.StringIO(text),
+            header=None,
+            index_col=False,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
@@ -71,64 +94,134 @@ def parse_table(text: str, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
             quoting=csv.QUOTE_MINIMAL,
         )
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
-        return None, [Problem(fname, f"not a valid CSV table: {_short(exc)}")]
+        line, message = _parser_message(exc)
+        return None, [Problem(fname, message, line=line)]
 
-    problems: list[Problem] = []
-    header = [str(c).strip() for c in frame.columns]
-    frame.columns = pd.Index(header)
-    for i, name in enumerate(header):
-        if name.startswith("Unnamed: ") or not name:
-            problems.append(Problem(fname, f"header cell {i + 1} is empty", line=1))
-        elif header.count(name) > 1 and header.index(name) == i:
-            problems.append(Problem(fname, "column appears more than once", line=1, column=name))
-        elif name not in cols:
-            hint = difflib.get_close_matches(name, list(cols), n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            problems.append(Problem(
-                fname, f"unknown column{extra} (columns: {', '.join(cols)})",
-                line=1, column=name))
-    for name, col in cols.items():
-        if col.required and name not in header:
-            problems.append(Problem(fname, "required column is missing", line=1, column=name))
+    header = [str(c).strip() for c in raw.iloc[0]]
+    problems = _check_header(header, cols, fname)
     if problems:
         return None, problems
 
-    frame[LINE] = np.arange(2, len(frame) + 2)
-    cells = frame[list(cols.keys() & set(header))].apply(lambda s: s.str.strip())
-    blank = (cells == "").all(axis=1)
-    frame, cells = frame[~blank], cells[~blank]
-    if frame.empty:
+    lines = _record_lines(text, len(raw))
+    data = raw.iloc[1:]
+    data.columns = pd.Index(header)
+    cells = data[[c for c in cols if c in header]].apply(lambda s: s.str.strip())
+    blank = (cells == "").all(axis=1).to_numpy()
+    cells = cells[~blank]
+    line_numbers = pd.Series(lines[1:][~blank], index=cells.index)
+    if cells.empty:
         return None, [Problem(fname, "the table has a header but no data rows")]
 
-    out = pd.DataFrame(index=frame.index)
+    out = pd.DataFrame(index=cells.index)
     for name, col in cols.items():
         if name in cells:
-            values, col_problems = _convert(cells[name], frame[LINE], col, fname)
+            values, col_problems = _convert(cells[name], line_numbers, col, fname)
             problems.extend(col_problems)
             out[name] = values
         else:
-            out[name] = _default_column(col, len(frame))
+            out[name] = _default_column(col, len(cells), cells.index)
     key0 = spec.key[0]
     for name, col in cols.items():
         if col.default == SAME_AS_KEY:
             out[name] = out[name].where(out[name] != "", out[key0])
-    out[LINE] = frame[LINE].to_numpy()
+    out[LINE] = line_numbers.to_numpy()
     problems.extend(_duplicate_keys(out, spec))
     return out.reset_index(drop=True), problems
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_EOF = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _parser_message(exc: Exception) -> tuple[int | None, str]:
+    """The line and a plain message for a CSV parser error."""
+    text = str(exc)
+    match = _FIELDS.search(text)
+    if match:
+        want, line, saw = (int(g) for g in match.groups())
+        return line, (f"this row has {saw} cells but the header has {want}; quote a cell "
+                      "that contains a comma")
+    match = _EOF.search(text)
+    if match:
+        return int(match[1]) + 1, "a quoted cell is never closed (a '\"' is missing)"
+    return None, f"not a valid CSV table: {_short(exc)}"
+
+
+def _check_header(header: list[str], cols: dict[str, ColumnSpec], fname: str) -> list[Problem]:
+    """Problems of the header row: empty, duplicate, unknown and missing columns."""
+    problems: list[Problem] = []
+    if not any(header):
+        return [Problem(fname, "the first line is empty: it must be the header row "
+                               f"({', '.join(cols)})", line=1)]
+    if len(header) == 1 and header[0] not in cols:
+        for sep, word in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+            if sep in header[0]:
+                return [Problem(fname, f"the header is a single cell: separate columns with "
+                                       f"commas, not {word}", line=1, value=_cut(header[0]))]
+    seen: set[str] = set()
+    for i, name in enumerate(header):
+        if not name:
+            problems.append(Problem(fname, f"header cell {i + 1} is empty (a trailing comma?)",
+                                    line=1))
+        elif name in seen:
+            problems.append(Problem(fname, "column appears more than once", line=1, column=name))
+        elif name not in cols:
+            hint = difflib.get_close_matches(name, list(cols), n=1)
+            if not hint:
+                hint = [c for c in cols if c.lower() == name.lower()]
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            problems.append(Problem(
+                fname, f"unknown column{extra} (columns: {', '.join(cols)})",
+                line=1, column=_cut(name)))
+        seen.add(name)
+    for name, col in cols.items():
+        if col.required and name not in header:
+            problems.append(Problem(fname, "required column is missing", line=1, column=name))
+    return problems
+
+
+def _record_lines(text: str, n_records: int) -> np.ndarray:
+    """The line on which each CSV record starts (1 = the header).
+
+    Records and lines differ only when a quoted cell holds a line break.
+    """
+    simple = np.arange(1, n_records + 1)
+    if '"' not in text:
+        return simple
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    previous = 0
+    try:
+        for _row in reader:
+            starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error:
+        return simple
+    if len(starts) != n_records:
+        return simple
+    return np.asarray(starts)
+
+
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return text.replace("C error: ", "")
+    return text.replace("Error tokenizing data. ", "").replace("C error: ", "")
 
 
-def _default_column(col: ColumnSpec, n: int) -> pd.Series:
+def _cut(value: str) -> str:
+    """``value``, cut to :data:`MAX_VALUE_CHARS` for a message."""
+    if len(value) <= MAX_VALUE_CHARS:
+        return value
+    return value[: MAX_VALUE_CHARS - 3] + "..."
+
+
+def _default_column(col: ColumnSpec, n: int, index: pd.Index) -> pd.Series:
     if col.default == SAME_AS_KEY:
-        return pd.Series([""] * n, dtype=object)
+        return pd.Series([""] * n, index=index, dtype=object)
     if col.kind in ("float", "int"):
         fill = np.nan if col.default is None else col.default
-        return pd.Series(np.full(n, fill, dtype=float if col.kind == "float" else type(fill)))
-    return pd.Series([col.default] * n, dtype=object)
+        dtype = float if col.kind == "float" else np.int64
+        return pd.Series(np.full(n, fill, dtype=dtype), index=index)
+    return pd.Series([col.default] * n, index=index, dtype=object)
 
 
 def _convert(
@@ -138,9 +231,18 @@ def _convert(
     problems: list[Problem] = []
 
     def bad(mask: pd.Series, message: str) -> None:
-        for line, value in zip(lines[mask], cells[mask], strict=True):
+        mask = mask.fillna(False).astype(bool)
+        n_bad = int(mask.sum())
+        if not n_bad:
+            return
+        for line, value in zip(lines[mask][:MAX_PROBLEMS_PER_FAULT],
+                               cells[mask][:MAX_PROBLEMS_PER_FAULT], strict=True):
             problems.append(Problem(fname, message, line=int(line), column=col.name,
-                                    value=value))
+                                    value=_cut(str(value))))
+        if n_bad > MAX_PROBLEMS_PER_FAULT:
+            problems.append(Problem(fname, f"... and {n_bad - MAX_PROBLEMS_PER_FAULT} more "
+                                           f"lines with the same problem: {message}",
+                                    column=col.name))
 
     empty = cells == ""
     if col.required:
@@ -153,30 +255,37 @@ def _convert(
         elif col.default not in (None, SAME_AS_KEY):
             values = values.where(~empty, col.default)
         return values, problems
+    lowered = cells.str.lower()
     if col.kind == "bool":
-        low = cells.str.lower()
-        known = low.isin(TRUE_WORDS | FALSE_WORDS)
+        known = lowered.isin(TRUE_WORDS | FALSE_WORDS)
         bad(~empty & ~known, "not a true/false value (true/false, yes/no, 1/0)")
-        values = low.isin(TRUE_WORDS)
+        values = lowered.isin(TRUE_WORDS)
         if col.default is not None:
             values = values.where(~empty, bool(col.default))
         return values.astype(bool), problems
 
-    numbers = pd.to_numeric(cells.where(~empty), errors="coerce").astype(float)
-    not_number = ~empty & numbers.isna() & ~cells.str.lower().isin({"nan", "-nan", "+nan"})
+    nan_word = lowered.isin(NAN_WORDS)
+    numbers = pd.to_numeric(cells.where(~empty & ~nan_word), errors="coerce")
+    numbers = numbers.astype(float).fillna(np.nan)
+    not_number = ~empty & ~nan_word & numbers.isna()
     bad(not_number, "not a number")
-    nan_text = ~empty & ~not_number & ~np.isfinite(numbers.fillna(0.0)) | (
-        ~empty & ~not_number & numbers.isna())
-    bad(nan_text, "must be a finite number (NaN and infinity are not allowed)")
-    ok = ~empty & ~not_number & ~nan_text
+    nonfinite = ~empty & (nan_word | np.isinf(numbers.fillna(0.0)))
+    bad(nonfinite, "must be a finite number (NaN and infinity are not allowed)")
+    ok = ~empty & ~not_number & ~nonfinite
     if col.kind == "int":
-        bad(ok & (numbers != np.floor(numbers.fillna(0.0))), "must be a whole number")
-    low_bad = pd.Series(False, index=cells.index)
-    if col.lower is not None:
-        low_bad = numbers <= col.lower if col.lower_strict else numbers < col.lower
-    high_bad = pd.Series(False, index=cells.index)
-    if col.upper is not None:
-        high_bad = numbers >= col.upper if col.upper_strict else numbers > col.upper
+        whole = numbers.fillna(0.0)
+        not_whole = ok & (whole != np.floor(whole))
+        bad(not_whole, "must be a whole number")
+        too_big = ok & ~not_whole & (whole.abs() > MAX_INT)
+        bad(too_big, "too large for a whole number (at most 2^53)")
+        ok &= ~not_whole & ~too_big
+    with np.errstate(invalid="ignore"):
+        low_bad = pd.Series(False, index=cells.index)
+        if col.lower is not None:
+            low_bad = numbers <= col.lower if col.lower_strict else numbers < col.lower
+        high_bad = pd.Series(False, index=cells.index)
+        if col.upper is not None:
+            high_bad = numbers >= col.upper if col.upper_strict else numbers > col.upper
     bad(ok & (low_bad | high_bad), f"out of range: must be {col.range_text()}")
     fill = np.nan if col.default is None else float(col.default)
     numbers = numbers.where(ok, fill)
@@ -187,15 +296,21 @@ def _convert(
 
 def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
     key = list(spec.key)
-    dup = frame.duplicated(subset=key, keep="first")
+    dup = frame.duplicated(subset=key, keep="first").to_numpy()
+    if not dup.any():
+        return []
+    first = frame.groupby(key, sort=False)[LINE].transform("first").to_numpy()
     problems = []
-    for _, row in frame[dup].iterrows():
-        first = frame[(frame[key] == row[key]).all(axis=1)][LINE].iloc[0]
+    column = key[-1] if len(key) == 1 else ",".join(key)
+    for i in np.flatnonzero(dup)[:MAX_PROBLEMS_PER_FAULT]:
+        row = frame.iloc[i]
         value = ",".join(str(row[k]) for k in key)
         problems.append(Problem(
-            spec.filename, f"duplicate key ({', '.join(key)}); first given on line {first}",
-            line=int(row[LINE]), column=key[-1] if len(key) == 1 else ",".join(key),
-            value=value))
+            spec.filename, f"duplicate key ({', '.join(key)}); first given on line {first[i]}",
+            line=int(row[LINE]), column=column, value=_cut(value)))
+    if dup.sum() > MAX_PROBLEMS_PER_FAULT:
+        problems.append(Problem(spec.filename, f"... and {dup.sum() - MAX_PROBLEMS_PER_FAULT} "
+                                               "more duplicate keys", column=column))
     return problems
 
 

@@ -35,8 +35,15 @@ def _problems(
         row = frame.iloc[i]
         line = int(line_series.iloc[i]) if line_series is not None else None
         out.append(Problem(fname, message(row), line=line, column=column,
-                           value=str(row[column])))
+                           value=_text(row[column])))
     return out
+
+
+def _text(value: object) -> str:
+    """A cell's value as the planner wrote it: ``90``, not ``90.0``."""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.15g}"
+    return str(value)
 
 
 def _const(text: str) -> Callable[[pd.Series], str]:

@@ -1,0 +1,395 @@
+"""Obvious infeasibility, found from the tables before any model is built.
+
+Each check compares what a requirement asks for with an upper bound on what the case can
+give, computed from capacities, trust, shares and trade routes alone. A finding is certain:
+if a check fires, no plan exists (the bounds are relaxations of SPEC section 3). The checks
+do not find every infeasible case; :mod:`solver.explain` covers the rest with the model.
+
+Each finding names the constraint family of SPEC section 3 that cannot hold, the entity,
+the numbers, and says it in the planner's terms::
+
+    layer semiconductors: min_suppliers 4 cannot hold; at most 3 partners with trust >= 0.8
+    can supply it (short by 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from solver.case import Case
+
+#: Relative tolerance: a requirement holds if it is short by no more than this share.
+TOL = 1e-9
+
+
+def fmt(x: float) -> str:
+    """A number for a message: up to 6 significant digits, no trailing zeros."""
+    if not np.isfinite(x):
+        return str(x)
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One requirement that cannot hold, with the numbers that show it.
+
+    ``required`` is what the requirement asks for and ``available`` the most the case can
+    give, in the same unit (units of demand, partners, shares of demand or of value);
+    ``shortfall`` is the difference.
+    """
+
+    family: str
+    """The constraint family of SPEC section 3 (``diversification``, ``demand``, ...)."""
+    entity: tuple[str, ...]
+    """Ids of the entity: ``(layer,)``, ``(partner,)``, ``(member, layer)`` or ``()``."""
+    where: str
+    """The entity in words: ``layer semiconductors``, ``member US, layer cloud``."""
+    requirement: str
+    """The requirement as the case states it: ``min_suppliers 4``."""
+    reason: str
+    """Why it cannot hold: ``at most 3 partners with trust >= 0.8 can supply it``."""
+    required: float
+    available: float
+    excess: bool = False
+    """True when the requirement asks for too much of a fixed whole (read "over by")."""
+
+    @property
+    def shortfall(self) -> float:
+        """How far the case falls short of the requirement."""
+        return self.required - self.available
+
+    def __str__(self) -> str:
+        word = "over" if self.excess else "short"
+        return (f"{self.where}: {self.requirement} cannot hold; {self.reason} "
+                f"({word} by {fmt(self.shortfall)})")
+
+
+def _short(required: float, available: float) -> bool:
+    return bool(required - available > TOL * max(abs(required), 1.0))
+
+
+@dataclass
+class _Data:
+    """The tables laid out for the checks: eligible pairs, demand rows, routes."""
+
+    layers: pd.DataFrame
+    """One row per layer with demand D > 0 (indexed by layer id)."""
+    pairs: pd.DataFrame
+    """Eligible (partner, layer) pairs (trust >= min_trust) of layers with demand."""
+    rows: pd.DataFrame
+    """Demand rows (member, layer) with demand > 0."""
+    total_value: float
+
+
+def _data(case: Case) -> _Data:
+    demand = case.demand[case.demand["demand"] > 0]
+    layer_demand = demand.groupby("layer")["demand"].sum()
+    layers = case.layers.set_index("layer")
+    layers = layers.loc[layers.index.isin(layer_demand.index)].copy()
+    layers["D"] = layer_demand.reindex(layers.index).to_numpy(dtype=float)
+    trust = case.partners.set_index("partner")["trust"]
+    cap = case.capabilities[case.capabilities["layer"].isin(layers.index)]
+    pairs = cap.assign(
+        trust=cap["partner"].map(trust).to_numpy(dtype=float),
+        min_trust=cap["layer"].map(layers["min_trust"]).to_numpy(dtype=float),
+        D=cap["layer"].map(layers["D"]).to_numpy(dtype=float),
+        max_share=cap["layer"].map(layers["max_share"]).to_numpy(dtype=float),
+    )
+    pairs = pairs[pairs["trust"] >= pairs["min_trust"]].reset_index(drop=True)
+    # The most a partner can supply of a layer: its capacity, and its share of demand.
+    pairs["reach"] = np.minimum(pairs["capacity"], pairs["max_share"] * pairs["D"])
+    value = case.layers.set_index("layer")["unit_value"]
+    total_value = float((layer_demand * value.reindex(layer_demand.index)).sum())
+    return _Data(layers=layers, pairs=pairs, rows=demand.reset_index(drop=True),
+                 total_value=total_value)
+
+
+def _trusted(min_trust: float) -> str:
+    return f" with trust >= {fmt(min_trust)}" if min_trust > 0 else ""
+
+
+def _count(n: int, noun: str = "partner") -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _sums(frame: pd.DataFrame, by: str | list[str], column: str, how: str = "sum") -> dict:
+    """``{group: aggregate}`` of ``column`` as a plain dict (empty frames give {})."""
+    if frame.empty:
+        return {}
+    return frame.groupby(by)[column].agg(how).to_dict()
+
+
+def _layer_records(data: _Data) -> list[dict]:
+    return data.layers.reset_index().to_dict("records")
+
+
+def check_layer_supply(case: Case, data: _Data) -> list[Finding]:
+    """Demand of a layer above what its trusted partners can build or may supply.
+
+    ``D_l <= sum_{p in S(l)} capacity`` (family ``demand``), and with each partner held to
+    ``max_share_l * D_l``: ``D_l <= sum_p min(capacity, max_share_l * D_l)``
+    (family ``concentration``).
+    """
+    out = []
+    capacity = _sums(data.pairs, "layer", "capacity")
+    reach = _sums(data.pairs, "layer", "reach")
+    count = _sums(data.pairs, "layer", "capacity", "size")
+    for row in _layer_records(data):
+        layer, D, t = str(row["layer"]), float(row["D"]), float(row["min_trust"])
+        cap, n = float(capacity.get(layer, 0.0)), int(count.get(layer, 0))
+        if _short(D, cap):
+            reason = (f"the {_count(n)}{_trusted(t)} can build at most {fmt(cap)}" if n else
+                      f"no partner{_trusted(t)} can supply it")
+            out.append(Finding("demand", (layer,), f"layer {layer}", f"demand {fmt(D)}",
+                               reason, D, cap))
+            continue
+        ms, got = float(row["max_share"]), float(reach.get(layer, 0.0))
+        if ms < 1 and _short(D, got):
+            reason = (f"with at most {fmt(ms * D)} from each, the {_count(n)}"
+                      f"{_trusted(t)} can supply at most {fmt(got)} of its demand {fmt(D)}")
+            out.append(Finding("concentration", (layer,), f"layer {layer}",
+                               f"max_share {fmt(ms)}", reason, D, got))
+    return out
+
+
+def check_diversification(case: Case, data: _Data) -> list[Finding]:
+    """Fewer partners able to host a layer than its ``min_suppliers``.
+
+    A host must supply ``min_supplier_share_l * D_l``, so only eligible partners with at
+    least that capacity count.
+    """
+    out = []
+    pairs = data.pairs
+    need = pairs["layer"].map(data.layers["min_supplier_share"] * data.layers["D"])
+    able = pairs[pairs["capacity"] >= need * (1 - TOL)]
+    count = _sums(able, "layer", "capacity", "size")
+    trusted = _sums(pairs, "layer", "capacity", "size")
+    for row in _layer_records(data):
+        layer, want = str(row["layer"]), int(row["min_suppliers"])
+        n = int(count.get(layer, 0))
+        if want <= n:
+            continue
+        reason = f"at most {_count(n)}{_trusted(float(row['min_trust']))} can supply it"
+        small = int(trusted.get(layer, 0)) - n
+        if small:
+            share = float(row["min_supplier_share"])
+            reason += (f"; {small} more cannot build the {fmt(share * row['D'])} "
+                       f"a supplier must supply (min_supplier_share {fmt(share)})")
+        out.append(Finding("diversification", (layer,), f"layer {layer}",
+                           f"min_suppliers {want}", reason, want, n))
+    return out
+
+
+def check_supplier_share(case: Case, data: _Data) -> list[Finding]:
+    """``min_suppliers * min_supplier_share > 1`` or ``min_supplier_share > max_share``.
+
+    Every host supplies at least ``min_supplier_share`` of the demand and at most
+    ``max_share`` of it, and the hosts together supply exactly the demand.
+    """
+    out = []
+    for row in _layer_records(data):
+        layer = str(row["layer"])
+        n, s, ms = int(row["min_suppliers"]), float(row["min_supplier_share"]), \
+            float(row["max_share"])
+        if _short(s, ms):
+            out.append(Finding(
+                "supplier_share", (layer,), f"layer {layer}", f"min_supplier_share {fmt(s)}",
+                f"a supplier may supply at most max_share {fmt(ms)} of the demand", s, ms,
+                excess=True))
+        elif _short(n * s, 1.0):
+            out.append(Finding(
+                "supplier_share", (layer,), f"layer {layer}",
+                f"min_suppliers {n} with min_supplier_share {fmt(s)}",
+                f"{n} suppliers of at least {fmt(s)} of the demand each need {fmt(n * s)} "
+                "times the demand, and together they supply exactly the demand", n * s, 1.0,
+                excess=True))
+    return out
+
+
+def check_resilience(case: Case, data: _Data) -> list[Finding]:
+    """N-1 impossible: without its largest partner a layer cannot reach its resilience.
+
+    ``sum_{p in S(l)} capacity - max_p capacity >= resilience_l * D_l`` is necessary.
+    """
+    out = []
+    total = _sums(data.pairs, "layer", "capacity")
+    largest = _sums(data.pairs, "layer", "capacity", "max")
+    biggest: dict = {}
+    if not data.pairs.empty:
+        top = data.pairs.sort_values(["capacity", "partner"], ascending=[False, True])
+        biggest = top.drop_duplicates("layer").set_index("layer")["partner"].to_dict()
+    for row in _layer_records(data):
+        layer, res = str(row["layer"]), float(row["resilience"])
+        if res <= 0:
+            continue
+        need = res * float(row["D"])
+        left = float(total.get(layer, 0.0)) - float(largest.get(layer, 0.0))
+        if not _short(need, left):
+            continue
+        t = float(row["min_trust"])
+        if layer in biggest:
+            reason = (f"without its largest partner {biggest[layer]} "
+                      f"({fmt(largest[layer])}), the partners{_trusted(t)} can build at most "
+                      f"{fmt(left)}")
+        else:
+            reason = f"no partner{_trusted(t)} can supply it"
+        out.append(Finding("resilience", (layer,), f"layer {layer}",
+                           f"resilience {fmt(res)} (N-1 cover of {fmt(need)})", reason,
+                           need, left))
+    return out
+
+
+def _row_reach(case: Case, data: _Data) -> pd.DataFrame:
+    """Per eligible (partner, demand row) over an allowed route: the most it can send."""
+    rows = data.rows.reset_index(names="row")
+    flows = data.pairs[["partner", "layer", "reach"]].merge(
+        rows[["row", "member", "layer", "demand", "max_dependency"]], on="layer")
+    trade = case.trade
+    domestic = (flows["partner"] == flows["member"]).to_numpy()
+    banned = trade.loc[~trade["allowed"].astype(bool), ["exporter", "importer"]] \
+        if not trade.empty else trade
+    if len(banned):
+        pairs = set(zip(banned["exporter"], banned["importer"], strict=True))
+        ban = np.fromiter(((e, i) in pairs for e, i in zip(flows["partner"], flows["member"],
+                                                            strict=True)),
+                          dtype=bool, count=len(flows))
+        flows = flows[~ban | domestic]
+        domestic = (flows["partner"] == flows["member"]).to_numpy()
+    demand = flows["demand"].to_numpy(dtype=float)
+    cap = np.minimum(flows["reach"].to_numpy(dtype=float), demand)
+    dep = np.where(domestic, np.inf, flows["max_dependency"].to_numpy(dtype=float) * demand)
+    return flows.assign(route=cap, dependent=np.minimum(cap, dep))
+
+
+def check_rows(case: Case, data: _Data) -> list[Finding]:
+    """A member's demand of a layer above what can reach it.
+
+    Over allowed routes only (family ``demand``), then with each foreign partner held to
+    ``max_dependency`` of the demand (family ``dependency``). Layers already short as a
+    whole are left to :func:`check_layer_supply`.
+    """
+    if data.rows.empty:
+        return []
+    flows = _row_reach(case, data)
+    route = _sums(flows, "row", "route")
+    dependent = _sums(flows, "row", "dependent")
+    layer_reach = _sums(data.pairs, "layer", "reach")
+    layer_demand = data.layers["D"].to_dict()
+    out = []
+    for r, row in enumerate(data.rows.to_dict("records")):
+        layer, member, d = str(row["layer"]), str(row["member"]), float(row["demand"])
+        if _short(float(layer_demand[layer]), float(layer_reach.get(layer, 0.0))):
+            continue
+        where = f"member {member}, layer {layer}"
+        got, dep_got = float(route.get(r, 0.0)), float(dependent.get(r, 0.0))
+        if _short(d, got):
+            out.append(Finding("demand", (member, layer), where, f"demand {fmt(d)}",
+                               f"over the trade routes allowed to {member}, at most "
+                               f"{fmt(got)} can reach it", d, got))
+        elif _short(d, dep_got):
+            dep = float(row["max_dependency"])
+            out.append(Finding("dependency", (member, layer), where,
+                               f"max_dependency {fmt(dep)}",
+                               f"with at most {fmt(dep * d)} from each foreign partner, at "
+                               f"most {fmt(dep_got)} of its demand {fmt(d)} can reach it",
+                               d, dep_got))
+    return out
+
+
+def check_domestic(case: Case, data: _Data) -> list[Finding]:
+    """``min_domestic`` for a member that cannot produce that much of the layer at home."""
+    if case.demand_table is None:
+        return []
+    rows = data.rows[data.rows["min_domestic"] > 0]
+    if rows.empty:
+        return []
+    home = {(p, la): float(x) for p, la, x in zip(
+        data.pairs["partner"], data.pairs["layer"], data.pairs["reach"], strict=True)}
+    capable = set(zip(case.capabilities["partner"], case.capabilities["layer"], strict=True))
+    trust = case.partners.set_index("partner")["trust"].to_dict()
+    min_trust = data.layers["min_trust"].to_dict()
+    out = []
+    for row in rows.to_dict("records"):
+        member, layer = str(row["member"]), str(row["layer"])
+        need = float(row["min_domestic"]) * float(row["demand"])
+        got = home.get((member, layer), 0.0)
+        if not _short(need, got):
+            continue
+        t = float(min_trust[layer])
+        if (member, layer) not in capable:
+            reason = f"{member} has no capability for {layer}"
+        elif float(trust[member]) < t:
+            reason = (f"{member}'s trust {fmt(trust[member])} is below the layer's "
+                      f"min_trust {fmt(t)}")
+        else:
+            reason = f"{member} can supply at most {fmt(got)} of it at home"
+        out.append(Finding("domestic", (member, layer), f"member {member}, layer {layer}",
+                           f"min_domestic {fmt(row['min_domestic'])} ({fmt(need)} of "
+                           f"{fmt(row['demand'])})", reason, need, got))
+    return out
+
+
+def check_participation(case: Case, data: _Data) -> list[Finding]:
+    """Participation floors and ceilings that no split of the stack's value can meet.
+
+    Floors summing above 1; a partner whose floor is above the value it can supply at most;
+    ceilings (each capped by that most) summing below 1.
+    """
+    V = data.total_value
+    if V <= 0:
+        return []
+    pairs = data.pairs
+    value = pairs["layer"].map(data.layers["unit_value"]).to_numpy(dtype=float)
+    most = _sums(pairs.assign(v=pairs["reach"].to_numpy() * value / V), "partner", "v")
+    partners = case.partners.to_dict("records")
+    out = []
+    floors = sum(float(p["min_participation"]) for p in partners)
+    if _short(floors, 1.0):
+        out.append(Finding(
+            "participation", (), "partners", f"min_participation floors summing to "
+            f"{fmt(floors)}", "the partners' shares of the stack's value add up to exactly 1",
+            floors, 1.0, excess=True))
+    for p in partners:
+        pid, floor = str(p["partner"]), float(p["min_participation"])
+        can = float(most.get(pid, 0.0))
+        if floor > 0 and _short(floor, can):
+            out.append(Finding(
+                "participation", (pid,), f"partner {pid}", f"min_participation {fmt(floor)}",
+                f"it can supply at most {fmt(can)} of the stack's value", floor, can))
+    if any(float(p["max_participation"]) < 1 for p in partners):
+        ceilings = sum(min(float(p["max_participation"]), float(most.get(p["partner"], 0.0)))
+                       for p in partners)
+        if _short(1.0, ceilings):
+            out.append(Finding(
+                "participation", (), "partners", "max_participation ceilings",
+                f"with them the partners can supply at most {fmt(ceilings)} of the stack's "
+                "value", 1.0, ceilings))
+    return out
+
+
+CHECKS: list[Callable[[Case, _Data], list[Finding]]] = [
+    check_layer_supply,
+    check_rows,
+    check_diversification,
+    check_supplier_share,
+    check_resilience,
+    check_domestic,
+    check_participation,
+]
+
+
+def find_infeasibilities(case: Case) -> list[Finding]:
+    """Every requirement of ``case`` that provably cannot hold, found without solving."""
+    data = _data(case)
+    out: list[Finding] = []
+    for check in CHECKS:
+        out.extend(check(case, data))
+    return out
