@@ -1,0 +1,263 @@
+"""The ``coalition`` command line (SPEC sections 5 and 6), driven with click's CliRunner."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+import solver
+from solver.cli import main
+
+try:
+    from tiny import write_case
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.tiny import write_case
+
+# Two members X and Y consume chips; outside suppliers A (unit cost 1) and B (2); shipping
+# A -> Y costs 0.5 a unit. Optimum: A supplies X's 4 and Y's 6 at 1, plus 6 x 0.5 of trade:
+# 10 + 3 = 13.
+CASE = {
+    "partners": "partner,member\nX,true\nY,true\nA,false\nB,false\n",
+    "layers": "layer\nchips\n",
+    "capabilities": "partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n",
+    "demand": "member,layer,demand\nX,chips,4\nY,chips,6\n",
+    "trade": "exporter,importer,unit_cost\nA,Y,0.5\n",
+}
+
+#: SPEC section 5: the columns each output table has at least.
+COLUMNS = {
+    "allocation": ["partner", "layer", "hosted", "capacity", "supplied", "share", "unit_cost",
+                   "fixed_cost", "cost"],
+    "flows": ["exporter", "importer", "layer", "quantity", "unit_cost"],
+    "layers": ["layer", "demand", "capacity", "supplied", "suppliers", "max_share", "hhi",
+               "effective_suppliers", "n1_coverage", "surplus"],
+    "partners": ["partner", "member", "value", "participation", "layers_hosted", "cost"],
+}
+KEYS = {"allocation": ["partner", "layer"], "flows": ["exporter", "importer", "layer"],
+        "layers": ["layer"], "partners": ["partner"]}
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_UNVERIFIED = 0, 2, 3, 5
+
+
+@pytest.fixture
+def case_dir(tmp_path: Path) -> Path:
+    return write_case(tmp_path / "tiny", **CASE)
+
+
+def invoke(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def solve_to(case_dir: Path, out: Path, *extra: str) -> Result:
+    result = invoke("solve", case_dir, "--out", out, *extra)
+    assert result.exit_code == EXIT_OK, result.output
+    return result
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_solve_writes_the_run_folder(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = solve_to(case_dir, out)
+    assert "verified: yes" in result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "allocation.csv", "flows.csv", "layers.csv", "partners.csv", "summary.json"]
+    for table, columns in COLUMNS.items():
+        frame = pd.read_csv(out / f"{table}.csv")
+        assert set(columns) <= set(frame.columns), table
+        keys = frame[KEYS[table]].astype(str)
+        assert keys.equals(keys.sort_values(KEYS[table]).reset_index(drop=True)), table
+    flows = pd.read_csv(out / "flows.csv")
+    assert flows[["exporter", "importer", "quantity"]].values.tolist() == [
+        ["A", "X", 4.0], ["A", "Y", 6.0]]
+    assert flows["unit_cost"].tolist() == [0.0, 0.5]
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert len(allocation) == 2  # one row per capability pair, hosted or not
+    partners = pd.read_csv(out / "partners.csv")
+    assert partners["partner"].tolist() == ["A", "B", "X", "Y"]
+
+
+def test_summary_json(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    solve_to(case_dir, out)
+    s = summary(out)
+    assert s["status"] == "optimal"
+    assert s["objective"] == pytest.approx(13.0, rel=1e-9)
+    assert s["bound"] == pytest.approx(13.0, rel=1e-4)
+    assert 0 <= s["gap"] <= 1e-4
+    assert set(s["costs"]) == {"fixed", "capacity", "trade", "redundancy", "risk"}
+    assert s["costs"]["capacity"] == pytest.approx(10.0, rel=1e-9)
+    assert s["costs"]["trade"] == pytest.approx(3.0, rel=1e-9)
+    assert sum(s["costs"].values()) == pytest.approx(s["objective"], rel=1e-9)
+    assert {"load", "build", "solve", "write"} <= set(s["seconds"])
+    assert all(isinstance(v, float) and v >= 0 for v in s["seconds"].values())
+    assert s["seconds"]["load"] > 0
+    assert s["seconds"]["write"] > 0
+    assert {"variables", "binaries", "constraints"} <= set(s["size"])
+    assert s["size"]["binaries"] == 2  # y for (A, chips) and (B, chips)
+    assert s["size"]["variables"] > s["size"]["binaries"]
+    assert s["size"]["constraints"] > 0
+    assert s["solver"]["name"] == "highs"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", s["solver"]["version"])
+    assert re.fullmatch(r"[0-9a-f]{64}", s["case_sha256"])
+    assert s["version"] == solver.__version__
+    assert s["verified"] is True
+
+
+def test_set_changes_the_run(case_dir: Path, tmp_path: Path) -> None:
+    # No partner supplies more than 60% of 10: A 6 (4 to X, 2 to Y at 1.5), B 4 to Y at 2:
+    # 4 + 3 + 8 = 15.
+    out = tmp_path / "run"
+    solve_to(case_dir, out, "--set", "layers.max_share=0.6")
+    assert summary(out)["objective"] == pytest.approx(15.0, rel=1e-9)
+    # Several --set, and *=: trade A -> Y at 4 x 0.5 = 2 makes A -> Y cost 3 > B's 2.
+    out2 = tmp_path / "run2"
+    solve_to(case_dir, out2, "--set", "trade[A,Y].unit_cost*=4", "--set", "objective.budget=100")
+    assert summary(out2)["objective"] == pytest.approx(4 + 12, rel=1e-9)
+
+
+def test_solver_options(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    solve_to(case_dir, out, "--time-limit", "30", "--mip-gap", "0", "--threads", "1")
+    s = summary(out)
+    assert s["status"] == "optimal"
+    assert s["solver"]["time_limit"] == 30
+    assert s["solver"]["mip_gap"] == 0
+
+
+def test_refuses_an_existing_out_without_force(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    refused = invoke("solve", case_dir, "--out", out)
+    assert refused.exit_code == EXIT_INPUT
+    assert "--force" in refused.output
+    assert (out / "keep.txt").read_text() == "mine"
+    assert not (out / "summary.json").exists()
+    forced = invoke("solve", case_dir, "--out", out, "--force")
+    assert forced.exit_code == EXIT_OK, forced.output
+    assert (out / "summary.json").exists()
+    assert not (out / "keep.txt").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "{missing}"],
+    ["solve", "{case}", "--set", "layers.max_shares=0.5"],
+    ["solve", "{case}", "--set", "layers[gpu].max_share=0.5"],
+    ["solve", "{case}", "--set", "layers.max_share=2"],
+    ["solve", "{case}", "--mip-gap", "-1"],
+    ["solve", "{case}", "--threads", "0"],
+    ["solve", "{case}", "--bogus"],
+    ["solve"],
+    ["nosuchcommand"],
+])
+def test_bad_input_exits_2(case_dir: Path, tmp_path: Path, args: list[str]) -> None:
+    filled = [a.format(case=case_dir, missing=tmp_path / "missing") for a in args]
+    result = invoke(*filled, "--out", tmp_path / "run") if len(filled) > 1 else invoke(*filled)
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_invalid_case_is_one_clear_message(case_dir: Path, tmp_path: Path) -> None:
+    (case_dir / "partners.csv").write_text("partner,member,trust\nX,true,2\nY,true,\n"
+                                           "A,false,\nB,false,\n")
+    result = invoke("solve", case_dir, "--out", tmp_path / "run")
+    assert result.exit_code == EXIT_INPUT
+    assert "partners.csv, line 2, column trust" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(importlib.util.find_spec("solver.explain") is None,
+                    reason="solver.explain (the infeasibility explanation) is not there yet")
+def test_infeasible_exits_3(case_dir: Path, tmp_path: Path) -> None:
+    # A and B are the only suppliers: three are impossible.
+    result = invoke("solve", case_dir, "--out", tmp_path / "run", "--set",
+                    "layers.min_suppliers=3")
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "infeasible" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_model_file(case_dir: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "tight.toml").write_text(
+        'case = "../tiny"\n[set]\n"layers.max_share" = 0.6\n[solver]\nmip_gap = 0\n')
+    out = tmp_path / "run"
+    solve_to(models / "tight.toml", out)
+    s = summary(out)
+    assert s["objective"] == pytest.approx(15.0, rel=1e-9)
+    assert s["solver"]["mip_gap"] == 0
+
+
+def test_help_and_version() -> None:
+    for args in (["--help"], ["solve", "--help"], ["check", "--help"]):
+        result = invoke(*args)
+        assert result.exit_code == EXIT_OK
+        assert "Usage:" in result.output
+    version = invoke("--version")
+    assert version.exit_code == EXIT_OK
+    assert solver.__version__ in version.output
+    assert "coalition" in version.output
+
+
+def test_python_dash_m_solver() -> None:
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "solver", "--help"], capture_output=True,
+                          text=True, cwd=root, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: coalition")
+    for command in ("solve", "validate", "check"):
+        assert command in done.stdout
+
+
+def test_check_accepts_a_fresh_run(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    solve_to(case_dir, out)
+    result = invoke("check", case_dir, out)
+    assert result.exit_code == EXIT_OK, result.output
+    assert "verified" in result.output
+
+
+def test_check_rejects_an_edited_flow(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    solve_to(case_dir, out)
+    flows = pd.read_csv(out / "flows.csv")
+    flows.loc[(flows["exporter"] == "A") & (flows["importer"] == "Y"), "quantity"] = 5.0
+    flows.to_csv(out / "flows.csv", index=False)
+    result = invoke("check", case_dir, out)
+    assert result.exit_code == EXIT_UNVERIFIED, result.output
+    assert "demand" in result.output  # Y now gets 5 of its 6
+
+
+def test_check_rejects_an_edited_allocation(case_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    solve_to(case_dir, out)
+    allocation = pd.read_csv(out / "allocation.csv")
+    allocation.loc[allocation["partner"] == "A", "capacity"] = 3.0
+    allocation.to_csv(out / "allocation.csv", index=False)
+    result = invoke("check", case_dir, out)
+    assert result.exit_code == EXIT_UNVERIFIED, result.output
+    assert "capacity" in result.output
+
+
+def test_check_against_the_run_overrides(case_dir: Path, tmp_path: Path) -> None:
+    # The plan of max_share 0.6 (A supplies 6 of 10) holds against the same override...
+    out = tmp_path / "run"
+    solve_to(case_dir, out, "--set", "layers.max_share=0.6")
+    assert invoke("check", case_dir, out, "--set", "layers.max_share=0.6").exit_code == 0
+    # ... but not against a stricter one.
+    tighter = invoke("check", case_dir, out, "--set", "layers.max_share=0.5")
+    assert tighter.exit_code == EXIT_UNVERIFIED, tighter.output
+    assert "concentration" in tighter.output
