@@ -199,6 +199,21 @@ def test_family_diversification(tmp_path: Path) -> None:
     assert layer_value(on, "chips", "hhi") == exact(0.68)
 
 
+def test_family_diversification_needs_demand(tmp_path: Path) -> None:
+    case = case_of(
+        tmp_path,
+        layers="layer,demand,min_suppliers\nchips,10,1\ncloud,,2\n",
+        capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n"
+                     "A,cloud,100,1\n",
+    )
+    # cloud has no demand: its min_suppliers 2 does not apply (only A could host it), and
+    # nothing is built for it. Cost 10 for chips, as without cloud.
+    result = run(case)
+    assert result.objective == exact(10.0)
+    assert layer_value(result, "cloud", "suppliers") == 0
+    assert alloc(result, "A", "cloud", "capacity") == 0.0
+
+
 def test_family_concentration(tmp_path: Path) -> None:
     case = case_of(tmp_path)
     off = run(case)
