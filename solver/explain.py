@@ -5,10 +5,12 @@ be violated through a slack variable. Three solves find what to report:
 
 1. minimise the weighted slack (each unit priced at ``1 / scale`` of its row); zero means
    the case is feasible;
-2. minimise the *number* of violated rows: a binary per slack, ``slack <= M * z``, with
-   ``M`` the most the row can be violated given the variables' bounds (all of them bounded
-   by the capacities). For a large model the binaries cover only the rows violated in
-   phase 1, so the set is then minimal within those;
+2. minimise the *number* of violated rows (a demand row counting more than all others
+   together: demand is given, requirements are policy): a binary per slack,
+   ``slack <= M * z``, with ``M`` the most the row can be violated given the variables'
+   bounds (all of them bounded by the capacities). For a large model the binaries cover
+   only the rows violated in phase 1, so the set is then minimal within those;
+   Among sets of the same size, the least weighted violation wins;
 3. with only those rows allowed to give way, minimise the weighted slack again: the
    amounts reported are the least violations that make a plan exist.
 
@@ -42,6 +44,10 @@ MAX_BINARIES = 5000
 
 #: A row is violated when its slack, in units of the row's scale, exceeds this.
 VIOLATION_TOL = 1e-6
+
+#: Relative gap of the weighted-violation solves (phases 1 and 3): amounts are reported to
+#: about four digits, and zero (feasible) is recognised whatever the gap.
+EXPLAIN_GAP = 1e-4
 
 #: Seconds each explanation solve may take when the case sets no time limit.
 DEFAULT_TIME_LIMIT = 120.0
@@ -191,18 +197,10 @@ def explain(case: Case) -> Explanation:
         return Explanation(case=case.name, findings=findings, feasible=not findings,
                            note=note)
 
-    candidates = list(range(len(slacks))) if len(slacks) <= MAX_BINARIES else violated
-    chosen, minimal = _fewest(built, slacks, candidates, violated, limit, case.solver.threads)
-    allowed = set(chosen)
-    for n, s in enumerate(slacks):
-        if n not in allowed:
-            s.var[s.i].fix(0.0)
-    final = _solve(built, slacks, limit, case.solver.threads)
-    if final is None:  # numerical trouble with the reduced set: keep phase 1's answer
-        log.warning("explain: the reduced set did not solve; reporting phase 1")
-        for s in slacks:
-            s.var[s.i].unfix()
-        final, minimal = values, False
+    final, minimal = values, True
+    if len(violated) > 1:
+        candidates = list(range(len(slacks))) if len(slacks) <= MAX_BINARIES else violated
+        final, minimal = _fewest(built, slacks, candidates, values, limit, case.solver.threads)
     violated = _violated(slacks, final)
     context = _Context(case, built, final)
     violations = [context.violation(slacks[n], final) for n in violated]
@@ -250,7 +248,7 @@ def _solve(built: Built, slacks: list[_Slack], limit: float,
     """Minimise the weighted slack; return the solution's values, or None without one."""
     from solver.highs import HighsRunner, Status
 
-    runner = HighsRunner(time_limit=limit, mip_gap=1e-6, threads=threads)
+    runner = HighsRunner(time_limit=limit, mip_gap=EXPLAIN_GAP, threads=threads)
     report = runner.solve(built.m, _groups(built))
     if report.status == Status.INTERRUPTED:
         raise KeyboardInterrupt
@@ -265,19 +263,20 @@ def _violated(slacks: list[_Slack], values: dict[str, np.ndarray]) -> list[int]:
     return [n for n, s in enumerate(slacks) if _value(s, values) * s.weight > VIOLATION_TOL]
 
 
-def _fewest(built: Built, slacks: list[_Slack], candidates: list[int], violated: list[int],
-            limit: float, threads: int) -> tuple[list[int], bool]:
-    """Phase 2: the fewest rows among ``candidates`` that must give way.
+def _fewest(built: Built, slacks: list[_Slack], candidates: list[int],
+            phase1: dict[str, np.ndarray], limit: float,
+            threads: int) -> tuple[dict[str, np.ndarray], bool]:
+    """Phases 2 and 3: the fewest rows that must give way, then the least violation.
 
-    Returns the chosen rows and whether the set is proven smallest. Falls back to
-    ``violated`` (phase 1's rows) when the phase does not finish.
+    A binary ``z`` per candidate row with ``slack <= M z``; rows outside the candidates may
+    not give way. Phase 3 lets only the chosen rows give way and minimises their weighted
+    slack. Returns the solution's values and whether its set is proven smallest; falls
+    back to ``phase1`` when a phase does not finish.
     """
     import pyomo.environ as pyo
 
     from solver.highs import HighsRunner, Status
 
-    if len(violated) <= 1:
-        return violated, True
     m = built.m
     big = [_most_violation(built, slacks[n]) for n in candidates]
     use = [n for n, M in zip(candidates, big, strict=True) if M > 0]
@@ -289,32 +288,53 @@ def _fewest(built: Built, slacks: list[_Slack], candidates: list[int], violated:
     m.explain_link = pyo.Constraint(
         range(len(use)),
         rule=lambda _, k: slacks[use[k]].var[slacks[use[k]].i] - big[k] * m.explain_z[k] <= 0)
-    m.objective.deactivate()
     heavy = len(use) + 1.0
-    m.explain_count = pyo.Objective(expr=sum(
-        (heavy if slacks[n].family == "demand" else 1.0) * m.explain_z[k]
-        for k, n in enumerate(use)))
+    count = sum((heavy if slacks[n].family == "demand" else 1.0) * m.explain_z[k]
+                for k, n in enumerate(use))
+    # Ties between sets of the same size go to the least weighted violation: a secondary
+    # term that sums to at most 1/2, so it never changes the count.
+    spread = 2.0 * sum(_priority(slacks[n]) * slacks[n].weight * M
+                       for n, M in zip(use, big, strict=True))
+    tie = sum((_priority(slacks[n]) * slacks[n].weight / spread) * slacks[n].var[slacks[n].i]
+              for n in use)
+    m.objective.deactivate()
+    m.explain_count = pyo.Objective(expr=count + tie)
+    groups = {**_groups(built), "z": m.explain_z}
     try:
         runner = HighsRunner(time_limit=limit, mip_gap=0.0, threads=threads)
-        report = runner.solve(m, {"z": m.explain_z})
+        report = runner.solve(m, groups)
         if report.status == Status.INTERRUPTED:
             raise KeyboardInterrupt
     finally:
-        m.del_component(m.explain_count)
-        m.del_component(m.explain_link)
-        m.del_component(m.explain_z)
+        for name in ("explain_count", "explain_link", "explain_z"):
+            m.del_component(name)
         m.objective.activate()
         for n in fixed:
             slacks[n].var[slacks[n].i].unfix()
-    if not report.has_solution:
-        return violated, False
-    chosen = [use[k] for k in np.flatnonzero(report.values["z"] > 0.5)]
-    if _cost(slacks, chosen) > _cost(slacks, violated):
-        return violated, False
-    return chosen, report.status == Status.OPTIMAL
+    chosen = _violated(slacks, report.values) if report.has_solution else []
+    if not report.has_solution or _rank(slacks, chosen) > \
+            _rank(slacks, _violated(slacks, phase1)):
+        return phase1, False
+    proven = report.status == Status.OPTIMAL
+    # Phase 3: only the chosen rows may give way; the least violation that makes a plan.
+    keep = set(chosen)
+    if keep >= set(_violated(slacks, phase1)):
+        return phase1, proven  # phase 1's plan is allowed and was already the least
+    fixed = {n for n in range(len(slacks)) if n not in keep}
+    for n in fixed:
+        slacks[n].var[slacks[n].i].fix(0.0)
+    try:
+        final = _solve(built, slacks, limit, threads)
+    finally:
+        for n in fixed:
+            slacks[n].var[slacks[n].i].unfix()
+    if final is None:
+        log.warning("explain: phase 3 found no plan; reporting phase 2")
+        return report.values, proven
+    return final, proven
 
 
-def _cost(slacks: list[_Slack], rows: list[int]) -> tuple[int, int]:
+def _rank(slacks: list[_Slack], rows: list[int]) -> tuple[int, int]:
     """Phase 2's order of sets: fewest demand rows, then fewest rows."""
     return sum(slacks[n].family == "demand" for n in rows), len(rows)
 
@@ -336,10 +356,10 @@ def _most_violation(built: Built, s: _Slack) -> float:
         c = float(c)
         low += c * (lb if c > 0 else ub)
         high += c * (ub if c > 0 else lb)
-    if s.side == "below":
-        most = float(pyo.value(con.lower)) - low
-    else:
-        most = high - float(pyo.value(con.upper))
+    bound = con.lower if s.side == "below" else con.upper
+    if bound is None:  # this row of the family has no bound on that side
+        return 0.0
+    most = float(pyo.value(bound)) - low if s.side == "below" else high - float(pyo.value(bound))
     if not np.isfinite(most):
         return 1e9
     return max(most, 0.0) * (1 + 1e-6) + 1e-6
@@ -496,5 +516,5 @@ class _Context:
 
     def _budget(self, key: tuple[str, ...], s: _Slack, amount: float) -> tuple:
         budget = float(self.case.objective.budget or 0.0)
-        return ("objective", f"budget {fmt(budget)}",
+        return ("the plan", f"budget {fmt(budget)}",
                 f"the other requirements cost at least {fmt(budget + amount)}", amount)
