@@ -7,6 +7,7 @@ again sends only what changed (mutable parameters, bounds) to HiGHS.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,14 @@ from typing import Any
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+
+#: Pyomo's checks for model changes, all skipped by a solve that follows a warm start.
+_AUTO_UPDATES = (
+    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+    "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+    "update_vars", "update_parameters", "update_named_expressions", "update_objective",
+)
 
 
 class Status(StrEnum):
@@ -46,8 +55,9 @@ class SolveReport:
     values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@functools.cache
 def highs_version() -> str:
-    """The HiGHS version, e.g. ``1.16.0``."""
+    """The HiGHS version, e.g. ``1.16.0`` (asked once: a new ``Highs`` prints a banner)."""
     import highspy
 
     h = highspy.Highs()
@@ -69,6 +79,7 @@ class HighsRunner:
         self._model: Any = None
         self._columns: dict[str, np.ndarray] = {}
         self._last_runtime = 0.0
+        self._started = False
         self.handover_seconds = 0.0
 
     @property
@@ -91,6 +102,29 @@ class HighsRunner:
         self._last_runtime = self.highs.getRunTime()
         self.handover_seconds = time.perf_counter() - start
 
+    def warm_start(self, m: Any, values: dict[str, np.ndarray]) -> bool:
+        """Give HiGHS ``values`` (as a :class:`SolveReport` holds them) as a MIP start.
+
+        Only for the model HiGHS already holds; the next :meth:`solve` of ``m`` uses the
+        start. Any change to the model discards a start in HiGHS, so the model's pending
+        changes (mutable parameters, bounds) are sent first and the next solve sends none.
+        Return whether a start was set.
+        """
+        if m is not self._model or not values:
+            return False
+        self._opt.update()
+        names = [name for name in values if name in self._columns]
+        index = np.concatenate([self._columns[name] for name in names]).astype(np.int32)
+        value = np.concatenate([np.asarray(values[name], dtype=float) for name in names])
+        # HiGHS prints why a start does not fit the new bounds; a sweep expects that.
+        got = self.highs.getOptionValue("output_flag")
+        flag = bool(got[1] if isinstance(got, tuple) else got)
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setSolution(len(index), index, value)
+        self.highs.setOptionValue("output_flag", flag)
+        self._started = True
+        return True
+
     def solve(self, m: Any, groups: dict[str, Any]) -> SolveReport:
         """Solve ``m`` (handing it over first if it is new) and read the solution back."""
         from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -99,6 +133,10 @@ class HighsRunner:
             self.set_model(m, groups)
         start = time.perf_counter()
         options: dict[str, Any] = {"mip_rel_gap": self.mip_gap}
+        kwargs: dict[str, Any] = {}
+        if self._started and m is self._model:
+            kwargs["auto_updates"] = dict.fromkeys(_AUTO_UPDATES, False)
+        self._started = False
         results = self._opt.solve(
             m,
             tee=self.tee,
@@ -107,6 +145,7 @@ class HighsRunner:
             time_limit=self.time_limit,
             threads=self.threads,
             solver_options=options,
+            **kwargs,
         )
         wall = time.perf_counter() - start
         runtime = self.highs.getRunTime()
