@@ -31,8 +31,11 @@ __all__ = [
     "VerificationError",
     "__version__",
     "check_run",
+    "frontier",
     "load_case",
     "solve",
+    "stress",
+    "sweep",
 ]
 
 _WHERE = {
@@ -41,6 +44,9 @@ _WHERE = {
     "solve": "solver.solve",
     "Result": "solver.results",
     "check_run": "solver.check",
+    "sweep": "solver.sweep",
+    "stress": "solver.stress",
+    "frontier": "solver.frontier",
     "CaseError": "solver.errors",
     "CoalitionError": "solver.errors",
     "InfeasibleError": "solver.errors",
@@ -62,8 +68,11 @@ if TYPE_CHECKING:
         UsageError,
         VerificationError,
     )
+    from solver.frontier import frontier
     from solver.results import Result
     from solver.solve import solve
+    from solver.stress import stress
+    from solver.sweep import sweep
 
 
 def __getattr__(name: str) -> Any:

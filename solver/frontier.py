@@ -1,0 +1,179 @@
+"""Trade-off curves: the least cost of a plan against one requirement (epsilon-constraint).
+
+The requirement KEY (``layers.max_share``, ``layers[chips].resilience``, ...) is held at a
+value while cost is minimised; the curve runs from the loose end (where the requirement
+does not bind: ``max_share`` 1, ``resilience`` 0) to the tightest value at which the case
+still has a plan. That value is found first, by bisection between the loose end and the
+requirement's limit (``max_share`` towards 0, ``resilience`` towards 1), to within ``tol``.
+One persistent model serves every solve: only the requirement's parameter changes.
+
+Tighter requirements leave fewer plans, so at true optima the cost never falls as the
+requirement tightens; with a relative MIP gap it may wobble by up to that gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case import Case
+from solver.errors import InfeasibleError, UsageError
+from solver.overrides import OverrideError, make_override
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """How a requirement column tightens: direction, loose end and limit."""
+
+    tightens: int
+    """+1 if larger values are tighter (resilience), -1 if smaller are (max_share)."""
+    loose: float
+    """The value at which the requirement does not bind."""
+    limit: float
+    """The tightest value the column can take (it may itself be invalid, like 0)."""
+
+
+#: Requirements a frontier can trade off, by ``TABLE.COLUMN``.
+REQUIREMENTS: dict[str, Requirement] = {
+    "layers.max_share": Requirement(-1, 1.0, 0.0),
+    "layers.resilience": Requirement(+1, 0.0, 1.0),
+    "layers.min_supplier_share": Requirement(+1, 0.0, 1.0),
+    "demand.max_dependency": Requirement(-1, 1.0, 0.0),
+    "demand.min_domestic": Requirement(+1, 0.0, 1.0),
+    "partners.min_participation": Requirement(+1, 0.0, 1.0),
+    "partners.max_participation": Requirement(-1, 1.0, 0.0),
+}
+
+CURVE_COLUMNS = ("point", "status", "reason", "objective", "bound", "gap", "cost_fixed",
+                 "cost_capacity", "cost_trade", "cost_redundancy", "cost_risk", "verified",
+                 "seconds", "tightest")
+
+
+def requirement(key: str) -> Requirement:
+    """The :class:`Requirement` of an override key; :class:`UsageError` if it is none."""
+    try:
+        override = make_override(key, "=", 0.5)
+    except OverrideError as exc:
+        raise UsageError(f"--trade-off {key!r}: {exc}") from None
+    column = f"{override.table}.{override.column}"
+    if column not in REQUIREMENTS:
+        raise UsageError(f"--trade-off {key!r}: not a requirement with a loose and a tight "
+                         f"end; choose one of {', '.join(REQUIREMENTS)} (a row index such "
+                         "as layers[chips].max_share is allowed)")
+    return REQUIREMENTS[column]
+
+
+@dataclass
+class FrontierRun:
+    """The probes of a frontier: every solve, in order, and the tightest feasible value."""
+
+    key: str
+    req: Requirement
+    solver: Any
+    probes: list[dict[str, Any]]
+
+    def solve(self, value: float, stage: str) -> dict[str, Any]:
+        """Solve the case with the requirement at ``value``; record and return its row."""
+        from solver.sweep import Point
+
+        value = float(value)
+        point = Point(index=len(self.probes), overrides=(f"{self.key}={value!r}",),
+                      values=((self.key, value),))
+        row = self.solver.run(point).row
+        row["stage"] = stage
+        self.probes.append(row)
+        return row
+
+
+def frontier(
+    case: Case,
+    key: str,
+    points: int = 10,
+    *,
+    tol: float = 1e-3,
+    loose: float | None = None,
+    limit: float | None = None,
+    out: str | Path | None = None,
+    plots: bool = True,
+) -> pd.DataFrame:
+    """The cost-versus-requirement curve of ``key``, from ``loose`` to the tightest value.
+
+    Returns ``points`` rows (``frontier.csv``), from loose to tight; the last is the
+    tightest feasible value, found by bisection to within ``tol`` (a value ``tol`` tighter
+    has no plan, unless the limit itself has one). ``loose`` and ``limit`` replace the
+    requirement's natural ends. With ``out`` the curve, every probe of the search
+    (``frontier_search.csv``) and ``frontier.png`` are written there.
+    Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
+    """
+    from solver.sweep import PointSolver, Settings, mutable_columns, parse_vary
+
+    req = requirement(key)
+    if points < 2:
+        raise UsageError("a frontier needs at least 2 points")
+    if tol <= 0:
+        raise UsageError("the bisection tolerance must be positive")
+    lo = req.loose if loose is None else float(loose)
+    hi = req.limit if limit is None else float(limit)
+    if (hi - lo) * req.tightens <= 0:
+        raise UsageError(f"{key}: the tight end {hi:g} is not tighter than the loose end "
+                         f"{lo:g}")
+    axis = parse_vary(f"{key}={lo!r}")
+    solver = PointSolver(case, Settings(mutable=mutable_columns([axis])))
+    run = FrontierRun(key=key, req=req, solver=solver, probes=[])
+    tightest = _tightest(run, lo, hi, tol)
+    # Nothing but the loose end has a plan: the curve is that one point.
+    values = np.linspace(lo, tightest, points) if tightest != lo else np.array([lo])
+    rows = []
+    for i, value in enumerate(values):
+        value = float(f"{value:.12g}")
+        row = run.solve(value, "curve")
+        rows.append({**row, "point": i, key: value, "tightest": i == len(values) - 1})
+    curve = pd.DataFrame(rows).reindex(columns=["point", key, *CURVE_COLUMNS[1:]])
+    search = pd.DataFrame(run.probes).reindex(
+        columns=["stage", key, "status", "objective", "seconds"])
+    search.insert(0, "probe", range(len(search)))
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        curve.to_csv(folder / "frontier.csv", index=False)
+        search.to_csv(folder / "frontier_search.csv", index=False)
+        if plots:
+            from solver.plots import frontier_plot
+
+            frontier_plot(curve, key, tightest, req.tightens, folder / "frontier.png")
+    return curve
+
+
+def _feasible(row: dict[str, Any]) -> bool:
+    return row.get("objective") is not None and not pd.isna(row["objective"])
+
+
+def _tightest(run: FrontierRun, loose: float, limit: float, tol: float) -> float:
+    """Bisection: the tightest value with a plan, between ``loose`` and ``limit``."""
+    first = run.solve(loose, "loose end")
+    if not _feasible(first):
+        raise InfeasibleError(f"the case has no plan even at {run.key}={loose:g} "
+                              f"({first['status']}: {first['reason']}); "
+                              "run `coalition solve` on it for an explanation")
+    end = run.solve(limit, "limit")
+    if _feasible(end):
+        return limit
+    good, bad = loose, limit
+    while abs(bad - good) > tol:
+        mid = float(f"{(good + bad) / 2:.12g}")
+        if mid in (good, bad):
+            break
+        if _feasible(run.solve(mid, "bisection")):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def search_table(out: str | Path) -> pd.DataFrame:
+    """The probes of a written frontier (``frontier_search.csv``)."""
+    return pd.read_csv(Path(out) / "frontier_search.csv")

@@ -1,0 +1,265 @@
+"""Stress tests: lose each partner in turn from the optimal design and re-route supply.
+
+The design (who hosts what, the capacity built) is the optimal plan of the case. For each
+lost partner, a linear program re-routes supply over the capacity that remains and the
+routes that are allowed, in three stages on one HiGHS model:
+
+1. serve as much demand as possible (``min sum u``, ``u`` the unmet demand per row);
+2. share each layer's shortfall fairly: minimise the largest unmet share of any member
+   (``u[n,l] <= t_l * d[n,l]``, ``min sum t``), with the served total of stage 1 kept;
+3. among those plans, ship at the least trade cost.
+
+The lost partner's supply is gone; its own demand stays (as in the N-1 requirement of
+SPEC section 3). Planning rules that are not physical (dependency, domestic, shares) do not
+bind an emergency re-routing. The cost of re-routing is the trade cost of the re-routed
+plan minus that of the same LP with nobody lost. With ``redesign=True`` each loss is also
+solved as a new design without the partner (every requirement of the case kept).
+
+:func:`stress` returns one table (``stress.csv``) with a ``scope`` column: a ``total`` row
+per lost partner (with the costs), then a ``layer`` row per layer and a ``member`` row per
+consumer, each with its demand and the demand left unmet. Lost partners come worst first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case import Case
+from solver.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("lost", "scope", "layer", "member", "demand", "unmet", "unmet_share",
+           "lost_capacity", "layers_hosted", "trade_cost", "rerouting_cost",
+           "redesign_status", "redesign_cost", "redesign_extra_cost")
+
+#: Relative slack when a stage's optimum becomes a bound of the next stage.
+STAGE_TOL = 1e-9
+
+#: Unmet demand and cost differences below this share are solver noise, reported as zero.
+CLEAN = 1e-7
+
+
+@dataclass
+class _Reroute:
+    """The outcome of re-routing after one loss."""
+
+    unmet: np.ndarray
+    trade_cost: float
+
+
+class RerouteLP:
+    """The re-routing LP of a design, kept in one HiGHS model and re-solved per loss.
+
+    Columns: flows ``f[j]`` (allowed routes of the case), unmet demand ``u[r]`` per demand
+    row, the largest unmet share ``t[l]`` per layer. Rows: ``sum f <= k`` per capability
+    pair, ``sum f + u = d`` per demand row, ``u[r] <= t[l] * d[r]``, and a cap on each
+    layer's total unmet demand (open until stage 2).
+    """
+
+    def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1) -> None:
+        import highspy
+
+        self.data = data
+        n_f, n_r, n_l, n_a = data.n_flows, len(data.rows), len(data.layers), data.n_pairs
+        self.n_f, self.n_r, self.n_l = n_f, n_r, n_l
+        d = data.rows["demand"].to_numpy(dtype=float)
+        self.demand = d
+        self.trade = data.flows["unit_cost"].to_numpy(dtype=float)
+        row_layer = np.asarray(data.row_layer, dtype=np.int64)
+        flow_pair = np.asarray(data.flow_pair, dtype=np.int64)
+        flow_row = np.asarray(data.flow_row, dtype=np.int64)
+        # Row blocks: capacity [0, n_a), demand [n_a, +n_r), fairness [+n_r), layer totals.
+        cap0, dem0, fair0, tot0 = 0, n_a, n_a + n_r, n_a + 2 * n_r
+        self.tot0 = tot0
+        f_cols = np.arange(n_f)
+        u_cols = n_f + np.arange(n_r)
+        t_cols = n_f + n_r + row_layer
+        rows = np.concatenate([cap0 + flow_pair, dem0 + flow_row,
+                               dem0 + np.arange(n_r), fair0 + np.arange(n_r),
+                               tot0 + row_layer, fair0 + np.arange(n_r)])
+        cols = np.concatenate([f_cols, f_cols, u_cols, u_cols, u_cols, t_cols])
+        vals = np.concatenate([np.ones(2 * n_f), np.ones(3 * n_r), -d])
+        order = np.lexsort((rows, cols))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        n_col = n_f + n_r + n_l
+        start = np.searchsorted(cols, np.arange(n_col + 1)).astype(np.int32)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_col
+        lp.num_row_ = tot0 + n_l
+        lp.col_cost_ = np.zeros(n_col)
+        self.col_upper = np.concatenate([np.full(n_f, inf), d, np.ones(n_l)])
+        lp.col_lower_ = np.zeros(n_col)
+        lp.col_upper_ = self.col_upper.copy()
+        lp.row_lower_ = np.concatenate([np.full(n_a, -inf), d, np.full(n_r, -inf),
+                                        np.full(n_l, -inf)])
+        lp.row_upper_ = np.concatenate([np.asarray(capacity, dtype=float), d, np.zeros(n_r),
+                                        np.full(n_l, inf)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = start
+        lp.a_matrix_.index_ = rows.astype(np.int32)
+        lp.a_matrix_.value_ = vals
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(threads))
+        h.passModel(lp)
+        self.h = h
+        self.inf = inf
+        self.flow_partner = data.pairs["partner"].to_numpy()[flow_pair]
+        self.row_layer = row_layer
+
+    def _solve(self, cost: np.ndarray) -> np.ndarray:
+        h = self.h
+        n = len(cost)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.run()
+        status = h.getModelStatus()
+        if status != type(status).kOptimal:
+            raise RuntimeError(f"the re-routing LP ended with {h.modelStatusToString(status)}")
+        return np.asarray(h.getSolution().col_value, dtype=float)
+
+    def run(self, lost: str | None) -> _Reroute:
+        """Re-route after losing partner ``lost`` (None: nobody)."""
+        h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
+        n_col = n_f + n_r + n_l
+        upper = self.col_upper.copy()
+        if lost is not None:
+            upper[:n_f][self.flow_partner == lost] = 0.0
+        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
+        layers = np.arange(n_l, dtype=np.int32)
+        h.changeRowsBounds(n_l, self.tot0 + layers,  # type: ignore[attr-defined]
+                           np.full(n_l, -self.inf), np.full(n_l, self.inf))
+        cost = np.zeros(n_col)
+        cost[n_f:n_f + n_r] = 1.0
+        x = self._solve(cost)
+        per_layer = np.bincount(self.row_layer, weights=x[n_f:n_f + n_r], minlength=n_l)
+        h.changeRowsBounds(n_l, self.tot0 + layers,  # type: ignore[attr-defined]
+                           np.full(n_l, -self.inf), per_layer + STAGE_TOL * (1.0 + per_layer))
+        cost[:] = 0.0
+        cost[n_f + n_r:] = 1.0
+        x = self._solve(cost)
+        share = x[n_f + n_r:]
+        upper[n_f + n_r:] = np.minimum(share + STAGE_TOL * (1.0 + share), 1.0)
+        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
+        cost[:] = 0.0
+        cost[:n_f] = self.trade
+        x = self._solve(cost)
+        # The stages' slack (STAGE_TOL) is not a shortfall: below CLEAN of demand is none.
+        unmet = np.clip(x[n_f:n_f + n_r], 0.0, None)
+        unmet[unmet <= CLEAN * (1.0 + self.demand)] = 0.0
+        return _Reroute(unmet=unmet, trade_cost=float(self.trade @ x[:n_f]))
+
+
+def without_partner(case: Case, partner: str) -> Case:
+    """The case with ``partner`` unable to supply anything (its demand stays)."""
+    caps = case.capabilities[case.capabilities["partner"] != partner].reset_index(drop=True)
+    partners = case.partners.copy()
+    partners.loc[partners["partner"] == partner, "min_participation"] = 0.0
+    new = replace(case, capabilities=caps, partners=partners,
+                  overrides=(*case.overrides, f"without {partner}"))
+    new.__dict__.pop("demand", None)
+    return new
+
+
+def stress(
+    case: Case,
+    *,
+    redesign: bool = False,
+    partners: Sequence[str] | None = None,
+    result: Any = None,
+    out: str | Path | None = None,
+) -> pd.DataFrame:
+    """Lose each partner in turn from the optimal design; return the table of ``stress.csv``.
+
+    ``result`` is the design to stress (default: :func:`solver.solve` of ``case``, which
+    raises if the case has no plan). ``partners`` limits the partners lost (default: all).
+    With ``out`` the table is written to ``out/stress.csv``.
+    """
+    from solver.model.data import model_data
+    from solver.solve import solve
+
+    if result is None:
+        result = solve(case)
+    names = case.partners["partner"].tolist()
+    lost_list = list(partners) if partners is not None else names
+    unknown = [p for p in lost_list if p not in names]
+    if unknown:
+        raise UsageError(f"no such partner: {', '.join(unknown)}")
+    data = model_data(case)
+    built = result.allocation.set_index(["partner", "layer"])["capacity"]
+    keys = pd.MultiIndex.from_frame(data.pairs[["partner", "layer"]])
+    capacity = built.reindex(keys).fillna(0.0).to_numpy(dtype=float)
+    lp = RerouteLP(data, capacity, threads=case.solver.threads)
+    baseline = lp.run(None)
+    rows = data.rows
+    d = lp.demand
+    members = sorted(set(rows["member"]))
+    layer_ids = data.layers["layer"].tolist()
+    hosted = result.allocation[result.allocation["hosted"]]
+    frames = []
+    for p in lost_list:
+        rr = lp.run(p)
+        own = hosted[hosted["partner"] == p]
+        total = _frame(p, "total", "", "", float(d.sum()), float(rr.unmet.sum()))
+        total.update(lost_capacity=float(own["capacity"].sum()), layers_hosted=len(own),
+                     trade_cost=rr.trade_cost,
+                     rerouting_cost=_clean(rr.trade_cost - baseline.trade_cost,
+                                           baseline.trade_cost))
+        if redesign:
+            total.update(_redesign(case, p, result.objective))
+        by_layer = np.bincount(lp.row_layer, weights=rr.unmet, minlength=len(layer_ids))
+        demand_layer = np.bincount(lp.row_layer, weights=d, minlength=len(layer_ids))
+        layer_rows = [_frame(p, "layer", layer, "", float(demand_layer[i]), float(by_layer[i]))
+                      for i, layer in enumerate(layer_ids) if demand_layer[i] > 0]
+        member_of = rows["member"].to_numpy()
+        member_rows = [_frame(p, "member", "", n, float(d[member_of == n].sum()),
+                              float(rr.unmet[member_of == n].sum())) for n in members]
+        frames.append([total, *layer_rows, *member_rows])
+    frames.sort(key=lambda f: (-f[0]["unmet_share"], -f[0]["rerouting_cost"], f[0]["lost"]))
+    table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=list(COLUMNS))
+    table["layers_hosted"] = table["layers_hosted"].astype("Int64")
+    table = table.reset_index(drop=True)
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        table.to_csv(folder / "stress.csv", index=False)
+    return table
+
+
+def _clean(x: float, scale: float) -> float:
+    return 0.0 if abs(x) <= CLEAN * (1.0 + abs(scale)) else x
+
+
+def _frame(lost: str, scope: str, layer: str, member: str, demand: float,
+           unmet: float) -> dict[str, Any]:
+    return {"lost": lost, "scope": scope, "layer": layer, "member": member, "demand": demand,
+            "unmet": unmet, "unmet_share": unmet / demand if demand > 0 else 0.0}
+
+
+def _redesign(case: Case, partner: str, base_objective: float | None) -> dict[str, Any]:
+    from solver.solve import solve
+
+    result = solve(without_partner(case, partner), raise_on_failure=False)
+    cost = result.objective
+    extra = cost - base_objective if cost is not None and base_objective is not None else None
+    return {"redesign_status": result.status, "redesign_cost": cost,
+            "redesign_extra_cost": extra}
+
+
+def worst_cases(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``total`` rows of the ``n`` worst losses, each with its worst-hit layer."""
+    totals = table[table["scope"] == "total"].head(n).copy()
+    layers = table[table["scope"] == "layer"]
+    worst = layers.sort_values(["unmet_share", "unmet"], ascending=False)
+    worst = worst.drop_duplicates("lost").set_index("lost")
+    totals["worst_layer"] = totals["lost"].map(worst["layer"]).fillna("")
+    totals["worst_layer_unmet_share"] = totals["lost"].map(worst["unmet_share"]).fillna(0.0)
+    return totals.reset_index(drop=True)
