@@ -1,0 +1,309 @@
+"""Sweeps: grid parsing, point-by-point equality with independent solves, persistent
+re-solves, parallel and Dask runs, resume after an interruption, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from solver.case import load_case
+from solver.cli import main
+from solver.errors import UsageError
+from solver.solve import solve
+from solver.sweep import PointOutcome, Progress, make_points, parse_vary, sweep
+
+try:
+    from sweep_cases import SMALL, write_case
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.sweep_cases import SMALL, write_case
+
+GRID = ["layers.max_share=0.4,0.7", "capabilities[D,*].unit_cost*=1,2,4"]
+
+#: Columns that differ between runs of the same sweep (timings, and which worker built).
+TIMING = ["seconds", "solve_seconds", "rebuilt"]
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Any:
+    return load_case(write_case(tmp_path / "small", SMALL))
+
+
+def same_tables(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.drop(columns=TIMING), b.drop(columns=TIMING),
+                                  check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+# ---------------------------------------------------------------- what to vary
+
+
+def test_parse_vary_range_list_and_multipliers() -> None:
+    axis = parse_vary("layers.max_share=0.2:0.6:0.1")
+    assert axis.values == (0.2, 0.3, 0.4, 0.5, 0.6)
+    assert axis.column == "layers.max_share" and axis.table_column == "layers.max_share"
+    axis = parse_vary("capabilities[TW,*].unit_cost*=1,2,4")
+    assert axis.op == "*=" and axis.values == (1.0, 2.0, 4.0)
+    assert axis.column == "capabilities[TW,*].unit_cost*"
+    assert axis.table_column == "capabilities.unit_cost"
+    assert axis.override(2.0) == "capabilities[TW,*].unit_cost*=2.0"
+    assert parse_vary("layers.min_suppliers=1:3:1").values == (1, 2, 3)
+    assert parse_vary("layers.max_share=0.6:0.2:-0.2").values == (0.6, 0.4, 0.2)
+    assert parse_vary("trade[A,B].allowed=true,false").values == (True, False)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("layers.max_share", "KEY=SPEC"),
+    ("layers.nothing=1,2", "names no column"),
+    ("layers.max_share=0.2:0.6:0", "nonzero"),
+    ("layers.max_share=0.6:0.2:0.1", "never goes"),
+    ("layers.max_share=0.2:0.6", "three numbers"),
+    ("layers.max_share=0.2,,0.3", "empty value"),
+    ("layers.max_share=a,b", "not a number"),
+    ("layers.min_suppliers=1.5,2", "whole number"),
+    ("layers.max_share=0.2,0.2", "twice"),
+    ("solver.threads=1,2", "cannot vary"),
+])
+def test_parse_vary_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_vary(text)
+
+
+def test_points_grid_and_one_at_a_time() -> None:
+    axes = [parse_vary(v) for v in GRID]
+    grid = make_points(axes, "grid")
+    assert len(grid) == 6
+    assert grid[1].overrides == ("layers.max_share=0.4", "capabilities[D,*].unit_cost*=2.0")
+    oat = make_points(axes, "one-at-a-time")
+    assert [p.label for p in oat] == [
+        "base", "layers.max_share=0.4", "layers.max_share=0.7",
+        "capabilities[D,*].unit_cost*=1.0", "capabilities[D,*].unit_cost*=2.0",
+        "capabilities[D,*].unit_cost*=4.0"]
+    with pytest.raises(UsageError, match="nothing to vary"):
+        make_points([], "grid")
+    with pytest.raises(UsageError, match="twice"):
+        make_points([axes[0], axes[0]], "grid")
+
+
+# ---------------------------------------------------------------- correctness
+
+
+def test_grid_equals_independent_solves(small: Any) -> None:
+    table = sweep(small, GRID, workers=1)
+    assert len(table) == 6
+    assert list(table.columns[:3]) == ["point", "layers.max_share",
+                                       "capabilities[D,*].unit_cost*"]
+    objectives = set()
+    for row in table.to_dict("records"):
+        case = small.with_overrides({"layers.max_share": row["layers.max_share"],
+                                     "capabilities[D,*].unit_cost*":
+                                         row["capabilities[D,*].unit_cost*"]})
+        alone = solve(case)
+        assert row["status"] == alone.status == "optimal"
+        assert row["objective"] == pytest.approx(alone.objective, rel=1e-9)
+        for term, value in alone.costs.items():
+            assert row[f"cost_{term}"] == pytest.approx(value, rel=1e-9, abs=1e-9)
+        assert row["verified"]
+        objectives.add(round(row["objective"], 6))
+    assert len(objectives) >= 4, "the grid should change the optimum"
+
+
+NUMBERS_ONLY = ["demand[B,*].max_dependency=1,0.4", "demand[C,*].min_domestic=0,0.5",
+                "demand.demand*=1,1.5"]
+
+
+def test_persistent_resolve_matches_rebuild_and_builds_once(small: Any) -> None:
+    persistent = sweep(small, NUMBERS_ONLY, workers=1)
+    rebuilt = sweep(small, NUMBERS_ONLY, workers=1, persistent=False)
+    same_tables(persistent, rebuilt)
+    # Variable bounds that are expressions of parameters (dependency, domestic) and the
+    # demand right-hand sides all reach HiGHS on a re-solve: compare with plain solves.
+    for row in persistent.to_dict("records"):
+        case = small.with_overrides(row["overrides"].split())
+        assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
+    assert persistent["rebuilt"].tolist() == [True] + [False] * 7
+    assert rebuilt["rebuilt"].all()
+    assert persistent["objective"].nunique() >= 4
+
+
+def test_structural_change_rebuilds(small: Any) -> None:
+    # D's trust 0.4 drops it below chips' min_trust 0.5: the pairs change, so a new model.
+    table = sweep(small, ["partners[D].trust=0.6,0.4,0.55", "layers.max_share=1,0.5"],
+                  workers=1)
+    assert table["rebuilt"].tolist() == [True, False, True, False, True, False]
+    for row in table.to_dict("records"):
+        case = small.with_overrides(row["overrides"].split())
+        assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
+
+
+def test_failed_points_are_rows_and_the_sweep_goes_on(small: Any, tmp_path: Path) -> None:
+    table = sweep(small, ["layers.max_share=0.1,0.5", "capabilities[A,chips].capacity=100,-1"],
+                  workers=1, out=tmp_path / "out", plots=False)
+    by = {(r["layers.max_share"], r["capabilities[A,chips].capacity"]): r
+          for r in table.to_dict("records")}
+    assert by[(0.1, 100.0)]["status"] == "infeasible"
+    assert by[(0.1, 100.0)]["reason"]
+    assert math.isnan(by[(0.1, 100.0)]["objective"])
+    assert by[(0.5, -1.0)]["status"] == "invalid"
+    assert "capacity" in by[(0.5, -1.0)]["reason"]
+    assert by[(0.5, 100.0)]["status"] == "optimal"
+    written = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert written["status"].tolist() == table["status"].tolist()
+    allocations = pd.read_csv(tmp_path / "out" / "allocations.csv")
+    assert set(allocations["point"]) == {int(table.loc[table["status"] == "optimal",
+                                                       "point"].iloc[0])}
+
+
+def test_budget_sweep_from_no_budget(small: Any) -> None:
+    # One-at-a-time: the base point has no budget; the others set one (a rebuild).
+    table = sweep(small, ["objective.budget=200,100"], mode="one-at-a-time", workers=1)
+    assert table["status"].tolist() == ["optimal", "optimal", "infeasible"]
+    assert table["rebuilt"].tolist() == [True, True, False]
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def test_output_folder(small: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    table = sweep(small, GRID, workers=1, out=out)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["allocations.csv", "plots", "sweep.csv", "sweep.json", "sweep_layers.csv"]
+    written = pd.read_csv(out / "sweep.csv")
+    assert written["point"].tolist() == list(range(6))
+    assert written["objective"].tolist() == pytest.approx(table["objective"].tolist())
+    layers = pd.read_csv(out / "sweep_layers.csv")
+    assert len(layers) == 6 * 2
+    assert {"point", "layer", "suppliers", "hhi", "n1_coverage"} <= set(layers.columns)
+    allocations = pd.read_csv(out / "allocations.csv")
+    assert len(allocations) == 6 * len(small.capabilities)
+    assert allocations.groupby("point")["supplied"].sum().tolist() == pytest.approx([100.0] * 6)
+    meta = json.loads((out / "sweep.json").read_text())
+    assert meta["vary"] == GRID and meta["mode"] == "grid" and meta["points"] == 6
+    plots = sorted(p.name for p in (out / "plots").iterdir())
+    assert plots == ["capabilities_D_all_.unit_cost_x.png", "layers.max_share.png"]
+    with pytest.raises(UsageError, match="already exists"):
+        sweep(small, GRID, workers=1, out=out)
+
+
+def test_one_at_a_time_tornado(small: Any, tmp_path: Path) -> None:
+    table = sweep(small, GRID, mode="one-at-a-time", workers=1, out=tmp_path / "oat")
+    assert table["overrides"].iloc[0] == "base"
+    assert math.isnan(table["layers.max_share"].iloc[0])
+    assert (tmp_path / "oat" / "plots" / "tornado.png").stat().st_size > 0
+
+
+# ---------------------------------------------------------------- parallel, Dask, resume
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_same_table(small: Any, tmp_path: Path) -> None:
+    one = sweep(small, GRID, workers=1)
+    two = sweep(small, GRID, workers=2, out=tmp_path / "two", plots=False)
+    same_tables(one, two)
+    assert pd.read_csv(tmp_path / "two" / "sweep.csv")["point"].tolist() == list(range(6))
+    # Each worker builds its model once, whatever share of the points it gets.
+    assert 1 <= two["rebuilt"].sum() <= 2
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_table(small: Any, tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    one = sweep(small, GRID, workers=1)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        on_dask = sweep(small, GRID, scheduler=cluster.scheduler_address,
+                        out=tmp_path / "dask", plots=False)
+    same_tables(one, on_dask)
+    assert pd.read_csv(tmp_path / "dask" / "sweep.csv")["point"].tolist() == list(range(6))
+
+
+class StopAfter(Progress):
+    """Counts the points solved in this run; presses Ctrl-C after ``n`` of them."""
+
+    def __init__(self, n: int | None = None) -> None:
+        self.n = n
+        self.solved: list[int] = []
+
+    def point(self, outcome: PointOutcome) -> None:
+        self.solved.append(outcome.point.index)
+        if self.n is not None and len(self.solved) == self.n:
+            raise KeyboardInterrupt
+
+
+def test_resume_computes_only_missing_points(small: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = StopAfter(2)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(small, GRID, workers=1, out=out, progress=first)
+    kept = pd.read_csv(out / "sweep.csv")
+    assert kept["point"].tolist() == [0, 1]
+    assert set(pd.read_csv(out / "allocations.csv")["point"]) == {0, 1}
+    second = StopAfter()
+    table = sweep(small, GRID, workers=1, out=out, resume=True, progress=second,
+                  plots=False)
+    assert second.solved == [2, 3, 4, 5]
+    same_tables(table, sweep(small, GRID, workers=1))
+    assert pd.read_csv(out / "sweep.csv")["point"].tolist() == list(range(6))
+    assert sorted(set(pd.read_csv(out / "sweep_layers.csv")["point"])) == list(range(6))
+    third = StopAfter()
+    sweep(small, GRID, workers=1, out=out, resume=True, progress=third, plots=False)
+    assert third.solved == []
+    with pytest.raises(UsageError, match="varied keys"):
+        sweep(small, ["layers.max_share=0.5"], workers=1, out=out, resume=True)
+
+
+def test_resume_after_a_torn_last_line(small: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(small, GRID, workers=1, out=out, progress=StopAfter(3))
+    text = (out / "sweep.csv").read_text()
+    (out / "sweep.csv").write_text(text[: text.rindex("\n", 0, len(text) - 1) + 12])
+    again = StopAfter()
+    sweep(small, GRID, workers=1, out=out, resume=True, progress=again, plots=False)
+    assert again.solved == [2, 3, 4, 5]
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_sweep_and_model_file_default(tmp_path: Path) -> None:
+    write_case(tmp_path / "data" / "small", SMALL)
+    model = tmp_path / "models" / "small.toml"
+    model.parent.mkdir()
+    model.write_text('case = "../data/small"\n[sweep]\nvary = ["layers.max_share=0.4,0.7"]\n')
+    runner = CliRunner()
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["sweep", str(model), "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 points, 2 with a plan" in result.output
+    assert "[2/2] point 1 (layers.max_share=0.7): optimal" in result.output
+    assert pd.read_csv(out / "sweep.csv")["layers.max_share"].tolist() == [0.4, 0.7]
+    again = runner.invoke(main, ["sweep", str(model), "--workers", "1", "--out", str(out)])
+    assert again.exit_code == 2 and "--resume" in again.output
+    resumed = runner.invoke(main, ["sweep", str(model), "--workers", "1", "--out", str(out),
+                                   "--resume", "--no-plots"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "sweep: 2 points (2 done earlier)" in resumed.output
+    bad = runner.invoke(main, ["sweep", str(model), "--vary", "layers.max_share=1:0:1"])
+    assert bad.exit_code == 2 and "never goes" in bad.output
+
+
+def test_warm_start_is_accepted(small: Any) -> None:
+    from solver.highs import HighsRunner
+    from solver.model.build import build
+    from solver.solve import variable_groups
+
+    built = build(small, mutable={"layers.max_share"})
+    runner = HighsRunner()
+    groups = variable_groups(built.m)
+    first = runner.solve(built.m, groups)
+    assert runner.warm_start(built.m, first.values)
+    again = runner.solve(built.m, groups)
+    assert "MIP start solution is feasible" in again.log
+    assert again.objective == pytest.approx(first.objective)
