@@ -7,9 +7,13 @@ again sends only what changed (mutable parameters, bounds) to HiGHS.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,6 +29,35 @@ _AUTO_UPDATES = (
     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
     "update_vars", "update_parameters", "update_named_expressions", "update_objective",
 )
+
+
+@contextlib.contextmanager
+def _noting_sigint() -> Iterator[list[bool]]:
+    """Note a Ctrl-C (SIGINT) that arrives while HiGHS runs; the list is true if one did.
+
+    Pyomo turns on HiGHS's user interrupt, so Ctrl-C stops HiGHS at once, but the
+    KeyboardInterrupt is raised inside HiGHS's callback and HiGHS reports a solve error
+    (kSolveError). The note lets :meth:`HighsRunner.solve` say "interrupted" instead.
+    """
+    seen: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: Any) -> None:
+        if previous == signal.SIG_IGN:
+            return
+        seen.append(True)
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class Status(StrEnum):
@@ -137,16 +170,17 @@ class HighsRunner:
         if self._started and m is self._model:
             kwargs["auto_updates"] = dict.fromkeys(_AUTO_UPDATES, False)
         self._started = False
-        results = self._opt.solve(
-            m,
-            tee=self.tee,
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-            time_limit=self.time_limit,
-            threads=self.threads,
-            solver_options=options,
-            **kwargs,
-        )
+        with _noting_sigint() as sigint:
+            results = self._opt.solve(
+                m,
+                tee=self.tee,
+                load_solutions=False,
+                raise_exception_on_nonoptimal_result=False,
+                time_limit=self.time_limit,
+                threads=self.threads,
+                solver_options=options,
+                **kwargs,
+            )
         wall = time.perf_counter() - start
         runtime = self.highs.getRunTime()
         highs_seconds = max(runtime - self._last_runtime, 0.0)
@@ -169,6 +203,8 @@ class HighsRunner:
             status = Status.TIME_LIMIT if has_solution else Status.NO_SOLUTION
         else:
             status = Status.ERROR
+        if sigint:
+            status = Status.INTERRUPTED
         objective = results.incumbent_objective if has_solution else None
         bound = results.objective_bound
         gap = None
