@@ -381,12 +381,14 @@ def format_sweep(table: Any, limit: int = 40) -> str:
     keys = [c for c in table.columns if c not in RESULT_COLUMNS and c != "point"]
     failed = int(table["objective"].isna().sum())
     lines = [f"{len(table)} points, {len(table) - failed} with a plan, {failed} without"]
-    head = f"{'point':>5}  " + "".join(f"{k[-24:]:>26}" for k in keys) + \
-        f"{'status':>12}{'total cost':>14}{'gap':>10}"
+    widths = [max(len(k), 8) + 2 for k in keys]
+    head = f"{'point':>5}" + "".join(f"{k:>{w}}" for k, w in zip(keys, widths, strict=True)) \
+        + f"{'status':>12}{'total cost':>14}{'gap':>10}"
     lines.append(head)
     for row in table.head(limit).to_dict("records"):
-        values = "".join(f"{_number(row[k], '.6g'):>26}" for k in keys)
-        lines.append(f"{row['point']:>5}  {values}{row['status']!s:>12}"
+        values = "".join(f"{_number(row[k], '.6g'):>{w}}"
+                         for k, w in zip(keys, widths, strict=True))
+        lines.append(f"{row['point']:>5}{values}{row['status']!s:>12}"
                      f"{_number(row['objective']):>14}{_number(row['gap'], '.1e'):>10}")
     if len(table) > limit:
         lines.append(f"... {len(table) - limit} more rows in sweep.csv")

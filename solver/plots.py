@@ -132,7 +132,11 @@ def _mark_failures(ax: Any, g: pd.DataFrame, column: str) -> None:
 
 
 def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
-    """Horizontal bars: how far each key moves the objective from the base point."""
+    """Horizontal bars: how far each key, alone, moves the total cost from the base case.
+
+    Each bar runs from the cheapest to the dearest of the key's values (the base case
+    included), cheaper than the base in green, dearer in red, widest bar on top.
+    """
     base_rows = table[table[list(columns)].isna().all(axis=1)]
     base = float(base_rows["objective"].iloc[0]) if len(base_rows) else float("nan")
     bars = []
@@ -141,62 +145,90 @@ def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path) -> Non
         objective = rows["objective"].to_numpy(dtype=float)
         at = rows[column].to_numpy()
         solved = ~np.isnan(objective)
-        lo = float(objective[solved].min()) if solved.any() else float("nan")
-        hi = float(objective[solved].max()) if solved.any() else float("nan")
-        low_at = at[solved][np.argmin(objective[solved])] if solved.any() else None
-        high_at = at[solved][np.argmax(objective[solved])] if solved.any() else None
+        cost = np.append(objective[solved], base)
+        label = [f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
+                 for v in at[solved]] + ["base"]
+        keep = ~np.isnan(cost)
+        cost = cost[keep]
+        label = [lab for lab, k in zip(label, keep, strict=True) if k]
         failed = int((~solved).sum())
-        bars.append((column, lo, hi, low_at, high_at, failed))
-    bars.sort(key=lambda b: -(np.nan_to_num(b[2] - b[1])))
-    fig = _figure(8, 1.2 + 0.55 * len(bars))
+        if len(cost) == 0:
+            bars.append((column, float("nan"), float("nan"), "", "", failed))
+            continue
+        i, j = int(np.argmin(cost)), int(np.argmax(cost))
+        bars.append((column, float(cost[i]), float(cost[j]), label[i], label[j], failed))
+    bars.sort(key=lambda b: -np.nan_to_num(b[2] - b[1]))
+    fig = _figure(8.5, 1.4 + 0.55 * len(bars))
     ax = fig.subplots(1, 1)
     for i, (_, lo, hi, low_at, high_at, failed) in enumerate(reversed(bars)):
+        note = f"  ({failed} without a plan)" if failed else ""
         if np.isnan(lo):
-            ax.text(base, i, "  no plan at any value", va="center", fontsize=8, color="red")
+            ax.text(base, i, "  no plan at any value" + note, va="center", fontsize=8,
+                    color="red")
             continue
-        ax.barh(i, hi - lo, left=lo, color="tab:blue", alpha=0.7)
-        ax.text(lo, i, f"{low_at:g} ", va="center", ha="right", fontsize=8)
-        ax.text(hi, i, f" {high_at:g}" + (f"  ({failed} infeasible)" if failed else ""),
-                va="center", ha="left", fontsize=8)
+        ref = base if not np.isnan(base) else lo
+        ax.barh(i, ref - lo, left=lo, color="tab:green", alpha=0.7)
+        ax.barh(i, hi - ref, left=ref, color="tab:red", alpha=0.7)
+        ax.text(lo, i, f"{low_at} ", va="center", ha="right", fontsize=8)
+        ax.text(hi, i, f" {high_at}{note}", va="center", ha="left", fontsize=8)
     ax.set_yticks(range(len(bars)), [_axis_label(b[0]) for b in reversed(bars)], fontsize=8)
     if not np.isnan(base):
         ax.axvline(base, color="black", lw=1)
-    ax.set_xlabel("total cost (line: base case)")
-    ax.set_title("one at a time: range of the objective per key", fontsize=10)
+    ax.use_sticky_edges = False  # bars would pin the axis to their ends: room for labels
+    ax.margins(x=0.2)
+    ax.set_xlabel("total cost (line: base case; labels: the value at each end)")
+    ax.set_title("one at a time: how far each key moves the total cost", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.savefig(path)
 
 
 def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tightens: int,
                   path: Path) -> Path:
-    """Cost against a requirement; ``tightens`` is +1 if larger values are tighter."""
-    fig = _figure(7.5, 4.5)
-    ax = fig.subplots(1, 1)
-    ok = curve[curve["objective"].notna()].sort_values(column)
+    """Total cost against a requirement (the side without a plan shaded), and its terms.
+
+    The right panel shows how each cost term changes from the loose end. ``tightens`` is
+    +1 if larger values are tighter (resilience), -1 if smaller are (max_share).
+    """
+    fig = _figure(11, 4.5)
+    left, right = fig.subplots(1, 2)
+    ok = curve[curve["objective"].notna()].sort_values(column, ascending=tightens > 0)
     x = ok[column].to_numpy(dtype=float)
-    bottom = np.zeros(len(ok))
-    for term in COST_TERMS:
-        values = ok[f"cost_{term}"].fillna(0.0).to_numpy()
-        if np.abs(values).sum() > 0:
-            ax.fill_between(x, bottom, bottom + values, alpha=0.35,
-                            color=TERM_COLOURS[term], label=term)
-            bottom = bottom + values
-    ax.plot(x, ok["objective"], marker="o", color="black", label="total cost")
-    if tightest is not None:
-        ax.axvline(tightest, color="red", ls="--", lw=1,
-                   label=f"tightest feasible: {tightest:.4g}")
+    y = ok["objective"].to_numpy(dtype=float)
+    left.plot(x, y, marker="o", color="black", label="total cost")
+    if len(y) > 1:
+        rise = y[-1] - y[0]
+        pct = f" ({100 * rise / y[0]:+.1f}%)" if y[0] else ""
+        left.annotate(f"{rise:+,.4g}{pct}", (x[-1], y[-1]), textcoords="offset points",
+                      xytext=(-10, -4), ha="right", va="top", fontsize=8)
+    for ax in (left, right):
+        if tightest is not None:
+            ax.axvline(tightest, color="red", ls="--", lw=1,
+                       label=f"tightest feasible: {tightest:.4g}" if ax is left else None)
+        ax.set_xlabel(f"{column} (tighter to the right)")
+        ax.grid(alpha=0.3)
+    if len(ok):
+        for term in COST_TERMS:
+            values = ok[f"cost_{term}"].fillna(0.0).to_numpy(dtype=float)
+            if np.abs(values).sum() > 0:
+                right.plot(x, values - values[0], marker=".", color=TERM_COLOURS[term],
+                           label=term)
+        right.axhline(0.0, color="grey", lw=0.8)
+    for ax in (left, right):
         lo, hi = ax.get_xlim()
-        if tightens > 0:
-            ax.axvspan(tightest, max(hi, tightest), color="red", alpha=0.08)
-        else:
-            ax.axvspan(min(lo, tightest), tightest, color="red", alpha=0.08)
-        ax.set_xlim(lo, hi)
-    if tightens < 0:
-        ax.invert_xaxis()
-    ax.set_xlabel(f"{column} (tighter to the right)")
-    ax.set_ylabel("total cost")
-    ax.set_title(f"cost of the requirement {column}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+        if tightest is not None:
+            if tightens > 0:
+                ax.axvspan(tightest, max(hi, tightest), color="red", alpha=0.08)
+            else:
+                ax.axvspan(min(lo, tightest), tightest, color="red", alpha=0.08)
+            ax.set_xlim(lo, hi)
+        if tightens < 0:
+            ax.invert_xaxis()
+    left.set_ylabel("total cost")
+    left.set_title("least total cost (shaded: no plan)", fontsize=9)
+    right.set_ylabel("change in cost")
+    right.set_title("change of each cost term from the loose end", fontsize=9)
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    fig.suptitle(f"cost of the requirement {column}", fontsize=11)
     fig.savefig(path)
     return path

@@ -704,44 +704,64 @@ class LineProgress(Progress):
 
 
 class BarProgress(Progress):
-    """A progress bar redrawn in place: points done, failed, elapsed and time left."""
+    """A progress bar redrawn in place: points done, failed, elapsed and time left.
 
-    def __init__(self, stream: TextIO) -> None:
+    A background thread redraws it every second, so the clock moves during a long solve.
+    """
+
+    def __init__(self, stream: TextIO, tick: float = 1.0) -> None:
         self.stream = stream
         self.counts = _Counts()
+        self.tick = tick
         self._width = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def start(self, total: int, done: int) -> None:
-        """Draw the empty bar."""
+        """Draw the empty bar and start the clock."""
         self.counts = _Counts(total=total, done=done)
         self._draw()
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="sweep-progress", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.tick):
+            self._draw()
 
     def point(self, outcome: PointOutcome) -> None:
         """Advance the bar."""
-        c = self.counts
-        c.done += 1
-        c.new += 1
-        c.failed += outcome.failed
+        with self._lock:
+            c = self.counts
+            c.done += 1
+            c.new += 1
+            c.failed += outcome.failed
         self._draw()
 
     def finish(self, interrupted: bool = False) -> None:
-        """End the bar's line."""
+        """Stop the clock and end the bar's line."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         self._draw()
-        print(file=self.stream, flush=True)
+        with self._lock:
+            print(file=self.stream, flush=True)
 
     def _draw(self) -> None:
-        c = self.counts
-        columns = shutil.get_terminal_size((80, 20)).columns
-        elapsed, left = c.times()
-        text = f" {c.done}/{c.total} points, {c.failed} failed, {elapsed} elapsed, " \
-               f"{left} left"
-        width = max(10, min(40, columns - len(text) - 3))
-        filled = int(width * c.done / c.total) if c.total else width
-        line = f"[{'#' * filled}{'.' * (width - filled)}]{text}"
-        pad = max(self._width - len(line), 0)
-        self._width = len(line)
-        self.stream.write("\r" + line + " " * pad)
-        self.stream.flush()
+        with self._lock:
+            c = self.counts
+            columns = shutil.get_terminal_size((80, 20)).columns
+            elapsed, left = c.times()
+            text = f" {c.done}/{c.total} points, {c.failed} failed, {elapsed} elapsed, " \
+                   f"{left} left"
+            width = max(10, min(30, columns - len(text) - 3))
+            filled = int(width * c.done / c.total) if c.total else width
+            line = f"[{'#' * filled}{'.' * (width - filled)}]{text}"
+            pad = max(self._width - len(line), 0)
+            self._width = len(line)
+            self.stream.write("\r" + line + " " * pad)
+            self.stream.flush()
 
 
 def progress_for(stream: TextIO | None = None) -> Progress:

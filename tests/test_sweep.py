@@ -307,3 +307,16 @@ def test_warm_start_is_accepted(small: Any) -> None:
     again = runner.solve(built.m, groups)
     assert "MIP start solution is feasible" in again.log
     assert again.objective == pytest.approx(first.objective)
+
+
+def test_progress_bar_and_lines(small: Any) -> None:
+    import io
+
+    from solver.sweep import BarProgress, LineProgress, progress_for
+
+    assert isinstance(progress_for(io.StringIO()), LineProgress)
+    stream = io.StringIO()
+    sweep(small, ["layers.max_share=0.4,0.1"], workers=1, progress=BarProgress(stream, 0.01))
+    text = stream.getvalue()
+    assert text.startswith("\r[") and text.endswith("\n")
+    assert "2/2 points, 1 failed" in text
