@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from solver.errors import CaseError, Problem, UsageError
 from solver.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.schema import COALITION, TABLES
-from solver.tables import LINE, check_range, read_table
+from solver.tables import LINE, MAX_INT, check_range, read_table
 from solver.validate import cross_checks
 
 #: A model file names a case and a few options: anything larger is not one.
@@ -212,6 +212,10 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
                 if not whole.all():
                     problems.append(Problem(source, f"{o} gives {product[~whole].iloc[0]:g}: "
                                                     f"{o.column} is a whole number"))
+                    continue
+                if (product.abs() > MAX_INT).any():
+                    problems.append(Problem(source, f"{o} gives {product.abs().max():g}: too "
+                                                    "large for a whole number (at most 2^53)"))
                     continue
                 product = product.round().astype(frame[o.column].dtype)
             frame.loc[mask, o.column] = product

@@ -110,6 +110,8 @@ def _convert(key: str, kind: str, value: Any, op: Op) -> Any:
         if kind == "int" and op == "=":
             if not number.is_integer():
                 raise OverrideError(f"{key}: {value!r} is not a whole number")
+            if abs(number) > 2**53:
+                raise OverrideError(f"{key}: {value!r} is too large for a whole number")
             return int(number)
         return number
     if kind == "bool":

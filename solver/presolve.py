@@ -257,10 +257,9 @@ def _row_reach(case: Case, data: _Data) -> pd.DataFrame:
     banned = trade.loc[~trade["allowed"].astype(bool), ["exporter", "importer"]] \
         if not trade.empty else trade
     if len(banned):
-        pairs = set(zip(banned["exporter"], banned["importer"], strict=True))
-        ban = np.fromiter(((e, i) in pairs for e, i in zip(flows["partner"], flows["member"],
-                                                            strict=True)),
-                          dtype=bool, count=len(flows))
+        marked = flows.merge(banned.drop_duplicates().assign(_ban=True), how="left",
+                             left_on=["partner", "member"], right_on=["exporter", "importer"])
+        ban = marked["_ban"].fillna(False).to_numpy(dtype=bool)
         flows = flows[~ban | domestic]
         domestic = (flows["partner"] == flows["member"]).to_numpy()
     demand = flows["demand"].to_numpy(dtype=float)
@@ -279,17 +278,24 @@ def check_rows(case: Case, data: _Data) -> list[Finding]:
     if data.rows.empty:
         return []
     flows = _row_reach(case, data)
-    route = _sums(flows, "row", "route")
-    dependent = _sums(flows, "row", "dependent")
+    n = len(data.rows)
+    route = np.bincount(flows["row"], weights=flows["route"], minlength=n)
+    dependent = np.bincount(flows["row"], weights=flows["dependent"], minlength=n)
+    demand = data.rows["demand"].to_numpy(dtype=float)
+    slack = TOL * np.maximum(np.abs(demand), 1.0)
+    short = np.flatnonzero((demand - dependent > slack) | (demand - route > slack))
+    if not len(short):
+        return []
     layer_reach = _sums(data.pairs, "layer", "reach")
     layer_demand = data.layers["D"].to_dict()
+    records = data.rows.iloc[short].to_dict("records")
     out = []
-    for r, row in enumerate(data.rows.to_dict("records")):
+    for r, row in zip(short.tolist(), records, strict=True):
         layer, member, d = str(row["layer"]), str(row["member"]), float(row["demand"])
         if _short(float(layer_demand[layer]), float(layer_reach.get(layer, 0.0))):
             continue
         where = f"member {member}, layer {layer}"
-        got, dep_got = float(route.get(r, 0.0)), float(dependent.get(r, 0.0))
+        got, dep_got = float(route[r]), float(dependent[r])
         if _short(d, got):
             out.append(Finding("demand", (member, layer), where, f"demand {fmt(d)}",
                                f"over the trade routes allowed to {member}, at most "

@@ -157,7 +157,7 @@ def _check_header(header: list[str], cols: dict[str, ColumnSpec], fname: str) ->
         for sep, word in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
             if sep in header[0]:
                 return [Problem(fname, f"the header is a single cell: separate columns with "
-                                       f"commas, not {word}", line=1, value=_cut(header[0]))]
+                                       f"commas, not {word}", line=1, value=cut(header[0]))]
     seen: set[str] = set()
     for i, name in enumerate(header):
         if not name:
@@ -172,7 +172,7 @@ def _check_header(header: list[str], cols: dict[str, ColumnSpec], fname: str) ->
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
             problems.append(Problem(
                 fname, f"unknown column{extra} (columns: {', '.join(cols)})",
-                line=1, column=_cut(name)))
+                line=1, column=cut(name)))
         seen.add(name)
     for name, col in cols.items():
         if col.required and name not in header:
@@ -207,7 +207,7 @@ def _short(exc: Exception) -> str:
     return text.replace("Error tokenizing data. ", "").replace("C error: ", "")
 
 
-def _cut(value: str) -> str:
+def cut(value: str) -> str:
     """``value``, cut to :data:`MAX_VALUE_CHARS` for a message."""
     if len(value) <= MAX_VALUE_CHARS:
         return value
@@ -238,7 +238,7 @@ def _convert(
         for line, value in zip(lines[mask][:MAX_PROBLEMS_PER_FAULT],
                                cells[mask][:MAX_PROBLEMS_PER_FAULT], strict=True):
             problems.append(Problem(fname, message, line=int(line), column=col.name,
-                                    value=_cut(str(value))))
+                                    value=cut(str(value))))
         if n_bad > MAX_PROBLEMS_PER_FAULT:
             problems.append(Problem(fname, f"... and {n_bad - MAX_PROBLEMS_PER_FAULT} more "
                                            f"lines with the same problem: {message}",
@@ -307,7 +307,7 @@ def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
         value = ",".join(str(row[k]) for k in key)
         problems.append(Problem(
             spec.filename, f"duplicate key ({', '.join(key)}); first given on line {first[i]}",
-            line=int(row[LINE]), column=column, value=_cut(value)))
+            line=int(row[LINE]), column=column, value=cut(value)))
     if dup.sum() > MAX_PROBLEMS_PER_FAULT:
         problems.append(Problem(spec.filename, f"... and {dup.sum() - MAX_PROBLEMS_PER_FAULT} "
                                                "more duplicate keys", column=column))
@@ -333,10 +333,14 @@ def check_range(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[Probl
                 low = values <= col.lower if col.lower_strict else values < col.lower
             if col.upper is not None:
                 high = values >= col.upper if col.upper_strict else values > col.upper
-        for i in np.flatnonzero(~finite | (present & (low | high))):
+        bad = np.flatnonzero(~finite | (present & (low | high)))
+        for i in bad[:MAX_PROBLEMS_PER_FAULT]:
             key = ",".join(str(frame[k].iloc[i]) for k in spec.key)
             value = values[i]
             text = "must be a finite number" if not math.isfinite(value) else (
                 f"out of range: must be {col.range_text()}")
             problems.append(Problem(source, f"{spec.table}[{key}].{name} = {value:g}: {text}"))
+        if len(bad) > MAX_PROBLEMS_PER_FAULT:
+            problems.append(Problem(source, f"... and {len(bad) - MAX_PROBLEMS_PER_FAULT} more "
+                                            f"rows of {spec.table} with {name} out of range"))
     return problems

@@ -14,6 +14,7 @@ import pandas as pd
 
 from solver.errors import Problem
 from solver.schema import COALITION, TABLES
+from solver.tables import MAX_PROBLEMS_PER_FAULT, cut
 
 if TYPE_CHECKING:
     from solver.case import Case
@@ -31,11 +32,16 @@ def _problems(
     out = []
     fname = TABLES[table].filename
     line_series = lines.get(table) if lines is not None else None
-    for i in np.flatnonzero(mask):
+    bad = np.flatnonzero(mask)
+    for i in bad[:MAX_PROBLEMS_PER_FAULT]:
         row = frame.iloc[i]
         line = int(line_series.iloc[i]) if line_series is not None else None
         out.append(Problem(fname, message(row), line=line, column=column,
-                           value=_text(row[column])))
+                           value=cut(_text(row[column]))))
+    if len(bad) > MAX_PROBLEMS_PER_FAULT:
+        example = out[-1].message
+        out.append(Problem(fname, f"... and {len(bad) - MAX_PROBLEMS_PER_FAULT} more lines "
+                                  f"with the same problem: {example}", column=column))
     return out
 
 

@@ -162,6 +162,12 @@ FAULTS = [
     Fault("override out of range", {},
           "--set: layers[chips].max_share = 2: out of range: must be in (0, 1]",
           args=("--set", "layers[chips].max_share=2")),
+    Fault("override whole number too large", {},
+          "--set: layers.min_suppliers: '1e20' is too large for a whole number",
+          args=("--set", "layers.min_suppliers=1e20")),
+    Fault("override product too large", {},
+          "--set: layers.min_suppliers*=1e+300 gives 2e+300: too large for a whole number (at "
+          "most 2^53)", args=("--set", "layers.min_suppliers*=1e300")),
     Fault("override row that does not exist", {},
           "--set: partners[Q].trust names no row of partners.csv",
           args=("--set", "partners[Q].trust=0.5")),
@@ -226,6 +232,17 @@ def test_problems_of_one_kind_are_capped(tmp_path: Path) -> None:
     assert sum("not a true/false value" in line for line in lines) == 101
     assert ("  partners.csv, column member: ... and 150 more lines with the same problem: "
             "not a true/false value (true/false, yes/no, 1/0)") in lines
+
+
+def test_problems_across_tables_are_capped(tmp_path: Path) -> None:
+    rows = "".join(f"Q{i},chips,1,1,1\n" for i in range(150))
+    folder = write_case(tmp_path / "case", capabilities=C + rows)
+    result = run("validate", str(folder))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{folder}: 101 problems:"
+    assert lines[-1] == ("  capabilities.csv, column partner: ... and 50 more lines with the "
+                         "same problem: names no partner of partners.csv")
 
 
 def test_huge_file_is_refused_before_reading(tmp_path: Path,
