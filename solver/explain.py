@@ -423,10 +423,12 @@ class _Context:
         n = int(self.eligible.get(layer, 0))
         cap = float(self.eligible_capacity.get(layer, 0.0))
         D = self.layer_demand[layer]
-        partners = f"the {n} partner{'s' if n != 1 else ''}{self._trusted(layer)}" if n else \
-            f"no partner{self._trusted(layer)}"
-        reason = f"it can receive only {fmt(d - amount)}; {partners} can build at most " \
-                 f"{fmt(cap)} of the layer's demand {fmt(D)}"
+        reason = f"it can receive only {fmt(d - amount)}; "
+        if n:
+            reason += (f"the {n} partner{'s' if n != 1 else ''}{self._trusted(layer)} can "
+                       f"build at most {fmt(cap)} of the layer's demand {fmt(D)}")
+        else:
+            reason += f"no partner{self._trusted(layer)} can supply the layer"
         return where, f"demand {fmt(d)}", reason, amount
 
     def _supplier_share(self, key: tuple[str, ...], s: _Slack, amount: float) -> tuple:

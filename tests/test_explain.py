@@ -119,6 +119,22 @@ def test_agrees_with_presolve(tmp_path: Path, overrides: list[str],
     assert rows(report) == expected
 
 
+def test_layer_nobody_is_trusted_for(tmp_path: Path) -> None:
+    report = explain(case_of(tmp_path, ["layers[chips].min_trust=0.95",
+                                        "layers[chips].resilience=0.5"]))
+    assert rows(report) == [("demand", ("coalition", "chips"), 100),
+                            ("diversification", ("chips",), 2),
+                            ("resilience", ("", "chips"), 50)]
+    assert [str(v) for v in report.violations] == [
+        "layer chips: demand 100 cannot hold; it can receive only 0; no partner with trust "
+        ">= 0.95 can supply the layer (short by 100)",
+        "layer chips: min_suppliers 2 cannot hold; at most 0 partners with trust >= 0.95 can "
+        "supply it (short by 2)",
+        "layer chips: resilience 0.5 (N-1 cover of 50) cannot hold; no partner with trust >= "
+        "0.95 can host it (short by 50)",
+    ]
+
+
 def test_concentration_fewest_rows(tmp_path: Path) -> None:
     # max_share 0.45: A and B can give 90 of 100; one of them must exceed its share by 10.
     report = explain(case_of(tmp_path, ["layers[chips].max_share=0.45"]))
