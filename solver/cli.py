@@ -188,18 +188,16 @@ def format_summary(case: Case, result: Result) -> str:
 @set_option
 @handle_errors
 def validate(path: Path, overrides: tuple[str, ...]) -> None:
-    r"""Check a case's inputs without solving; list every problem found.
+    """Check a case's inputs without solving; list every problem found.
 
     Reads every file against its columns (types, ranges, ids, duplicates), then the tables
     against each other, then looks for requirements that provably cannot hold (a layer's
     demand above its trusted partners' capacity, fewer eligible partners than
     min_suppliers, ...). Runs no solver.
 
-    \b
-    Exit codes:
-      0  the inputs are valid and no obvious infeasibility was found
-      2  bad input: every problem is listed with file, line, column and value
-      3  the inputs are valid but the case cannot be feasible (with the numbers)
+    Exit codes: 0 the inputs are valid and no obvious infeasibility was found; 2 bad
+    input, every problem listed with file, line, column and value; 3 the inputs are valid
+    but the case cannot be feasible (with the numbers).
     """
     from solver.errors import CaseError
     from solver.presolve import find_infeasibilities
@@ -232,14 +230,13 @@ def validate(path: Path, overrides: tuple[str, ...]) -> None:
               "(default: the model file's, else 120 s).")
 @handle_errors
 def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) -> None:
-    r"""Explain why a case is infeasible: the fewest requirements that must give way.
+    """Explain why a case is infeasible: the fewest requirements that must give way.
 
     Solves an elastic version of the model in which every requirement may be violated at
     a price, finds the smallest set of rows that must give way, and reports each in the
     case's terms with the shortfall (e.g. "layer chips: min_suppliers 4 cannot hold; at
     most 3 partners with trust >= 0.8 can supply it (short by 1)").
 
-    \b
     Exit codes: 0 the case is feasible, 2 bad input, 3 infeasible (report printed).
     """
     from solver.explain import explain as explain_case

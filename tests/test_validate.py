@@ -304,6 +304,15 @@ def test_validate_valid_case(tmp_path: Path) -> None:
                              "rows, 0 trade rows)\n")
 
 
+def test_help_documents_the_exit_codes() -> None:
+    text = " ".join(run("validate", "--help").stdout.split())
+    assert ("Exit codes: 0 the inputs are valid and no obvious infeasibility was found; 2 bad "
+            "input, every problem listed with file, line, column and value; 3 the inputs are "
+            "valid but the case cannot be feasible (with the numbers).") in text
+    text = " ".join(run("explain", "--help").stdout.split())
+    assert "Exit codes: 0 the case is feasible, 2 bad input, 3 infeasible" in text
+
+
 def test_validate_finds_infeasibility_exit_3(tmp_path: Path) -> None:
     folder = write_case(tmp_path / "case")
     result = run("validate", str(folder), "--set", "layers.min_suppliers=3")
