@@ -349,7 +349,7 @@ def read_model_file(path: Path) -> ModelFile:
         raise CaseError([Problem(path.name, f"the file is {size} bytes; a model file may be at "
                                             f"most {MAX_MODEL_FILE_BYTES} bytes")])
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise CaseError([Problem(path.name, "not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:

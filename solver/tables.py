@@ -57,6 +57,12 @@ def read_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem(fname, f"cannot read the file: {exc.strerror or exc}")]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(fname, "the file is UTF-16 text; save it as UTF-8 (in Excel: "
+                                     "CSV UTF-8)")]
+    if raw.startswith(b"PK\x03\x04"):
+        return None, [Problem(fname, "the file is a zip archive (an Excel workbook?), not CSV "
+                                     "text; export it as CSV UTF-8")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

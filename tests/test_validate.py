@@ -135,6 +135,11 @@ FAULTS = [
     Fault("not UTF-8", {"partners": P.replace("Gamma", "Zürich").encode("latin-1")},
           "partners.csv, line 4: not UTF-8 text (byte 0xfc at offset 62); save the file as "
           "UTF-8"),
+    Fault("UTF-16", {"partners": P.encode("utf-16")},
+          "partners.csv: the file is UTF-16 text; save it as UTF-8 (in Excel: CSV UTF-8)"),
+    Fault("Excel workbook", {"layers": b"PK\x03\x04\x14\x00\x06\x00"},
+          "layers.csv: the file is a zip archive (an Excel workbook?), not CSV text; export "
+          "it as CSV UTF-8"),
     Fault("NUL bytes", {"partners": P.encode() + b"\x00\n"},
           "partners.csv: contains NUL bytes: not a CSV text file"),
     Fault("row with too many cells", {"layers": L.replace("cloud,50,1,1,0", "cloud,50,1,1,0,7")},
@@ -385,6 +390,12 @@ def test_bad_model_file(tmp_path: Path, model: str, message: str) -> None:
     assert result.exit_code == 2, result.output
     assert any(line.strip().startswith(message) for line in result.stderr.splitlines()), \
         result.stderr
+
+
+def test_model_file_with_bom(tmp_path: Path) -> None:
+    path = _project(tmp_path, "")
+    path.write_bytes(b'\xef\xbb\xbfcase = "../data/c"\n')
+    assert run("validate", str(path)).exit_code == 0
 
 
 def test_model_file_not_utf8(tmp_path: Path) -> None:
