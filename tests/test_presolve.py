@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from solver import InfeasibleError, load_case, solve
 from solver.cli import main
@@ -196,3 +198,33 @@ def test_cli_solve_exit_3_and_no_run_folder(tmp_path: Path) -> None:
 
 def test_base_fixture_is_the_documented_one() -> None:
     assert "A,chips,80" in BASE["capabilities"] and "B,chips,60" in BASE["capabilities"]
+
+
+# Soundness: whatever the numbers, a finding means that HiGHS finds no plan either.
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(min_suppliers=st.integers(0, 4), max_share=st.sampled_from([0.3, 0.45, 0.5, 0.6, 1]),
+       share=st.sampled_from([0, 0.05, 0.3, 0.45, 0.6]),
+       resilience=st.sampled_from([0, 0.3, 0.5, 0.9]),
+       min_trust=st.sampled_from([0, 0.7, 0.85, 0.95]),
+       floor=st.sampled_from([0, 0.1, 0.4, 0.7]), ceiling=st.sampled_from([0.2, 0.5, 1]))
+def test_findings_are_never_wrong(tmp_path: Path, min_suppliers: int, max_share: float,
+                                  share: float, resilience: float, min_trust: float,
+                                  floor: float, ceiling: float) -> None:
+    from solver.highs import HighsRunner, Status
+    from solver.model.build import build
+    from solver.solve import variable_groups
+
+    base = load_case(write_case(tmp_path / "case"))
+    case = base.with_overrides([
+        f"layers[chips].min_suppliers={min_suppliers}", f"layers[chips].max_share={max_share}",
+        f"layers.min_supplier_share={share}", f"layers[cloud].resilience={resilience}",
+        f"layers[chips].min_trust={min_trust}", f"partners[A].min_participation={floor}",
+        f"partners[B].max_participation={ceiling}"])
+    found = find_infeasibilities(case)
+    if not found:
+        return
+    built = build(case)
+    report = HighsRunner().solve(built.m, variable_groups(built.m))
+    assert report.status == Status.INFEASIBLE, [str(f) for f in found]
