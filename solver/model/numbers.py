@@ -47,7 +47,10 @@ STRUCTURAL = {"partners.trust", "layers.min_trust", "trade.allowed", "partners.m
 
 
 def values(case: Case, data: ModelData) -> dict[str, np.ndarray]:
-    """Every quantity of :data:`QUANTITIES` as a float array over its set."""
+    """Every quantity of :data:`QUANTITIES` as a float array over its set.
+
+    ``data`` must be ``model_data(case)``: the numbers are read from its frames.
+    """
     pairs, rows, layers, partners = data.pairs, data.rows, data.layers, data.partners
     obj = case.objective
 
@@ -84,6 +87,16 @@ def mutable_quantities(columns: set[str]) -> set[str]:
     return {q for q, (_, cols) in QUANTITIES.items() if set(cols) & columns}
 
 
+#: A budget that is not set, as a mutable parameter: finite, so that HiGHS keeps the row and
+#: a later point can set a real budget, but far above any cost (HiGHS takes 1e20 as infinite).
+NO_BUDGET = 1e19
+
+
+def _fill(name: str, array: np.ndarray) -> np.ndarray:
+    """Values for a mutable parameter: an unset budget is :data:`NO_BUDGET`, other gaps 0."""
+    return np.nan_to_num(array, nan=NO_BUDGET if name == "budget" else 0.0)
+
+
 class Numbers:
     """Access to the model's numbers: floats, or mutable ``Param`` entries when swept."""
 
@@ -94,7 +107,7 @@ class Numbers:
         self._seq: dict[str, Sequence[Any]] = {}
         for name, array in arrays.items():
             if name in self.mutable:
-                init = {i: (0.0 if np.isnan(v) else float(v)) for i, v in enumerate(array)}
+                init = dict(enumerate(_fill(name, array).tolist()))
                 param = pyo.Param(range(len(array)), mutable=True, initialize=init,
                                   within=pyo.Reals)
                 m.add_component(f"param_{name}", param)
@@ -122,8 +135,7 @@ class Numbers:
         for name, array in arrays.items():
             if name in self.mutable:
                 param = m.find_component(f"param_{name}")
-                clean = np.nan_to_num(array, nan=0.0)
-                for i, v in enumerate(clean.tolist()):
+                for i, v in enumerate(_fill(name, array).tolist()):
                     param[i] = v
             elif not np.array_equal(array, self.arrays[name], equal_nan=True):
                 stale.append(name)
