@@ -130,7 +130,7 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 @main.command()
 @case_argument
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Run folder to write (default: out/CASE-YYYYmmdd-HHMMSS).")
+              help="Run folder to write (default: out/NAME-YYYYmmdd-HHMMSS, NAME from PATH).")
 @click.option("--force", is_flag=True, help="Replace the run folder if it exists.")
 @set_option
 @solver_options
@@ -148,7 +148,7 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
 
     case = load(path, overrides)
     if out is None:
-        out = Path("out") / f"{case.name}-{datetime.now():%Y%m%d-%H%M%S}"
+        out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     if out.exists() and not force:
         raise click.UsageError(f"{out} already exists; pass --force to replace it")
     result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
