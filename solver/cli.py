@@ -342,7 +342,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
       coalition sweep data/allied-ai-stack --vary layers.max_share=0.3:0.6:0.1 \
           --vary "capabilities[TW,*].unit_cost*=1,2,4" --workers 4 --out out/tw
     """
-    from solver.sweep import progress_for
+    from solver.progress import progress_for
     from solver.sweep import sweep as run_sweep
 
     case = _with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
@@ -373,7 +373,7 @@ def _count_rows(path: Path) -> int:
 
 def format_sweep(table: Any, limit: int = 40) -> str:
     """The table ``coalition sweep`` prints: varied values, status, cost, gap."""
-    from solver.sweep import RESULT_COLUMNS
+    from solver.point_solver import RESULT_COLUMNS
 
     keys = [c for c in table.columns if c not in RESULT_COLUMNS and c != "point"]
     failed = int(table["objective"].isna().sum())

@@ -78,7 +78,7 @@ class FrontierRun:
 
     def solve(self, value: float, stage: str) -> dict[str, Any]:
         """Solve the case with the requirement at ``value``; record and return its row."""
-        from solver.sweep import Point
+        from solver.grid import Point
 
         value = float(value)
         point = Point(index=len(self.probes), overrides=(f"{self.key}={value!r}",),
@@ -109,7 +109,8 @@ def frontier(
     (``frontier_search.csv``) and ``frontier.png`` are written there.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
-    from solver.sweep import PointSolver, Settings, mutable_columns, parse_vary
+    from solver.grid import mutable_columns, parse_vary
+    from solver.point_solver import PointSolver, Settings
 
     req = requirement(key)
     if points < 2:

@@ -15,8 +15,11 @@ from click.testing import CliRunner
 from solver.case import load_case
 from solver.cli import main
 from solver.errors import UsageError
+from solver.grid import make_points, parse_vary
+from solver.point_solver import PointOutcome
+from solver.progress import Progress
 from solver.solve import solve
-from solver.sweep import PointOutcome, Progress, make_points, parse_vary, sweep
+from solver.sweep import sweep
 
 try:
     from sweep_cases import SMALL, write_case
@@ -312,7 +315,7 @@ def test_warm_start_is_accepted(small: Any) -> None:
 def test_progress_bar_and_lines(small: Any) -> None:
     import io
 
-    from solver.sweep import BarProgress, LineProgress, progress_for
+    from solver.progress import BarProgress, LineProgress, progress_for
 
     assert isinstance(progress_for(io.StringIO()), LineProgress)
     stream = io.StringIO()

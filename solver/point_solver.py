@@ -1,0 +1,214 @@
+"""Solving the points of a sweep one after another with one persistent model.
+
+When a point changes only numbers (costs, shares, capacities, demands), the model's mutable
+parameters are updated and HiGHS re-solves, warm-started from the previous plan. The model
+is rebuilt only when a point changes its structure (trust, routes, membership) or a number
+that is not a parameter. Each point becomes one row of ``sweep.csv`` (a failure too, with
+its status and reason) and its per-layer and plan tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case import Case
+from solver.errors import CaseError, CoalitionError
+from solver.grid import Point
+from solver.results import COST_TERMS
+
+#: The columns of ``sweep.csv`` after the varied keys.
+RESULT_COLUMNS = ("status", "reason", "objective", "bound", "gap",
+                  *(f"cost_{t}" for t in COST_TERMS),
+                  "verified", "rebuilt", "seconds", "solve_seconds", "overrides")
+
+#: Statuses that a resumed sweep computes again (not an answer about the point).
+RETRY = {"error"}
+
+
+@dataclass
+class PointOutcome:
+    """A solved (or failed) point: its ``sweep.csv`` row and its per-layer and plan tables."""
+
+    point: Point
+    row: dict[str, Any]
+    layers: pd.DataFrame | None = None
+    allocation: pd.DataFrame | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the point has no plan."""
+        return self.row.get("objective") is None or self.row["status"] in RETRY
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a worker solves points (sent to every worker process)."""
+
+    mutable: frozenset[str] = frozenset()
+    persistent: bool = True
+    warm_start: bool = True
+
+
+class PointSolver:
+    """Solves points of one sweep in turn, keeping one persistent model between them.
+
+    ``builds`` counts the models built; a numbers-only sweep builds one.
+    """
+
+    def __init__(self, base: Case, settings: Settings) -> None:
+        self.base = base
+        self.settings = settings
+        self.builds = 0
+        self._built: Any = None
+        self._signature: tuple[Any, ...] | None = None
+        self._runner: Any = None
+        self._start: dict[str, np.ndarray] = {}
+
+    def run(self, point: Point) -> PointOutcome:
+        """Solve one point; a failure becomes a row with its status and reason."""
+        start = time.perf_counter()
+        try:
+            case = self.base
+            if point.overrides:
+                case = case.with_overrides(list(point.overrides), source=f"point {point.index}")
+        except CaseError as exc:
+            reason = "; ".join(str(p) for p in exc.problems)
+            return _failed(point, "invalid", reason, start)
+        try:
+            return self._solve(point, case, start)
+        except KeyboardInterrupt:
+            raise
+        except CoalitionError as exc:
+            return _failed(point, "error", str(exc), start)
+        except Exception as exc:
+            return _failed(point, "error", f"{type(exc).__name__}: {exc}", start)
+
+    def _solve(self, point: Point, case: Case, start: float) -> PointOutcome:
+        from solver.highs import HighsRunner
+        from solver.model.build import build
+        from solver.model.data import model_data
+        from solver.model.numbers import mutable_quantities, values
+        from solver.presolve import find_infeasibilities
+        from solver.solve import finish, variable_groups
+
+        # Provably infeasible points are answered from the tables, without HiGHS.
+        findings = find_infeasibilities(case)
+        if findings:
+            more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+            return _failed(point, "infeasible", f"{findings[0]}{more}", start)
+
+        quantities = mutable_quantities(set(self.settings.mutable))
+        data = model_data(case, keep_zero_demand="demand" in quantities)
+        mutable = self._mutable_for(case)
+        signature = _signature(case, data, mutable, quantities)
+        rebuild = (not self.settings.persistent or self._built is None
+                   or signature != self._signature)
+        if not rebuild:
+            stale = self._built.num.update(self._built.m, values(case, data))
+            rebuild = bool(stale)
+        build_seconds = 0.0
+        if rebuild:
+            t = time.perf_counter()
+            self._built = build(case, mutable=mutable)
+            build_seconds = time.perf_counter() - t
+            self._signature = signature
+            self._start = {}
+            self.builds += 1
+        built = self._built
+        built.data = data
+        opts = case.solver
+        if self._runner is None or not self.settings.persistent:
+            self._runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                                       threads=opts.threads)
+        runner = self._runner
+        runner.time_limit, runner.mip_gap = opts.time_limit, opts.mip_gap
+        groups = variable_groups(built.m)
+        if self.settings.warm_start and self._start and not rebuild:
+            runner.warm_start(built.m, self._start)
+        report = runner.solve(built.m, groups)
+        result = finish(case, built, report, runner, build_seconds, raise_on_failure=False)
+        if report.has_solution:
+            self._start = report.values
+        row = _row(point, result.status, _reason(result), start)
+        row.update(objective=result.objective,
+                   bound=result.bound if result.has_solution else None, gap=result.gap,
+                   verified=result.verified if result.has_solution else None,
+                   rebuilt=rebuild, solve_seconds=report.highs_seconds)
+        if result.has_solution:
+            row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
+        if result.has_solution and not result.verified:
+            row["reason"] = "the independent checker rejected the plan: " + "; ".join(
+                str(v) for v in result.violations[:3])
+        row["seconds"] = time.perf_counter() - start
+        layers = allocation = None
+        if result.has_solution:
+            layers = _with_point(result.layers, point.index)
+            allocation = _with_point(result.allocation, point.index)
+        return PointOutcome(point=point, row=row, layers=layers, allocation=allocation)
+
+    def _mutable_for(self, case: Case) -> frozenset[str]:
+        # An absent budget has no number to be a parameter of; the point that sets one
+        # rebuilds (the mutable set is part of the signature).
+        mutable = set(self.settings.mutable)
+        if case.objective.budget is None:
+            mutable.discard("objective.budget")
+        return frozenset(mutable)
+
+
+def _signature(case: Case, data: Any, mutable: frozenset[str],
+               quantities: set[str]) -> tuple[Any, ...]:
+    """What must not change between points that share a model: sets and absent numbers."""
+    from pandas.util import hash_pandas_object
+
+    def digest(frame: pd.DataFrame) -> bytes:
+        return hash_pandas_object(frame, index=False).to_numpy().tobytes()
+
+    parts: list[Any] = [
+        mutable,
+        digest(data.pairs[["partner", "layer"]]),
+        digest(data.rows[["member", "layer"]]),
+        digest(data.flows[["exporter", "importer", "layer"]]),
+        tuple(data.partners["partner"]), tuple(data.layers["layer"]),
+    ]
+    if "demand" in quantities:
+        parts.append((np.asarray(data.layer_demand) > 0).tobytes())
+    if "max_surplus" in quantities:
+        parts.append(case.layers["max_surplus"].isna().to_numpy().tobytes())
+    return tuple(parts)
+
+
+def _with_point(frame: pd.DataFrame, index: int) -> pd.DataFrame:
+    out = frame.copy()
+    out.insert(0, "point", index)
+    return out
+
+
+def _reason(result: Any) -> str:
+    if result.has_solution:
+        if result.status == "time_limit":
+            return f"stopped at the time limit with a gap of {result.gap:.2e}" \
+                if result.gap is not None else "stopped at the time limit"
+        return ""
+    return {
+        "infeasible": "no plan satisfies every requirement (coalition explain tells which)",
+        "no_solution": "no feasible plan found within the limits",
+        "unbounded": "the model is unbounded",
+    }.get(result.status, f"HiGHS stopped: {result.status}")
+
+
+def _row(point: Point, status: str, reason: str, start: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"point": point.index}
+    row.update(dict(point.values))
+    row.update(dict.fromkeys(RESULT_COLUMNS))
+    row.update(status=status, reason=reason, overrides=point.label,
+               seconds=time.perf_counter() - start)
+    return row
+
+
+def _failed(point: Point, status: str, reason: str, start: float) -> PointOutcome:
+    return PointOutcome(point=point, row=_row(point, status, reason, start))

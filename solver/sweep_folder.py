@@ -1,0 +1,153 @@
+"""The output folder of a sweep: each finished point appended at once, and resumed.
+
+``sweep.csv``
+    one row per point: the varied values, status, reason, objective, cost terms, gap,
+    seconds, and whether the point needed a new model (``rebuilt``).
+``sweep_layers.csv``
+    per point and layer: suppliers, HHI, N-1 coverage (the columns of ``layers.csv``).
+``allocations.csv``
+    per point and capability pair: the columns of ``allocation.csv``.
+``sweep.json``
+    what was swept (to check that ``resume`` continues the same sweep).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from solver.errors import UsageError
+from solver.grid import Point
+from solver.point_solver import RETRY, PointOutcome
+
+FILES = {"sweep": "sweep.csv", "layers": "sweep_layers.csv", "allocations": "allocations.csv"}
+
+
+class SweepFolder:
+    """The output folder of a sweep, appended to as points finish."""
+
+    def __init__(self, out: Path, meta: dict[str, Any], columns: list[str], *,
+                 resume: bool, force: bool) -> None:
+        self.out = out
+        self.columns = columns
+        self.done: dict[int, dict[str, Any]] = {}
+        meta_path = out / "sweep.json"
+        if out.exists() and any(out.iterdir()):
+            if force:
+                for name in [*FILES.values(), "sweep.json"]:
+                    (out / name).unlink(missing_ok=True)
+                shutil.rmtree(out / "plots", ignore_errors=True)
+            elif not resume:
+                raise UsageError(f"{out} already exists; pass --resume to continue the sweep "
+                                 "in it, or --force to start again")
+            elif not meta_path.exists():
+                raise UsageError(f"{out} holds no sweep (no sweep.json) to resume")
+            else:
+                self._check_meta(json.loads(meta_path.read_text(encoding="utf-8")), meta)
+                self._load()
+        out.mkdir(parents=True, exist_ok=True)
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        self._files: dict[str, TextIO] = {}
+
+    def _check_meta(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        for key, what in (("case_sha256", "the case or its overrides changed"),
+                          ("vary", "the varied keys or values changed"),
+                          ("mode", "the mode changed")):
+            if old.get(key) != new.get(key):
+                raise UsageError(f"cannot resume the sweep in {self.out}: {what} since it "
+                                 "started; pass --force to start again")
+
+    def _load(self) -> None:
+        path = self.out / FILES["sweep"]
+        if not path.exists():
+            return
+        table = _read(path)
+        if table is None or "overrides" not in table or "point" not in table:
+            return
+        # A row torn by a crash lacks its last column (overrides): that point is not done.
+        table = table[table["overrides"].notna() & table["status"].notna()
+                      & ~table["status"].isin(RETRY)]
+        table = table.drop_duplicates("point", keep="last")
+        keep = set(table["point"].astype(int))
+        # Keep only complete points, so that the per-point files agree with sweep.csv.
+        self._rewrite(FILES["sweep"], table)
+        for name in ("layers", "allocations"):
+            frame = _read(self.out / FILES[name])
+            if frame is not None:
+                self._rewrite(FILES[name], frame[frame["point"].astype(int).isin(keep)])
+        self.done = {int(r["point"]): {str(k): v for k, v in r.items()}
+                     for r in table.to_dict("records")}
+
+    def _rewrite(self, name: str, frame: pd.DataFrame) -> None:
+        tmp = self.out / f".{name}.partial"
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, self.out / name)
+
+    def is_done(self, point: Point) -> bool:
+        """Whether ``point`` finished in an earlier run with the same overrides."""
+        row = self.done.get(point.index)
+        return row is not None and row.get("overrides") == point.label
+
+    def append(self, outcome: PointOutcome) -> None:
+        """Write one finished point to every file at once (one write per file)."""
+        row = pd.DataFrame([outcome.row]).reindex(columns=self.columns)
+        # The plan first and the row last: a point counts as done once it is in sweep.csv.
+        if outcome.allocation is not None:
+            self._write("allocations", outcome.allocation)
+        if outcome.layers is not None:
+            self._write("layers", outcome.layers)
+        self._write("sweep", row)
+
+    def _write(self, name: str, frame: pd.DataFrame) -> None:
+        path = self.out / FILES[name]
+        handle = self._files.get(name)
+        if handle is None:
+            header = not path.exists() or path.stat().st_size == 0
+            handle = self._files[name] = path.open("a", encoding="utf-8", newline="")
+            if header:
+                handle.write(frame.iloc[:0].to_csv(index=False))
+        buf = io.StringIO()
+        frame.to_csv(buf, index=False, header=False)
+        handle.write(buf.getvalue())
+        handle.flush()
+
+    def close(self) -> None:
+        """Close the files (everything written so far stays)."""
+        for handle in self._files.values():
+            handle.close()
+        self._files = {}
+
+    def finalize(self, table: pd.DataFrame) -> None:
+        """Rewrite the files sorted by point once every point has finished."""
+        self.close()
+        self._rewrite(FILES["sweep"], table)
+        for name in ("layers", "allocations"):
+            frame = _read(self.out / FILES[name])
+            if frame is not None:
+                # A point solved again after a torn write appears twice: keep its last plan.
+                keys = ["point"] + [c for c in ("partner", "layer") if c in frame]
+                frame = frame.drop_duplicates(keys, keep="last")
+                self._rewrite(FILES[name], frame.sort_values(keys, kind="stable"))
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def read_sweep(out: str | Path) -> dict[str, pd.DataFrame]:
+    """The tables of a sweep folder: ``sweep``, ``layers`` and ``allocations``."""
+    folder = Path(out)
+    tables = {}
+    for name, filename in FILES.items():
+        frame = _read(folder / filename)
+        if frame is not None:
+            tables[name] = frame
+    return tables

@@ -1,0 +1,135 @@
+"""Where the points of a sweep run: in this process, in local processes, or on Dask.
+
+Each worker process keeps one :class:`PointSolver` per sweep, so its points share a model.
+The functions sent to worker processes live here, importable by module path (a spawned
+process or a Dask worker imports them, never ``__main__``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from solver.case import Case
+from solver.errors import UsageError
+from solver.grid import Point
+from solver.point_solver import PointOutcome, PointSolver, Settings
+
+_WORKERS: dict[str, PointSolver] = {}
+_WORKER_LOCK = threading.Lock()
+_WORKER_BASE: tuple[str, Case, Settings] | None = None
+
+
+def _solver_for(token: str, case: Case, settings: Settings) -> PointSolver:
+    solver = _WORKERS.get(token)
+    if solver is None:
+        _WORKERS.clear()
+        solver = _WORKERS[token] = PointSolver(case, settings)
+    return solver
+
+
+def _init_process(token: str, case: Case, settings: Settings) -> None:
+    """Start a local worker process: remember the sweep; Ctrl-C is the parent's to handle.
+
+    The parent stops workers with SIGTERM; exiting through Python (not dying on the signal)
+    lets the worker release what it holds (Pyomo creates a multiprocessing lock at import).
+    """
+    import signal
+
+    global _WORKER_BASE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    _WORKER_BASE = (token, case, settings)
+
+
+def _exit_on_term(signum: int, frame: Any) -> None:
+    # Run multiprocessing's exit handlers (they unlink the semaphores), then leave at once:
+    # a SystemExit would be caught by the pool's worker loop, and HiGHS may be mid-solve.
+    from multiprocessing import util
+
+    util._exit_function()  # type: ignore[attr-defined]
+    os._exit(0)
+
+
+def _run_in_process(point: Point) -> PointOutcome:
+    assert _WORKER_BASE is not None
+    token, case, settings = _WORKER_BASE
+    return _solver_for(token, case, settings).run(point)
+
+
+def run_on_dask(case: Case, settings: Settings, token: str, point: Point) -> PointOutcome:
+    """Solve one point on a Dask worker, keeping the worker's model for its next point.
+
+    HiGHS and Pyomo's output capture want one solve per process at a time: a worker with
+    several threads solves its points one after another.
+    """
+    with _WORKER_LOCK:
+        return _solver_for(token, case, settings).run(point)
+
+
+def in_this_process(base: Case, settings: Settings,
+                    points: Sequence[Point]) -> Iterator[PointOutcome]:
+    """Solve ``points`` here, one after another, with one persistent model."""
+    solver = PointSolver(base, settings)
+    for point in points:
+        yield solver.run(point)
+
+
+def in_local_processes(base: Case, settings: Settings, token: str, points: Sequence[Point],
+                       workers: int) -> Iterator[PointOutcome]:
+    """Solve ``points`` in ``workers`` spawned processes; yield each as it finishes.
+
+    On any exit other than the end (Ctrl-C, a broken worker) the processes are ended.
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process,
+                               initargs=(token, base, settings))
+    try:
+        pending = {pool.submit(_run_in_process, p) for p in points}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+    except BaseException:
+        # Ctrl-C (or a broken worker): stop the points not started and end the workers
+        # this sweep started; the points already written stay.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def on_dask(base: Case, settings: Settings, token: str, points: Sequence[Point],
+            scheduler: Any) -> Iterator[PointOutcome]:
+    """Solve ``points`` on the Dask cluster at ``scheduler``; yield each as it finishes."""
+    from dask.distributed import Client, as_completed
+
+    address = getattr(scheduler, "scheduler_address", scheduler)
+    try:
+        client = Client(address, set_as_default=False, timeout="30s")
+    except OSError as exc:
+        raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+    futures: list[Any] = []
+    try:
+        case_future = client.scatter(base, broadcast=True, hash=False)
+        futures = [client.submit(run_on_dask, case_future, settings, token, p, pure=False,
+                                 key=f"coalition-point-{token}-{p.index}")
+                   for p in points]
+        for future in as_completed(futures, loop=client.loop):
+            yield future.result()
+    finally:
+        if futures:
+            client.cancel(futures)
+        client.close()
