@@ -137,7 +137,7 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
           time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
-    r"""Solve a case and write its run folder (allocation, flows, layers, partners, summary).
+    """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
     Example:
@@ -326,7 +326,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
           overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
           threads: int | None) -> None:
-    r"""Solve a case over a grid of values; write one tidy row per point.
+    """Solve a case over a grid of values; write one tidy row per point.
 
     Points that change only numbers re-solve the same model, warm-started; every finished
     point is written at once (Ctrl-C keeps them; --resume continues).
@@ -409,7 +409,7 @@ def format_sweep(table: Any, limit: int = 40) -> str:
 def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ...], top: int,
            force: bool, overrides: tuple[str, ...], time_limit: float | None,
            mip_gap: float | None, threads: int | None) -> None:
-    r"""Lose each partner in turn from the optimal design and re-route supply.
+    """Lose each partner in turn from the optimal design and re-route supply.
 
     The design (what is hosted, the capacity built) is kept; an LP re-routes supply over
     the remaining capacity and allowed routes to serve as much demand as it can. Writes
@@ -482,7 +482,7 @@ def format_stress(worst: Any, redesign: bool) -> str:
 def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
              limit: float | None, out: Path | None, force: bool, overrides: tuple[str, ...],
              time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
-    r"""Cost against one requirement, from loose to the tightest feasible value.
+    """Cost against one requirement, from loose to the tightest feasible value.
 
     The epsilon-constraint method: the requirement is fixed at each value and cost is
     minimised. The tightest feasible value is found first by bisection.
@@ -534,7 +534,7 @@ def generate(out_dir: Path, size: str | None, partners: int | None, layers: int 
     Example:
       coalition generate --size M --seed 1 cases/m1
       coalition generate --partners 50 --layers 10 --members 20 --seed 7 cases/small
-    """  # noqa: D301  (a real \b: click keeps the example lines as written)
+    """
     from solver.generate import SIZES, Size, generate_case
 
     base = SIZES[size.upper()] if size else Size(partners=20, layers=6, members=8)
