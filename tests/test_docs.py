@@ -26,3 +26,18 @@ def test_readme_opens_with_the_two_commands() -> None:
     first = text.index("```sh")
     assert "make run" in text[first:first + 200]
     assert "make test" in text[first:first + 200]
+
+
+def test_every_command_and_option_has_help_that_renders() -> None:
+    from click.testing import CliRunner
+
+    from solver.cli import main
+
+    for name, command in main.commands.items():
+        assert command.help, f"coalition {name} has no help"
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert getattr(param, "help", None), f"coalition {name} {param.name}: no help"
+        out = CliRunner().invoke(main, [name, "--help"])
+        assert out.exit_code == 0, out.output
+        assert "\\b" not in out.output, f"coalition {name} --help shows a raw \\b"
