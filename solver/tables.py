@@ -38,6 +38,13 @@ NAN_WORDS = {"nan", "-nan", "+nan"}
 #: The largest whole number an int column takes (beyond it a float loses integer precision).
 MAX_INT = 2**53
 
+#: The largest magnitude a number in a case may have. Case numbers become coefficients of
+#: the model, and HiGHS refuses matrix values of 1e15 and more (it drops the rows holding
+#: them and solves what is left); products such as ``min_supplier_share * demand`` must stay
+#: below that too.
+MAX_NUMBER = 1e12
+TOO_LARGE = "too large: at most 1e12; use a larger unit (thousands, millions)"
+
 LINE = "_line"
 """Column added to every table read from a file: the line number of the row."""
 
@@ -282,9 +289,10 @@ def _convert(
         whole = numbers.fillna(0.0)
         not_whole = ok & (whole != np.floor(whole))
         bad(not_whole, "must be a whole number")
-        too_big = ok & ~not_whole & (whole.abs() > MAX_INT)
-        bad(too_big, "too large for a whole number (at most 2^53)")
-        ok &= ~not_whole & ~too_big
+        ok &= ~not_whole
+    too_big = ok & (numbers.abs() > MAX_NUMBER)
+    bad(too_big, TOO_LARGE)
+    ok &= ~too_big
     with np.errstate(invalid="ignore"):
         low_bad = pd.Series(False, index=cells.index)
         if col.lower is not None:
@@ -339,14 +347,17 @@ def check_range(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[Probl
                 low = values <= col.lower if col.lower_strict else values < col.lower
             if col.upper is not None:
                 high = values >= col.upper if col.upper_strict else values > col.upper
-        bad = np.flatnonzero(~finite | (present & (low | high)))
+        huge = np.abs(np.nan_to_num(values)) > MAX_NUMBER
+        bad = np.flatnonzero(~finite | (present & (low | high | huge)))
         for i in bad[:MAX_PROBLEMS_PER_FAULT]:
             key = ",".join(str(frame[k].iloc[i]) for k in spec.key)
             value = values[i]
             text = "must be a finite number" if not math.isfinite(value) else (
+                TOO_LARGE if abs(value) > MAX_NUMBER else
                 f"out of range: must be {col.range_text()}")
             problems.append(Problem(source, f"{spec.table}[{key}].{name} = {value:g}: {text}"))
         if len(bad) > MAX_PROBLEMS_PER_FAULT:
             problems.append(Problem(source, f"... and {len(bad) - MAX_PROBLEMS_PER_FAULT} more "
-                                            f"rows of {spec.table} with {name} out of range"))
+                                            f"rows of {spec.table} with {name} out of range or "
+                                            "too large"))
     return problems

@@ -78,8 +78,11 @@ FAULTS = [
     Fault("not a whole number", {"layers": L.replace("100,2,0.6", "100,2.5,0.6")},
           "layers.csv, line 2, column min_suppliers: '2.5': must be a whole number"),
     Fault("whole number too large", {"layers": L.replace("100,2,0.6", "100,1e20,0.6")},
-          "layers.csv, line 2, column min_suppliers: '1e20': too large for a whole number "
-          "(at most 2^53)"),
+          "layers.csv, line 2, column min_suppliers: '1e20': too large: at most 1e12; use a "
+          "larger unit (thousands, millions)"),
+    Fault("number too large for HiGHS", {"capabilities": C.replace("A,chips,80", "A,chips,1e15")},
+          "capabilities.csv, line 2, column capacity: '1e15': too large: at most 1e12; use a "
+          "larger unit (thousands, millions)"),
     Fault("required value empty", {"capabilities": C.replace("B,chips,60", "B,chips,")},
           "capabilities.csv, line 3, column capacity: '': a value is required"),
     Fault("duplicate key", {"partners": P + "A,Again,true,0.9\n"},
@@ -173,6 +176,10 @@ FAULTS = [
     Fault("override product too large", {},
           "--set: layers.min_suppliers*=1e+300 gives 2e+300: too large for a whole number (at "
           "most 2^53)", args=("--set", "layers.min_suppliers*=1e300")),
+    Fault("override too large for HiGHS", {},
+          "--set: capabilities[A,chips].capacity = 8e+14: too large: at most 1e12; use a "
+          "larger unit (thousands, millions)",
+          args=("--set", "capabilities[A,chips].capacity*=1e13")),
     Fault("override row that does not exist", {},
           "--set: partners[Q].trust names no row of partners.csv",
           args=("--set", "partners[Q].trust=0.5")),
