@@ -129,7 +129,10 @@ def layers_table(case: Any, allocation: pd.DataFrame) -> pd.DataFrame:
     d = layers["demand"].to_numpy()
     layers["n1_coverage"] = np.divide(without.to_numpy(), d, out=np.full(len(layers), np.nan),
                                       where=d > 0)
-    layers["surplus"] = layers["capacity"] - layers["demand"]
+    surplus = (layers["capacity"] - layers["demand"]).to_numpy()
+    # Rounding noise of the sums (capacity equal to demand up to 1e-14) is no surplus.
+    noise = np.abs(surplus) <= ZERO * np.maximum(1.0, layers["demand"].to_numpy())
+    layers["surplus"] = np.where(noise, 0.0, surplus)
     return layers.sort_values("layer").reset_index(drop=True)
 
 
