@@ -1,8 +1,10 @@
-"""HiGHS through Pyomo's ``pyomo.contrib.solver`` interface, behind a small adapter.
+"""HiGHS for a Pyomo model, behind a small adapter.
 
-The interface is a preview in Pyomo 6.10 (pinned in pyproject.toml); this module is the
-only place that touches it. A :class:`HighsRunner` is persistent: solving the same model
-again sends only what changed (mutable parameters, bounds) to HiGHS.
+The model is handed over as matrices compiled from the Pyomo model (:mod:`solver.compile`),
+the fastest route measured: Pyomo's contrib HiGHS interface (a preview in Pyomo 6.10) took
+ten times as long and twice the memory at a million variables. A :class:`HighsRunner` is
+persistent: solving the same model again sends only what changed (mutable parameters,
+bounds) to HiGHS.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,19 +28,11 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-#: Pyomo's checks for model changes, all skipped by a solve that follows a warm start.
-_AUTO_UPDATES = (
-    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-    "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-    "update_vars", "update_parameters", "update_named_expressions", "update_objective",
-)
-
-
 @contextlib.contextmanager
 def _noting_sigint() -> Iterator[list[bool]]:
     """Note a Ctrl-C (SIGINT) that arrives while HiGHS runs; the list is true if one did.
 
-    Pyomo turns on HiGHS's user interrupt, so Ctrl-C stops HiGHS at once, but the
+    The runner turns on HiGHS's user interrupt, so Ctrl-C stops HiGHS at once, but the
     KeyboardInterrupt is raised inside HiGHS's callback and HiGHS reports a solve error
     (kSolveError). The note lets :meth:`HighsRunner.solve` say "interrupted" instead.
     """
@@ -90,50 +87,130 @@ class SolveReport:
 
 @functools.cache
 def highs_version() -> str:
-    """The HiGHS version, e.g. ``1.16.0`` (asked once: a new ``Highs`` prints a banner)."""
-    import highspy
-
-    h = highspy.Highs()
+    """The HiGHS version, e.g. ``1.16.0``."""
+    h = new_highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
+_BANNER = [True]
+
+
+def new_highs() -> Any:
+    """A ``highspy.Highs``, without the banner the first one of a process prints."""
+    import highspy
+
+    if not _BANNER[0]:
+        return highspy.Highs()
+    _BANNER[0] = False
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _release_freed_memory() -> None:
+    """Give the memory the hand-over freed back to the system before HiGHS needs its own.
+
+    Compiling a million-variable model frees a few hundred MB of short-lived arrays and
+    lists; the C allocator keeps most of it for reuse, so the process would carry it through
+    the solve (about 100 MB of resident memory at 1M flows). Only on glibc.
+    """
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+#: HiGHS model status -> (our status, Pyomo's name for the termination, as before).
+_OUTCOMES: dict[str, tuple[Status | None, str]] = {
+    "kOptimal": (Status.OPTIMAL, "convergenceCriteriaSatisfied"),
+    "kModelEmpty": (Status.OPTIMAL, "convergenceCriteriaSatisfied"),
+    "kInfeasible": (Status.INFEASIBLE, "provenInfeasible"),
+    "kUnboundedOrInfeasible": (Status.INFEASIBLE, "infeasibleOrUnbounded"),
+    "kUnbounded": (Status.UNBOUNDED, "unbounded"),
+    "kTimeLimit": (None, "maxTimeLimit"),
+    "kIterationLimit": (None, "iterationLimit"),
+    "kSolutionLimit": (None, "iterationLimit"),
+    "kObjectiveBound": (None, "objectiveLimit"),
+    "kObjectiveTarget": (None, "objectiveLimit"),
+    "kInterrupt": (Status.INTERRUPTED, "interrupted"),
+    "kHighsInterrupt": (Status.INTERRUPTED, "interrupted"),
+}
+
+
 class HighsRunner:
-    """A persistent HiGHS solver for one Pyomo model at a time."""
+    """A persistent HiGHS solver for one Pyomo model at a time.
+
+    The model is compiled to matrices and passed to HiGHS in one call
+    (:mod:`solver.compile`). Solving the same model again re-reads only what can change
+    without a rebuild (mutable parameters, variable bounds, domains and fixing) and sends
+    HiGHS just the differences; a model whose variables, active constraints or objective
+    changed is handed over again in full.
+    """
 
     def __init__(self, *, time_limit: float | None = None, mip_gap: float = 1e-4,
                  threads: int = 1, tee: bool = False) -> None:
-        from pyomo.contrib.solver.solvers.highs import Highs
-
-        self._opt = Highs()
+        self._highs = new_highs()
         self.time_limit = time_limit
         self.mip_gap = mip_gap
         self.threads = threads
         self.tee = tee
         self._model: Any = None
+        self._compiled: Any = None
+        self._groups: dict[str, Any] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._last_runtime = 0.0
-        self._started = False
+        self._log: list[str] = []
         self.handover_seconds = 0.0
+        self._highs.cbLogging += self._note_log
+
+    def _note_log(self, event: Any) -> None:
+        self._log.append(event.message)
 
     @property
     def highs(self) -> Any:
         """The underlying ``highspy.Highs`` object (for warm starts and fixed LPs)."""
-        return self._opt._solver_model
+        return self._highs
 
     def set_model(self, m: Any, groups: dict[str, Any]) -> None:
         """Hand model ``m`` over to HiGHS; ``groups`` names the variables to read back."""
+        from pyomo.common.gc_manager import PauseGC
+
+        from solver.compile import compile_model, group_columns
+
         start = time.perf_counter()
-        self._opt.config.tee = False
-        self._opt.set_instance(m)
-        self._model = m
-        vmap = self._opt._pyomo_var_to_solver_var_map
-        self._columns = {
-            name: np.fromiter((vmap[id(v)] for v in var.values()), dtype=np.int64,
-                              count=len(var))
-            for name, var in groups.items()
-        }
-        self._last_runtime = self.highs.getRunTime()
+        self._compiled = None  # the old model's arrays go before the new ones come
+        with PauseGC():
+            compiled = compile_model(m)
+            self._highs.setOptionValue("output_flag", False)
+            compiled.pass_to(self._highs)
+            self._columns = group_columns(compiled, groups)
+            compiled.slim()
+        self._compiled, self._model, self._groups = compiled, m, dict(groups)
+        _release_freed_memory()
+        self._last_runtime = self._highs.getRunTime()
         self.handover_seconds = time.perf_counter() - start
+
+    def _sync(self, m: Any, groups: dict[str, Any]) -> None:
+        """Send HiGHS what changed in ``m`` since the last hand-over or solve."""
+        from solver.compile import group_columns
+
+        if m is not self._model or not self._compiled.same_structure(m):
+            self.set_model(m, groups)
+            return
+        changes = self._compiled.refresh()
+        if changes:
+            changes.send(self._highs)
+        if groups.keys() != self._groups.keys() or any(
+                groups[k] is not self._groups[k] for k in groups):
+            self._columns = group_columns(self._compiled, groups)
+            self._groups = dict(groups)
 
     def warm_start(self, m: Any, values: dict[str, np.ndarray]) -> bool:
         """Give HiGHS ``values`` (as a :class:`SolveReport` holds them) as a MIP start.
@@ -145,74 +222,56 @@ class HighsRunner:
         """
         if m is not self._model or not values:
             return False
-        self._opt.update()
+        self._sync(m, self._groups)
         names = [name for name in values if name in self._columns]
         index = np.concatenate([self._columns[name] for name in names]).astype(np.int32)
         value = np.concatenate([np.asarray(values[name], dtype=float) for name in names])
         # HiGHS prints why a start does not fit the new bounds; a sweep expects that.
-        got = self.highs.getOptionValue("output_flag")
-        flag = bool(got[1] if isinstance(got, tuple) else got)
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.setSolution(len(index), index, value)
-        self.highs.setOptionValue("output_flag", flag)
-        self._started = True
+        self._highs.setOptionValue("output_flag", False)
+        self._highs.setSolution(len(index), index, value)
         return True
 
     def solve(self, m: Any, groups: dict[str, Any]) -> SolveReport:
         """Solve ``m`` (handing it over first if it is new) and read the solution back."""
-        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-
-        if m is not self._model:
-            self.set_model(m, groups)
         start = time.perf_counter()
-        options: dict[str, Any] = {"mip_rel_gap": self.mip_gap}
-        kwargs: dict[str, Any] = {}
-        if self._started and m is self._model:
-            kwargs["auto_updates"] = dict.fromkeys(_AUTO_UPDATES, False)
-        self._started = False
+        self._sync(m, groups)
+        h = self._highs
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", bool(self.tee))
+        h.setOptionValue("mip_rel_gap", float(self.mip_gap))
+        h.setOptionValue("time_limit", float(self.time_limit or math.inf))
+        h.setOptionValue("threads", int(self.threads))
+        self._log = []
+        h.HandleKeyboardInterrupt = True
         with _noting_sigint() as sigint:
-            results = self._opt.solve(
-                m,
-                tee=self.tee,
-                load_solutions=False,
-                raise_exception_on_nonoptimal_result=False,
-                time_limit=self.time_limit,
-                threads=self.threads,
-                solver_options=options,
-                **kwargs,
-            )
-        wall = time.perf_counter() - start
-        runtime = self.highs.getRunTime()
+            h.run()
+        runtime = h.getRunTime()
         highs_seconds = max(runtime - self._last_runtime, 0.0)
         self._last_runtime = runtime
-        tc = results.termination_condition
-        has_solution = results.solution_status in (SolutionStatus.optimal,
-                                                   SolutionStatus.feasible)
-        if tc == TerminationCondition.convergenceCriteriaSatisfied:
-            status = Status.OPTIMAL
-        elif tc == TerminationCondition.provenInfeasible:
-            status = Status.INFEASIBLE
-        elif tc == TerminationCondition.unbounded:
-            status = Status.UNBOUNDED
-        elif tc == TerminationCondition.infeasibleOrUnbounded:
-            status = Status.INFEASIBLE
-        elif tc == TerminationCondition.interrupted:
-            status = Status.INTERRUPTED
-        elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
-                    TerminationCondition.objectiveLimit):
+        info = h.getInfo()
+        name = h.getModelStatus().name
+        has_solution = int(info.primal_solution_status) == 2
+        status, termination = _OUTCOMES.get(name, (Status.ERROR, "error"))
+        if status is None:
             status = Status.TIME_LIMIT if has_solution else Status.NO_SOLUTION
-        else:
-            status = Status.ERROR
+        elif status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR):
+            has_solution = False  # HiGHS may still hold a feasible point of an unbounded LP
         if sigint:
-            status = Status.INTERRUPTED
-        objective = results.incumbent_objective if has_solution else None
-        bound = results.objective_bound
+            status, termination = Status.INTERRUPTED, "interrupted"
+        objective = float(info.objective_function_value) if has_solution else None
+        bound: float | None
+        if self._compiled.is_mip:
+            bound = float(info.mip_dual_bound)
+            if not math.isfinite(bound):
+                bound = None
+        else:
+            bound = objective if status == Status.OPTIMAL else None
         gap = None
         if objective is not None and bound is not None:
             gap = abs(objective - bound) / max(abs(objective), 1e-10)
         values: dict[str, np.ndarray] = {}
         if has_solution:
-            col_value = np.asarray(self.highs.getSolution().col_value, dtype=float)
+            col_value = np.asarray(h.getSolution().col_value, dtype=float)
             values = {name: col_value[idx] for name, idx in self._columns.items()}
         log.info("HiGHS: %s in %.3f s (objective %s, bound %s)", status, highs_seconds,
                  objective, bound)
@@ -223,8 +282,8 @@ class HighsRunner:
             bound=bound,
             gap=gap,
             highs_seconds=highs_seconds,
-            wall_seconds=wall,
-            termination=str(tc.name),
-            log=results.solver_log or "",
+            wall_seconds=time.perf_counter() - start,
+            termination=termination,
+            log="".join(self._log),
             values=values,
         )

@@ -9,6 +9,10 @@ Each function returns early when the family does not apply, names its Pyomo comp
 the family, and records the entity each row belongs to in ``m.row_keys[family]``. With
 ``elastic=True`` every requirement row gets a penalised slack (see :mod:`solver.explain`);
 single-variable rows then stay rows instead of becoming variable bounds.
+
+Rows are built for speed at a million variables: each body is a ``LinearExpression`` whose
+terms are the variables themselves where the coefficient is 1 (no term object per flow) and
+``coef * var`` monomials elsewhere; index arithmetic is done with numpy, not per row.
 """
 
 from __future__ import annotations
@@ -18,11 +22,24 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from solver.model.context import Context
 
-Row = tuple[list[Any], list[Any]]
+Row = tuple[list[Any], list[Any] | None]
+"""The variables of a row and their coefficients (``None``: every coefficient is 1)."""
+
+
+def _is_one(c: Any) -> bool:
+    return c.__class__ in (float, int) and c == 1
+
+
+def _terms(vars_: Sequence[Any], coefs: Sequence[Any] | None) -> list[Any]:
+    """The arguments of a ``LinearExpression``: bare variables for coefficient 1."""
+    if coefs is None:
+        return list(vars_)
+    return [v if _is_one(c) else MonomialTermExpression((c, v))
+            for v, c in zip(vars_, coefs, strict=True)]
 
 
 def add_rows(
@@ -41,76 +58,97 @@ def add_rows(
     body may fall short of ``lower``) and ``m.<name>_above`` (how far it may exceed
     ``upper``), priced in the elastic objective at ``1 / scale`` per unit.
     """
+    _add_bodies(ctx, name, keys, [_terms(v, c) for v, c in terms], lower, upper,
+                requirement, scale)
+
+
+def _add_bodies(
+    ctx: Context,
+    name: str,
+    keys: Sequence[tuple[str, ...]],
+    args: list[list[Any]],
+    lower: Sequence[Any] | None,
+    upper: Sequence[Any] | None,
+    requirement: bool = True,
+    scale: Sequence[float] | None = None,
+) -> None:
+    """:func:`add_rows` for rows given as ``LinearExpression`` arguments."""
     m = ctx.m
     n = len(keys)
     if n == 0:
         return
-    vars_ = [list(v) for v, _ in terms]
-    coefs = [list(c) for _, c in terms]
     if ctx.elastic and requirement:
         weights = [1.0 / max(abs(s), 1e-6) for s in (scale or [1.0] * n)]
         if lower is not None:
-            below = pyo.Var(range(n), within=pyo.NonNegativeReals)
+            below = pyo.Var(pyo.SetOf(range(n)), within=pyo.NonNegativeReals)
             m.add_component(f"{name}_below", below)
-            for i in range(n):
-                vars_[i].append(below[i])
-                coefs[i].append(1.0)
+            for i, v in enumerate(below.values()):
+                args[i].append(v)
             ctx.slacks.append((name, below, weights, "below"))
         if upper is not None:
-            above = pyo.Var(range(n), within=pyo.NonNegativeReals)
+            above = pyo.Var(pyo.SetOf(range(n)), within=pyo.NonNegativeReals)
             m.add_component(f"{name}_above", above)
-            for i in range(n):
-                vars_[i].append(above[i])
-                coefs[i].append(-1.0)
+            for i, v in enumerate(above.values()):
+                args[i].append(MonomialTermExpression((-1.0, v)))
             ctx.slacks.append((name, above, weights, "above"))
-    bodies = [LinearExpression(constant=0.0, linear_coefs=c, linear_vars=v)
-              for v, c in zip(vars_, coefs, strict=True)]
+    bodies = [LinearExpression(a) for a in args]
     lo = lower if lower is not None else [None] * n
     hi = upper if upper is not None else [None] * n
-    m.add_component(name, pyo.Constraint(range(n), rule=lambda _, i: (lo[i], bodies[i], hi[i])))
+    m.add_component(name, pyo.Constraint(pyo.SetOf(range(n)),
+                                         rule=lambda _, i: (lo[i], bodies[i], hi[i])))
     m.row_keys[name] = list(keys)
 
 
-def _pair_key(ctx: Context, a: int) -> tuple[str, str]:
-    return ctx.pair_partner_id[a], ctx.pair_layer_id[a]
+def _pair_keys(ctx: Context, pairs: Sequence[int] | np.ndarray) -> list[tuple[str, str]]:
+    return [(ctx.pair_partner_id[a], ctx.pair_layer_id[a]) for a in pairs]
+
+
+def _minus(v: Any) -> MonomialTermExpression:
+    return MonomialTermExpression((-1.0, v))
 
 
 def add_supplied(ctx: Context) -> None:
-    """Definition of what a partner supplies: ``q[p,l] = sum_n f[p,n,l]``."""
-    m = ctx.m
-    keys, terms = [], []
-    for a, js in enumerate(ctx.flows_of_pair):
-        keys.append(_pair_key(ctx, a))
-        terms.append(([m.q[a]] + [m.f[j] for j in js], [1.0] + [-1.0] * len(js)))
-    add_rows(ctx, "define_supplied", keys, terms, [0.0] * len(keys), [0.0] * len(keys),
-             requirement=False)
+    """Definition of what a partner supplies: ``q[p,l] = sum_n f[p,n,l]``.
+
+    Written ``sum_n f[p,n,l] - q[p,l] = 0``, so that the flows are bare terms.
+    """
+    f, q, start = ctx.var_f, ctx.var_q, ctx.pair_flow_start.tolist()
+    args = [[*f[start[a]:start[a + 1]], _minus(q[a])] for a in range(ctx.n_pairs)]
+    zeros = [0.0] * ctx.n_pairs
+    _add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
+                zeros, requirement=False)
 
 
 def add_built(ctx: Context) -> None:
-    """Definition of the capacity built per layer: ``built[l] = sum_p k[p,l]``."""
-    m = ctx.m
-    keys, terms = [], []
-    for layer, pairs in enumerate(ctx.pairs_of_layer):
-        keys.append((ctx.layer_id[layer],))
-        terms.append(([m.built[layer]] + [m.k[a] for a in pairs], [1.0] + [-1.0] * len(pairs)))
-    add_rows(ctx, "define_built", keys, terms, [0.0] * len(keys), [0.0] * len(keys),
-             requirement=False)
+    """Definition of the capacity built per layer: ``built[l] = sum_p k[p,l]``.
+
+    Written ``sum_p k[p,l] - built[l] = 0``.
+    """
+    k, built = ctx.var_k, ctx.var_built
+    args = [[*(k[a] for a in pairs), _minus(built[layer])]
+            for layer, pairs in enumerate(ctx.pairs_of_layer)]
+    zeros = [0.0] * ctx.n_layers
+    _add_bodies(ctx, "define_built", [(lay,) for lay in ctx.layer_id], args, zeros, zeros,
+                requirement=False)
 
 
 def add_demand(ctx: Context) -> None:
     """Demand is met exactly: ``sum_p f[p,n,l] = d[n,l]`` for every demand row."""
-    m, d = ctx.m, ctx.num["demand"]
-    keys = [(ctx.row_member_id[r], ctx.row_layer_id[r]) for r in range(ctx.n_rows)]
-    terms = [([m.f[j] for j in js], [1.0] * len(js)) for js in ctx.flows_of_row]
-    add_rows(ctx, "demand", keys, terms, list(d), list(d), scale=ctx.arrays["demand"].tolist())
+    d = ctx.num["demand"]
+    keys = list(zip(ctx.row_member_id, ctx.row_layer_id, strict=True))
+    flows = np.empty(ctx.n_flows, dtype=object)
+    flows[:] = ctx.var_f
+    args = [flows[js].tolist() for js in ctx.flows_of_row]
+    _add_bodies(ctx, "demand", keys, args, list(d), list(d),
+                scale=ctx.arrays["demand"].tolist())
 
 
 def add_capacity(ctx: Context) -> None:
     """A partner supplies at most what it built: ``q[p,l] <= k[p,l]``."""
-    m = ctx.m
-    keys = [_pair_key(ctx, a) for a in range(ctx.n_pairs)]
-    terms = [([m.q[a], m.k[a]], [1.0, -1.0]) for a in range(ctx.n_pairs)]
-    add_rows(ctx, "capacity", keys, terms, None, [0.0] * len(keys), requirement=False)
+    q, k = ctx.var_q, ctx.var_k
+    args = [[q[a], _minus(k[a])] for a in range(ctx.n_pairs)]
+    _add_bodies(ctx, "capacity", _pair_keys(ctx, range(ctx.n_pairs)), args, None,
+                [0.0] * ctx.n_pairs, requirement=False)
 
 
 def add_hosting(ctx: Context) -> None:
@@ -119,40 +157,45 @@ def add_hosting(ctx: Context) -> None:
     Two components: ``hosting`` (the upper side) and ``hosting_min`` (the lower side, only
     for pairs with a minimum efficient scale).
     """
-    m, cap, minc = ctx.m, ctx.num["capacity"], ctx.num["min_capacity"]
-    keys = [_pair_key(ctx, a) for a in range(ctx.n_pairs)]
-    terms = [([m.k[a], m.y[a]], [1.0, -cap[a]]) for a in range(ctx.n_pairs)]
-    add_rows(ctx, "hosting", keys, terms, None, [0.0] * len(keys), requirement=False)
-    use = [a for a in range(ctx.n_pairs)
-           if ctx.num.is_mutable("min_capacity") or ctx.arrays["min_capacity"][a] > 0]
-    add_rows(ctx, "hosting_min", [keys[a] for a in use],
-             [([m.k[a], m.y[a]], [1.0, -minc[a]]) for a in use], [0.0] * len(use), None,
-             requirement=False)
+    k, y = ctx.var_k, ctx.var_y
+    cap, minc = ctx.num["capacity"], ctx.num["min_capacity"]
+    keys = _pair_keys(ctx, range(ctx.n_pairs))
+    args = [[k[a], MonomialTermExpression((-cap[a], y[a]))] for a in range(ctx.n_pairs)]
+    _add_bodies(ctx, "hosting", keys, args, None, [0.0] * len(keys), requirement=False)
+    if ctx.num.is_mutable("min_capacity"):
+        use = list(range(ctx.n_pairs))
+    else:
+        use = np.flatnonzero(ctx.arrays["min_capacity"] > 0).tolist()
+    args = [[k[a], MonomialTermExpression((-minc[a], y[a]))] for a in use]
+    _add_bodies(ctx, "hosting_min", [keys[a] for a in use], args, [0.0] * len(use), None,
+                requirement=False)
 
 
 def add_supplier_share(ctx: Context) -> None:
     """A host supplies at least its share: ``q[p,l] >= min_supplier_share_l * D_l * y[p,l]``."""
-    m, share = ctx.m, ctx.num["min_supplier_share"]
+    q, y, share, D, pl = ctx.var_q, ctx.var_y, ctx.num["min_supplier_share"], ctx.D, \
+        ctx.pair_layer.tolist()
     mutable = ctx.num.is_mutable("min_supplier_share") or ctx.num.is_mutable("demand")
-    use = [a for a in range(ctx.n_pairs) if mutable or (
-        ctx.arrays["min_supplier_share"][ctx.pair_layer[a]] * ctx.demand_value[ctx.pair_layer[a]]
-        > 0)]
-    keys = [_pair_key(ctx, a) for a in use]
-    terms = [([m.q[a], m.y[a]], [1.0, -share[ctx.pair_layer[a]] * ctx.D[ctx.pair_layer[a]]])
-             for a in use]
-    scale = [max(ctx.demand_value[ctx.pair_layer[a]], 1.0) for a in use]
-    add_rows(ctx, "supplier_share", keys, terms, [0.0] * len(use), None, scale=scale)
+    if mutable:
+        use = list(range(ctx.n_pairs))
+    else:
+        need = ctx.arrays["min_supplier_share"][ctx.pair_layer] * \
+            ctx.demand_value[ctx.pair_layer]
+        use = np.flatnonzero(need > 0).tolist()
+    args = [[q[a], MonomialTermExpression((-share[pl[a]] * D[pl[a]], y[a]))] for a in use]
+    scale = np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist()
+    _add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, [0.0] * len(use), None,
+                scale=scale)
 
 
 def add_diversification(ctx: Context) -> None:
     """At least ``min_suppliers_l`` partners host a layer with demand: ``sum_p y[p,l] >= m_l``."""
-    m, need = ctx.m, ctx.num["min_suppliers"]
+    y, need = ctx.var_y, ctx.num["min_suppliers"]
     mutable = ctx.num.is_mutable("min_suppliers") or ctx.num.is_mutable("demand")
     use = [layer for layer in range(ctx.n_layers) if mutable or (
         ctx.demand_value[layer] > 0 and ctx.arrays["min_suppliers"][layer] > 0)]
     keys = [(ctx.layer_id[layer],) for layer in use]
-    terms = [([m.y[a] for a in ctx.pairs_of_layer[layer]],
-              [1.0] * len(ctx.pairs_of_layer[layer])) for layer in use]
+    args = [[y[a] for a in ctx.pairs_of_layer[layer]] for layer in use]
     lower = []
     for layer in use:
         # A layer without demand needs no supplier, whatever min_suppliers says.
@@ -160,7 +203,7 @@ def add_diversification(ctx: Context) -> None:
             lower.append(0.0)
         else:
             lower.append(need[layer])
-    add_rows(ctx, "diversification", keys, terms, lower, None)
+    _add_bodies(ctx, "diversification", keys, args, lower, None)
 
 
 def add_concentration(ctx: Context) -> None:
@@ -168,19 +211,19 @@ def add_concentration(ctx: Context) -> None:
 
     One variable per row, so outside elastic mode it is a bound on ``q``.
     """
-    m, share = ctx.m, ctx.num["max_share"]
-    mutable = ctx.num.is_mutable("max_share")
-    use = [a for a in range(ctx.n_pairs)
-           if mutable or ctx.arrays["max_share"][ctx.pair_layer[a]] < 1.0]
-    ub = [share[ctx.pair_layer[a]] * ctx.D[ctx.pair_layer[a]] for a in use]
+    q, share, D, pl = ctx.var_q, ctx.num["max_share"], ctx.D, ctx.pair_layer.tolist()
+    if ctx.num.is_mutable("max_share"):
+        use = list(range(ctx.n_pairs))
+    else:
+        use = np.flatnonzero(ctx.arrays["max_share"][ctx.pair_layer] < 1.0).tolist()
+    ub = [share[pl[a]] * D[pl[a]] for a in use]
     if not ctx.elastic:
         for a, bound in zip(use, ub, strict=True):
-            m.q[a].setub(bound)
-        ctx.bounds["concentration"] = [tuple(_pair_key(ctx, a)) for a in use]
+            q[a].setub(bound)
+        ctx.bounds["concentration"] = _pair_keys(ctx, use)
         return
-    add_rows(ctx, "concentration", [_pair_key(ctx, a) for a in use],
-             [([m.q[a]], [1.0]) for a in use], None, ub,
-             scale=[max(ctx.demand_value[ctx.pair_layer[a]], 1.0) for a in use])
+    add_rows(ctx, "concentration", _pair_keys(ctx, use), [([q[a]], None) for a in use], None,
+             ub, scale=np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist())
 
 
 def add_resilience(ctx: Context) -> None:
@@ -188,34 +231,36 @@ def add_resilience(ctx: Context) -> None:
 
     ``built[l] - k[p,l] >= resilience_l * D_l`` for every p in S(l).
     """
-    m, res = ctx.m, ctx.num["resilience"]
+    k, built, res, D = ctx.var_k, ctx.var_built, ctx.num["resilience"], ctx.D
+    pl = ctx.pair_layer.tolist()
     mutable = ctx.num.is_mutable("resilience")
-    use = [a for a in range(ctx.n_pairs)
-           if mutable or ctx.arrays["resilience"][ctx.pair_layer[a]] > 0]
-    keys = [_pair_key(ctx, a) for a in use]
-    terms = [([m.built[ctx.pair_layer[a]], m.k[a]], [1.0, -1.0]) for a in use]
-    lower = [res[ctx.pair_layer[a]] * ctx.D[ctx.pair_layer[a]] for a in use]
+    if mutable:
+        use = list(range(ctx.n_pairs))
+    else:
+        use = np.flatnonzero(ctx.arrays["resilience"][ctx.pair_layer] > 0).tolist()
+    keys: list[tuple[str, ...]] = list(_pair_keys(ctx, use))
+    args = [[built[pl[a]], _minus(k[a])] for a in use]
+    lower = [res[pl[a]] * D[pl[a]] for a in use]
     # Layers that nobody can host still need N-1 cover: a row with the layer total only.
-    hosted = set(ctx.pair_layer.tolist())
+    hosted = set(pl)
     for layer in range(ctx.n_layers):
         if layer not in hosted and (mutable or ctx.arrays["resilience"][layer] > 0):
             keys.append(("", ctx.layer_id[layer]))
-            terms.append(([m.built[layer]], [1.0]))
-            lower.append(res[layer] * ctx.D[layer])
-    scale = [max(ctx.demand_value[ctx.layer_pos[k[1]]], 1.0) for k in keys]
-    add_rows(ctx, "resilience", keys, terms, lower, None, scale=scale)
+            args.append([built[layer]])
+            lower.append(res[layer] * D[layer])
+    scale = [max(ctx.demand_value[ctx.layer_pos[key[1]]], 1.0) for key in keys]
+    _add_bodies(ctx, "resilience", keys, args, lower, None, scale=scale)
 
 
 def add_surplus(ctx: Context) -> None:
     """Surplus capacity is capped: ``built[l] - D_l <= max_surplus_l * D_l``."""
-    m, ms = ctx.m, ctx.num["max_surplus"]
+    built, ms = ctx.var_built, ctx.num["max_surplus"]
     use = [layer for layer in range(ctx.n_layers)
            if not np.isnan(ctx.arrays["max_surplus"][layer])]
     keys = [(ctx.layer_id[layer],) for layer in use]
-    terms = [([m.built[layer]], [1.0]) for layer in use]
     upper = [(1.0 + ms[layer]) * ctx.D[layer] for layer in use]
-    add_rows(ctx, "surplus", keys, terms, None, upper,
-             scale=[max(ctx.demand_value[layer], 1.0) for layer in use])
+    _add_bodies(ctx, "surplus", keys, [[built[layer]] for layer in use], None, upper,
+                scale=[max(ctx.demand_value[layer], 1.0) for layer in use])
 
 
 def add_dependency(ctx: Context) -> None:
@@ -223,20 +268,25 @@ def add_dependency(ctx: Context) -> None:
 
     One variable per row, so outside elastic mode it is a bound on the flow.
     """
-    m, dep, d = ctx.m, ctx.num["max_dependency"], ctx.num["demand"]
-    mutable = ctx.num.is_mutable("max_dependency")
+    f, dep, d = ctx.var_f, ctx.num["max_dependency"], ctx.num["demand"]
     rows = ctx.flow_row
-    use = [j for j in range(ctx.n_flows) if not ctx.flow_domestic[j] and (
-        mutable or ctx.arrays["max_dependency"][rows[j]] < 1.0)]
-    ub = [dep[rows[j]] * d[rows[j]] for j in use]
-    keys = [ctx.flow_key(j) for j in use]
+    foreign = ~ctx.flow_domestic
+    if ctx.num.is_mutable("max_dependency"):
+        use = np.flatnonzero(foreign)
+    else:
+        use = np.flatnonzero(foreign & (ctx.arrays["max_dependency"][rows] < 1.0))
+    if ctx.num.is_mutable("max_dependency") or ctx.num.is_mutable("demand"):
+        ub: list[Any] = [dep[r] * d[r] for r in rows[use].tolist()]
+    else:
+        ub = (ctx.arrays["max_dependency"][rows[use]] * ctx.arrays["demand"][rows[use]]).tolist()
+    keys = ctx.flow_keys(use)
     if not ctx.elastic:
-        for j, bound in zip(use, ub, strict=True):
-            m.f[j].setub(bound)
+        for j, bound in zip(use.tolist(), ub, strict=True):
+            f[j].setub(bound)
         ctx.bounds["dependency"] = keys
         return
-    add_rows(ctx, "dependency", keys, [([m.f[j]], [1.0]) for j in use], None, ub,
-             scale=[max(ctx.arrays["demand"][rows[j]], 1.0) for j in use])
+    add_rows(ctx, "dependency", keys, [([f[j]], None) for j in use.tolist()], None, ub,
+             scale=np.maximum(ctx.arrays["demand"][rows[use]], 1.0).tolist())
 
 
 def add_domestic(ctx: Context) -> None:
@@ -246,21 +296,26 @@ def add_domestic(ctx: Context) -> None:
     whose member cannot produce the layer has no domestic flow: in elastic mode its row
     holds the slack alone; otherwise the case is infeasible (found before solving).
     """
-    m, dom, d = ctx.m, ctx.num["min_domestic"], ctx.num["demand"]
+    f, dom, d = ctx.var_f, ctx.num["min_domestic"], ctx.num["demand"]
     mutable = ctx.num.is_mutable("min_domestic")
-    home = {int(r): int(j) for j, r in enumerate(ctx.flow_row) if ctx.flow_domestic[j]}
-    use = [r for r in range(ctx.n_rows) if mutable or ctx.arrays["min_domestic"][r] > 0]
+    home = np.full(ctx.n_rows, -1, dtype=np.int64)
+    at = np.flatnonzero(ctx.flow_domestic)
+    home[ctx.flow_row[at]] = at
+    if mutable:
+        use = list(range(ctx.n_rows))
+    else:
+        use = np.flatnonzero(ctx.arrays["min_domestic"] > 0).tolist()
     keys = [(ctx.row_member_id[r], ctx.row_layer_id[r]) for r in use]
     lb = [dom[r] * d[r] for r in use]
+    home_of = home.tolist()
     if not ctx.elastic:
-        missing = [keys[i] for i, r in enumerate(use) if r not in home]
-        ctx.unmet_domestic = missing
+        ctx.unmet_domestic = [keys[i] for i, r in enumerate(use) if home_of[r] < 0]
         for r, bound in zip(use, lb, strict=True):
-            if r in home:
-                m.f[home[r]].setlb(bound)
+            if home_of[r] >= 0:
+                f[home_of[r]].setlb(bound)
         ctx.bounds["domestic"] = keys
         return
-    terms = [([m.f[home[r]]] if r in home else [], [1.0] if r in home else []) for r in use]
+    terms: list[Row] = [([f[home_of[r]]] if home_of[r] >= 0 else [], None) for r in use]
     add_rows(ctx, "domestic", keys, terms, lb, None,
              scale=[max(ctx.arrays["demand"][r], 1.0) for r in use])
 
@@ -270,8 +325,9 @@ def add_participation(ctx: Context) -> None:
 
     ``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``.
     """
-    m, lo, hi, v = ctx.m, ctx.num["min_participation"], ctx.num["max_participation"], \
+    q, lo, hi, v = ctx.var_q, ctx.num["min_participation"], ctx.num["max_participation"], \
         ctx.num["unit_value"]
+    pl = ctx.pair_layer.tolist()
     mutable = ctx.num.is_mutable("min_participation") or ctx.num.is_mutable("max_participation")
     keys, terms, lower, upper, scale = [], [], [], [], []
     for p in range(ctx.n_partners):
@@ -281,7 +337,7 @@ def add_participation(ctx: Context) -> None:
             continue
         pairs = ctx.pairs_of_partner[p]
         keys.append((ctx.partner_id[p],))
-        terms.append(([m.q[a] for a in pairs], [v[ctx.pair_layer[a]] for a in pairs]))
+        terms.append(([q[a] for a in pairs], [v[pl[a]] for a in pairs]))
         lower.append(lo[p] * ctx.V if has_lo else 0.0)
         upper.append(hi[p] * ctx.V if has_hi else None)
         scale.append(max(ctx.total_value, 1.0))
@@ -292,11 +348,16 @@ def add_budget(ctx: Context) -> None:
     """Spending cap: ``fixed + capacity + trade costs <= objective.budget``."""
     if not ctx.num.is_mutable("budget") and np.isnan(ctx.arrays["budget"][0]):
         return
-    m = ctx.m
-    fixed, unit, trade = ctx.num["fixed_cost"], ctx.num["unit_cost"], ctx.num["trade_cost"]
-    vars_ = [m.y[a] for a in range(ctx.n_pairs)] + [m.k[a] for a in range(ctx.n_pairs)] + [
-        m.f[j] for j in range(ctx.n_flows)]
-    coefs = list(fixed) + list(unit) + list(trade)
+    vars_: list[Any] = []
+    coefs: list[Any] = []
+    for name, var in (("fixed_cost", ctx.var_y), ("unit_cost", ctx.var_k),
+                      ("trade_cost", ctx.var_f)):
+        # A cost that is zero and cannot change adds nothing to the row.
+        use = range(len(var)) if ctx.num.is_mutable(name) else \
+            np.flatnonzero(ctx.arrays[name] != 0).tolist()
+        numbers = ctx.num[name]
+        vars_ += [var[i] for i in use]
+        coefs += [numbers[i] for i in use]
     budget = ctx.num.scalar("budget")
     add_rows(ctx, "budget", [()], [(vars_, coefs)], None, [budget],
              scale=[max(float(np.nan_to_num(ctx.arrays["budget"][0])), 1.0)])

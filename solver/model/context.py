@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,13 @@ from solver.model.numbers import Numbers
 
 @dataclass
 class Context:
-    """The model under construction, its data laid out for fast access, and its numbers."""
+    """The model under construction, its data laid out for fast access, and its numbers.
+
+    The variables are also held as plain lists (``var_f[j]`` is ``m.f[j]``), so that a row
+    of many terms is a list slice or a numpy gather rather than one Pyomo lookup per term.
+    Flows are sorted by pair, so the flows of pair ``a`` are
+    ``var_f[pair_flow_start[a]:pair_flow_start[a + 1]]``.
+    """
 
     m: pyo.ConcreteModel
     data: ModelData
@@ -26,7 +32,9 @@ class Context:
     unmet_domestic: Sequence[tuple[str, ...]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        d = self.data
+        from solver.compile import members
+
+        d, m = self.data, self.m
         self.arrays = self.num.arrays
         self.n_pairs, self.n_rows, self.n_flows = d.n_pairs, len(d.rows), d.n_flows
         self.n_layers, self.n_partners = len(d.layers), len(d.partners)
@@ -39,9 +47,11 @@ class Context:
         self.row_member_id: list[str] = d.rows["member"].tolist()
         self.row_layer_id: list[str] = d.rows["layer"].tolist()
         self.flow_row = d.flow_row
-        self.flow_domestic: list[bool] = d.flows["domestic"].tolist()
-        self.flows_of_pair = [g.tolist() for g in group_positions(d.flow_pair, self.n_pairs)]
-        self.flows_of_row = [g.tolist() for g in group_positions(d.flow_row, self.n_rows)]
+        self.flow_domestic: np.ndarray = d.flows["domestic"].to_numpy(dtype=bool)
+        self.var_y, self.var_k, self.var_q = members(m.y), members(m.k), members(m.q)
+        self.var_f, self.var_built = members(m.f), members(m.built)
+        self.pair_flow_start = np.searchsorted(d.flow_pair, np.arange(self.n_pairs + 1))
+        self.flows_of_row = group_positions(d.flow_row, self.n_rows)
         self.pairs_of_layer = [g.tolist() for g in group_positions(d.pair_layer, self.n_layers)]
         self.pairs_of_partner = [
             g.tolist() for g in group_positions(d.pair_partner, self.n_partners)]
@@ -59,8 +69,44 @@ class Context:
         else:
             self.V = float(d.total_value)
 
+    @property
+    def flows_of_pair(self) -> list[range]:
+        """For each pair, the positions of its flows (a range: flows are sorted by pair)."""
+        start = self.pair_flow_start.tolist()
+        return [range(start[a], start[a + 1]) for a in range(self.n_pairs)]
+
     def flow_key(self, j: int) -> tuple[str, str, str]:
         """(exporter, importer, layer) of flow ``j``."""
         row = int(self.flow_row[j])
         a = int(self.data.flow_pair[j])
         return self.pair_partner_id[a], self.row_member_id[row], self.row_layer_id[row]
+
+    def flow_keys(self, flows: np.ndarray) -> FlowKeys:
+        """(exporter, importer, layer) of each flow in ``flows``, made when read."""
+        return FlowKeys(self.data.flows, flows)
+
+
+class FlowKeys(Sequence[tuple[str, str, str]]):
+    """The (exporter, importer, layer) keys of some flows, without a tuple per flow.
+
+    A bound family can hold a key for most of a million flows; nothing reads them on the
+    solve path, so they are made only when read.
+    """
+
+    def __init__(self, flows: Any, positions: np.ndarray) -> None:
+        self._flows, self._positions = flows, positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        f, at = self._flows, self._positions
+        return zip(f["exporter"].to_numpy()[at].tolist(), f["importer"].to_numpy()[at].tolist(),
+                   f["layer"].to_numpy()[at].tolist(), strict=True)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        j = int(self._positions[i])
+        f = self._flows
+        return (f["exporter"].iat[j], f["importer"].iat[j], f["layer"].iat[j])

@@ -74,26 +74,7 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
     layer_demand = np.bincount(row_layer, weights=rows["demand"].to_numpy(dtype=float),
                                minlength=len(layers))
 
-    left = pd.DataFrame({"pair": np.arange(len(pairs)), "exporter": pairs["partner"].to_numpy(),
-                         "layer": pairs["layer"].to_numpy()})
-    right = pd.DataFrame({"row": np.arange(len(rows)), "importer": rows["member"].to_numpy(),
-                          "layer": rows["layer"].to_numpy()})
-    flows = left.merge(right, on="layer", how="inner")
-    trade = case.trade
-    if not trade.empty:
-        flows = flows.merge(trade[["exporter", "importer", "unit_cost", "allowed"]],
-                            on=["exporter", "importer"], how="left")
-        flows["allowed"] = flows["allowed"].fillna(True).astype(bool)
-        flows["unit_cost"] = flows["unit_cost"].fillna(0.0).astype(float)
-    else:
-        flows["allowed"] = True
-        flows["unit_cost"] = 0.0
-    domestic = (flows["exporter"] == flows["importer"]).to_numpy()
-    flows.loc[domestic, "unit_cost"] = 0.0
-    flows = flows[flows["allowed"].to_numpy() | domestic]
-    flows = flows.sort_values(["pair", "row"]).reset_index(drop=True)
-    flows["domestic"] = (flows["exporter"] == flows["importer"]).to_numpy()
-
+    flows = _flows(case, pairs, rows, pair_layer, row_layer, len(layers))
     unit_value = layers["unit_value"].to_numpy(dtype=float)
     return ModelData(
         partners=partners,
@@ -109,6 +90,61 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
         layer_demand=layer_demand,
         total_value=float(unit_value @ layer_demand),
     )
+
+
+def _flows(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, pair_layer: np.ndarray,
+           row_layer: np.ndarray, n_layers: int) -> pd.DataFrame:
+    """Every (pair, demand row) of the same layer over an allowed route, sorted by both.
+
+    Vectorised: rows are sorted by layer, so the rows of a pair's layer are one contiguous
+    block; routes are looked up by integer code (no string merge).
+    """
+    n_pairs = len(pairs)
+    row_count = np.bincount(row_layer, minlength=n_layers).astype(np.int64)
+    row_first = np.full(n_layers, len(row_layer), dtype=np.int64)
+    np.minimum.at(row_first, row_layer, np.arange(len(row_layer), dtype=np.int64))
+    per_pair = row_count[pair_layer]
+    pair = np.repeat(np.arange(n_pairs, dtype=np.int64), per_pair)
+    first = np.cumsum(per_pair) - per_pair
+    row = row_first[pair_layer][pair] + np.arange(len(pair), dtype=np.int64) - first[pair]
+
+    names = pd.Index(pd.unique(np.concatenate([
+        pairs["partner"].to_numpy(dtype=object), rows["member"].to_numpy(dtype=object)])))
+    exporter_code = names.get_indexer(pairs["partner"].to_numpy(dtype=object))[pair]
+    importer_code = names.get_indexer(rows["member"].to_numpy(dtype=object))[row]
+    domestic = exporter_code == importer_code
+    unit_cost = np.zeros(len(pair))
+    allowed = np.ones(len(pair), dtype=bool)
+    trade = case.trade
+    if not trade.empty:
+        t_exp = names.get_indexer(trade["exporter"].to_numpy(dtype=object))
+        t_imp = names.get_indexer(trade["importer"].to_numpy(dtype=object))
+        known = (t_exp >= 0) & (t_imp >= 0)
+        width = len(names)
+        t_key = t_exp[known].astype(np.int64) * width + t_imp[known]
+        order = np.argsort(t_key, kind="stable")
+        t_key = t_key[order]
+        key = exporter_code.astype(np.int64) * width + importer_code
+        at = np.minimum(np.searchsorted(t_key, key), max(len(t_key) - 1, 0))
+        found = (t_key[at] == key) if len(t_key) else np.zeros(len(key), dtype=bool)
+        t_cost = trade["unit_cost"].to_numpy(dtype=float)[known][order]
+        t_allowed = trade["allowed"].to_numpy(dtype=bool)[known][order]
+        unit_cost[found] = t_cost[at[found]]
+        allowed[found] = t_allowed[at[found]]
+    unit_cost[domestic] = 0.0
+    keep = allowed | domestic
+    pair, row = pair[keep], row[keep]
+    flows = pd.DataFrame({
+        "pair": pair,
+        "exporter": pd.Series(pairs["partner"].to_numpy(dtype=object)[pair], dtype=object),
+        "layer": pd.array(pairs["layer"].to_numpy(dtype=object)[pair], dtype="str"),
+        "row": row,
+        "importer": pd.Series(rows["member"].to_numpy(dtype=object)[row], dtype=object),
+        "unit_cost": unit_cost[keep],
+        "allowed": allowed[keep],
+        "domestic": domestic[keep],
+    })
+    return flows
 
 
 def group_positions(keys: np.ndarray, n: int) -> list[np.ndarray]:

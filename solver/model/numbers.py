@@ -112,11 +112,17 @@ class Numbers:
                                   within=pyo.Reals)
                 m.add_component(f"param_{name}", param)
                 self._seq[name] = [param[i] for i in range(len(array))]
-            else:
-                self._seq[name] = array.tolist()
 
     def __getitem__(self, name: str) -> Sequence[Any]:
-        return self._seq[name]
+        """The quantity's numbers: a list of floats, or of ``Param`` entries if mutable.
+
+        A fixed quantity's list is made on each call and not kept: a flow-level one holds a
+        million Python floats (33 MB) that the built model does not need.
+        """
+        if name in self._seq:
+            return self._seq[name]
+        seq: list[Any] = self.arrays[name].tolist()
+        return seq
 
     def is_mutable(self, name: str) -> bool:
         """Whether ``name`` is a mutable parameter (a family must then apply everywhere)."""
@@ -124,7 +130,7 @@ class Numbers:
 
     def scalar(self, name: str) -> Any:
         """A scalar quantity (objective weights, budget)."""
-        return self._seq[name][0]
+        return self[name][0]
 
     def update(self, m: pyo.ConcreteModel, arrays: dict[str, np.ndarray]) -> list[str]:
         """Set the mutable params to ``arrays``.
