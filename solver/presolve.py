@@ -248,24 +248,45 @@ def check_resilience(case: Case, data: _Data) -> list[Finding]:
 
 
 def _row_reach(case: Case, data: _Data) -> pd.DataFrame:
-    """Per eligible (partner, demand row) over an allowed route: the most it can send."""
-    rows = data.rows.reset_index(names="row")
-    flows = data.pairs[["partner", "layer", "reach"]].merge(
-        rows[["row", "member", "layer", "demand", "max_dependency"]], on="layer")
+    """Per eligible (partner, demand row) over an allowed route: the most it can send.
+
+    One entry per (pair, row) of the same layer, made with integer codes rather than
+    string merges: a million entries take a tenth of a second instead of most of one.
+    Columns: ``row`` (position in ``data.rows``), ``route`` and ``dependent``.
+    """
+    rows, pairs = data.rows, data.pairs
+    layer_ids = pd.Index(pd.unique(np.concatenate([
+        pairs["layer"].to_numpy(dtype=object), rows["layer"].to_numpy(dtype=object)])))
+    pair_layer = layer_ids.get_indexer(pairs["layer"].to_numpy(dtype=object))
+    row_layer = layer_ids.get_indexer(rows["layer"].to_numpy(dtype=object))
+    by_layer = np.argsort(row_layer, kind="stable")
+    count = np.bincount(row_layer, minlength=len(layer_ids))
+    first = np.cumsum(count) - count
+    per_pair = count[pair_layer]
+    pair = np.repeat(np.arange(len(pairs)), per_pair)
+    offset = np.arange(len(pair)) - (np.cumsum(per_pair) - per_pair)[pair]
+    row = by_layer[first[pair_layer[pair]] + offset]
+
+    names = pd.Index(pd.unique(np.concatenate([
+        pairs["partner"].to_numpy(dtype=object), rows["member"].to_numpy(dtype=object)])))
+    exporter = names.get_indexer(pairs["partner"].to_numpy(dtype=object))[pair]
+    importer = names.get_indexer(rows["member"].to_numpy(dtype=object))[row]
+    domestic = exporter == importer
     trade = case.trade
-    domestic = (flows["partner"] == flows["member"]).to_numpy()
-    banned = trade.loc[~trade["allowed"].astype(bool), ["exporter", "importer"]] \
-        if not trade.empty else trade
-    if len(banned):
-        marked = flows.merge(banned.drop_duplicates().assign(_ban=True), how="left",
-                             left_on=["partner", "member"], right_on=["exporter", "importer"])
-        ban = marked["_ban"].fillna(False).to_numpy(dtype=bool)
-        flows = flows[~ban | domestic]
-        domestic = (flows["partner"] == flows["member"]).to_numpy()
-    demand = flows["demand"].to_numpy(dtype=float)
-    cap = np.minimum(flows["reach"].to_numpy(dtype=float), demand)
-    dep = np.where(domestic, np.inf, flows["max_dependency"].to_numpy(dtype=float) * demand)
-    return flows.assign(route=cap, dependent=np.minimum(cap, dep))
+    if not trade.empty:
+        banned = trade.loc[~trade["allowed"].astype(bool)]
+        ban_exp = names.get_indexer(banned["exporter"].to_numpy(dtype=object))
+        ban_imp = names.get_indexer(banned["importer"].to_numpy(dtype=object))
+        known = (ban_exp >= 0) & (ban_imp >= 0)
+        width = len(names)
+        ban_key = ban_exp[known].astype(np.int64) * width + ban_imp[known]
+        key = exporter.astype(np.int64) * width + importer
+        keep = ~np.isin(key, ban_key) | domestic
+        pair, row, domestic = pair[keep], row[keep], domestic[keep]
+    demand = rows["demand"].to_numpy(dtype=float)[row]
+    cap = np.minimum(pairs["reach"].to_numpy(dtype=float)[pair], demand)
+    dep = np.where(domestic, np.inf, rows["max_dependency"].to_numpy(dtype=float)[row] * demand)
+    return pd.DataFrame({"row": row, "route": cap, "dependent": np.minimum(cap, dep)})
 
 
 def check_rows(case: Case, data: _Data) -> list[Finding]:
