@@ -3,13 +3,14 @@
 Pyomo is the model's single definition; this module only reads it. It is the hand-over of
 :mod:`solver.highs`, measured against Pyomo's own routes (``make bench``): at a million
 variables Pyomo's contrib HiGHS interface took 10.6 s to hand a model over and its
-``LinearStandardFormCompiler`` 5.1 s (plus scipy), against under a second here.
+``LinearStandardFormCompiler`` 5.1 s (plus scipy), against 1.6 s here.
 
 The speed comes from reading the model the way it is stored: a constraint body built as a
 ``LinearExpression`` keeps its terms as a flat list of variables and ``coef * var`` monomials,
 so the columns of all terms are found at once with numpy (variables by their ``id``), and
 only the monomials and constants are visited one by one in Python. Any other linear body
-goes through Pyomo's own ``LinearRepnVisitor``, so every linear model compiles.
+goes through Pyomo's standard representation, so every linear model compiles. Columns are
+the model's variables in declaration order.
 
 A number that is not a plain float (a mutable ``Param``, or an expression of them) is
 evaluated, and remembered: :meth:`Compiled.refresh` re-evaluates exactly those numbers, and
@@ -20,6 +21,7 @@ a re-solve sends HiGHS only the changes.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,6 +37,21 @@ INF = math.inf
 _PLAIN = (float, int, np.float64, np.int64)
 
 
+def addresses(objects: Sequence[Any]) -> np.ndarray:
+    """``id()`` of every object, as an int64 array.
+
+    An object array's buffer holds the objects' addresses, which are their ids in CPython;
+    reading it is 2-3 times faster than calling ``id`` (which makes a Python int per object)
+    on the two million terms of a million-variable model.
+    """
+    n = len(objects)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    held = np.fromiter(objects, dtype=object, count=n)
+    pointer = ctypes.cast(held.ctypes.data, ctypes.POINTER(ctypes.c_int64))
+    return np.ctypeslib.as_array(pointer, shape=(n,)).copy()
+
+
 @dataclass
 class Columns:
     """The model's variables as HiGHS columns, and a vectorised ``var -> column`` lookup."""
@@ -46,7 +63,7 @@ class Columns:
     @classmethod
     def of(cls, variables: list[Any]) -> Columns:
         """The columns of ``variables``, in that order."""
-        ids = np.fromiter(map(id, variables), dtype=np.int64, count=len(variables))
+        ids = addresses(variables)
         order = np.argsort(ids, kind="stable")
         return cls(variables=variables, sorted_ids=ids[order], order=order)
 
@@ -55,7 +72,7 @@ class Columns:
 
     def find(self, objects: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """The column of each object, and whether it is one of the model's variables."""
-        ids = np.fromiter(map(id, objects), dtype=np.int64, count=len(objects))
+        ids = addresses(objects)
         if not len(self.sorted_ids):
             return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
         pos = np.searchsorted(self.sorted_ids, ids)
@@ -85,7 +102,6 @@ class Compiled:
     """A model as HiGHS's row-wise matrix, plus what may change between solves."""
 
     declared: list[Any]
-    declared_cols: np.ndarray
     spans: dict[int, tuple[int, int]]
     constraints: list[Any]
     objective: Any
@@ -114,10 +130,7 @@ class Compiled:
     def columns(self) -> Columns:
         """The variables in column order, with their lookup (made when first needed)."""
         if self._columns is None:
-            variables: list[Any] = [None] * len(self.declared)
-            for var, col in zip(self.declared, self.declared_cols.tolist(), strict=True):
-                variables[col] = var
-            self._columns = Columns.of(variables)
+            self._columns = Columns.of(self.declared)
         return self._columns
 
     def slim(self) -> None:
@@ -183,7 +196,7 @@ class Compiled:
 
     def _refresh(self) -> Changes:
         changes = Changes()
-        bounds = column_bounds(self.declared, self.declared_cols)
+        bounds = column_bounds(self.declared)
         moved = np.flatnonzero((bounds.lower != self.bounds.lower)
                                | (bounds.upper != self.bounds.upper))
         if len(moved):
@@ -390,24 +403,23 @@ def active_objective(model: Any) -> Any:
     return found[0] if found else None
 
 
-def column_bounds(variables: list[Any], cols: np.ndarray | None = None) -> Bounds:
+def column_bounds(variables: list[Any]) -> Bounds:
     """Bounds and integrality of ``variables``, as HiGHS columns.
 
-    ``variables[i]`` is column ``cols[i]`` (by default column ``i``).
-
     A variable's bound is the tighter of its own bound and its domain's; a fixed variable is
-    a column with both bounds at its value. The bounds are read from the variables' stored
-    bound (``_lb``/``_ub``) in bulk: the public ``lb``/``ub`` properties compute the same,
-    one variable at a time, at five times the cost (0.5 s at a million variables); a stored
-    bound that is not a plain number (an expression of mutable parameters) is evaluated.
+    a column with both bounds at its value. The variables' stored state (``_lb``, ``_ub``,
+    ``_domain``, ``_fixed``) is read in bulk: the public ``lb``/``ub`` properties compute the
+    same, one variable at a time, at five times the cost (0.5 s at a million variables); a
+    stored bound that is not a plain number (an expression of mutable parameters) is
+    evaluated. ``tests/test_compile.py`` checks the result against the public properties.
     """
     n = len(variables)
-    domains = list(map(attrgetter("domain"), variables))
-    dom_ids = np.fromiter(map(id, domains), dtype=np.int64, count=n)
+    domains = list(map(attrgetter("_domain"), variables))
+    dom_ids = addresses(domains)
     dom_lower = np.empty(n)
     dom_upper = np.empty(n)
     integer = np.zeros(n, dtype=np.uint8)
-    for did in np.unique(dom_ids).tolist():
+    for did in set(dom_ids[np.flatnonzero(np.diff(dom_ids, prepend=0))].tolist()):
         at = dom_ids == did
         lo, hi, step = domains[int(np.argmax(at))].get_interval()
         dom_lower[at] = -INF if lo is None else float(lo)
@@ -415,21 +427,17 @@ def column_bounds(variables: list[Any], cols: np.ndarray | None = None) -> Bound
         integer[at] = 1 if step == 1 else 0
     lower = np.maximum(_stored(variables, "_lb", -INF), dom_lower)
     upper = np.minimum(_stored(variables, "_ub", INF), dom_upper)
-    fixed = np.fromiter(map(attrgetter("fixed"), variables), dtype=bool, count=n)
+    fixed = np.fromiter(map(attrgetter("_fixed"), variables), dtype=bool, count=n)
     if fixed.any():
         at_fixed = np.flatnonzero(fixed)
         values = np.array([variables[i].value for i in at_fixed.tolist()], dtype=float)
         lower[at_fixed] = values
         upper[at_fixed] = values
-    if cols is not None:
-        order = np.empty(n, dtype=np.int64)
-        order[cols] = np.arange(n)
-        lower, upper, integer = lower[order], upper[order], integer[order]
     return Bounds(lower=lower, upper=upper, integer=integer)
 
 
 def _stored(variables: list[Any], attr: str, missing: float) -> np.ndarray:
-    raw = np.array(list(map(attrgetter(attr), variables)), dtype=object)
+    raw = np.fromiter(map(attrgetter(attr), variables), dtype=object, count=len(variables))
     absent = raw == None  # noqa: E711  (elementwise, on an object array)
     raw[absent] = missing
     try:
@@ -464,9 +472,6 @@ def _compile_model(model: Any) -> Compiled:
     n_rows = len(constraints)
     terms.add(objective.expr if objective is not None else None)
     e = terms.resolve()
-    new_of_old = _first_use(len(columns), e.col)
-    e.col = new_of_old[e.col]
-    e.params = {(r, int(new_of_old[c])): x for (r, c), x in e.params.items()}
 
     # The objective is the last "row": its terms become costs, its constant the offset.
     at = e.row == n_rows
@@ -477,21 +482,20 @@ def _compile_model(model: Any) -> Compiled:
     param_costs = [(col, _Sum.of(float(cost[col]), exprs))
                    for (r, col), exprs in e.params.items() if r == n_rows]
 
+    # Terms were collected row after row, so the entries are already in row order.
     inside = ~at
-    row, col, value = e.row[inside], e.col[inside], e.value[inside]
-    row_lower = np.empty(n_rows)
-    row_upper = np.empty(n_rows)
+    row, index, value = e.row[inside], e.col[inside].astype(np.int32), e.value[inside]
+    const = e.const[:n_rows].copy()
+    for r, exprs in e.const_params.items():
+        if r < n_rows:
+            const[r] += sum(_number(x) for x in exprs)
+    lower, lower_params = _numbers(lowers, -INF)
+    upper, upper_params = _numbers(uppers, INF)
+    row_lower, row_upper = lower - const, upper - const
     param_rows: dict[int, tuple[Any, Any, _Sum]] = {}
-    for r, (lo, hi) in enumerate(zip(lowers, uppers, strict=True)):
-        consts = e.const_params.get(r, [])
-        c = float(e.const[r]) + (sum(_number(x) for x in consts) if consts else 0.0)
-        row_lower[r] = -INF if lo is None else _number(lo) - c
-        row_upper[r] = INF if hi is None else _number(hi) - c
-        if consts or (lo is not None and lo.__class__ not in _PLAIN) or (
-                hi is not None and hi.__class__ not in _PLAIN):
-            param_rows[r] = (lo, hi, _Sum.of(c, consts))
-    order = np.argsort(row, kind="stable")
-    index, value = col[order].astype(np.int32), value[order]
+    for r in sorted(lower_params | upper_params | (e.const_params.keys() - {n_rows})):
+        param_rows[r] = (lowers[r], uppers[r],
+                         _Sum.of(float(const[r]), e.const_params.get(r, [])))
     start = _starts(row, n_rows)
     param_coefs = []
     for (r, c_), exprs in e.params.items():
@@ -501,27 +505,25 @@ def _compile_model(model: Any) -> Compiled:
             param_coefs.append((r, c_, _Sum.of(total, exprs)))
     sense = -1 if objective is not None and objective.sense == maximize else 1
     return Compiled(
-        declared=declared, declared_cols=new_of_old, spans=spans,
+        declared=declared, spans=spans,
         constraints=constraints, objective=objective,
         sense=sense, cost=cost,
-        offset=offset, bounds=column_bounds(declared, new_of_old), row_lower=row_lower,
+        offset=offset, bounds=column_bounds(declared), row_lower=row_lower,
         row_upper=row_upper, start=start, index=index, value=value, param_coefs=param_coefs,
         param_rows=param_rows, param_costs=param_costs, param_offset=param_offset)
 
 
-def _first_use(n: int, col: np.ndarray) -> np.ndarray:
-    """For each of ``n`` columns, its position in the order the rows first use them.
-
-    Pyomo's writers and interfaces number columns that way. The order is arbitrary to the
-    model but not to HiGHS, which breaks ties between equally good plans by it; keeping
-    Pyomo's order keeps the plans Pyomo's interface gave.
-    """
-    first = np.full(n, len(col), dtype=np.int64)
-    np.minimum.at(first, col, np.arange(len(col), dtype=np.int64))
-    order = np.argsort(first, kind="stable")
-    new_of_old = np.empty(n, dtype=np.int64)
-    new_of_old[order] = np.arange(n)
-    return new_of_old
+def _numbers(values: list[Any], missing: float) -> tuple[np.ndarray, set[int]]:
+    """``values`` as floats (``None`` is ``missing``), and the positions of expressions."""
+    raw = np.fromiter(values, dtype=object, count=len(values))
+    raw[raw == None] = missing  # noqa: E711  (elementwise, on an object array)
+    try:
+        return raw.astype(float), set()
+    except (TypeError, ValueError):
+        at = [i for i, x in enumerate(values) if x is not None and x.__class__ not in _PLAIN]
+        for i in at:
+            raw[i] = _number(values[i])
+        return raw.astype(float), set(at)
 
 
 class _Sum:
@@ -648,7 +650,7 @@ def group_columns(compiled: Compiled, groups: dict[str, Any]) -> dict[str, np.nd
     for name, var in groups.items():
         span = compiled.spans.get(id(var))
         if span is not None and len(var) == span[1] - span[0]:
-            out[name] = compiled.declared_cols[span[0]:span[1]]
+            out[name] = np.arange(span[0], span[1])
             continue
         found = members(var) if hasattr(var, "is_indexed") else list(var)
         col, hit = compiled.columns.find(found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -69,9 +70,23 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
             m.objective = pyo.Objective(expr=_violation(ctx), sense=pyo.minimize)
         else:
             m.objective = pyo.Objective(expr=_cost(ctx), sense=pyo.minimize)
+    _promote_to_oldest_generation()
     log.debug("built %d pairs, %d flows, %d demand rows", data.n_pairs, data.n_flows,
               len(data.rows))
     return Built(m=m, ctx=ctx, data=data, mutable=frozenset(mutable))
+
+
+def _promote_to_oldest_generation() -> None:
+    """Move every object the collector tracks to its oldest generation, without a scan.
+
+    The model's millions of objects were made with the collector paused, so they all sit in
+    the youngest generation: the next collections would scan them all as young objects,
+    twice, before they reach the oldest one (0.4-0.7 s at 1M flows, landing in whatever runs
+    next). ``freeze`` then ``unfreeze`` moves them straight to the oldest generation, which is
+    scanned only when many new objects have survived; nothing becomes uncollectable.
+    """
+    gc.freeze()
+    gc.unfreeze()
 
 
 def _cost(ctx: Context) -> LinearExpression:

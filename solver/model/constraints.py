@@ -23,6 +23,11 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+from pyomo.core.expr.relational_expr import (
+    EqualityExpression,
+    InequalityExpression,
+    RangedExpression,
+)
 
 from solver.model.context import Context
 
@@ -91,12 +96,26 @@ def _add_bodies(
             for i, v in enumerate(above.values()):
                 args[i].append(MonomialTermExpression((-1.0, v)))
             ctx.slacks.append((name, above, weights, "above"))
-    bodies = [LinearExpression(a) for a in args]
     lo = lower if lower is not None else [None] * n
     hi = upper if upper is not None else [None] * n
-    m.add_component(name, pyo.Constraint(pyo.SetOf(range(n)),
-                                         rule=lambda _, i: (lo[i], bodies[i], hi[i])))
+    rows = [_relation(lo[i], LinearExpression(a), hi[i]) for i, a in enumerate(args)]
+    m.add_component(name, pyo.Constraint(pyo.SetOf(range(n)), rule=rows))
     m.row_keys[name] = list(keys)
+
+
+def _relation(lo: Any, body: Any, hi: Any) -> Any:
+    """``lo <= body <= hi`` as a Pyomo relational expression, made directly.
+
+    What Pyomo would make of the tuple ``(lo, body, hi)``, at half the cost (a ``(lo, body,
+    lo)`` tuple also goes through a general dispatch); equal bounds make an equality.
+    """
+    if lo is None:
+        return InequalityExpression((body, hi), False) if hi is not None else (lo, body, hi)
+    if hi is None:
+        return InequalityExpression((lo, body), False)
+    if lo is hi or (lo.__class__ is float and hi.__class__ is float and lo == hi):
+        return EqualityExpression((body, lo))
+    return RangedExpression((lo, body, hi), (False, False))
 
 
 def _pair_keys(ctx: Context, pairs: Sequence[int] | np.ndarray) -> list[tuple[str, str]]:
@@ -136,8 +155,7 @@ def add_demand(ctx: Context) -> None:
     """Demand is met exactly: ``sum_p f[p,n,l] = d[n,l]`` for every demand row."""
     d = ctx.num["demand"]
     keys = list(zip(ctx.row_member_id, ctx.row_layer_id, strict=True))
-    flows = np.empty(ctx.n_flows, dtype=object)
-    flows[:] = ctx.var_f
+    flows = np.fromiter(ctx.var_f, dtype=object, count=ctx.n_flows)
     args = [flows[js].tolist() for js in ctx.flows_of_row]
     _add_bodies(ctx, "demand", keys, args, list(d), list(d),
                 scale=ctx.arrays["demand"].tolist())
@@ -155,9 +173,14 @@ def add_hosting(ctx: Context) -> None:
     """Capacity only where hosted, within scale: ``min_capacity*y <= k <= capacity*y``.
 
     Two components: ``hosting`` (the upper side) and ``hosting_min`` (the lower side, only
-    for pairs with a minimum efficient scale).
+    for pairs with a minimum efficient scale). A pair of a layer without demand cannot
+    supply anything, so it does not host (``y = 0``: hosting it would be a free choice of
+    no use, decided by the solver's column order).
     """
     k, y = ctx.var_k, ctx.var_y
+    if not ctx.num.is_mutable("demand"):
+        for a in np.flatnonzero(ctx.demand_value[ctx.pair_layer] <= 0).tolist():
+            y[a].setub(0)
     cap, minc = ctx.num["capacity"], ctx.num["min_capacity"]
     keys = _pair_keys(ctx, range(ctx.n_pairs))
     args = [[k[a], MonomialTermExpression((-cap[a], y[a]))] for a in range(ctx.n_pairs)]
