@@ -114,19 +114,6 @@ def new_highs() -> Any:
         os.close(devnull)
 
 
-def _release_freed_memory() -> None:
-    """Give the memory the hand-over freed back to the system before HiGHS needs its own.
-
-    Compiling a million-variable model frees a few hundred MB of short-lived arrays and
-    lists; the C allocator keeps most of it for reuse, so the process would carry it through
-    the solve (about 100 MB of resident memory at 1M flows). Only on glibc.
-    """
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 #: HiGHS model status -> (our status, Pyomo's name for the termination, as before).
 _OUTCOMES: dict[str, tuple[Status | None, str]] = {
     "kOptimal": (Status.OPTIMAL, "convergenceCriteriaSatisfied"),
@@ -142,6 +129,17 @@ _OUTCOMES: dict[str, tuple[Status | None, str]] = {
     "kInterrupt": (Status.INTERRUPTED, "interrupted"),
     "kHighsInterrupt": (Status.INTERRUPTED, "interrupted"),
 }
+
+
+def _take(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``values[columns]``; a view when the columns are consecutive (a Var's own span)."""
+    n = len(columns)
+    if n and int(columns[-1]) - int(columns[0]) == n - 1 and \
+            (n < 3 or int(columns[n // 2]) == int(columns[0]) + n // 2):
+        first = int(columns[0])
+        if np.array_equal(columns, np.arange(first, first + n, dtype=columns.dtype)):
+            return values[first:first + n]
+    return values[columns]
 
 
 class HighsRunner:
@@ -182,7 +180,7 @@ class HighsRunner:
         """Hand model ``m`` over to HiGHS; ``groups`` names the variables to read back."""
         from pyomo.common.gc_manager import PauseGC
 
-        from solver.compile import compile_model, group_columns
+        from solver.compile import compile_model, group_columns, release_freed_memory
 
         start = time.perf_counter()
         self._compiled = None  # the old model's arrays go before the new ones come
@@ -193,7 +191,7 @@ class HighsRunner:
             self._columns = group_columns(compiled, groups)
             compiled.slim()
         self._compiled, self._model, self._groups = compiled, m, dict(groups)
-        _release_freed_memory()
+        release_freed_memory()
         self._last_runtime = self._highs.getRunTime()
         self.handover_seconds = time.perf_counter() - start
 
@@ -204,7 +202,7 @@ class HighsRunner:
         if m is not self._model or not self._compiled.same_structure(m):
             self.set_model(m, groups)
             return
-        changes = self._compiled.refresh()
+        changes = self._compiled.refresh(self._highs)
         if changes:
             changes.send(self._highs)
         if groups.keys() != self._groups.keys() or any(
@@ -272,7 +270,7 @@ class HighsRunner:
         values: dict[str, np.ndarray] = {}
         if has_solution:
             col_value = np.asarray(h.getSolution().col_value, dtype=float)
-            values = {name: col_value[idx] for name, idx in self._columns.items()}
+            values = {name: _take(col_value, idx) for name, idx in self._columns.items()}
         log.info("HiGHS: %s in %.3f s (objective %s, bound %s)", status, highs_seconds,
                  objective, bound)
         return SolveReport(

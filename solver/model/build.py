@@ -12,6 +12,7 @@ import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from solver.case import Case
+from solver.compile import release_freed_memory
 from solver.model.constraints import FAMILIES
 from solver.model.context import Context
 from solver.model.data import ModelData, model_data
@@ -70,7 +71,9 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
             m.objective = pyo.Objective(expr=_violation(ctx), sense=pyo.minimize)
         else:
             m.objective = pyo.Objective(expr=_cost(ctx), sense=pyo.minimize)
+        ctx.release()
     _promote_to_oldest_generation()
+    release_freed_memory()
     log.debug("built %d pairs, %d flows, %d demand rows", data.n_pairs, data.n_flows,
               len(data.rows))
     return Built(m=m, ctx=ctx, data=data, mutable=frozenset(mutable))

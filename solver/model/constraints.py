@@ -301,7 +301,9 @@ def add_dependency(ctx: Context) -> None:
     if ctx.num.is_mutable("max_dependency") or ctx.num.is_mutable("demand"):
         ub: list[Any] = [dep[r] * d[r] for r in rows[use].tolist()]
     else:
-        ub = (ctx.arrays["max_dependency"][rows[use]] * ctx.arrays["demand"][rows[use]]).tolist()
+        # One number per demand row, shared by the row's flows (not one float per flow).
+        per_row = (ctx.arrays["max_dependency"] * ctx.arrays["demand"]).tolist()
+        ub = [per_row[r] for r in rows[use].tolist()]
     keys = ctx.flow_keys(use)
     if not ctx.elastic:
         for j, bound in zip(use.tolist(), ub, strict=True):

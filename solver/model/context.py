@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
+from solver.compile import members
 from solver.model.data import ModelData, group_positions
 from solver.model.numbers import Numbers
 
@@ -32,9 +33,7 @@ class Context:
     unmet_domestic: Sequence[tuple[str, ...]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from solver.compile import members
-
-        d, m = self.data, self.m
+        d = self.data
         self.arrays = self.num.arrays
         self.n_pairs, self.n_rows, self.n_flows = d.n_pairs, len(d.rows), d.n_flows
         self.n_layers, self.n_partners = len(d.layers), len(d.partners)
@@ -48,10 +47,8 @@ class Context:
         self.row_layer_id: list[str] = d.rows["layer"].tolist()
         self.flow_row = d.flow_row
         self.flow_domestic: np.ndarray = d.flows["domestic"].to_numpy(dtype=bool)
-        self.var_y, self.var_k, self.var_q = members(m.y), members(m.k), members(m.q)
-        self.var_f, self.var_built = members(m.f), members(m.built)
+        self._cache: dict[str, Any] = {}
         self.pair_flow_start = np.searchsorted(d.flow_pair, np.arange(self.n_pairs + 1))
-        self.flows_of_row = group_positions(d.flow_row, self.n_rows)
         self.pairs_of_layer = [g.tolist() for g in group_positions(d.pair_layer, self.n_layers)]
         self.pairs_of_partner = [
             g.tolist() for g in group_positions(d.pair_partner, self.n_partners)]
@@ -68,6 +65,46 @@ class Context:
             self.V: Any = sum(value[i] * self.D[i] for i in range(self.n_layers))
         else:
             self.V = float(d.total_value)
+
+    def _cached(self, name: str, make: Any) -> Any:
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+    @property
+    def var_y(self) -> list[Any]:
+        """``m.y`` as a list (``var_y[a]`` is ``m.y[a]``)."""
+        return self._cached("y", lambda: members(self.m.y))
+
+    @property
+    def var_k(self) -> list[Any]:
+        """``m.k`` as a list."""
+        return self._cached("k", lambda: members(self.m.k))
+
+    @property
+    def var_q(self) -> list[Any]:
+        """``m.q`` as a list."""
+        return self._cached("q", lambda: members(self.m.q))
+
+    @property
+    def var_f(self) -> list[Any]:
+        """``m.f`` as a list."""
+        return self._cached("f", lambda: members(self.m.f))
+
+    @property
+    def var_built(self) -> list[Any]:
+        """``m.built`` as a list."""
+        return self._cached("built", lambda: members(self.m.built))
+
+    @property
+    def flows_of_row(self) -> list[np.ndarray]:
+        """For each demand row, the positions of its flows."""
+        return self._cached("flows_of_row",
+                            lambda: group_positions(self.data.flow_row, self.n_rows))
+
+    def release(self) -> None:
+        """Drop the lists made for building (a million entries each at 1M flows)."""
+        self._cache.clear()
 
     @property
     def flows_of_pair(self) -> list[range]:
