@@ -119,6 +119,17 @@ def machine() -> dict[str, Any]:
             "load_average": os.getloadavg()}
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run from repeats: each stage's median seconds and largest peak."""
+    run = dict(runs[0])
+    run["stages"] = {
+        stage: {"seconds": statistics.median(r["stages"][stage]["seconds"] for r in runs),
+                "peak_mb": max(r["stages"][stage]["peak_mb"] for r in runs)}
+        for stage in runs[0]["stages"]}
+    run["repeats"] = len(runs)
+    return run
+
+
 def derive(run: dict[str, Any], ref: dict[str, Any]) -> dict[str, float]:
     """Overhead ratio, build + hand-over per million nonzeros, memory against the floor."""
     st = run["stages"]
@@ -156,6 +167,9 @@ def table(results: dict[str, Any]) -> str:
 
     row("", [f"{n} ({'LP relaxation' if sizes[n]['run']['relaxed'] else 'MIP'})"
              for n in names])
+    if any(sizes[n]["run"].get("repeats", 1) > 1 for n in names):
+        row("solves (stage seconds: median)", [str(sizes[n]["run"].get("repeats", 1))
+                                               for n in names])
     row("flow variables", [f"{sizes[n]['run']['flows']:,}" for n in names])
     row("columns / rows", [f"{sizes[n]['run']['cols']:,} / {sizes[n]['run']['rows']:,}"
                            for n in names])
@@ -186,7 +200,9 @@ def table(results: dict[str, Any]) -> str:
                                                     sizes[n]["run"]["nnz"]) else "NO"
         for n in names])
     row("  peak RSS MB", [f"{d[n]['reference_peak_mb']:.0f}" for n in names])
-    row("peak RSS / reference", [f"{d[n]['peak_ratio']:.2f}" for n in names])
+    row("peak RSS / reference", [
+        f"{d[n]['peak_ratio']:.2f}" if sizes[n]["run"]["relaxed"] else "- (MIP vs LP)"
+        for n in names])
     sw = results.get("sweep")
     if sw:
         one, two = sw["workers_1"], sw["workers_2"]
@@ -243,6 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--relax", default="L",
                         help="sizes solved as LP relaxations (default L: its MIP takes hours)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="solve each size this many times; stages take the median")
     parser.add_argument("--points", type=int, default=20, help="points of the sweep bench")
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep bench")
     parser.add_argument("--no-cli", action="store_true", help="skip the command line timings")
@@ -260,8 +278,10 @@ def main(argv: list[str] | None = None) -> None:
             folder = generate_case(size.partners, size.layers, size.members, args.seed,
                                    Path(tmp) / name)
             print(f"[bench] {name}: {size} solving ...", file=sys.stderr, flush=True)
-            run = python_module("tests.bench.stages", str(folder),
-                                *(["--relax"] if name in relax else []))
+            runs = [python_module("tests.bench.stages", str(folder),
+                                  *(["--relax"] if name in relax else []))
+                    for _ in range(max(args.repeat, 1))]
+            run = median_run(runs)
             print(f"[bench] {name}: reference ...", file=sys.stderr, flush=True)
             ref = python_module("tests.bench.reference", str(folder))
             results["sizes"][name] = {"size": vars(size), "run": run, "reference": ref,
