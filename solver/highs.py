@@ -163,6 +163,7 @@ class HighsRunner:
         self._compiled: Any = None
         self._groups: dict[str, Any] = {}
         self._columns: dict[str, np.ndarray] = {}
+        self._is_mip = False
         self._last_runtime = 0.0
         self._log: list[str] = []
         self.handover_seconds = 0.0
@@ -191,9 +192,24 @@ class HighsRunner:
             self._columns = group_columns(compiled, groups)
             compiled.slim()
         self._compiled, self._model, self._groups = compiled, m, dict(groups)
+        self._is_mip = compiled.is_mip
         release_freed_memory()
         self._last_runtime = self._highs.getRunTime()
         self.handover_seconds = time.perf_counter() - start
+
+    @property
+    def column_counts(self) -> dict[str, int]:
+        """How many HiGHS columns each variable group of the handed-over model has."""
+        return {name: len(cols) for name, cols in self._columns.items()}
+
+    def forget_model(self) -> None:
+        """Keep only HiGHS's copy of the model, so that the Pyomo model can be freed.
+
+        A one-shot solve needs nothing of the Pyomo model once HiGHS holds the matrices;
+        :meth:`solve` with ``m=None`` then solves what HiGHS holds. Re-solving after a
+        parameter change needs the model: hand a model over again for that.
+        """
+        self._model, self._compiled, self._groups = None, None, {}
 
     def _sync(self, m: Any, groups: dict[str, Any]) -> None:
         """Send HiGHS what changed in ``m`` since the last hand-over or solve."""
@@ -229,10 +245,16 @@ class HighsRunner:
         self._highs.setSolution(len(index), index, value)
         return True
 
-    def solve(self, m: Any, groups: dict[str, Any]) -> SolveReport:
-        """Solve ``m`` (handing it over first if it is new) and read the solution back."""
+    def solve(self, m: Any | None, groups: dict[str, Any] | None = None) -> SolveReport:
+        """Solve ``m`` (handing it over first if it is new) and read the solution back.
+
+        ``m=None`` solves the model HiGHS already holds, as :meth:`forget_model` left it.
+        """
         start = time.perf_counter()
-        self._sync(m, groups)
+        if m is not None:
+            self._sync(m, groups or {})
+        elif not self._columns:
+            raise RuntimeError("no model has been handed over to HiGHS")
         h = self._highs
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", bool(self.tee))
@@ -258,7 +280,7 @@ class HighsRunner:
             status, termination = Status.INTERRUPTED, "interrupted"
         objective = float(info.objective_function_value) if has_solution else None
         bound: float | None
-        if self._compiled.is_mip:
+        if self._is_mip:
             bound = float(info.mip_dual_bound)
             if not math.isfinite(bound):
                 bound = None

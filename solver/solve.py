@@ -52,16 +52,23 @@ def solve(
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads, tee=tee)
+    runner.set_model(built.m, variable_groups(built.m))
+    # HiGHS has its own copy now; the Pyomo model would only sit beside it during the solve.
+    runner.forget_model()
+    start = time.perf_counter()
+    built.release()
+    release_seconds = time.perf_counter() - start
     if findings:
         # Provably infeasible: the model is handed over (for its size) but not solved.
-        runner.set_model(built.m, variable_groups(built.m))
         report = SolveReport(status=Status.INFEASIBLE, has_solution=False, objective=None,
                              bound=None, gap=None, highs_seconds=0.0, wall_seconds=0.0,
                              termination="presolve")
     else:
-        report = runner.solve(built.m, variable_groups(built.m))
-    return finish(case, built, report, runner, build_seconds,
-                  raise_on_failure=raise_on_failure)
+        report = runner.solve(None)
+    result = finish(case, built, report, runner, build_seconds,
+                    raise_on_failure=raise_on_failure)
+    result.summary["seconds"]["release"] = release_seconds
+    return result
 
 
 def replace_opts(opts: Any, **changes: Any) -> Any:
@@ -97,15 +104,15 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
     else:
         import numpy as np
 
-        empty = {name: np.zeros(len(v)) for name, v in variable_groups(built.m).items()}
+        empty = {name: np.zeros(n) for name, n in runner.column_counts.items()}
         allocation = allocation_table(case, built.data, empty)
         flows = flows_table(built.data, empty)
     layers = layers_table(case, allocation)
     partners = partners_table(case, allocation, flows)
     costs = cost_terms(case, allocation, flows, layers)
     extract_seconds = time.perf_counter() - start
-    m = built.m
-    n_vars = sum(len(v) for v in variable_groups(m).values())
+    columns = runner.column_counts
+    n_vars = sum(columns.values())
     summary: dict[str, Any] = {
         "status": str(report.status),
         "objective": report.objective,
@@ -115,7 +122,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
         "seconds": {"load": case.load_seconds, "build": build_seconds,
                     "handover": runner.handover_seconds, "solve": report.highs_seconds,
                     "extract": extract_seconds, "check": 0.0, "write": 0.0},
-        "size": {"variables": n_vars, "binaries": len(m.y),
+        "size": {"variables": n_vars, "binaries": columns["y"],
                  "constraints": runner.highs.getNumRow(),
                  "nonzeros": runner.highs.getNumNz()},
         "solver": {"name": "highs", "version": highs_version(),

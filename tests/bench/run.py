@@ -37,6 +37,7 @@ STAGES = {
     "presolve": "presolve checks",
     "build": "build (Pyomo)",
     "handover": "hand-over to HiGHS",
+    "release": "free the Pyomo model",
     "solve_call": "solve call outside HiGHS",
     "highs": "HiGHS solve",
     "extract": "extraction",
