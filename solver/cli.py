@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_UNVERIFIED = range(6)
+EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell would say
 
 
 class State:
@@ -62,6 +64,12 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted: nothing was written", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (``coalition solve ... | head``). Files are written
+            # before anything is printed, so stop quietly, as a shell reports SIGPIPE.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:
             if State.debug:
                 raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -261,3 +262,19 @@ def test_check_against_the_run_overrides(case_dir: Path, tmp_path: Path) -> None
     tighter = invoke("check", case_dir, out, "--set", "layers.max_share=0.5")
     assert tighter.exit_code == EXIT_UNVERIFIED, tighter.output
     assert "concentration" in tighter.output
+
+
+def test_a_closed_output_pipe_stops_quietly() -> None:
+    # `coalition validate case | head -0`: the reader is gone before the first line.
+    root = Path(__file__).resolve().parents[1]
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "solver", "validate",
+                               str(root / "data" / "allied-ai-stack")],
+                              stdout=write, stderr=subprocess.PIPE, text=True, check=False,
+                              cwd=root)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
