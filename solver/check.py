@@ -2,7 +2,8 @@
 
 The checker recomputes every constraint family of SPEC section 3, and every term of the
 objective, from the case tables and the solution tables of SPEC section 5 alone
-(``allocation.csv``, ``flows.csv``, ``summary.json``). It never imports the model code or
+(``allocation.csv``, ``flows.csv``, ``summary.json``), and recomputes the report tables
+(``layers.csv``, ``partners.csv``) from them. It never imports the model code or
 Pyomo, so a bug in the formulation cannot hide itself.
 
 Tolerance
@@ -39,6 +40,9 @@ What is checked
   bounds (supplier_share, diversification, resilience) count only partners of S(l), whose
   hosting outside S(l) is a ``hosting`` violation; upper bounds (surplus) count all built
   capacity. Resilience is reported once per layer, for the loss of its largest host.
+* ``report``: ``layers.csv`` and ``partners.csv`` (HHI, N-1 coverage, participation, ...)
+  agree with the same metrics recomputed from the case and the checked plan
+  (:mod:`solver.check_reports`).
 * ``objective``: when the run has a solution (status ``optimal`` or ``time_limit``), each
   cost term and the objective recomputed from the case's costs agree with ``summary.json``,
   and the reported bound is not above the objective.
@@ -72,7 +76,7 @@ from solver.schema import COALITION
 FAMILIES = (
     "table", "route", "supplied", "demand", "capacity", "hosting", "supplier_share",
     "diversification", "concentration", "resilience", "surplus", "dependency", "domestic",
-    "participation", "budget", "objective",
+    "participation", "budget", "objective", "report",
 )
 
 #: Statuses whose run folder carries a plan with an objective value.
@@ -848,14 +852,19 @@ def _objective(summary: Mapping[str, Any], costs: Mapping[str, float], out: list
 
 
 def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
-                   summary: Mapping[str, Any], *,
+                   summary: Mapping[str, Any], *, layers: pd.DataFrame | None = None,
+                   partners: pd.DataFrame | None = None,
                    tolerance: Tolerance = TOLERANCE) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
     ``allocation`` and ``flows`` are the tables of SPEC section 5 (as written or as read back
-    from CSV), ``summary`` the content of ``summary.json``. The objective comparison is made
-    only when the status says the run has a solution (``optimal`` or ``time_limit``).
+    from CSV), ``summary`` the content of ``summary.json``; ``layers`` and ``partners``, if
+    given, are checked against the metrics recomputed from the plan. The objective
+    comparison is made only when the status says the run has a solution (``optimal`` or
+    ``time_limit``).
     """
+    from solver.check_reports import check_layers, check_partners
+
     out: list[Violation] = []
     data = _CaseData.of(case)
     pairs = _allocation(data, allocation, out, tolerance)
@@ -878,6 +887,10 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     costs = _cost_terms(case, data, pairs, fl)
     _budget(case, costs, out, tolerance)
     _objective(summary, costs, out, tolerance)
+    if layers is not None:
+        check_layers(data, pairs, layers, out, tolerance)
+    if partners is not None:
+        check_partners(data, pairs, fl, partners, out, tolerance)
     return out
 
 
@@ -914,7 +927,7 @@ def _read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
 
 
 def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) -> list[Violation]:
-    """Check a written run folder (allocation.csv, flows.csv, summary.json) against ``case``.
+    """Check a written run folder (the five files of SPEC section 5) against ``case``.
 
     A missing, unreadable or malformed file is a ``table`` violation, never an exception.
     """
@@ -926,6 +939,9 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     allocation = _read_csv(run_dir / "allocation.csv", out)
     flows = _read_csv(run_dir / "flows.csv", out)
     summary = _read_summary(run_dir / "summary.json", out)
+    layers = _read_csv(run_dir / "layers.csv", out)
+    partners = _read_csv(run_dir / "partners.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
-    return check_solution(case, allocation, flows, summary, tolerance=tolerance)
+    return out + check_solution(case, allocation, flows, summary, layers=layers,
+                                partners=partners, tolerance=tolerance)

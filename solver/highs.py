@@ -171,6 +171,10 @@ class HighsRunner:
 
     def _note_log(self, event: Any) -> None:
         self._log.append(event.message)
+        if self.tee:
+            # HiGHS's own console output goes to stdout, where the summary goes.
+            sys.stderr.write(event.message)
+            sys.stderr.flush()
 
     @property
     def highs(self) -> Any:
@@ -257,7 +261,7 @@ class HighsRunner:
             raise RuntimeError("no model has been handed over to HiGHS")
         h = self._highs
         h.setOptionValue("output_flag", True)
-        h.setOptionValue("log_to_console", bool(self.tee))
+        h.setOptionValue("log_to_console", False)
         h.setOptionValue("mip_rel_gap", float(self.mip_gap))
         h.setOptionValue("time_limit", float(self.time_limit or math.inf))
         h.setOptionValue("threads", int(self.threads))

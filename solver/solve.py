@@ -137,7 +137,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
     violations: list[Any] = []
     if report.has_solution:
         start = time.perf_counter()
-        violations = check_solution(case, allocation, flows, summary)
+        violations = check_solution(case, allocation, flows, summary, layers=layers,
+                                    partners=partners)
         summary["seconds"]["check"] = time.perf_counter() - start
         summary["verified"] = not violations
         for v in violations:

@@ -546,11 +546,29 @@ def test_coalition_consumer(tmp_path: Path) -> None:
 # --- check_run on a written folder ---------------------------------------------------
 
 
+# The report tables of the plan above, worked by hand. chips: D 100, built A 45, B 40,
+# D 25, supplied 40, 35, 25; cloud: D 30, built and supplied A 26, C 4. Values: chips 2,
+# cloud 1, so V = 230. A's cost: fixed 10 + 1, capacity 45 + 26, shipping 6 x 0.5 to B.
+HAND_LAYERS = pd.DataFrame({
+    "layer": ["chips", "cloud"], "demand": [100.0, 30.0], "capacity": [110.0, 30.0],
+    "supplied": [100.0, 30.0], "suppliers": [3, 2], "max_share": [0.4, 26 / 30],
+    "hhi": [0.345, 692 / 900], "effective_suppliers": [1 / 0.345, 900 / 692],
+    "n1_coverage": [0.65, 4 / 30], "surplus": [10.0, 0.0]})
+HAND_PARTNERS = pd.DataFrame({
+    "partner": ["A", "B", "C", "D"], "member": [True, True, False, False],
+    "value": [106.0, 70.0, 4.0, 50.0], "participation": [106 / 230, 70 / 230, 4 / 230,
+                                                         50 / 230],
+    "layers_hosted": [2, 1, 1, 1], "cost": [85.0, 85.0, 2.4, 25.0]})
+
+
 def write_run(folder: Path, alloc: pd.DataFrame, flows: pd.DataFrame,
-              summary: dict[str, Any]) -> Path:
+              summary: dict[str, Any], layers: pd.DataFrame = HAND_LAYERS,
+              partners: pd.DataFrame = HAND_PARTNERS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     alloc.to_csv(folder / "allocation.csv", index=False, float_format="%.17g")
     flows.to_csv(folder / "flows.csv", index=False, float_format="%.17g")
+    layers.to_csv(folder / "layers.csv", index=False, float_format="%.17g")
+    partners.to_csv(folder / "partners.csv", index=False, float_format="%.17g")
     (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return folder
 
@@ -570,7 +588,11 @@ def test_check_run_hosted_as_numbers(case: Case, tmp_path: Path) -> None:
 
 def test_check_run_tampered_folder(case: Case, tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", *build(case, tamper_flows(A_A_chips=45)))
-    v = only(check_run(case, run), "demand")
+    # The hand-worked report tables are those of the untampered plan: they disagree too.
+    out = check_run(case, run)
+    v = only([v for v in out if v.family != "report"], "demand")
+    assert {v.entity for v in out if v.family == "report"} >= {"layers.csv:chips",
+                                                              "partners.csv:A"}
     assert (v.entity, v.amount) == ("A,chips", pytest.approx(5.0))
 
 
@@ -591,6 +613,52 @@ def test_check_run_malformed_files(case: Case, tmp_path: Path) -> None:
     (run / "summary.json").write_text("[1, 2]", encoding="utf-8")
     (run / "allocation.csv").write_bytes(b"\xff\xfe\x00bad")
     assert sorted(v.entity for v in check_run(case, run)) == ["allocation.csv", "summary.json"]
+
+
+def test_report_tables_agree_with_the_plan(case: Case) -> None:
+    assert check_solution(case, *build(case), layers=HAND_LAYERS, partners=HAND_PARTNERS) == []
+
+
+@pytest.mark.parametrize(("table", "row", "column", "value", "entity", "message"), [
+    ("layers", 0, "hhi", 0.2, "layers.csv:chips",
+     "layers.csv: hhi of layer chips is 0.2, recomputed from the case and the plan 0.345 "
+     "(off by 0.145)"),
+    ("layers", 1, "n1_coverage", float("nan"), "layers.csv:cloud",
+     "layers.csv: n1_coverage of layer cloud is empty, recomputed from the case and the "
+     "plan 0.133333"),
+    ("layers", 0, "suppliers", 2, "layers.csv:chips",
+     "layers.csv: suppliers of layer chips is 2, recomputed from the case and the plan 3 "
+     "(off by 1)"),
+    ("partners", 0, "participation", 0.9, "partners.csv:A",
+     "partners.csv: participation of partner A is 0.9, recomputed from the case and the "
+     "plan 0.46087 (off by 0.43913)"),
+    ("partners", 2, "cost", 2.0, "partners.csv:C",
+     "partners.csv: cost of partner C is 2, recomputed from the case and the plan 2.4 "
+     "(off by 0.4)"),
+    ("partners", 3, "member", True, "partners.csv:D",
+     "partners.csv: member of partner D is 'True', recomputed from the case and the plan "
+     "false"),
+])
+def test_an_edited_report_cell_is_named(case: Case, tmp_path: Path, table: str, row: int,
+                                        column: str, value: Any, entity: str,
+                                        message: str) -> None:
+    tables = {"layers": HAND_LAYERS.copy(), "partners": HAND_PARTNERS.copy()}
+    tables[table][column] = tables[table][column].astype(object)
+    tables[table].loc[row, column] = value
+    run = write_run(tmp_path / "run", *build(case), **tables)
+    v = only(check_run(case, run), "report")
+    assert (v.entity, v.message) == (entity, message)
+
+
+def test_report_rows_missing_repeated_or_unknown(case: Case, tmp_path: Path) -> None:
+    layers = pd.concat([HAND_LAYERS.iloc[[0, 0]], HAND_LAYERS.iloc[[0]].assign(layer="gpus")])
+    run = write_run(tmp_path / "run", *build(case), layers=layers)
+    assert sorted(str(v) for v in check_run(case, run)) == [
+        "layers.csv: layer 'gpus' is not in the case",
+        "layers.csv: layer chips has more than one row",
+        "layers.csv: no row for layer cloud"]
+    (run / "partners.csv").unlink()
+    assert "partners.csv: missing from the run folder" in [str(v) for v in check_run(case, run)]
 
 
 def test_check_run_no_folder(case: Case, tmp_path: Path) -> None:

@@ -278,3 +278,64 @@ def test_a_closed_output_pipe_stops_quietly() -> None:
         os.close(write)
     assert proc.returncode == 141, proc.stderr
     assert proc.stderr == ""
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "models" / "allied-ai-stack.toml"
+
+
+def test_the_sample_case_end_to_end(tmp_path: Path) -> None:
+    # The "done when": every file of SPEC section 5, verified, accepted by check,
+    # and a hand-edited copy rejected with exit 5 naming what is wrong.
+    out = tmp_path / "baseline"
+    result = invoke("solve", SAMPLE, "--out", out)
+    assert result.exit_code == EXIT_OK, result.output
+    assert "case Allied AI stack, baseline: optimal" in result.output
+    assert "verified: yes" in result.output
+    for name, columns in COLUMNS.items():
+        frame = pd.read_csv(out / f"{name}.csv")
+        assert set(columns) <= set(frame.columns), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["status"], summary["verified"]) == ("optimal", True)
+    assert summary["gap"] <= 1e-4
+    assert len(pd.read_csv(out / "layers.csv")) == 9
+    assert len(pd.read_csv(out / "partners.csv")) == 21
+
+    checked = invoke("check", SAMPLE, out)
+    assert checked.exit_code == EXIT_OK, checked.output
+
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for f in out.iterdir():
+        (edited / f.name).write_bytes(f.read_bytes())
+    layers = pd.read_csv(edited / "layers.csv")
+    layers.loc[layers["layer"] == "semiconductors", "hhi"] = 0.1
+    layers.to_csv(edited / "layers.csv", index=False)
+    rejected = invoke("check", SAMPLE, edited)
+    assert rejected.exit_code == EXIT_UNVERIFIED
+    assert "layers.csv: hhi of layer semiconductors is 0.1" in rejected.output
+
+
+def test_verbose_shows_the_highs_log_on_stderr(case_dir: Path, tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "solver", "-v", "solve", str(case_dir),
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                          check=False, cwd=ROOT)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert "MIP has 12 rows" in proc.stderr and "Solving report" in proc.stderr
+    assert "HiGHS" not in proc.stdout
+
+
+def test_solve_exits_5_when_the_checker_rejects_the_plan(case_dir: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.check
+    from solver.check import Violation
+
+    def reject(*args: object, **kwargs: object) -> list[Violation]:
+        return [Violation("demand", "X,chips", 1.0, "layer chips: demand: X short by 1")]
+
+    monkeypatch.setattr(solver.check, "check_solution", reject)
+    result = invoke("solve", case_dir, "--out", tmp_path / "run")
+    assert result.exit_code == EXIT_UNVERIFIED
+    assert "layer chips: demand: X short by 1" in result.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["verified"] is False

@@ -1,0 +1,141 @@
+"""The checker's part for the report tables: ``layers.csv`` and ``partners.csv``.
+
+The plan itself is in ``allocation.csv`` and ``flows.csv``, which :mod:`solver.check`
+verifies against the case. The report tables are derived from the plan; a planner reads
+them (HHI, N-1 coverage, participation), so they are recomputed here from the case and the
+checked plan, with the checker's own arithmetic (never :mod:`solver.results`), and every
+cell compared within the checker's tolerance. A difference is a ``report`` violation naming
+the file, the row and the column.
+
+Per layer ``l`` with demand ``D_l`` (from the case), and ``y``, ``k``, ``q`` of its pairs:
+``capacity = sum k``, ``supplied = sum q``, ``suppliers = sum y``,
+``max_share = max q / D_l``, ``hhi = sum (q / D_l)^2``, ``effective_suppliers = 1 / hhi``
+(0 when nothing is supplied), ``n1_coverage = (capacity - max k) / D_l`` (empty when
+``D_l = 0``) and ``surplus = capacity - D_l``.
+Per partner ``p``: ``value = sum_l v_l q[p,l]``, ``participation = value / V``,
+``layers_hosted = sum_l y[p,l]``, and ``cost`` its hosting and capacity costs plus the trade
+cost of what it ships.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.check import Tolerance, Violation, _codes, _hosted, _n
+
+LAYER_COLUMNS = ("layer", "demand", "capacity", "supplied", "suppliers", "max_share", "hhi",
+                 "effective_suppliers", "n1_coverage", "surplus")
+PARTNER_COLUMNS = ("partner", "member", "value", "participation", "layers_hosted", "cost")
+
+
+def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
+                 out: list[Violation], tol: Tolerance) -> None:
+    """``layers.csv`` against the layer metrics of the checked plan."""
+    ids = data.layer_ids
+    n = len(ids)
+    demand = data.layers["D"].to_numpy(dtype=float)
+    code = _codes(ids, pairs["layer"].astype(str))
+    y, k, q = (pairs[c].to_numpy(dtype=float) for c in ("y", "k", "q"))
+    d_pair = demand[code]
+    share = np.divide(q, d_pair, out=np.zeros(len(q)), where=d_pair > 0)
+    capacity = np.bincount(code, weights=k, minlength=n)
+    hhi = np.bincount(code, weights=share**2, minlength=n)
+    max_share, biggest = np.zeros(n), np.zeros(n)
+    np.maximum.at(max_share, code, share)
+    np.maximum.at(biggest, code, k)
+    expected = {
+        "demand": demand,
+        "capacity": capacity,
+        "supplied": np.bincount(code, weights=q, minlength=n),
+        "suppliers": np.bincount(code, weights=(y >= 0.5).astype(float), minlength=n),
+        "max_share": max_share,
+        "hhi": hhi,
+        "effective_suppliers": np.divide(1.0, hhi, out=np.zeros(n), where=hhi > 0),
+        "n1_coverage": np.divide(capacity - biggest, demand, out=np.full(n, np.nan),
+                                 where=demand > 0),
+        "surplus": capacity - demand,
+    }
+    _compare("layers.csv", "layer", ids, written, expected, out, tol)
+
+
+def check_partners(data: Any, pairs: pd.DataFrame, flows: Any, written: pd.DataFrame,
+                   out: list[Violation], tol: Tolerance) -> None:
+    """``partners.csv`` against the participation and costs of the checked plan."""
+    ids = data.partner_ids
+    n = len(ids)
+    code = _codes(ids, pairs["partner"].astype(str))
+    y, k, q = (pairs[c].to_numpy(dtype=float) for c in ("y", "k", "q"))
+    value = np.bincount(code, weights=q * pairs["unit_value"].to_numpy(dtype=float),
+                        minlength=n)
+    own = (pairs["fixed_cost"].to_numpy(dtype=float) * y
+           + pairs["unit_cost"].to_numpy(dtype=float) * k)
+    exporter = _codes(ids, flows.exporter.astype(str))
+    shipped = np.bincount(exporter, weights=flows.qty * flows.trade_cost, minlength=n)
+    total = data.total_value
+    expected = {
+        "member": data.partners["member"].to_numpy(dtype=float),
+        "value": value,
+        "participation": value / total if total > 0 else np.zeros(n),
+        "layers_hosted": np.bincount(code, weights=(y >= 0.5).astype(float), minlength=n),
+        "cost": np.bincount(code, weights=own, minlength=n) + shipped,
+    }
+    _compare("partners.csv", "partner", ids, written, expected, out, tol)
+
+
+def _compare(file: str, key: str, ids: pd.Index, written: pd.DataFrame,
+             expected: dict[str, np.ndarray], out: list[Violation], tol: Tolerance) -> None:
+    """One row per id, and every cell of ``expected``'s columns as recomputed."""
+    missing = [c for c in (key, *expected) if c not in written.columns]
+    if missing:
+        out.append(Violation("table", file, float(len(missing)),
+                             f"{file}: missing column(s) {', '.join(missing)}"))
+        return
+    names = written[key].astype(str).reset_index(drop=True)
+    row = _codes(ids, names)
+    for i in np.flatnonzero(row < 0):
+        out.append(Violation("table", f"{file}:{names.iloc[i]}", 1.0,
+                             f"{file}: {key} {names.iloc[i]!r} is not in the case"))
+    dup = names.duplicated(keep="first").to_numpy() & (row >= 0)
+    for i in np.flatnonzero(dup):
+        out.append(Violation("table", f"{file}:{names.iloc[i]}", 1.0,
+                             f"{file}: {key} {names.iloc[i]} has more than one row"))
+    use = np.flatnonzero((row >= 0) & ~dup)
+    absent = np.setdiff1d(np.arange(len(ids)), row[use])
+    for j in absent:
+        out.append(Violation("table", f"{file}:{ids[j]}", 1.0,
+                             f"{file}: no row for {key} {ids[j]}"))
+    at = row[use]
+    for column, want in expected.items():
+        cells = written[column].reset_index(drop=True).iloc[use]
+        if column == "member":
+            got = _hosted(cells)
+        else:
+            got = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+        want_at = want[at]
+        both = np.isfinite(got) & np.isfinite(want_at)
+        bad, miss = tol.differ(np.where(both, got, 0.0), np.where(both, want_at, 0.0))
+        wrong = (both & bad) | (np.isfinite(got) != np.isfinite(want_at))
+        for i in np.flatnonzero(wrong):
+            name = ids[at[i]]
+            shown = _cell(cells.iloc[i])
+            expect = "empty" if not np.isfinite(want_at[i]) else _n(want_at[i])
+            amount = float(miss[i]) if both[i] else 1.0
+            off = f" (off by {_n(amount)})" if both[i] else ""
+            if column == "member":
+                shown, expect, off = repr(str(cells.iloc[i])), str(want_at[i] > 0).lower(), ""
+            out.append(Violation("report", f"{file}:{name}", amount,
+                                 f"{file}: {column} of {key} {name} is {shown}, recomputed "
+                                 f"from the case and the plan {expect}{off}"))
+
+
+def _cell(value: Any) -> str:
+    """A written cell for a message: its number, or its text."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if pd.notna(number):
+        return _n(float(number))
+    return "empty" if str(value).strip() in ("", "nan") else repr(str(value))
