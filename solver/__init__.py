@@ -27,6 +27,7 @@ __all__ = [
     "NoSolutionError",
     "Problem",
     "Result",
+    "SolverError",
     "UsageError",
     "VerificationError",
     "__version__",
@@ -52,6 +53,7 @@ _WHERE = {
     "InfeasibleError": "solver.errors",
     "NoSolutionError": "solver.errors",
     "Problem": "solver.errors",
+    "SolverError": "solver.errors",
     "UsageError": "solver.errors",
     "VerificationError": "solver.errors",
 }
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
         InfeasibleError,
         NoSolutionError,
         Problem,
+        SolverError,
         UsageError,
         VerificationError,
     )

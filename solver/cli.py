@@ -159,8 +159,15 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     if out.exists() and not force:
         raise click.UsageError(f"{out} already exists; pass --force to replace it")
-    result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                        tee=State.verbose > 0)
+    from solver.errors import VerificationError
+
+    try:
+        result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                            tee=State.verbose > 0)
+    except VerificationError as exc:
+        if exc.result is None:
+            raise
+        result = exc.result  # written all the same, marked verified: false, then exit 5
     written = result.write(out, force=force)
     _echo(format_summary(case, result))
     _echo(f"written: {written}")

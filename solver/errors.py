@@ -72,12 +72,23 @@ class NoSolutionError(CoalitionError):
     exit_code = 4
 
 
+class SolverError(CoalitionError):
+    """HiGHS itself failed (a solve, load or presolve error), not the case."""
+
+    exit_code = 1
+
+
 class VerificationError(CoalitionError):
-    """The independent checker found a violated constraint in a solution."""
+    """The independent checker found a violated constraint in a solution.
+
+    ``result``, when set, is the rejected :class:`~solver.results.Result`, for inspection
+    (``result.write`` keeps it; its ``summary`` says ``verified: false``).
+    """
 
     exit_code = 5
 
-    def __init__(self, violations: list[Any]) -> None:
+    def __init__(self, violations: list[Any], result: Any = None) -> None:
         self.violations = list(violations)
+        self.result = result
         lines = [str(v) for v in self.violations[:50]]
-        super().__init__("verification failed:\n  " + "\n  ".join(lines))
+        super().__init__("the independent checker rejected the plan:\n  " + "\n  ".join(lines))

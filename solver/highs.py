@@ -275,7 +275,7 @@ class HighsRunner:
         info = h.getInfo()
         name = h.getModelStatus().name
         has_solution = int(info.primal_solution_status) == 2
-        status, termination = _OUTCOMES.get(name, (Status.ERROR, "error"))
+        status, termination = _OUTCOMES.get(name, (Status.ERROR, name))
         if status is None:
             status = Status.TIME_LIMIT if has_solution else Status.NO_SOLUTION
         elif status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR):

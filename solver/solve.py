@@ -8,7 +8,7 @@ from typing import Any
 
 from solver import __version__
 from solver.case import Case
-from solver.errors import InfeasibleError, NoSolutionError
+from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
 from solver.highs import HighsRunner, SolveReport, Status, highs_version
 from solver.results import (
     Result,
@@ -35,9 +35,11 @@ def solve(
 
     Arguments left ``None`` take the case's ``[solver]`` options. Raises
     :class:`~solver.errors.InfeasibleError` (with an explanation) if no plan satisfies every
-    requirement, and :class:`~solver.errors.NoSolutionError` if a limit stopped HiGHS before
-    it found a plan; with ``raise_on_failure=False`` those outcomes return a Result without
-    a solution instead.
+    requirement, :class:`~solver.errors.NoSolutionError` if a limit stopped HiGHS before
+    it found a plan, :class:`~solver.errors.SolverError` if HiGHS failed, and
+    :class:`~solver.errors.VerificationError` (carrying the result) if the independent
+    checker rejects the plan; with ``raise_on_failure=False`` those outcomes return the
+    Result instead (without a solution, or with ``verified`` false).
     """
     from solver.model.build import build
     from solver.presolve import find_infeasibilities
@@ -68,6 +70,8 @@ def solve(
     result = finish(case, built, report, runner, build_seconds,
                     raise_on_failure=raise_on_failure)
     result.summary["seconds"]["release"] = release_seconds
+    if raise_on_failure and result.has_solution and not result.verified:
+        raise VerificationError(result.violations, result=result)
     return result
 
 
@@ -91,6 +95,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
     if not report.has_solution:
         if raise_on_failure and report.status == Status.INFEASIBLE:
             raise infeasible_error(case)
+        if raise_on_failure and report.status == Status.ERROR:
+            raise SolverError(f"HiGHS failed ({report.termination}); run with -v for its log")
         if raise_on_failure:
             raise NoSolutionError(
                 f"HiGHS stopped ({report.status}) before finding a feasible plan"

@@ -159,3 +159,36 @@ def test_the_library_never_prints(project: Path, capfd: pytest.CaptureFixture[st
     captured = capfd.readouterr()
     assert captured.out == ""
     assert captured.err == ""
+
+
+def test_a_plan_the_checker_rejects_raises_verification_error(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.check
+    from solver import VerificationError, load_case, solve
+    from solver.check import Violation
+
+    wrong = Violation("capacity", "A,chips", 2.0, "layer chips: capacity: A over by 2")
+    monkeypatch.setattr(solver.check, "check_solution", lambda *a, **k: [wrong])
+    case = load_case("data/allied")
+    with pytest.raises(VerificationError, match="A over by 2") as caught:
+        solve(case)
+    assert caught.value.violations == [wrong]
+    assert caught.value.result.verified is False
+    assert caught.value.result.objective == pytest.approx(10)
+    assert solve(case, raise_on_failure=False).verified is False
+
+
+def test_a_highs_failure_is_a_solver_error_not_a_missing_plan(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver import SolverError, load_case, solve
+    from solver.highs import HighsRunner, SolveReport, Status
+
+    def failed(self: HighsRunner, m: object, groups: object = None) -> SolveReport:
+        return SolveReport(status=Status.ERROR, has_solution=False, objective=None,
+                           bound=None, gap=None, highs_seconds=0.0, wall_seconds=0.0,
+                           termination="kSolveError")
+
+    monkeypatch.setattr(HighsRunner, "solve", failed)
+    with pytest.raises(SolverError, match="HiGHS failed \\(kSolveError\\)") as caught:
+        solve(load_case("data/allied"))
+    assert caught.value.exit_code == 1
