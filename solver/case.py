@@ -166,6 +166,35 @@ class Case:
         return apply_overrides(self, parsed, source)
 
 
+def _rows(o: Override, frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``frame`` the override's ``[KEY]`` names (all rows without one)."""
+    mask = np.ones(len(frame), dtype=bool)
+    if o.index is not None:
+        for part, col in zip(o.index, TABLES[o.table].key, strict=True):
+            if part != "*":
+                mask &= (frame[col] == part).to_numpy()
+    return mask
+
+
+def names_nothing(case: Case, o: Override, frame: pd.DataFrame | None = None) -> str | None:
+    """Why the override's key names nothing in ``case``, or None if it names something.
+
+    The key's table and column are checked when it is parsed; this checks what depends
+    on the case: the table's file exists, and ``[KEY]`` names at least one row.
+    """
+    if o.table in ("objective", "solver"):
+        return None
+    frame = case.table(o.table) if frame is None else frame
+    if frame is None:
+        return f"{o.key}: the case has no {o.table}.csv"
+    if o.table == "layers" and o.column == "demand" and case.has_demand_file:
+        return (f"{o.key}: layers.demand is used only without demand.csv; override "
+                "demand[MEMBER,LAYER].demand")
+    if not _rows(o, frame).any():
+        return f"{o.key} names no row of {o.table}.csv"
+    return None
+
+
 def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
     """Apply parsed overrides in order; raise :class:`CaseError` naming each bad one."""
     tables = {name: case.table(name) for name in TABLES}
@@ -184,21 +213,12 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
                 opts[o.column] = opts[o.column] * o.value
             continue
         frame = tables[o.table]
-        if frame is None:
-            problems.append(Problem(source, f"{o.key}: the case has no {o.table}.csv"))
+        unnamed = names_nothing(case, o, frame)
+        if unnamed:
+            problems.append(Problem(source, unnamed))
             continue
-        if o.table == "layers" and o.column == "demand" and case.has_demand_file:
-            problems.append(Problem(source, f"{o.key}: layers.demand is used only without "
-                                            "demand.csv; override demand[MEMBER,LAYER].demand"))
-            continue
-        mask = np.ones(len(frame), dtype=bool)
-        if o.index is not None:
-            for part, col in zip(o.index, TABLES[o.table].key, strict=True):
-                if part != "*":
-                    mask &= (frame[col] == part).to_numpy()
-            if not mask.any():
-                problems.append(Problem(source, f"{o.key} names no row of {o.table}.csv"))
-                continue
+        assert frame is not None
+        mask = _rows(o, frame)
         if o.op == "=":
             if frame[o.column].dtype == bool or frame[o.column].dtype.kind in "if":
                 frame.loc[mask, o.column] = o.value

@@ -109,7 +109,7 @@ def frontier(
     (``frontier_search.csv``) and ``frontier.png`` are written there.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
-    from solver.grid import mutable_columns, parse_vary
+    from solver.grid import check_keys, mutable_columns, parse_vary
     from solver.point_solver import PointSolver, Settings
 
     req = requirement(key)
@@ -123,6 +123,7 @@ def frontier(
         raise UsageError(f"{key}: the tight end {hi:g} is not tighter than the loose end "
                          f"{lo:g}")
     axis = parse_vary(f"{key}={lo!r}")
+    check_keys(case, [axis], "--trade-off")
     solver = PointSolver(case, Settings(mutable=mutable_columns([axis])))
     run = FrontierRun(key=key, req=req, solver=solver, probes=[])
     tightest = _tightest(run, lo, hi, tol)

@@ -133,6 +133,21 @@ class Point:
         return " ".join(self.overrides) if self.overrides else "base"
 
 
+def check_keys(case: Any, axes: Sequence[Axis], option: str = "--vary") -> None:
+    """Raise :class:`UsageError` if an axis's key names nothing in ``case``.
+
+    Its values are checked point by point (a value out of range makes an ``invalid``
+    point); a key that names no row or file would make every point invalid.
+    """
+    from solver.case import names_nothing
+
+    for axis in axes:
+        why = names_nothing(case, make_override(axis.key, axis.op, axis.values[0]))
+        if why:
+            shown = axis if option == "--vary" else axis.key
+            raise UsageError(f"{option} {shown}: {why}")
+
+
 def make_points(axes: Sequence[Axis], mode: str = "grid") -> list[Point]:
     """The points of a sweep: every combination (``grid``) or ``one-at-a-time``.
 

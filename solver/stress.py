@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("lost", "scope", "layer", "member", "demand", "unmet", "unmet_share",
            "lost_capacity", "layers_hosted", "trade_cost", "rerouting_cost",
-           "redesign_status", "redesign_cost", "redesign_extra_cost")
+           "redesign_status", "redesign_cost", "redesign_extra_cost", "redesign_reason")
 
 #: Relative slack when a stage's optimum becomes a bound of the next stage.
 STAGE_TOL = 1e-9
@@ -159,11 +159,19 @@ class RerouteLP:
 
 
 def without_partner(case: Case, partner: str) -> Case:
-    """The case with ``partner`` unable to supply anything (its demand stays)."""
+    """The case with ``partner`` unable to supply anything (its demand stays).
+
+    What asks the lost partner to produce goes with its capabilities: its participation
+    floor and, for a member, its own ``min_domestic`` (it can no longer supply itself).
+    """
     caps = case.capabilities[case.capabilities["partner"] != partner].reset_index(drop=True)
     partners = case.partners.copy()
     partners.loc[partners["partner"] == partner, "min_participation"] = 0.0
-    new = replace(case, capabilities=caps, partners=partners,
+    demand = case.demand_table
+    if demand is not None:
+        demand = demand.copy()
+        demand.loc[demand["member"] == partner, "min_domestic"] = 0.0
+    new = replace(case, capabilities=caps, partners=partners, demand_table=demand,
                   overrides=(*case.overrides, f"without {partner}"))
     new.__dict__.pop("demand", None)
     return new
@@ -245,13 +253,25 @@ def _frame(lost: str, scope: str, layer: str, member: str, demand: float,
 
 
 def _redesign(case: Case, partner: str, base_objective: float | None) -> dict[str, Any]:
+    from solver.presolve import find_infeasibilities
     from solver.solve import solve
 
-    result = solve(without_partner(case, partner), raise_on_failure=False)
+    reduced = without_partner(case, partner)
+    result = solve(reduced, raise_on_failure=False)
     cost = result.objective
     extra = cost - base_objective if cost is not None and base_objective is not None else None
+    if extra is not None:
+        extra = _clean(extra, base_objective or 0.0)
+    reason = ""
+    if result.status == "infeasible":
+        findings = find_infeasibilities(reduced)
+        reason = str(findings[0]) if findings else (
+            f"no plan meets every requirement without {partner} (coalition explain with "
+            f"its capabilities removed tells which)")
+    elif not result.has_solution:
+        reason = f"no plan found within the limits ({result.status})"
     return {"redesign_status": result.status, "redesign_cost": cost,
-            "redesign_extra_cost": extra}
+            "redesign_extra_cost": extra, "redesign_reason": reason}
 
 
 def worst_cases(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:

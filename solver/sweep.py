@@ -45,7 +45,7 @@ import pandas as pd
 
 from solver.case import Case
 from solver.errors import UsageError
-from solver.grid import make_points, mutable_columns, parse_vary
+from solver.grid import check_keys, make_points, mutable_columns, parse_vary
 from solver.point_solver import RESULT_COLUMNS, PointOutcome, Settings
 from solver.progress import Progress
 from solver.results import COST_TERMS
@@ -81,6 +81,7 @@ def sweep(
     Ctrl-C (KeyboardInterrupt) stops the sweep; what finished stays written.
     """
     axes = [parse_vary(v) for v in (vary if vary else case.sweep.vary)]
+    check_keys(case, axes)
     mode = mode or case.sweep.mode
     points = make_points(axes, mode)
     columns = ["point", *(a.column for a in axes), *RESULT_COLUMNS]

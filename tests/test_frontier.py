@@ -94,6 +94,10 @@ def test_errors(small: Any) -> None:
         frontier(small, "layers.max_share", 3, loose=0.5, limit=0.8)
     with pytest.raises(InfeasibleError, match="no plan even at"):
         frontier(small.with_overrides({"layers.min_suppliers": 5}), "layers.max_share", 3)
+    # A key that names no row would make every probe fail: it is a usage error at once.
+    with pytest.raises(UsageError, match=r"--trade-off layers\[zzz\].max_share: "
+                                         r"layers\[zzz\].max_share names no row of layers.csv"):
+        frontier(small, "layers[zzz].max_share", 3)
 
 
 def test_cli_frontier(tmp_path: Path) -> None:

@@ -131,3 +131,25 @@ def test_cli_stress(tmp_path: Path) -> None:
     assert table["lost"].iloc[0] == "A"
     again = runner.invoke(main, ["stress", str(case), "--out", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_a_redesign_drops_the_lost_members_own_domestic_floor(tmp_path: Path) -> None:
+    # X must make half of its chips at home (min_domestic 0.5). Without X, A supplies all
+    # 10 at unit cost 2: 20, against 5 x 1 (X) + 5 x 2 (A) = 15 with X.
+    folder = write_case(tmp_path / "dom", {
+        "partners": "partner,member\nX,true\nA,false\n",
+        "layers": "layer\nchips\n",
+        "capabilities": "partner,layer,capacity,unit_cost\nX,chips,5,1\nA,chips,100,2\n",
+        "demand": "member,layer,demand,min_domestic\nX,chips,10,0.5\n",
+    })
+    case = load_case(folder)
+    assert without_partner(case, "X").demand["min_domestic"].tolist() == [0.0]
+    table = stress(case, redesign=True)
+    lost_x = rows(table, "X", "total").iloc[0]
+    assert (lost_x["redesign_status"], lost_x["redesign_reason"]) == ("optimal", "")
+    assert lost_x["redesign_cost"] == pytest.approx(20.0)
+    assert lost_x["redesign_extra_cost"] == pytest.approx(5.0)
+    # Without A, X cannot meet its demand alone: the reason says so, with the numbers.
+    lost_a = rows(table, "A", "total").iloc[0]
+    assert lost_a["redesign_status"] == "infeasible"
+    assert lost_a["redesign_reason"].startswith("layer chips: demand 10 cannot hold")

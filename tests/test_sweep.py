@@ -92,6 +92,19 @@ def test_points_grid_and_one_at_a_time() -> None:
         make_points([axes[0], axes[0]], "grid")
 
 
+def test_a_key_that_names_no_row_is_refused_before_any_point(tmp_path: Path) -> None:
+    case = load_case(write_case(tmp_path / "small", SMALL))
+    with pytest.raises(UsageError, match=r"--vary layers\[zzz\].max_share=0.3,0.4: "
+                                         r"layers\[zzz\].max_share names no row"):
+        sweep(case, ["layers[zzz].max_share=0.3,0.4"], workers=1)
+    result = CliRunner().invoke(main, ["sweep", str(tmp_path / "small"), "--vary",
+                                       "capabilities[ZZ,*].unit_cost*=2,3", "--workers", "1",
+                                       "--out", str(tmp_path / "sw")])
+    assert result.exit_code == 2
+    assert "names no row of capabilities.csv" in result.output
+    assert not (tmp_path / "sw").exists()
+
+
 # ---------------------------------------------------------------- correctness
 
 
