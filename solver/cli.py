@@ -516,6 +516,14 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out)
     tightest = curve[key].iloc[-1]
     _echo(f"{key}: tightest feasible value {tightest:.6g} (bisection to within {tol:g})")
+    from solver.frontier import undecided
+
+    unsure = undecided(curve, key)
+    if unsure:
+        click.echo(f"warning: at {', '.join(f'{v:.6g}' for v in unsure)} a limit stopped HiGHS "
+                   "before it found a plan or proved there is none; the bisection took them "
+                   "as infeasible, so a tighter value may be feasible (raise --time-limit)",
+                   err=True)
     _echo(f"{key:>30}{'status':>12}{'total cost':>14}{'gap':>10}")
     for row in curve.to_dict("records"):
         _echo(f"{row[key]:>30.6g}{row['status']!s:>12}{_number(row['objective']):>14}"

@@ -13,6 +13,7 @@ requirement tightens; with a relative MIP gap it may wobble by up to that gap.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from solver.case import Case
 from solver.errors import InfeasibleError, UsageError
 from solver.overrides import OverrideError, make_override
 
+log = logging.getLogger(__name__)
+
+#: Statuses of a probe without a plan that settle it: none exists, or the value is invalid.
+DECIDED = ("infeasible", "invalid")
 
 @dataclass(frozen=True)
 class Requirement:
@@ -138,6 +143,7 @@ def frontier(
     search = pd.DataFrame(run.probes).reindex(
         columns=["stage", key, "status", "objective", "seconds"])
     search.insert(0, "probe", range(len(search)))
+    curve.attrs["probes"] = search
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -169,11 +175,28 @@ def _tightest(run: FrontierRun, loose: float, limit: float, tol: float) -> float
         mid = float(f"{(good + bad) / 2:.12g}")
         if mid in (good, bad):
             break
-        if _feasible(run.solve(mid, "bisection")):
+        probe = run.solve(mid, "bisection")
+        if _feasible(probe):
             good = mid
         else:
+            if probe["status"] not in DECIDED:
+                log.warning("%s=%g: %s without a plan; the bisection takes it as "
+                            "infeasible", run.key, mid, probe["status"])
             bad = mid
     return good
+
+
+def undecided(curve: pd.DataFrame, key: str) -> list[float]:
+    """Probe values of a frontier that had no plan but were not proven infeasible.
+
+    A limit (``--time-limit``) stopped them; the bisection took them as infeasible, so the
+    tightest value found may not be the tightest there is. A longer limit decides them.
+    """
+    probes = curve.attrs.get("probes")
+    if probes is None or probes.empty:
+        return []
+    failed = probes["objective"].isna() & ~probes["status"].isin(DECIDED)
+    return [float(v) for v in probes.loc[failed, key]]
 
 
 def search_table(out: str | Path) -> pd.DataFrame:

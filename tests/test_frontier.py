@@ -111,3 +111,29 @@ def test_cli_frontier(tmp_path: Path) -> None:
     assert len(curve) == 4 and curve["tightest"].iloc[-1]
     bad = CliRunner().invoke(main, ["frontier", str(case), "--trade-off", "layers.demand"])
     assert bad.exit_code == 2
+
+
+def test_a_probe_stopped_by_a_limit_is_reported_as_undecided(
+        small: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver.frontier import FrontierRun, undecided
+
+    solve_at = FrontierRun.solve
+
+    def first_bisection_times_out(self: FrontierRun, value: float, stage: str) -> Any:
+        row = solve_at(self, value, stage)
+        if stage == "bisection" and [p["stage"] for p in self.probes].count("bisection") == 1:
+            row.update(status="no_solution", objective=None)
+        return row
+
+    monkeypatch.setattr(FrontierRun, "solve", first_bisection_times_out)
+    curve = frontier(small, "layers.max_share", 3, tol=TOL)
+    probes = curve.attrs["probes"]
+    first = float(probes.loc[probes["stage"] == "bisection", "layers.max_share"].iloc[0])
+    assert undecided(curve, "layers.max_share") == [first]
+    # Taken as infeasible: the bisection stayed on the loose side of it.
+    assert curve["layers.max_share"].iloc[-1] > first
+    result = CliRunner().invoke(main, ["frontier", str(small.path), "--trade-off",
+                                       "layers.max_share", "--points", "3", "--set",
+                                       "solver.mip_gap=0"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: at {first:.6g} a limit stopped HiGHS" in result.output
