@@ -375,8 +375,11 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
                    "command with --resume to continue", err=True)
         sys.exit(130)
     _echo(format_sweep(table))
-    _echo(f"written: {out} (sweep.csv, sweep_layers.csv, allocations.csv"
-          + (", plots/)" if not no_plots else ")"))
+    files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv")
+             if (out / f).exists()]
+    if (out / "plots").is_dir() and any((out / "plots").iterdir()):
+        files.append("plots/")
+    _echo(f"written: {out} ({', '.join(files)})")
 
 
 def _count_rows(path: Path) -> int:

@@ -112,11 +112,12 @@ def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: 
     right.set_xlabel(_axis_label(column))
     right.set_ylabel("change in cost")
     right.grid(alpha=0.3)
-    right.legend(fontsize=8)
     left.set_xlabel(_axis_label(column))
     left.set_ylabel("total cost")
     left.grid(alpha=0.3)
-    left.legend(fontsize=8)
+    for ax in (left, right):
+        if ax.get_legend_handles_labels()[0]:  # nothing to label when every point failed
+            ax.legend(fontsize=8)
     fig.suptitle(f"total cost against {_axis_label(column)}", fontsize=11)
     fig.savefig(path)
 

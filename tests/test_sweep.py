@@ -336,3 +336,18 @@ def test_progress_bar_and_lines(small: Any) -> None:
     text = stream.getvalue()
     assert text.startswith("\r[") and text.endswith("\n")
     assert "2/2 points, 1 failed" in text
+
+
+def test_a_sweep_where_every_point_fails_lists_only_what_it_wrote(tmp_path: Path) -> None:
+    import warnings
+
+    write_case(tmp_path / "small", SMALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns about a legend with no entries
+        result = CliRunner().invoke(main, ["sweep", str(tmp_path / "small"), "--vary",
+                                           "layers.max_share=0.05,0.1", "--workers", "1",
+                                           "--out", str(tmp_path / "sw")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("infeasible") >= 2
+    assert f"written: {tmp_path / 'sw'} (sweep.csv, plots/)" in result.output
+    assert not (tmp_path / "sw" / "allocations.csv").exists()
