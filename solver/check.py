@@ -945,3 +945,27 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, tolerance=tolerance)
+
+
+def provenance_note(case: Case, run_dir: Path) -> str | None:
+    """A note if the run folder was solved from other inputs than ``case`` (else None).
+
+    ``summary.json`` records the case's fingerprint and overrides; a run checked against
+    other inputs (most often: without the run's ``--set``) shows violations that are not
+    the plan's fault.
+    """
+    try:
+        summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(summary, dict) or summary.get("case_sha256") in (None, case.sha256):
+        return None
+    ran = summary.get("overrides") or []
+    given = list(case.overrides)
+    if isinstance(ran, list) and ran != given:
+        return (f"note: the run was solved with overrides {', '.join(map(str, ran)) or '(none)'}"
+                f"; checking with {', '.join(given) or '(none)'}: pass the run's --set to "
+                "check it against what was solved")
+    return ("note: the run was solved from case files that differ from these (its "
+            "case_sha256 differs)")
+

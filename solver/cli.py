@@ -277,10 +277,13 @@ def check(path: Path, result_dir: Path, overrides: tuple[str, ...]) -> None:
 
     Exit 5 and name each violated constraint, entity and amount if the plan is wrong.
     """
-    from solver.check import check_run
+    from solver.check import check_run, provenance_note
 
     case = load(path, overrides)
     violations = check_run(case, result_dir)
+    note = provenance_note(case, result_dir)
+    if note:
+        click.echo(note, err=True)
     if violations:
         click.echo(f"{result_dir}: {len(violations)} violation(s):", err=True)
         for v in violations:

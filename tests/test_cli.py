@@ -262,6 +262,11 @@ def test_check_against_the_run_overrides(case_dir: Path, tmp_path: Path) -> None
     tighter = invoke("check", case_dir, out, "--set", "layers.max_share=0.5")
     assert tighter.exit_code == EXIT_UNVERIFIED, tighter.output
     assert "concentration" in tighter.output
+    # The summary says which overrides the run was solved with.
+    assert ("note: the run was solved with overrides layers.max_share=0.6; checking with "
+            "layers.max_share=0.5: pass the run's --set") in tighter.output
+    assert "note:" not in invoke("check", case_dir, out, "--set",
+                                 "layers.max_share=0.6").output
 
 
 def test_a_closed_output_pipe_stops_quietly() -> None:
