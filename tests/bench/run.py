@@ -37,7 +37,7 @@ STAGES = {
     "presolve": "presolve checks",
     "build": "build (Pyomo)",
     "handover": "hand-over to HiGHS",
-    "release": "free the Pyomo model",
+    "release": "free Pyomo model (overlapped)",
     "solve_call": "solve call outside HiGHS",
     "highs": "HiGHS solve",
     "extract": "extraction",
