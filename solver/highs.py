@@ -157,6 +157,12 @@ class HighsRunner:
         self._highs = new_highs()
         self.time_limit = time_limit
         self.mip_gap = mip_gap
+        cores = os.cpu_count() or 1
+        if threads > cores:
+            # HiGHS starts every thread asked for: 100000 of them stall the machine.
+            log.warning("threads %d is more than this machine's %d cores; using %d",
+                        threads, cores, cores)
+            threads = cores
         self.threads = threads
         self.tee = tee
         self._model: Any = None

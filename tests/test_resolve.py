@@ -74,3 +74,14 @@ def test_a_released_model_is_freed_without_the_cyclic_collector(tmp_path: Path) 
 def test_solving_without_a_model_handed_over_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="no model"):
         HighsRunner().solve(None)
+
+
+def test_threads_beyond_the_cores_are_capped(caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    with caplog.at_level("WARNING", logger="solver.highs"):
+        runner = HighsRunner(threads=100000)
+    assert runner.threads == cores
+    assert f"threads 100000 is more than this machine's {cores} cores" in caplog.text
+    assert HighsRunner(threads=1).threads == 1
