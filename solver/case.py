@@ -190,9 +190,26 @@ def names_nothing(case: Case, o: Override, frame: pd.DataFrame | None = None) ->
     if o.table == "layers" and o.column == "demand" and case.has_demand_file:
         return (f"{o.key}: layers.demand is used only without demand.csv; override "
                 "demand[MEMBER,LAYER].demand")
-    if not _rows(o, frame).any():
+    if not _rows(o, frame).any() and _new_route(case, o) is None:
         return f"{o.key} names no row of {o.table}.csv"
     return None
+
+
+def _new_route(case: Case, o: Override) -> dict[str, Any] | None:
+    """The trade row an override of an absent route adds, with its defaults; else None.
+
+    A route missing from trade.csv is allowed at zero cost, so ``trade[US,DE].allowed``
+    names it even without a row: setting it adds the row (an embargo or a tariff as a
+    what-if). Both partners must exist and differ; ``*`` names only rows that exist.
+    """
+    if o.table != "trade" or o.index is None or "*" in o.index:
+        return None
+    exporter, importer = o.index
+    partners = set(case.partners["partner"].astype(str))
+    importers = partners if case.has_demand_file else partners | {COALITION}
+    if exporter == importer or exporter not in partners or importer not in importers:
+        return None
+    return {"exporter": exporter, "importer": importer, "unit_cost": 0.0, "allowed": True}
 
 
 def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
@@ -213,6 +230,10 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
                 opts[o.column] = opts[o.column] * o.value
             continue
         frame = tables[o.table]
+        route = _new_route(case, o)
+        if route is not None and frame is not None and not _rows(o, frame).any():
+            frame = tables[o.table] = pd.concat([frame, pd.DataFrame([route])],
+                                                ignore_index=True).astype(frame.dtypes)
         unnamed = names_nothing(case, o, frame)
         if unnamed:
             problems.append(Problem(source, unnamed))

@@ -406,3 +406,25 @@ def test_set_and_with_overrides_share_one_path(case: Case, folder: Path,
     assert case_frames_equal(from_cli, from_map)
     assert from_cli.objective == from_list.objective == from_map.objective
     assert from_cli.sha256 == from_list.sha256
+
+
+def test_an_override_of_a_route_without_a_row_adds_it(tmp_path: Path) -> None:
+    # No trade.csv: every route is open at zero cost. Embargo A -> X and X buys from B.
+    from solver.solve import solve
+
+    case = load_case(write_case(
+        tmp_path / "c", partners="partner,member\nX,true\nA,false\nB,false\n",
+        layers="layer\nchips\n",
+        capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n",
+        demand="member,layer,demand\nX,chips,10\n"))
+    assert solve(case).objective == pytest.approx(10.0)
+    embargo = case.with_overrides(["trade[A,X].allowed=false"])
+    assert embargo.trade[["exporter", "importer", "allowed"]].values.tolist() == [
+        ["A", "X", False]]
+    assert solve(embargo).objective == pytest.approx(20.0)
+    tariff = case.with_overrides({"trade[A,X].unit_cost": 1.5})
+    assert solve(tariff).objective == pytest.approx(20.0)  # 10 x (1 + 1.5) > 10 x 2
+    for key in ("trade[A,ZZ].allowed=false", "trade[X,X].allowed=false",
+                "trade[A,*].allowed=false"):
+        with pytest.raises(CaseError, match=r"names no row of trade\.csv"):
+            case.with_overrides([key])
