@@ -35,9 +35,12 @@ class ObjectiveOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    redundancy_weight: float = Field(default=1.0, ge=0, description="weight of redundancy")
-    risk_weight: float = Field(default=0.0, ge=0, description="weight of disruption risk")
-    budget: float | None = Field(default=None, ge=0, description="cap on fixed+capacity+trade")
+    redundancy_weight: float = Field(default=1.0, ge=0, le=1e12,
+                                     description="weight of redundancy")
+    risk_weight: float = Field(default=0.0, ge=0, le=1e12,
+                               description="weight of disruption risk")
+    budget: float | None = Field(default=None, ge=0, le=1e15,
+                                 description="cap on fixed+capacity+trade")
 
 
 class SolverOptions(BaseModel):

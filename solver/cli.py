@@ -152,13 +152,13 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
       coalition solve models/allied-ai-stack.toml --out out/baseline
       coalition solve data/allied-ai-stack --set layers.max_share=0.4 --time-limit 60
     """
+    from solver.results import check_out
     from solver.solve import solve as solve_case
 
     case = load(path, overrides)
     if out is None:
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
-    if out.exists() and not force:
-        raise click.UsageError(f"{out} already exists; pass --force to replace it")
+    check_out(out, force=force)
     from solver.errors import VerificationError
 
     try:

@@ -33,6 +33,10 @@ import numpy as np
 
 INF = math.inf
 
+#: Largest number handed to HiGHS: it takes 1e20 and above as infinite. (An unset budget
+#: made mutable for a sweep is 1e19: finite, and above any cost.)
+HUGE = 1e19
+
 #: The types of plain numbers: a bound or coefficient of one of these is not parametric.
 _PLAIN = (float, int, np.float64, np.int64)
 
@@ -171,13 +175,47 @@ class Compiled:
         return bool(self.bounds.integer.any())
 
     def pass_to(self, highs: Any) -> None:
-        """Load the whole model into ``highs`` (replacing what it held)."""
+        """Load the whole model into ``highs`` (replacing what it held).
+
+        Raises :class:`~solver.errors.UsageError` if a number is too large for HiGHS: each
+        number of a case is at most 1e12, but products of them (value x demand in the
+        participation rows, say) may not be.
+        """
+        from solver.errors import UsageError
+
+        huge = self.too_large()
+        if huge:
+            raise UsageError(f"{huge}, above {HUGE:g}, where HiGHS takes numbers as "
+                             "infinite; the case's numbers multiply to it: use larger units "
+                             "(thousands, millions)")
         status = _pass(highs, self)
         if status is not None:
             self._merge_duplicates()
             status = _pass(highs, self)
             if status is not None:
                 raise RuntimeError(f"HiGHS refused the model: {status}")
+
+    def too_large(self) -> str | None:
+        """The first number of the model above :data:`HUGE`, named; None if there is none."""
+
+        def first(values: np.ndarray) -> int | None:
+            big = np.flatnonzero(np.isfinite(values) & (np.abs(values) > HUGE))
+            return int(big[0]) if len(big) else None
+
+        for name, bounds in (("lower bound", self.row_lower), ("upper bound", self.row_upper)):
+            i = first(bounds)
+            if i is not None:
+                return f"the {name} of row {self.constraints[i].name} is {bounds[i]:g}"
+        k = first(self.value)
+        if k is not None:
+            row = int(np.searchsorted(self.start, k, side="right")) - 1
+            return f"a coefficient of row {self.constraints[row].name} is {self.value[k]:g}"
+        for name, values in (("cost", self.cost), ("lower bound", self.bounds.lower),
+                             ("upper bound", self.bounds.upper)):
+            j = first(values)
+            if j is not None:
+                return f"the {name} of variable {self.declared[j].name} is {values[j]:g}"
+        return None
 
     def _merge_duplicates(self) -> None:
         """Sum repeated (row, column) entries (HiGHS refuses a matrix with repeats)."""

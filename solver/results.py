@@ -211,15 +211,52 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
     (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
 
 
+#: What a run folder holds: ``--force`` replaces a folder that holds nothing else.
+RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
+                       "summary.json"})
+
+
+def check_out(out: Path, *, force: bool = False) -> None:
+    """Raise :class:`UsageError` unless ``out`` can become a run folder.
+
+    Checked before a solve, so that a bad ``--out`` fails at once, not after the solve.
+    An existing folder is replaced only if it is empty, or with ``force`` if it is a run
+    folder (it holds nothing but run files): ``--force`` never deletes a case or other work.
+    """
+    if str(out) in ("", "."):
+        raise UsageError("--out must name a run folder, not the current folder")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise UsageError(f"{out} exists and is not a folder")
+        if not any(out.iterdir()):
+            return  # an empty folder: nothing to lose
+        if not force:
+            raise UsageError(f"{out} already exists; pass --force (force=True) to replace it")
+        other = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
+        if other or not (out / "summary.json").is_file():
+            shown = ", ".join(other[:5]) + (" ..." if len(other) > 5 else "")
+            raise UsageError(f"{out} is not a run folder (it holds {shown or 'no summary.json'})"
+                             "; --force replaces only a run folder: choose another --out")
+        return
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot make {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot make {out}: {parent} is not writable")
+
+
 def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
     """Write ``result`` to ``out`` atomically (temporary sibling folder, then rename)."""
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; pass --force (force=True) to replace it")
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder")
+    check_out(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
+        # mkdtemp makes the folder private (0700); a run folder is as any other the user makes.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
         tables = {"allocation": result.allocation, "flows": result.flows,
                   "layers": result.layers, "partners": result.partners}
         write_tables(tmp, tables, result.summary)

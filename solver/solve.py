@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -47,8 +48,10 @@ def solve(
     findings = find_infeasibilities(case)
     if findings and raise_on_failure:
         raise presolve_error(case, findings)
-    opts = case.solver
-    opts = replace_opts(opts, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    opts = replace_opts(case.solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    # The options hold for everything this solve runs, the explanation of an infeasible
+    # case included.
+    case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
     built = build(case)
     build_seconds = time.perf_counter() - start

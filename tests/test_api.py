@@ -196,3 +196,23 @@ def test_a_highs_failure_is_a_solver_error_not_a_missing_plan(
     with pytest.raises(SolverError, match="HiGHS failed \\(kSolveError\\)") as caught:
         solve(load_case("data/allied"))
     assert caught.value.exit_code == 1
+
+
+def test_the_explanation_of_an_infeasible_case_keeps_the_solve_options(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.explain
+    from solver import InfeasibleError, load_case, solve
+
+    seen = []
+    explain = solver.explain.explain
+
+    def spy(case: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append((case.solver.time_limit, case.solver.threads))
+        return explain(case, *args, **kwargs)
+
+    monkeypatch.setattr(solver.explain, "explain", spy)
+    # A budget below the cheapest plan (10) passes the checks before solving.
+    case = load_case("data/allied").with_overrides({"objective.budget": 5})
+    with pytest.raises(InfeasibleError, match="budget"):
+        solve(case, time_limit=7.5)
+    assert seen == [(7.5, 1)]

@@ -145,10 +145,43 @@ def test_refuses_an_existing_out_without_force(case_dir: Path, tmp_path: Path) -
     assert "--force" in refused.output
     assert (out / "keep.txt").read_text() == "mine"
     assert not (out / "summary.json").exists()
+    # --force replaces a run folder, never a folder holding anything else.
     forced = invoke("solve", case_dir, "--out", out, "--force")
-    assert forced.exit_code == EXIT_OK, forced.output
-    assert (out / "summary.json").exists()
-    assert not (out / "keep.txt").exists()
+    assert forced.exit_code == EXIT_INPUT
+    assert f"{out} is not a run folder (it holds keep.txt)" in forced.output
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    solve_to(case_dir, out, "--force")
+    first = (out / "summary.json").read_text()
+    again = invoke("solve", case_dir, "--out", out, "--force", "--set", "layers.max_share=0.6")
+    assert again.exit_code == EXIT_OK, again.output
+    assert (out / "summary.json").read_text() != first
+    assert (out.stat().st_mode & 0o777) == 0o777 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_force_never_replaces_the_case_and_bad_out_paths_fail_before_solving(
+        case_dir: Path, tmp_path: Path) -> None:
+    before = sorted(p.name for p in case_dir.iterdir())
+    result = invoke("solve", case_dir, "--out", case_dir, "--force")
+    assert result.exit_code == EXIT_INPUT
+    assert "is not a run folder" in result.output
+    assert sorted(p.name for p in case_dir.iterdir()) == before
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    for out, message in ((a_file / "run", f"cannot make {a_file / 'run'}: {a_file} is not a "
+                                          "folder"),
+                         (a_file, f"{a_file} exists and is not a folder"),
+                         (Path(""), "--out must name a run folder")):
+        result = invoke("solve", case_dir, "--out", out, "--force")
+        assert result.exit_code == EXIT_INPUT, (out, result.output)
+        assert message in result.output
+        assert "optimal" not in result.output  # refused before solving
 
 
 @pytest.mark.parametrize("args", [
@@ -344,3 +377,16 @@ def test_solve_exits_5_when_the_checker_rejects_the_plan(case_dir: Path, tmp_pat
     assert "layer chips: demand: X short by 1" in result.output
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["verified"] is False
+
+
+def test_numbers_that_multiply_beyond_what_highs_takes_are_bad_input(tmp_path: Path) -> None:
+    # Each number is at most 1e12, but value x demand x a participation floor is 5e23.
+    case = write_case(tmp_path / "big", partners="partner,min_participation\nA,0.5\nB,0\n",
+                      layers="layer,demand,unit_value\nchips,1e12,1e12\n",
+                      capabilities="partner,layer,capacity,unit_cost\nA,chips,1e12,1\n"
+                                   "B,chips,1e12,1\n")
+    result = invoke("solve", case, "--out", tmp_path / "run")
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert ("error: the lower bound of row participation[0] is 5e+23, above 1e+19, where "
+            "HiGHS takes numbers as infinite") in result.output
+    assert not (tmp_path / "run").exists()

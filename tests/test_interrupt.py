@@ -98,10 +98,17 @@ def test_existing_run_folder_needs_force(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "already exists; pass --force" in result.stderr
     assert leftovers(out) == ["notes.txt"]
+    # --force replaces run folders only: the notes stay.
     result = run("solve", str(folder), "--out", str(out), "--force")
-    assert result.exit_code == 0, result.output
-    assert leftovers(out) == ["allocation.csv", "flows.csv", "layers.csv", "partners.csv",
-                              "summary.json"]
+    assert result.exit_code == 2
+    assert "is not a run folder (it holds notes.txt)" in result.stderr
+    assert leftovers(out) == ["notes.txt"]
+    (out / "notes.txt").unlink()
+    for _ in range(2):  # an empty folder, then a run folder with --force
+        result = run("solve", str(folder), "--out", str(out), "--force")
+        assert result.exit_code == 0, result.output
+        assert leftovers(out) == ["allocation.csv", "flows.csv", "layers.csv",
+                                  "partners.csv", "summary.json"]
     assert leftovers(tmp_path) == ["case", "run"]
 
 
