@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -255,13 +255,10 @@ class HighsRunner:
         self._highs.setSolution(len(index), index, value)
         return True
 
-    def solve(self, m: Any | None, groups: dict[str, Any] | None = None, *,
-              while_solving: Callable[[], Any] | None = None) -> SolveReport:
+    def solve(self, m: Any | None, groups: dict[str, Any] | None = None) -> SolveReport:
         """Solve ``m`` (handing it over first if it is new) and read the solution back.
 
         ``m=None`` solves the model HiGHS already holds, as :meth:`forget_model` left it.
-        ``while_solving`` is called in this thread while HiGHS runs in its own; it must
-        not touch HiGHS.
         """
         start = time.perf_counter()
         if m is not None:
@@ -277,19 +274,7 @@ class HighsRunner:
         self._log = []
         h.HandleKeyboardInterrupt = True
         with _noting_sigint() as sigint:
-            if while_solving is None:
-                h.run()
-            else:
-                # HiGHS solves in its own thread, without the GIL; Python work meanwhile
-                # (freeing the Pyomo model) costs no wall time on a second core.
-                thread = h.startSolve()
-                try:
-                    while_solving()
-                except BaseException:
-                    h.cancelSolve()
-                    raise
-                finally:
-                    h.joinSolve(thread)
+            h.run()
         runtime = h.getRunTime()
         highs_seconds = max(runtime - self._last_runtime, 0.0)
         self._last_runtime = runtime

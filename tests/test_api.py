@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -184,10 +183,7 @@ def test_a_highs_failure_is_a_solver_error_not_a_missing_plan(
     from solver import SolverError, load_case, solve
     from solver.highs import HighsRunner, SolveReport, Status
 
-    def failed(self: HighsRunner, m: object, groups: object = None,
-               while_solving: Any = None) -> SolveReport:
-        if while_solving is not None:
-            while_solving()
+    def failed(self: HighsRunner, m: object, groups: object = None) -> SolveReport:
         return SolveReport(status=Status.ERROR, has_solution=False, objective=None,
                            bound=None, gap=None, highs_seconds=0.0, wall_seconds=0.0,
                            termination="kSolveError")

@@ -37,7 +37,7 @@ STAGES = {
     "presolve": "presolve checks",
     "build": "build (Pyomo)",
     "handover": "hand-over to HiGHS",
-    "release": "free Pyomo model (overlapped)",
+    "release": "free the Pyomo model",
     "solve_call": "solve call outside HiGHS",
     "highs": "HiGHS solve",
     "extract": "extraction",
