@@ -175,6 +175,8 @@ def table(results: dict[str, Any]) -> str:
 
     row("", [f"{n} ({'LP relaxation' if sizes[n]['run']['relaxed'] else 'MIP'})"
              for n in names])
+    if len({sizes[n].get("commit") for n in names}) > 1:
+        row("measured at commit", [str(sizes[n].get("commit")) for n in names])
     if any(sizes[n]["run"].get("repeats", 1) > 1 for n in names):
         row("solves (stage seconds: median)", [str(sizes[n]["run"].get("repeats", 1))
                                                for n in names])
@@ -215,7 +217,9 @@ def table(results: dict[str, Any]) -> str:
     if sw:
         one, two = sw["workers_1"], sw["workers_2"]
         out.append("")
-        out.append(f"sweep on M, {one['points']} points (demand.demand*=0.90..), numbers only:")
+        at = f" (commit {sw['commit']})" if sw.get("commit", m["commit"]) != m["commit"] else ""
+        out.append(f"sweep on M, {one['points']} points (demand.demand*=0.90..), numbers "
+                   f"only{at}:")
         for s in (one, two):
             out.append(f"  workers {s['workers']}: wall {s['wall']:.1f} s, HiGHS "
                        f"{s['highs']:.1f} s summed, {s['wall'] / s['points']:.2f} s per point, "
@@ -273,6 +277,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep bench")
     parser.add_argument("--no-cli", action="store_true", help="skip the command line timings")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument("--update", action="store_true",
+                        help="keep what --out holds and replace only the parts run now (each "
+                             "part records the commit it was measured at)")
     args = parser.parse_args(argv)
 
     from solver.generate import SIZES, generate_case
@@ -280,6 +287,11 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     relax = {s.strip().upper() for s in args.relax.split(",") if s.strip()}
     results: dict[str, Any] = {"machine": machine(), "seed": args.seed, "sizes": {}}
+    if args.update and args.out.exists():
+        kept = json.loads(args.out.read_text(encoding="utf-8"))
+        results["sizes"] = kept.get("sizes", {})
+        results.update({k: kept[k] for k in ("sweep", "cli") if k in kept})
+    commit = results["machine"]["commit"]
     with tempfile.TemporaryDirectory(prefix="coalition-bench-") as tmp:
         for name in sizes:
             size = SIZES[name]
@@ -293,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"[bench] {name}: reference ...", file=sys.stderr, flush=True)
             ref = python_module("tests.bench.reference", str(folder))
             results["sizes"][name] = {"size": vars(size), "run": run, "reference": ref,
-                                      "derived": derive(run, ref)}
+                                      "derived": derive(run, ref), "commit": commit}
         if not args.no_sweep:
             size = SIZES["M"]
             folder = generate_case(size.partners, size.layers, size.members, args.seed,
@@ -308,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
             one, two = sw["workers_1"], sw["workers_2"]
             sw["ratio"] = one["wall"] / max(one["highs"], 1e-9)
             sw["speedup"] = one["wall"] / max(two["wall"], 1e-9)
+            sw["commit"] = commit
             results["sweep"] = sw
         if not args.no_cli:
             print("[bench] command line ...", file=sys.stderr, flush=True)
@@ -316,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
                 "help": wall([*cmd, "--help"], repeat=5),
                 "solve": wall([*cmd, "solve", SAMPLE, "--out", str(Path(tmp) / "sample"),
                                "--force"], repeat=3),
+                "commit": commit,
             }
     results["figures"] = figures(results)
     text = table(results)
