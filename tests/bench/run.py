@@ -291,6 +291,10 @@ def main(argv: list[str] | None = None) -> None:
         kept = json.loads(args.out.read_text(encoding="utf-8"))
         results["sizes"] = kept.get("sizes", {})
         results.update({k: kept[k] for k in ("sweep", "cli") if k in kept})
+        before = kept.get("machine", {}).get("commit")
+        for part in [*results["sizes"].values(), *(results.get(k) for k in ("sweep", "cli"))]:
+            if isinstance(part, dict):
+                part.setdefault("commit", before)
     commit = results["machine"]["commit"]
     with tempfile.TemporaryDirectory(prefix="coalition-bench-") as tmp:
         for name in sizes:
