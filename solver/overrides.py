@@ -101,6 +101,9 @@ def _convert(key: str, kind: str, value: Any, op: Op) -> Any:
     if isinstance(value, bool) and kind != "bool":
         raise OverrideError(f"{key}: {value!r} is not a number")
     if kind in ("float", "int") or op == "*=":
+        if isinstance(value, str) and "_" in value:
+            # float() reads "1_000" as 1000; the case files do not.
+            raise OverrideError(f"{key}: {value!r} is not a number")
         try:
             number = float(value)
         except (TypeError, ValueError):

@@ -112,12 +112,22 @@ def check_trade(case: Case, lines: Lines | None) -> list[Problem]:
 
 
 def check_partners(case: Case, lines: Lines | None) -> list[Problem]:
-    """min_participation <= max_participation for every partner."""
+    """min_participation <= max_participation for every partner; ``coalition`` is reserved.
+
+    Without demand.csv the whole coalition is one consumer named ``coalition``; a partner
+    of that name would be mistaken for it.
+    """
     p = case.partners
     mask = (p["min_participation"] > p["max_participation"]).to_numpy()
-    return _problems(case, lines, "partners", mask, "min_participation",
-                     lambda r: f"min_participation is above max_participation "
-                               f"({r['max_participation']:g})")
+    out = _problems(case, lines, "partners", mask, "min_participation",
+                    lambda r: f"min_participation is above max_participation "
+                              f"({r['max_participation']:g})")
+    if case.demand_table is None:
+        reserved = (p["partner"] == COALITION).to_numpy()
+        out += _problems(case, lines, "partners", reserved, "partner",
+                         lambda r: f"{COALITION!r} is reserved for the single consumer of a "
+                                   "case without demand.csv; rename the partner")
+    return out
 
 
 def check_layer_demand(case: Case, lines: Lines | None) -> list[Problem]:

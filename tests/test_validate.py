@@ -183,6 +183,12 @@ FAULTS = [
     Fault("override row that does not exist", {},
           "--set: partners[Q].trust names no row of partners.csv",
           args=("--set", "partners[Q].trust=0.5")),
+    Fault("reserved partner id", {"partners": P + "coalition,Us,false,0.5\n"},
+          "partners.csv, line 6, column partner: 'coalition': 'coalition' is reserved for the "
+          "single consumer of a case without demand.csv; rename the partner"),
+    Fault("override number with underscores", {},
+          "--set: layers.max_share: '1_0' is not a number",
+          args=("--set", "layers.max_share=1_0")),
 ]
 
 
