@@ -40,14 +40,14 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Case": "solver.case",
-    "load_case": "solver.case",
+    "Case": "solver.case.loader",
+    "load_case": "solver.case.loader",
     "solve": "solver.solve",
     "Result": "solver.results",
-    "check_run": "solver.check",
-    "sweep": "solver.sweep",
-    "stress": "solver.stress",
-    "frontier": "solver.frontier",
+    "check_run": "solver.check.run",
+    "sweep": "solver.studies.sweep",
+    "stress": "solver.studies.stress",
+    "frontier": "solver.studies.frontier",
     "CaseError": "solver.errors",
     "CoalitionError": "solver.errors",
     "InfeasibleError": "solver.errors",
@@ -59,8 +59,8 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from solver.case import Case, load_case
-    from solver.check import check_run
+    from solver.case.loader import Case, load_case
+    from solver.check.run import check_run
     from solver.errors import (
         CaseError,
         CoalitionError,
@@ -71,11 +71,11 @@ if TYPE_CHECKING:
         UsageError,
         VerificationError,
     )
-    from solver.frontier import frontier
     from solver.results import Result
     from solver.solve import solve
-    from solver.stress import stress
-    from solver.sweep import sweep
+    from solver.studies.frontier import frontier
+    from solver.studies.stress import stress
+    from solver.studies.sweep import sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 from solver import __version__
-from solver.case import Case
+from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
-from solver.highs import HighsRunner, SolveReport, Status, highs_version
+from solver.highs.runner import HighsRunner, SolveReport, Status, highs_version
 from solver.results import (
     Result,
     allocation_table,
@@ -42,8 +42,8 @@ def solve(
     checker rejects the plan; with ``raise_on_failure=False`` those outcomes return the
     Result instead (without a solution, or with ``verified`` false).
     """
+    from solver.diagnose.presolve import find_infeasibilities
     from solver.model.build import build
-    from solver.presolve import find_infeasibilities
 
     findings = find_infeasibilities(case)
     if findings and raise_on_failure:
@@ -93,7 +93,7 @@ def variable_groups(m: Any) -> dict[str, Any]:
 def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
            build_seconds: float, *, raise_on_failure: bool = True) -> Result:
     """Turn a HiGHS report into a verified :class:`Result` (or raise on failure)."""
-    from solver.check import check_solution
+    from solver.check.run import check_solution
 
     if report.status == Status.INTERRUPTED:
         raise KeyboardInterrupt
@@ -171,7 +171,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
 
 def presolve_error(case: Case, findings: list[Any]) -> InfeasibleError:
     """The error for a case that the checks before solving prove infeasible."""
-    from solver.explain import Explanation
+    from solver.diagnose.wording import Explanation
 
     report = Explanation(case=case.name, findings=list(findings))
     return InfeasibleError(f"case {case.name!r} is infeasible:\n{report}", report=report)
@@ -179,7 +179,7 @@ def presolve_error(case: Case, findings: list[Any]) -> InfeasibleError:
 
 def infeasible_error(case: Case) -> InfeasibleError:
     """The error for an infeasible case, carrying the elastic explanation when available."""
-    from solver.explain import explain
+    from solver.diagnose.explain import explain
 
     report = explain(case)
     return InfeasibleError(f"case {case.name!r} is infeasible:\n{report}", report=report)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -59,8 +58,6 @@ def test_infeasible_max_share_raises(project: Path) -> None:
     from solver import InfeasibleError, load_case, solve
 
     case = load_case("data/allied").with_overrides({"layers.max_share": 0.3})
-    if importlib.util.find_spec("solver.explain") is None:
-        pytest.skip("solver.explain (the infeasibility explanation) is not there yet")
     with pytest.raises(InfeasibleError) as exc:
         solve(case)
     assert exc.value.report is not None
@@ -164,12 +161,12 @@ def test_the_library_never_prints(project: Path, capfd: pytest.CaptureFixture[st
 
 def test_a_plan_the_checker_rejects_raises_verification_error(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.check
+    import solver.check.run
     from solver import VerificationError, load_case, solve
-    from solver.check import Violation
+    from solver.check.run import Violation
 
     wrong = Violation("capacity", "A,chips", 2.0, "layer chips: capacity: A over by 2")
-    monkeypatch.setattr(solver.check, "check_solution", lambda *a, **k: [wrong])
+    monkeypatch.setattr(solver.check.run, "check_solution", lambda *a, **k: [wrong])
     case = load_case("data/allied")
     with pytest.raises(VerificationError, match="A over by 2") as caught:
         solve(case)
@@ -182,7 +179,7 @@ def test_a_plan_the_checker_rejects_raises_verification_error(
 def test_a_highs_failure_is_a_solver_error_not_a_missing_plan(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from solver import SolverError, load_case, solve
-    from solver.highs import HighsRunner, SolveReport, Status
+    from solver.highs.runner import HighsRunner, SolveReport, Status
 
     def failed(self: HighsRunner, m: object, groups: object = None) -> SolveReport:
         return SolveReport(status=Status.ERROR, has_solution=False, objective=None,
@@ -197,17 +194,17 @@ def test_a_highs_failure_is_a_solver_error_not_a_missing_plan(
 
 def test_the_explanation_of_an_infeasible_case_keeps_the_solve_options(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.explain
+    import solver.diagnose.explain
     from solver import InfeasibleError, load_case, solve
 
     seen = []
-    explain = solver.explain.explain
+    explain = solver.diagnose.explain.explain
 
     def spy(case: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append((case.solver.time_limit, case.solver.threads))
         return explain(case, *args, **kwargs)
 
-    monkeypatch.setattr(solver.explain, "explain", spy)
+    monkeypatch.setattr(solver.diagnose.explain, "explain", spy)
     # A budget below the cheapest plan (10) passes the checks before solving.
     case = load_case("data/allied").with_overrides({"objective.budget": 5})
     with pytest.raises(InfeasibleError, match="budget"):

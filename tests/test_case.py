@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from solver import Case, CaseError, UsageError, load_case
-from solver.case import case_frames_equal
+from solver.case.loader import case_frames_equal
 
 try:
     from tiny import write_case
@@ -383,17 +383,17 @@ def test_override_reports_every_bad_key(case: Case) -> None:
 
 def test_set_and_with_overrides_share_one_path(case: Case, folder: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.case
-    from solver.cli import load
+    import solver.case.loader
+    from solver.cli.common import load
 
     calls: list[list[str]] = []
-    apply = solver.case.apply_overrides
+    apply = solver.case.loader.apply_overrides
 
     def spy(c: Case, overrides: list[Any], source: str) -> Case:
         calls.append([str(o) for o in overrides])
         return apply(c, overrides, source)
 
-    monkeypatch.setattr(solver.case, "apply_overrides", spy)
+    monkeypatch.setattr(solver.case.loader, "apply_overrides", spy)
     sets = ("capabilities[A,*].unit_cost*=2", "layers[cloud].max_share=0.6",
             "objective.budget=50")
     from_cli = load(folder, sets)

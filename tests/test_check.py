@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from solver.case import Case, load_case
-from solver.check import TOLERANCE, Violation, check_run, check_solution
+from solver.case.loader import Case, load_case
+from solver.check.run import TOLERANCE, Violation, check_run, check_solution
 
 CASE = {
     "partners.csv": """partner,member,trust,min_participation,max_participation,disruption_risk
@@ -209,7 +209,7 @@ def test_feasible_plan_has_no_violation(case: Case) -> None:
 
 
 def test_checker_is_independent_of_the_model() -> None:
-    code = ("import sys, solver.check; "
+    code = ("import sys, solver.check.run; "
             "bad = [m for m in sys.modules if m.startswith(('pyomo', 'solver.model'))]; "
             "sys.exit(bool(bad))")
     root = Path(__file__).resolve().parent.parent

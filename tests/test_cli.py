@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -212,8 +211,6 @@ def test_invalid_case_is_one_clear_message(case_dir: Path, tmp_path: Path) -> No
     assert "Traceback" not in result.output
 
 
-@pytest.mark.skipif(importlib.util.find_spec("solver.explain") is None,
-                    reason="solver.explain (the infeasibility explanation) is not there yet")
 def test_infeasible_exits_3(case_dir: Path, tmp_path: Path) -> None:
     # A and B are the only suppliers: three are impossible.
     result = invoke("solve", case_dir, "--out", tmp_path / "run", "--set",
@@ -365,13 +362,13 @@ def test_verbose_shows_the_highs_log_on_stderr(case_dir: Path, tmp_path: Path) -
 
 def test_solve_exits_5_when_the_checker_rejects_the_plan(case_dir: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.check
-    from solver.check import Violation
+    import solver.check.run
+    from solver.check.run import Violation
 
     def reject(*args: object, **kwargs: object) -> list[Violation]:
         return [Violation("demand", "X,chips", 1.0, "layer chips: demand: X short by 1")]
 
-    monkeypatch.setattr(solver.check, "check_solution", reject)
+    monkeypatch.setattr(solver.check.run, "check_solution", reject)
     result = invoke("solve", case_dir, "--out", tmp_path / "run")
     assert result.exit_code == EXIT_UNVERIFIED
     assert "layer chips: demand: X short by 1" in result.output

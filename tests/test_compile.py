@@ -6,8 +6,9 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from solver.compile import column_bounds, compile_model
-from solver.highs import HighsRunner, Status
+from solver.highs.compile import compile_model
+from solver.highs.reading import column_bounds
+from solver.highs.runner import HighsRunner, Status
 
 
 def solve(m: pyo.ConcreteModel, runner: HighsRunner | None = None) -> float:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from solver.schema import TABLES, markdown_tables
+from solver.case.schema import TABLES, markdown_tables
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -10,7 +10,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_readme_case_format_is_generated_from_the_schema() -> None:
     text = README.read_text(encoding="utf-8")
     assert markdown_tables() in text, "README.md's case format is stale: regenerate it " \
-        "with `python -m solver.schema`"
+        "with `python -m solver.case.schema`"
 
 
 def test_every_column_is_described() -> None:

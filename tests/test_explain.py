@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from solver import InfeasibleError, load_case, solve
-from solver.case import Case
+from solver.case.loader import Case
 from solver.cli import main
-from solver.explain import Explanation, Violation, explain
+from solver.diagnose.explain import explain
+from solver.diagnose.wording import Explanation, Violation
 
 try:
     from cases import LAYERS_NO_DEMAND, write_case

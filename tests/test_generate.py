@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from solver import load_case, solve
+from solver.case.generate import SIZES, generate_case
 from solver.cli import main
 from solver.errors import UsageError
-from solver.generate import SIZES, generate_case
 from solver.model.data import model_data
 
 FILES = ("partners.csv", "layers.csv", "capabilities.csv", "demand.csv", "trade.csv")

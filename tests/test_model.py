@@ -12,7 +12,6 @@ min_supplier_share 0.05, max_share 1, no resilience, no redundancy cost, unit_va
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -367,8 +366,6 @@ def test_family_budget(tmp_path: Path) -> None:
     assert broke.objective is None
 
 
-@pytest.mark.skipif(importlib.util.find_spec("solver.explain") is None,
-                    reason="solver.explain (the infeasibility explanation) is not there yet")
 def test_family_budget_infeasible_raises(tmp_path: Path) -> None:
     from solver import InfeasibleError
 

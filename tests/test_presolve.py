@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from solver import InfeasibleError, load_case, solve
 from solver.cli import main
-from solver.explain import Explanation
-from solver.presolve import Finding, find_infeasibilities
+from solver.diagnose.presolve import Finding, find_infeasibilities
+from solver.diagnose.wording import Explanation
 
 try:
     from cases import BASE, LAYERS_NO_DEMAND, write_case
@@ -212,7 +212,7 @@ def test_base_fixture_is_the_documented_one() -> None:
 def test_findings_are_never_wrong(tmp_path: Path, min_suppliers: int, max_share: float,
                                   share: float, resilience: float, min_trust: float,
                                   floor: float, ceiling: float) -> None:
-    from solver.highs import HighsRunner, Status
+    from solver.highs.runner import HighsRunner, Status
     from solver.model.build import build
     from solver.solve import variable_groups
 

@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from solver import check_run, load_case, solve
-from solver.case import Case
-from solver.presolve import find_infeasibilities
+from solver.case.loader import Case
+from solver.diagnose.presolve import find_infeasibilities
 from solver.results import Result
 
 try:
@@ -259,7 +259,7 @@ def assert_verified(case: Case, result: Result, folder: Path) -> None:
 
 def solve_unscreened(case: Case) -> Result:
     """Solve with HiGHS even when the presolve checks have findings."""
-    with mock.patch("solver.presolve.find_infeasibilities", return_value=[]):
+    with mock.patch("solver.diagnose.presolve.find_infeasibilities", return_value=[]):
         result = solve(case, raise_on_failure=False)
     # Were the checks really bypassed? (A findings-only outcome says "presolve".)
     assert result.summary["solver"]["termination"] != "presolve"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from solver.case import load_case
-from solver.highs import HighsRunner
+from solver.case.loader import load_case
+from solver.highs.runner import HighsRunner
 from solver.model.build import build
 from solver.model.data import model_data
 from solver.model.numbers import values
@@ -80,7 +80,7 @@ def test_threads_beyond_the_cores_are_capped(caplog: pytest.LogCaptureFixture) -
     import os
 
     cores = os.cpu_count() or 1
-    with caplog.at_level("WARNING", logger="solver.highs"):
+    with caplog.at_level("WARNING", logger="solver.highs.runner"):
         runner = HighsRunner(threads=100000)
     assert runner.threads == cores
     assert f"threads 100000 is more than this machine's {cores} cores" in caplog.text

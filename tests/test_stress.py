@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver.case import load_case
+from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
 from solver.solve import solve
-from solver.stress import stress, without_partner, worst_cases
+from solver.studies.stress import stress, without_partner, worst_cases
 
 try:
     from sweep_cases import SMALL, SOLE_SUPPLIER, write_case

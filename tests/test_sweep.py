@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from solver.case import load_case
+from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
-from solver.grid import make_points, parse_vary
-from solver.point_solver import PointOutcome
-from solver.progress import Progress
 from solver.solve import solve
-from solver.sweep import sweep
+from solver.studies.grid import make_points, parse_vary
+from solver.studies.point_solver import PointOutcome
+from solver.studies.progress import Progress
+from solver.studies.sweep import sweep
 
 try:
     from sweep_cases import SMALL, write_case
@@ -311,7 +311,7 @@ def test_cli_sweep_and_model_file_default(tmp_path: Path) -> None:
 
 
 def test_warm_start_is_accepted(small: Any) -> None:
-    from solver.highs import HighsRunner
+    from solver.highs.runner import HighsRunner
     from solver.model.build import build
     from solver.solve import variable_groups
 
@@ -328,7 +328,7 @@ def test_warm_start_is_accepted(small: Any) -> None:
 def test_progress_bar_and_lines(small: Any) -> None:
     import io
 
-    from solver.progress import BarProgress, LineProgress, progress_for
+    from solver.studies.progress import BarProgress, LineProgress, progress_for
 
     assert isinstance(progress_for(io.StringIO()), LineProgress)
     stream = io.StringIO()

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from solver import tables
-from solver.case import load_case
+from solver.case import tables
+from solver.case.loader import load_case
 from solver.cli import main
 
 try:

@@ -11,8 +11,8 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from solver.case import Case
-from solver.compile import release_freed_memory
+from solver.case.loader import Case
+from solver.highs.reading import release_freed_memory
 from solver.model.constraints import FAMILIES
 from solver.model.context import Context
 from solver.model.data import ModelData, model_data

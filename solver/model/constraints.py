@@ -7,7 +7,7 @@ with demand ``d[r]``, flows ``j = (p, n, l)`` over allowed routes. ``q[a]`` (sup
 
 Each function returns early when the family does not apply, names its Pyomo component after
 the family, and records the entity each row belongs to in ``m.row_keys[family]``. With
-``elastic=True`` every requirement row gets a penalised slack (see :mod:`solver.explain`);
+``elastic=True`` every requirement row gets a penalised slack (see :mod:`solver.diagnose.explain`);
 single-variable rows then stay rows instead of becoming variable bounds.
 
 Rows are built for speed at a million variables: each body is a ``LinearExpression`` whose

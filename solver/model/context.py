@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
-from solver.compile import members
+from solver.highs.reading import members
 from solver.model.data import ModelData, group_positions
 from solver.model.numbers import Numbers
 

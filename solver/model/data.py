@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from solver.case import Case
+from solver.case.loader import Case
 
 
 @dataclass(frozen=True)

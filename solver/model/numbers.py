@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
-from solver.case import Case
+from solver.case.loader import Case
 from solver.model.data import ModelData
 
 #: quantity -> (set it is indexed by, the override columns that change it)

@@ -224,7 +224,7 @@ def run(case_dir: str, mip: bool, threads: int = 1, mip_gap: float = 1e-4) -> di
 
     import highspy  # noqa: F401  (imports are not a stage)
 
-    from solver.case import load_case
+    from solver.case.loader import load_case
     from solver.model.data import model_data  # noqa: F401
     from solver.model.numbers import values  # noqa: F401
 

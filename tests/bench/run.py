@@ -1,6 +1,6 @@
 """``make bench``: what the tool costs around HiGHS, per stage, at sizes S, M and L.
 
-For each size a synthetic case is generated (:mod:`solver.generate`) and solved stage by
+For each size a synthetic case is generated (:mod:`solver.case.generate`) and solved stage by
 stage in a fresh process (:mod:`tests.bench.stages`); in another fresh process the same
 matrices are built with numpy and passed straight to highspy (:mod:`tests.bench.reference`),
 the floor no modelling layer can beat. A numbers-only sweep of 20 points on M runs with one
@@ -112,7 +112,7 @@ def machine() -> dict[str, Any]:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
-    from solver.highs import highs_version
+    from solver.highs.runner import highs_version
 
     versions["HiGHS"] = highs_version()
     versions["python"] = platform.python_version()
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
                              "part records the commit it was measured at)")
     args = parser.parse_args(argv)
 
-    from solver.generate import SIZES, generate_case
+    from solver.case.generate import SIZES, generate_case
 
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     relax = {s.strip().upper() for s in args.relax.split(",") if s.strip()}

@@ -42,10 +42,10 @@ def run(case_dir: str, relax: bool) -> dict[str, Any]:
     import pyomo.environ as pyo
 
     from solver import solve as solve_module  # noqa: F401  (the package's lazy imports)
-    from solver.case import load_case
-    from solver.highs import HighsRunner
+    from solver.case.loader import load_case
+    from solver.diagnose.presolve import find_infeasibilities
+    from solver.highs.runner import HighsRunner
     from solver.model.build import build
-    from solver.presolve import find_infeasibilities
     from solver.solve import finish, variable_groups
 
     end("imports")
@@ -94,7 +94,7 @@ def run(case_dir: str, relax: bool) -> dict[str, Any]:
     stages["solve_call"]["seconds"] = max(report.wall_seconds - report.highs_seconds, 0.0)
 
     # The checker runs inside finish(): wrap it to split extraction from checking.
-    import solver.check as check_module
+    import solver.check.run as check_module
 
     inner = check_module.check_solution
 

@@ -1,7 +1,7 @@
 """Compile a linear Pyomo model into HiGHS's matrices, and keep them in step with it.
 
 Pyomo is the model's single definition; this module only reads it. It is the hand-over of
-:mod:`solver.highs`, measured against Pyomo's own routes (``make bench``): at a million
+:mod:`solver.highs.runner`, measured against Pyomo's own routes (``make bench``): at a million
 variables Pyomo's contrib HiGHS interface took 10.6 s to hand a model over and its
 ``LinearStandardFormCompiler`` 5.1 s (plus scipy), against 1.6 s here.
 
@@ -20,96 +20,26 @@ a re-solve sends HiGHS only the changes.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import math
-import threading
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-INF = math.inf
-
-#: Largest number handed to HiGHS: it takes 1e20 and above as infinite. (An unset budget
-#: made mutable for a sweep is 1e19: finite, and above any cost.)
-HUGE = 1e19
-
-#: The types of plain numbers: a bound or coefficient of one of these is not parametric.
-_PLAIN = (float, int, np.float64, np.int64)
-
-
-def release_freed_memory() -> None:
-    """Give memory freed after a big build or hand-over back to the system.
-
-    Building and compiling a million-variable model frees a few hundred MB of short-lived
-    lists and arrays; the C allocator keeps much of it for reuse, so the process would carry
-    it through HiGHS's solve (70-100 MB of resident memory at 1M flows). Only on glibc.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def addresses(objects: Sequence[Any]) -> np.ndarray:
-    """``id()`` of every object, as an int64 array.
-
-    An object array's buffer holds the objects' addresses, which are their ids in CPython;
-    reading it is 2-3 times faster than calling ``id`` (which makes a Python int per object)
-    on the two million terms of a million-variable model.
-    """
-    n = len(objects)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    held = np.fromiter(objects, dtype=object, count=n)
-    pointer = ctypes.cast(held.ctypes.data, ctypes.POINTER(ctypes.c_int64))
-    return np.ctypeslib.as_array(pointer, shape=(n,)).copy()
-
-
-@dataclass
-class Columns:
-    """The model's variables as HiGHS columns, and a vectorised ``var -> column`` lookup."""
-
-    variables: list[Any]
-    sorted_ids: np.ndarray
-    order: np.ndarray
-
-    @classmethod
-    def of(cls, variables: list[Any]) -> Columns:
-        """The columns of ``variables``, in that order."""
-        ids = addresses(variables)
-        order = np.argsort(ids, kind="stable")
-        return cls(variables=variables, sorted_ids=ids[order], order=order)
-
-    def __len__(self) -> int:
-        return len(self.variables)
-
-    def find(self, objects: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-        """The column of each object, and whether it is one of the model's variables."""
-        ids = addresses(objects)
-        if not len(self.sorted_ids):
-            return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-        pos = np.searchsorted(self.sorted_ids, ids)
-        pos[pos == len(self.sorted_ids)] = 0
-        hit = self.sorted_ids[pos] == ids
-        return self.order[pos], hit
-
-    def column(self, var: Any) -> int:
-        """The column of one variable (``KeyError`` if it is not the model's)."""
-        col, hit = self.find([var])
-        if not hit[0]:
-            raise KeyError(f"{var.name} is not a variable of the model being solved")
-        return int(col[0])
-
-
-@dataclass
-class Bounds:
-    """Column bounds and integrality as HiGHS takes them."""
-
-    lower: np.ndarray
-    upper: np.ndarray
-    integer: np.ndarray
+from solver.highs.reading import (
+    HUGE,
+    INF,
+    PLAIN,
+    Bounds,
+    Columns,
+    active_constraints,
+    active_objective,
+    column_bounds,
+    evaluating,
+    members,
+    model_variables,
+    number,
+    same_object,
+)
 
 
 @dataclass
@@ -233,10 +163,10 @@ class Compiled:
         """Whether ``model`` still has these variables, active rows and objective."""
         variables = model_variables(model)
         if len(variables) != len(self.declared) or not all(
-                map(_is, variables, self.declared)):
+                map(same_object, variables, self.declared)):
             return False
         rows = active_constraints(model)
-        if len(rows) != len(self.constraints) or not all(map(_is, rows, self.constraints)):
+        if len(rows) != len(self.constraints) or not all(map(same_object, rows, self.constraints)):
             return False
         return active_objective(model) is self.objective
 
@@ -246,7 +176,7 @@ class Compiled:
         ``highs`` holds the model as last sent; its column bounds are read back when
         :meth:`slim` dropped ours.
         """
-        with _evaluating():
+        with evaluating():
             return self._refresh(highs)
 
     def _refresh(self, highs: Any) -> Changes:
@@ -274,8 +204,8 @@ class Compiled:
         rows = []
         for row, (lo, hi, constant) in self.param_rows.items():
             const = float(constant)
-            new_lo = -INF if lo is None else _number(lo) - const
-            new_hi = INF if hi is None else _number(hi) - const
+            new_lo = -INF if lo is None else number(lo) - const
+            new_hi = INF if hi is None else number(hi) - const
             if (new_lo, new_hi) != (self.row_lower[row], self.row_upper[row]):
                 self.row_lower[row], self.row_upper[row] = new_lo, new_hi
                 rows.append(row)
@@ -335,62 +265,6 @@ class Changes:
             highs.changeObjectiveOffset(self.offset)
 
 
-def _is(a: Any, b: Any) -> bool:
-    return a is b
-
-
-_LOCAL = threading.local()
-
-
-@contextlib.contextmanager
-def _evaluating() -> Iterator[None]:
-    """Within, each expression node is evaluated once (its value is remembered by id).
-
-    The bounds and coefficients of a swept model share subexpressions: every row of a layer
-    refers to the layer's demand, a sum over its demand rows, and the participation rows to
-    the total value, a sum over all layers. Pyomo's ``value()`` walks the whole tree each
-    time (13 s per re-solve of a 100k-flow model with demand swept); remembering each
-    node's value while the numbers cannot change makes it one walk.
-    """
-    outer = getattr(_LOCAL, "memo", None)
-    if outer is None:
-        _LOCAL.memo = {}
-    try:
-        yield
-    finally:
-        if outer is None:
-            _LOCAL.memo = None
-
-
-def _number(x: Any) -> float:
-    """The value of a number or of a fixed Pyomo expression, as a float."""
-    if x.__class__ in _PLAIN:
-        return float(x)
-    memo = getattr(_LOCAL, "memo", None)
-    if memo is None:
-        from pyomo.core.expr.numvalue import value
-
-        return float(value(x))
-    return _evaluate(x, memo)
-
-
-def _evaluate(x: Any, memo: dict[int, float]) -> float:
-    if x.__class__ in _PLAIN:
-        return float(x)
-    got = memo.get(id(x))
-    if got is not None:
-        return got
-    if x.is_expression_type():
-        # Pyomo's own evaluation step for the node, on its evaluated arguments.
-        result = float(x._apply_operation([_evaluate(a, memo) for a in x.args]))
-    else:
-        from pyomo.core.expr.numvalue import value
-
-        result = float(value(x))
-    memo[id(x)] = result
-    return result
-
-
 def _entry(c: Compiled, row: int, col: int) -> int:
     lo, hi = int(c.start[row]), int(c.start[row + 1])
     return lo + int(np.flatnonzero(c.index[lo:hi] == col)[0])
@@ -413,103 +287,9 @@ def _pass(highs: Any, c: Compiled) -> Any:
     return None if status != highspy.HighsStatus.kError else status
 
 
-def model_variables(model: Any, spans: dict[int, tuple[int, int]] | None = None) -> list[Any]:
-    """Every variable of ``model``, component by component, in declaration order.
-
-    ``spans``, if given, receives each component's ``(start, stop)`` in the list, by id.
-    """
-    from pyomo.core.base.var import Var
-
-    out: list[Any] = []
-    for comp in model.component_objects(Var, descend_into=True):
-        start = len(out)
-        out.extend(members(comp))
-        if spans is not None:
-            spans[id(comp)] = (start, len(out))
-    return out
-
-
-def members(comp: Any) -> list[Any]:
-    """The data objects of a component, in the order of ``comp.values()``.
-
-    ``values()`` looks every index up through a Python function (0.6 s at a million
-    variables); when the component's storage holds every index in index order (a dense
-    component, as :mod:`solver.model` builds them) the storage is read directly.
-    """
-    if not comp.is_indexed():
-        return list(comp.values())
-    data = getattr(comp, "_data", None)
-    if isinstance(data, dict) and len(data) == len(comp.index_set()) and \
-            list(data) == list(comp.index_set()):
-        return list(data.values())
-    return list(comp.values())
-
-
-def active_constraints(model: Any) -> list[Any]:
-    """The active constraints of ``model``, in declaration order."""
-    from pyomo.core.base.constraint import Constraint
-
-    return list(model.component_data_objects(Constraint, active=True, descend_into=True))
-
-
-def active_objective(model: Any) -> Any:
-    """The one active objective of ``model`` (``None`` if there is none)."""
-    from pyomo.core.base.objective import Objective
-
-    found = list(model.component_data_objects(Objective, active=True, descend_into=True))
-    if len(found) > 1:
-        raise ValueError(f"model {model.name!r} has {len(found)} active objectives; "
-                         "HiGHS takes one")
-    return found[0] if found else None
-
-
-def column_bounds(variables: list[Any]) -> Bounds:
-    """Bounds and integrality of ``variables``, as HiGHS columns.
-
-    A variable's bound is the tighter of its own bound and its domain's; a fixed variable is
-    a column with both bounds at its value. The variables' stored state (``_lb``, ``_ub``,
-    ``_domain``, ``_fixed``) is read in bulk: the public ``lb``/``ub`` properties compute the
-    same, one variable at a time, at five times the cost (0.5 s at a million variables); a
-    stored bound that is not a plain number (an expression of mutable parameters) is
-    evaluated. ``tests/test_compile.py`` checks the result against the public properties.
-    """
-    n = len(variables)
-    domains = list(map(attrgetter("_domain"), variables))
-    dom_ids = addresses(domains)
-    dom_lower = np.empty(n)
-    dom_upper = np.empty(n)
-    integer = np.zeros(n, dtype=np.uint8)
-    for did in set(dom_ids[np.flatnonzero(np.diff(dom_ids, prepend=0))].tolist()):
-        at = dom_ids == did
-        lo, hi, step = domains[int(np.argmax(at))].get_interval()
-        dom_lower[at] = -INF if lo is None else float(lo)
-        dom_upper[at] = INF if hi is None else float(hi)
-        integer[at] = 1 if step == 1 else 0
-    lower = np.maximum(_stored(variables, "_lb", -INF), dom_lower)
-    upper = np.minimum(_stored(variables, "_ub", INF), dom_upper)
-    fixed = np.fromiter(map(attrgetter("_fixed"), variables), dtype=bool, count=n)
-    if fixed.any():
-        at_fixed = np.flatnonzero(fixed)
-        values = np.array([variables[i].value for i in at_fixed.tolist()], dtype=float)
-        lower[at_fixed] = values
-        upper[at_fixed] = values
-    return Bounds(lower=lower, upper=upper, integer=integer)
-
-
-def _stored(variables: list[Any], attr: str, missing: float) -> np.ndarray:
-    raw = np.fromiter(map(attrgetter(attr), variables), dtype=object, count=len(variables))
-    absent = raw == None  # noqa: E711  (elementwise, on an object array)
-    raw[absent] = missing
-    try:
-        return raw.astype(float)
-    except (TypeError, ValueError):  # a bound is an expression (of a mutable parameter)
-        with _evaluating():
-            return np.array([_number(x) for x in raw.tolist()], dtype=float)
-
-
 def compile_model(model: Any) -> Compiled:
     """Compile the active constraints and objective of a linear ``model`` for HiGHS."""
-    with _evaluating():
+    with evaluating():
         return _compile_model(model)
 
 
@@ -537,7 +317,7 @@ def _compile_model(model: Any) -> Compiled:
     at = e.row == n_rows
     cost = np.zeros(len(columns))
     np.add.at(cost, e.col[at], e.value[at])
-    offset = float(e.const[n_rows]) + sum(_number(x) for x in e.const_params.get(n_rows, []))
+    offset = float(e.const[n_rows]) + sum(number(x) for x in e.const_params.get(n_rows, []))
     param_offset = _Sum.of(offset, e.const_params.get(n_rows, []))
     param_costs = [(col, _Sum.of(float(cost[col]), exprs))
                    for (r, col), exprs in e.params.items() if r == n_rows]
@@ -548,7 +328,7 @@ def _compile_model(model: Any) -> Compiled:
     const = e.const[:n_rows].copy()
     for r, exprs in e.const_params.items():
         if r < n_rows:
-            const[r] += sum(_number(x) for x in exprs)
+            const[r] += sum(number(x) for x in exprs)
     lower, lower_params = _numbers(lowers, -INF)
     upper, upper_params = _numbers(uppers, INF)
     row_lower, row_upper = lower - const, upper - const
@@ -580,9 +360,9 @@ def _numbers(values: list[Any], missing: float) -> tuple[np.ndarray, set[int]]:
     try:
         return raw.astype(float), set()
     except (TypeError, ValueError):
-        at = [i for i, x in enumerate(values) if x is not None and x.__class__ not in _PLAIN]
+        at = [i for i, x in enumerate(values) if x is not None and x.__class__ not in PLAIN]
         for i in at:
-            raw[i] = _number(values[i])
+            raw[i] = number(values[i])
         return raw.astype(float), set(at)
 
 
@@ -597,10 +377,10 @@ class _Sum:
     @classmethod
     def of(cls, total: float, exprs: list[Any]) -> _Sum:
         """The sum whose value is ``total`` now, of which ``exprs`` are the parametric part."""
-        return cls(total - sum(_number(x) for x in exprs), exprs)
+        return cls(total - sum(number(x) for x in exprs), exprs)
 
     def __float__(self) -> float:
-        return self.plain + sum(_number(x) for x in self.exprs)
+        return self.plain + sum(number(x) for x in self.exprs)
 
 
 @dataclass
@@ -631,7 +411,7 @@ class _Terms:
             args = body.args
         elif body is None:
             args = []
-        elif body.__class__ in _PLAIN or body.__class__ is self._monomial or \
+        elif body.__class__ in PLAIN or body.__class__ is self._monomial or \
                 body.is_variable_type():
             args = [body]
         else:
@@ -652,7 +432,7 @@ class _Terms:
             raise ValueError(f"not a linear expression: {body}")
         args: list[Any] = [self._monomial((coef, var)) for coef, var in
                            zip(repn.linear_coefs, repn.linear_vars, strict=True)]
-        if repn.constant.__class__ not in _PLAIN or repn.constant:
+        if repn.constant.__class__ not in PLAIN or repn.constant:
             args.append(repn.constant)
         return args
 
@@ -684,14 +464,14 @@ class _Terms:
                 value[at] = coefs
             else:
                 for p, c in zip(at, coefs, strict=True):
-                    value[p] = _number(c)
-                    if c.__class__ not in _PLAIN:
+                    value[p] = number(c)
+                    if c.__class__ not in PLAIN:
                         params.setdefault((int(row[p]), int(col[p])), []).append(c)
         for p, term, kind in zip(missing, terms, kinds, strict=True):
             if kind is monomial:
                 continue
             r = int(row[p])
-            if kind in _PLAIN:
+            if kind in PLAIN:
                 const[r] += term
                 keep[p] = False
             elif term.is_variable_type():

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.case import Case
+from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
-from solver.grid import Point
 from solver.results import COST_TERMS
+from solver.studies.grid import Point
 
 #: The columns of ``sweep.csv`` after the varied keys.
 RESULT_COLUMNS = ("status", "reason", "objective", "bound", "gap",
@@ -89,11 +89,11 @@ class PointSolver:
             return _failed(point, "error", f"{type(exc).__name__}: {exc}", start)
 
     def _solve(self, point: Point, case: Case, start: float) -> PointOutcome:
-        from solver.highs import HighsRunner
+        from solver.diagnose.presolve import find_infeasibilities
+        from solver.highs.runner import HighsRunner
         from solver.model.build import build
         from solver.model.data import model_data
         from solver.model.numbers import mutable_quantities, values
-        from solver.presolve import find_infeasibilities
         from solver.solve import finish, variable_groups
 
         # Provably infeasible points are answered from the tables, without HiGHS.

@@ -23,8 +23,8 @@ from typing import Any, TextIO
 import pandas as pd
 
 from solver.errors import UsageError
-from solver.grid import Point
-from solver.point_solver import RETRY, PointOutcome
+from solver.studies.grid import Point
+from solver.studies.point_solver import RETRY, PointOutcome
 
 FILES = {"sweep": "sweep.csv", "layers": "sweep_layers.csv", "allocations": "allocations.csv"}
 

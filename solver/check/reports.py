@@ -1,6 +1,6 @@
 """The checker's part for the report tables: ``layers.csv`` and ``partners.csv``.
 
-The plan itself is in ``allocation.csv`` and ``flows.csv``, which :mod:`solver.check`
+The plan itself is in ``allocation.csv`` and ``flows.csv``, which :mod:`solver.check.run`
 verifies against the case. The report tables are derived from the plan; a planner reads
 them (HHI, N-1 coverage, participation), so they are recomputed here from the case and the
 checked plan, with the checker's own arithmetic (never :mod:`solver.results`), and every
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.check import Tolerance, Violation, _codes, _hosted, _n
+from solver.check.common import Tolerance, Violation, codes, fmt, hosted
 
 LAYER_COLUMNS = ("layer", "demand", "capacity", "supplied", "suppliers", "max_share", "hhi",
                  "effective_suppliers", "n1_coverage", "surplus")
@@ -37,7 +37,7 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
     ids = data.layer_ids
     n = len(ids)
     demand = data.layers["D"].to_numpy(dtype=float)
-    code = _codes(ids, pairs["layer"].astype(str))
+    code = codes(ids, pairs["layer"].astype(str))
     y, k, q = (pairs[c].to_numpy(dtype=float) for c in ("y", "k", "q"))
     d_pair = demand[code]
     share = np.divide(q, d_pair, out=np.zeros(len(q)), where=d_pair > 0)
@@ -66,13 +66,13 @@ def check_partners(data: Any, pairs: pd.DataFrame, flows: Any, written: pd.DataF
     """``partners.csv`` against the participation and costs of the checked plan."""
     ids = data.partner_ids
     n = len(ids)
-    code = _codes(ids, pairs["partner"].astype(str))
+    code = codes(ids, pairs["partner"].astype(str))
     y, k, q = (pairs[c].to_numpy(dtype=float) for c in ("y", "k", "q"))
     value = np.bincount(code, weights=q * pairs["unit_value"].to_numpy(dtype=float),
                         minlength=n)
     own = (pairs["fixed_cost"].to_numpy(dtype=float) * y
            + pairs["unit_cost"].to_numpy(dtype=float) * k)
-    exporter = _codes(ids, flows.exporter.astype(str))
+    exporter = codes(ids, flows.exporter.astype(str))
     shipped = np.bincount(exporter, weights=flows.qty * flows.trade_cost, minlength=n)
     total = data.total_value
     expected = {
@@ -94,7 +94,7 @@ def _compare(file: str, key: str, ids: pd.Index, written: pd.DataFrame,
                              f"{file}: missing column(s) {', '.join(missing)}"))
         return
     names = written[key].astype(str).reset_index(drop=True)
-    row = _codes(ids, names)
+    row = codes(ids, names)
     for i in np.flatnonzero(row < 0):
         out.append(Violation("table", f"{file}:{names.iloc[i]}", 1.0,
                              f"{file}: {key} {names.iloc[i]!r} is not in the case"))
@@ -111,7 +111,7 @@ def _compare(file: str, key: str, ids: pd.Index, written: pd.DataFrame,
     for column, want in expected.items():
         cells = written[column].reset_index(drop=True).iloc[use]
         if column == "member":
-            got = _hosted(cells)
+            got = hosted(cells)
         else:
             got = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
         want_at = want[at]
@@ -121,9 +121,9 @@ def _compare(file: str, key: str, ids: pd.Index, written: pd.DataFrame,
         for i in np.flatnonzero(wrong):
             name = ids[at[i]]
             shown = _cell(cells.iloc[i])
-            expect = "empty" if not np.isfinite(want_at[i]) else _n(want_at[i])
+            expect = "empty" if not np.isfinite(want_at[i]) else fmt(want_at[i])
             amount = float(miss[i]) if both[i] else 1.0
-            off = f" (off by {_n(amount)})" if both[i] else ""
+            off = f" (off by {fmt(amount)})" if both[i] else ""
             if column == "member":
                 shown, expect, off = repr(str(cells.iloc[i])), str(want_at[i] > 0).lower(), ""
             out.append(Violation("report", f"{file}:{name}", amount,
@@ -137,5 +137,5 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return str(bool(value)).lower()
     if pd.notna(number):
-        return _n(float(number))
+        return fmt(float(number))
     return "empty" if str(value).strip() in ("", "nan") else repr(str(value))

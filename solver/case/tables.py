@@ -1,6 +1,6 @@
 """Read one case CSV file against its row model, collecting every problem.
 
-Reading is vectorised (pandas over whole columns): the row models of :mod:`solver.schema`
+Reading is vectorised (pandas over whole columns): the row models of :mod:`solver.case.schema`
 say what each column is, and this module applies that description to all rows at once.
 Each problem names the file, the line (header = line 1), the column and the value.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from solver.case.schema import ID_PATTERN, SAME_AS_KEY, ColumnSpec, TableSpec, columns
 from solver.errors import Problem
-from solver.schema import ID_PATTERN, SAME_AS_KEY, ColumnSpec, TableSpec, columns
 
 #: Refuse files larger than this before reading them (a case file is a table, not a dump).
 MAX_FILE_BYTES = 1024**3

@@ -1,23 +1,37 @@
 """Checks across the tables of a case: ids that name nothing, contradictions.
 
 Each check is a function of the case that returns problems; :func:`cross_checks` runs all
-of them. Checks of one column alone live with the row models (:mod:`solver.tables`).
+of them. Checks of one column alone live with the row models (:mod:`solver.case.tables`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from solver.case.schema import COALITION, TABLES
+from solver.case.tables import MAX_PROBLEMS_PER_FAULT, cut
 from solver.errors import Problem
-from solver.schema import COALITION, TABLES
-from solver.tables import MAX_PROBLEMS_PER_FAULT, cut
 
-if TYPE_CHECKING:
-    from solver.case import Case
+
+class Case(Protocol):
+    """What the cross-table checks read of a case (:class:`solver.case.loader.Case`)."""
+
+    @property
+    def partners(self) -> pd.DataFrame: ...  # noqa: D102
+    @property
+    def layers(self) -> pd.DataFrame: ...  # noqa: D102
+    @property
+    def capabilities(self) -> pd.DataFrame: ...  # noqa: D102
+    @property
+    def trade(self) -> pd.DataFrame: ...  # noqa: D102
+    @property
+    def demand_table(self) -> pd.DataFrame | None: ...  # noqa: D102
+    def table(self, name: str) -> pd.DataFrame | None: ...  # noqa: D102
+
 
 Lines = Mapping[str, pd.Series]
 

@@ -3,7 +3,7 @@
 ``TABLE.COLUMN`` (every row), ``TABLE[KEY].COLUMN`` (one row; two-part keys for
 capabilities, demand and trade, ``*`` a wildcard part), ``objective.NAME``, ``solver.NAME``.
 ``K=V`` sets, ``K*=V`` multiplies. The same code serves ``--set`` on the command line,
-``[set]`` in a model file and :meth:`solver.case.Case.with_overrides`.
+``[set]`` in a model file and :meth:`solver.case.loader.Case.with_overrides`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from solver.schema import TABLES, columns
+from solver.case.schema import TABLES, columns
 
 Op = Literal["=", "*="]
 

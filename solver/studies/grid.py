@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from solver.case.overrides import Op, OverrideError, make_override
 from solver.errors import UsageError
-from solver.overrides import Op, OverrideError, make_override
 
 MODES = ("grid", "one-at-a-time")
 
@@ -139,7 +139,7 @@ def check_keys(case: Any, axes: Sequence[Axis], option: str = "--vary") -> None:
     Its values are checked point by point (a value out of range makes an ``invalid``
     point); a key that names no row or file would make every point invalid.
     """
-    from solver.case import names_nothing
+    from solver.case.loader import names_nothing
 
     for axis in axes:
         why = names_nothing(case, make_override(axis.key, axis.op, axis.values[0]))

@@ -12,10 +12,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from solver.case import Case
+from solver.case.loader import Case
 from solver.errors import UsageError
-from solver.grid import Point
-from solver.point_solver import PointOutcome, PointSolver, Settings
+from solver.studies.grid import Point
+from solver.studies.point_solver import PointOutcome, PointSolver, Settings
 
 _WORKERS: dict[str, PointSolver] = {}
 _WORKER_LOCK = threading.Lock()

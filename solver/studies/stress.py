@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.case import Case
+from solver.case.loader import Case
 from solver.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ def _frame(lost: str, scope: str, layer: str, member: str, demand: float,
 
 
 def _redesign(case: Case, partner: str, base_objective: float | None) -> dict[str, Any]:
-    from solver.presolve import find_infeasibilities
+    from solver.diagnose.presolve import find_infeasibilities
     from solver.solve import solve
 
     reduced = without_partner(case, partner)

@@ -3,7 +3,7 @@
 Each check compares what a requirement asks for with an upper bound on what the case can
 give, computed from capacities, trust, shares and trade routes alone. A finding is certain:
 if a check fires, no plan exists (the bounds are relaxations of SPEC section 3). The checks
-do not find every infeasible case; :mod:`solver.explain` covers the rest with the model.
+do not find every infeasible case; :mod:`solver.diagnose.explain` covers the rest with the model.
 
 Each finding names the constraint family of SPEC section 3 that cannot hold, the entity,
 the numbers, and says it in the planner's terms::
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from solver.case import Case
+    from solver.case.loader import Case
 
 #: Relative tolerance: a requirement holds if it is short by no more than this share.
 TOL = 1e-9

@@ -1,6 +1,6 @@
 """HiGHS for a Pyomo model, behind a small adapter.
 
-The model is handed over as matrices compiled from the Pyomo model (:mod:`solver.compile`),
+The model is handed over as matrices compiled from the Pyomo model (:mod:`solver.highs.compile`),
 the fastest route measured: Pyomo's contrib HiGHS interface (a preview in Pyomo 6.10) took
 ten times as long and twice the memory at a million variables. A :class:`HighsRunner` is
 persistent: solving the same model again sends only what changed (mutable parameters,
@@ -146,7 +146,7 @@ class HighsRunner:
     """A persistent HiGHS solver for one Pyomo model at a time.
 
     The model is compiled to matrices and passed to HiGHS in one call
-    (:mod:`solver.compile`). Solving the same model again re-reads only what can change
+    (:mod:`solver.highs.compile`). Solving the same model again re-reads only what can change
     without a rebuild (mutable parameters, variable bounds, domains and fixing) and sends
     HiGHS just the differences; a model whose variables, active constraints or objective
     changed is handed over again in full.
@@ -191,7 +191,8 @@ class HighsRunner:
         """Hand model ``m`` over to HiGHS; ``groups`` names the variables to read back."""
         from pyomo.common.gc_manager import PauseGC
 
-        from solver.compile import compile_model, group_columns, release_freed_memory
+        from solver.highs.compile import compile_model, group_columns
+        from solver.highs.reading import release_freed_memory
 
         start = time.perf_counter()
         self._compiled = None  # the old model's arrays go before the new ones come
@@ -223,7 +224,7 @@ class HighsRunner:
 
     def _sync(self, m: Any, groups: dict[str, Any]) -> None:
         """Send HiGHS what changed in ``m`` since the last hand-over or solve."""
-        from solver.compile import group_columns
+        from solver.highs.compile import group_columns
 
         if m is not self._model or not self._compiled.same_structure(m):
             self.set_model(m, groups)

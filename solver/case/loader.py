@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
+from solver.case.schema import COALITION, TABLES
+from solver.case.tables import LINE, MAX_INT, check_range, read_table
+from solver.case.validate import cross_checks
 from solver.errors import CaseError, Problem, UsageError
-from solver.overrides import Override, OverrideError, make_override, parse_assignment
-from solver.schema import COALITION, TABLES
-from solver.tables import LINE, MAX_INT, check_range, read_table
-from solver.validate import cross_checks
 
 #: A model file names a case and a few options: anything larger is not one.
 MAX_MODEL_FILE_BYTES = 1024**2
@@ -79,7 +79,7 @@ class ModelFile(BaseModel):
 class Case:
     """A validated case and the options a run of it uses.
 
-    The tables are pandas DataFrames typed and defaulted as :mod:`solver.schema` says.
+    The tables are pandas DataFrames typed and defaulted as :mod:`solver.case.schema` says.
     ``demand`` always holds one row per (consumer, layer): without demand.csv the single
     consumer ``coalition`` carries ``layers.demand``.
     """

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.case import Case
+from solver.case.loader import Case
+from solver.case.overrides import OverrideError, make_override
 from solver.errors import InfeasibleError, UsageError
-from solver.overrides import OverrideError, make_override
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class FrontierRun:
 
     def solve(self, value: float, stage: str) -> dict[str, Any]:
         """Solve the case with the requirement at ``value``; record and return its row."""
-        from solver.grid import Point
+        from solver.studies.grid import Point
 
         value = float(value)
         point = Point(index=len(self.probes), overrides=(f"{self.key}={value!r}",),
@@ -114,8 +114,8 @@ def frontier(
     (``frontier_search.csv``) and ``frontier.png`` are written there.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
-    from solver.grid import check_keys, mutable_columns, parse_vary
-    from solver.point_solver import PointSolver, Settings
+    from solver.studies.grid import check_keys, mutable_columns, parse_vary
+    from solver.studies.point_solver import PointSolver, Settings
 
     req = requirement(key)
     if points < 2:
@@ -150,7 +150,7 @@ def frontier(
         curve.to_csv(folder / "frontier.csv", index=False)
         search.to_csv(folder / "frontier_search.csv", index=False)
         if plots:
-            from solver.plots import frontier_plot
+            from solver.report.plots import frontier_plot
 
             frontier_plot(curve, key, tightest, req.tightens, folder / "frontier.png")
     return curve

@@ -27,9 +27,9 @@ missing points:
 ``plots/``
     objective and cost terms against each varied key; a tornado chart in one-at-a-time mode.
 
-The parts: :mod:`solver.grid` (the axes and points), :mod:`solver.point_solver` (one
-persistent model), :mod:`solver.workers` (where points run), :mod:`solver.sweep_folder`
-(the files, appended and resumed) and :mod:`solver.progress`.
+The parts, in :mod:`solver.studies`: ``grid`` (the axes and points), ``point_solver`` (one
+persistent model), ``workers`` (where points run), ``sweep_folder`` (the files, appended and
+resumed) and ``progress``.
 """
 
 from __future__ import annotations
@@ -43,14 +43,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.case import Case
+from solver.case.loader import Case
 from solver.errors import UsageError
-from solver.grid import check_keys, make_points, mutable_columns, parse_vary
-from solver.point_solver import RESULT_COLUMNS, PointOutcome, Settings
-from solver.progress import Progress
 from solver.results import COST_TERMS
-from solver.sweep_folder import SweepFolder
-from solver.workers import in_local_processes, in_this_process, on_dask
+from solver.studies.grid import check_keys, make_points, mutable_columns, parse_vary
+from solver.studies.point_solver import RESULT_COLUMNS, PointOutcome, Settings
+from solver.studies.progress import Progress
+from solver.studies.sweep_folder import SweepFolder
+from solver.studies.workers import in_local_processes, in_this_process, on_dask
 
 
 def sweep(
@@ -123,7 +123,7 @@ def sweep(
     if folder is not None:
         folder.finalize(table)
         if plots:
-            from solver.plots import sweep_plots
+            from solver.report.plots import sweep_plots
 
             sweep_plots(table, axes, mode, Path(out) / "plots")  # type: ignore[arg-type]
     return table

@@ -1,7 +1,7 @@
 """The case tables, one pydantic row model per CSV file (SPEC section 2).
 
 These models are the single place where a column, its type, default, range and meaning are
-described. :mod:`solver.tables` reads a CSV file against them (vectorised, so that a
+described. :mod:`solver.case.tables` reads a CSV file against them (vectorised, so that a
 million-row table is read in a fraction of a second), and the README's case format is
 generated from the same field descriptions.
 """

@@ -1,0 +1,1 @@
+"""Input: the case tables, their row models, reading, cross-table checks, overrides, generate."""

@@ -1,0 +1,93 @@
+"""The case laid out for checking: integer codes and lookups of its tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.case.schema import COALITION
+from solver.check.common import (
+    Lookup,
+    codes,
+)
+
+
+@dataclass
+class CaseData:
+    """The case's numbers the checker needs, indexed for fast lookups.
+
+    Ids are turned into integer codes: partners ``0..P-1``, consumers the partners followed by
+    ``coalition`` (so a partner has the same code as exporter and as importer), layers
+    ``0..L-1``. Pairs, demand rows and trade routes are found by integer keys.
+    """
+
+    layers: pd.DataFrame  # index: layer id; parameters plus D (layer demand)
+    partners: pd.DataFrame  # index: partner id
+    pairs: pd.DataFrame  # one row per capability row, with trusted, D, unit_value
+    demand: pd.DataFrame  # one row per (member, layer) demand row
+    trade: pd.DataFrame  # exporter, importer, unit_cost, allowed
+    partner_ids: pd.Index
+    consumer_ids: pd.Index
+    layer_ids: pd.Index
+    pair_lookup: Lookup
+    row_lookup: Lookup
+    trade_lookup: Lookup
+    total_value: float
+
+    @classmethod
+    def of(cls, case: Case) -> CaseData:
+        """The case's tables, coded and indexed."""
+        partners = case.partners.copy()
+        partners["partner"] = partners["partner"].astype(str)
+        partners = partners.set_index("partner")
+        layers = case.layers.copy()
+        layers["layer"] = layers["layer"].astype(str)
+        layers = layers.set_index("layer")
+        demand = case.demand[["member", "layer", "demand", "max_dependency", "min_domestic"]]
+        demand = demand.astype({"member": str, "layer": str}).reset_index(drop=True)
+        layer_demand = demand.groupby("layer")["demand"].sum()
+        layers["D"] = layer_demand.reindex(layers.index).fillna(0.0).astype(float)
+        pairs = case.capabilities[["partner", "layer", "capacity", "unit_cost", "fixed_cost",
+                                   "min_capacity"]]
+        pairs = pairs.astype({"partner": str, "layer": str}).reset_index(drop=True)
+        trust = pairs["partner"].map(partners["trust"]).to_numpy(dtype=float)
+        min_trust = pairs["layer"].map(layers["min_trust"]).to_numpy(dtype=float)
+        pairs["trust"] = trust
+        pairs["min_trust"] = min_trust
+        pairs["trusted"] = trust >= min_trust
+        pairs["D"] = pairs["layer"].map(layers["D"]).to_numpy(dtype=float)
+        pairs["unit_value"] = pairs["layer"].map(layers["unit_value"]).to_numpy(dtype=float)
+        trade = case.trade
+        if trade.empty:
+            trade = pd.DataFrame({"exporter": pd.Series([], dtype=object),
+                                  "importer": pd.Series([], dtype=object),
+                                  "unit_cost": pd.Series([], dtype=float),
+                                  "allowed": pd.Series([], dtype=bool)})
+        else:
+            trade = trade[["exporter", "importer", "unit_cost", "allowed"]].astype(
+                {"exporter": str, "importer": str, "unit_cost": float, "allowed": bool})
+        trade = trade.reset_index(drop=True)
+
+        partner_ids = pd.Index(partners.index.astype(object))
+        consumers = list(partner_ids)
+        if not case.has_demand_file:
+            consumers.append(COALITION)
+        consumer_ids = pd.Index(consumers, dtype=object)
+        layer_ids = pd.Index(layers.index.astype(object))
+        n_layers, n_consumers = len(layer_ids), len(consumer_ids)
+        pair_keys = (codes(partner_ids, pairs["partner"]) * n_layers
+                     + codes(layer_ids, pairs["layer"]))
+        row_keys = (codes(consumer_ids, demand["member"]) * n_layers
+                    + codes(layer_ids, demand["layer"]))
+        trade_keys = (codes(partner_ids, trade["exporter"]) * n_consumers
+                      + codes(consumer_ids, trade["importer"]))
+        value = layers["unit_value"].to_numpy(dtype=float) @ layers["D"].to_numpy(dtype=float)
+        return cls(layers=layers, partners=partners, pairs=pairs, demand=demand, trade=trade,
+                   partner_ids=partner_ids, consumer_ids=consumer_ids, layer_ids=layer_ids,
+                   pair_lookup=Lookup(pair_keys), row_lookup=Lookup(row_keys),
+                   trade_lookup=Lookup(trade_keys), total_value=float(value))
+
+
+# ---------------------------------------------------------------------------------------

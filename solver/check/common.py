@@ -1,0 +1,164 @@
+"""What the checker's modules share: violations, tolerance, table helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: The family words a violation may carry.
+FAMILIES = (
+    "table", "route", "supplied", "demand", "capacity", "hosting", "supplier_share",
+    "diversification", "concentration", "resilience", "surplus", "dependency", "domestic",
+    "participation", "budget", "objective", "report",
+)
+
+#: Statuses whose run folder carries a plan with an objective value.
+SOLVED = frozenset({"optimal", "time_limit"})
+
+#: The objective's terms, as written under ``summary.json``'s ``costs``.
+COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk")
+
+ALLOCATION_COLUMNS = ("partner", "layer", "hosted", "capacity", "supplied", "share",
+                      "unit_cost", "fixed_cost", "cost")
+FLOW_COLUMNS = ("exporter", "importer", "layer", "quantity", "unit_cost")
+
+TRUE_WORDS = {"true", "yes", "1", "1.0"}
+#: A row position: numpy's loops over ``np.flatnonzero`` give numpy integers.
+Row = int | np.integer[Any]
+FALSE_WORDS = {"false", "no", "0", "0.0"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One violated requirement of a solution, in the planner's words.
+
+    ``family`` is the SPEC family word (or ``table``, ``route``, ``supplied``, ``objective``),
+    ``entity`` names what is violated (``semiconductors``, ``TW,semiconductors``,
+    ``TW->DE,semiconductors``, ``TW``, ``budget``, ``costs.trade``, a file name), and
+    ``amount`` is by how much (positive, in the constraint's units).
+    """
+
+    family: str
+    entity: str
+    amount: float
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a compared quantity may miss: ``absolute + relative * magnitude``."""
+
+    absolute: float = 1e-6
+    relative: float = 1e-6
+
+    def allowed(self, *magnitudes: Any) -> np.ndarray:
+        """The allowed miss for quantities of the given magnitudes (largest one counts)."""
+        scale: np.ndarray = np.zeros(())
+        for m in magnitudes:
+            scale = np.maximum(scale, np.abs(np.asarray(m, dtype=float)))
+        return np.asarray(self.absolute + self.relative * scale, dtype=float)
+
+    def over(self, lhs: Any, rhs: Any, *magnitudes: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Where ``lhs <= rhs`` fails beyond tolerance, and ``lhs - rhs`` (the excess)."""
+        lhs = np.asarray(lhs, dtype=float)
+        rhs = np.asarray(rhs, dtype=float)
+        excess = lhs - rhs
+        return np.asarray(excess > self.allowed(lhs, rhs, *magnitudes)), excess
+
+    def differ(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Where ``a == b`` fails beyond tolerance, and ``|a - b|``."""
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
+        miss = np.abs(a - b)
+        return np.asarray(miss > self.allowed(a, b)), miss
+
+
+#: The tolerance of every comparison: abs 1e-6 plus rel 1e-6 of the magnitudes compared.
+TOLERANCE = Tolerance()
+
+
+def fmt(x: float) -> str:
+    """A number for a message: six significant digits."""
+    return f"{float(x):.6g}"
+
+
+def pair(p: str, layer: str) -> str:
+    """A capability pair as a violation names it: ``PARTNER,LAYER``."""
+    return f"{p},{layer}"
+
+
+def flow(p: str, n: str, layer: str) -> str:
+    """A flow as a violation names it: ``EXPORTER->IMPORTER,LAYER``."""
+    return f"{p}->{n},{layer}"
+
+
+# ---------------------------------------------------------------------------------------
+
+
+class Lookup:
+    """Positions of integer keys in a table (``-1`` where absent), by binary search."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = np.asarray(keys, dtype=np.int64)[self.order]
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The table position of each key, or -1."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(self.sorted) == 0:
+            return np.full(len(keys), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.sorted, keys), len(self.sorted) - 1)
+        hit = self.sorted[pos] == keys
+        return np.where(hit, self.order[pos], -1).astype(np.int64)
+
+
+def codes(ids: pd.Index, values: Any) -> np.ndarray:
+    """The position of each value in ``ids`` (``-1`` if unknown)."""
+    return np.asarray(ids.get_indexer(pd.Index(values).astype(object)), dtype=np.int64)
+
+
+def numbers(frame: pd.DataFrame, col: str, key: Callable[[Row], str], file: str,
+             out: list[Violation]) -> np.ndarray:
+    """Column ``col`` as finite floats; a bad cell is a ``table`` violation and counts as 0.
+
+    ``key(i)`` names row ``i`` in the message.
+    """
+    values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = np.flatnonzero(bad)
+        shown = ", ".join(key(i) for i in where[:5]) + (" ..." if len(where) > 5 else "")
+        out.append(Violation("table", file, float(bad.sum()),
+                             f"{file}: column {col} has {int(bad.sum())} missing, non-numeric "
+                             f"or non-finite value(s) (rows {shown}); counted as 0"))
+        values = np.where(bad, 0.0, values)
+    return values
+
+
+def hosted(series: pd.Series) -> np.ndarray:
+    """``hosted`` as floats: bools, 0/1 numbers or true/false words; NaN if unreadable."""
+    if series.dtype == bool:
+        return series.to_numpy(dtype=float)
+    text = series.astype(str).str.strip().str.lower()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    values = np.where(text.isin(TRUE_WORDS).to_numpy(), 1.0, values)
+    values = np.where(text.isin(FALSE_WORDS).to_numpy(), 0.0, values)
+    return values
+
+
+def missing_columns(frame: pd.DataFrame, wanted: tuple[str, ...], file: str,
+                    out: list[Violation]) -> bool:
+    """True (and a ``table`` violation) if ``frame`` lacks any of the ``wanted`` columns."""
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        out.append(Violation("table", file, float(len(missing)),
+                             f"{file}: missing column(s) {', '.join(missing)}; cannot check "
+                             "the solution"))
+    return bool(missing)

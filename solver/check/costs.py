@@ -1,0 +1,115 @@
+"""The objective's terms recomputed, and compared with summary.json and the budget."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.check.case_data import (
+    CaseData,
+)
+from solver.check.common import (
+    COST_TERMS,
+    SOLVED,
+    Tolerance,
+    Violation,
+    fmt,
+)
+from solver.check.plan import (
+    Flows,
+)
+
+
+def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
+                flows: Flows) -> dict[str, float]:
+    """The objective's terms of SPEC section 3, from the case's costs and the plan."""
+    obj = case.objective
+    fixed = float((pairs["fixed_cost"] * pairs["y"]).sum())
+    capacity = float((pairs["unit_cost"] * pairs["k"]).sum())
+    trade = float(flows.trade_cost @ flows.qty)
+    layers = data.layers
+    built = pairs.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
+    surplus = built.to_numpy(dtype=float) - layers["D"].to_numpy(dtype=float)
+    rc = layers["redundancy_cost"].to_numpy(dtype=float)
+    redundancy = obj.redundancy_weight * float(rc @ surplus)
+    risk_p = pairs["partner"].map(data.partners["disruption_risk"]).to_numpy(dtype=float)
+    value = pairs["unit_value"].to_numpy(dtype=float) * pairs["q"].to_numpy(dtype=float)
+    risk = obj.risk_weight * float(risk_p @ value)
+    return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
+            "risk": risk}
+
+
+def check_budget(case: Case, costs: Mapping[str, float], out: list[Violation],
+            tol: Tolerance) -> None:
+    """Spending cap: ``fixed + capacity + trade <= objective.budget``."""
+    budget = case.objective.budget
+    if budget is None:
+        return
+    spent = costs["fixed"] + costs["capacity"] + costs["trade"]
+    bad, excess = tol.over(spent, budget)
+    if bool(bad):
+        out.append(Violation("budget", "budget", float(excess),
+                             f"budget: fixed + capacity + trade costs are {fmt(spent)}, budget "
+                             f"{fmt(budget)} (over by {fmt(float(excess))})"))
+
+
+def finite_number(x: Any) -> float | None:
+    """A JSON number as a float; None for anything else (null, text, bool)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return float(x)
+
+
+def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out: list[Violation],
+               tol: Tolerance) -> None:
+    """The reported objective and cost terms agree with the recomputed ones."""
+    file = "summary.json"
+    status = summary.get("status")
+    if not isinstance(status, str):
+        out.append(Violation("table", file, 1.0, f"{file}: no status"))
+        return
+    if status not in SOLVED:
+        return
+    written = summary.get("costs")
+    if not isinstance(written, Mapping):
+        out.append(Violation("table", file, 1.0, f"{file}: status {status} but no costs"))
+        written = {}
+    for term in COST_TERMS:
+        value = finite_number(written.get(term))
+        if value is None:
+            if written:
+                out.append(Violation("table", f"costs.{term}", 1.0,
+                                     f"{file}: costs.{term} is missing or not a number"))
+            continue
+        bad, miss = tol.differ(value, costs[term])
+        if bool(bad):
+            out.append(Violation("objective", f"costs.{term}", float(miss),
+                                 f"objective: {file} says costs.{term} = {fmt(value)}, recomputed "
+                                 f"from the case and the tables {fmt(costs[term])} (off by "
+                                 f"{fmt(float(miss))})"))
+    total = float(sum(costs.values()))
+    objective = finite_number(summary.get("objective"))
+    if objective is None:
+        out.append(Violation("table", "objective", 1.0,
+                             f"{file}: status {status} but the objective is missing or not a "
+                             "number"))
+        return
+    bad, miss = tol.differ(objective, total)
+    if bool(bad):
+        out.append(Violation("objective", "objective", float(miss),
+                             f"objective: {file} says {fmt(objective)}, recomputed from the case "
+                             f"and the tables {fmt(total)} (off by {fmt(float(miss))})"))
+    bound = finite_number(summary.get("bound"))
+    if bound is not None and np.isfinite(bound):
+        bad, excess = tol.over(bound, objective)
+        if bool(bad):
+            out.append(Violation("objective", "bound", float(excess),
+                                 f"objective: {file}'s bound {fmt(bound)} is above the objective "
+                                 f"{fmt(objective)} of a minimisation (by {fmt(float(excess))})"))
+
+
+# ---------------------------------------------------------------------------------------

@@ -1,0 +1,282 @@
+"""The checks of SPEC section 3's constraint families, one function each."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from solver.check.case_data import (
+    CaseData,
+)
+from solver.check.common import (
+    Tolerance,
+    Violation,
+    fmt,
+)
+from solver.check.common import (
+    pair as pair_name,
+)
+from solver.check.plan import (
+    Flows,
+)
+
+
+def check_routes(data: CaseData, flows: Flows, out: list[Violation]) -> None:
+    """Flows only from S(l), to consumers with demand for l, over allowed routes."""
+    capable = flows.pair >= 0
+    trusted_pairs = data.pairs["trusted"].to_numpy(dtype=bool)
+    trusted = capable & trusted_pairs[np.where(capable, flows.pair, 0)] if len(
+        trusted_pairs) else np.zeros(len(capable), dtype=bool)
+    has_row = flows.row >= 0
+    for i in np.flatnonzero(~(trusted & has_row & flows.allowed)):
+        p, n, layer = flows.exporter.iloc[i], flows.importer.iloc[i], flows.layer.iloc[i]
+        reasons = []
+        if not capable[i]:
+            reasons.append(f"{p} cannot produce {layer} (no capabilities.csv row)")
+        elif not trusted[i]:
+            pair = data.pairs.iloc[flows.pair[i]]
+            reasons.append(f"{p}'s trust {fmt(pair['trust'])} is below the layer's min_trust "
+                           f"{fmt(pair['min_trust'])}")
+        if not has_row[i]:
+            reasons.append(f"{n} has no demand row for {layer}")
+        if not flows.allowed[i]:
+            reasons.append(f"the route {p}->{n} is forbidden (trade.csv allowed = false)")
+        out.append(Violation("route", flows.key(i), float(flows.qty[i]),
+                             f"layer {layer}: route: {p} ships {fmt(flows.qty[i])} units to {n}, "
+                             f"but {'; and '.join(reasons)}"))
+
+
+def check_supplied(pairs: pd.DataFrame, flows: Flows, out: list[Violation],
+              tol: Tolerance) -> None:
+    """``allocation.supplied`` is the sum of the partner's flows of the layer, and >= 0."""
+    capable = flows.pair >= 0
+    shipped = np.bincount(flows.pair[capable], weights=flows.qty[capable],
+                          minlength=len(pairs))
+    q = pairs["q"].to_numpy()
+    bad, miss = tol.differ(q, shipped)
+    for i in np.flatnonzero(bad):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        out.append(Violation("supplied", pair_name(p, layer), float(miss[i]),
+                             f"layer {layer}: supplied: allocation.csv says {p} supplies "
+                             f"{fmt(q[i])} units, its flows sum to {fmt(shipped[i])} (off by "
+                             f"{fmt(miss[i])} units)"))
+    for i in np.flatnonzero(q < -tol.absolute):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        out.append(Violation("supplied", pair_name(p, layer), float(-q[i]),
+                             f"layer {layer}: supplied: {p} supplies {fmt(q[i])} units, "
+                             "a negative amount"))
+
+
+def check_demand(data: CaseData, flows: Flows, out: list[Violation], tol: Tolerance) -> None:
+    """Every demand row is met exactly: ``sum_p f[p,n,l] = d[n,l]``."""
+    rows = data.demand
+    served = flows.row >= 0
+    got = np.bincount(flows.row[served], weights=flows.qty[served], minlength=len(rows))
+    need = rows["demand"].to_numpy(dtype=float)
+    bad, miss = tol.differ(got, need)
+    for i in np.flatnonzero(bad):
+        n, layer = rows["member"].iloc[i], rows["layer"].iloc[i]
+        word = "over" if got[i] > need[i] else "short"
+        out.append(Violation("demand", pair_name(n, layer), float(miss[i]),
+                             f"layer {layer}: demand: {n} receives {fmt(got[i])} units, needs "
+                             f"{fmt(need[i])} ({word} by {fmt(miss[i])} units)"))
+
+
+def check_capacity(pairs: pd.DataFrame, out: list[Violation], tol: Tolerance) -> None:
+    """A partner supplies at most what it built: ``q <= k``."""
+    q, k = pairs["q"].to_numpy(), pairs["k"].to_numpy()
+    bad, excess = tol.over(q, k)
+    for i in np.flatnonzero(bad):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        out.append(Violation("capacity", pair_name(p, layer), float(excess[i]),
+                             f"layer {layer}: capacity: {p} supplies {fmt(q[i])} units but built "
+                             f"only {fmt(k[i])} (over by {fmt(excess[i])} units)"))
+
+
+def check_hosting(pairs: pd.DataFrame, out: list[Violation], tol: Tolerance) -> None:
+    """``min_capacity*y <= k <= capacity*y``; a partner outside S(l) does not host l."""
+    y, k = pairs["y"].to_numpy(), pairs["k"].to_numpy()
+    cap = pairs["capacity"].to_numpy(dtype=float)
+    minc = pairs["min_capacity"].to_numpy(dtype=float)
+    trusted = pairs["trusted"].to_numpy(dtype=bool)
+    for i in np.flatnonzero(~trusted & (y > 0.5)):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        out.append(Violation("hosting", pair_name(p, layer), 1.0,
+                             f"layer {layer}: hosting: {p} hosts the layer, but its trust "
+                             f"{fmt(pairs['trust'].iloc[i])} is below the layer's min_trust "
+                             f"{fmt(pairs['min_trust'].iloc[i])}"))
+    upper = cap * y
+    bad, excess = tol.over(k, upper)
+    for i in np.flatnonzero(bad):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        limit = (f"its capacity {fmt(cap[i])}" if y[i] > 0.5
+                 else "0, since it does not host the layer")
+        out.append(Violation("hosting", pair_name(p, layer), float(excess[i]),
+                             f"layer {layer}: hosting: {p} built {fmt(k[i])} units, above "
+                             f"{limit} (over by {fmt(excess[i])} units)"))
+    lower = minc * y
+    bad, short = tol.over(lower, k)
+    for i in np.flatnonzero(bad):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        limit = f"min_capacity {fmt(minc[i])}" if y[i] > 0.5 else "0"
+        out.append(Violation("hosting", pair_name(p, layer), float(short[i]),
+                             f"layer {layer}: hosting: {p} built {fmt(k[i])} units, below "
+                             f"{limit} (short by {fmt(short[i])} units)"))
+
+
+def check_supplier_share(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+                    tol: Tolerance) -> None:
+    """A host of S(l) supplies at least ``min_supplier_share_l * D_l`` (untrusted: hosting)."""
+    mss = pairs["layer"].map(data.layers["min_supplier_share"]).to_numpy(dtype=float)
+    d, y, q = pairs["D"].to_numpy(), pairs["y"].to_numpy(), pairs["q"].to_numpy()
+    need = mss * d * y
+    bad, short = tol.over(need, q)
+    for i in np.flatnonzero(bad & pairs["trusted"].to_numpy(dtype=bool)):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        out.append(Violation("supplier_share", pair_name(p, layer), float(short[i]),
+                             f"layer {layer}: supplier_share: {p} hosts the layer but supplies "
+                             f"{fmt(q[i])} units ({fmt(q[i] / d[i] if d[i] > 0 else 0.0)} of "
+                             "demand), below "
+                             f"min_supplier_share {fmt(mss[i])} x demand {fmt(d[i])} = "
+                             f"{fmt(need[i])} (short by {fmt(short[i])} units)"))
+
+
+def check_diversification(data: CaseData, pairs: pd.DataFrame, out: list[Violation]) -> None:
+    """At least ``min_suppliers_l`` partners of S(l) host a layer with demand."""
+    hosts = pairs[pairs["trusted"] & (pairs["y"] > 0.5)].groupby("layer").size()
+    layers = data.layers
+    count = hosts.reindex(layers.index).fillna(0).to_numpy(dtype=float)
+    need = layers["min_suppliers"].to_numpy(dtype=float)
+    d = layers["D"].to_numpy(dtype=float)
+    for i in np.flatnonzero((d > 0) & (count < need)):
+        layer = str(layers.index[int(i)])
+        out.append(Violation("diversification", layer, float(need[i] - count[i]),
+                             f"layer {layer}: diversification: {int(count[i])} trusted partner(s) "
+                             f"host the layer, min_suppliers is {int(need[i])} (short by "
+                             f"{int(need[i] - count[i])})"))
+
+
+def check_concentration(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+                   tol: Tolerance) -> None:
+    """No partner supplies more than ``max_share_l * D_l`` (when max_share < 1)."""
+    ms = pairs["layer"].map(data.layers["max_share"]).to_numpy(dtype=float)
+    d, q = pairs["D"].to_numpy(), pairs["q"].to_numpy()
+    bad, excess = tol.over(q, ms * d)
+    for i in np.flatnonzero(bad & (ms < 1.0)):
+        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        share = q[i] / d[i] if d[i] > 0 else float("inf")
+        out.append(Violation("concentration", pair_name(p, layer), float(excess[i]),
+                             f"layer {layer}: concentration: {p} supplies {fmt(share)} of "
+                             f"demand, max_share {fmt(ms[i])} (over by {fmt(excess[i])} units)"))
+
+
+def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+                tol: Tolerance) -> None:
+    """N-1: ``sum_{p' != p} k[p',l] >= resilience_l * D_l`` for every p (partners of S(l))."""
+    layers = data.layers
+    res = layers["resilience"].to_numpy(dtype=float)
+    d = layers["D"].to_numpy(dtype=float)
+    trusted = pairs[pairs["trusted"]]
+    total = trusted.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
+    biggest = trusted.groupby("layer")["k"].max().reindex(layers.index).fillna(0.0)
+    order = trusted.sort_values(["layer", "k", "partner"], ascending=[True, False, True])
+    who = order.drop_duplicates("layer").set_index("layer")["partner"].reindex(layers.index)
+    rest = total.to_numpy(dtype=float) - biggest.to_numpy(dtype=float)
+    need = res * d
+    bad, short = tol.over(need, rest, total.to_numpy(dtype=float))
+    for i in np.flatnonzero(bad & (res > 0)):
+        layer = str(layers.index[int(i)])
+        p = who.iloc[i]
+        if isinstance(p, str) and biggest.iloc[i] > 0:
+            lost = (f"without {p} (the largest host, {fmt(biggest.iloc[i])} units) the rest of "
+                    f"the built capacity is {fmt(rest[i])}")
+        else:
+            lost = ("no trusted partner builds capacity for the layer: built capacity is "
+                    f"{fmt(total.iloc[i])}")
+        out.append(Violation("resilience", layer, float(short[i]),
+                             f"layer {layer}: resilience: {lost}, below resilience "
+                             f"{fmt(res[i])} x demand {fmt(d[i])} = {fmt(need[i])} (short by "
+                             f"{fmt(short[i])} units)"))
+
+
+def check_surplus(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+             tol: Tolerance) -> None:
+    """Surplus capacity is capped: ``sum_p k[p,l] - D_l <= max_surplus_l * D_l``."""
+    layers = data.layers
+    ms = layers["max_surplus"].to_numpy(dtype=float)
+    d = layers["D"].to_numpy(dtype=float)
+    built = pairs.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
+    total = built.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad, excess = tol.over(total, d + ms * d)
+    for i in np.flatnonzero(bad & ~np.isnan(ms)):
+        layer = str(layers.index[int(i)])
+        out.append(Violation("surplus", layer, float(excess[i]),
+                             f"layer {layer}: surplus: built capacity {fmt(total[i])} exceeds "
+                             f"demand {fmt(d[i])} by {fmt(total[i] - d[i])}, max_surplus "
+                             f"{fmt(ms[i])} allows {fmt(ms[i] * d[i])} (over by "
+                             f"{fmt(excess[i])} units)"))
+
+
+def check_dependency(data: CaseData, flows: Flows, out: list[Violation],
+                tol: Tolerance) -> None:
+    """Exit rights: ``f[p,n,l] <= max_dependency[n,l] * d[n,l]`` for a foreign p."""
+    served = flows.row >= 0
+    at = np.where(served, flows.row, 0)
+    rows = data.demand
+    md = rows["max_dependency"].to_numpy(dtype=float)[at] if len(rows) else np.ones(len(at))
+    d = rows["demand"].to_numpy(dtype=float)[at] if len(rows) else np.zeros(len(at))
+    f = flows.qty
+    use = ~flows.domestic & served & (md < 1.0)
+    bad, excess = tol.over(f, md * d, d)
+    for i in np.flatnonzero(bad & use):
+        p, n, layer = flows.exporter.iloc[i], flows.importer.iloc[i], flows.layer.iloc[i]
+        share = f[i] / d[i] if d[i] > 0 else float("inf")
+        out.append(Violation("dependency", flows.key(i), float(excess[i]),
+                             f"layer {layer}: dependency: {p} supplies {fmt(f[i])} units to {n}, "
+                             f"{fmt(share)} of its demand {fmt(d[i])}, max_dependency "
+                             f"{fmt(md[i])} (over by {fmt(excess[i])} units)"))
+
+
+def check_domestic(data: CaseData, flows: Flows, out: list[Violation], tol: Tolerance) -> None:
+    """Sovereignty: ``f[n,n,l] >= min_domestic[n,l] * d[n,l]``."""
+    rows = data.demand
+    home = flows.domestic & (flows.row >= 0)
+    got = np.bincount(flows.row[home], weights=flows.qty[home], minlength=len(rows))
+    md = rows["min_domestic"].to_numpy(dtype=float)
+    d = rows["demand"].to_numpy(dtype=float)
+    need = md * d
+    bad, short = tol.over(need, got, d)
+    for i in np.flatnonzero(bad & (md > 0)):
+        n, layer = rows["member"].iloc[i], rows["layer"].iloc[i]
+        out.append(Violation("domestic", pair_name(n, layer), float(short[i]),
+                             f"layer {layer}: domestic: {n} produces {fmt(got[i])} of its "
+                             f"{fmt(d[i])} units at home, min_domestic {fmt(md[i])} needs "
+                             f"{fmt(need[i])} (short by {fmt(short[i])} units)"))
+
+
+def check_participation(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+                   tol: Tolerance) -> None:
+    """``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``, ``V = sum_l v_l D_l``."""
+    partners = data.partners
+    value = (pairs["unit_value"] * pairs["q"]).groupby(pairs["partner"]).sum()
+    got = value.reindex(partners.index).fillna(0.0).to_numpy(dtype=float)
+    total = data.total_value
+    lo = partners["min_participation"].to_numpy(dtype=float)
+    hi = partners["max_participation"].to_numpy(dtype=float)
+    low_bad, short = tol.over(lo * total, got, total)
+    high_bad, excess = tol.over(got, hi * total, total)
+    for i in np.flatnonzero(low_bad & (lo > 0)):
+        p = str(partners.index[int(i)])
+        out.append(Violation("participation", p, float(short[i]),
+                             f"participation: {p} supplies value {fmt(got[i])} "
+                             f"({fmt(got[i] / total if total > 0 else 0.0)} of the stack's "
+                             f"value {fmt(total)}), below min_participation {fmt(lo[i])} (short "
+                             f"by {fmt(short[i])})"))
+    for i in np.flatnonzero(high_bad & (hi < 1)):
+        p = str(partners.index[int(i)])
+        out.append(Violation("participation", p, float(excess[i]),
+                             f"participation: {p} supplies value {fmt(got[i])} "
+                             f"({fmt(got[i] / total if total > 0 else float('inf'))} of the "
+                             f"stack's value {fmt(total)}), above max_participation "
+                             f"{fmt(hi[i])} (over by {fmt(excess[i])})"))

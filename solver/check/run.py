@@ -1,0 +1,223 @@
+"""The independent solution checker: re-verify a written plan against its case.
+
+The checker recomputes every constraint family of SPEC section 3, and every term of the
+objective, from the case tables and the solution tables of SPEC section 5 alone
+(``allocation.csv``, ``flows.csv``, ``summary.json``), and recomputes the report tables
+(``layers.csv``, ``partners.csv``) from them. It never imports the model code or
+Pyomo, so a bug in the formulation cannot hide itself.
+
+Tolerance
+---------
+Two quantities ``a`` and ``b`` are compared with an absolute tolerance of ``1e-6`` plus a
+relative tolerance of ``1e-6`` of the larger magnitude::
+
+    allowed = 1e-6 + 1e-6 * max(|a|, |b|)
+
+``a <= b`` holds when ``a - b <= allowed``; ``a == b`` holds when ``|a - b| <= allowed``.
+For a sum the magnitude is that of the sum and of the bound it is compared with (every flow,
+capacity and supplied quantity is non-negative, so this is also the sum of magnitudes). The
+same rule applies to the objective and its terms, compared with ``summary.json``. It is
+:data:`TOLERANCE`; :func:`check_solution` takes another :class:`Tolerance` if asked.
+
+What is checked
+---------------
+* ``table``: the written tables are well formed: required columns, finite numbers, no
+  negative flow, ids that exist, one allocation row per capability pair, no duplicate keys,
+  the cost columns agree with the case (``unit_cost``, ``fixed_cost``, ``cost``, ``share``,
+  a flow's trade ``unit_cost``), and ``summary.json`` carries a status, an objective and its
+  cost terms.
+* ``route``: a flow comes from a partner of S(l) (a capability pair whose partner is trusted
+  enough for the layer), goes to a consumer with a demand row for the layer, and uses a route
+  that ``trade.csv`` does not forbid (domestic supply is always allowed).
+* ``supplied``: ``allocation.supplied`` equals the sum of the partner's flows of the layer.
+* ``hosting``: ``hosted`` is 0/1, ``min_capacity*y <= k <= capacity*y``, and a partner
+  outside S(l) does not host the layer.
+* the families of SPEC section 3 (``demand``, ``capacity``, ``supplier_share``,
+  ``diversification``, ``concentration``, ``resilience``, ``surplus``, ``dependency``,
+  ``domestic``, ``participation``, ``budget``), with ``q`` read from
+  ``allocation.supplied`` and ``y``, ``k`` from ``allocation.hosted`` and ``capacity``.
+  ``hosted`` counts as 1 from 0.5 up (after a value other than 0/1 is reported). Lower
+  bounds (supplier_share, diversification, resilience) count only partners of S(l), whose
+  hosting outside S(l) is a ``hosting`` violation; upper bounds (surplus) count all built
+  capacity. Resilience is reported once per layer, for the loss of its largest host.
+* ``report``: ``layers.csv`` and ``partners.csv`` (HHI, N-1 coverage, participation, ...)
+  agree with the same metrics recomputed from the case and the checked plan
+  (:mod:`solver.check.reports`).
+* ``objective``: when the run has a solution (status ``optimal`` or ``time_limit``), each
+  cost term and the objective recomputed from the case's costs agree with ``summary.json``,
+  and the reported bound is not above the objective.
+
+The constraints are checked whatever the status; only the objective needs a solution.
+A violation's ``entity`` is ``LAYER`` (diversification, resilience, surplus),
+``PARTNER,LAYER`` (a capability pair), ``MEMBER,LAYER`` (a demand row),
+``EXPORTER->IMPORTER,LAYER`` (a flow), ``PARTNER`` (participation), ``budget``,
+``objective``/``costs.TERM``/``bound``, or a file name.
+
+Everything is vectorised with pandas/numpy over flows and pairs; only the violations found
+are turned into Python objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.check.case_data import (
+    CaseData,
+)
+from solver.check.common import (
+    TOLERANCE,
+    Tolerance,
+    Violation,
+)
+from solver.check.costs import (
+    check_budget,
+    check_objective,
+    cost_terms,
+)
+from solver.check.families import (
+    check_capacity,
+    check_concentration,
+    check_demand,
+    check_dependency,
+    check_diversification,
+    check_domestic,
+    check_hosting,
+    check_participation,
+    check_resilience,
+    check_routes,
+    check_supplied,
+    check_supplier_share,
+    check_surplus,
+)
+from solver.check.plan import (
+    read_allocation,
+    read_flows,
+)
+
+__all__ = ["TOLERANCE", "Tolerance", "Violation", "check_run", "check_solution", "provenance_note"]
+
+
+def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
+                   summary: Mapping[str, Any], *, layers: pd.DataFrame | None = None,
+                   partners: pd.DataFrame | None = None,
+                   tolerance: Tolerance = TOLERANCE) -> list[Violation]:
+    """Every violation of the case's requirements by a written solution (empty: verified).
+
+    ``allocation`` and ``flows`` are the tables of SPEC section 5 (as written or as read back
+    from CSV), ``summary`` the content of ``summary.json``; ``layers`` and ``partners``, if
+    given, are checked against the metrics recomputed from the plan. The objective
+    comparison is made only when the status says the run has a solution (``optimal`` or
+    ``time_limit``).
+    """
+    from solver.check.reports import check_layers, check_partners
+
+    out: list[Violation] = []
+    data = CaseData.of(case)
+    pairs = read_allocation(data, allocation, out, tolerance)
+    fl = read_flows(data, flows, out, tolerance)
+    if pairs is None or fl is None:
+        return out
+    check_routes(data, fl, out)
+    check_supplied(pairs, fl, out, tolerance)
+    check_demand(data, fl, out, tolerance)
+    check_capacity(pairs, out, tolerance)
+    check_hosting(pairs, out, tolerance)
+    check_supplier_share(data, pairs, out, tolerance)
+    check_diversification(data, pairs, out)
+    check_concentration(data, pairs, out, tolerance)
+    check_resilience(data, pairs, out, tolerance)
+    check_surplus(data, pairs, out, tolerance)
+    check_dependency(data, fl, out, tolerance)
+    check_domestic(data, fl, out, tolerance)
+    check_participation(data, pairs, out, tolerance)
+    costs = cost_terms(case, data, pairs, fl)
+    check_budget(case, costs, out, tolerance)
+    check_objective(summary, costs, out, tolerance)
+    if layers is not None:
+        check_layers(data, pairs, layers, out, tolerance)
+    if partners is not None:
+        check_partners(data, pairs, fl, partners, out, tolerance)
+    return out
+
+
+def read_csv(path: Path, out: list[Violation]) -> pd.DataFrame | None:
+    """A run folder's CSV table with every cell as text; a ``table`` violation if unreadable."""
+    name = path.name
+    if not path.is_file():
+        out.append(Violation("table", name, 1.0, f"{name}: missing from the run folder"))
+        return None
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
+            ValueError, csv.Error) as exc:
+        text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        out.append(Violation("table", name, 1.0, f"{name}: cannot be read as a table: {text}"))
+        return None
+
+
+def read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
+    """``summary.json`` as a mapping; a ``table`` violation if missing or malformed."""
+    name = path.name
+    if not path.is_file():
+        out.append(Violation("table", name, 1.0, f"{name}: missing from the run folder"))
+        return None
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        out.append(Violation("table", name, 1.0, f"{name}: not valid JSON: {exc}"))
+        return None
+    if not isinstance(content, dict):
+        out.append(Violation("table", name, 1.0, f"{name}: not a JSON object"))
+        return None
+    return content
+
+
+def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) -> list[Violation]:
+    """Check a written run folder (the five files of SPEC section 5) against ``case``.
+
+    A missing, unreadable or malformed file is a ``table`` violation, never an exception.
+    """
+    run_dir = Path(run_dir)
+    out: list[Violation] = []
+    if not run_dir.is_dir():
+        return [Violation("table", str(run_dir.name), 1.0,
+                          f"{run_dir.name}: no such run folder")]
+    allocation = read_csv(run_dir / "allocation.csv", out)
+    flows = read_csv(run_dir / "flows.csv", out)
+    summary = read_summary(run_dir / "summary.json", out)
+    layers = read_csv(run_dir / "layers.csv", out)
+    partners = read_csv(run_dir / "partners.csv", out)
+    if allocation is None or flows is None or summary is None:
+        return out
+    return out + check_solution(case, allocation, flows, summary, layers=layers,
+                                partners=partners, tolerance=tolerance)
+
+
+def provenance_note(case: Case, run_dir: Path) -> str | None:
+    """A note if the run folder was solved from other inputs than ``case`` (else None).
+
+    ``summary.json`` records the case's fingerprint and overrides; a run checked against
+    other inputs (most often: without the run's ``--set``) shows violations that are not
+    the plan's fault.
+    """
+    try:
+        summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(summary, dict) or summary.get("case_sha256") in (None, case.sha256):
+        return None
+    ran = summary.get("overrides") or []
+    given = list(case.overrides)
+    if isinstance(ran, list) and ran != given:
+        return (f"note: the run was solved with overrides {', '.join(map(str, ran)) or '(none)'}"
+                f"; checking with {', '.join(given) or '(none)'}: pass the run's --set to "
+                "check it against what was solved")
+    return ("note: the run was solved from case files that differ from these (its "
+            "case_sha256 differs)")

@@ -1,0 +1,132 @@
+"""What every command shares: the exit codes, error handling, options and loading a case."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from solver.case.loader import Case
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_UNVERIFIED = range(6)
+EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell would say
+
+
+class State:
+    """Options of the ``coalition`` group that every command sees."""
+
+    debug = False
+    verbose = 0
+    quiet = False
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    """Print, unless ``--quiet`` (errors always)."""
+    if err or not State.quiet:
+        click.echo(text, err=err)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one message and the SPEC's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from solver.errors import CoalitionError
+
+        try:
+            return func(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except CoalitionError as exc:
+            if State.debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (``coalition solve ... | head``). Files are written
+            # before anything is printed, so stop quietly, as a shell reports SIGPIPE.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
+        except Exception as exc:
+            if State.debug:
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc} "
+                       "(run with --debug for the traceback)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def case_argument(func: F) -> F:
+    """The PATH argument: a case folder or a model file."""
+    return click.argument("path", type=click.Path(exists=True, path_type=Path))(func)
+
+
+def set_option(func: F) -> F:
+    """``--set KEY=VALUE`` overrides, repeatable."""
+    return click.option(
+        "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+        help="Override a case value: TABLE.COLUMN, TABLE[KEY].COLUMN (two parts for "
+             "capabilities, demand, trade; * is a wildcard), objective.NAME or solver.NAME. "
+             "KEY*=FACTOR multiplies. Repeatable.")(func)
+
+
+def solver_options(func: F) -> F:
+    """``--time-limit``, ``--mip-gap`` and ``--threads``."""
+    func = click.option("--threads", type=click.IntRange(min=1), default=None,
+                        help="HiGHS threads (default: the model file's, else 1).")(func)
+    func = click.option("--mip-gap", type=click.FloatRange(min=0), default=None,
+                        help="Relative MIP gap at which HiGHS stops (default 1e-4).")(func)
+    return click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+                        default=None, metavar="SECONDS",
+                        help="Stop HiGHS after this many seconds and keep the best plan "
+                             "found (default: no limit).")(func)
+
+
+def load(path: Path, overrides: tuple[str, ...] = ()) -> Case:
+    """Load a case folder or model file and apply ``--set`` overrides."""
+    from solver.case.loader import load_case
+
+    case = load_case(path)
+    if overrides:
+        case = case.with_overrides(list(overrides), source="--set")
+    return case
+
+
+def default_out(path: Path, what: str) -> Path:
+    """The default output folder of a study: out/NAME-WHAT-YYYYmmdd-HHMMSS."""
+    return Path("out") / f"{path.stem}-{what}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def with_solver_options(case: Case, time_limit: float | None, mip_gap: float | None,
+                         threads: int | None) -> Case:
+    """The case with the solver options given on the command line."""
+    opts = {f"solver.{k}": v for k, v in (("time_limit", time_limit), ("mip_gap", mip_gap),
+                                          ("threads", threads)) if v is not None}
+    return case.with_overrides(opts, source="command line") if opts else case
+
+
+def number(x: Any, fmt: str = ",.6g") -> str:
+    """A number for a table on the screen; "-" for a missing one."""
+    try:
+        if x is None or math.isnan(float(x)):
+            return "-"
+        return format(float(x), fmt)
+    except (TypeError, ValueError):
+        return str(x)

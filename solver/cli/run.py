@@ -1,0 +1,186 @@
+"""One case at a time: ``solve``, ``validate``, ``explain`` and ``check``."""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from solver.cli.common import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_UNVERIFIED,
+    State,
+    case_argument,
+    echo,
+    handle_errors,
+    load,
+    set_option,
+    solver_options,
+)
+
+if TYPE_CHECKING:
+    from solver.case.loader import Case
+    from solver.results import Result
+
+
+@click.command()
+@case_argument
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Run folder to write (default: out/NAME-YYYYmmdd-HHMMSS, NAME from PATH).")
+@click.option("--force", is_flag=True, help="Replace the run folder if it exists.")
+@set_option
+@solver_options
+@handle_errors
+def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
+          time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
+    """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
+
+    \b
+    Example:
+      coalition solve models/allied-ai-stack.toml --out out/baseline
+      coalition solve data/allied-ai-stack --set layers.max_share=0.4 --time-limit 60
+    """
+    from solver.results import check_out
+    from solver.solve import solve as solve_case
+
+    case = load(path, overrides)
+    if out is None:
+        out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_out(out, force=force)
+    from solver.errors import VerificationError
+
+    try:
+        result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                            tee=State.verbose > 0)
+    except VerificationError as exc:
+        if exc.result is None:
+            raise
+        result = exc.result  # written all the same, marked verified: false, then exit 5
+    written = result.write(out, force=force)
+    echo(format_summary(case, result))
+    echo(f"written: {written}")
+    if not result.verified:
+        click.echo("error: the independent checker rejected the plan:", err=True)
+        for v in result.violations[:20]:
+            click.echo(f"  {v}", err=True)
+        sys.exit(EXIT_UNVERIFIED)
+
+
+def format_summary(case: Case, result: Result) -> str:
+    """The short human summary ``coalition solve`` prints."""
+    lines = [f"case {case.name}: {result.status}"]
+    if result.objective is not None:
+        gap = f", gap {result.gap:.2e}" if result.gap is not None else ""
+        lines.append(f"total cost {result.objective:,.4g}{gap}")
+        parts = ", ".join(f"{k} {v:,.4g}" for k, v in result.costs.items() if v)
+        lines.append(f"  {parts}" if parts else "  (no cost)")
+    lines.append("")
+    header = f"{'layer':<24}{'demand':>12}{'suppliers':>10}{'max share':>10}{'HHI':>7}" \
+             f"{'N-1':>7}"
+    lines.append(header)
+    for row in result.layers.to_dict("records"):
+        n1 = "-" if math.isnan(row["n1_coverage"]) else f"{row['n1_coverage']:.2f}"
+        lines.append(f"{row['layer']!s:<24}{row['demand']:>12,.4g}{row['suppliers']:>10}"
+                     f"{row['max_share']:>10.2f}{row['hhi']:>7.2f}{n1:>7}")
+    lines.append(f"verified: {'yes' if result.verified else 'NO'}")
+    return "\n".join(lines)
+
+
+@click.command()
+@case_argument
+@set_option
+@handle_errors
+def validate(path: Path, overrides: tuple[str, ...]) -> None:
+    """Check a case's inputs without solving; list every problem found.
+
+    Reads every file against its columns (types, ranges, ids, duplicates), then the tables
+    against each other, then looks for requirements that provably cannot hold (a layer's
+    demand above its trusted partners' capacity, fewer eligible partners than
+    min_suppliers, ...). Runs no solver.
+
+    Exit codes: 0 the inputs are valid and no obvious infeasibility was found; 2 bad
+    input, every problem listed with file, line, column and value; 3 the inputs are valid
+    but the case cannot be feasible (with the numbers).
+    """
+    from solver.diagnose.presolve import find_infeasibilities
+    from solver.errors import CaseError
+
+    try:
+        case = load(path, overrides)
+    except CaseError as exc:
+        n = len(exc.problems)
+        click.echo(f"{path}: {n} problem{'s' if n != 1 else ''}:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_INPUT)
+    found = find_infeasibilities(case)
+    if found:
+        click.echo(f"{case.name}: the inputs are valid, but the case cannot be feasible:",
+                   err=True)
+        for item in found:
+            click.echo(f"  {item}", err=True)
+        sys.exit(EXIT_INFEASIBLE)
+    echo(f"{case.name}: valid ({len(case.partners)} partners, {len(case.layers)} layers, "
+          f"{len(case.capabilities)} capabilities, {len(case.demand)} demand rows, "
+          f"{len(case.trade)} trade rows)")
+
+
+@click.command()
+@case_argument
+@set_option
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Limit on each of the explanation's solves "
+              "(default: the model file's, else 120 s).")
+@handle_errors
+def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) -> None:
+    """Explain why a case is infeasible: the fewest requirements that must give way.
+
+    Solves an elastic version of the model in which every requirement may be violated at
+    a price, finds the smallest set of rows that must give way, and reports each in the
+    case's terms with the shortfall (e.g. "layer chips: min_suppliers 4 cannot hold; at
+    most 3 partners with trust >= 0.8 can supply it (short by 1)").
+
+    Exit codes: 0 the case is feasible, 2 bad input, 3 infeasible (report printed).
+    """
+    from solver.diagnose.explain import explain as explain_case
+
+    case = load(path, overrides)
+    if time_limit is not None:
+        case = replace(case, solver=case.solver.model_copy(update={"time_limit": time_limit}))
+    report = explain_case(case)
+    if report.feasible:
+        echo(str(report))
+        return
+    click.echo(f"case {case.name!r} is infeasible:\n{report}")
+    sys.exit(EXIT_INFEASIBLE)
+
+
+@click.command()
+@case_argument
+@click.argument("result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@set_option
+@handle_errors
+def check(path: Path, result_dir: Path, overrides: tuple[str, ...]) -> None:
+    """Re-verify a written run folder against its case, independently of the model code.
+
+    Exit 5 and name each violated constraint, entity and amount if the plan is wrong.
+    """
+    from solver.check.run import check_run, provenance_note
+
+    case = load(path, overrides)
+    violations = check_run(case, result_dir)
+    note = provenance_note(case, result_dir)
+    if note:
+        click.echo(note, err=True)
+    if violations:
+        click.echo(f"{result_dir}: {len(violations)} violation(s):", err=True)
+        for v in violations:
+            click.echo(f"  {v}", err=True)
+        sys.exit(EXIT_UNVERIFIED)
+    echo(f"{result_dir}: verified against {case.name}")

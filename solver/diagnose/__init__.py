@@ -1,0 +1,1 @@
+"""Diagnosis of infeasible cases: counting rules before solving, the elastic explanation."""

@@ -1,0 +1,1 @@
+"""Many solves on one engine: sweeps, stress tests, frontiers (workers, Dask, resume)."""
