@@ -92,3 +92,13 @@ class VerificationError(CoalitionError):
         self.result = result
         lines = [str(v) for v in self.violations[:50]]
         super().__init__("the independent checker rejected the plan:\n  " + "\n  ".join(lines))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stopped as Ctrl-C stops (nothing half-written), exit code 143.
+
+    A subclass of :class:`KeyboardInterrupt`, so that everything that keeps finished work on
+    Ctrl-C keeps it on SIGTERM too.
+    """
+
+    exit_code = 128 + 15

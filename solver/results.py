@@ -6,6 +6,7 @@ and renamed into place.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -247,11 +248,48 @@ def check_out(out: Path, *, force: bool = False) -> None:
         raise UsageError(f"cannot make {out}: {parent} is not writable")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
+
+
+def remove_stale_partials(out: Path) -> list[Path]:
+    """Remove what an earlier write of ``out`` left behind when its process was killed.
+
+    A run is written to ``.OUT.PID.XXXX.partial`` beside ``out`` (and a replaced run is moved
+    to ``.OUT.old-PID`` for a moment); a process killed with SIGKILL cannot clean up. Only
+    folders whose process no longer exists are removed; a live writer's are left alone.
+    """
+    removed: list[Path] = []
+    if not out.parent.is_dir():
+        return removed
+    for leftover in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        rest = leftover.name[len(out.name) + 2:]
+        if rest.endswith(".partial"):
+            pid_text = rest.split(".", 1)[0]
+        elif rest.startswith("old-"):
+            pid_text = rest[4:]
+        else:
+            continue
+        if not pid_text.isdigit() or _alive(int(pid_text)) or not leftover.is_dir():
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+        removed.append(leftover)
+    return removed
+
+
 def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
     """Write ``result`` to ``out`` atomically (temporary sibling folder, then rename)."""
     check_out(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    remove_stale_partials(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial",
+                                dir=out.parent))
     try:
         # mkdtemp makes the folder private (0700); a run folder is as any other the user makes.
         umask = os.umask(0)

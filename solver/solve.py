@@ -10,7 +10,7 @@ from typing import Any
 from solver import __version__
 from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
-from solver.highs.runner import HighsRunner, SolveReport, Status, highs_version
+from solver.highs.runner import HighsRunner, SolveReport, Status, highs_version, raise_if_stopped
 from solver.results import (
     Result,
     allocation_table,
@@ -95,8 +95,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
     """Turn a HiGHS report into a verified :class:`Result` (or raise on failure)."""
     from solver.check.run import check_solution
 
-    if report.status == Status.INTERRUPTED:
-        raise KeyboardInterrupt
+    raise_if_stopped(report)
     if not report.has_solution:
         if raise_on_failure and report.status == Status.INFEASIBLE:
             raise infeasible_error(case)

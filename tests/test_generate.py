@@ -59,7 +59,7 @@ def test_generated_case_is_valid_and_structured(tmp_path: Path) -> None:
 def test_generated_case_is_feasible(tmp_path: Path, partners: int, layers: int,
                                     members: int, seed: int) -> None:
     case = load_case(generate_case(partners, layers, members, seed, tmp_path))
-    result = solve(case, time_limit=60)
+    result = solve(case)  # no time limit: "optimal" must not depend on the machine's load
     assert result.status == "optimal"
     assert result.verified, result.violations
 
@@ -67,7 +67,7 @@ def test_generated_case_is_feasible(tmp_path: Path, partners: int, layers: int,
 def test_shares_bind(tmp_path: Path) -> None:
     """The optimum pushes some supplier up to its layer's max_share."""
     case = load_case(generate_case(25, 5, 10, 3, tmp_path))
-    result = solve(case, time_limit=60)
+    result = solve(case)  # no time limit: "optimal" must not depend on the machine's load
     caps = result.layers.set_index("layer")["max_share"]
     limit = case.layers.set_index("layer")["max_share"]
     assert (caps >= limit.reindex(caps.index) - 1e-6).any()

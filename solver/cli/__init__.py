@@ -13,7 +13,7 @@ import sys
 import click
 
 from solver.cli import generate, run, studies
-from solver.cli.common import State
+from solver.cli.common import State, stop_signals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,6 +33,9 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    # -vv is this tool's debug log, not Pyomo's, which prints every component it builds.
+    logging.getLogger("pyomo").setLevel(max(level, logging.INFO))
+    click.get_current_context().with_resource(stop_signals())
 
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,

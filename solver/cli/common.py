@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,9 +57,9 @@ def handle_errors(func: F) -> F:
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing was written", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            click.echo(f"{interruption(exc)}: nothing was written", err=True)
+            sys.exit(interrupt_exit_code(exc))
         except BrokenPipeError:
             # The reader went away (``coalition solve ... | head``). Files are written
             # before anything is printed, so stop quietly, as a shell reports SIGPIPE.
@@ -71,6 +74,49 @@ def handle_errors(func: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+def interruption(exc: KeyboardInterrupt) -> str:
+    """What stopped the command, for its last message: Ctrl-C or SIGTERM."""
+    from solver.errors import Terminated
+
+    return "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+
+
+def interrupt_exit_code(exc: KeyboardInterrupt) -> int:
+    """130 for Ctrl-C (SIGINT), 143 for SIGTERM, as a shell reports a process they stopped."""
+    from solver.errors import Terminated
+
+    return Terminated.exit_code if isinstance(exc, Terminated) else 128 + 2
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    from solver.errors import Terminated
+
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """Within, SIGINT raises KeyboardInterrupt and SIGTERM :class:`~solver.errors.Terminated`.
+
+    Set explicitly, whatever the process inherited: a process started in the background by a
+    shell without job control inherits SIGINT ignored, and Python then leaves it ignored, so
+    Ctrl-C (or ``kill -INT``) would let a solve run on and exit 0. SIGTERM's default action
+    kills the process at once, leaving a half-written temporary folder behind; as an
+    exception it unwinds like Ctrl-C. Outside the main thread nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, _raise_interrupt)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
 
 def case_argument(func: F) -> F:

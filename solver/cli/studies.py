@@ -14,6 +14,8 @@ from solver.cli.common import (
     default_out,
     echo,
     handle_errors,
+    interrupt_exit_code,
+    interruption,
     load,
     number,
     set_option,
@@ -82,11 +84,11 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
         table = run_sweep(case, list(vary) or None, mode=mode, workers=workers,
                           scheduler=scheduler, out=out, resume=resume, force=force,
                           plots=not no_plots, progress=progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         done = _count_rows(out / "sweep.csv")
-        click.echo(f"interrupted: {done} finished point(s) kept in {out}; run the same "
-                   "command with --resume to continue", err=True)
-        sys.exit(130)
+        click.echo(f"{interruption(exc)}: {done} finished point(s) kept in {out}; run the "
+                   "same command with --resume to continue", err=True)
+        sys.exit(interrupt_exit_code(exc))
     echo(format_sweep(table))
     files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv")
              if (out / f).exists()]

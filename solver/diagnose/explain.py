@@ -141,12 +141,11 @@ def _groups(built: Built) -> dict[str, Any]:
 def _solve(built: Built, slacks: list[Slack], limit: float,
            threads: int) -> dict[str, np.ndarray] | None:
     """Minimise the weighted slack; return the solution's values, or None without one."""
-    from solver.highs.runner import HighsRunner, Status
+    from solver.highs.runner import HighsRunner, raise_if_stopped
 
     runner = HighsRunner(time_limit=limit, mip_gap=EXPLAIN_GAP, threads=threads)
     report = runner.solve(built.m, _groups(built))
-    if report.status == Status.INTERRUPTED:
-        raise KeyboardInterrupt
+    raise_if_stopped(report)
     return report.values if report.has_solution else None
 
 
@@ -166,7 +165,7 @@ def _fewest(built: Built, slacks: list[Slack], candidates: list[int],
     """
     import pyomo.environ as pyo
 
-    from solver.highs.runner import HighsRunner, Status
+    from solver.highs.runner import HighsRunner, Status, raise_if_stopped
 
     m = built.m
     big = [_most_violation(built, slacks[n]) for n in candidates]
@@ -194,8 +193,7 @@ def _fewest(built: Built, slacks: list[Slack], candidates: list[int],
     try:
         runner = HighsRunner(time_limit=limit, mip_gap=0.0, threads=threads)
         report = runner.solve(m, groups)
-        if report.status == Status.INTERRUPTED:
-            raise KeyboardInterrupt
+        raise_if_stopped(report)
     finally:
         for name in ("explain_count", "explain_link", "explain_z"):
             m.del_component(name)

@@ -29,32 +29,45 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def _noting_sigint() -> Iterator[list[bool]]:
-    """Note a Ctrl-C (SIGINT) that arrives while HiGHS runs; the list is true if one did.
+def _noting_stops(highs: Any) -> Iterator[list[int]]:
+    """Note a Ctrl-C (SIGINT) or SIGTERM that arrives while HiGHS runs, and stop HiGHS.
 
-    The runner turns on HiGHS's user interrupt, so Ctrl-C stops HiGHS at once, but the
-    KeyboardInterrupt is raised inside HiGHS's callback and HiGHS reports a solve error
-    (kSolveError). The note lets :meth:`HighsRunner.solve` say "interrupted" instead.
+    The signal's number goes into the list and HiGHS is asked to stop at its next interrupt
+    check (``cancelSolve``); nothing is raised inside HiGHS's callbacks, so HiGHS returns
+    normally and :meth:`HighsRunner.solve` reports ``interrupted`` (or ``terminated``), which
+    :func:`raise_if_stopped` turns back into the exception the signal stands for. A signal
+    that the process ignores stays ignored.
     """
-    seen: list[bool] = []
+    seen: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield seen
         return
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def note(signum: int, frame: Any) -> None:
-        if previous == signal.SIG_IGN:
+        if previous.get(signal.Signals(signum)) == signal.SIG_IGN:
             return
-        seen.append(True)
-        if callable(previous):
-            previous(signum, frame)
-        raise KeyboardInterrupt
+        seen.append(signum)
+        highs.cancelSolve()
 
-    signal.signal(signal.SIGINT, note)
+    for s in previous:
+        signal.signal(s, note)
     try:
         yield seen
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+
+def raise_if_stopped(report: SolveReport) -> None:
+    """Raise the exception of the signal that stopped a solve (KeyboardInterrupt or SIGTERM's)."""
+    if report.status != Status.INTERRUPTED:
+        return
+    if report.termination == "terminated":
+        from solver.errors import Terminated
+
+        raise Terminated
+    raise KeyboardInterrupt
 
 
 class Status(StrEnum):
@@ -274,7 +287,7 @@ class HighsRunner:
         h.setOptionValue("threads", int(self.threads))
         self._log = []
         h.HandleKeyboardInterrupt = True
-        with _noting_sigint() as sigint:
+        with _noting_stops(h) as stops:
             h.run()
         runtime = h.getRunTime()
         highs_seconds = max(runtime - self._last_runtime, 0.0)
@@ -287,8 +300,9 @@ class HighsRunner:
             status = Status.TIME_LIMIT if has_solution else Status.NO_SOLUTION
         elif status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR):
             has_solution = False  # HiGHS may still hold a feasible point of an unbounded LP
-        if sigint:
-            status, termination = Status.INTERRUPTED, "interrupted"
+        if stops:
+            status = Status.INTERRUPTED
+            termination = "terminated" if stops[0] == signal.SIGTERM else "interrupted"
         objective = float(info.objective_function_value) if has_solution else None
         bound: float | None
         if self._is_mip:
