@@ -5,12 +5,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from solver import __version__
 from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
-from solver.highs.runner import HighsRunner, SolveReport, Status, highs_version, raise_if_stopped
+from solver.highs.runner import (
+    HighsRunner,
+    SolveProgress,
+    SolveReport,
+    Status,
+    highs_version,
+    raise_if_stopped,
+)
 from solver.results import (
     Result,
     allocation_table,
@@ -31,6 +39,7 @@ def solve(
     threads: int | None = None,
     tee: bool = False,
     raise_on_failure: bool = True,
+    progress: Callable[[SolveProgress], None] | None = None,
 ) -> Result:
     """Solve ``case`` to (near-)optimality with HiGHS and verify the plan independently.
 
@@ -40,7 +49,9 @@ def solve(
     it found a plan, :class:`~solver.errors.SolverError` if HiGHS failed, and
     :class:`~solver.errors.VerificationError` (carrying the result) if the independent
     checker rejects the plan; with ``raise_on_failure=False`` those outcomes return the
-    Result instead (without a solution, or with ``verified`` false).
+    Result instead (without a solution, or with ``verified`` false). ``progress``, if given,
+    is called with a :class:`~solver.highs.runner.SolveProgress` (elapsed seconds,
+    incumbent, bound, gap) each time HiGHS logs a line of its MIP search.
     """
     from solver.diagnose.presolve import find_infeasibilities
     from solver.model.build import build
@@ -57,6 +68,7 @@ def solve(
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads, tee=tee)
+    runner.report_progress(progress)
     runner.set_model(built.m, variable_groups(built.m))
     # HiGHS has its own copy now; the Pyomo model would only sit beside it during the solve.
     # Freed before the solve, not while it runs: HiGHS makes its largest allocations at the

@@ -23,6 +23,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
 )
+from solver.cli.progress import SolvePrinter
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -55,13 +56,18 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
     check_out(out, force=force)
     from solver.errors import VerificationError
 
+    # -v shows HiGHS's own log instead; -q shows nothing.
+    printer = SolvePrinter() if not State.quiet and not State.verbose else None
     try:
         result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                            tee=State.verbose > 0)
+                            tee=State.verbose > 0, progress=printer)
     except VerificationError as exc:
         if exc.result is None:
             raise
         result = exc.result  # written all the same, marked verified: false, then exit 5
+    finally:
+        if printer is not None:
+            printer.close()
     written = result.write(out, force=force)
     echo(format_summary(case, result))
     echo(f"written: {written}")

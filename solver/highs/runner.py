@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -68,6 +68,22 @@ def raise_if_stopped(report: SolveReport) -> None:
 
         raise Terminated
     raise KeyboardInterrupt
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """Where a running MIP solve stands, as HiGHS reports it in its log (``cbMipLogging``)."""
+
+    seconds: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    nodes: int
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) and abs(x) < 1e30 else None
 
 
 class Status(StrEnum):
@@ -187,6 +203,24 @@ class HighsRunner:
         self._log: list[str] = []
         self.handover_seconds = 0.0
         self._highs.cbLogging += self._note_log
+        self._on_progress: Callable[[SolveProgress], None] | None = None
+
+    def report_progress(self, on_progress: Callable[[SolveProgress], None] | None) -> None:
+        """Call ``on_progress`` each time HiGHS logs a line of its MIP search (None: stop)."""
+        if self._on_progress is None and on_progress is not None:
+            self._highs.cbMipLogging += self._note_progress
+        elif self._on_progress is not None and on_progress is None:
+            self._highs.cbMipLogging -= self._note_progress
+        self._on_progress = on_progress
+
+    def _note_progress(self, event: Any) -> None:
+        if self._on_progress is None:
+            return
+        out = event.data_out
+        incumbent, bound = _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)
+        gap = _finite(out.mip_gap) if incumbent is not None else None
+        self._on_progress(SolveProgress(seconds=float(out.running_time), incumbent=incumbent,
+                                        bound=bound, gap=gap, nodes=int(out.mip_node_count)))
 
     def _note_log(self, event: Any) -> None:
         self._log.append(event.message)
