@@ -28,7 +28,7 @@ ZERO = 1e-9
 COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk")
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """The outcome of a solve: status, objective, tables and the run's report.
 
@@ -65,6 +65,25 @@ class Result:
         :class:`~solver.errors.UsageError` is raised and nothing is touched.
         """
         return write_run(self, Path(out), force=force)
+
+    def __repr__(self) -> str:
+        objective = "None" if self.objective is None else f"{self.objective:.6g}"
+        gap = "None" if self.gap is None else f"{self.gap:.2g}"
+        return (f"Result(status={self.status!r}, objective={objective}, gap={gap}, "
+                f"verified={self.verified}, layers={len(self.layers)}, "
+                f"partners={len(self.partners)}, flows={len(self.flows)})")
+
+    def _repr_html_(self) -> str:
+        """The result in a notebook: status, the cost terms and the layer table."""
+        import html
+
+        head = html.escape(f"{self.status}: total cost "
+                           + ("-" if self.objective is None else f"{self.objective:,.6g}")
+                           + ("" if self.gap is None else f", gap {self.gap:.2e}")
+                           + f", verified: {'yes' if self.verified else 'NO'}")
+        costs = pd.DataFrame([self.costs]).to_html(index=False, float_format="{:,.6g}".format)
+        layers = self.layers.to_html(index=False, float_format="{:,.4g}".format)
+        return f"<div><p><b>{head}</b></p><p>Cost terms</p>{costs}<p>Layers</p>{layers}</div>"
 
 
 def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
