@@ -251,7 +251,7 @@ def check_out(out: Path, *, force: bool = False) -> None:
         if not any(out.iterdir()):
             return  # an empty folder: nothing to lose
         if not force:
-            raise UsageError(f"{out} already exists; pass --force (force=True) to replace it")
+            raise UsageError(f"{out} already exists; pass --force to replace it")
         other = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
         if other or not (out / "summary.json").is_file():
             shown = ", ".join(other[:5]) + (" ..." if len(other) > 5 else "")

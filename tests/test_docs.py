@@ -4,7 +4,8 @@ from pathlib import Path
 
 from solver.case.schema import TABLES, markdown_tables
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 def test_readme_case_format_is_generated_from_the_schema() -> None:
@@ -41,3 +42,24 @@ def test_every_command_and_option_has_help_that_renders() -> None:
         out = CliRunner().invoke(main, [name, "--help"])
         assert out.exit_code == 0, out.output
         assert "\\b" not in out.output, f"coalition {name} --help shows a raw \\b"
+
+
+def test_the_readme_shows_the_sample_model_file_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text()
+    toml = (ROOT / "models" / "allied-ai-stack.toml").read_text()
+    assert f"```toml\n{toml}```" in readme
+
+
+def test_the_readme_lists_every_key_of_summary_json(tmp_path: Path) -> None:
+    import json
+
+    from solver import load_case, solve
+
+    result = solve(load_case(ROOT / "models" / "allied-ai-stack.toml"))
+    summary = json.loads((result.write(tmp_path / "run") / "summary.json").read_text())
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines()
+               if line.startswith("| summary.json |"))
+    for key, value in summary.items():
+        assert key in row, f"summary.json's {key} is not in the README"
+        for sub in value if isinstance(value, dict) else ():
+            assert sub in row, f"summary.json's {key}.{sub} is not in the README"

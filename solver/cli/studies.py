@@ -90,7 +90,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
                    "same command with --resume to continue", err=True)
         sys.exit(interrupt_exit_code(exc))
     echo(format_sweep(table))
-    files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv")
+    files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv", "sweep.json")
              if (out / f).exists()]
     if (out / "plots").is_dir() and any((out / "plots").iterdir()):
         files.append("plots/")
