@@ -109,6 +109,16 @@ def test_cli_frontier(tmp_path: Path) -> None:
     assert "layers.max_share: tightest feasible value 0.25" in result.output
     curve = pd.read_csv(out / "frontier.csv")
     assert len(curve) == 4 and curve["tightest"].iloc[-1]
+    # Progress: one plain line per solve on stderr, the search's probes then the curve's.
+    steps = [line for line in result.stderr.splitlines() if line.startswith("frontier [")]
+    probes = pd.read_csv(out / "frontier_search.csv")
+    assert len(steps) == len(probes)
+    assert steps[0].startswith("frontier [1] loose end: layers.max_share=1: optimal, cost ")
+    assert steps[-1].startswith(f"frontier [{len(probes)}] curve: layers.max_share=0.25")
+    quiet = CliRunner().invoke(main, ["-q", "frontier", str(case), "--trade-off",
+                                      "layers.max_share", "--points", "2", "--out",
+                                      str(tmp_path / "q")])
+    assert quiet.exit_code == 0 and "frontier [" not in quiet.stderr
     bad = CliRunner().invoke(main, ["frontier", str(case), "--trade-off", "layers.demand"])
     assert bad.exit_code == 2
 

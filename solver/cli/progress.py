@@ -51,3 +51,26 @@ class SolvePrinter:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self.shown = False
+
+
+class StepPrinter:
+    """One line per finished solve of a study (a frontier's probes): live on a terminal."""
+
+    def __init__(self, what: str, stream: IO[str] | None = None) -> None:
+        self.what = what
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.count = 0
+
+    def __call__(self, text: str) -> None:
+        """Show that one more solve finished, with what it found."""
+        self.count += 1
+        line = f"{self.what} [{self.count}] {text}"
+        self.stream.write(("\r\x1b[K" + line) if self.live else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the live line."""
+        if self.live and self.count:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

@@ -22,6 +22,7 @@ from solver.cli.common import (
     solver_options,
     with_solver_options,
 )
+from solver.cli.progress import StepPrinter
 
 if TYPE_CHECKING:
     pass
@@ -231,7 +232,20 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "
                                "replace it")
-    curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out)
+    printer = None if State.quiet else StepPrinter("frontier")
+
+    def probe(row: dict[str, Any]) -> None:
+        assert printer is not None
+        found = "no plan" if row.get("objective") is None or row["objective"] != \
+            row["objective"] else f"cost {row['objective']:,.6g}"
+        printer(f"{row['stage']}: {key}={row[key]:.6g}: {row['status']}, {found}")
+
+    try:
+        curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out,
+                             progress=probe if printer is not None else None)
+    finally:
+        if printer is not None:
+            printer.close()
     tightest = curve[key].iloc[-1]
     echo(f"{key}: tightest feasible value {tightest:.6g} (bisection to within {tol:g})")
     from solver.studies.frontier import undecided

@@ -14,6 +14,7 @@ requirement tightens; with a relative MIP gap it may wobble by up to that gap.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ class FrontierRun:
     req: Requirement
     solver: Any
     probes: list[dict[str, Any]]
+    progress: Callable[[dict[str, Any]], None] | None = None
 
     def solve(self, value: float, stage: str) -> dict[str, Any]:
         """Solve the case with the requirement at ``value``; record and return its row."""
@@ -91,6 +93,8 @@ class FrontierRun:
         row = self.solver.run(point).row
         row["stage"] = stage
         self.probes.append(row)
+        if self.progress is not None:
+            self.progress({**row, self.key: value})
         return row
 
 
@@ -104,6 +108,7 @@ def frontier(
     limit: float | None = None,
     out: str | Path | None = None,
     plots: bool = True,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
     """The cost-versus-requirement curve of ``key``, from ``loose`` to the tightest value.
 
@@ -111,7 +116,9 @@ def frontier(
     tightest feasible value, found by bisection to within ``tol`` (a value ``tol`` tighter
     has no plan, unless the limit itself has one). ``loose`` and ``limit`` replace the
     requirement's natural ends. With ``out`` the curve, every probe of the search
-    (``frontier_search.csv``) and ``frontier.png`` are written there.
+    (``frontier_search.csv``) and ``frontier.png`` are written there. ``progress``, if
+    given, is called with each solve's row (its ``stage``, the value, status, objective) as
+    it finishes.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
     from solver.studies.grid import check_keys, mutable_columns, parse_vary
@@ -130,7 +137,7 @@ def frontier(
     axis = parse_vary(f"{key}={lo!r}")
     check_keys(case, [axis], "--trade-off")
     solver = PointSolver(case, Settings(mutable=mutable_columns([axis])))
-    run = FrontierRun(key=key, req=req, solver=solver, probes=[])
+    run = FrontierRun(key=key, req=req, solver=solver, probes=[], progress=progress)
     tightest = _tightest(run, lo, hi, tol)
     # Nothing but the loose end has a plan: the curve is that one point.
     values = np.linspace(lo, tightest, points) if tightest != lo else np.array([lo])
