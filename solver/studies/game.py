@@ -94,7 +94,7 @@ def max_excess(players: Sequence[str], c: Costs, x: Mapping[str, float],
                groups: Iterable[Group] | None = None) -> tuple[float, Group]:
     """The largest excess ``x(S) - c(S)`` over the proper groups evaluated, and that group."""
     grand = frozenset(players)
-    best, where = -math.inf, frozenset()
+    best, where = -math.inf, Group()
     for g in (groups if groups is not None else c):
         if not g or g == grand or g not in c:
             continue
