@@ -25,7 +25,7 @@ from solver.errors import UsageError
 #: Flows below this are written as zero (not listed in flows.csv).
 ZERO = 1e-9
 
-COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk")
+COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk", "shortage")
 
 
 @dataclass(repr=False)
@@ -47,6 +47,8 @@ class Result:
     partners: pd.DataFrame
     summary: dict[str, Any]
     violations: list[Any] = field(default_factory=list)
+    shortage: pd.DataFrame | None = None
+    """With ``objective.shortage_cost``: unmet demand per demand row (``shortage.csv``)."""
 
     @property
     def verified(self) -> bool:
@@ -125,8 +127,33 @@ def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
     return out.sort_values(["exporter", "importer", "layer"]).reset_index(drop=True)
 
 
-def layers_table(case: Any, allocation: pd.DataFrame) -> pd.DataFrame:
-    """Per layer: demand, capacity, supply, suppliers, concentration and N-1 coverage."""
+def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | None:
+    """With shortage: one row per demand row left partly unmet (member, layer, demand, unmet).
+
+    ``None`` when the model has no shortage variables (demand is hard). Written as
+    ``shortage.csv``; the checker reads the unmet amounts from it (SPEC section 3).
+    """
+    if "z" not in values:
+        return None
+    rows = data.rows
+    unmet = _clean(values["z"])
+    keep = unmet > ZERO
+    out = pd.DataFrame({
+        "member": rows["member"].to_numpy()[keep],
+        "layer": rows["layer"].to_numpy()[keep],
+        "demand": rows["demand"].to_numpy(dtype=float)[keep],
+        "unmet": unmet[keep],
+    })
+    return out.sort_values(["member", "layer"]).reset_index(drop=True)
+
+
+def layers_table(case: Any, allocation: pd.DataFrame,
+                 shortage: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per layer: demand, capacity, supply, suppliers, concentration and N-1 coverage.
+
+    With ``shortage`` (a :func:`shortage_table`), also ``unmet`` per layer, and the surplus
+    is the positive part of capacity minus demand.
+    """
     layers = case.layers[["layer"]].copy()
     demand = case.demand.groupby("layer")["demand"].sum()
     layers["demand"] = layers["layer"].map(demand).fillna(0.0).astype(float)
@@ -153,6 +180,10 @@ def layers_table(case: Any, allocation: pd.DataFrame) -> pd.DataFrame:
     # Rounding noise of the sums (capacity equal to demand up to 1e-14) is no surplus.
     noise = np.abs(surplus) <= ZERO * np.maximum(1.0, layers["demand"].to_numpy())
     layers["surplus"] = np.where(noise, 0.0, surplus)
+    if shortage is not None:
+        layers["surplus"] = np.maximum(layers["surplus"].to_numpy(), 0.0)
+        unmet = shortage.groupby("layer")["unmet"].sum()
+        layers["unmet"] = layers["layer"].map(unmet).fillna(0.0).astype(float)
     return layers.sort_values("layer").reset_index(drop=True)
 
 
@@ -175,7 +206,7 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> 
 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
-               layers: pd.DataFrame) -> dict[str, float]:
+               layers: pd.DataFrame, shortage: pd.DataFrame | None = None) -> dict[str, float]:
     """The objective's terms recomputed from the tables (SPEC section 3)."""
     obj = case.objective
     fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
@@ -188,8 +219,10 @@ def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
     value = allocation["supplied"] * allocation["layer"].map(
         case.layers.set_index("layer")["unit_value"]).to_numpy()
     risk = obj.risk_weight * float((value * allocation["partner"].map(risk_p)).sum())
+    price = obj.shortage_cost or 0.0
+    unmet = float(shortage["unmet"].sum()) if shortage is not None else 0.0
     return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
-            "risk": risk}
+            "risk": risk, "shortage": price * unmet}
 
 
 def _clean(x: np.ndarray) -> np.ndarray:
@@ -233,7 +266,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
 #: What a run folder holds: ``--force`` replaces a folder that holds nothing else.
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
-                       "summary.json"})
+                       "shortage.csv", "summary.json"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -316,6 +349,8 @@ def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
         tmp.chmod(0o777 & ~umask)
         tables = {"allocation": result.allocation, "flows": result.flows,
                   "layers": result.layers, "partners": result.partners}
+        if result.shortage is not None:
+            tables["shortage"] = result.shortage
         write_tables(tmp, tables, result.summary)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")

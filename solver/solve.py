@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from solver import __version__
 from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
@@ -26,6 +28,7 @@ from solver.results import (
     flows_table,
     layers_table,
     partners_table,
+    shortage_table,
 )
 
 log = logging.getLogger(__name__)
@@ -99,7 +102,10 @@ def replace_opts(opts: Any, **changes: Any) -> Any:
 
 def variable_groups(m: Any) -> dict[str, Any]:
     """The variable components whose values make up a solution."""
-    return {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
+    groups = {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
+    if hasattr(m, "z"):
+        groups.update(z=m.z, u=m.u)
+    return groups
 
 
 def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
@@ -124,14 +130,16 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
         allocation = allocation_table(case, built.data, values)
         flows = flows_table(built.data, values)
     else:
-        import numpy as np
-
         empty = {name: np.zeros(n) for name, n in runner.column_counts.items()}
         allocation = allocation_table(case, built.data, empty)
         flows = flows_table(built.data, empty)
-    layers = layers_table(case, allocation)
+    shortage = None
+    if case.objective.shortage_cost is not None:
+        shortage = shortage_table(built.data, values if report.has_solution else
+                                  {"z": np.zeros(len(built.data.rows))})
+    layers = layers_table(case, allocation, shortage)
     partners = partners_table(case, allocation, flows)
-    costs = cost_terms(case, allocation, flows, layers)
+    costs = cost_terms(case, allocation, flows, layers, shortage)
     extract_seconds = time.perf_counter() - start
     columns = runner.column_counts
     n_vars = sum(columns.values())
@@ -160,7 +168,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
     if report.has_solution:
         start = time.perf_counter()
         violations = check_solution(case, allocation, flows, summary, layers=layers,
-                                    partners=partners)
+                                    partners=partners, shortage=shortage)
         summary["seconds"]["check"] = time.perf_counter() - start
         summary["verified"] = not violations
         for v in violations:
@@ -177,6 +185,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
         partners=partners,
         summary=summary,
         violations=violations,
+        shortage=shortage,
     )
 
 

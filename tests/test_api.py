@@ -89,7 +89,7 @@ def test_result_fields(project: Path) -> None:
     assert result.verified
     assert result.violations == []
     assert result.costs == {"fixed": 0.0, "capacity": pytest.approx(10.0), "trade": 0.0,
-                            "redundancy": 0.0, "risk": 0.0}
+                            "redundancy": 0.0, "risk": 0.0, "shortage": 0.0}
     assert result.summary["status"] == "optimal"
     assert result.summary["objective"] == result.objective
 

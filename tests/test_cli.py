@@ -95,7 +95,8 @@ def test_summary_json(case_dir: Path, tmp_path: Path) -> None:
     assert s["objective"] == pytest.approx(13.0, rel=1e-9)
     assert s["bound"] == pytest.approx(13.0, rel=1e-4)
     assert 0 <= s["gap"] <= 1e-4
-    assert set(s["costs"]) == {"fixed", "capacity", "trade", "redundancy", "risk"}
+    assert set(s["costs"]) == {"fixed", "capacity", "trade", "redundancy", "risk",
+                               "shortage"}
     assert s["costs"]["capacity"] == pytest.approx(10.0, rel=1e-9)
     assert s["costs"]["trade"] == pytest.approx(3.0, rel=1e-9)
     assert sum(s["costs"].values()) == pytest.approx(s["objective"], rel=1e-9)

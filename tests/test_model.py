@@ -264,6 +264,23 @@ def test_family_surplus(tmp_path: Path) -> None:
     assert loose.objective == near(15.0)
 
 
+def test_family_surplus_part(tmp_path: Path) -> None:
+    # With a shortage price, u_l >= built - D_l, u_l >= 0 carries the redundancy cost.
+    case = case_of(tmp_path).with_overrides({"capabilities[A,chips].min_capacity": 15,
+                                              "layers.redundancy_cost": 0.5,
+                                              "objective.shortage_cost": 100})
+    # A hosts at its scale of 15 (cost 15), 5 units of surplus at 0.5: 17.5 (B: 20).
+    on = run(case)
+    assert on.objective == near(17.5)
+    assert on.costs["redundancy"] == near(2.5)
+    assert layer_value(on, "chips", "surplus") == near(5.0)
+    # Capacity below demand: the surplus is 0, not negative, and costs nothing.
+    short = run(case, {"capabilities.capacity": 4, "capabilities.min_capacity": 0})
+    assert short.costs["redundancy"] == near(0.0)
+    assert layer_value(short, "chips", "surplus") == near(0.0)
+    assert short.costs["shortage"] == near(200.0)
+
+
 def test_family_dependency(tmp_path: Path) -> None:
     case = load_case(write_case(tmp_path / "case", **HOME_AND_ABROAD))
     # X imports all 10 from A at 1.

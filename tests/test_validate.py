@@ -25,7 +25,7 @@ except ModuleNotFoundError:  # tests/ imported as a package
 
 P, L, C = BASE["partners"], BASE["layers"], BASE["capabilities"]
 COLUMNS_OF_PARTNERS = ("partner, name, member, trust, min_participation, max_participation, "
-                       "disruption_risk")
+                       "disruption_risk, bloc")
 
 
 @dataclass

@@ -41,6 +41,9 @@ class ObjectiveOptions(BaseModel):
                                description="weight of disruption risk")
     budget: float | None = Field(default=None, ge=0, le=1e15,
                                  description="cap on fixed+capacity+trade")
+    shortage_cost: float | None = Field(
+        default=None, ge=0, le=1e15,
+        description="price per unit of unmet demand; unset: demand is hard (SPEC section 3)")
 
 
 class SolverOptions(BaseModel):

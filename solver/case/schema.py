@@ -50,6 +50,11 @@ class PartnerRow(_Row):
         default=0.0,
         description="chance that the partner's supply is lost; priced by objective.risk_weight",
     )
+    bloc: Id = Field(
+        default=SAME_AS_KEY,
+        description="the group a member negotiates in (`eu`, `north_america`, ...): the "
+        "players of `share --players bloc` (default: the key)",
+    )
 
 
 class LayerRow(_Row):

@@ -20,7 +20,7 @@ FAMILIES = (
 SOLVED = frozenset({"optimal", "time_limit"})
 
 #: The objective's terms, as written under ``summary.json``'s ``costs``.
-COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk")
+COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk", "shortage")
 
 ALLOCATION_COLUMNS = ("partner", "layer", "hosted", "capacity", "supplied", "share",
                       "unit_cost", "fixed_cost", "cost")

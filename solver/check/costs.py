@@ -25,8 +25,12 @@ from solver.check.plan import (
 
 
 def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
-                flows: Flows) -> dict[str, float]:
-    """The objective's terms of SPEC section 3, from the case's costs and the plan."""
+                flows: Flows, unmet: np.ndarray | None = None) -> dict[str, float]:
+    """The objective's terms of SPEC section 3, from the case's costs and the plan.
+
+    With a shortage cost, ``shortage = shortage_cost * sum z`` (``unmet`` is z per demand
+    row) and the surplus priced by redundancy is the positive part of built minus demand.
+    """
     obj = case.objective
     fixed = float((pairs["fixed_cost"] * pairs["y"]).sum())
     capacity = float((pairs["unit_cost"] * pairs["k"]).sum())
@@ -34,13 +38,17 @@ def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
     layers = data.layers
     built = pairs.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
     surplus = built.to_numpy(dtype=float) - layers["D"].to_numpy(dtype=float)
+    price = obj.shortage_cost
+    if price is not None:
+        surplus = np.maximum(surplus, 0.0)
     rc = layers["redundancy_cost"].to_numpy(dtype=float)
     redundancy = obj.redundancy_weight * float(rc @ surplus)
     risk_p = pairs["partner"].map(data.partners["disruption_risk"]).to_numpy(dtype=float)
     value = pairs["unit_value"].to_numpy(dtype=float) * pairs["q"].to_numpy(dtype=float)
     risk = obj.risk_weight * float(risk_p @ value)
+    shortage = float(price or 0.0) * float(unmet.sum() if unmet is not None else 0.0)
     return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
-            "risk": risk}
+            "risk": risk, "shortage": shortage}
 
 
 def check_budget(case: Case, costs: Mapping[str, float], out: list[Violation],
@@ -80,6 +88,8 @@ def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out:
         written = {}
     for term in COST_TERMS:
         value = finite_number(written.get(term))
+        if value is None and term == "shortage" and term not in written and costs[term] == 0:
+            continue  # a run from before the shortage term, or one without it
         if value is None:
             if written:
                 out.append(Violation("table", f"costs.{term}", 1.0,

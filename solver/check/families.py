@@ -67,11 +67,17 @@ def check_supplied(pairs: pd.DataFrame, flows: Flows, out: list[Violation],
                              "a negative amount"))
 
 
-def check_demand(data: CaseData, flows: Flows, out: list[Violation], tol: Tolerance) -> None:
-    """Every demand row is met exactly: ``sum_p f[p,n,l] = d[n,l]``."""
+def check_demand(data: CaseData, flows: Flows, out: list[Violation], tol: Tolerance,
+                 unmet: np.ndarray | None = None) -> None:
+    """Every demand row is met exactly: ``sum_p f[p,n,l] (+ z[n,l]) = d[n,l]``.
+
+    ``unmet`` is ``z`` per demand row (with shortage, read from ``shortage.csv``).
+    """
     rows = data.demand
     served = flows.row >= 0
     got = np.bincount(flows.row[served], weights=flows.qty[served], minlength=len(rows))
+    if unmet is not None:
+        got = got + unmet
     need = rows["demand"].to_numpy(dtype=float)
     bad, miss = tol.differ(got, need)
     for i in np.flatnonzero(bad):

@@ -11,7 +11,8 @@ Per layer ``l`` with demand ``D_l`` (from the case), and ``y``, ``k``, ``q`` of 
 ``capacity = sum k``, ``supplied = sum q``, ``suppliers = sum y``,
 ``max_share = max q / D_l``, ``hhi = sum (q / D_l)^2``, ``effective_suppliers = 1 / hhi``
 (0 when nothing is supplied), ``n1_coverage = (capacity - max k) / D_l`` (empty when
-``D_l = 0``) and ``surplus = capacity - D_l``.
+``D_l = 0``) and ``surplus = capacity - D_l`` (with a shortage cost: its positive part, and
+``unmet`` = the layer's unmet demand from ``shortage.csv``).
 Per partner ``p``: ``value = sum_l v_l q[p,l]``, ``participation = value / V``,
 ``layers_hosted = sum_l y[p,l]``, and ``cost`` its hosting and capacity costs plus the trade
 cost of what it ships.
@@ -32,8 +33,12 @@ PARTNER_COLUMNS = ("partner", "member", "value", "participation", "layers_hosted
 
 
 def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
-                 out: list[Violation], tol: Tolerance) -> None:
-    """``layers.csv`` against the layer metrics of the checked plan."""
+                 out: list[Violation], tol: Tolerance,
+                 unmet: np.ndarray | None = None) -> None:
+    """``layers.csv`` against the layer metrics of the checked plan.
+
+    ``unmet`` (per demand row of ``data.demand``) is given with a shortage cost.
+    """
     ids = data.layer_ids
     n = len(ids)
     demand = data.layers["D"].to_numpy(dtype=float)
@@ -58,6 +63,10 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
                                  where=demand > 0),
         "surplus": capacity - demand,
     }
+    if unmet is not None:
+        expected["surplus"] = np.maximum(capacity - demand, 0.0)
+        row_layer = codes(ids, data.demand["layer"].astype(str))
+        expected["unmet"] = np.bincount(row_layer, weights=unmet, minlength=n)
     _compare("layers.csv", "layer", ids, written, expected, out, tol)
 
 

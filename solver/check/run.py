@@ -40,6 +40,10 @@ What is checked
   bounds (supplier_share, diversification, resilience) count only partners of S(l), whose
   hosting outside S(l) is a ``hosting`` violation; upper bounds (surplus) count all built
   capacity. Resilience is reported once per layer, for the loss of its largest host.
+* ``shortage``: with ``objective.shortage_cost`` set, the unmet demand ``z`` of each demand
+  row is read from ``shortage.csv`` (:mod:`solver.check.shortage`); ``demand`` then checks
+  ``sum_p f + z = d``, the objective's ``shortage`` term is ``shortage_cost * sum z`` and the
+  surplus priced by redundancy is the positive part of built minus demand.
 * ``report``: ``layers.csv`` and ``partners.csv`` (HHI, N-1 coverage, participation, ...)
   agree with the same metrics recomputed from the case and the checked plan
   (:mod:`solver.check.reports`).
@@ -107,6 +111,7 @@ __all__ = ["TOLERANCE", "Tolerance", "Violation", "check_run", "check_solution",
 def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    summary: Mapping[str, Any], *, layers: pd.DataFrame | None = None,
                    partners: pd.DataFrame | None = None,
+                   shortage: pd.DataFrame | None = None,
                    tolerance: Tolerance = TOLERANCE) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
@@ -114,9 +119,11 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     from CSV), ``summary`` the content of ``summary.json``; ``layers`` and ``partners``, if
     given, are checked against the metrics recomputed from the plan. The objective
     comparison is made only when the status says the run has a solution (``optimal`` or
-    ``time_limit``).
+    ``time_limit``). With ``objective.shortage_cost`` set, ``shortage`` is the unmet demand
+    (``shortage.csv``, :mod:`solver.check.shortage`); None means none is unmet.
     """
     from solver.check.reports import check_layers, check_partners
+    from solver.check.shortage import read_unmet
 
     out: list[Violation] = []
     data = CaseData.of(case)
@@ -126,7 +133,9 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         return out
     check_routes(data, fl, out)
     check_supplied(pairs, fl, out, tolerance)
-    check_demand(data, fl, out, tolerance)
+    soft = case.objective.shortage_cost is not None
+    unmet = read_unmet(data, shortage, out, tolerance) if soft else None
+    check_demand(data, fl, out, tolerance, unmet)
     check_capacity(pairs, out, tolerance)
     check_hosting(pairs, out, tolerance)
     check_supplier_share(data, pairs, out, tolerance)
@@ -137,11 +146,11 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     check_dependency(data, fl, out, tolerance)
     check_domestic(data, fl, out, tolerance)
     check_participation(data, pairs, out, tolerance)
-    costs = cost_terms(case, data, pairs, fl)
+    costs = cost_terms(case, data, pairs, fl, unmet)
     check_budget(case, costs, out, tolerance)
     check_objective(summary, costs, out, tolerance)
     if layers is not None:
-        check_layers(data, pairs, layers, out, tolerance)
+        check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
         check_partners(data, pairs, fl, partners, out, tolerance)
     return out
@@ -194,10 +203,13 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     summary = read_summary(run_dir / "summary.json", out)
     layers = read_csv(run_dir / "layers.csv", out)
     partners = read_csv(run_dir / "partners.csv", out)
+    shortage = None
+    if case.objective.shortage_cost is not None:
+        shortage = read_csv(run_dir / "shortage.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,
-                                partners=partners, tolerance=tolerance)
+                                partners=partners, shortage=shortage, tolerance=tolerance)
 
 
 def provenance_note(case: Case, run_dir: Path) -> str | None:

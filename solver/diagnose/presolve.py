@@ -417,6 +417,11 @@ def find_infeasibilities(case: Case) -> list[Finding]:
     """Every requirement of ``case`` that provably cannot hold, found without solving."""
     data = _data(case)
     out: list[Finding] = []
+    # With a shortage price, demand may go unmet: what cannot reach a member is no longer
+    # infeasible (the other requirements still refer to the demand).
+    soft = case.objective.shortage_cost is not None
     for check in CHECKS:
+        if soft and check in (check_layer_supply, check_rows):
+            continue
         out.extend(check(case, data))
     return out

@@ -87,6 +87,10 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
         m.q = pyo.Var(pyo.SetOf(range(data.n_pairs)), within=pyo.NonNegativeReals)
         m.f = pyo.Var(pyo.SetOf(range(data.n_flows)), within=pyo.NonNegativeReals)
         m.built = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
+        if has_shortage(case) and not elastic:
+            # Unmet demand per demand row, and the surplus as a positive part (SPEC 3).
+            m.z = pyo.Var(pyo.SetOf(range(len(data.rows))), within=pyo.NonNegativeReals)
+            m.u = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
 
         ctx = Context(m=m, data=data, num=num, elastic=elastic)
         for family in FAMILIES:
@@ -104,6 +108,11 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
     return Built(m=m, ctx=ctx, data=data, mutable=frozenset(mutable))
 
 
+def has_shortage(case: Case) -> bool:
+    """Whether demand may go unmet at a price (``objective.shortage_cost`` is set)."""
+    return case.objective.shortage_cost is not None
+
+
 def _promote_to_oldest_generation() -> None:
     """Move every object the collector tracks to its oldest generation, without a scan.
 
@@ -118,9 +127,11 @@ def _promote_to_oldest_generation() -> None:
 
 
 def _cost(ctx: Context) -> LinearExpression:
-    """Fixed + capacity + trade + redundancy + risk, as one linear expression.
+    """Fixed + capacity + trade + redundancy + risk (+ shortage), as one linear expression.
 
-    A term is left out where its coefficient is zero and cannot change.
+    A term is left out where its coefficient is zero and cannot change. With shortage the
+    redundancy term prices the positive part ``u_l`` instead of ``built_l - D_l``, and
+    ``shortage = shortage_cost * sum z``.
     """
     num, arrays = ctx.num, ctx.arrays
     args: list[Any] = []
@@ -142,8 +153,14 @@ def _cost(ctx: Context) -> LinearExpression:
         arrays["redundancy_cost"] * arrays["redundancy_weight"][0] != 0).tolist()
     constant: Any = 0.0
     for layer in layers:
+        if ctx.shortage:
+            args.append(MonomialTermExpression((rw * rc[layer], ctx.var_u[layer])))
+            continue
         args.append(MonomialTermExpression((rw * rc[layer], ctx.var_built[layer])))
         constant = constant - rw * rc[layer] * ctx.D[layer]
+    if ctx.shortage:
+        price = num.scalar("shortage_cost")
+        args.extend(MonomialTermExpression((price, z)) for z in ctx.var_z)
     kw, risk, v = num.scalar("risk_weight"), num["disruption_risk"], num["unit_value"]
     pair_partner, pair_layer = ctx.data.pair_partner, ctx.pair_layer
     if num.is_mutable("risk_weight") or num.is_mutable("disruption_risk"):
@@ -176,5 +193,8 @@ def solution_arrays(built: Built) -> dict[str, np.ndarray]:
         return np.array([v.value if v.value is not None else 0.0 for v in var.values()],
                         dtype=float)
 
-    return {"y": np.round(get(m.y)), "k": get(m.k), "q": get(m.q), "f": get(m.f),
-            "built": get(m.built)}
+    out = {"y": np.round(get(m.y)), "k": get(m.k), "q": get(m.q), "f": get(m.f),
+           "built": get(m.built)}
+    if hasattr(m, "z"):
+        out.update(z=get(m.z), u=get(m.u))
+    return out

@@ -152,13 +152,33 @@ def add_built(ctx: Context) -> None:
 
 
 def add_demand(ctx: Context) -> None:
-    """Demand is met exactly: ``sum_p f[p,n,l] = d[n,l]`` for every demand row."""
+    """Demand is met exactly: ``sum_p f[p,n,l] = d[n,l]`` for every demand row.
+
+    With shortage, ``sum_p f[p,n,l] + z[n,l] = d[n,l]``: ``z`` is the unmet demand.
+    """
     d = ctx.num["demand"]
     keys = list(zip(ctx.row_member_id, ctx.row_layer_id, strict=True))
     flows = np.fromiter(ctx.var_f, dtype=object, count=ctx.n_flows)
     args = [flows[js].tolist() for js in ctx.flows_of_row]
+    for row, z in zip(args, ctx.var_z, strict=False):
+        row.append(z)
     _add_bodies(ctx, "demand", keys, args, list(d), list(d),
                 scale=ctx.arrays["demand"].tolist())
+
+
+def add_surplus_part(ctx: Context) -> None:
+    """With shortage, the surplus is a positive part: ``u_l >= built[l] - D_l``, ``u_l >= 0``.
+
+    Written ``u_l - built[l] >= -D_l``. Without shortage the surplus is ``built[l] - D_l``
+    (never negative: demand is met from built capacity) and there is no ``u``.
+    """
+    if not ctx.shortage:
+        return
+    u, built = ctx.var_u, ctx.var_built
+    args = [[u[layer], _minus(built[layer])] for layer in range(ctx.n_layers)]
+    lower = [-D for D in ctx.D]
+    _add_bodies(ctx, "surplus_part", [(lay,) for lay in ctx.layer_id], args, lower, None,
+                requirement=False)
 
 
 def add_capacity(ctx: Context) -> None:
@@ -393,6 +413,7 @@ FAMILIES = [
     add_supplied,
     add_built,
     add_demand,
+    add_surplus_part,
     add_capacity,
     add_hosting,
     add_supplier_share,

@@ -97,6 +97,21 @@ class Context:
         return self._cached("built", lambda: members(self.m.built))
 
     @property
+    def shortage(self) -> bool:
+        """Whether demand may go unmet at ``objective.shortage_cost`` (variables z and u)."""
+        return hasattr(self.m, "z")
+
+    @property
+    def var_z(self) -> list[Any]:
+        """``m.z`` (unmet demand per demand row) as a list; empty without shortage."""
+        return self._cached("z", lambda: members(self.m.z) if self.shortage else [])
+
+    @property
+    def var_u(self) -> list[Any]:
+        """``m.u`` (surplus per layer, its positive part) as a list; empty without shortage."""
+        return self._cached("u", lambda: members(self.m.u) if self.shortage else [])
+
+    @property
     def flows_of_row(self) -> list[np.ndarray]:
         """For each demand row, the positions of its flows."""
         return self._cached("flows_of_row",

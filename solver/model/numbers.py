@@ -40,6 +40,7 @@ QUANTITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "redundancy_weight": ("scalar", ("objective.redundancy_weight",)),
     "risk_weight": ("scalar", ("objective.risk_weight",)),
     "budget": ("scalar", ("objective.budget",)),
+    "shortage_cost": ("scalar", ("objective.shortage_cost",)),
 }
 
 #: Override columns that change the model's structure (its sets), not just its numbers.
@@ -79,6 +80,8 @@ def values(case: Case, data: ModelData) -> dict[str, np.ndarray]:
         "redundancy_weight": np.array([obj.redundancy_weight]),
         "risk_weight": np.array([obj.risk_weight]),
         "budget": np.array([np.nan if obj.budget is None else obj.budget]),
+        "shortage_cost": np.array([np.nan if obj.shortage_cost is None
+                                   else obj.shortage_cost]),
     }
 
 

@@ -20,7 +20,7 @@ from solver.results import COST_TERMS
 
 #: Line colours of the cost terms (matplotlib's tab10, in the order of COST_TERMS).
 TERM_COLOURS = dict(zip(COST_TERMS, ("tab:blue", "tab:orange", "tab:green", "tab:purple",
-                                     "tab:brown"), strict=True))
+                                     "tab:brown", "tab:red"), strict=True))
 
 #: At most this many lines of "other keys" in one chart.
 MAX_LINES = 8

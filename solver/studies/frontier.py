@@ -55,8 +55,8 @@ REQUIREMENTS: dict[str, Requirement] = {
 }
 
 CURVE_COLUMNS = ("point", "status", "reason", "objective", "bound", "gap", "cost_fixed",
-                 "cost_capacity", "cost_trade", "cost_redundancy", "cost_risk", "verified",
-                 "seconds", "tightest")
+                 "cost_capacity", "cost_trade", "cost_redundancy", "cost_risk", "cost_shortage",
+                 "verified", "seconds", "tightest")
 
 
 def requirement(key: str) -> Requirement:

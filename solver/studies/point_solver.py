@@ -157,6 +157,8 @@ class PointSolver:
         mutable = set(self.settings.mutable)
         if case.objective.budget is None:
             mutable.discard("objective.budget")
+        if case.objective.shortage_cost is None:
+            mutable.discard("objective.shortage_cost")
         return frozenset(mutable)
 
 
@@ -170,6 +172,7 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
 
     parts: list[Any] = [
         mutable,
+        case.objective.shortage_cost is None,
         digest(data.pairs[["partner", "layer"]]),
         digest(data.rows[["member", "layer"]]),
         digest(data.flows[["exporter", "importer", "layer"]]),
