@@ -243,7 +243,7 @@ def test_every_problem_in_one_pass(tmp_path: Path) -> None:
 
 def test_problems_of_one_kind_are_capped(tmp_path: Path) -> None:
     rows = "".join(f"P{i},x\n" for i in range(250))
-    folder = write_case(tmp_path / "case", partners=P + rows.replace(",x", ",,x"))
+    folder = write_case(tmp_path / "case", partners=P + rows.replace(",x", ",,x,"))
     result = run("validate", str(folder))
     assert result.exit_code == 2
     lines = result.stderr.splitlines()

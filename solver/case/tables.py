@@ -115,7 +115,7 @@ def parse_table(text: str, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
     if problems:
         return None, problems
 
-    lines = _record_lines(text, len(raw))
+    lines, widths = _records(text, len(raw))
     data = raw.iloc[1:]
     data.columns = pd.Index(header)
     cells = data[[c for c in cols if c in header]].apply(lambda s: s.str.strip())
@@ -124,11 +124,16 @@ def parse_table(text: str, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
     line_numbers = pd.Series(lines[1:][~blank], index=cells.index)
     if cells.empty:
         return None, [Problem(fname, "the table has a header but no data rows")]
+    # pandas pads a short row with empty cells; an empty cell takes the default, a missing
+    # one is a mistake (a row shifted or cut), so the reader counts the cells itself.
+    row_widths = pd.Series(widths[1:][~blank], index=cells.index)
+    problems.extend(_short_rows(row_widths, line_numbers, len(header), fname))
 
     out = pd.DataFrame(index=cells.index)
     for name, col in cols.items():
         if name in cells:
-            values, col_problems = _convert(cells[name], line_numbers, col, fname)
+            absent = row_widths <= header.index(name)
+            values, col_problems = _convert(cells[name], line_numbers, col, fname, absent)
             problems.extend(col_problems)
             out[name] = values
         else:
@@ -193,26 +198,52 @@ def _check_header(header: list[str], cols: dict[str, ColumnSpec], fname: str) ->
     return problems
 
 
-def _record_lines(text: str, n_records: int) -> np.ndarray:
-    """The line on which each CSV record starts (1 = the header).
+def _records(text: str, n_records: int) -> tuple[np.ndarray, np.ndarray]:
+    """The line on which each CSV record starts (1 = the header) and its number of cells.
 
     Records and lines differ only when a quoted cell holds a line break.
     """
-    simple = np.arange(1, n_records + 1)
-    if '"' not in text:
-        return simple
+    if '"' not in text and text.count("\r") == text.count("\r\n"):
+        pieces = text.split("\n")
+        if text.endswith("\n"):
+            pieces.pop()
+        if len(pieces) == n_records:
+            return (np.arange(1, n_records + 1),
+                    np.fromiter((p.count(",") + 1 for p in pieces), dtype=np.int64,
+                                count=n_records))
     starts: list[int] = []
+    widths: list[int] = []
     reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     previous = 0
     try:
-        for _row in reader:
+        for row in reader:
             starts.append(previous + 1)
+            widths.append(max(len(row), 1))
             previous = reader.line_num
     except csv.Error:
-        return simple
+        starts = []
     if len(starts) != n_records:
-        return simple
-    return np.asarray(starts)
+        # The two readers disagree on where records end: no line numbers to trust, and no
+        # cell count either, so no row is called short.
+        return np.arange(1, n_records + 1), np.full(n_records, np.iinfo(np.int64).max)
+    return np.asarray(starts), np.asarray(widths)
+
+
+def _short_rows(widths: pd.Series, lines: pd.Series, want: int, fname: str) -> list[Problem]:
+    """One problem per data row with fewer cells than the header."""
+    short = widths < want
+    problems = [
+        Problem(fname, f"this row has {width} {'cell' if width == 1 else 'cells'} but the "
+                       f"header has {want}; a missing cell is not taken as empty: write every "
+                       "comma (an empty cell between two commas takes the default)",
+                line=int(line))
+        for width, line in zip(widths[short][:MAX_PROBLEMS_PER_FAULT],
+                               lines[short][:MAX_PROBLEMS_PER_FAULT], strict=True)]
+    n_short = int(short.sum())
+    if n_short > MAX_PROBLEMS_PER_FAULT:
+        problems.append(Problem(fname, f"... and {n_short - MAX_PROBLEMS_PER_FAULT} more rows "
+                                       f"with fewer cells than the header's {want}"))
+    return problems
 
 
 def _short(exc: Exception) -> str:
@@ -238,9 +269,13 @@ def _default_column(col: ColumnSpec, n: int, index: pd.Index) -> pd.Series:
 
 
 def _convert(
-    cells: pd.Series, lines: pd.Series, col: ColumnSpec, fname: str
+    cells: pd.Series, lines: pd.Series, col: ColumnSpec, fname: str, absent: pd.Series
 ) -> tuple[pd.Series, list[Problem]]:
-    """Convert one column of stripped strings to its type; report every bad cell."""
+    """Convert one column of stripped strings to its type; report every bad cell.
+
+    ``absent`` marks the cells of rows too short to reach this column: their row is
+    already reported, so a missing required value is not reported again.
+    """
     problems: list[Problem] = []
 
     def bad(mask: pd.Series, message: str) -> None:
@@ -259,7 +294,7 @@ def _convert(
 
     empty = cells == ""
     if col.required:
-        bad(empty, "a value is required")
+        bad(empty & ~absent, "a value is required")
     if col.kind in ("id", "text"):
         values = cells.astype(object)
         if col.kind == "id":

@@ -1,0 +1,85 @@
+"""A hostile or careless user: every mistake is answered, none is silently taken.
+
+Each test drives the command line and asserts the exit code, the message and what is left
+on disk (issue "Nothing silently wrong").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from solver.cli import main
+
+try:
+    from cases import BASE, write_case
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.cases import BASE, write_case
+
+P, C = BASE["partners"], BASE["capabilities"]
+#: BASE's capabilities with an empty min_capacity column.
+C6 = "".join(line + ("," if i else ",min_capacity") + "\n"
+             for i, line in enumerate(C.splitlines()))
+SHORT = ("this row has {n} cells but the header has {want}; a missing cell is not taken as "
+         "empty: write every comma (an empty cell between two commas takes the default)")
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def stderr_lines(result: Result) -> list[str]:
+    return [line.strip() for line in result.stderr.splitlines()]
+
+
+# 1. A row with fewer cells than the header is bad input; an empty cell takes the default.
+
+@pytest.mark.parametrize("tables, expected", [
+    ({"partners": P.replace("B,Beta,true,0.8", "B,Beta")},
+     "partners.csv, line 3: " + SHORT.format(n=2, want=4)),
+    ({"capabilities": C6.replace("A,chips,80,1.0,5,", "A,chips,80,1.0")},
+     "capabilities.csv, line 2: " + SHORT.format(n=4, want=6)),
+    ({"partners": P.replace("\n", "\r\n").replace("A,Alpha,", 'A,"Alpha, the first",')
+      .replace("C,Gamma,true,0.6", "C,Gamma,true")},
+     "partners.csv, line 4: " + SHORT.format(n=3, want=4)),
+])
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_short_row_is_bad_input(tmp_path: Path, tables: dict[str, str], expected: str,
+                                command: str) -> None:
+    folder = write_case(tmp_path / "case", **tables)
+    extra = ("--out", str(tmp_path / "run")) if command == "solve" else ()
+    result = run(command, str(folder), *extra)
+    assert result.exit_code == 2, result.output
+    assert stderr_lines(result)[1:] == [expected]
+    assert not (tmp_path / "run").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case"]
+
+
+def test_short_row_is_one_problem_not_a_missing_value(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case",
+                        capabilities=C.replace("B,chips,60,1.2,5", "B,chips"))
+    result = run("validate", str(folder))
+    assert result.exit_code == 2
+    assert stderr_lines(result) == [f"{folder}: 1 problem:",
+                                    "capabilities.csv, line 3: " + SHORT.format(n=2, want=5)]
+
+
+def test_long_row_is_bad_input(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case", partners=P.replace("B,Beta,true,0.8",
+                                                              "B,Beta,true,0.8,extra"))
+    result = run("solve", str(folder), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2
+    assert ("partners.csv, line 3: this row has 5 cells but the header has 4; quote a cell "
+            "that contains a comma") in stderr_lines(result)
+    assert not (tmp_path / "run").exists()
+
+
+def test_empty_cells_take_the_default(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case",
+                        partners=P.replace("B,Beta,true,0.8", "B,,true,"),
+                        capabilities=C6.replace("A,chips,80,1.0,5,", "A,chips,80,1.0,,"))
+    result = run("validate", str(folder))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("case: valid (4 partners")
