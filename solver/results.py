@@ -313,7 +313,7 @@ def _alive(pid: int) -> bool:
 def remove_stale_partials(out: Path) -> list[Path]:
     """Remove what an earlier write of ``out`` left behind when its process was killed.
 
-    A run is written to ``.OUT.PID.XXXX.partial`` beside ``out`` (and a replaced run is moved
+    A run is written to ``.OUT.PID.RANDOM.partial`` beside ``out`` (and a replaced run is moved
     to ``.OUT.old-PID`` for a moment); a process killed with SIGKILL cannot clean up. Only
     folders whose process no longer exists are removed; a live writer's are left alone.
     """

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from solver import results
 from solver.cli import main
+from solver.errors import Terminated
 
 try:
     from cases import write_case, write_random_case
@@ -93,40 +94,26 @@ def test_a_signal_during_the_solve_leaves_no_run_folder(slower_case: Path, tmp_p
     assert not (tmp_path / "runs").exists() or leftovers(tmp_path / "runs") == []
 
 
-def test_interrupt_while_writing_leaves_nothing(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("stop", "code", "message"), [
+    (KeyboardInterrupt, 130, "interrupted: nothing was written"),
+    (Terminated, 143, "terminated (SIGTERM): nothing was written"),
+])
+def test_a_stop_while_writing_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             stop: type[KeyboardInterrupt], code: int,
+                                             message: str) -> None:
     folder = write_case(tmp_path / "case")
     out = tmp_path / "runs" / "run"
     real = results.write_tables
 
-    def write_then_interrupt(target: Path, *args: object, **kwargs: object) -> None:
+    def write_then_stop(target: Path, *args: object, **kwargs: object) -> None:
         real(target, *args, **kwargs)  # type: ignore[arg-type]
-        assert any(target.iterdir())  # half the run is on disk when Ctrl-C comes
-        raise KeyboardInterrupt
+        assert any(target.iterdir())  # half the run is on disk when the stop comes
+        raise stop
 
-    monkeypatch.setattr(results, "write_tables", write_then_interrupt)
+    monkeypatch.setattr(results, "write_tables", write_then_stop)
     result = run("solve", str(folder), "--out", str(out))
-    assert result.exit_code == 130
-    assert "interrupted: nothing was written" in result.stderr
-    assert leftovers(tmp_path / "runs") == []
-
-
-def test_sigterm_while_writing_leaves_nothing(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from solver.errors import Terminated
-
-    folder = write_case(tmp_path / "case")
-    out = tmp_path / "runs" / "run"
-    real = results.write_tables
-
-    def write_then_terminate(target: Path, *args: object, **kwargs: object) -> None:
-        real(target, *args, **kwargs)  # type: ignore[arg-type]
-        raise Terminated
-
-    monkeypatch.setattr(results, "write_tables", write_then_terminate)
-    result = run("solve", str(folder), "--out", str(out))
-    assert result.exit_code == 143
-    assert "terminated (SIGTERM): nothing was written" in result.stderr
+    assert result.exit_code == code
+    assert message in result.stderr
     assert leftovers(tmp_path / "runs") == []
 
 

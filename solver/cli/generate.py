@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -11,9 +10,6 @@ from solver.cli.common import (
     echo,
     handle_errors,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @click.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -23,9 +23,6 @@ from solver.cli.common import (
     with_solver_options,
 )
 from solver.cli.progress import StepPrinter
-
-if TYPE_CHECKING:
-    pass
 
 
 @click.command()
