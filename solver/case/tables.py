@@ -110,12 +110,24 @@ def parse_table(text: str, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
         line, message = _parser_message(exc)
         return None, [Problem(fname, message, line=line)]
 
+    return frame_from_cells(raw, _record_lines(text, len(raw)), spec)
+
+
+def frame_from_cells(
+    raw: pd.DataFrame, lines: np.ndarray, spec: TableSpec
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Type the cells of a table read as text: row 0 the header, ``lines[i]`` row i's line.
+
+    The common part of reading a CSV file and a workbook sheet (:mod:`solver.case.workbook`):
+    every cell a string, empty for an empty cell. Problems name ``spec.filename``.
+    """
+    fname = spec.filename
+    cols = columns(spec.row)
     header = [str(c).strip() for c in raw.iloc[0]]
     problems = _check_header(header, cols, fname)
     if problems:
         return None, problems
 
-    lines = _record_lines(text, len(raw))
     data = raw.iloc[1:]
     data.columns = pd.Index(header)
     cells = data[[c for c in cols if c in header]].apply(lambda s: s.str.strip())
