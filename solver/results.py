@@ -57,13 +57,14 @@ class Result:
         """Whether the result carries a feasible plan."""
         return self.objective is not None
 
-    def write(self, out: str | Path, *, force: bool = False) -> Path:
+    def write(self, out: str | Path, *, force: bool = False, xlsx: bool = False) -> Path:
         """Write the run folder (SPEC section 5) atomically; return its path.
 
         An existing folder is replaced only with ``force``; otherwise
-        :class:`~solver.errors.UsageError` is raised and nothing is touched.
+        :class:`~solver.errors.UsageError` is raised and nothing is touched. With ``xlsx``
+        the tables are also written as one workbook, ``run.xlsx`` (SPEC section 11).
         """
-        return write_run(self, Path(out), force=force)
+        return write_run(self, Path(out), force=force, xlsx=xlsx)
 
 
 def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -202,9 +203,11 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
     ``summary["seconds"]["write"]``, if present, is set to the time the tables took.
     """
+    from solver.report.cells import safe_frame
+
     start = time.perf_counter()
     for name, frame in tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.17g")
+        safe_frame(frame).to_csv(folder / f"{name}.csv", index=False, float_format="%.17g")
     if isinstance(summary.get("seconds"), dict):
         summary["seconds"]["write"] = time.perf_counter() - start
     text = json.dumps(_finite(summary), indent=2, default=_json_default, allow_nan=False)
@@ -213,7 +216,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
 #: What a run folder holds: ``--force`` replaces a folder that holds nothing else.
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
-                       "summary.json"})
+                       "summary.json", "run.xlsx", "report.html"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -231,7 +234,7 @@ def check_out(out: Path, *, force: bool = False) -> None:
         if not any(out.iterdir()):
             return  # an empty folder: nothing to lose
         if not force:
-            raise UsageError(f"{out} already exists; pass --force (force=True) to replace it")
+            raise UsageError(f"{out} already exists; pass --force to replace it")
         other = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
         if other or not (out / "summary.json").is_file():
             shown = ", ".join(other[:5]) + (" ..." if len(other) > 5 else "")
@@ -247,7 +250,7 @@ def check_out(out: Path, *, force: bool = False) -> None:
         raise UsageError(f"cannot make {out}: {parent} is not writable")
 
 
-def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
+def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = False) -> Path:
     """Write ``result`` to ``out`` atomically (temporary sibling folder, then rename)."""
     check_out(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +263,10 @@ def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
         tables = {"allocation": result.allocation, "flows": result.flows,
                   "layers": result.layers, "partners": result.partners}
         write_tables(tmp, tables, result.summary)
+        if xlsx:
+            from solver.report.xlsx import write_workbook
+
+            write_workbook(tmp / "run.xlsx", tables, result.summary)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             out.rename(old)

@@ -23,6 +23,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
 )
+from solver.cli.desk import format_option
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -36,9 +37,11 @@ if TYPE_CHECKING:
 @click.option("--force", is_flag=True, help="Replace the run folder if it exists.")
 @set_option
 @solver_options
+@format_option
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
-          time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
+          time_limit: float | None, mip_gap: float | None, threads: int | None,
+          fmt: str) -> None:
     """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
@@ -62,7 +65,7 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
         if exc.result is None:
             raise
         result = exc.result  # written all the same, marked verified: false, then exit 5
-    written = result.write(out, force=force)
+    written = result.write(out, force=force, xlsx=fmt == "xlsx")
     echo(format_summary(case, result))
     echo(f"written: {written}")
     if not result.verified:

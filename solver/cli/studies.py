@@ -20,6 +20,7 @@ from solver.cli.common import (
     solver_options,
     with_solver_options,
 )
+from solver.cli.desk import format_option, study_workbook
 
 if TYPE_CHECKING:
     pass
@@ -49,11 +50,12 @@ if TYPE_CHECKING:
 @click.option("--no-plots", is_flag=True, help="Do not draw the PNG charts.")
 @set_option
 @solver_options
+@format_option
 @handle_errors
 def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | None,
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
           overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
-          threads: int | None) -> None:
+          threads: int | None, fmt: str) -> None:
     """Solve a case over a grid of values; write one tidy row per point.
 
     Points that change only numbers re-solve the same model, warm-started; every finished
@@ -90,6 +92,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     echo(format_sweep(table))
     files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv")
              if (out / f).exists()]
+    if fmt == "xlsx":
+        files.append(study_workbook(out, "sweep", files).name)
     if (out / "plots").is_dir() and any((out / "plots").iterdir()):
         files.append("plots/")
     echo(f"written: {out} ({', '.join(files)})")
@@ -136,10 +140,11 @@ def format_sweep(table: Any, limit: int = 40) -> str:
 @click.option("--force", is_flag=True, help="Replace stress.csv if --out already has one.")
 @set_option
 @solver_options
+@format_option
 @handle_errors
 def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ...], top: int,
            force: bool, overrides: tuple[str, ...], time_limit: float | None,
-           mip_gap: float | None, threads: int | None) -> None:
+           mip_gap: float | None, threads: int | None, fmt: str) -> None:
     """Lose each partner in turn from the optimal design and re-route supply.
 
     The design (what is hosted, the capacity built) is kept; an LP re-routes supply over
@@ -162,6 +167,8 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
     table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out)
     echo(format_stress(worst_cases(table, top), redesign))
     echo(f"written: {out / 'stress.csv'}")
+    if fmt == "xlsx":
+        echo(f"written: {study_workbook(out, 'stress', ['stress.csv'])}")
 
 
 def format_stress(worst: Any, redesign: bool) -> str:
@@ -209,10 +216,12 @@ def format_stress(worst: Any, redesign: bool) -> str:
 @click.option("--force", is_flag=True, help="Replace frontier.csv if --out already has one.")
 @set_option
 @solver_options
+@format_option
 @handle_errors
 def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
              limit: float | None, out: Path | None, force: bool, overrides: tuple[str, ...],
-             time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
+             time_limit: float | None, mip_gap: float | None, threads: int | None,
+             fmt: str) -> None:
     """Cost against one requirement, from loose to the tightest feasible value.
 
     The epsilon-constraint method: the requirement is fixed at each value and cost is
@@ -244,4 +253,7 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     for row in curve.to_dict("records"):
         echo(f"{row[key]:>30.6g}{row['status']!s:>12}{number(row['objective']):>14}"
               f"{number(row['gap'], '.1e'):>10}")
-    echo(f"written: {out} (frontier.csv, frontier_search.csv, frontier.png)")
+    files = ["frontier.csv", "frontier_search.csv", "frontier.png"]
+    if fmt == "xlsx":
+        files.append(study_workbook(out, "frontier", files[:2]).name)
+    echo(f"written: {out} ({', '.join(files)})")

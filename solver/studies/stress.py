@@ -33,6 +33,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.report.cells import safe_frame
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def stress(
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        table.to_csv(folder / "stress.csv", index=False)
+        safe_frame(table).to_csv(folder / "stress.csv", index=False)
     return table
 
 
