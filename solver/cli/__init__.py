@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from solver.cli import generate, run, studies
+from solver.cli import desk, generate, run, studies
 from solver.cli.common import State
 
 
@@ -36,5 +36,5 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
-                 studies.frontier, generate.generate):
+                 studies.frontier, generate.generate, desk.compare):
     main.add_command(_command)
