@@ -65,7 +65,8 @@ def read_run(spec: str | Path) -> Run:
         raise UsageError(f"{summary_path}: not valid JSON ({exc})") from None
     if not isinstance(summary, dict):
         raise UsageError(f"{summary_path}: not a JSON object")
-    costs = summary.get("costs") if isinstance(summary.get("costs"), dict) else {}
+    costs = summary.get("costs")
+    costs = costs if isinstance(costs, dict) else {}
     return Run(
         label=text, status=str(summary.get("status", "?")),
         objective=_float(summary.get("objective")),

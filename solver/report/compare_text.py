@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from solver.report.compare import Comparison
+from typing import Any
 
 #: Share changes below this are not listed on the screen (compare.csv has them all).
 SHOWN_SHARE_CHANGE = 1e-4
@@ -20,8 +17,11 @@ def _n(x: Any, fmt: str = ",.6g") -> str:
     return "-" if math.isnan(value) else format(value, fmt)
 
 
-def format_comparison(c: Comparison) -> str:
-    """Costs, hosts gained and lost, layer metrics and participation, A against B."""
+def format_comparison(c: Any) -> str:
+    """Costs, hosts gained and lost, layer metrics and participation, A against B.
+
+    ``c`` is a :class:`solver.report.compare.Comparison`.
+    """
     lines = []
     for tag, run in (("A", c.a), ("B", c.b)):
         verified = "" if run.verified is None else (", verified" if run.verified
