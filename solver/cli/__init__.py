@@ -36,5 +36,6 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
-                 studies.frontier, generate.generate, desk.compare):
+                 studies.frontier, generate.generate, desk.compare,
+                 desk.export):
     main.add_command(_command)

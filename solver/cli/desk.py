@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from solver.cli.common import echo, handle_errors
+from solver.cli.common import case_argument, echo, handle_errors, load, set_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,3 +72,33 @@ def compare(run_a: str, run_b: str, out: Path, force: bool) -> None:
     safe_frame(comparison.table()).to_csv(out, index=False, float_format="%.17g")
     echo(str(comparison))
     echo(f"written: {out}")
+
+
+@click.command()
+@case_argument
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["lp", "mps"]), default=None,
+              help="File format (default: from OUT's suffix, .lp or .mps).")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@set_option
+@handle_errors
+def export(path: Path, out: Path, fmt: str | None, force: bool,
+           overrides: tuple[str, ...]) -> None:
+    """Write the model as an LP or MPS file that other solvers read.
+
+    Rows and columns carry readable names: demand[US,semiconductors], y[TW,semiconductors]
+    (in an LP file, whose names have no brackets: demand(US,semiconductors)). The file is
+    the model solve hands to HiGHS, overrides applied.
+
+    \b
+    Example:
+      coalition export models/allied-ai-stack.toml --format mps out/allied.mps
+    """
+    from solver.errors import UsageError
+    from solver.highs.export import export_model
+
+    if out.exists() and not force:
+        raise UsageError(f"{out} already exists; pass --force to replace it")
+    written = export_model(load(path, overrides), out, fmt)
+    echo(f"written: {written.path} ({written.format.upper()}, {written.rows} rows, "
+         f"{written.columns} columns, {written.integers} integer)")
