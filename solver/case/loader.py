@@ -52,6 +52,8 @@ class SolverOptions(BaseModel):
     time_limit: float | None = Field(default=None, gt=0, description="seconds")
     mip_gap: float = Field(default=1e-4, ge=0, description="relative MIP gap")
     threads: int = Field(default=1, ge=1, description="HiGHS threads")
+    name: str = Field(default="highs", description="MILP solver: highs, or any that Pyomo "
+                      "drives and is installed (scip, gurobi, cbc, ...)")
 
 
 class SweepOptions(BaseModel):

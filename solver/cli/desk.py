@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from solver.cli.common import case_argument, echo, handle_errors, load, set_option
+
+if TYPE_CHECKING:
+    from solver.case.loader import Case
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +27,28 @@ def format_option(func: F) -> F:
         show_default=True,
         help="xlsx: also write the tables as one workbook (a sheet per table) beside the "
              "CSV files.")(func)
+
+
+def solver_name_option(func: F) -> F:
+    """``--solver NAME``: another MILP solver that Pyomo drives (default: the case's, highs)."""
+    return click.option(
+        "--solver", "solver_name", default=None, metavar="NAME",
+        help="MILP solver: highs (default, or the model file's [solver] name), or any that "
+             "Pyomo drives and is installed: scip (pyscipopt), gurobi, cplex, cbc, glpk, "
+             "...")(func)
+
+
+def with_solver(case: Case, name: str | None) -> Case:
+    """The case with ``--solver`` applied; UsageError (exit 2) if that solver cannot run."""
+    from dataclasses import replace
+
+    if name is not None:
+        case = replace(case, solver=case.solver.model_copy(update={"name": name}))
+    if case.solver.name.strip().lower() != "highs":
+        from solver.highs.pyomo_runner import resolve
+
+        resolve(case.solver.name)
+    return case
 
 
 def study_workbook(folder: Path, name: str, files: list[str]) -> Path:

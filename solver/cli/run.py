@@ -23,7 +23,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
 )
-from solver.cli.desk import format_option
+from solver.cli.desk import format_option, solver_name_option, with_solver
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -38,10 +38,11 @@ if TYPE_CHECKING:
 @set_option
 @solver_options
 @format_option
+@solver_name_option
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
           time_limit: float | None, mip_gap: float | None, threads: int | None,
-          fmt: str) -> None:
+          fmt: str, solver_name: str | None) -> None:
     """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
@@ -52,7 +53,7 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
     from solver.results import check_out
     from solver.solve import solve as solve_case
 
-    case = load(path, overrides)
+    case = with_solver(load(path, overrides), solver_name)
     if out is None:
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, force=force)

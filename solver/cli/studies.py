@@ -20,7 +20,7 @@ from solver.cli.common import (
     solver_options,
     with_solver_options,
 )
-from solver.cli.desk import format_option, study_workbook
+from solver.cli.desk import format_option, solver_name_option, study_workbook, with_solver
 
 if TYPE_CHECKING:
     pass
@@ -51,11 +51,12 @@ if TYPE_CHECKING:
 @set_option
 @solver_options
 @format_option
+@solver_name_option
 @handle_errors
 def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | None,
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
           overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
-          threads: int | None, fmt: str) -> None:
+          threads: int | None, fmt: str, solver_name: str | None) -> None:
     """Solve a case over a grid of values; write one tidy row per point.
 
     Points that change only numbers re-solve the same model, warm-started; every finished
@@ -75,7 +76,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     from solver.studies.progress import progress_for
     from solver.studies.sweep import sweep as run_sweep
 
-    case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     if resume and out is None:
         raise click.UsageError("--resume needs the --out folder of the sweep to continue")
     out = out or default_out(path, "sweep")
@@ -141,10 +143,12 @@ def format_sweep(table: Any, limit: int = 40) -> str:
 @set_option
 @solver_options
 @format_option
+@solver_name_option
 @handle_errors
 def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ...], top: int,
            force: bool, overrides: tuple[str, ...], time_limit: float | None,
-           mip_gap: float | None, threads: int | None, fmt: str) -> None:
+           mip_gap: float | None, threads: int | None, fmt: str,
+           solver_name: str | None) -> None:
     """Lose each partner in turn from the optimal design and re-route supply.
 
     The design (what is hosted, the capacity built) is kept; an LP re-routes supply over
@@ -160,7 +164,8 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
     from solver.studies.stress import stress as run_stress
     from solver.studies.stress import worst_cases
 
-    case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     out = out or default_out(path, "stress")
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
@@ -217,11 +222,12 @@ def format_stress(worst: Any, redesign: bool) -> str:
 @set_option
 @solver_options
 @format_option
+@solver_name_option
 @handle_errors
 def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
              limit: float | None, out: Path | None, force: bool, overrides: tuple[str, ...],
              time_limit: float | None, mip_gap: float | None, threads: int | None,
-             fmt: str) -> None:
+             fmt: str, solver_name: str | None) -> None:
     """Cost against one requirement, from loose to the tightest feasible value.
 
     The epsilon-constraint method: the requirement is fixed at each value and cost is
@@ -233,7 +239,8 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     """
     from solver.studies.frontier import frontier as run_frontier
 
-    case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     out = out or default_out(path, "frontier")
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "

@@ -187,6 +187,23 @@ class HighsRunner:
         """The underlying ``highspy.Highs`` object (for warm starts and fixed LPs)."""
         return self._highs
 
+    solver_name = "highs"
+
+    @property
+    def solver_version(self) -> str:
+        """HiGHS's version, for summary.json."""
+        return highs_version()
+
+    @property
+    def num_rows(self) -> int:
+        """Rows of the model HiGHS holds."""
+        return int(self._highs.getNumRow())
+
+    @property
+    def num_nonzeros(self) -> int:
+        """Nonzeros of the model HiGHS holds."""
+        return int(self._highs.getNumNz())
+
     def set_model(self, m: Any, groups: dict[str, Any]) -> None:
         """Hand model ``m`` over to HiGHS; ``groups`` names the variables to read back."""
         from pyomo.common.gc_manager import PauseGC
