@@ -37,5 +37,5 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
                  studies.frontier, generate.generate, desk.compare,
-                 desk.export):
+                 desk.export, desk.report):
     main.add_command(_command)

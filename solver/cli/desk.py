@@ -127,3 +127,25 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
     written = export_model(load(path, overrides), out, fmt)
     echo(f"written: {written.path} ({written.format.upper()}, {written.rows} rows, "
          f"{written.columns} columns, {written.integers} integer)")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the page (default: RUN_DIR/report.html).")
+@handle_errors
+def report(run_dir: Path, out: Path | None) -> None:
+    """Write one self-contained HTML page of a run folder, to send to anyone.
+
+    Status and verification, the cost split, the layer table, a partner-by-layer map of
+    who hosts what, the main flows between partners, participation per partner, and the
+    scenarios and coalition-game tables when the run has them. Charts are inline SVG: the
+    page opens in any browser without a network.
+
+    \b
+    Example:
+      coalition report out/baseline
+    """
+    from solver.report.html import write_report
+
+    echo(f"written: {write_report(run_dir, out)}")

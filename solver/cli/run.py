@@ -39,10 +39,12 @@ if TYPE_CHECKING:
 @solver_options
 @format_option
 @solver_name_option
+@click.option("--report", "html_report", is_flag=True,
+              help="Also write report.html, one self-contained page of the run.")
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
           time_limit: float | None, mip_gap: float | None, threads: int | None,
-          fmt: str, solver_name: str | None) -> None:
+          fmt: str, solver_name: str | None, html_report: bool) -> None:
     """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
@@ -67,6 +69,10 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
             raise
         result = exc.result  # written all the same, marked verified: false, then exit 5
     written = result.write(out, force=force, xlsx=fmt == "xlsx")
+    if html_report:
+        from solver.report.html import write_report
+
+        write_report(written)
     echo(format_summary(case, result))
     echo(f"written: {written}")
     if not result.verified:
