@@ -47,6 +47,20 @@ class Result:
     summary: dict[str, Any]
     violations: list[Any] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        objective = "None" if self.objective is None else f"{self.objective:,.6g}"
+        gap = "" if self.gap is None else f", gap={self.gap:.2e}"
+        hosted = int(self.allocation["hosted"].sum()) if "hosted" in self.allocation else 0
+        return (f"Result(status={self.status!r}, objective={objective}{gap}, "
+                f"verified={self.verified}, {len(self.layers)} layers, {hosted} hosting "
+                f"pairs, {len(self.flows)} flows)")
+
+    def _repr_html_(self) -> str:
+        """The result as tables in a notebook."""
+        from solver.report.notebook import result_html
+
+        return result_html(self)
+
     @property
     def verified(self) -> bool:
         """Whether the independent checker found no violation."""

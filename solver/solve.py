@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from solver import __version__
 from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
-from solver.highs.runner import HighsRunner, SolveReport, Status
+from solver.highs.runner import HighsRunner, SolveProgress, SolveReport, Status
 from solver.results import (
     Result,
     allocation_table,
@@ -32,12 +33,15 @@ def solve(
     tee: bool = False,
     raise_on_failure: bool = True,
     solver: str | None = None,
+    progress: Callable[[SolveProgress], None] | None = None,
 ) -> Result:
     """Solve ``case`` to (near-)optimality with HiGHS and verify the plan independently.
 
     Arguments left ``None`` take the case's ``[solver]`` options; ``solver`` names another
     MILP solver that Pyomo drives (``"scip"``; default ``highs``, see
-    :mod:`solver.highs.pyomo_runner`), whose plan is checked just the same. Raises
+    :mod:`solver.highs.pyomo_runner`), whose plan is checked just the same. ``progress``
+    is told where a HiGHS MIP solve stands (elapsed, incumbent, bound, gap) as it runs;
+    other solvers do not report it. Raises
     :class:`~solver.errors.InfeasibleError` (with an explanation) if no plan satisfies every
     requirement, :class:`~solver.errors.NoSolutionError` if a limit stopped HiGHS before
     it found a plan, :class:`~solver.errors.SolverError` if HiGHS failed, and
@@ -63,6 +67,7 @@ def solve(
         return _solve_other(case, built, findings, build_seconds, tee, raise_on_failure)
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads, tee=tee)
+    runner.progress = progress
     runner.set_model(built.m, variable_groups(built.m))
     # HiGHS has its own copy now; the Pyomo model would only sit beside it during the solve.
     # Freed before the solve, not while it runs: HiGHS makes its largest allocations at the

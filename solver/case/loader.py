@@ -102,6 +102,12 @@ class Case:
     load_seconds: float = field(default=0.0, compare=False)
     """Wall time :func:`load_case` took to read and validate the case."""
 
+    def __repr__(self) -> str:
+        return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
+                f"layers, {len(self.capabilities)} capabilities, {len(self.demand)} demand "
+                f"rows, {len(self.trade)} trade rows"
+                + (f", overrides {list(self.overrides)}" if self.overrides else "") + ")")
+
     @property
     def has_demand_file(self) -> bool:
         """Whether the case gives per-member demand (demand.csv)."""

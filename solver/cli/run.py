@@ -60,14 +60,20 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, force=force)
     from solver.errors import VerificationError
+    from solver.studies.steps import SolveWatch
 
+    # HiGHS's own log (-v) and the progress line would interleave: one or the other.
+    watch = None if State.quiet or State.verbose else SolveWatch(sys.stderr)
     try:
         result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                            tee=State.verbose > 0)
+                            tee=State.verbose > 0, progress=watch)
     except VerificationError as exc:
         if exc.result is None:
             raise
         result = exc.result  # written all the same, marked verified: false, then exit 5
+    finally:
+        if watch is not None:
+            watch.done()
     written = result.write(out, force=force, xlsx=fmt == "xlsx")
     if html_report:
         from solver.report.html import write_report

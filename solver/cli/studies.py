@@ -169,7 +169,11 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
     out = out or default_out(path, "stress")
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
-    table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out)
+    from solver.studies.steps import Steps
+
+    steps = None if State.quiet else Steps(sys.stderr)
+    table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out,
+                       progress=steps)
     echo(format_stress(worst_cases(table, top), redesign))
     echo(f"written: {out / 'stress.csv'}")
     if fmt == "xlsx":
@@ -245,7 +249,11 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "
                                "replace it")
-    curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out)
+    from solver.studies.steps import Steps
+
+    steps = None if State.quiet else Steps(sys.stderr)
+    curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out,
+                         progress=steps)
     tightest = curve[key].iloc[-1]
     echo(f"{key}: tightest feasible value {tightest:.6g} (bisection to within {tol:g})")
     from solver.studies.frontier import undecided

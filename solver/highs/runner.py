@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -83,6 +83,18 @@ class SolveReport:
     termination: str
     log: str = ""
     values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """Where a running MIP solve stands: what HiGHS's MIP callbacks report."""
+
+    elapsed: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    improved: bool = False
+    """Whether this event is a new incumbent (else a periodic log line)."""
 
 
 @functools.cache
@@ -174,6 +186,32 @@ class HighsRunner:
         self._log: list[str] = []
         self.handover_seconds = 0.0
         self._highs.cbLogging += self._note_log
+        self.progress: Callable[[SolveProgress], None] | None = None
+        """Told where a MIP solve stands at each HiGHS log line and each new incumbent."""
+        self._watching = False
+
+    def _watch(self) -> None:
+        """Subscribe to HiGHS's MIP callbacks (once, and only when progress is wanted)."""
+        if self._watching:
+            return
+        self._watching = True
+        self._highs.cbMipLogging += self._note_mip
+        self._highs.cbMipImprovingSolution += self._note_incumbent
+
+    def _note_mip(self, event: Any, improved: bool = False) -> None:
+        if self.progress is None:
+            return
+        d = event.data_out
+        incumbent = float(d.objective_function_value if improved else d.mip_primal_bound)
+        bound, gap = float(d.mip_dual_bound), float(d.mip_gap)
+        self.progress(SolveProgress(
+            elapsed=float(d.running_time) - self._last_runtime,
+            incumbent=incumbent if math.isfinite(incumbent) else None,
+            bound=bound if math.isfinite(bound) else None,
+            gap=gap if math.isfinite(gap) else None, improved=improved))
+
+    def _note_incumbent(self, event: Any) -> None:
+        self._note_mip(event, improved=True)
 
     def _note_log(self, event: Any) -> None:
         self._log.append(event.message)
@@ -290,6 +328,8 @@ class HighsRunner:
         h.setOptionValue("time_limit", float(self.time_limit or math.inf))
         h.setOptionValue("threads", int(self.threads))
         self._log = []
+        if self.progress is not None:
+            self._watch()
         h.HandleKeyboardInterrupt = True
         with _noting_sigint() as sigint:
             h.run()

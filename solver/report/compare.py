@@ -165,6 +165,12 @@ class Comparison:
                 f"{_num(self.costs['change'].iloc[-1])}, {len(self.gained)} hosts gained, "
                 f"{len(self.lost)} lost)")
 
+    def _repr_html_(self) -> str:
+        """The comparison as tables in a notebook."""
+        from solver.report.notebook import comparison_html
+
+        return comparison_html(self)
+
     def __str__(self) -> str:
         from solver.report.compare_text import format_comparison
 
