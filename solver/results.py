@@ -76,7 +76,7 @@ class Result:
 
         An existing folder is replaced only with ``force``; otherwise
         :class:`~solver.errors.UsageError` is raised and nothing is touched. With ``xlsx``
-        the tables are also written as one workbook, ``run.xlsx`` (SPEC section 11).
+        the tables are also written as one workbook, ``run.xlsx`` (README: the planner's desk).
         """
         return write_run(self, Path(out), force=force, xlsx=xlsx)
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import numbers
 import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from solver import __version__
 from solver.case.loader import Case
-from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
+from solver.errors import (
+    InfeasibleError,
+    NoSolutionError,
+    SolverError,
+    UsageError,
+    VerificationError,
+)
 from solver.highs.runner import HighsRunner, SolveProgress, SolveReport, Status
 from solver.results import (
     Result,
@@ -52,6 +62,9 @@ def solve(
     from solver.diagnose.presolve import find_infeasibilities
     from solver.model.build import build
 
+    check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    if solver is not None and not isinstance(solver, str):
+        raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
     findings = find_infeasibilities(case)
     if findings and raise_on_failure:
         raise presolve_error(case, findings)
@@ -114,9 +127,40 @@ def _solve_other(case: Case, built: Any, findings: list[Any], build_seconds: flo
     return result
 
 
+#: What :func:`solve` accepts for each solver option, as the command line does.
+_ARGUMENTS = {
+    "time_limit": ("a number of seconds > 0", lambda x: x > 0 and math.isfinite(x)),
+    "mip_gap": ("a number >= 0", lambda x: x >= 0 and math.isfinite(x)),
+    "threads": ("a whole number >= 1", lambda x: x >= 1 and float(x).is_integer()),
+}
+
+
+def check_arguments(**arguments: Any) -> None:
+    """Raise :class:`~solver.errors.UsageError` for a solver argument the CLI would refuse.
+
+    ``None`` means "the case's value"; anything else must be a number in range (a bool or
+    a string is not a number): ``time_limit`` > 0, ``mip_gap`` >= 0, ``threads`` >= 1.
+    """
+    for name, value in arguments.items():
+        if value is None or name not in _ARGUMENTS:
+            continue
+        what, ok = _ARGUMENTS[name]
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+        if not number or not ok(value):
+            raise UsageError(f"solve(): {name}={value!r}: must be {what} (or None for the "
+                             "case's [solver] value)")
+
+
 def replace_opts(opts: Any, **changes: Any) -> Any:
-    """A copy of solver options with the non-None ``changes`` applied."""
-    return opts.model_copy(update={k: v for k, v in changes.items() if v is not None})
+    """A copy of solver options with the non-None ``changes`` applied (checked first)."""
+    check_arguments(**changes)
+    update = {k: v for k, v in changes.items() if v is not None}
+    for name in ("time_limit", "mip_gap"):
+        if name in update:
+            update[name] = float(update[name])
+    if "threads" in update:
+        update["threads"] = int(update["threads"])
+    return opts.model_copy(update=update)
 
 
 def variable_groups(m: Any) -> dict[str, Any]:
@@ -149,8 +193,6 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         allocation = allocation_table(case, built.data, values)
         flows = flows_table(built.data, values)
     else:
-        import numpy as np
-
         empty = {name: np.zeros(n) for name, n in runner.column_counts.items()}
         allocation = allocation_table(case, built.data, empty)
         flows = flows_table(built.data, empty)

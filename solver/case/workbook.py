@@ -1,4 +1,4 @@
-"""Read a case from one ``.xlsx`` workbook: a sheet per table (SPEC section 2).
+"""Read a case from one ``.xlsx`` workbook: a sheet per table (README: the planner's desk).
 
 The reader is openpyxl: it is the workbook library the Python world keeps up (it also writes
 the ``--format xlsx`` outputs, so the project needs one library for both ways), and unlike a

@@ -65,7 +65,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     \b
     Writes in --out: sweep.csv (one row per point), sweep_layers.csv (per point and
     layer: suppliers, HHI, N-1 coverage), allocations.csv (every point's plan),
-    plots/*.png.
+    sweep.json (what was swept, for --resume), plots/*.png.
 
     \b
     Example:
@@ -92,10 +92,10 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
                    "command with --resume to continue", err=True)
         sys.exit(130)
     echo(format_sweep(table))
-    files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv")
+    files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv", "sweep.json")
              if (out / f).exists()]
     if fmt == "xlsx":
-        files.append(study_workbook(out, "sweep", files).name)
+        files.append(study_workbook(out, "sweep", [f for f in files if f.endswith(".csv")]).name)
     if (out / "plots").is_dir() and any((out / "plots").iterdir()):
         files.append("plots/")
     echo(f"written: {out} ({', '.join(files)})")

@@ -1,6 +1,6 @@
-"""The model as a file other solvers read: LP or MPS with readable names (SPEC section 11).
+"""The model as a file other solvers read: LP or MPS with readable names.
 
-Rows and columns are named after what they stand for, in the words of the SPEC:
+Rows and columns are named after what they stand for, in the words of the README's model:
 ``demand[US,semiconductors]``, ``y[TW,semiconductors]``, ``f[TW,US,semiconductors]``,
 ``built[energy]``, ``budget``. MPS (free format, written here: HiGHS's own writer refuses
 names with brackets) keeps those names as they are. The LP format has no brackets (CPLEX's

@@ -1,6 +1,7 @@
 """What changed between two runs (``coalition compare RUN_A RUN_B``).
 
-A run is a run folder (SPEC section 5) or one point of a sweep folder, named ``SWEEP:N``.
+A run is a run folder (as `coalition solve` writes it) or one point of a sweep folder,
+named ``SWEEP:N``.
 The comparison reads only the written tables, so it works on runs of different cases, of
 different versions and on runs made elsewhere. It reports, each as a table with a column
 for A, for B and the change: the cost terms; the hosts gained and lost and every share that

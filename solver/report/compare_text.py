@@ -32,8 +32,10 @@ def format_comparison(c: Any) -> str:
     for row in c.costs.to_dict("records"):
         share = row["change_share"]
         pct = "-" if share is None or math.isnan(share) else f"{100 * share:+.1f}%"
-        lines.append(f"{row['term']:<14}{_n(row['a']):>16}{_n(row['b']):>16}"
-                     f"{_n(row['change'], '+,.6g'):>16}{pct:>9}")
+        change = row["change"]
+        moved = "0" if change is not None and abs(change) <= 1e-12 else _n(change, "+,.6g")
+        lines.append(f"{row['term']:<14}{_n(row['a']):>16}{_n(row['b']):>16}{moved:>16}"
+                     f"{pct:>9}")
     hosts = c.hosts
     shown = hosts[(hosts["change"] != "share")
                   | ((hosts["share_b"] - hosts["share_a"]).abs() >= SHOWN_SHARE_CHANGE)]

@@ -1,4 +1,4 @@
-"""One self-contained HTML page of a run (``coalition report RUN_DIR``, SPEC section 11).
+"""One self-contained HTML page of a run (``coalition report RUN_DIR``).
 
 The page is for people who will never run a command: the status and the checker's verdict,
 the cost split, the layer table, a partner-by-layer map of who hosts what and how much, the

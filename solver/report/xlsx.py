@@ -1,4 +1,4 @@
-"""Output tables as one workbook (``--format xlsx``, SPEC section 11).
+"""Output tables as one workbook (``--format xlsx``).
 
 A sheet per table, the header row bold and frozen, numbers as numbers, true/false as
 booleans, empty for a missing number; a text cell that a spreadsheet would run as a formula
