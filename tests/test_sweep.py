@@ -349,5 +349,5 @@ def test_a_sweep_where_every_point_fails_lists_only_what_it_wrote(tmp_path: Path
                                            "--out", str(tmp_path / "sw")])
     assert result.exit_code == 0, result.output
     assert result.output.count("infeasible") >= 2
-    assert f"written: {tmp_path / 'sw'} (sweep.csv, plots/)" in result.output
+    assert f"written: {tmp_path / 'sw'} (sweep.csv, sweep.json, plots/)" in result.output
     assert not (tmp_path / "sw" / "allocations.csv").exists()

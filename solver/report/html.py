@@ -104,7 +104,7 @@ def _fmt(x: Any, kind: str = "num") -> str:
         return f"{100 * value:.1f}%"
     if kind == "int":
         return f"{value:,.0f}"
-    return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
 
 
 def _html_table(frame: pd.DataFrame, kinds: dict[str, str] | None = None,
