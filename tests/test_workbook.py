@@ -127,3 +127,10 @@ def test_sheet_problem_is_a_problem():
     p = SheetProblem("b.xlsx", "more lines with the same problem", line=3, column="x",
                      sheet="layers", letter="B")
     assert str(p) == "b.xlsx, sheet layers, row 3, column x (B): more rows with the same problem"
+
+
+def test_overrides_of_a_workbook_case_name_the_sheet(book: Path):
+    case = load_case(book)
+    with pytest.raises(CaseError) as info:
+        case.with_overrides({"capabilities[A,chips].min_capacity": 500})
+    assert any(str(p).startswith("case.xlsx, sheet capabilities") for p in info.value.problems)

@@ -24,7 +24,7 @@ from solver.case.overrides import Override, OverrideError, make_override, parse_
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
 from solver.case.validate import cross_checks
-from solver.case.workbook import is_workbook, read_workbook
+from solver.case.workbook import Book, is_workbook, read_workbook
 from solver.errors import CaseError, Problem, UsageError
 
 #: A model file names a case and a few options: anything larger is not one.
@@ -297,6 +297,9 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
     new.__dict__.pop("demand", None)
     problems.extend(cross_checks(new))
     if problems:
+        if is_workbook(case.path):
+            problems = Book(name=case.path.name, frames={}, problems=[], digest="",
+                            sheets={t: t for t in TABLES}).relabel(problems)
         raise CaseError(problems)
     return new
 
