@@ -50,6 +50,20 @@ class Result:
     shortage: pd.DataFrame | None = None
     """With ``objective.shortage_cost``: unmet demand per demand row (``shortage.csv``)."""
 
+    def __repr__(self) -> str:
+        objective = "None" if self.objective is None else f"{self.objective:,.6g}"
+        gap = "" if self.gap is None else f", gap={self.gap:.2e}"
+        hosted = int(self.allocation["hosted"].sum()) if "hosted" in self.allocation else 0
+        return (f"Result(status={self.status!r}, objective={objective}{gap}, "
+                f"verified={self.verified}, {len(self.layers)} layers, {hosted} hosting "
+                f"pairs, {len(self.flows)} flows)")
+
+    def _repr_html_(self) -> str:
+        """The result as tables in a notebook."""
+        from solver.report.notebook import result_html
+
+        return result_html(self)
+
     @property
     def verified(self) -> bool:
         """Whether the independent checker found no violation."""
@@ -60,32 +74,14 @@ class Result:
         """Whether the result carries a feasible plan."""
         return self.objective is not None
 
-    def write(self, out: str | Path, *, force: bool = False) -> Path:
+    def write(self, out: str | Path, *, force: bool = False, xlsx: bool = False) -> Path:
         """Write the run folder (SPEC section 5) atomically; return its path.
 
         An existing folder is replaced only with ``force``; otherwise
-        :class:`~solver.errors.UsageError` is raised and nothing is touched.
+        :class:`~solver.errors.UsageError` is raised and nothing is touched. With ``xlsx``
+        the tables are also written as one workbook, ``run.xlsx`` (README: the planner's desk).
         """
-        return write_run(self, Path(out), force=force)
-
-    def __repr__(self) -> str:
-        objective = "None" if self.objective is None else f"{self.objective:.6g}"
-        gap = "None" if self.gap is None else f"{self.gap:.2g}"
-        return (f"Result(status={self.status!r}, objective={objective}, gap={gap}, "
-                f"verified={self.verified}, layers={len(self.layers)}, "
-                f"partners={len(self.partners)}, flows={len(self.flows)})")
-
-    def _repr_html_(self) -> str:
-        """The result in a notebook: status, the cost terms and the layer table."""
-        import html
-
-        head = html.escape(f"{self.status}: total cost "
-                           + ("-" if self.objective is None else f"{self.objective:,.6g}")
-                           + ("" if self.gap is None else f", gap {self.gap:.2e}")
-                           + f", verified: {'yes' if self.verified else 'NO'}")
-        costs = pd.DataFrame([self.costs]).to_html(index=False, float_format="{:,.6g}".format)
-        layers = self.layers.to_html(index=False, float_format="{:,.4g}".format)
-        return f"<div><p><b>{head}</b></p><p>Cost terms</p>{costs}<p>Layers</p>{layers}</div>"
+        return write_run(self, Path(out), force=force, xlsx=xlsx)
 
 
 def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -255,9 +251,11 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
     ``summary["seconds"]["write"]``, if present, is set to the time the tables took.
     """
+    from solver.report.cells import safe_frame
+
     start = time.perf_counter()
     for name, frame in tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.17g")
+        safe_frame(frame).to_csv(folder / f"{name}.csv", index=False, float_format="%.17g")
     if isinstance(summary.get("seconds"), dict):
         summary["seconds"]["write"] = time.perf_counter() - start
     text = json.dumps(_finite(summary), indent=2, default=_json_default, allow_nan=False)
@@ -266,7 +264,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
 #: What a run folder holds: ``--force`` replaces a folder that holds nothing else.
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
-                       "shortage.csv", "summary.json"})
+                       "shortage.csv", "summary.json", "run.xlsx", "report.html"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -335,7 +333,7 @@ def remove_stale_partials(out: Path) -> list[Path]:
     return removed
 
 
-def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
+def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = False) -> Path:
     """Write ``result`` to ``out`` atomically (temporary sibling folder, then rename)."""
     check_out(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -352,6 +350,10 @@ def write_run(result: Result, out: Path, *, force: bool = False) -> Path:
         if result.shortage is not None:
             tables["shortage"] = result.shortage
         write_tables(tmp, tables, result.summary)
+        if xlsx:
+            from solver.report.xlsx import write_workbook
+
+            write_workbook(tmp / "run.xlsx", tables, result.summary)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             out.rename(old)

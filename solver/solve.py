@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import numbers
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,13 +14,18 @@ import numpy as np
 
 from solver import __version__
 from solver.case.loader import Case
-from solver.errors import InfeasibleError, NoSolutionError, SolverError, VerificationError
+from solver.errors import (
+    InfeasibleError,
+    NoSolutionError,
+    SolverError,
+    UsageError,
+    VerificationError,
+)
 from solver.highs.runner import (
     HighsRunner,
     SolveProgress,
     SolveReport,
     Status,
-    highs_version,
     raise_if_stopped,
 )
 from solver.results import (
@@ -42,11 +49,16 @@ def solve(
     threads: int | None = None,
     tee: bool = False,
     raise_on_failure: bool = True,
+    solver: str | None = None,
     progress: Callable[[SolveProgress], None] | None = None,
 ) -> Result:
     """Solve ``case`` to (near-)optimality with HiGHS and verify the plan independently.
 
-    Arguments left ``None`` take the case's ``[solver]`` options. Raises
+    Arguments left ``None`` take the case's ``[solver]`` options; ``solver`` names another
+    MILP solver that Pyomo drives (``"scip"``; default ``highs``, see
+    :mod:`solver.highs.pyomo_runner`), whose plan is checked just the same. ``progress``
+    is told where a HiGHS MIP solve stands (elapsed, incumbent, bound, gap) as it runs;
+    other solvers do not report it. Raises
     :class:`~solver.errors.InfeasibleError` (with an explanation) if no plan satisfies every
     requirement, :class:`~solver.errors.NoSolutionError` if a limit stopped HiGHS before
     it found a plan, :class:`~solver.errors.SolverError` if HiGHS failed, and
@@ -59,19 +71,25 @@ def solve(
     from solver.diagnose.presolve import find_infeasibilities
     from solver.model.build import build
 
+    check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    if solver is not None and not isinstance(solver, str):
+        raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
     findings = find_infeasibilities(case)
     if findings and raise_on_failure:
         raise presolve_error(case, findings)
-    opts = replace_opts(case.solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    opts = replace_opts(case.solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                        name=solver)
     # The options hold for everything this solve runs, the explanation of an infeasible
     # case included.
     case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
     built = build(case)
     build_seconds = time.perf_counter() - start
+    if opts.name.strip().lower() != "highs":
+        return _solve_other(case, built, findings, build_seconds, tee, raise_on_failure)
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads, tee=tee)
-    runner.report_progress(progress)
+    runner.progress = progress
     runner.set_model(built.m, variable_groups(built.m))
     # HiGHS has its own copy now; the Pyomo model would only sit beside it during the solve.
     # Freed before the solve, not while it runs: HiGHS makes its largest allocations at the
@@ -95,9 +113,63 @@ def solve(
     return result
 
 
+def _solve_other(case: Case, built: Any, findings: list[Any], build_seconds: float, tee: bool,
+                 raise_on_failure: bool) -> Result:
+    """:func:`solve` with a solver other than HiGHS, through Pyomo (the model kept whole)."""
+    from solver.highs.pyomo_runner import PyomoRunner
+
+    opts = case.solver
+    runner = PyomoRunner(opts.name, time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                         threads=opts.threads, tee=tee)
+    runner.set_model(built.m, variable_groups(built.m))
+    if findings:
+        report = SolveReport(status=Status.INFEASIBLE, has_solution=False, objective=None,
+                             bound=None, gap=None, highs_seconds=0.0, wall_seconds=0.0,
+                             termination="presolve")
+    else:
+        report = runner.solve()
+    result = finish(case, built, report, runner, build_seconds,
+                    raise_on_failure=raise_on_failure)
+    built.release()
+    if raise_on_failure and result.has_solution and not result.verified:
+        raise VerificationError(result.violations, result=result)
+    return result
+
+
+#: What :func:`solve` accepts for each solver option, as the command line does.
+_ARGUMENTS = {
+    "time_limit": ("a number of seconds > 0", lambda x: x > 0 and math.isfinite(x)),
+    "mip_gap": ("a number >= 0", lambda x: x >= 0 and math.isfinite(x)),
+    "threads": ("a whole number >= 1", lambda x: x >= 1 and float(x).is_integer()),
+}
+
+
+def check_arguments(**arguments: Any) -> None:
+    """Raise :class:`~solver.errors.UsageError` for a solver argument the CLI would refuse.
+
+    ``None`` means "the case's value"; anything else must be a number in range (a bool or
+    a string is not a number): ``time_limit`` > 0, ``mip_gap`` >= 0, ``threads`` >= 1.
+    """
+    for name, value in arguments.items():
+        if value is None or name not in _ARGUMENTS:
+            continue
+        what, ok = _ARGUMENTS[name]
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+        if not number or not ok(value):
+            raise UsageError(f"solve(): {name}={value!r}: must be {what} (or None for the "
+                             "case's [solver] value)")
+
+
 def replace_opts(opts: Any, **changes: Any) -> Any:
-    """A copy of solver options with the non-None ``changes`` applied."""
-    return opts.model_copy(update={k: v for k, v in changes.items() if v is not None})
+    """A copy of solver options with the non-None ``changes`` applied (checked first)."""
+    check_arguments(**changes)
+    update = {k: v for k, v in changes.items() if v is not None}
+    for name in ("time_limit", "mip_gap"):
+        if name in update:
+            update[name] = float(update[name])
+    if "threads" in update:
+        update["threads"] = int(update["threads"])
+    return opts.model_copy(update=update)
 
 
 def variable_groups(m: Any) -> dict[str, Any]:
@@ -108,7 +180,7 @@ def variable_groups(m: Any) -> dict[str, Any]:
     return groups
 
 
-def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
+def finish(case: Case, built: Any, report: SolveReport, runner: Any,
            build_seconds: float, *, raise_on_failure: bool = True) -> Result:
     """Turn a HiGHS report into a verified :class:`Result` (or raise on failure)."""
     from solver.check.run import check_solution
@@ -117,11 +189,13 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
     if not report.has_solution:
         if raise_on_failure and report.status == Status.INFEASIBLE:
             raise infeasible_error(case)
+        solver_name = "HiGHS" if runner.solver_name == "highs" else runner.solver_name
         if raise_on_failure and report.status == Status.ERROR:
-            raise SolverError(f"HiGHS failed ({report.termination}); run with -v for its log")
+            raise SolverError(f"{solver_name} failed ({report.termination}); run with -v "
+                              "for its log")
         if raise_on_failure:
             raise NoSolutionError(
-                f"HiGHS stopped ({report.status}) before finding a feasible plan"
+                f"{solver_name} stopped ({report.status}) before finding a feasible plan"
                 + (f" within the time limit of {runner.time_limit:g} s; raise --time-limit"
                    if runner.time_limit else ""))
     start = time.perf_counter()
@@ -153,9 +227,9 @@ def finish(case: Case, built: Any, report: SolveReport, runner: HighsRunner,
                     "handover": runner.handover_seconds, "solve": report.highs_seconds,
                     "extract": extract_seconds, "check": 0.0, "write": 0.0},
         "size": {"variables": n_vars, "binaries": columns["y"],
-                 "constraints": runner.highs.getNumRow(),
-                 "nonzeros": runner.highs.getNumNz()},
-        "solver": {"name": "highs", "version": highs_version(),
+                 "constraints": runner.num_rows,
+                 "nonzeros": runner.num_nonzeros},
+        "solver": {"name": runner.solver_name, "version": runner.solver_version,
                    "termination": report.termination, "mip_gap": runner.mip_gap,
                    "time_limit": runner.time_limit, "threads": runner.threads},
         "case": case.name,

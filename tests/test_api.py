@@ -210,17 +210,3 @@ def test_the_explanation_of_an_infeasible_case_keeps_the_solve_options(
     with pytest.raises(InfeasibleError, match="budget"):
         solve(case, time_limit=7.5)
     assert seen == [(7.5, 1)]
-
-
-def test_a_result_shows_as_a_short_repr_and_as_tables_in_a_notebook(project: Path) -> None:
-    from solver import load_case, solve
-
-    result = solve(load_case("data/allied"))
-    text = repr(result)
-    assert text.startswith("Result(status='optimal', objective=")
-    assert "verified=True" in text and "\n" not in text and len(text) < 200
-    page = result._repr_html_()
-    assert page.startswith("<div>") and page.count("<table") == 2
-    assert "optimal: total cost" in page and "verified: yes" in page
-    for layer in result.layers["layer"]:
-        assert f"<td>{layer}</td>" in page

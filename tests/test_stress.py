@@ -123,7 +123,7 @@ def test_cli_stress(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["stress", str(case), "--out", str(out), "--redesign"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # progress goes to stderr
     assert lines[0].startswith("worst losses first")
     assert lines[2].split()[:4] == ["A", "1", "30", "60.0%"]
     assert "infeasible" in lines[2]

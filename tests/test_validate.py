@@ -423,5 +423,5 @@ def test_path_that_is_not_a_case(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     result = run("validate", str(tmp_path / "notes.txt"))
     assert result.exit_code == 2
-    assert "not a case folder or a .toml model file" in result.stderr
+    assert "not a case folder, an .xlsx workbook or a .toml model file" in result.stderr
     assert run("validate", str(tmp_path / "missing")).exit_code == 2

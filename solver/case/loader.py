@@ -24,6 +24,7 @@ from solver.case.overrides import Override, OverrideError, make_override, parse_
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
 from solver.case.validate import cross_checks
+from solver.case.workbook import Book, is_workbook, read_workbook
 from solver.errors import CaseError, Problem, UsageError
 
 #: A model file names a case and a few options: anything larger is not one.
@@ -54,6 +55,8 @@ class SolverOptions(BaseModel):
     time_limit: float | None = Field(default=None, gt=0, description="seconds")
     mip_gap: float = Field(default=1e-4, ge=0, description="relative MIP gap")
     threads: int = Field(default=1, ge=1, description="HiGHS threads")
+    name: str = Field(default="highs", description="MILP solver: highs, or any that Pyomo "
+                      "drives and is installed (scip, gurobi, cbc, ...)")
 
 
 class SweepOptions(BaseModel):
@@ -101,6 +104,12 @@ class Case:
     overrides: tuple[str, ...] = ()
     load_seconds: float = field(default=0.0, compare=False)
     """Wall time :func:`load_case` took to read and validate the case."""
+
+    def __repr__(self) -> str:
+        return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
+                f"layers, {len(self.capabilities)} capabilities, {len(self.demand)} demand "
+                f"rows, {len(self.trade)} trade rows"
+                + (f", overrides {list(self.overrides)}" if self.overrides else "") + ")")
 
     @property
     def has_demand_file(self) -> bool:
@@ -291,6 +300,9 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
     new.__dict__.pop("demand", None)
     problems.extend(cross_checks(new))
     if problems:
+        if is_workbook(case.path):
+            problems = Book(name=case.path.name, frames={}, problems=[], digest="",
+                            sheets={t: t for t in TABLES}).relabel(problems)
         raise CaseError(problems)
     return new
 
@@ -355,21 +367,30 @@ def load_case(path: str | Path, *, allow_outside: bool = False) -> Case:
     path = Path(path)
     if path.is_dir():
         case = _load_folder(path, name=path.name)
+    elif is_workbook(path) and path.is_file():
+        case = _load_folder(path, name=path.stem)
     elif path.suffix == ".toml" and path.is_file():
         case = _load_model_file(path, allow_outside=allow_outside)
     elif not path.exists():
         raise UsageError(f"{path}: no such case folder or model file")
     else:
-        raise UsageError(f"{path}: not a case folder or a .toml model file")
+        raise UsageError(f"{path}: not a case folder, an .xlsx workbook or a .toml model file")
     return replace(case, load_seconds=time.perf_counter() - start)
 
 
 def _load_folder(folder: Path, name: str) -> Case:
-    frames, problems, digest = read_case_folder(folder)
+    relabel: Any = list
+    if is_workbook(folder):
+        book = read_workbook(folder)
+        frames, problems, digest, relabel = book.frames, book.problems, book.digest, book.relabel
+        present = set(book.sheets)
+    else:
+        frames, problems, digest = read_case_folder(folder)
+        present = {n for n, spec in TABLES.items() if (folder / spec.filename).exists()}
     unreadable = [n for n, spec in TABLES.items()
-                  if frames[n] is None and (spec.required or (folder / spec.filename).exists())]
+                  if frames[n] is None and (spec.required or n in present)]
     if unreadable:
-        raise CaseError(problems)
+        raise CaseError(relabel(problems))
     strip = {n: (f.drop(columns=[LINE]) if f is not None else None) for n, f in frames.items()}
     case = Case(
         name=name,
@@ -385,7 +406,7 @@ def _load_folder(folder: Path, name: str) -> Case:
     # lists every problem.
     problems += cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
     if problems:
-        raise CaseError(problems)
+        raise CaseError(relabel(problems))
     return case
 
 
@@ -424,8 +445,9 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
                                      f"folder {root.name!r}; pass the folder on the command "
                                      "line instead")])
     folder = path.parent / case_path
-    if not folder.is_dir():
-        raise CaseError([Problem(path.name, f"case = {spec.case!r}: no such case folder")])
+    if not folder.is_dir() and not (is_workbook(folder) and folder.is_file()):
+        raise CaseError([Problem(path.name, f"case = {spec.case!r}: no such case folder "
+                                            "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep)
     if spec.set:

@@ -110,12 +110,30 @@ def parse_table(text: str, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
         line, message = _parser_message(exc)
         return None, [Problem(fname, message, line=line)]
 
+    lines, widths = _records(text, len(raw))
+    return frame_from_cells(raw, lines, spec, widths)
+
+
+def frame_from_cells(
+    raw: pd.DataFrame, lines: np.ndarray, spec: TableSpec, widths: np.ndarray | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Type the cells of a table read as text: row 0 the header, ``lines[i]`` row i's line.
+
+    ``widths[i]`` is how many cells row i has (a CSV row may be cut short: a mistake); without
+    it every row is as wide as the header (a sheet's missing cell is an empty one).
+
+    The common part of reading a CSV file and a workbook sheet (:mod:`solver.case.workbook`):
+    every cell a string, empty for an empty cell. Problems name ``spec.filename``.
+    """
+    fname = spec.filename
+    cols = columns(spec.row)
     header = [str(c).strip() for c in raw.iloc[0]]
     problems = _check_header(header, cols, fname)
     if problems:
         return None, problems
 
-    lines, widths = _records(text, len(raw))
+    if widths is None:
+        widths = np.full(len(raw), len(header))
     data = raw.iloc[1:]
     data.columns = pd.Index(header)
     cells = data[[c for c in cols if c in header]].apply(lambda s: s.str.strip())

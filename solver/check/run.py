@@ -104,6 +104,7 @@ from solver.check.plan import (
     read_allocation,
     read_flows,
 )
+from solver.report.cells import plain_frame
 
 __all__ = ["TOLERANCE", "Tolerance", "Violation", "check_run", "check_solution", "provenance_note"]
 
@@ -163,7 +164,8 @@ def read_csv(path: Path, out: list[Violation]) -> pd.DataFrame | None:
         out.append(Violation("table", name, 1.0, f"{name}: missing from the run folder"))
         return None
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        return plain_frame(frame)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
             ValueError, csv.Error) as exc:
         text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__

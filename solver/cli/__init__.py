@@ -12,22 +12,24 @@ import sys
 
 import click
 
-from solver.cli import generate, run, studies
+from solver.cli import desk, generate, run, studies
 from solver.cli.common import State, stop_signals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="Show progress; -v also shows HiGHS's log.")
+@click.option("-v", "--verbose", count=True,
+              help="-v: HiGHS's log (instead of the progress line) and info messages; "
+                   "-vv: debug messages.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 @click.version_option(package_name="coalition", prog_name="coalition")
 def main(verbose: int, quiet: bool, debug: bool) -> None:
     """Design coalition supply chains: who co-produces each layer of the technology stack.
 
-    A case is a folder of CSV files (partners, layers, capabilities, demand, trade) or a
-    model file (models/*.toml) naming one. Exit codes: 0 solved, 1 internal error, 2 bad
-    input or usage, 3 infeasible, 4 no feasible plan within the limits, 5 verification
-    failed.
+    A case is a folder of CSV files (partners, layers, capabilities, demand, trade), one
+    .xlsx workbook with a sheet per table, or a model file (models/*.toml) naming one.
+    Exit codes: 0 solved, 1 internal error, 2 bad input or usage, 3 infeasible, 4 no
+    feasible plan within the limits, 5 verification failed.
     """
     State.debug, State.verbose, State.quiet = debug, verbose, quiet
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
@@ -39,5 +41,6 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
-                 studies.frontier, generate.generate):
+                 studies.frontier, generate.generate, desk.compare,
+                 desk.export, desk.report):
     main.add_command(_command)

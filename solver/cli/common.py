@@ -138,11 +138,13 @@ def solver_options(func: F) -> F:
     func = click.option("--threads", type=click.IntRange(min=1), default=None,
                         help="HiGHS threads (default: the model file's, else 1).")(func)
     func = click.option("--mip-gap", type=click.FloatRange(min=0), default=None,
-                        help="Relative MIP gap at which HiGHS stops (default 1e-4).")(func)
+                        help="Relative MIP gap at which HiGHS stops (default: the model "
+                             "file's [solver] mip_gap, else 1e-4).")(func)
     return click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
                         default=None, metavar="SECONDS",
                         help="Stop HiGHS after this many seconds and keep the best plan "
-                             "found (default: no limit).")(func)
+                             "found (default: the model file's [solver] time_limit, else "
+                             "no limit).")(func)
 
 
 def load(path: Path, overrides: tuple[str, ...] = ()) -> Case:

@@ -23,7 +23,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
 )
-from solver.cli.progress import SolvePrinter
+from solver.cli.desk import format_option, solver_name_option, with_solver
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -37,9 +37,14 @@ if TYPE_CHECKING:
 @click.option("--force", is_flag=True, help="Replace the run folder if it exists.")
 @set_option
 @solver_options
+@format_option
+@solver_name_option
+@click.option("--report", "html_report", is_flag=True,
+              help="Also write report.html, one self-contained page of the run.")
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
-          time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
+          time_limit: float | None, mip_gap: float | None, threads: int | None,
+          fmt: str, solver_name: str | None, html_report: bool) -> None:
     """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
@@ -50,25 +55,30 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
     from solver.results import check_out
     from solver.solve import solve as solve_case
 
-    case = load(path, overrides)
+    case = with_solver(load(path, overrides), solver_name)
     if out is None:
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, force=force)
     from solver.errors import VerificationError
+    from solver.studies.steps import SolveWatch
 
-    # -v shows HiGHS's own log instead; -q shows nothing.
-    printer = SolvePrinter() if not State.quiet and not State.verbose else None
+    # HiGHS's own log (-v) and the progress line would interleave: one or the other.
+    watch = None if State.quiet or State.verbose else SolveWatch(sys.stderr)
     try:
         result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                            tee=State.verbose > 0, progress=printer)
+                            tee=State.verbose > 0, progress=watch)
     except VerificationError as exc:
         if exc.result is None:
             raise
         result = exc.result  # written all the same, marked verified: false, then exit 5
     finally:
-        if printer is not None:
-            printer.close()
-    written = result.write(out, force=force)
+        if watch is not None:
+            watch.done()
+    written = result.write(out, force=force, xlsx=fmt == "xlsx")
+    if html_report:
+        from solver.report.html import write_report
+
+        write_report(written)
     echo(format_summary(case, result))
     echo(f"written: {written}")
     if not result.verified:

@@ -22,7 +22,7 @@ from solver.cli.common import (
     solver_options,
     with_solver_options,
 )
-from solver.cli.progress import StepPrinter
+from solver.cli.desk import format_option, solver_name_option, study_workbook, with_solver
 
 
 @click.command()
@@ -49,11 +49,13 @@ from solver.cli.progress import StepPrinter
 @click.option("--no-plots", is_flag=True, help="Do not draw the PNG charts.")
 @set_option
 @solver_options
+@format_option
+@solver_name_option
 @handle_errors
 def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | None,
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
           overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
-          threads: int | None) -> None:
+          threads: int | None, fmt: str, solver_name: str | None) -> None:
     """Solve a case over a grid of values; write one tidy row per point.
 
     Points that change only numbers re-solve the same model, warm-started; every finished
@@ -62,7 +64,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     \b
     Writes in --out: sweep.csv (one row per point), sweep_layers.csv (per point and
     layer: suppliers, HHI, N-1 coverage), allocations.csv (every point's plan),
-    plots/*.png.
+    sweep.json (what was swept, for --resume), plots/*.png.
 
     \b
     Example:
@@ -73,7 +75,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     from solver.studies.progress import progress_for
     from solver.studies.sweep import sweep as run_sweep
 
-    case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     if resume and out is None:
         raise click.UsageError("--resume needs the --out folder of the sweep to continue")
     out = out or default_out(path, "sweep")
@@ -90,6 +93,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     echo(format_sweep(table))
     files = [f for f in ("sweep.csv", "sweep_layers.csv", "allocations.csv", "sweep.json")
              if (out / f).exists()]
+    if fmt == "xlsx":
+        files.append(study_workbook(out, "sweep", [f for f in files if f.endswith(".csv")]).name)
     if (out / "plots").is_dir() and any((out / "plots").iterdir()):
         files.append("plots/")
     echo(f"written: {out} ({', '.join(files)})")
@@ -136,10 +141,13 @@ def format_sweep(table: Any, limit: int = 40) -> str:
 @click.option("--force", is_flag=True, help="Replace stress.csv if --out already has one.")
 @set_option
 @solver_options
+@format_option
+@solver_name_option
 @handle_errors
 def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ...], top: int,
            force: bool, overrides: tuple[str, ...], time_limit: float | None,
-           mip_gap: float | None, threads: int | None) -> None:
+           mip_gap: float | None, threads: int | None, fmt: str,
+           solver_name: str | None) -> None:
     """Lose each partner in turn from the optimal design and re-route supply.
 
     The design (what is hosted, the capacity built) is kept; an LP re-routes supply over
@@ -155,13 +163,20 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
     from solver.studies.stress import stress as run_stress
     from solver.studies.stress import worst_cases
 
-    case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     out = out or default_out(path, "stress")
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
-    table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out)
+    from solver.studies.steps import Steps
+
+    steps = None if State.quiet else Steps(sys.stderr)
+    table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out,
+                       progress=steps)
     echo(format_stress(worst_cases(table, top), redesign))
     echo(f"written: {out / 'stress.csv'}")
+    if fmt == "xlsx":
+        echo(f"written: {study_workbook(out, 'stress', ['stress.csv'])}")
 
 
 def format_stress(worst: Any, redesign: bool) -> str:
@@ -209,10 +224,13 @@ def format_stress(worst: Any, redesign: bool) -> str:
 @click.option("--force", is_flag=True, help="Replace frontier.csv if --out already has one.")
 @set_option
 @solver_options
+@format_option
+@solver_name_option
 @handle_errors
 def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
              limit: float | None, out: Path | None, force: bool, overrides: tuple[str, ...],
-             time_limit: float | None, mip_gap: float | None, threads: int | None) -> None:
+             time_limit: float | None, mip_gap: float | None, threads: int | None,
+             fmt: str, solver_name: str | None) -> None:
     """Cost against one requirement, from loose to the tightest feasible value.
 
     The epsilon-constraint method: the requirement is fixed at each value and cost is
@@ -224,25 +242,17 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     """
     from solver.studies.frontier import frontier as run_frontier
 
-    case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     out = out or default_out(path, "frontier")
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "
                                "replace it")
-    printer = None if State.quiet else StepPrinter("frontier")
+    from solver.studies.steps import Steps
 
-    def probe(row: dict[str, Any]) -> None:
-        assert printer is not None
-        found = "no plan" if row.get("objective") is None or row["objective"] != \
-            row["objective"] else f"cost {row['objective']:,.6g}"
-        printer(f"{row['stage']}: {key}={row[key]:.6g}: {row['status']}, {found}")
-
-    try:
-        curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out,
-                             progress=probe if printer is not None else None)
-    finally:
-        if printer is not None:
-            printer.close()
+    steps = None if State.quiet else Steps(sys.stderr)
+    curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out,
+                         progress=steps)
     tightest = curve[key].iloc[-1]
     echo(f"{key}: tightest feasible value {tightest:.6g} (bisection to within {tol:g})")
     from solver.studies.frontier import undecided
@@ -257,4 +267,7 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     for row in curve.to_dict("records"):
         echo(f"{row[key]:>30.6g}{row['status']!s:>12}{number(row['objective']):>14}"
               f"{number(row['gap'], '.1e'):>10}")
-    echo(f"written: {out} (frontier.csv, frontier_search.csv, frontier.png)")
+    files = ["frontier.csv", "frontier_search.csv", "frontier.png"]
+    if fmt == "xlsx":
+        files.append(study_workbook(out, "frontier", files[:2]).name)
+    echo(f"written: {out} ({', '.join(files)})")

@@ -70,22 +70,6 @@ def raise_if_stopped(report: SolveReport) -> None:
     raise KeyboardInterrupt
 
 
-@dataclass(frozen=True)
-class SolveProgress:
-    """Where a running MIP solve stands, as HiGHS reports it in its log (``cbMipLogging``)."""
-
-    seconds: float
-    incumbent: float | None
-    bound: float | None
-    gap: float | None
-    nodes: int
-
-
-def _finite(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) and abs(x) < 1e30 else None
-
-
 class Status(StrEnum):
     """Outcome of a solve, as written to ``summary.json``."""
 
@@ -112,6 +96,18 @@ class SolveReport:
     termination: str
     log: str = ""
     values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """Where a running MIP solve stands: what HiGHS's MIP callbacks report."""
+
+    elapsed: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    improved: bool = False
+    """Whether this event is a new incumbent (else a periodic log line)."""
 
 
 @functools.cache
@@ -203,24 +199,32 @@ class HighsRunner:
         self._log: list[str] = []
         self.handover_seconds = 0.0
         self._highs.cbLogging += self._note_log
-        self._on_progress: Callable[[SolveProgress], None] | None = None
+        self.progress: Callable[[SolveProgress], None] | None = None
+        """Told where a MIP solve stands at each HiGHS log line and each new incumbent."""
+        self._watching = False
 
-    def report_progress(self, on_progress: Callable[[SolveProgress], None] | None) -> None:
-        """Call ``on_progress`` each time HiGHS logs a line of its MIP search (None: stop)."""
-        if self._on_progress is None and on_progress is not None:
-            self._highs.cbMipLogging += self._note_progress
-        elif self._on_progress is not None and on_progress is None:
-            self._highs.cbMipLogging -= self._note_progress
-        self._on_progress = on_progress
-
-    def _note_progress(self, event: Any) -> None:
-        if self._on_progress is None:
+    def _watch(self) -> None:
+        """Subscribe to HiGHS's MIP callbacks (once, and only when progress is wanted)."""
+        if self._watching:
             return
-        out = event.data_out
-        incumbent, bound = _finite(out.mip_primal_bound), _finite(out.mip_dual_bound)
-        gap = _finite(out.mip_gap) if incumbent is not None else None
-        self._on_progress(SolveProgress(seconds=float(out.running_time), incumbent=incumbent,
-                                        bound=bound, gap=gap, nodes=int(out.mip_node_count)))
+        self._watching = True
+        self._highs.cbMipLogging += self._note_mip
+        self._highs.cbMipImprovingSolution += self._note_incumbent
+
+    def _note_mip(self, event: Any, improved: bool = False) -> None:
+        if self.progress is None:
+            return
+        d = event.data_out
+        incumbent = float(d.objective_function_value if improved else d.mip_primal_bound)
+        bound, gap = float(d.mip_dual_bound), float(d.mip_gap)
+        self.progress(SolveProgress(
+            elapsed=float(d.running_time) - self._last_runtime,
+            incumbent=incumbent if math.isfinite(incumbent) else None,
+            bound=bound if math.isfinite(bound) else None,
+            gap=gap if math.isfinite(gap) else None, improved=improved))
+
+    def _note_incumbent(self, event: Any) -> None:
+        self._note_mip(event, improved=True)
 
     def _note_log(self, event: Any) -> None:
         self._log.append(event.message)
@@ -233,6 +237,23 @@ class HighsRunner:
     def highs(self) -> Any:
         """The underlying ``highspy.Highs`` object (for warm starts and fixed LPs)."""
         return self._highs
+
+    solver_name = "highs"
+
+    @property
+    def solver_version(self) -> str:
+        """HiGHS's version, for summary.json."""
+        return highs_version()
+
+    @property
+    def num_rows(self) -> int:
+        """Rows of the model HiGHS holds."""
+        return int(self._highs.getNumRow())
+
+    @property
+    def num_nonzeros(self) -> int:
+        """Nonzeros of the model HiGHS holds."""
+        return int(self._highs.getNumNz())
 
     def set_model(self, m: Any, groups: dict[str, Any]) -> None:
         """Hand model ``m`` over to HiGHS; ``groups`` names the variables to read back."""
@@ -320,6 +341,8 @@ class HighsRunner:
         h.setOptionValue("time_limit", float(self.time_limit or math.inf))
         h.setOptionValue("threads", int(self.threads))
         self._log = []
+        if self.progress is not None:
+            self._watch()
         h.HandleKeyboardInterrupt = True
         with _noting_stops(h) as stops:
             h.run()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from solver.report.charts import COST_UNIT
 from solver.results import COST_TERMS
 
 #: Line colours of the cost terms (matplotlib's tab10, in the order of COST_TERMS).
@@ -110,10 +111,10 @@ def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: 
         right.set_title(f"change of each cost term from {_axis_label(column)} = {x0:g}"
                         + (" (first line)" if others else ""), fontsize=9)
     right.set_xlabel(_axis_label(column))
-    right.set_ylabel("change in cost")
+    right.set_ylabel(f"change in cost ({COST_UNIT})")
     right.grid(alpha=0.3)
     left.set_xlabel(_axis_label(column))
-    left.set_ylabel("total cost")
+    left.set_ylabel(f"total cost ({COST_UNIT})")
     left.grid(alpha=0.3)
     for ax in (left, right):
         if ax.get_legend_handles_labels()[0]:  # nothing to label when every point failed
@@ -177,7 +178,7 @@ def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path) -> Non
         ax.axvline(base, color="black", lw=1)
     ax.use_sticky_edges = False  # bars would pin the axis to their ends: room for labels
     ax.margins(x=0.2)
-    ax.set_xlabel("total cost (line: base case; labels: the value at each end)")
+    ax.set_xlabel(f"total cost, {COST_UNIT} (line: base case; labels: the value at each end)")
     ax.set_title("one at a time: how far each key moves the total cost", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.savefig(path)
@@ -224,9 +225,9 @@ def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tigh
             ax.set_xlim(lo, hi)
         if tightens < 0:
             ax.invert_xaxis()
-    left.set_ylabel("total cost")
+    left.set_ylabel(f"total cost ({COST_UNIT})")
     left.set_title("least total cost (shaded: no plan)", fontsize=9)
-    right.set_ylabel("change in cost")
+    right.set_ylabel(f"change in cost ({COST_UNIT})")
     right.set_title("change of each cost term from the loose end", fontsize=9)
     left.legend(fontsize=8)
     right.legend(fontsize=8)

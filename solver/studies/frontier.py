@@ -14,7 +14,7 @@ requirement tightens; with a relative MIP gap it may wobble by up to that gap.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ class FrontierRun:
     req: Requirement
     solver: Any
     probes: list[dict[str, Any]]
-    progress: Callable[[dict[str, Any]], None] | None = None
+    progress: Any = None
 
     def solve(self, value: float, stage: str) -> dict[str, Any]:
         """Solve the case with the requirement at ``value``; record and return its row."""
@@ -94,7 +94,10 @@ class FrontierRun:
         row["stage"] = stage
         self.probes.append(row)
         if self.progress is not None:
-            self.progress({**row, self.key: value})
+            cost = row.get("objective")
+            what = row["status"] if cost is None or pd.isna(cost) else \
+                f"{row['status']}, cost {cost:,.6g}"
+            self.progress.step(f"{stage} {self.key}={value:g}: {what}")
         return row
 
 
@@ -108,7 +111,7 @@ def frontier(
     limit: float | None = None,
     out: str | Path | None = None,
     plots: bool = True,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: Any = None,
 ) -> pd.DataFrame:
     """The cost-versus-requirement curve of ``key``, from ``loose`` to the tightest value.
 
@@ -116,9 +119,8 @@ def frontier(
     tightest feasible value, found by bisection to within ``tol`` (a value ``tol`` tighter
     has no plan, unless the limit itself has one). ``loose`` and ``limit`` replace the
     requirement's natural ends. With ``out`` the curve, every probe of the search
-    (``frontier_search.csv``) and ``frontier.png`` are written there. ``progress``, if
-    given, is called with each solve's row (its ``stage``, the value, status, objective) as
-    it finishes.
+    (``frontier_search.csv``) and ``frontier.png`` are written there. ``progress`` (a
+    :class:`solver.studies.steps.Steps`) is told of each solve.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
     from solver.studies.grid import check_keys, mutable_columns, parse_vary
@@ -138,6 +140,10 @@ def frontier(
     check_keys(case, [axis], "--trade-off")
     solver = PointSolver(case, Settings(mutable=mutable_columns([axis])))
     run = FrontierRun(key=key, req=req, solver=solver, probes=[], progress=progress)
+    if progress is not None:
+        # At most: both ends, the bisection's halvings, then the curve's points.
+        halvings = max(math.ceil(math.log2(max(abs(hi - lo) / tol, 1.0))), 0)
+        progress.start("frontier", 2 + halvings + points)
     tightest = _tightest(run, lo, hi, tol)
     # Nothing but the loose end has a plan: the curve is that one point.
     values = np.linspace(lo, tightest, points) if tightest != lo else np.array([lo])
@@ -146,6 +152,8 @@ def frontier(
         value = float(f"{value:.12g}")
         row = run.solve(value, "curve")
         rows.append({**row, "point": i, key: value, "tightest": i == len(values) - 1})
+    if progress is not None:
+        progress.finish()
     curve = pd.DataFrame(rows).reindex(columns=["point", key, *CURVE_COLUMNS[1:]])
     search = pd.DataFrame(run.probes).reindex(
         columns=["stage", key, "status", "objective", "seconds"])

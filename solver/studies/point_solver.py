@@ -123,12 +123,19 @@ class PointSolver:
         built.data = data
         opts = case.solver
         if self._runner is None or not self.settings.persistent:
-            self._runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                                       threads=opts.threads)
+            if opts.name.strip().lower() == "highs":
+                self._runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                                           threads=opts.threads)
+            else:
+                from solver.highs.pyomo_runner import PyomoRunner
+
+                self._runner = PyomoRunner(opts.name, time_limit=opts.time_limit,
+                                           mip_gap=opts.mip_gap, threads=opts.threads)
         runner = self._runner
         runner.time_limit, runner.mip_gap = opts.time_limit, opts.mip_gap
         groups = variable_groups(built.m)
-        if self.settings.warm_start and self._start and not rebuild:
+        if self.settings.warm_start and self._start and not rebuild and \
+                isinstance(runner, HighsRunner):
             runner.warm_start(built.m, self._start)
         report = runner.solve(built.m, groups)
         result = finish(case, built, report, runner, build_seconds, raise_on_failure=False)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.report.cells import safe_frame
 
 log = logging.getLogger(__name__)
 
@@ -184,12 +185,14 @@ def stress(
     partners: Sequence[str] | None = None,
     result: Any = None,
     out: str | Path | None = None,
+    progress: Any = None,
 ) -> pd.DataFrame:
     """Lose each partner in turn from the optimal design; return the table of ``stress.csv``.
 
     ``result`` is the design to stress (default: :func:`solver.solve` of ``case``, which
     raises if the case has no plan). ``partners`` limits the partners lost (default: all).
-    With ``out`` the table is written to ``out/stress.csv``.
+    With ``out`` the table is written to ``out/stress.csv``. ``progress`` (a
+    :class:`solver.studies.steps.Steps`) is told of each partner lost.
     """
     from solver.model.data import model_data
     from solver.solve import solve
@@ -213,6 +216,8 @@ def stress(
     layer_ids = data.layers["layer"].tolist()
     hosted = result.allocation[result.allocation["hosted"]]
     frames = []
+    if progress is not None:
+        progress.start("stress", len(lost_list))
     for p in lost_list:
         rr = lp.run(p)
         own = hosted[hosted["partner"] == p]
@@ -231,6 +236,11 @@ def stress(
         member_rows = [_frame(p, "member", "", n, float(d[member_of == n].sum()),
                               float(rr.unmet[member_of == n].sum())) for n in members]
         frames.append([total, *layer_rows, *member_rows])
+        if progress is not None:
+            extra = f", redesign {total.get('redesign_status')}" if redesign else ""
+            progress.step(f"lost {p}: unmet {100 * total['unmet_share']:.1f}%{extra}")
+    if progress is not None:
+        progress.finish()
     frames.sort(key=lambda f: (-f[0]["unmet_share"], -f[0]["rerouting_cost"], f[0]["lost"]))
     table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=list(COLUMNS))
     table["layers_hosted"] = table["layers_hosted"].astype("Int64")
@@ -238,7 +248,7 @@ def stress(
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        table.to_csv(folder / "stress.csv", index=False)
+        safe_frame(table).to_csv(folder / "stress.csv", index=False)
     return table
 
 

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from solver.errors import UsageError
+from solver.report.cells import safe_frame
 from solver.studies.grid import Point
 from solver.studies.point_solver import RETRY, PointOutcome
 
@@ -86,7 +87,7 @@ class SweepFolder:
 
     def _rewrite(self, name: str, frame: pd.DataFrame) -> None:
         tmp = self.out / f".{name}.partial"
-        frame.to_csv(tmp, index=False)
+        safe_frame(frame).to_csv(tmp, index=False)
         os.replace(tmp, self.out / name)
 
     def is_done(self, point: Point) -> bool:
@@ -113,7 +114,7 @@ class SweepFolder:
             if header:
                 handle.write(frame.iloc[:0].to_csv(index=False))
         buf = io.StringIO()
-        frame.to_csv(buf, index=False, header=False)
+        safe_frame(frame).to_csv(buf, index=False, header=False)
         handle.write(buf.getvalue())
         handle.flush()
 
