@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from solver.case.options import ModelFile, ObjectiveOptions, SolverOptions, SweepOptions
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
@@ -29,56 +30,6 @@ from solver.errors import CaseError, Problem, UsageError
 
 #: A model file names a case and a few options: anything larger is not one.
 MAX_MODEL_FILE_BYTES = 1024**2
-
-
-class ObjectiveOptions(BaseModel):
-    """Weights of the objective terms and the optional budget (``[objective]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    redundancy_weight: float = Field(default=1.0, ge=0, le=1e12,
-                                     description="weight of redundancy")
-    risk_weight: float = Field(default=0.0, ge=0, le=1e12,
-                               description="weight of disruption risk")
-    budget: float | None = Field(default=None, ge=0, le=1e15,
-                                 description="cap on fixed+capacity+trade")
-    shortage_cost: float | None = Field(
-        default=None, ge=0, le=1e15,
-        description="price per unit of unmet demand; unset: demand is hard (SPEC section 3)")
-
-
-class SolverOptions(BaseModel):
-    """How HiGHS is run (``[solver]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    time_limit: float | None = Field(default=None, gt=0, description="seconds")
-    mip_gap: float = Field(default=1e-4, ge=0, description="relative MIP gap")
-    threads: int = Field(default=1, ge=1, description="HiGHS threads")
-    name: str = Field(default="highs", description="MILP solver: highs, or any that Pyomo "
-                      "drives and is installed (scip, gurobi, cbc, ...)")
-
-
-class SweepOptions(BaseModel):
-    """What ``coalition sweep`` varies when the command line names nothing (``[sweep]``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    vary: list[str] = Field(default_factory=list, description="KEY=SPEC entries")
-    mode: str = Field(default="grid", description="grid or one-at-a-time")
-
-
-class ModelFile(BaseModel):
-    """The contents of a ``models/*.toml`` file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str | None = None
-    case: str
-    set: dict[str, Any] = Field(default_factory=dict)
-    objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
-    solver: SolverOptions = Field(default_factory=SolverOptions)
-    sweep: SweepOptions = Field(default_factory=SweepOptions)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""The options of a run that a model file sets (SPEC section 4): one pydantic model per table.
+
+``[objective]``, ``[solver]``, ``[sweep]`` and the file itself (:class:`ModelFile`). A study
+with options of its own adds its table here, as a class and a field of :class:`ModelFile`
+(and of :class:`solver.case.loader.Case`, which carries them to the run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ObjectiveOptions(BaseModel):
+    """Weights of the objective terms and the optional budget (``[objective]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redundancy_weight: float = Field(default=1.0, ge=0, le=1e12,
+                                     description="weight of redundancy")
+    risk_weight: float = Field(default=0.0, ge=0, le=1e12,
+                               description="weight of disruption risk")
+    budget: float | None = Field(default=None, ge=0, le=1e15,
+                                 description="cap on fixed+capacity+trade")
+    shortage_cost: float | None = Field(
+        default=None, ge=0, le=1e15,
+        description="price per unit of unmet demand; unset: demand is hard (SPEC section 3)")
+
+
+class SolverOptions(BaseModel):
+    """How HiGHS is run (``[solver]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_limit: float | None = Field(default=None, gt=0, description="seconds")
+    mip_gap: float = Field(default=1e-4, ge=0, description="relative MIP gap")
+    threads: int = Field(default=1, ge=1, description="HiGHS threads")
+    name: str = Field(default="highs", description="MILP solver: highs, or any that Pyomo "
+                      "drives and is installed (scip, gurobi, cbc, ...)")
+
+
+class SweepOptions(BaseModel):
+    """What ``coalition sweep`` varies when the command line names nothing (``[sweep]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vary: list[str] = Field(default_factory=list, description="KEY=SPEC entries")
+    mode: str = Field(default="grid", description="grid or one-at-a-time")
+
+
+class ModelFile(BaseModel):
+    """The contents of a ``models/*.toml`` file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    case: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
+    solver: SolverOptions = Field(default_factory=SolverOptions)
+    sweep: SweepOptions = Field(default_factory=SweepOptions)
