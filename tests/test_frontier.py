@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,11 @@ def test_cli_frontier(tmp_path: Path) -> None:
     curve = pd.read_csv(out / "frontier.csv")
     assert len(curve) == 4 and curve["tightest"].iloc[-1]
     # Progress: one plain line per solve on stderr, the search's probes then the curve's.
-    steps = [line for line in result.stderr.splitlines() if line.startswith("frontier [")]
+    steps = [line for line in result.stderr.splitlines() if line.startswith("[")]
     probes = pd.read_csv(out / "frontier_search.csv")
     assert len(steps) == len(probes)
-    assert steps[0].startswith("frontier [1] loose end: layers.max_share=1: optimal, cost ")
-    assert steps[-1].startswith(f"frontier [{len(probes)}] curve: layers.max_share=0.25")
+    assert re.match(r"\[1/\d+\] loose end layers.max_share=1: optimal, cost ", steps[0])
+    assert re.match(rf"\[{len(probes)}/\d+\] curve layers.max_share=0.25", steps[-1])
     quiet = CliRunner().invoke(main, ["-q", "frontier", str(case), "--trade-off",
                                       "layers.max_share", "--points", "2", "--out",
                                       str(tmp_path / "q")])
