@@ -177,6 +177,8 @@ def variable_groups(m: Any) -> dict[str, Any]:
     groups = {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
     if hasattr(m, "z"):
         groups.update(z=m.z, u=m.u)
+    if hasattr(m, "res_t"):
+        groups.update(res_t=m.res_t, res_s=m.res_s)
     return groups
 
 

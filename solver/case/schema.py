@@ -86,8 +86,11 @@ class LayerRow(_Row):
     )
     resilience: Fraction = Field(
         default=0.0,
-        description="N-1: after losing any one partner, the rest of the built capacity covers "
-        "at least this share of demand",
+        description="N-k: after losing any `resilience_k` hosts at once, the rest of the built "
+        "capacity covers at least this share of demand",
+    )
+    resilience_k: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="how many hosts may be lost at once (1: N-1)"
     )
     redundancy_cost: NonNegative = Field(
         default=0.0,
