@@ -14,6 +14,7 @@ import numpy as np
 
 from solver import __version__
 from solver.case.loader import Case
+from solver.case.scenarios import has_scenarios
 from solver.errors import (
     InfeasibleError,
     NoSolutionError,
@@ -249,6 +250,13 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         summary["verified"] = not violations
         for v in violations:
             log.warning("checker: %s", v)
+    scenarios = None
+    if report.has_solution and has_scenarios(case.scenarios):
+        from solver.studies.recourse import evaluate_scenarios
+
+        start = time.perf_counter()
+        scenarios = evaluate_scenarios(case, allocation, flows)
+        summary["seconds"]["scenarios"] = time.perf_counter() - start
     return Result(
         status=str(report.status),
         objective=report.objective,
@@ -262,6 +270,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         summary=summary,
         violations=violations,
         shortage=shortage,
+        scenarios=scenarios,
     )
 
 

@@ -55,6 +55,8 @@ class Case:
     overrides: tuple[str, ...] = ()
     load_seconds: float = field(default=0.0, compare=False)
     """Wall time :func:`load_case` took to read and validate the case."""
+    scenarios: pd.DataFrame | None = None
+    """scenarios.csv (SPEC section 9), or None: the disruptions a design is measured against."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -244,6 +246,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         capabilities=_present(tables["capabilities"]),
         trade=_present(tables["trade"]),
         demand_table=tables["demand"],
+        scenarios=tables["scenarios"],
         objective=obj,
         solver=sol,
         overrides=case.overrides + tuple(str(o) for o in overrides),
@@ -351,6 +354,7 @@ def _load_folder(folder: Path, name: str) -> Case:
         capabilities=strip["capabilities"],  # type: ignore[arg-type]
         trade=strip["trade"] if strip["trade"] is not None else _empty_trade(),
         demand_table=strip["demand"],
+        scenarios=strip["scenarios"],
         files_sha256=digest,
     )
     # Cells that failed are defaulted, so the checks across tables still run: one pass
