@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from solver.case.options import ModelFile, ObjectiveOptions, SolverOptions, SweepOptions
+from solver.case.options import (
+    ModelFile,
+    ObjectiveOptions,
+    ScenarioOptions,
+    SolverOptions,
+    SweepOptions,
+)
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
@@ -57,6 +63,8 @@ class Case:
     """Wall time :func:`load_case` took to read and validate the case."""
     scenarios: pd.DataFrame | None = None
     """scenarios.csv (SPEC section 9), or None: the disruptions a design is measured against."""
+    scenario_options: ScenarioOptions = field(default_factory=ScenarioOptions)
+    """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -90,6 +98,8 @@ class Case:
         for o in self.overrides:
             h.update(b"\0" + o.encode())
         h.update(self.objective.model_dump_json().encode())
+        if self.scenario_options.design != "none":
+            h.update(self.scenario_options.model_dump_json().encode())
         return h.hexdigest()
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -404,7 +414,8 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         raise CaseError([Problem(path.name, f"case = {spec.case!r}: no such case folder "
                                             "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
-    case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep)
+    case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
+                   scenario_options=spec.scenarios)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
     return case

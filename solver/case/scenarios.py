@@ -92,3 +92,30 @@ def scenarios_over(frame: pd.DataFrame | None, pair_partner: np.ndarray,
 def has_scenarios(frame: pd.DataFrame | None) -> bool:
     """Whether a case has scenarios (a scenarios.csv with rows)."""
     return frame is not None and not frame.empty
+
+
+def cvar(values: np.ndarray, probability: np.ndarray, alpha: float) -> float:
+    """CVaR at ``alpha`` of a discrete distribution: the mean of its worst ``1 - alpha`` share.
+
+    Sorted from the worst outcome down, the outcomes fill the tail's mass ``1 - alpha`` (the
+    last one in part); ``probability`` sums to 1. With ``alpha = 0`` it is the mean.
+    """
+    order = np.argsort(-np.asarray(values, dtype=float), kind="stable")
+    v = np.asarray(values, dtype=float)[order]
+    p = np.asarray(probability, dtype=float)[order]
+    tail = 1.0 - float(alpha)
+    before = np.concatenate([[0.0], np.cumsum(p)[:-1]])
+    take = np.clip(tail - before, 0.0, p)
+    return float(take @ v) / tail
+
+
+def recourse_term(costs: np.ndarray, probability: np.ndarray, design: str, alpha: float,
+                  weight: float) -> float:
+    """The recourse term of SPEC section 9 for second-stage ``costs`` (no disruption first).
+
+    ``expected``: ``E[C]``; ``cvar``: ``(1 - weight) * E[C] + weight * CVaR_alpha[C]``.
+    """
+    mean = float(np.asarray(probability, dtype=float) @ np.asarray(costs, dtype=float))
+    if design != "cvar" or weight == 0:
+        return mean
+    return (1 - weight) * mean + weight * cvar(costs, probability, alpha)

@@ -103,6 +103,26 @@ def _add_bodies(
     m.row_keys[name] = list(keys)
 
 
+def add_bodies(
+    ctx: Context,
+    name: str,
+    keys: Sequence[tuple[str, ...]],
+    args: list[list[Any]],
+    lower: Sequence[Any] | None,
+    upper: Sequence[Any] | None,
+) -> None:
+    """Rows ``lower <= LinearExpression(args[i]) <= upper`` that are not requirements.
+
+    For the families of other modules (:mod:`solver.model.two_stage`): no elastic slack.
+    """
+    _add_bodies(ctx, name, keys, args, lower, upper, requirement=False)
+
+
+def minus(v: Any) -> MonomialTermExpression:
+    """The term ``-v``."""
+    return MonomialTermExpression((-1.0, v))
+
+
 def _relation(lo: Any, body: Any, hi: Any) -> Any:
     """``lo <= body <= hi`` as a Pyomo relational expression, made directly.
 

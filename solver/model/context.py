@@ -32,6 +32,7 @@ class Context:
     bounds: dict[str, Sequence[tuple[str, ...]]] = field(default_factory=dict)
     unmet_domestic: Sequence[tuple[str, ...]] = field(default_factory=list)
     res_pairs: list[int] = field(default_factory=list)
+    scenario_flows: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         d = self.data

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.case.scenarios import Scenarios, scenarios_over
+from solver.case.scenarios import recourse_term
 from solver.model.data import ModelData, model_data
+from solver.model.two_stage import scenarios_of
 
 
 @dataclass(frozen=True)
@@ -109,15 +110,6 @@ class Recourse:
                        shortage_cost=shortage)
 
 
-def case_scenarios(case: Case, data: ModelData) -> Scenarios:
-    """The case's scenarios over the pairs and flows of ``data``."""
-    return scenarios_over(case.scenarios, data.pairs["partner"].to_numpy(dtype=object),
-                          data.pairs["layer"].to_numpy(dtype=object),
-                          data.flows["exporter"].to_numpy(dtype=object),
-                          data.flows["importer"].to_numpy(dtype=object),
-                          data.flows["layer"].to_numpy(dtype=object))
-
-
 def plan_flows(data: ModelData, flows: pd.DataFrame | None) -> np.ndarray:
     """A plan's flows (exporter, importer, layer, quantity) over the flows of ``data``."""
     out = np.zeros(data.n_flows)
@@ -164,7 +156,7 @@ def evaluate_scenarios(case: Case, allocation: pd.DataFrame,
     planned flows (to count what is re-routed). The table of the run folder's scenarios.csv.
     """
     data = model_data(case)
-    scenarios = case_scenarios(case, data)
+    scenarios = scenarios_of(case, data)
     lp = Recourse(case, allocation, data)
     planned = plan_flows(data, flows)
     rows = [outcome_row(case, data, name, float(scenarios.probability[s]),
@@ -177,3 +169,49 @@ def evaluate_scenarios(case: Case, allocation: pd.DataFrame,
 SCENARIO_COLUMNS = ["scenario", "probability", "unmet", "unmet_share", "worst_layer",
                     "worst_layer_unmet", "worst_layer_share", "rerouted", "trade_cost",
                     "shortage_cost", "second_stage_cost"]
+
+
+def design_tables(case: Case, data: ModelData, ctx: Any, values: dict[str, np.ndarray],
+                  flows: pd.DataFrame, baseline: float
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """A two-stage design's own scenario outcomes: scenarios.csv, scenario_flows.csv, recourse.
+
+    Read from the solved model's scenario flows ``sc_g`` and unmet demand ``sc_w`` (not
+    re-solved), so that the checker verifies what the design itself planned. ``flows`` are
+    the no-disruption flows, ``baseline`` their second-stage cost (trade + shortage).
+    """
+    planned = plan_flows(data, flows)
+    scen = scenarios_of(case, data)
+    g, w = values["sc_g"], values["sc_w"]
+    n_rows = len(data.rows)
+    price = case.objective.shortage_cost
+    rows, frames = [], []
+    start = 0
+    costs = [baseline]
+    for s, name in enumerate(scen.ids):
+        js = ctx.scenario_flows[s]
+        f = np.zeros(data.n_flows)
+        f[js] = np.maximum(g[start:start + len(js)], 0.0)
+        start += len(js)
+        z = np.maximum(w[s * n_rows:(s + 1) * n_rows], 0.0)
+        z[z < 1e-9] = 0.0
+        f[f < 1e-9] = 0.0
+        trade = float(data.flows["unit_cost"].to_numpy(dtype=float) @ f)
+        outcome = Outcome(unmet=z, flows=f, trade_cost=trade,
+                          shortage_cost=None if price is None else price * float(z.sum()))
+        rows.append(outcome_row(case, data, name, float(scen.probability[s]), outcome,
+                                planned))
+        costs.append(trade + (outcome.shortage_cost or 0.0))
+        keep = f > 0
+        frames.append(pd.DataFrame({
+            "scenario": name,
+            "exporter": data.flows["exporter"].to_numpy()[keep],
+            "importer": data.flows["importer"].to_numpy()[keep],
+            "layer": data.flows["layer"].to_numpy()[keep],
+            "quantity": f[keep]}))
+    opts = case.scenario_options
+    pi = np.array([scen.rest, *scen.probability.tolist()])
+    term = recourse_term(np.array(costs), pi, opts.design, opts.cvar_alpha, opts.cvar_weight)
+    moved = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["scenario", "exporter", "importer", "layer", "quantity"])
+    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS), moved, term
