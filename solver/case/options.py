@@ -62,6 +62,9 @@ class ScenarioOptions(BaseModel):
                               description="CVaR level: the mean of the worst 1 - alpha share")
     cvar_weight: float = Field(default=0.5, ge=0, le=1,
                                description="weight of the CVaR in the recourse term")
+    file: str | None = Field(
+        default=None, description="a scenarios.csv to use instead of the case folder's, "
+        "relative to the model file")
 
 
 class ModelFile(BaseModel):
