@@ -89,9 +89,14 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
             cap_args.append([*mine[bounds[a]:bounds[a + 1]].tolist(),
                              MonomialTermExpression((-factor[a], k[a]))])
             cap_keys.append((name, ctx.pair_partner_id[a], ctx.pair_layer_id[a]))
-        use = np.flatnonzero(trade[js] != 0)
-        row = list(map(MonomialTermExpression, zip(trade[js][use].tolist(),
-                                                  mine[use].tolist(), strict=True)))
+        if ctx.num.is_mutable("trade_cost"):  # a sweep varies trade costs: every flow
+            tnum = ctx.num["trade_cost"]
+            row = [MonomialTermExpression((tnum[j], v))
+                   for j, v in zip(js.tolist(), mine.tolist(), strict=True)]
+        else:
+            use = np.flatnonzero(trade[js] != 0)
+            row = list(map(MonomialTermExpression, zip(trade[js][use].tolist(),
+                                                      mine[use].tolist(), strict=True)))
         row += [MonomialTermExpression((price, v)) for v in w[s * n_rows:(s + 1) * n_rows]]
         row.append(minus(cost[s + 1]))
         cost_args.append(row)
@@ -122,9 +127,10 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
 def _baseline_cost(ctx: Context, price: Any, c0: Any) -> list[Any]:
     """``sum_j t_j f_j + price * sum_r z_r - C_0``: the no-disruption outcome's cost."""
     trade = np.asarray(ctx.arrays["trade_cost"], dtype=float)
-    use = np.flatnonzero(trade != 0).tolist()
-    f = ctx.var_f
-    row: list[Any] = [MonomialTermExpression((float(trade[j]), f[j])) for j in use]
+    mutable = ctx.num.is_mutable("trade_cost")
+    use = range(len(trade)) if mutable else np.flatnonzero(trade != 0).tolist()
+    f, tnum = ctx.var_f, ctx.num["trade_cost"]
+    row: list[Any] = [MonomialTermExpression((tnum[j], f[j])) for j in use]
     row += [MonomialTermExpression((price, z)) for z in ctx.var_z]
     row.append(minus(c0))
     return row
