@@ -35,6 +35,7 @@ test: lint types pytest
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench.two_stage M
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -49,6 +49,10 @@ class Result:
     violations: list[Any] = field(default_factory=list)
     shortage: pd.DataFrame | None = None
     """With ``objective.shortage_cost``: unmet demand per demand row (``shortage.csv``)."""
+    scenarios: pd.DataFrame | None = None
+    """With scenarios.csv: what the plan leaves unmet in each scenario (``scenarios.csv``)."""
+    scenario_flows: pd.DataFrame | None = None
+    """A two-stage design's flows in each scenario (``scenario_flows.csv``)."""
 
     def __repr__(self) -> str:
         objective = "None" if self.objective is None else f"{self.objective:,.6g}"
@@ -264,7 +268,8 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
 #: What a run folder holds: ``--force`` replaces a folder that holds nothing else.
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
-                       "shortage.csv", "summary.json", "run.xlsx", "report.html"})
+                       "shortage.csv", "summary.json", "run.xlsx", "report.html",
+                       "scenarios.csv", "scenario_flows.csv"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -349,6 +354,10 @@ def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = Fa
                   "layers": result.layers, "partners": result.partners}
         if result.shortage is not None:
             tables["shortage"] = result.shortage
+        if result.scenarios is not None:
+            tables["scenarios"] = result.scenarios
+        if result.scenario_flows is not None:
+            tables["scenario_flows"] = result.scenario_flows
         write_tables(tmp, tables, result.summary)
         if xlsx:
             from solver.report.xlsx import write_workbook

@@ -14,6 +14,7 @@ import numpy as np
 
 from solver import __version__
 from solver.case.loader import Case
+from solver.case.scenarios import has_scenarios
 from solver.errors import (
     InfeasibleError,
     NoSolutionError,
@@ -74,6 +75,7 @@ def solve(
     check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     if solver is not None and not isinstance(solver, str):
         raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
+    check_design(case)
     findings = find_infeasibilities(case)
     if findings and raise_on_failure:
         raise presolve_error(case, findings)
@@ -172,11 +174,29 @@ def replace_opts(opts: Any, **changes: Any) -> Any:
     return opts.model_copy(update=update)
 
 
+def check_design(case: Case) -> None:
+    """A two-stage design needs scenarios and a price of unmet demand (UsageError: exit 2)."""
+    design = case.scenario_options.design
+    if design == "none":
+        return
+    if not has_scenarios(case.scenarios):
+        raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against")
+    if case.objective.shortage_cost is None:
+        raise UsageError(f"design {design!r} needs objective.shortage_cost: the price of the "
+                         "demand a scenario leaves unmet (set it in [objective] or with --set "
+                         "objective.shortage_cost=...)")
+
+
 def variable_groups(m: Any) -> dict[str, Any]:
     """The variable components whose values make up a solution."""
     groups = {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
     if hasattr(m, "z"):
         groups.update(z=m.z, u=m.u)
+    if hasattr(m, "res_t"):
+        groups.update(res_t=m.res_t, res_s=m.res_s)
+    from solver.model.two_stage import two_stage_variables
+
+    groups.update(two_stage_variables(m))
     return groups
 
 
@@ -238,11 +258,25 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         "version": __version__,
         "verified": False,
     }
+    scenarios = scenario_flows = None
+    if report.has_solution and has_scenarios(case.scenarios):
+        from solver.studies.recourse import design_tables, evaluate_scenarios
+
+        start = time.perf_counter()
+        if "sc_g" in values:
+            scenarios, scenario_flows, recourse = design_tables(
+                case, built.data, built.ctx, values, flows, costs["trade"] + costs["shortage"])
+            costs["recourse"] = recourse
+            summary["design"] = case.scenario_options.model_dump()
+        else:
+            scenarios = evaluate_scenarios(case, allocation, flows)
+        summary["seconds"]["scenarios"] = time.perf_counter() - start
     violations: list[Any] = []
     if report.has_solution:
         start = time.perf_counter()
         violations = check_solution(case, allocation, flows, summary, layers=layers,
-                                    partners=partners, shortage=shortage)
+                                    partners=partners, shortage=shortage,
+                                    scenario_flows=scenario_flows, scenarios=scenarios)
         summary["seconds"]["check"] = time.perf_counter() - start
         summary["verified"] = not violations
         for v in violations:
@@ -260,6 +294,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         summary=summary,
         violations=violations,
         shortage=shortage,
+        scenarios=scenarios,
+        scenario_flows=scenario_flows,
     )
 
 

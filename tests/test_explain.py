@@ -204,5 +204,6 @@ def test_explain_report_groups_by_family(tmp_path: Path) -> None:
                and not line.startswith("    ")]
     assert heading == [
         "  diversification (at least min_suppliers partners host each layer):",
-        "  resilience (N-1: without any one partner the rest covers resilience x demand):",
+        "  resilience (N-k: without any resilience_k partners the rest covers resilience x "
+        "demand):",
     ]

@@ -158,12 +158,13 @@ FAULTS = [
     Fault("trailing comma", {"layers": L.replace("\n", ",\n")},
           "layers.csv, line 1: header cell 6 is empty (a trailing comma?)"),
     Fault("stray file", {}, "partner.csv: not a case file; did you mean partners.csv? (case "
-          "files: partners.csv, layers.csv, capabilities.csv, demand.csv, trade.csv)",
+          "files: partners.csv, layers.csv, capabilities.csv, demand.csv, trade.csv, "
+          "scenarios.csv)",
           setup=_stray_file),
     Fault("override names nothing", {},
           "--set: 'layers.maxshare' names no column of layers; columns are name, demand, "
           "unit_value, min_suppliers, min_supplier_share, max_share, min_trust, resilience, "
-          "redundancy_cost, max_surplus", args=("--set", "layers.maxshare=0.3")),
+          "resilience_k, redundancy_cost, max_surplus", args=("--set", "layers.maxshare=0.3")),
     Fault("override is never evaluated", {},
           "--set: layers.max_share: \"__import__('os').getcwd()\" is not a number",
           args=("--set", "layers.max_share=__import__('os').getcwd()")),

@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from solver.case.options import ModelFile, ObjectiveOptions, SolverOptions, SweepOptions
+from solver.case.options import (
+    ModelFile,
+    ObjectiveOptions,
+    ScenarioOptions,
+    SolverOptions,
+    SweepOptions,
+)
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
@@ -55,6 +61,10 @@ class Case:
     overrides: tuple[str, ...] = ()
     load_seconds: float = field(default=0.0, compare=False)
     """Wall time :func:`load_case` took to read and validate the case."""
+    scenarios: pd.DataFrame | None = None
+    """scenarios.csv (SPEC section 9), or None: the disruptions a design is measured against."""
+    scenario_options: ScenarioOptions = field(default_factory=ScenarioOptions)
+    """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -88,6 +98,8 @@ class Case:
         for o in self.overrides:
             h.update(b"\0" + o.encode())
         h.update(self.objective.model_dump_json().encode())
+        if self.scenario_options.design != "none":
+            h.update(self.scenario_options.model_dump_json().encode())
         return h.hexdigest()
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -244,6 +256,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         capabilities=_present(tables["capabilities"]),
         trade=_present(tables["trade"]),
         demand_table=tables["demand"],
+        scenarios=tables["scenarios"],
         objective=obj,
         solver=sol,
         overrides=case.overrides + tuple(str(o) for o in overrides),
@@ -351,6 +364,7 @@ def _load_folder(folder: Path, name: str) -> Case:
         capabilities=strip["capabilities"],  # type: ignore[arg-type]
         trade=strip["trade"] if strip["trade"] is not None else _empty_trade(),
         demand_table=strip["demand"],
+        scenarios=strip["scenarios"],
         files_sha256=digest,
     )
     # Cells that failed are defaulted, so the checks across tables still run: one pass
@@ -400,10 +414,34 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         raise CaseError([Problem(path.name, f"case = {spec.case!r}: no such case folder "
                                             "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
-    case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep)
+    case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
+                   scenario_options=spec.scenarios)
+    if spec.scenarios.file:
+        case = _with_scenarios_file(case, path, spec.scenarios.file, allow_outside)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
     return case
+
+
+def _with_scenarios_file(case: Case, model: Path, file: str, allow_outside: bool) -> Case:
+    """The case with the scenarios.csv that ``[scenarios] file`` names (read and checked)."""
+    where = (model.resolve().parent / file).resolve()
+    if not allow_outside and (Path(file).is_absolute()
+                              or not where.is_relative_to(model.resolve().parent.parent)):
+        raise CaseError([Problem(model.name, f"[scenarios] file = {file!r} leaves the project "
+                                             "folder; keep the file inside it")])
+    if not where.is_file():
+        raise CaseError([Problem(model.name, f"[scenarios] file = {file!r}: no such file")])
+    frame, problems = read_table(where, TABLES["scenarios"])
+    if frame is None:
+        raise CaseError(problems)
+    lines = {"scenarios": frame[LINE]}
+    digest = hashlib.sha256((case.files_sha256 + "\0").encode() + where.read_bytes())
+    new = replace(case, scenarios=frame.drop(columns=[LINE]), files_sha256=digest.hexdigest())
+    problems += [p for p in cross_checks(new, lines=lines) if p.file == "scenarios.csv"]
+    if problems:
+        raise CaseError(problems)
+    return new
 
 
 def case_frames_equal(a: Case, b: Case) -> bool:

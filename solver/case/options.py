@@ -1,13 +1,14 @@
 """The options of a run that a model file sets (SPEC section 4): one pydantic model per table.
 
-``[objective]``, ``[solver]``, ``[sweep]`` and the file itself (:class:`ModelFile`). A study
+``[objective]``, ``[solver]``, ``[sweep]``, ``[scenarios]`` and the file itself
+(:class:`ModelFile`). A study
 with options of its own adds its table here, as a class and a field of :class:`ModelFile`
 (and of :class:`solver.case.loader.Case`, which carries them to the run).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +50,23 @@ class SweepOptions(BaseModel):
     mode: str = Field(default="grid", description="grid or one-at-a-time")
 
 
+class ScenarioOptions(BaseModel):
+    """How scenarios.csv shapes the design (``[scenarios]``, SPEC section 9)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    design: Literal["none", "expected", "cvar"] = Field(
+        default="none", description="none: only report each scenario; expected: two-stage "
+        "design against the expected recourse cost; cvar: a blend with its CVaR")
+    cvar_alpha: float = Field(default=0.95, ge=0, lt=1,
+                              description="CVaR level: the mean of the worst 1 - alpha share")
+    cvar_weight: float = Field(default=0.5, ge=0, le=1,
+                               description="weight of the CVaR in the recourse term")
+    file: str | None = Field(
+        default=None, description="a scenarios.csv to use instead of the case folder's, "
+        "relative to the model file")
+
+
 class ModelFile(BaseModel):
     """The contents of a ``models/*.toml`` file."""
 
@@ -60,3 +78,4 @@ class ModelFile(BaseModel):
     objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
     solver: SolverOptions = Field(default_factory=SolverOptions)
     sweep: SweepOptions = Field(default_factory=SweepOptions)
+    scenarios: ScenarioOptions = Field(default_factory=ScenarioOptions)

@@ -86,8 +86,11 @@ class LayerRow(_Row):
     )
     resilience: Fraction = Field(
         default=0.0,
-        description="N-1: after losing any one partner, the rest of the built capacity covers "
-        "at least this share of demand",
+        description="N-k: after losing any `resilience_k` hosts at once, the rest of the built "
+        "capacity covers at least this share of demand",
+    )
+    resilience_k: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="how many hosts may be lost at once (1: N-1)"
     )
     redundancy_cost: NonNegative = Field(
         default=0.0,
@@ -137,6 +140,34 @@ class TradeRow(_Row):
     allowed: bool = Field(default=True, description="false forbids the route (export control)")
 
 
+class ScenarioRow(_Row):
+    """scenarios.csv: one row per disruption event; a scenario is the set of its rows."""
+
+    scenario: Id = Field(description="the scenario's key (`taiwan_strait`, `eu_grid_crisis`)")
+    probability: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        description="its chance per planning period; the same on every row of a scenario; all "
+        "scenarios' sum <= 1, the rest is \"no disruption\""
+    )
+    partner: Id | None = Field(
+        default=None, description="a partner that loses capacity (empty on a route row)"
+    )
+    layer: Id | None = Field(
+        default=None,
+        description="only this layer of that partner or route (empty: every layer)",
+    )
+    exporter: Id | None = Field(
+        default=None, description="a route that closes: its exporter (with importer; not with "
+        "partner)"
+    )
+    importer: Id | None = Field(
+        default=None, description="the closed route's importer (with exporter)"
+    )
+    capacity_factor: Fraction = Field(
+        default=0.0,
+        description="the share of the partner's built capacity that survives (0: lost)",
+    )
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """How one case file is named, keyed and described."""
@@ -160,6 +191,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("capabilities", CapabilityRow, ("partner", "layer"), True),
         TableSpec("demand", DemandRow, ("member", "layer"), False),
         TableSpec("trade", TradeRow, ("exporter", "importer"), False),
+        TableSpec("scenarios", ScenarioRow,
+                  ("scenario", "partner", "layer", "exporter", "importer"), False),
     )
 }
 

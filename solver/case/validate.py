@@ -162,12 +162,79 @@ def check_layer_demand(case: Case, lines: Lines | None) -> list[Problem]:
                                "make them agree")
 
 
+def check_scenarios(case: Case, lines: Lines | None) -> list[Problem]:
+    """scenarios.csv: ids that exist, partner rows xor route rows, one probability each.
+
+    A row names a partner (and maybe one of its layers) that keeps ``capacity_factor`` of its
+    built capacity, or a route (exporter and importer, maybe one layer) that closes. Every
+    row of a scenario gives the same probability, and the probabilities sum to at most 1
+    (the rest is "no disruption").
+    """
+    frame = case.table("scenarios")
+    if frame is None or frame.empty:
+        return []
+    ids = {c: blank_ids(frame[c]) for c in ("partner", "layer", "exporter", "importer")}
+    partners = set(case.partners["partner"])
+    importers = partners if case.demand_table is not None else partners | {COALITION}
+    has = {c: (v != "").to_numpy() for c, v in ids.items()}
+    out: list[Problem] = []
+    for column, known, text in (
+            ("partner", partners, "names no partner of partners.csv"),
+            ("layer", set(case.layers["layer"]), "names no layer of layers.csv"),
+            ("exporter", partners, "names no partner of partners.csv"),
+            ("importer", importers, "names no partner of partners.csv")):
+        mask = has[column] & ~ids[column].isin(known).to_numpy()
+        out += _problems(case, lines, "scenarios", mask, column, _const(text))
+    route = has["exporter"] | has["importer"]
+    out += _problems(case, lines, "scenarios", has["partner"] & route, "exporter", _const(
+        "a row names a partner that loses capacity or a route that closes, not both: "
+        "split it into two rows"))
+    out += _problems(case, lines, "scenarios", ~has["partner"] & ~route, "partner", _const(
+        "the row names neither a partner nor a route (exporter, importer): what is lost?"))
+    out += _problems(case, lines, "scenarios", has["exporter"] & ~has["importer"], "importer",
+                     _const("a closed route needs both exporter and importer"))
+    out += _problems(case, lines, "scenarios", has["importer"] & ~has["exporter"], "exporter",
+                     _const("a closed route needs both exporter and importer"))
+    same = has["exporter"] & (ids["exporter"] == ids["importer"]).to_numpy()
+    out += _problems(case, lines, "scenarios", same, "importer", _const(
+        "exporter = importer: domestic supply is not a route; name the partner instead"))
+    factor = frame["capacity_factor"].to_numpy(dtype=float)
+    out += _problems(case, lines, "scenarios", route & ~has["partner"] & (factor > 0),
+                     "capacity_factor", _const(
+                         "a route row closes the route: capacity_factor is for partner rows; "
+                         "leave it empty"))
+    prob = frame["probability"].astype(float)
+    first = prob.groupby(frame["scenario"]).transform("first")
+    firsts = first.to_numpy(dtype=float)
+    differs = ~np.isclose(prob.to_numpy(), firsts, rtol=1e-12, atol=0.0)
+    head = dict(zip(frame["scenario"], firsts, strict=True))
+    out += _problems(case, lines, "scenarios", differs, "probability", lambda r: (
+        f"scenario {r['scenario']}: a different probability than on its first row "
+        f"({head[r['scenario']]:g}); give one probability per scenario"))
+    heads = ~frame["scenario"].duplicated().to_numpy()
+    running = np.cumsum(np.where(heads, prob.to_numpy(), 0.0))
+    over = heads & (running > 1.0 + 1e-9)
+    if over.any():
+        out += _problems(case, lines, "scenarios", over & (np.cumsum(over) == 1),
+                         "probability", lambda r: (
+                             f"the scenarios' probabilities sum to {running[-1]:g}, above 1 "
+                             f"(from scenario {r['scenario']} on); the rest of 1 is \"no "
+                             "disruption\""))
+    return out
+
+
+def blank_ids(column: pd.Series) -> pd.Series:
+    """An optional id column as strings, ``""`` where empty (a cell or a column left out)."""
+    return column.fillna("").astype(str)
+
+
 CHECKS: list[Callable[[Case, Lines | None], list[Problem]]] = [
     check_ids,
     check_capabilities,
     check_trade,
     check_partners,
     check_layer_demand,
+    check_scenarios,
 ]
 
 

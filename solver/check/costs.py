@@ -102,6 +102,16 @@ def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out:
                                  f"from the case and the tables {fmt(costs[term])} (off by "
                                  f"{fmt(float(miss))})"))
     total = float(sum(costs.values()))
+    if "recourse" in costs:
+        # A two-stage design: the recourse term replaces trade and shortage (SPEC 9).
+        total = sum(costs[t] for t in ("fixed", "capacity", "redundancy", "risk", "recourse"))
+        value = finite_number(written.get("recourse"))
+        bad, miss = tol.differ(value if value is not None else np.nan, costs["recourse"])
+        if value is None or bool(bad):
+            out.append(Violation("objective", "costs.recourse", float(np.nan_to_num(miss)),
+                                 f"objective: {file} says costs.recourse = {value}, "
+                                 f"recomputed from the scenario flows "
+                                 f"{fmt(costs['recourse'])}"))
     objective = finite_number(summary.get("objective"))
     if objective is None:
         out.append(Violation("table", "objective", 1.0,

@@ -178,29 +178,42 @@ def check_concentration(data: CaseData, pairs: pd.DataFrame, out: list[Violation
 
 def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
                 tol: Tolerance) -> None:
-    """N-1: ``sum_{p' != p} k[p',l] >= resilience_l * D_l`` for every p (partners of S(l))."""
+    """N-k: built capacity minus its ``K = resilience_k`` largest hosts >= ``resilience_l * D_l``.
+
+    Recomputed by sorting each layer's capacities (partners of S(l)), largest first: the loss
+    of the K largest hosts is the worst loss of any K, so one check per layer covers them all.
+    """
     layers = data.layers
     res = layers["resilience"].to_numpy(dtype=float)
     d = layers["D"].to_numpy(dtype=float)
-    trusted = pairs[pairs["trusted"]]
-    total = trusted.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
-    biggest = trusted.groupby("layer")["k"].max().reindex(layers.index).fillna(0.0)
-    order = trusted.sort_values(["layer", "k", "partner"], ascending=[True, False, True])
-    who = order.drop_duplicates("layer").set_index("layer")["partner"].reindex(layers.index)
-    rest = total.to_numpy(dtype=float) - biggest.to_numpy(dtype=float)
+    big_k = (layers["resilience_k"].to_numpy(dtype=np.int64) if "resilience_k" in layers
+             else np.ones(len(layers), dtype=np.int64))
+    order = pairs[pairs["trusted"]].sort_values(["layer", "k", "partner"],
+                                                ascending=[True, False, True])
+    rank = order.groupby("layer").cumcount().to_numpy()
+    k_of = order["layer"].map(pd.Series(big_k, index=layers.index)).to_numpy()
+    top = order[rank < k_of]
+    total = order.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
+    lost = top.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
+    who = top[top["k"] > 0].groupby("layer")["partner"].agg(", ".join)
+    rest = total.to_numpy(dtype=float) - lost.to_numpy(dtype=float)
     need = res * d
     bad, short = tol.over(need, rest, total.to_numpy(dtype=float))
     for i in np.flatnonzero(bad & (res > 0)):
         layer = str(layers.index[int(i)])
-        p = who.iloc[i]
-        if isinstance(p, str) and biggest.iloc[i] > 0:
-            lost = (f"without {p} (the largest host, {fmt(biggest.iloc[i])} units) the rest of "
-                    f"the built capacity is {fmt(rest[i])}")
+        hosts = who.get(layer, "")
+        n = int(big_k[i])
+        if hosts and n == 1:
+            lost_text = (f"without {hosts} (the largest host, {fmt(lost.iloc[i])} units) the "
+                         f"rest of the built capacity is {fmt(rest[i])}")
+        elif hosts:
+            lost_text = (f"without its {n} largest hosts ({hosts}: {fmt(lost.iloc[i])} units) "
+                         f"the rest of the built capacity is {fmt(rest[i])}")
         else:
-            lost = ("no trusted partner builds capacity for the layer: built capacity is "
-                    f"{fmt(total.iloc[i])}")
+            lost_text = ("no trusted partner builds capacity for the layer: built capacity is "
+                         f"{fmt(total.iloc[i])}")
         out.append(Violation("resilience", layer, float(short[i]),
-                             f"layer {layer}: resilience: {lost}, below resilience "
+                             f"layer {layer}: resilience: {lost_text}, below resilience "
                              f"{fmt(res[i])} x demand {fmt(d[i])} = {fmt(need[i])} (short by "
                              f"{fmt(short[i])} units)"))
 

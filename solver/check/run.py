@@ -113,6 +113,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    summary: Mapping[str, Any], *, layers: pd.DataFrame | None = None,
                    partners: pd.DataFrame | None = None,
                    shortage: pd.DataFrame | None = None,
+                   scenario_flows: pd.DataFrame | None = None,
+                   scenarios: pd.DataFrame | None = None,
                    tolerance: Tolerance = TOLERANCE) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
@@ -121,8 +123,10 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     given, are checked against the metrics recomputed from the plan. The objective
     comparison is made only when the status says the run has a solution (``optimal`` or
     ``time_limit``). With ``objective.shortage_cost`` set, ``shortage`` is the unmet demand
-    (``shortage.csv``, :mod:`solver.check.shortage`); None means none is unmet.
+    (``shortage.csv``, :mod:`solver.check.shortage`); None means none is unmet. A two-stage
+    design also gives ``scenario_flows`` and ``scenarios`` (:mod:`solver.check.design`).
     """
+    from solver.check.design import check_design, designs
     from solver.check.reports import check_layers, check_partners
     from solver.check.shortage import read_unmet
 
@@ -148,6 +152,9 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     check_domestic(data, fl, out, tolerance)
     check_participation(data, pairs, out, tolerance)
     costs = cost_terms(case, data, pairs, fl, unmet)
+    if designs(case):
+        costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows, scenarios,
+                                         out, tolerance)
     check_budget(case, costs, out, tolerance)
     check_objective(summary, costs, out, tolerance)
     if layers is not None:
@@ -208,10 +215,16 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     shortage = None
     if case.objective.shortage_cost is not None:
         shortage = read_csv(run_dir / "shortage.csv", out)
+    scenario_flows = scenarios = None
+    if case.scenario_options.design != "none" and case.scenarios is not None:
+        scenario_flows = read_csv(run_dir / "scenario_flows.csv", out)
+        scenarios = read_csv(run_dir / "scenarios.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,
-                                partners=partners, shortage=shortage, tolerance=tolerance)
+                                partners=partners, shortage=shortage,
+                                scenario_flows=scenario_flows, scenarios=scenarios,
+                                tolerance=tolerance)
 
 
 def provenance_note(case: Case, run_dir: Path) -> str | None:

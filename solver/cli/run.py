@@ -41,10 +41,14 @@ if TYPE_CHECKING:
 @solver_name_option
 @click.option("--report", "html_report", is_flag=True,
               help="Also write report.html, one self-contained page of the run.")
+@click.option("--design", type=click.Choice(["expected", "cvar", "none"]), default=None,
+              help="Design against scenarios.csv: two-stage on the expected recourse cost, "
+                   "or its blend with the CVaR; none only reports each scenario (default: "
+                   "[scenarios] design of the model file, else none).")
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
           time_limit: float | None, mip_gap: float | None, threads: int | None,
-          fmt: str, solver_name: str | None, html_report: bool) -> None:
+          fmt: str, solver_name: str | None, html_report: bool, design: str | None) -> None:
     """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
@@ -56,6 +60,9 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
     from solver.solve import solve as solve_case
 
     case = with_solver(load(path, overrides), solver_name)
+    if design is not None:
+        case = replace(case, scenario_options=case.scenario_options.model_copy(
+            update={"design": design}))
     if out is None:
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, force=force)
@@ -104,6 +111,15 @@ def format_summary(case: Case, result: Result) -> str:
         n1 = "-" if math.isnan(row["n1_coverage"]) else f"{row['n1_coverage']:.2f}"
         lines.append(f"{row['layer']!s:<24}{row['demand']:>12,.4g}{row['suppliers']:>10}"
                      f"{row['max_share']:>10.2f}{row['hhi']:>7.2f}{n1:>7}")
+    if result.scenarios is not None:
+        lines.append("")
+        what = "designed against" if "recourse" in result.costs else "re-routed"
+        lines.append(f"scenarios ({what}){'probability':>14}{'unmet':>10}{'share':>7}  worst "
+                     "layer")
+        for row in result.scenarios.to_dict("records"):
+            lines.append(f"  {row['scenario']!s:<26}{row['probability']:>10.3g}"
+                         f"{row['unmet']:>10,.4g}{row['unmet_share']:>7.1%}  "
+                         f"{row['worst_layer'] or '-'}")
     lines.append(f"verified: {'yes' if result.verified else 'NO'}")
     return "\n".join(lines)
 

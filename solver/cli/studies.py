@@ -23,6 +23,7 @@ from solver.cli.common import (
     with_solver_options,
 )
 from solver.cli.desk import format_option, solver_name_option, study_workbook, with_solver
+from solver.cli.shocks import shock_options
 
 
 @click.command()
@@ -139,6 +140,7 @@ def format_sweep(table: Any, limit: int = 40) -> str:
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many of the worst cases to print.")
 @click.option("--force", is_flag=True, help="Replace stress.csv if --out already has one.")
+@shock_options
 @set_option
 @solver_options
 @format_option
@@ -147,7 +149,7 @@ def format_sweep(table: Any, limit: int = 40) -> str:
 def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ...], top: int,
            force: bool, overrides: tuple[str, ...], time_limit: float | None,
            mip_gap: float | None, threads: int | None, fmt: str,
-           solver_name: str | None) -> None:
+           solver_name: str | None, **shocks: Any) -> None:
     """Lose each partner in turn from the optimal design and re-route supply.
 
     The design (what is hosted, the capacity built) is kept; an LP re-routes supply over
@@ -156,9 +158,14 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
     --redesign the cost of a new design without it), then one row per layer and per
     member. Prints the worst cases first.
 
+    With --scenarios the design is re-routed in each scenario of scenarios.csv instead;
+    with --sample N in N random disruptions (each partner lost with its disruption_risk),
+    reporting the mean, P95 and CVaR of unmet demand and a histogram.
+
     \b
     Example:
       coalition stress models/allied-ai-stack.toml --redesign --out out/stress
+      coalition stress models/allied-ai-stack.toml --sample 2000 --seed 1 --workers 2
     """
     from solver.studies.stress import stress as run_stress
     from solver.studies.stress import worst_cases
@@ -166,6 +173,15 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     out = out or default_out(path, "stress")
+    if shocks["named"] or shocks["sample"]:
+        from solver.cli.shocks import stress_sample, stress_scenarios
+
+        if shocks["named"]:
+            stress_scenarios(case, out, shocks["run"])
+        if shocks["sample"]:
+            stress_sample(case, shocks["sample"], shocks["seed"], out, shocks["run"],
+                          shocks["workers"], shocks["scheduler"], shocks["resume"])
+        return
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
     from solver.studies.steps import Steps

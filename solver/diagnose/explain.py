@@ -121,6 +121,12 @@ def _bound_variables(built: Built) -> None:
         m.f[j].setub(float(cap[a]))
     for layer, pairs in enumerate(ctx.pairs_of_layer):
         m.built[layer].setub(float(cap[pairs].sum()) if len(pairs) else 0.0)
+    if hasattr(m, "res_s"):
+        # N-k's dual variables: at an optimum t is a capacity and s[a] <= k[a] <= cap[a].
+        for t in m.res_t.values():
+            t.setub(float(cap.max()) if len(cap) else 0.0)
+        for s, a in zip(m.res_s.values(), ctx.res_pairs, strict=True):
+            s.setub(float(cap[a]))
 
 
 def _slacks(built: Built) -> list[Slack]:

@@ -215,34 +215,48 @@ def check_supplier_share(case: Case, data: _Data) -> list[Finding]:
 
 
 def check_resilience(case: Case, data: _Data) -> list[Finding]:
-    """N-1 impossible: without its largest partner a layer cannot reach its resilience.
+    """N-k impossible: without its ``K = resilience_k`` largest partners a layer falls short.
 
-    ``sum_{p in S(l)} capacity - max_p capacity >= resilience_l * D_l`` is necessary.
+    ``sum_{p in S(l)} capacity - (the K largest capacities) >= resilience_l * D_l`` is
+    necessary; a layer with at most K eligible hosts has nothing left after losing K.
     """
     out = []
-    total = _sums(data.pairs, "layer", "capacity")
-    largest = _sums(data.pairs, "layer", "capacity", "max")
-    biggest: dict = {}
-    if not data.pairs.empty:
-        top = data.pairs.sort_values(["capacity", "partner"], ascending=[False, True])
-        biggest = top.drop_duplicates("layer").set_index("layer")["partner"].to_dict()
+    pairs = data.pairs.sort_values(["layer", "capacity", "partner"],
+                                   ascending=[True, False, True])
+    groups = {str(layer): g for layer, g in pairs.groupby("layer")} if len(pairs) else {}
     for row in _layer_records(data):
         layer, res = str(row["layer"]), float(row["resilience"])
         if res <= 0:
             continue
+        big_k = int(row.get("resilience_k", 1))
         need = res * float(row["D"])
-        left = float(total.get(layer, 0.0)) - float(largest.get(layer, 0.0))
+        t = float(row["min_trust"])
+        hosts = groups.get(layer)
+        n = 0 if hosts is None else len(hosts)
+        cover = f"N-{big_k} cover of {fmt(need)}"
+        requirement = f"resilience {fmt(res)} ({cover})"
+        if big_k > 1 and n <= big_k:
+            reason = (f"{'only ' if n else ''}{_count(n)}{_trusted(t)} can host it, and losing "
+                      f"{big_k} at once (resilience_k {big_k}) leaves none")
+            out.append(Finding("resilience", (layer,), f"layer {layer}", requirement, reason,
+                               need, 0.0))
+            continue
+        caps = [] if hosts is None else hosts["capacity"].astype(float).tolist()
+        names = [] if hosts is None else hosts["partner"].astype(str).tolist()
+        lost = sum(caps[:big_k])
+        left = sum(caps) - lost
         if not _short(need, left):
             continue
-        t = float(row["min_trust"])
-        if layer in biggest:
-            reason = (f"without its largest partner {biggest[layer]} "
-                      f"({fmt(largest[layer])}), the partners{_trusted(t)} can build at most "
-                      f"{fmt(left)}")
-        else:
+        if not n:
             reason = f"no partner{_trusted(t)} can supply it"
-        out.append(Finding("resilience", (layer,), f"layer {layer}",
-                           f"resilience {fmt(res)} (N-1 cover of {fmt(need)})", reason,
+        elif big_k == 1:
+            reason = (f"without its largest partner {names[0]} ({fmt(caps[0])}), the "
+                      f"partners{_trusted(t)} can build at most {fmt(left)}")
+        else:
+            reason = (f"without its {big_k} largest partners {', '.join(names[:big_k])} "
+                      f"({fmt(lost)}), the partners{_trusted(t)} can build at most "
+                      f"{fmt(left)}")
+        out.append(Finding("resilience", (layer,), f"layer {layer}", requirement, reason,
                            need, left))
     return out
 

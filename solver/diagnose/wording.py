@@ -21,7 +21,7 @@ FAMILY_TEXT = {
     "supplier_share": "a host supplies at least min_supplier_share of the layer",
     "diversification": "at least min_suppliers partners host each layer",
     "concentration": "no partner supplies more than max_share of a layer",
-    "resilience": "N-1: without any one partner the rest covers resilience x demand",
+    "resilience": "N-k: without any resilience_k partners the rest covers resilience x demand",
     "surplus": "surplus capacity at most max_surplus x demand",
     "dependency": "no foreign partner supplies more than max_dependency of a member's demand",
     "domestic": "at least min_domestic of a member's demand is produced at home",
@@ -228,7 +228,14 @@ class Wording:
         partner, layer = key
         res = float(self.layers[layer]["resilience"])
         need = res * self.layer_demand[layer]
-        requirement = f"resilience {fmt(res)} (N-1 cover of {fmt(need)})"
+        big_k = int(self.layers[layer].get("resilience_k", 1))
+        requirement = f"resilience {fmt(res)} (N-{big_k} cover of {fmt(need)})"
+        if big_k > 1:
+            cap = float(self.eligible_capacity.get(layer, 0.0))
+            return (f"layer {layer}, losing its {big_k} largest hosts", requirement,
+                    f"without its {big_k} largest hosts the rest can cover only "
+                    f"{fmt(need - amount)} (the partners{self._trusted(layer)} can build "
+                    f"{fmt(cap)} in all)", amount)
         if not partner:
             return (f"layer {layer}", requirement,
                     f"no partner{self._trusted(layer)} can host it", amount)

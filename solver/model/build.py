@@ -98,14 +98,25 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
         # Set after construction rather than passed as ``expr``: a component keeps what it
         # was constructed from, and the objective is a scalar component, in a reference
         # cycle with itself (see Built.release).
+        recourse = None
+        if designs(case) and not elastic:
+            from solver.model.two_stage import add_two_stage, scenarios_of
+
+            recourse = add_two_stage(ctx, case, scenarios_of(case, data))
         m.objective = pyo.Objective(sense=pyo.minimize)
-        m.objective.set_value(_violation(ctx) if elastic else _cost(ctx))
+        m.objective.set_value(_violation(ctx) if elastic else _cost(ctx, recourse))
         ctx.release()
     _promote_to_oldest_generation()
     release_freed_memory()
     log.debug("built %d pairs, %d flows, %d demand rows", data.n_pairs, data.n_flows,
               len(data.rows))
     return Built(m=m, ctx=ctx, data=data, mutable=frozenset(mutable))
+
+
+def designs(case: Case) -> bool:
+    """Whether the design is two-stage against scenarios.csv (SPEC section 9)."""
+    return case.scenario_options.design != "none" and case.scenarios is not None \
+        and not case.scenarios.empty
 
 
 def has_shortage(case: Case) -> bool:
@@ -126,12 +137,13 @@ def _promote_to_oldest_generation() -> None:
     gc.unfreeze()
 
 
-def _cost(ctx: Context) -> LinearExpression:
+def _cost(ctx: Context, recourse: list[Any] | None = None) -> LinearExpression:
     """Fixed + capacity + trade + redundancy + risk (+ shortage), as one linear expression.
 
     A term is left out where its coefficient is zero and cannot change. With shortage the
     redundancy term prices the positive part ``u_l`` instead of ``built_l - D_l``, and
-    ``shortage = shortage_cost * sum z``.
+    ``shortage = shortage_cost * sum z``. A two-stage design passes its ``recourse`` terms:
+    they replace trade and shortage (which are the no-disruption outcome's share of them).
     """
     num, arrays = ctx.num, ctx.arrays
     args: list[Any] = []
@@ -146,7 +158,10 @@ def _cost(ctx: Context) -> LinearExpression:
 
     terms(ctx.var_y, "fixed_cost")
     terms(ctx.var_k, "unit_cost")
-    terms(ctx.var_f, "trade_cost")
+    if recourse is None:
+        terms(ctx.var_f, "trade_cost")
+    else:
+        args.extend(recourse)
     rw, rc = num.scalar("redundancy_weight"), num["redundancy_cost"]
     mutable = num.is_mutable("redundancy_cost") or num.is_mutable("redundancy_weight")
     layers = range(ctx.n_layers) if mutable else np.flatnonzero(
@@ -158,7 +173,7 @@ def _cost(ctx: Context) -> LinearExpression:
             continue
         args.append(MonomialTermExpression((rw * rc[layer], ctx.var_built[layer])))
         constant = constant - rw * rc[layer] * ctx.D[layer]
-    if ctx.shortage:
+    if ctx.shortage and recourse is None:
         price = num.scalar("shortage_cost")
         args.extend(MonomialTermExpression((price, z)) for z in ctx.var_z)
     kw, risk, v = num.scalar("risk_weight"), num["disruption_risk"], num["unit_value"]
@@ -197,4 +212,7 @@ def solution_arrays(built: Built) -> dict[str, np.ndarray]:
            "built": get(m.built)}
     if hasattr(m, "z"):
         out.update(z=get(m.z), u=get(m.u))
+    from solver.model.two_stage import two_stage_variables
+
+    out.update({name: get(var) for name, var in two_stage_variables(m).items()})
     return out

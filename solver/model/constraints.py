@@ -103,6 +103,26 @@ def _add_bodies(
     m.row_keys[name] = list(keys)
 
 
+def add_bodies(
+    ctx: Context,
+    name: str,
+    keys: Sequence[tuple[str, ...]],
+    args: list[list[Any]],
+    lower: Sequence[Any] | None,
+    upper: Sequence[Any] | None,
+) -> None:
+    """Rows ``lower <= LinearExpression(args[i]) <= upper`` that are not requirements.
+
+    For the families of other modules (:mod:`solver.model.two_stage`): no elastic slack.
+    """
+    _add_bodies(ctx, name, keys, args, lower, upper, requirement=False)
+
+
+def minus(v: Any) -> MonomialTermExpression:
+    """The term ``-v``."""
+    return MonomialTermExpression((-1.0, v))
+
+
 def _relation(lo: Any, body: Any, hi: Any) -> Any:
     """``lo <= body <= hi`` as a Pyomo relational expression, made directly.
 
@@ -270,29 +290,66 @@ def add_concentration(ctx: Context) -> None:
 
 
 def add_resilience(ctx: Context) -> None:
-    """N-1: without any one host the rest covers the requirement.
+    """N-k: without any ``K = resilience_k`` hosts at once the rest covers the requirement.
 
-    ``built[l] - k[p,l] >= resilience_l * D_l`` for every p in S(l).
+    ``K = 1`` (N-1) is one row per host: ``built[l] - k[p,l] >= resilience_l * D_l`` for every
+    p in S(l). For ``K > 1`` the sum of the K largest ``k[p,l]`` is linear through its LP
+    dual, ``min_{t >= 0} K*t + sum_p max(k[p,l] - t, 0)``: with ``t_l >= 0`` (``m.res_t``) and
+    ``s[p,l] >= 0`` (``m.res_s``),
+
+        ``s[p,l] + t_l - k[p,l] >= 0`` for every p in S(l)            (``resilience_top``)
+        ``built[l] - K*t_l - sum_p s[p,l] >= resilience_l * D_l``        (``resilience``)
+
+    one row per host and one per layer, not one per subset of K hosts. ``t >= 0`` makes the
+    top-K sum of a layer with at most K hosts its whole capacity, so a positive resilience
+    is then infeasible, as it should be.
     """
     k, built, res, D = ctx.var_k, ctx.var_built, ctx.num["resilience"], ctx.D
     pl = ctx.pair_layer.tolist()
     mutable = ctx.num.is_mutable("resilience")
-    if mutable:
-        use = list(range(ctx.n_pairs))
-    else:
-        use = np.flatnonzero(ctx.arrays["resilience"][ctx.pair_layer] > 0).tolist()
+    big_k = resilience_k(ctx)
+    wanted = [mutable or ctx.arrays["resilience"][layer] > 0 for layer in range(ctx.n_layers)]
+    single = [w and big_k[layer] == 1 for layer, w in enumerate(wanted)]
+    use = [a for a in range(ctx.n_pairs) if single[pl[a]]]
     keys: list[tuple[str, ...]] = list(_pair_keys(ctx, use))
     args = [[built[pl[a]], _minus(k[a])] for a in use]
     lower = [res[pl[a]] * D[pl[a]] for a in use]
     # Layers that nobody can host still need N-1 cover: a row with the layer total only.
     hosted = set(pl)
     for layer in range(ctx.n_layers):
-        if layer not in hosted and (mutable or ctx.arrays["resilience"][layer] > 0):
+        if single[layer] and layer not in hosted:
             keys.append(("", ctx.layer_id[layer]))
             args.append([built[layer]])
             lower.append(res[layer] * D[layer])
+    many = [layer for layer in range(ctx.n_layers) if wanted[layer] and big_k[layer] > 1]
+    if many:
+        t = pyo.Var(pyo.SetOf(range(len(many))), within=pyo.NonNegativeReals)
+        ctx.m.res_t = t
+        top = [a for layer in many for a in ctx.pairs_of_layer[layer]]
+        s = pyo.Var(pyo.SetOf(range(len(top))), within=pyo.NonNegativeReals)
+        ctx.m.res_s = s
+        t_of = {layer: v for layer, v in zip(many, t.values(), strict=True)}
+        ctx.res_pairs = top
+        s_of = dict(zip(top, s.values(), strict=True))
+        _add_bodies(ctx, "resilience_top", _pair_keys(ctx, top),
+                    [[s_of[a], t_of[pl[a]], _minus(k[a])] for a in top], [0.0] * len(top),
+                    None, requirement=False)
+        for layer in many:
+            keys.append((f"{big_k[layer]} largest", ctx.layer_id[layer]))
+            args.append([built[layer], MonomialTermExpression((-float(big_k[layer]),
+                                                                t_of[layer])),
+                         *(_minus(s_of[a]) for a in ctx.pairs_of_layer[layer])])
+            lower.append(res[layer] * D[layer])
     scale = [max(ctx.demand_value[ctx.layer_pos[key[1]]], 1.0) for key in keys]
     _add_bodies(ctx, "resilience", keys, args, lower, None, scale=scale)
+
+
+def resilience_k(ctx: Context) -> list[int]:
+    """``resilience_k`` of each layer (1 where the column is absent)."""
+    layers = ctx.data.layers
+    if "resilience_k" not in layers:
+        return [1] * ctx.n_layers
+    return [max(int(x), 1) for x in layers["resilience_k"].tolist()]
 
 
 def add_surplus(ctx: Context) -> None:

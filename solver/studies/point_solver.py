@@ -184,6 +184,7 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
         digest(data.rows[["member", "layer"]]),
         digest(data.flows[["exporter", "importer", "layer"]]),
         tuple(data.partners["partner"]), tuple(data.layers["layer"]),
+        tuple(data.layers["resilience_k"]) if "resilience_k" in data.layers else (),
     ]
     if "demand" in quantities:
         parts.append((np.asarray(data.layer_demand) > 0).tobytes())

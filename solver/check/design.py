@@ -1,0 +1,123 @@
+"""A two-stage design's scenario flows checked, and its recourse term recomputed (SPEC 9).
+
+From the case, the plan's capacities and ``scenario_flows.csv`` alone: in each scenario of
+scenarios.csv a flow leaves a partner that can host the layer (trusted), over a route that is
+allowed and not closed by the scenario; what a pair ships is within the share of its built
+capacity that survives; no consumer receives more than its demand, and the rest is its
+unmet demand. Each outcome's second-stage cost is trade + shortage_cost * unmet; the
+recourse term is their expectation (with the no-disruption outcome at the remaining
+probability) or, with ``design = "cvar"``, its blend with the CVaR, computed by sorting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.case.scenarios import recourse_term, scenarios_over
+from solver.check.case_data import CaseData
+from solver.check.common import Tolerance, Violation, fmt
+
+
+def designs(case: Case) -> bool:
+    """Whether the run is a two-stage design (``[scenarios] design`` with scenarios)."""
+    return case.scenario_options.design != "none" and case.scenarios is not None \
+        and not case.scenarios.empty
+
+
+def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping[str, float],
+                 scenario_flows: pd.DataFrame | None, scenarios: pd.DataFrame | None,
+                 out: list[Violation], tol: Tolerance) -> float:
+    """Check every scenario's flows; return the recourse term recomputed from them."""
+    name = "scenario_flows.csv"
+    if scenario_flows is None:
+        out.append(Violation("table", name, 1.0, f"{name}: missing for a two-stage design"))
+        return float("nan")
+    frame = scenario_flows.copy()
+    for col in ("scenario", "exporter", "importer", "layer"):
+        frame[col] = frame[col].astype(str) if len(frame) else frame.get(col, pd.Series([]))
+    frame["quantity"] = pd.to_numeric(frame.get("quantity", pd.Series([], dtype=float)),
+                                      errors="coerce").fillna(0.0)
+    built = pairs[pairs["trusted"]].set_index(["partner", "layer"])["k"].astype(float)
+    scen = scenarios_over(case.scenarios, built.index.get_level_values(0).to_numpy(),
+                          built.index.get_level_values(1).to_numpy(),
+                          frame["exporter"].to_numpy(dtype=object),
+                          frame["importer"].to_numpy(dtype=object),
+                          frame["layer"].to_numpy(dtype=object))
+    forbidden = set(zip(case.trade.loc[~case.trade["allowed"].astype(bool), "exporter"],
+                        case.trade.loc[~case.trade["allowed"].astype(bool), "importer"],
+                        strict=True))
+    route_cost = {(e, i): float(c) for e, i, c in zip(case.trade["exporter"],
+                                                       case.trade["importer"],
+                                                       case.trade["unit_cost"], strict=True)}
+    demand = case.demand.set_index(["member", "layer"])["demand"].astype(float)
+    price = float(case.objective.shortage_cost or 0.0)
+    known = set(scen.ids)
+    for s in sorted(set(frame["scenario"]) - known):
+        out.append(Violation("table", name, 1.0, f"{name}: scenario {s} is not in scenarios.csv"))
+    outcomes = [costs["trade"] + costs["shortage"]]
+    table = scenarios.set_index(scenarios["scenario"].astype(str)) if scenarios is not None \
+        else None
+    for s, sid in enumerate(scen.ids):
+        mine = (frame["scenario"] == sid).to_numpy()
+        rows = frame[mine]
+        where = f"scenario {sid}"
+        qty = rows["quantity"].to_numpy(dtype=float)
+        for j, (e, i, lay, q) in enumerate(zip(rows["exporter"], rows["importer"],
+                                               rows["layer"], qty, strict=True)):
+            if q <= tol.absolute:
+                continue
+            if (e, lay) not in built.index:
+                out.append(Violation("capacity", f"{sid}: {e}->{i}", q,
+                                     f"{where}: {e} ships {fmt(q)} of {lay} but cannot host it"))
+            elif e != i and (e, i) in forbidden:
+                out.append(Violation("routes", f"{sid}: {e}->{i}", q,
+                                     f"{where}: {e} -> {i} ships {fmt(q)} of {lay} on a "
+                                     "forbidden route"))
+            elif scen.closed[s][np.flatnonzero(mine)[j]]:
+                out.append(Violation("routes", f"{sid}: {e}->{i}", q,
+                                     f"{where}: {e} -> {i} ships {fmt(q)} of {lay} on a route "
+                                     "the scenario closes"))
+        shipped = rows.groupby(["exporter", "layer"])["quantity"].sum()
+        left = pd.Series(scen.factor[s] * built.to_numpy(), index=built.index)
+        key: Any
+        for key, q in shipped.items():
+            e, lay = key
+            cap = float(left.get((e, lay), 0.0))
+            bad, excess = tol.over(q, cap)
+            if bool(bad):
+                out.append(Violation("capacity", f"{sid}: {e}, {lay}", float(excess),
+                                     f"{where}: {e} ships {fmt(q)} of {lay}, above the "
+                                     f"{fmt(cap)} that survives of its capacity"))
+        served = rows.groupby(["importer", "layer"])["quantity"].sum()
+        over = served - demand.reindex(served.index).fillna(0.0)
+        for key, excess in over[over > tol.absolute + tol.relative * served].items():
+            out.append(Violation("demand", f"{sid}: {key[0]}, {key[1]}", float(excess),
+                                 f"{where}: {key[0]} receives {fmt(float(served[key]))} of "
+                                 f"{key[1]}, above its demand"))
+        unmet = float((demand - served.reindex(demand.index).fillna(0.0)).clip(lower=0).sum())
+        unit = [0.0 if e == i else route_cost.get((e, i), 0.0)
+                for e, i in zip(rows["exporter"], rows["importer"], strict=True)]
+        trade = float(np.asarray(unit) @ qty) if len(qty) else 0.0
+        outcomes.append(trade + price * unmet)
+        if table is not None and sid in table.index:
+            _compare(table.loc[sid], {"unmet": unmet, "trade_cost": trade}, sid, out, tol)
+    opts = case.scenario_options
+    pi = np.array([scen.rest, *scen.probability.tolist()])
+    return recourse_term(np.array(outcomes), pi, opts.design, opts.cvar_alpha,
+                         opts.cvar_weight)
+
+
+def _compare(row: Any, recomputed: dict[str, float], sid: str, out: list[Violation],
+             tol: Tolerance) -> None:
+    for col, value in recomputed.items():
+        written = pd.to_numeric(pd.Series([row.get(col)]), errors="coerce").iloc[0]
+        bad, miss = tol.differ(written, value)
+        if bool(bad) or not np.isfinite(written):
+            out.append(Violation("table", f"scenarios.csv: {sid}", float(np.nan_to_num(miss)),
+                                 f"scenarios.csv: scenario {sid}: {col} is {written}, "
+                                 f"recomputed from scenario_flows.csv {fmt(value)}"))

@@ -1,0 +1,116 @@
+"""``stress --scenarios`` and ``stress --sample N``: a design under named or random shocks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from solver.cli.common import State, echo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from solver.case.loader import Case
+
+
+def design_of(case: Case, run: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The design to stress: a written run folder's allocation and flows, or a fresh solve."""
+    import pandas as pd
+
+    from solver.errors import UsageError
+
+    if run is None:
+        from solver.solve import solve
+
+        result = solve(case)
+        return result.allocation, result.flows
+    try:
+        allocation = pd.read_csv(run / "allocation.csv")
+        flows = pd.read_csv(run / "flows.csv")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--run {run}: not a run folder ({exc})") from None
+    for frame, need, name in ((allocation, ("partner", "layer", "capacity"), "allocation.csv"),
+                              (flows, ("exporter", "importer", "layer", "quantity"),
+                               "flows.csv")):
+        missing = [c for c in need if c not in frame]
+        if missing:
+            raise UsageError(f"--run {run}: {name} has no column {', '.join(missing)}")
+    return allocation, flows
+
+
+def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
+    """Re-route the design in each scenario of scenarios.csv; write out/scenarios.csv."""
+    from solver.case.scenarios import has_scenarios
+    from solver.errors import UsageError
+    from solver.studies.recourse import evaluate_scenarios
+
+    if not has_scenarios(case.scenarios):
+        raise UsageError("--scenarios: the case has no scenarios.csv")
+    allocation, flows = design_of(case, run)
+    table = evaluate_scenarios(case, allocation, flows)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "scenarios.csv", index=False, float_format="%.17g")
+    lines = [f"{'scenario':<24}{'probability':>12}{'unmet':>12}{'share':>8}  worst layer"]
+    for row in table.to_dict("records"):
+        lines.append(f"{row['scenario']!s:<24}{row['probability']:>12.3g}{row['unmet']:>12,.4g}"
+                     f"{row['unmet_share']:>8.1%}  {row['worst_layer'] or '-'}")
+    echo("\n".join(lines))
+    echo(f"written: {out / 'scenarios.csv'}")
+
+
+def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
+                  workers: int | None, scheduler: str | None, resume: bool) -> None:
+    """Monte Carlo: ``n`` random disruptions of the design; write the distribution."""
+    from solver.studies.monte_carlo import sample
+    from solver.studies.progress import Progress, progress_for
+
+    allocation, _flows = design_of(case, run)
+    progress: Any = Progress() if State.quiet else progress_for(sys.stderr)
+    result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
+                    scheduler=scheduler, out=out, resume=resume, progress=progress)
+    echo(format_distribution(result.distribution, result.worst_partners))
+    for name in ("draws.csv", "distribution.csv", "worst_partners.csv", "unmet_histogram.png"):
+        echo(f"written: {out / name}")
+
+
+def format_distribution(table: pd.DataFrame, worst: pd.DataFrame) -> str:
+    """Mean, P95 and CVaR of unmet demand per layer and in all; the worst draws' partners."""
+    lines = [f"{'unmet demand':<24}{'demand':>12}{'mean':>12}{'P95':>12}{'CVaR 95%':>12}"]
+    for row in table.to_dict("records"):
+        name = "all layers" if row["scope"] == "total" else row["layer"]
+        lines.append(f"{name!s:<24}{row['demand']:>12,.4g}{row['mean']:>12,.4g}"
+                     f"{row['p95']:>12,.4g}{row['cvar95']:>12,.4g}")
+    if not worst.empty:
+        shown = ", ".join(f"{r['partner']} ({r['lost_in_worst']:.0%})"
+                          for r in worst.head(8).to_dict("records"))
+        lines.append(f"lost in the worst 5% of draws: {shown}")
+    return "\n".join(lines)
+
+
+def shock_options(f: Any) -> Any:
+    """The options of ``stress`` for named and random shocks."""
+    for option in reversed([
+        click.option("--scenarios", "named", is_flag=True,
+                     help="Re-route the design in each scenario of scenarios.csv instead "
+                          "(writes scenarios.csv)."),
+        click.option("--sample", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Monte Carlo: N random disruptions, each partner lost with its "
+                          "disruption_risk (writes draws.csv, distribution.csv, "
+                          "worst_partners.csv, unmet_histogram.png)."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seed of --sample: the same seed gives the same draws."),
+        click.option("--run", "run", type=click.Path(path_type=Path, file_okay=False),
+                     default=None, help="Stress the design of this run folder instead of "
+                                        "solving the case."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Local processes for --sample (default 1)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Send --sample's draws to the Dask scheduler at ADDRESS."),
+        click.option("--resume", is_flag=True,
+                     help="Continue an interrupted --sample in the same --out."),
+    ]):
+        f = option(f)
+    return f

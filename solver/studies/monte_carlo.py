@@ -1,0 +1,261 @@
+"""``stress --sample N``: random disruptions of a design, re-routed by the recourse LP.
+
+In each draw every partner is lost independently with its ``disruption_risk`` (all its
+layers). The draws are made up front from the seed, one row of uniform numbers per draw, so
+the same seed gives the same draws whatever the number of workers, the batch size or a
+resumed run. Each draw is re-routed by :class:`solver.studies.recourse.Recourse` over the
+design's built capacity; batches of draws run in this process, in ``workers`` local
+processes, or on a Dask cluster, and each batch is appended to ``draws.csv`` as it finishes
+(``resume`` skips the draws already there). The distribution of unmet demand (mean, P95,
+CVaR at 95%) per layer and in all goes to ``distribution.csv``, the partners lost in the
+worst 5% of draws to ``worst_partners.csv``, and a histogram to ``unmet_histogram.png``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.errors import UsageError
+
+#: The tail of the distribution reported (P95, CVaR at 95%, worst 5% of draws).
+TAIL = 0.95
+
+_STATE: dict[str, Any] = {}
+
+
+@dataclass
+class Sample:
+    """The draws and what they add up to."""
+
+    draws: pd.DataFrame
+    distribution: pd.DataFrame
+    worst_partners: pd.DataFrame
+
+
+def draw_losses(case: Case, n: int, seed: int) -> np.ndarray:
+    """``lost[i, p]``: whether partner ``p`` is lost in draw ``i`` (same seed, same draws)."""
+    risk = case.partners["disruption_risk"].to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    return rng.random((n, len(risk))) < risk
+
+
+def _init(case: Case, allocation: pd.DataFrame) -> None:
+    from solver.studies.recourse import Recourse
+
+    lp = Recourse(case, allocation)
+    partners = case.partners["partner"].tolist()
+    pos = {p: i for i, p in enumerate(partners)}
+    _STATE.update(lp=lp, pair_partner=np.array([pos[p] for p in lp.data.pairs["partner"]],
+                                                dtype=np.int64))
+
+
+def _batch(first: int, lost: np.ndarray) -> tuple[int, np.ndarray]:
+    """Unmet demand per layer of each draw of a batch (in the process that holds the LP)."""
+    lp, pair_partner = _STATE["lp"], _STATE["pair_partner"]
+    data = lp.data
+    closed = np.zeros(data.n_flows, dtype=bool)
+    out = np.zeros((len(lost), len(data.layers)))
+    for i, row in enumerate(lost):
+        factor = np.where(row[pair_partner], 0.0, 1.0) if len(pair_partner) else np.ones(0)
+        outcome = lp.solve(factor, closed)
+        out[i] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=len(out[i]))
+    return first, out
+
+
+def _batch_on_dask(case: Case, allocation: pd.DataFrame, first: int, lost: np.ndarray
+                   ) -> tuple[int, np.ndarray]:
+    if _STATE.get("case") is not case:
+        _init(case, allocation)
+        _STATE["case"] = case
+    return _batch(first, lost)
+
+
+def _run(case: Case, allocation: pd.DataFrame, batches: list[tuple[int, np.ndarray]],
+         workers: int, scheduler: Any) -> Iterator[tuple[int, np.ndarray]]:
+    if scheduler is not None:
+        from dask.distributed import Client, as_completed
+
+        try:
+            client = Client(scheduler, set_as_default=False, timeout="30s")
+        except OSError as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        try:
+            futures = [client.submit(_batch_on_dask, case, allocation, f, lost, pure=False)
+                       for f, lost in batches]
+            for future in as_completed(futures, loop=client.loop):
+                yield future.result()
+        finally:
+            client.close()
+        return
+    if workers <= 1:
+        _init(case, allocation)
+        for first, lost in batches:
+            yield _batch(first, lost)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init,
+                             initargs=(case, allocation)) as pool:
+        yield from pool.map(_batch, *zip(*batches, strict=True))
+
+
+def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None = None,
+           workers: int = 1, scheduler: Any = None, out: str | Path | None = None,
+           resume: bool = False, batch: int | None = None, progress: Any = None) -> Sample:
+    """Draw ``n`` random disruptions of the design and re-route each; see the module.
+
+    ``allocation`` is the design (partner, layer, capacity; default: the case's optimal
+    plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
+    the draws an interrupted run of the same ``n`` and ``seed`` wrote to ``draws.csv``.
+    """
+    if n < 1:
+        raise UsageError("--sample must be at least 1")
+    batch = batch or max(25, -(-n // 40))
+    if allocation is None:
+        from solver.solve import solve
+
+        allocation = solve(case).allocation
+    layers = case.layers["layer"].astype(str).tolist()
+    partners = case.partners["partner"].astype(str).tolist()
+    lost = draw_losses(case, n, seed)
+    folder = Path(out) if out is not None else None
+    done: dict[int, np.ndarray] = {}
+    if folder is not None:
+        done = _start_folder(folder, n, seed, batch, layers, resume)
+    todo = [i for i in range(0, n, batch) if i not in done]
+    batches = [(i, lost[i:i + batch]) for i in todo]
+    if progress is not None:
+        progress.start(len(todo) + len(done), len(done))
+    interrupted = True
+    try:
+        for first, unmet in _run(case, allocation, batches, workers, scheduler):
+            done[first] = unmet
+            if folder is not None:
+                _draw_rows(first, unmet, lost, partners, layers).to_csv(
+                    folder / "draws.csv", mode="a", header=False, index=False,
+                    float_format="%.17g")
+            if progress is not None:
+                label = f"draws {first}-{first + len(unmet) - 1}"
+                progress.point(SimpleNamespace(
+                    failed=0, point=SimpleNamespace(index=first // batch, label=label),
+                    row={"status": "done", "objective": None}))
+        interrupted = False
+    finally:
+        if progress is not None:
+            progress.finish(interrupted)
+    unmet = np.vstack([done[i] for i in sorted(done)])
+    draws = _draw_rows(0, unmet, lost, partners, layers)
+    result = Sample(draws=draws, distribution=distribution(case, unmet),
+                    worst_partners=worst_partners(case, unmet, lost))
+    if folder is not None:
+        draws.to_csv(folder / "draws.csv", index=False, float_format="%.17g")
+        result.distribution.to_csv(folder / "distribution.csv", index=False)
+        result.worst_partners.to_csv(folder / "worst_partners.csv", index=False)
+        histogram(draws["unmet"].to_numpy(), folder / "unmet_histogram.png", n, seed)
+    return result
+
+
+def _start_folder(folder: Path, n: int, seed: int, batch: int, layers: Sequence[str],
+                  resume: bool) -> dict[int, np.ndarray]:
+    """Make ``folder``; with ``resume`` read the complete batches of ``draws.csv``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"sample": n, "seed": seed, "batch": batch}
+    header = ["draw", "lost", "unmet", *(f"unmet_{lay}" for lay in layers)]
+    done: dict[int, np.ndarray] = {}
+    path = folder / "draws.csv"
+    if resume and path.is_file() and (folder / "sample.json").is_file():
+        if json.loads((folder / "sample.json").read_text()) != meta:
+            raise UsageError(f"{folder}: --resume needs the same --sample and --seed as the "
+                             "interrupted run")
+        frame = pd.read_csv(path, keep_default_na=False).drop_duplicates("draw")
+        frame = frame.sort_values("draw")
+        starts = frame["draw"].to_numpy(dtype=int) // batch * batch
+        for start in np.unique(starts).tolist():
+            group = frame[starts == start]
+            if len(group) == min(batch, n - start):
+                done[start] = group[header[3:]].to_numpy(dtype=float)
+        kept = frame[np.isin(starts, list(done))]
+        kept[header].to_csv(path, index=False, float_format="%.17g")
+        return done
+    (folder / "sample.json").write_text(json.dumps(meta))
+    pd.DataFrame(columns=header).to_csv(path, index=False)
+    return done
+
+
+def _draw_rows(first: int, unmet: np.ndarray, lost: np.ndarray, partners: Sequence[str],
+               layers: Sequence[str]) -> pd.DataFrame:
+    idx = np.arange(first, first + len(unmet))
+    names = np.asarray(partners, dtype=object)
+    frame = pd.DataFrame({"draw": idx,
+                          "lost": [";".join(names[lost[i]]) for i in idx],
+                          "unmet": unmet.sum(axis=1)})
+    for j, lay in enumerate(layers):
+        frame[f"unmet_{lay}"] = unmet[:, j]
+    return frame
+
+
+def _tail(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean, P95 and CVaR at 95% (the mean of the worst 5% of draws) of ``x``."""
+    ordered = np.sort(x)[::-1]
+    k = max(1, int(np.ceil((1 - TAIL) * len(x))))
+    return float(x.mean()), float(np.quantile(x, TAIL)), float(ordered[:k].mean())
+
+
+def distribution(case: Case, unmet: np.ndarray) -> pd.DataFrame:
+    """Per layer and in all: demand, and the mean, P95 and CVaR of unmet demand."""
+    demand = case.demand.groupby("layer")["demand"].sum()
+    layers = case.layers["layer"].astype(str).tolist()
+    rows = []
+    for name, x, d in [("total", unmet.sum(axis=1), float(demand.sum())),
+                       *((lay, unmet[:, j], float(demand.get(lay, 0.0)))
+                         for j, lay in enumerate(layers))]:
+        mean, p95, tail = _tail(x)
+        rows.append({"scope": "total" if name == "total" else "layer",
+                     "layer": "" if name == "total" else name, "demand": d, "mean": mean,
+                     "p95": p95, "cvar95": tail, "mean_share": mean / d if d > 0 else 0.0,
+                     "cvar95_share": tail / d if d > 0 else 0.0})
+    return pd.DataFrame(rows)
+
+
+def worst_partners(case: Case, unmet: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
+    """How often each partner is lost in the worst 5% of draws, against its risk."""
+    total = unmet.sum(axis=1)
+    k = max(1, int(np.ceil((1 - TAIL) * len(total))))
+    worst = np.argsort(-total, kind="stable")[:k]
+    risk = case.partners["disruption_risk"].to_numpy(dtype=float)
+    share = lost[worst].mean(axis=0) if len(worst) else np.zeros(len(risk))
+    frame = pd.DataFrame({"partner": case.partners["partner"].astype(str),
+                          "disruption_risk": risk, "lost_in_worst": share,
+                          "lift": np.divide(share, risk, out=np.zeros(len(risk)),
+                                            where=risk > 0)})
+    frame = frame[frame["lost_in_worst"] > 0]
+    return frame.sort_values(["lost_in_worst", "partner"], ascending=[False, True]) \
+        .reset_index(drop=True)
+
+
+def histogram(values: np.ndarray, path: Path, n: int, seed: int) -> Path:
+    """A histogram of total unmet demand per draw, with the mean, P95 and CVaR marked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 4.2), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.hist(values, bins=min(40, max(5, len(values) // 10)), color="#4c72b0")
+    mean, p95, tail = _tail(values)
+    for x, label, style in ((mean, "mean", "-"), (p95, "P95", "--"), (tail, "CVaR 95%", ":")):
+        ax.axvline(x, color="#c44e52", linestyle=style, label=f"{label} {x:,.4g}")
+    ax.set_xlabel("unmet demand in the draw (units, all layers)")
+    ax.set_ylabel("draws")
+    ax.set_title(f"{n} random disruptions (seed {seed}): unmet demand after re-routing")
+    ax.legend()
+    fig.savefig(path)
+    return path
