@@ -128,8 +128,6 @@ class GroupSolver:
 
     def numbers(self, inside: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Capacity per pair, demand per row and the layers' share D_l(S)/D_l(N) for S."""
-        from solver.model.data import model_data  # noqa: F401  (same layout as the model)
-
         data = self._built.data
         row_in = np.array([m in inside for m in self.row_member], dtype=bool)
         demand = np.where(row_in, self.demand, 0.0)
@@ -174,12 +172,12 @@ class GroupSolver:
         if not report.has_solution:
             return {"status": str(report.status)}
         self._start = {k: v for k, v in report.values.items()}
-        slack_cost = 0.0
         from pyomo.core import value
 
-        for key, family in self.slacks:
-            from solver.model.build import slack_prices
+        from solver.model.build import slack_prices
 
+        slack_cost = 0.0
+        for key, family in self.slacks:
             prices = np.array([float(value(p)) for p in slack_prices(built.ctx, family)])
             slack_cost += float(prices @ report.values[key])
         case_s = self.restricted(inside, share, task.label)
@@ -188,8 +186,8 @@ class GroupSolver:
             data, pairs=data.pairs.assign(capacity=capacity),
             rows=data.rows.assign(demand=demand),
             layer_demand=np.bincount(data.row_layer, weights=demand, minlength=self.n_layers))
-        plan = dataclasses.replace(report, objective=report.objective - slack_cost, bound=None,
-                                   gap=None)
+        plan_cost = float(report.objective or 0.0) - slack_cost
+        plan = dataclasses.replace(report, objective=plan_cost, bound=None, gap=None)
         try:
             result = finish(case_s, built, plan, self.runner, 0.0, raise_on_failure=False)
         finally:

@@ -1,0 +1,60 @@
+"""The coalition game on real cases (SPEC section 8): c(S) re-solved, shares, verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from solver import load_case
+from solver.errors import UsageError
+from solver.studies.share import share, verdict
+from tests.tiny import write_case
+
+# Two members A, B each need 10 chips; O is an outside supplier with 10 units at 1.
+# A can build at 3, B at 5 (capacity 20 each). The coalition buys O's 10 (cost 10) and the
+# other 10 from A (30): c(AB) = 40. Alone, each group gets O's capacity in proportion to
+# its share of the demand (5 units): c(A) = 5 + 5*3 = 20, c(B) = 5 + 5*5 = 30.
+GAME = {
+    "partners": "partner,member\nA,true\nB,true\nO,false\nZ,true\n",
+    "layers": "layer,min_supplier_share\nchips,0\n",
+    "capabilities": "partner,layer,capacity,unit_cost\nA,chips,20,3\nB,chips,20,5\n"
+                    "O,chips,10,1\n",
+    "demand": "member,layer,demand\nA,chips,10\nB,chips,10\n",
+}
+
+
+def _case(tmp_path: Path, **tables: str):  # type: ignore[no-untyped-def]
+    case = load_case(write_case(tmp_path / "case", **{**GAME, **tables}))
+    return case.with_overrides({"objective.shortage_cost": 100.0})
+
+
+def test_outside_capacity_is_shared_in_proportion_to_demand(tmp_path: Path) -> None:
+    result = share(_case(tmp_path), out=tmp_path / "out")
+    c = dict(zip(result.groups["group"], result.groups["cost"], strict=True))
+    assert c["A"] == pytest.approx(20.0)
+    assert c["B"] == pytest.approx(30.0)
+    assert c["A+B"] == pytest.approx(40.0)
+    # Z has no demand and no capability: it costs nothing and adds nothing.
+    assert c["Z"] == pytest.approx(0.0)
+    assert c["A+B+Z"] == pytest.approx(40.0)
+    players = result.players.set_index("player")
+    assert players.loc["Z", "shapley"] == pytest.approx(0.0, abs=1e-9)
+    assert players.loc["Z", "nucleolus"] == pytest.approx(0.0, abs=1e-6)
+    # Shapley of A: (20 + (40 - 30)) / 2 = 15; of B: 25. Gain 50 - 40 = 10.
+    assert players.loc["A", "shapley"] == pytest.approx(15.0)
+    assert players.loc["B", "shapley"] == pytest.approx(25.0)
+    assert result.summary["gain"] == pytest.approx(10.0)
+    assert not result.summary["core_empty"]
+    assert verdict(result) == "no group of members pays less alone"
+    assert (result.groups["status"] == "optimal").all()
+    assert result.summary["builds"] == 1
+    assert (tmp_path / "out" / "players.csv").exists()
+
+
+def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
+    case = load_case(write_case(tmp_path / "c", **GAME))
+    with pytest.raises(UsageError, match="shortage_cost"):
+        share(case)
+    with pytest.raises(UsageError, match="member or bloc"):
+        share(_case(tmp_path), players="nation")
