@@ -58,3 +58,60 @@ def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
         share(case)
     with pytest.raises(UsageError, match="member or bloc"):
         share(_case(tmp_path), players="nation")
+
+
+def test_the_command_prints_players_gain_and_verdict(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from solver.cli import main
+
+    folder = write_case(tmp_path / "case", **GAME)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["share", str(folder), "--set",
+                                    "objective.shortage_cost=100", "--out", str(out),
+                                    "--format", "xlsx"])
+    assert res.exit_code == 0, res.output
+    assert "no group of members pays less alone" in res.output
+    assert "gain of cooperation: 10" in res.output
+    assert (out / "share.xlsx").exists()
+
+
+@pytest.mark.parametrize(("tables", "code"), [
+    ({}, 2),                                                     # no shortage cost
+    ({"demand": None}, 2),                                       # no demand.csv
+    ({"partners": "partner,member\nA,true\nO,false\n",
+      "capabilities": "partner,layer,capacity,unit_cost\nA,chips,20,3\n",
+      "demand": "member,layer,demand\nA,chips,10\n"}, 2),        # one player
+])
+def test_bad_input_exits_2(tmp_path: Path, tables: dict[str, str | None], code: int) -> None:
+    from click.testing import CliRunner
+
+    from solver.cli import main
+
+    merged = {k: v for k, v in {**GAME, **tables}.items() if v is not None}
+    merged.setdefault("layers", GAME["layers"])
+    if "demand" not in merged:
+        merged["layers"] = "layer,demand,min_supplier_share\nchips,20,0\n"
+    folder = write_case(tmp_path / "case", **merged)
+    args = ["share", str(folder), "--out", str(tmp_path / "o")]
+    if tables:
+        args += ["--set", "objective.shortage_cost=100"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == code, res.output
+    assert res.output.strip().count("\n") == 0
+    assert res.output.startswith("error:")
+
+
+def test_an_infeasible_grand_coalition_exits_3(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from solver.cli import main
+
+    folder = write_case(tmp_path / "case", **{**GAME, "layers":
+                                               "layer,min_supplier_share,min_suppliers\n"
+                                               "chips,0,5\n"})
+    res = CliRunner().invoke(main, ["share", str(folder), "--set",
+                                    "objective.shortage_cost=100", "--out",
+                                    str(tmp_path / "o")])
+    assert res.exit_code == 3, res.output
+    assert "infeasible" in res.output
