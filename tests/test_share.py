@@ -115,3 +115,57 @@ def test_an_infeasible_grand_coalition_exits_3(tmp_path: Path) -> None:
                                     str(tmp_path / "o")])
     assert res.exit_code == 3, res.output
     assert "infeasible" in res.output
+
+
+def _tables(result):  # type: ignore[no-untyped-def]
+    groups = result.groups.sort_values("group").reset_index(drop=True)
+    return groups[["group", "size", "cost", "shortfall_cost", "status"]], result.players
+
+
+def test_two_workers_and_dask_give_the_same_tables(tmp_path: Path) -> None:
+    import pandas as pd
+    from dask.distributed import LocalCluster
+
+    case = _case(tmp_path)
+    one = _tables(share(case))
+    two = _tables(share(case, workers=2))
+    pd.testing.assert_frame_equal(one[0], two[0], rtol=1e-6)
+    pd.testing.assert_frame_equal(one[1], two[1], rtol=1e-6)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        on_dask = _tables(share(case, scheduler=cluster))
+    pd.testing.assert_frame_equal(one[0], on_dask[0], rtol=1e-6)
+    pd.testing.assert_frame_equal(one[1], on_dask[1], rtol=1e-6)
+
+
+class _StopAfter:
+    """A progress that raises KeyboardInterrupt after ``k`` groups, and counts groups."""
+
+    def __init__(self, k: int | None) -> None:
+        self.k, self.seen = k, 0
+
+    def start(self, total: int, done: int) -> None:
+        self.total, self.done = total, done
+
+    def point(self, outcome: object) -> None:
+        self.seen += 1
+        if self.k is not None and self.seen >= self.k:
+            raise KeyboardInterrupt
+
+    def finish(self, interrupted: bool = False) -> None:
+        self.interrupted = interrupted
+
+
+def test_resume_evaluates_only_the_missing_groups(tmp_path: Path) -> None:
+    import pandas as pd
+
+    case = _case(tmp_path)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        share(case, out=out, progress=_StopAfter(2))
+    assert len(pd.read_csv(out / "groups.csv")) == 2
+    again = _StopAfter(None)
+    result = share(case, out=out, resume=True, progress=again)
+    # 3 players: 6 proper groups, 2 kept from the first run.
+    assert (again.total, again.done, again.seen) == (6, 2, 4)
+    assert _tables(result)[0].equals(_tables(share(case))[0])

@@ -21,11 +21,18 @@ from solver.cli.desk import format_option, study_workbook
               help="Random orders for the sampled Shapley value.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/NAME-share-YYYYmmdd-HHMMSS).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local processes evaluating groups, each with its own persistent model.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Send groups to the Dask distributed scheduler at ADDRESS.")
+@click.option("--resume", is_flag=True,
+              help="Continue in --out: evaluate only the groups not yet in groups.csv.")
 @set_option
 @format_option
 @handle_errors
 def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | None,
-          overrides: tuple[str, ...], fmt: str) -> None:
+          workers: int, scheduler: str | None, resume: bool, overrides: tuple[str, ...],
+          fmt: str) -> None:
     """What each member pays alone, a fair split of the coalition's cost, who would leave.
 
     \b
@@ -35,12 +42,25 @@ def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | 
     Example:
       coalition share models/allied-ai-stack.toml --players bloc
     """
+    import sys
+
+    from solver.cli.common import State, interrupt_exit_code, interruption
+    from solver.studies.progress import progress_for
     from solver.studies.share import share as run_share
 
     case = load(path, overrides)
+    if resume and out is None:
+        raise click.UsageError("--resume needs the --out folder of the game to continue")
     out = out or default_out(path, "share")
-    result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
-                       out=out)
+    progress = None if State.quiet else progress_for(sys.stderr)
+    try:
+        result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
+                           out=out, workers=workers, scheduler=scheduler, resume=resume,
+                           progress=progress)
+    except KeyboardInterrupt as exc:
+        click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
+                   "same command with --resume to continue", err=True)
+        sys.exit(interrupt_exit_code(exc))
     echo(format_share(result))
     files = ["players.csv", "groups.csv", "summary.json"]
     if fmt == "xlsx":

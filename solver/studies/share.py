@@ -53,13 +53,19 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
 
 
 def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: int = 200,
-          out: str | Path | None = None, seed: int = 0) -> ShareResult:
+          out: str | Path | None = None, workers: int = 1, scheduler: Any = None,
+          resume: bool = False, progress: Any = None, seed: int = 0) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (SPEC section 8).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
     evaluated (exact Shapley value and nucleolus); beyond, the Shapley value is estimated
     from ``samples`` random orders (with its standard error) and the nucleolus is empty.
-    Raises :class:`~solver.errors.UsageError` for a case the game cannot be played on and
+    Groups run here (``workers=1``), in ``workers`` local processes or on the Dask cluster
+    at ``scheduler``, each worker re-solving one persistent model; with ``out`` each group's
+    row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
+    groups not in it. ``progress`` (a :class:`~solver.studies.progress.Progress`) is told
+    of each group. Raises :class:`~solver.errors.UsageError` for a case the game cannot
+    be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
     from solver.solve import solve
@@ -84,11 +90,16 @@ def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: i
         game.shapley_sampled(names, note, samples, seed=seed)
         needed |= {frozenset([p]) for p in names}
         wanted = sorted((g for g in needed if g != grand), key=lambda g: (len(g), sorted(g)))
+    tasks = [GroupTask(i, tuple(sorted(g))) for i, g in enumerate(wanted)]
+    done = _done_groups(Path(out)) if (out is not None and resume) else {}
+    if out is not None and not resume:
+        (Path(out) / "groups.csv").unlink(missing_ok=True)
+    rows = [done[t.label] for t in tasks if t.label in done]
+    todo = [t for t in tasks if t.label not in done]
     solver = GroupSolver(game_case(case), members)
-    rows = []
-    for i, g in enumerate([*wanted, grand]):
-        rows.append(solver.run(GroupTask(i, tuple(sorted(g)))).row)
-    priced_grand = rows.pop()
+    priced_grand = solver.run(GroupTask(len(tasks), tuple(names))).row
+    rows += _evaluate(game_case(case), members, todo, workers, scheduler, out, progress,
+                      len(tasks), len(done))
     rows.append({"group": "+".join(names), "size": len(names), "cost": grand_cost,
                  "shortfall_cost": float(grand_result.costs.get("shortage", 0.0)),
                  "status": grand_result.status,
@@ -141,6 +152,58 @@ def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: i
     if out is not None:
         write_share(result, Path(out))
     return result
+
+
+def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
+    path = out / "groups.csv"
+    if not path.exists() or path.stat().st_size == 0:
+        return {}
+    table = pd.read_csv(path)
+    table = table[table["cost"].notna()].drop_duplicates("group", keep="last")
+    return {str(r["group"]): {str(k): v for k, v in r.items()}
+            for r in table.to_dict("records")}
+
+
+def _evaluate(case: Case, members: dict[str, list[str]], todo: list[GroupTask], workers: int,
+              scheduler: Any, out: str | Path | None, progress: Any, total: int,
+              done: int) -> list[dict[str, Any]]:
+    """Evaluate ``todo``; append each row to ``groups.csv`` as it finishes."""
+    import uuid
+    from collections.abc import Iterable
+
+    from solver.studies.progress import Progress
+    from solver.studies.share_groups import GameSettings
+    from solver.studies.workers import in_local_processes, in_this_process, on_dask
+
+    settings: Any = GameSettings(members)
+    token = uuid.uuid4().hex
+    outcomes: Iterable[Any]
+    if scheduler is not None:
+        outcomes = on_dask(case, settings, token, todo, scheduler)  # type: ignore[arg-type]
+    elif workers <= 1 or len(todo) <= 1:
+        outcomes = in_this_process(case, settings, todo)  # type: ignore[arg-type]
+    else:
+        outcomes = in_local_processes(case, settings, token, todo,  # type: ignore[arg-type]
+                                      workers)
+    progress = progress or Progress()
+    progress.start(total, done)
+    path = Path(out) / "groups.csv" if out is not None else None
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    interrupted = True
+    try:
+        for outcome in outcomes:
+            row = {k: outcome.row.get(k) for k in GROUP_COLUMNS}
+            rows.append(row)
+            if path is not None:
+                header = not path.exists() or path.stat().st_size == 0
+                pd.DataFrame([row]).to_csv(path, mode="a", header=header, index=False)
+            progress.point(outcome)
+        interrupted = False
+    finally:
+        progress.finish(interrupted)
+    return rows
 
 
 def _demand_value(case: Case, members: dict[str, list[str]]) -> dict[str, float]:
