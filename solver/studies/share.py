@@ -145,8 +145,9 @@ def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: i
         "method": "exact" if exact else "sampled", "groups_evaluated": len(groups),
         "groups_total": 2 ** len(names) - 1, "most_blocking": blocking,
         "grand_priced_cost": priced_grand["cost"],
-        "price_too_low": priced_grand["cost"] is not None and priced_grand["cost"]
-        < grand_cost - 1e-6 * max(abs(grand_cost), 1.0),
+        # The whole coalition, priced, would rather fall short than meet its rules.
+        "price_too_low": bool((priced_grand["shortfall_cost"] or 0.0)
+                              > 1e-6 * max(abs(grand_cost), 1.0)),
         "seconds": time.perf_counter() - started, "builds": solver.builds}
     result = ShareResult(players=players_table, groups=groups, summary=summary)
     if out is not None:
