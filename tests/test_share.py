@@ -50,6 +50,7 @@ def test_outside_capacity_is_shared_in_proportion_to_demand(tmp_path: Path) -> N
     assert (result.groups["status"] == "optimal").all()
     assert result.summary["builds"] == 1
     assert (tmp_path / "out" / "players.csv").exists()
+    assert (tmp_path / "out" / "plots" / "savings.png").stat().st_size > 0
 
 
 def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | 
     """What each member pays alone, a fair split of the coalition's cost, who would leave.
 
     \b
-    Writes in --out: players.csv, groups.csv, summary.json.
+    Writes in --out: players.csv, groups.csv, summary.json, plots/savings.png.
 
     \b
     Example:
@@ -65,7 +65,7 @@ def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | 
     files = ["players.csv", "groups.csv", "summary.json"]
     if fmt == "xlsx":
         files.append(study_workbook(out, "share", ["players.csv", "groups.csv"]).name)
-    echo(f"written: {out} ({', '.join(files)})")
+    echo(f"written: {out} ({', '.join([*files, 'plots/'])})")
 
 
 def format_share(result: Any) -> str:

@@ -224,6 +224,31 @@ def write_share(result: ShareResult, out: Path) -> None:
     safe_frame(result.groups).to_csv(out / "groups.csv", index=False)
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
                                       encoding="utf-8")
+    savings_plot(result.players, out / "plots" / "savings.png")
+
+
+def savings_plot(players: pd.DataFrame, path: Path) -> Path:
+    """Each player's saving against its standalone cost under each split, as bars."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = Figure(figsize=(7, 3.5), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    at = np.arange(len(players))
+    splits = [s for s in ("proportional", "shapley", "nucleolus")
+              if players[f"saving_{s}"].notna().any()]
+    width = 0.8 / max(len(splits), 1)
+    for i, name in enumerate(splits):
+        ax.bar(at + i * width, players[f"saving_{name}"].astype(float), width, label=name)
+    ax.set_xticks(at + width * (len(splits) - 1) / 2, players["player"].astype(str))
+    ax.set_ylabel("saving against standing alone")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.legend()
+    fig.savefig(path)
+    return path
 
 
 def verdict(result: ShareResult, split: str = "shapley") -> str:
