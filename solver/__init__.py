@@ -27,6 +27,7 @@ __all__ = [
     "NoSolutionError",
     "Problem",
     "Result",
+    "ShareResult",
     "SolverError",
     "UsageError",
     "VerificationError",
@@ -34,6 +35,7 @@ __all__ = [
     "check_run",
     "frontier",
     "load_case",
+    "share",
     "solve",
     "stress",
     "sweep",
@@ -48,6 +50,8 @@ _WHERE = {
     "sweep": "solver.studies.sweep",
     "stress": "solver.studies.stress",
     "frontier": "solver.studies.frontier",
+    "share": "solver.studies.share",
+    "ShareResult": "solver.studies.share",
     "CaseError": "solver.errors",
     "CoalitionError": "solver.errors",
     "InfeasibleError": "solver.errors",
@@ -74,6 +78,7 @@ if TYPE_CHECKING:
     from solver.results import Result
     from solver.solve import solve
     from solver.studies.frontier import frontier
+    from solver.studies.share import ShareResult, share
     from solver.studies.stress import stress
     from solver.studies.sweep import sweep
 

@@ -13,6 +13,7 @@ import sys
 import click
 
 from solver.cli import desk, generate, run, studies
+from solver.cli import share as share_cli
 from solver.cli.common import State, stop_signals
 
 
@@ -42,5 +43,5 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
                  studies.frontier, generate.generate, desk.compare,
-                 desk.export, desk.report):
+                 desk.export, desk.report, share_cli.share):
     main.add_command(_command)

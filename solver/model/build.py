@@ -61,13 +61,18 @@ class Built:
 
 
 def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
-          elastic: bool = False) -> Built:
+          elastic: bool = False, priced: bool = False) -> Built:
     """Build the MILP of SPEC section 3 for ``case``.
 
     ``mutable`` names override columns (``"layers.max_share"``, ``"demand.demand"``, ...)
     whose numbers become mutable parameters, so that a sweep can change them and re-solve;
     families that depend on them are then built for every entity, whatever the value.
     ``elastic`` builds the explanation model: each requirement may be violated at a price.
+    ``priced`` builds the model of the coalition game (SPEC section 8; the case must set
+    ``objective.shortage_cost``): demand may go unmet as with shortage, and every other
+    requirement row may be violated at ``shortage_cost`` per unit of product it lacks (a
+    missing supplier of layer l counts as ``D_l / min_suppliers_l`` units), on top of the
+    costs (:func:`slack_prices`).
     """
     from pyomo.common.gc_manager import PauseGC
 
@@ -87,12 +92,12 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
         m.q = pyo.Var(pyo.SetOf(range(data.n_pairs)), within=pyo.NonNegativeReals)
         m.f = pyo.Var(pyo.SetOf(range(data.n_flows)), within=pyo.NonNegativeReals)
         m.built = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
-        if has_shortage(case) and not elastic:
+        if has_shortage(case) and (priced or not elastic):
             # Unmet demand per demand row, and the surplus as a positive part (SPEC 3).
             m.z = pyo.Var(pyo.SetOf(range(len(data.rows))), within=pyo.NonNegativeReals)
             m.u = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
 
-        ctx = Context(m=m, data=data, num=num, elastic=elastic)
+        ctx = Context(m=m, data=data, num=num, elastic=elastic or priced)
         for family in FAMILIES:
             family(ctx)
         # Set after construction rather than passed as ``expr``: a component keeps what it
@@ -104,7 +109,11 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
 
             recourse = add_two_stage(ctx, case, scenarios_of(case, data))
         m.objective = pyo.Objective(sense=pyo.minimize)
-        m.objective.set_value(_violation(ctx) if elastic else _cost(ctx, recourse))
+        if priced:
+            m.objective.set_value(LinearExpression([*_cost(ctx, recourse).args,
+                                                    *_priced(ctx).args]))
+        else:
+            m.objective.set_value(_violation(ctx) if elastic else _cost(ctx, recourse))
         ctx.release()
     _promote_to_oldest_generation()
     release_freed_memory()
@@ -197,6 +206,33 @@ def _violation(ctx: Context) -> LinearExpression:
     for _name, var, weights, _side in ctx.slacks:
         args.extend(MonomialTermExpression((w, v)) for v, w in zip(var.values(), weights,
                                                                     strict=True))
+    return LinearExpression(args)
+
+
+def slack_prices(ctx: Context, name: str) -> list[Any]:
+    """The price per unit of slack of family ``name``'s rows in the priced model.
+
+    ``shortage_cost`` for every family; for diversification ``shortage_cost * D_l /
+    min_suppliers_l`` (a missing supplier stands for that much product).
+    """
+    price = ctx.num.scalar("shortage_cost")
+    keys = ctx.m.row_keys[name]
+    if name != "diversification":
+        return [price] * len(keys)
+    need = ctx.arrays["min_suppliers"]
+    out = []
+    for key in keys:
+        layer = ctx.layer_pos[key[0]]
+        out.append(price * ctx.D[layer] * (1.0 / max(float(need[layer]), 1.0)))
+    return out
+
+
+def _priced(ctx: Context) -> LinearExpression:
+    """Every requirement's slack at its price (:func:`slack_prices`)."""
+    args: list[Any] = []
+    for name, var, _weights, _side in ctx.slacks:
+        args.extend(MonomialTermExpression((w, v)) for v, w in zip(
+            var.values(), slack_prices(ctx, name), strict=True))
     return LinearExpression(args)
 
 

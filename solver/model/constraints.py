@@ -182,7 +182,8 @@ def add_demand(ctx: Context) -> None:
     args = [flows[js].tolist() for js in ctx.flows_of_row]
     for row, z in zip(args, ctx.var_z, strict=False):
         row.append(z)
-    _add_bodies(ctx, "demand", keys, args, list(d), list(d),
+    # With shortage (the priced game model too) the unmet demand z is the row's only slack.
+    _add_bodies(ctx, "demand", keys, args, list(d), list(d), requirement=not ctx.shortage,
                 scale=ctx.arrays["demand"].tolist())
 
 

@@ -17,16 +17,25 @@ from solver.errors import UsageError
 from solver.studies.grid import Point
 from solver.studies.point_solver import PointOutcome, PointSolver, Settings
 
-_WORKERS: dict[str, PointSolver] = {}
+_WORKERS: dict[str, Any] = {}
 _WORKER_LOCK = threading.Lock()
 _WORKER_BASE: tuple[str, Case, Settings] | None = None
 
 
-def _solver_for(token: str, case: Case, settings: Settings) -> PointSolver:
+def new_solver(case: Case, settings: Any) -> Any:
+    """A solver of points: ``settings.make_solver(case)`` or a :class:`PointSolver`.
+
+    Another study (the coalition game) passes settings with a ``make_solver`` of its own.
+    """
+    make = getattr(settings, "make_solver", None)
+    return make(case) if make is not None else PointSolver(case, settings)
+
+
+def _solver_for(token: str, case: Case, settings: Any) -> Any:
     solver = _WORKERS.get(token)
     if solver is None:
         _WORKERS.clear()
-        solver = _WORKERS[token] = PointSolver(case, settings)
+        solver = _WORKERS[token] = new_solver(case, settings)
     return solver
 
 
@@ -72,7 +81,7 @@ def run_on_dask(case: Case, settings: Settings, token: str, point: Point) -> Poi
 def in_this_process(base: Case, settings: Settings,
                     points: Sequence[Point]) -> Iterator[PointOutcome]:
     """Solve ``points`` here, one after another, with one persistent model."""
-    solver = PointSolver(base, settings)
+    solver = new_solver(base, settings)
     for point in points:
         yield solver.run(point)
 

@@ -1,0 +1,95 @@
+"""``coalition share``: the coalition game of SPEC section 8, over :func:`solver.share`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from solver.cli.common import case_argument, default_out, echo, handle_errors, load, set_option
+from solver.cli.desk import format_option, study_workbook
+
+
+@click.command()
+@case_argument
+@click.option("--players", type=click.Choice(["member", "bloc"]), default="member",
+              show_default=True, help="The players: each member, or each bloc of members.")
+@click.option("--exact-up-to", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Evaluate every group up to this many players; beyond, sample orders.")
+@click.option("--samples", type=click.IntRange(min=2), default=200, show_default=True,
+              help="Random orders for the sampled Shapley value.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: out/NAME-share-YYYYmmdd-HHMMSS).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local processes evaluating groups, each with its own persistent model.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Send groups to the Dask distributed scheduler at ADDRESS.")
+@click.option("--resume", is_flag=True,
+              help="Continue in --out: evaluate only the groups not yet in groups.csv.")
+@set_option
+@format_option
+@handle_errors
+def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | None,
+          workers: int, scheduler: str | None, resume: bool, overrides: tuple[str, ...],
+          fmt: str) -> None:
+    """What each member pays alone, a fair split of the coalition's cost, who would leave.
+
+    \b
+    Writes in --out: players.csv, groups.csv, summary.json, plots/savings.png.
+
+    \b
+    Example:
+      coalition share models/allied-ai-stack.toml --players bloc
+    """
+    import sys
+
+    from solver.cli.common import State, interrupt_exit_code, interruption
+    from solver.studies.progress import progress_for
+    from solver.studies.share import share as run_share
+
+    case = load(path, overrides)
+    if resume and out is None:
+        raise click.UsageError("--resume needs the --out folder of the game to continue")
+    out = out or default_out(path, "share")
+    progress = None if State.quiet else progress_for(sys.stderr)
+    try:
+        result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
+                           out=out, workers=workers, scheduler=scheduler, resume=resume,
+                           progress=progress)
+    except KeyboardInterrupt as exc:
+        click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
+                   "same command with --resume to continue", err=True)
+        sys.exit(interrupt_exit_code(exc))
+    echo(format_share(result))
+    files = ["players.csv", "groups.csv", "summary.json"]
+    if fmt == "xlsx":
+        files.append(study_workbook(out, "share", ["players.csv", "groups.csv"]).name)
+    echo(f"written: {out} ({', '.join([*files, 'plots/'])})")
+
+
+def format_share(result: Any) -> str:
+    """One line per player (standalone, Shapley, nucleolus, saving), the gain, the verdict."""
+    from solver.cli.common import number
+    from solver.studies.share import verdict
+
+    s = result.summary
+    lines = [f"{'player':<16}{'standalone':>14}{'shapley':>14}{'nucleolus':>14}{'saving':>14}"]
+    for r in result.players.to_dict("records"):
+        nuc = "" if r["nucleolus"] is None or r["nucleolus"] != r["nucleolus"] else \
+            number(r["nucleolus"])
+        lines.append(f"{r['player']:<16}{number(r['standalone']):>14}"
+                     f"{number(r['shapley']):>14}{nuc:>14}{number(r['saving_shapley']):>14}")
+    share_txt = f" ({s['gain_share']:.1%})" if s["gain_share"] is not None else ""
+    lines.append(f"gain of cooperation: {number(s['gain'])}{share_txt} "
+                 f"(alone {number(s['standalone_total'])}, together {number(s['grand_cost'])})")
+    if s["method"] == "exact":
+        lines.append(f"stability (Shapley split): {verdict(result)}; the core is "
+                     + ("empty" if s["core_empty"] else "not empty"))
+    else:
+        lines.append(f"{s['groups_evaluated']} of {s['groups_total']} groups evaluated: "
+                     "stability not claimed")
+    if s.get("price_too_low"):
+        lines.append("warning: the shortage cost is too low to mean anything: the whole "
+                     "coalition would rather pay it than meet its rules")
+    return "\n".join(lines)
