@@ -127,3 +127,45 @@ def test_non_finite_library_argument_is_a_usage_error(tmp_path: Path,
     case = load_case(write_case(tmp_path / "case"))
     with pytest.raises(UsageError, match=next(iter(arguments))):
         solve(case, **arguments)  # type: ignore[arg-type]
+
+
+# 2. The checker cannot be fooled: every number it compares is finite, every status known.
+
+@pytest.fixture(scope="module")
+def solved_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("solved")
+    folder = write_case(root / "case")
+    result = run("solve", str(folder), "--out", str(root / "run"))
+    assert result.exit_code == 0, result.output
+    return folder, root / "run"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("objective", "NaN"), ("objective", "Infinity"), ("objective", "1e400"),
+    ("bound", "NaN"), ("bound", "Infinity"), ("bound", "-1e400"),
+    ("costs.fixed", "NaN"), ("costs.trade", "Infinity"), ("costs.capacity", "1e400"),
+    ("status", '"foo"'), ("status", '"OPTIMAL"'),
+])
+def test_check_refuses_a_tampered_summary(tmp_path: Path, solved_run: tuple[Path, Path],
+                                          field: str, value: str) -> None:
+    import json
+    import shutil
+
+    folder, original = solved_run
+    tampered = tmp_path / "run"
+    shutil.copytree(original, tampered)
+    summary = json.loads((tampered / "summary.json").read_text(encoding="utf-8"))
+    marker = "__TAMPERED__"
+    *parents, leaf = field.split(".")
+    holder = summary
+    for key in parents:
+        holder = holder[key]
+    holder[leaf] = marker
+    text = json.dumps(summary).replace(f'"{marker}"', value)
+    (tampered / "summary.json").write_text(text, encoding="utf-8")
+    assert run("check", str(folder), str(original)).exit_code == 0
+    result = run("check", str(folder), str(tampered))
+    assert result.exit_code == 5, result.output
+    assert "verified: yes" not in result.output
+    assert "summary.json" in result.output + result.stderr
+    assert (tampered / "summary.json").read_text(encoding="utf-8") == text
