@@ -83,3 +83,89 @@ def test_empty_cells_take_the_default(tmp_path: Path) -> None:
     result = run("validate", str(folder))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("case: valid (4 partners")
+
+
+# 3. A number that is not finite is bad input, on the command line, in a model file and in
+#    the library; nan is not "no limit".
+
+@pytest.mark.parametrize("option", [("--time-limit", "nan"), ("--time-limit", "inf"),
+                                    ("--mip-gap", "inf"), ("--mip-gap", "nan")])
+@pytest.mark.parametrize("command", ["solve", "sweep", "explain"])
+def test_non_finite_option_is_bad_input(tmp_path: Path, command: str,
+                                        option: tuple[str, str]) -> None:
+    if command == "explain" and option[0] == "--mip-gap":
+        pytest.skip("explain has no --mip-gap")
+    folder = write_case(tmp_path / "case")
+    extra = {"sweep": ["--vary", "layers.max_share=0.5,0.6"], "explain": []}.get(command, [])
+    out = [] if command == "explain" else ["--out", str(tmp_path / "out")]
+    result = run(command, str(folder), *option, *extra, *out)
+    assert result.exit_code == 2, result.output
+    assert f"{option[1]!r} is not a finite number" in result.stderr
+    assert option[0] in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("line", ["mip_gap = nan", "mip_gap = inf", "time_limit = nan",
+                                  "time_limit = inf"])
+def test_non_finite_model_file_option_is_bad_input(tmp_path: Path, line: str) -> None:
+    write_case(tmp_path / "case")
+    model = tmp_path / "m.toml"
+    model.write_text(f'case = "case"\n[solver]\n{line}\n', encoding="utf-8")
+    result = run("validate", str(model))
+    assert result.exit_code == 2, result.output
+    assert "m.toml" in result.stderr and line.split()[0] in result.stderr
+    assert "finite" in result.stderr
+
+
+@pytest.mark.parametrize("arguments", [{"time_limit": float("nan")},
+                                       {"time_limit": float("inf")},
+                                       {"mip_gap": float("inf")}, {"mip_gap": float("nan")}])
+def test_non_finite_library_argument_is_a_usage_error(tmp_path: Path,
+                                                      arguments: dict[str, float]) -> None:
+    from solver import UsageError, load_case, solve
+
+    case = load_case(write_case(tmp_path / "case"))
+    with pytest.raises(UsageError, match=next(iter(arguments))):
+        solve(case, **arguments)  # type: ignore[arg-type]
+
+
+# 2. The checker cannot be fooled: every number it compares is finite, every status known.
+
+@pytest.fixture(scope="module")
+def solved_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("solved")
+    folder = write_case(root / "case")
+    result = run("solve", str(folder), "--out", str(root / "run"))
+    assert result.exit_code == 0, result.output
+    return folder, root / "run"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("objective", "NaN"), ("objective", "Infinity"), ("objective", "1e400"),
+    ("bound", "NaN"), ("bound", "Infinity"), ("bound", "-1e400"),
+    ("costs.fixed", "NaN"), ("costs.trade", "Infinity"), ("costs.capacity", "1e400"),
+    ("status", '"foo"'), ("status", '"OPTIMAL"'),
+])
+def test_check_refuses_a_tampered_summary(tmp_path: Path, solved_run: tuple[Path, Path],
+                                          field: str, value: str) -> None:
+    import json
+    import shutil
+
+    folder, original = solved_run
+    tampered = tmp_path / "run"
+    shutil.copytree(original, tampered)
+    summary = json.loads((tampered / "summary.json").read_text(encoding="utf-8"))
+    marker = "__TAMPERED__"
+    *parents, leaf = field.split(".")
+    holder = summary
+    for key in parents:
+        holder = holder[key]
+    holder[leaf] = marker
+    text = json.dumps(summary).replace(f'"{marker}"', value)
+    (tampered / "summary.json").write_text(text, encoding="utf-8")
+    assert run("check", str(folder), str(original)).exit_code == 0
+    result = run("check", str(folder), str(tampered))
+    assert result.exit_code == 5, result.output
+    assert "verified: yes" not in result.output
+    assert "summary.json" in result.output + result.stderr
+    assert (tampered / "summary.json").read_text(encoding="utf-8") == text

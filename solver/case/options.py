@@ -34,8 +34,10 @@ class SolverOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    time_limit: float | None = Field(default=None, gt=0, description="seconds")
-    mip_gap: float = Field(default=1e-4, ge=0, description="relative MIP gap")
+    time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False,
+                                     description="seconds")
+    mip_gap: float = Field(default=1e-4, ge=0, allow_inf_nan=False,
+                           description="relative MIP gap")
     threads: int = Field(default=1, ge=1, description="HiGHS threads")
     name: str = Field(default="highs", description="MILP solver: highs, or any that Pyomo "
                       "drives and is installed (scip, gurobi, cbc, ...)")

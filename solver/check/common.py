@@ -18,6 +18,8 @@ FAMILIES = (
 
 #: Statuses whose run folder carries a plan with an objective value.
 SOLVED = frozenset({"optimal", "time_limit"})
+#: Every status the tool writes to ``summary.json``; any other is a violation.
+KNOWN_STATUSES = SOLVED | {"infeasible", "unbounded", "no_solution", "interrupted", "error"}
 
 #: The objective's terms, as written under ``summary.json``'s ``costs``.
 COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk", "shortage")

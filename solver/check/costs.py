@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from solver.check.case_data import (
 )
 from solver.check.common import (
     COST_TERMS,
+    KNOWN_STATUSES,
     SOLVED,
     Tolerance,
     Violation,
@@ -66,10 +68,11 @@ def check_budget(case: Case, costs: Mapping[str, float], out: list[Violation],
 
 
 def finite_number(x: Any) -> float | None:
-    """A JSON number as a float; None for anything else (null, text, bool)."""
+    """A finite JSON number as a float; None for anything else (null, text, bool, NaN, +-inf)."""
     if isinstance(x, bool) or not isinstance(x, int | float):
         return None
-    return float(x)
+    value = float(x)
+    return value if math.isfinite(value) else None
 
 
 def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out: list[Violation],
@@ -79,6 +82,10 @@ def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out:
     status = summary.get("status")
     if not isinstance(status, str):
         out.append(Violation("table", file, 1.0, f"{file}: no status"))
+        return
+    if status not in KNOWN_STATUSES:
+        out.append(Violation("table", file, 1.0, f"{file}: status {status!r} is not one the "
+                             f"tool writes ({', '.join(sorted(KNOWN_STATUSES))})"))
         return
     if status not in SOLVED:
         return
@@ -124,7 +131,10 @@ def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out:
                              f"objective: {file} says {fmt(objective)}, recomputed from the case "
                              f"and the tables {fmt(total)} (off by {fmt(float(miss))})"))
     bound = finite_number(summary.get("bound"))
-    if bound is not None and np.isfinite(bound):
+    if bound is None and summary.get("bound") is not None:
+        out.append(Violation("table", "bound", 1.0,
+                             f"{file}: the bound {summary.get('bound')!r} is not a finite number"))
+    if bound is not None:
         bad, excess = tol.over(bound, objective)
         if bool(bad):
             out.append(Violation("objective", "bound", float(excess),

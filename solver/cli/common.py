@@ -133,14 +133,26 @@ def set_option(func: F) -> F:
              "KEY*=FACTOR multiplies. Repeatable.")(func)
 
 
+class FiniteFloat(click.FloatRange):
+    """A ``click.FloatRange`` that refuses ``nan`` and ``inf`` (exit 2, not "no limit")."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        """Convert as ``FloatRange`` does, then refuse what is not finite."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 def solver_options(func: F) -> F:
     """``--time-limit``, ``--mip-gap`` and ``--threads``."""
     func = click.option("--threads", type=click.IntRange(min=1), default=None,
                         help="HiGHS threads (default: the model file's, else 1).")(func)
-    func = click.option("--mip-gap", type=click.FloatRange(min=0), default=None,
+    func = click.option("--mip-gap", type=FiniteFloat(min=0), default=None,
                         help="Relative MIP gap at which HiGHS stops (default: the model "
                              "file's [solver] mip_gap, else 1e-4).")(func)
-    return click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+    return click.option("--time-limit", type=FiniteFloat(min=0, min_open=True),
                         default=None, metavar="SECONDS",
                         help="Stop HiGHS after this many seconds and keep the best plan "
                              "found (default: the model file's [solver] time_limit, else "

@@ -15,6 +15,7 @@ from solver.cli.common import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
     EXIT_UNVERIFIED,
+    FiniteFloat,
     State,
     case_argument,
     echo,
@@ -166,7 +167,7 @@ def validate(path: Path, overrides: tuple[str, ...]) -> None:
 @click.command()
 @case_argument
 @set_option
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=None,
               metavar="SECONDS", help="Limit on each of the explanation's solves "
               "(default: the model file's, else 120 s).")
 @handle_errors
