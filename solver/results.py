@@ -1,4 +1,4 @@
-"""The solution tables of SPEC section 5, their metrics, and writing a run folder.
+"""The solution tables of README, A worked example, their metrics, and writing a run folder.
 
 A run folder appears complete or not at all: it is written into a temporary sibling folder
 and renamed into place.
@@ -79,7 +79,7 @@ class Result:
         return self.objective is not None
 
     def write(self, out: str | Path, *, force: bool = False, xlsx: bool = False) -> Path:
-        """Write the run folder (SPEC section 5) atomically; return its path.
+        """Write the run folder (README, A worked example) atomically; return its path.
 
         An existing folder is replaced only with ``force``; otherwise
         :class:`~solver.errors.UsageError` is raised and nothing is touched. With ``xlsx``
@@ -131,7 +131,7 @@ def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | N
     """With shortage: one row per demand row left partly unmet (member, layer, demand, unmet).
 
     ``None`` when the model has no shortage variables (demand is hard). Written as
-    ``shortage.csv``; the checker reads the unmet amounts from it (SPEC section 3).
+    ``shortage.csv``; the checker reads the unmet amounts from it (README, The model).
     """
     if "z" not in values:
         return None
@@ -207,7 +207,7 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
                layers: pd.DataFrame, shortage: pd.DataFrame | None = None) -> dict[str, float]:
-    """The objective's terms recomputed from the tables (SPEC section 3)."""
+    """The objective's terms recomputed from the tables (README, The model)."""
     obj = case.objective
     fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
     capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())

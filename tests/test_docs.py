@@ -63,3 +63,17 @@ def test_the_readme_lists_every_key_of_summary_json(tmp_path: Path) -> None:
         assert key in row, f"summary.json's {key} is not in the README"
         for sub in value if isinstance(value, dict) else ():
             assert sub in row, f"summary.json's {key}.{sub} is not in the README"
+
+
+def test_docstrings_point_at_readme_sections_that_exist() -> None:
+    """The code cites the README's sections by title (it has no other contract file)."""
+    import re
+
+    headings = [line[3:] for line in README.read_text(encoding="utf-8").splitlines()
+                if line.startswith("## ")]
+    for path in (ROOT / "solver").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"SPEC(?: section)? \d", text), f"{path} cites a SPEC section"
+        for rest in re.findall(r"README, (.{1,40})", text):
+            assert any(rest.startswith(h.split(":")[0]) for h in headings), \
+                f"{path}: no README section begins {rest!r}"

@@ -1,4 +1,4 @@
-"""Synthetic cases for scale tests: ``coalition generate`` (SPEC section 6).
+"""Synthetic cases for scale tests: ``coalition generate`` (README, Commands).
 
 A generated case has the structure of a real one (sparse capabilities, trust tiers, forbidden
 routes, shares that bind) and is feasible by construction: the generator first lays out a

@@ -1,6 +1,6 @@
 """A case: the validated tables of a case folder plus the options of a run.
 
-:func:`load_case` reads a case folder or a model file (``models/*.toml``, SPEC section 4);
+:func:`load_case` reads a case folder or a model file (``models/*.toml``, README, The case format);
 :meth:`Case.with_overrides` applies ``--set`` style overrides and re-validates.
 """
 
@@ -62,7 +62,7 @@ class Case:
     load_seconds: float = field(default=0.0, compare=False)
     """Wall time :func:`load_case` took to read and validate the case."""
     scenarios: pd.DataFrame | None = None
-    """scenarios.csv (SPEC section 9), or None: the disruptions a design is measured against."""
+    """scenarios.csv (README, Shocks), or None: the disruptions a design is measured against."""
     scenario_options: ScenarioOptions = field(default_factory=ScenarioOptions)
     """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
 

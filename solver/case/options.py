@@ -1,4 +1,4 @@
-"""The options of a run that a model file sets (SPEC section 4): one pydantic model per table.
+"""The options of a run that a model file sets (README, The case format): a model per table.
 
 ``[objective]``, ``[solver]``, ``[sweep]``, ``[scenarios]`` and the file itself
 (:class:`ModelFile`). A study
@@ -26,7 +26,7 @@ class ObjectiveOptions(BaseModel):
                                  description="cap on fixed+capacity+trade")
     shortage_cost: float | None = Field(
         default=None, ge=0, le=1e15,
-        description="price per unit of unmet demand; unset: demand is hard (SPEC section 3)")
+        description="price per unit of unmet demand; unset: demand is hard (README, The model)")
 
 
 class SolverOptions(BaseModel):
@@ -53,7 +53,7 @@ class SweepOptions(BaseModel):
 
 
 class ScenarioOptions(BaseModel):
-    """How scenarios.csv shapes the design (``[scenarios]``, SPEC section 9)."""
+    """How scenarios.csv shapes the design (``[scenarios]``, README, Shocks)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,4 +1,4 @@
-"""Override keys (SPEC section 4): parsed, never evaluated.
+"""Override keys (README, The case format): parsed, never evaluated.
 
 ``TABLE.COLUMN`` (every row), ``TABLE[KEY].COLUMN`` (one row; two-part keys for
 capabilities, demand and trade, ``*`` a wildcard part), ``objective.NAME``, ``solver.NAME``.

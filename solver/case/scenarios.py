@@ -1,4 +1,4 @@
-"""The disruption scenarios of scenarios.csv (SPEC section 9) as arrays over pairs and flows.
+"""The disruption scenarios of scenarios.csv (README, Shocks) as arrays over pairs and flows.
 
 A scenario is the set of its rows. A partner row keeps ``capacity_factor`` of the built
 capacity of the partner (of one layer, or of every layer); a route row closes the route from
@@ -111,7 +111,7 @@ def cvar(values: np.ndarray, probability: np.ndarray, alpha: float) -> float:
 
 def recourse_term(costs: np.ndarray, probability: np.ndarray, design: str, alpha: float,
                   weight: float) -> float:
-    """The recourse term of SPEC section 9 for second-stage ``costs`` (no disruption first).
+    """The recourse term of README, Shocks for second-stage ``costs`` (no disruption first).
 
     ``expected``: ``E[C]``; ``cvar``: ``(1 - weight) * E[C] + weight * CVaR_alpha[C]``.
     """

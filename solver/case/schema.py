@@ -1,4 +1,4 @@
-"""The case tables, one pydantic row model per CSV file (SPEC section 2).
+"""The case tables, one pydantic row model per CSV file (README, The case format).
 
 These models are the single place where a column, its type, default, range and meaning are
 described. :mod:`solver.case.tables` reads a CSV file against them (vectorised, so that a

@@ -38,7 +38,7 @@ FALSE_WORDS = {"false", "no", "0", "0.0"}
 class Violation:
     """One violated requirement of a solution, in the planner's words.
 
-    ``family`` is the SPEC family word (or ``table``, ``route``, ``supplied``, ``objective``),
+    ``family`` is the constraint family (or ``table``, ``route``, ``supplied``, ``objective``),
     ``entity`` names what is violated (``semiconductors``, ``TW,semiconductors``,
     ``TW->DE,semiconductors``, ``TW``, ``budget``, ``costs.trade``, a file name), and
     ``amount`` is by how much (positive, in the constraint's units).

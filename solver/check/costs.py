@@ -28,7 +28,7 @@ from solver.check.plan import (
 
 def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
                 flows: Flows, unmet: np.ndarray | None = None) -> dict[str, float]:
-    """The objective's terms of SPEC section 3, from the case's costs and the plan.
+    """The objective's terms of README, The model, from the case's costs and the plan.
 
     With a shortage cost, ``shortage = shortage_cost * sum z`` (``unmet`` is z per demand
     row) and the surplus priced by redundancy is the positive part of built minus demand.
@@ -110,7 +110,7 @@ def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out:
                                  f"{fmt(float(miss))})"))
     total = float(sum(costs.values()))
     if "recourse" in costs:
-        # A two-stage design: the recourse term replaces trade and shortage (SPEC 9).
+        # A two-stage design: the recourse term replaces trade and shortage (README, Shocks).
         total = sum(costs[t] for t in ("fixed", "capacity", "redundancy", "risk", "recourse"))
         value = finite_number(written.get("recourse"))
         bad, miss = tol.differ(value if value is not None else np.nan, costs["recourse"])

@@ -1,4 +1,4 @@
-"""A two-stage design's scenario flows checked, and its recourse term recomputed (SPEC 9).
+"""A two-stage design's scenario flows checked, and its recourse term recomputed (README, Shocks).
 
 From the case, the plan's capacities and ``scenario_flows.csv`` alone: in each scenario of
 scenarios.csv a flow leaves a partner that can host the layer (trusted), over a route that is

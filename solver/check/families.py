@@ -1,4 +1,4 @@
-"""The checks of SPEC section 3's constraint families, one function each."""
+"""The checks of README, The model's constraint families, one function each."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The independent solution checker: re-verify a written plan against its case.
 
-The checker recomputes every constraint family of SPEC section 3, and every term of the
-objective, from the case tables and the solution tables of SPEC section 5 alone
+The checker recomputes every constraint family of README, The model, and every term of the
+objective, from the case tables and the solution tables of README, A worked example alone
 (``allocation.csv``, ``flows.csv``, ``summary.json``), and recomputes the report tables
 (``layers.csv``, ``partners.csv``) from them. It never imports the model code or
 Pyomo, so a bug in the formulation cannot hide itself.
@@ -32,7 +32,7 @@ What is checked
 * ``supplied``: ``allocation.supplied`` equals the sum of the partner's flows of the layer.
 * ``hosting``: ``hosted`` is 0/1, ``min_capacity*y <= k <= capacity*y``, and a partner
   outside S(l) does not host the layer.
-* the families of SPEC section 3 (``demand``, ``capacity``, ``supplier_share``,
+* the families of README, The model (``demand``, ``capacity``, ``supplier_share``,
   ``diversification``, ``concentration``, ``resilience``, ``surplus``, ``dependency``,
   ``domestic``, ``participation``, ``budget``), with ``q`` read from
   ``allocation.supplied`` and ``y``, ``k`` from ``allocation.hosted`` and ``capacity``.
@@ -118,8 +118,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    tolerance: Tolerance = TOLERANCE) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
-    ``allocation`` and ``flows`` are the tables of SPEC section 5 (as written or as read back
-    from CSV), ``summary`` the content of ``summary.json``; ``layers`` and ``partners``, if
+    ``allocation`` and ``flows`` are the run tables (README, A worked example) as written or read
+    back from CSV, ``summary`` the content of ``summary.json``; ``layers`` and ``partners``, if
     given, are checked against the metrics recomputed from the plan. The objective
     comparison is made only when the status says the run has a solution (``optimal`` or
     ``time_limit``). With ``objective.shortage_cost`` set, ``shortage`` is the unmet demand
@@ -198,7 +198,7 @@ def read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
 
 
 def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) -> list[Violation]:
-    """Check a written run folder (the five files of SPEC section 5) against ``case``.
+    """Check a written run folder (the five files of README, A worked example) against ``case``.
 
     A missing, unreadable or malformed file is a ``table`` violation, never an exception.
     """

@@ -1,4 +1,4 @@
-"""The checker's part for unmet demand: ``shortage.csv`` (SPEC section 3, shortage).
+"""The checker's part for unmet demand: ``shortage.csv`` (README, The model, shortage).
 
 With ``objective.shortage_cost`` set, a run folder holds ``shortage.csv``: one row per
 demand row left partly unmet (``member, layer, demand, unmet``; rows with nothing unmet are

@@ -1,7 +1,7 @@
 """The ``coalition`` command line: thin click commands over the library.
 
 Every command parses its arguments, calls one library function, prints, and exits with the
-code of SPEC section 6. Errors are one clear message; ``--debug`` shows the traceback.
+code of README, Commands. Errors are one clear message; ``--debug`` shows the traceback.
 Heavy imports (Pyomo, pandas) happen inside the commands so that ``--help`` is instant.
 """
 

@@ -40,7 +40,7 @@ def echo(text: str = "", err: bool = False) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn library errors into one message and the SPEC's exit code."""
+    """Turn library errors into one message and its documented exit code (README, Commands)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -1,4 +1,4 @@
-"""``coalition share``: the coalition game of SPEC section 8, over :func:`solver.share`."""
+"""``coalition share``: the coalition game (README, Sharing the cost) over :func:`solver.share`."""
 
 from __future__ import annotations
 

@@ -2,10 +2,10 @@
 
 Each check compares what a requirement asks for with an upper bound on what the case can
 give, computed from capacities, trust, shares and trade routes alone. A finding is certain:
-if a check fires, no plan exists (the bounds are relaxations of SPEC section 3). The checks
+if a check fires, no plan exists (the bounds are relaxations of README, The model). The checks
 do not find every infeasible case; :mod:`solver.diagnose.explain` covers the rest with the model.
 
-Each finding names the constraint family of SPEC section 3 that cannot hold, the entity,
+Each finding names the constraint family of README, The model that cannot hold, the entity,
 the numbers, and says it in the planner's terms::
 
     layer semiconductors: min_suppliers 4 cannot hold; at most 3 partners with trust >= 0.8
@@ -47,7 +47,7 @@ class Finding:
     """
 
     family: str
-    """The constraint family of SPEC section 3 (``diversification``, ``demand``, ...)."""
+    """The constraint family of README, The model (``diversification``, ``demand``, ...)."""
     entity: tuple[str, ...]
     """Ids of the entity: ``(layer,)``, ``(partner,)``, ``(member, layer)`` or ``()``."""
     where: str

@@ -39,7 +39,7 @@ class Violation:
     """
 
     family: str
-    """The constraint family of SPEC section 3."""
+    """The constraint family of README, The model."""
     entity: tuple[str, ...]
     """Ids of the row: ``(layer,)``, ``(partner, layer)``, ``(member, layer)``, ..."""
     where: str
@@ -81,7 +81,7 @@ class Explanation:
         yield from self.violations
 
     def families(self) -> dict[str, list[Finding | Violation]]:
-        """Findings and violations grouped by family, in the order of SPEC section 3."""
+        """Findings and violations grouped by family, in the order of README, The model."""
         order = list(FAMILY_TEXT)
         out: dict[str, list[Finding | Violation]] = {}
         for item in sorted(self, key=lambda x: (order.index(x.family)

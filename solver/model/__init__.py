@@ -1,4 +1,4 @@
-"""The Pyomo formulation of SPEC section 3: :func:`build` turns a case into a model."""
+"""The Pyomo formulation of README, The model: :func:`build` turns a case into a model."""
 
 from solver.model.build import Built, build
 

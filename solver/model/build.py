@@ -62,13 +62,13 @@ class Built:
 
 def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
           elastic: bool = False, priced: bool = False) -> Built:
-    """Build the MILP of SPEC section 3 for ``case``.
+    """Build the MILP of README, The model for ``case``.
 
     ``mutable`` names override columns (``"layers.max_share"``, ``"demand.demand"``, ...)
     whose numbers become mutable parameters, so that a sweep can change them and re-solve;
     families that depend on them are then built for every entity, whatever the value.
     ``elastic`` builds the explanation model: each requirement may be violated at a price.
-    ``priced`` builds the model of the coalition game (SPEC section 8; the case must set
+    ``priced`` builds the model of the coalition game (README, Sharing the cost; the case must set
     ``objective.shortage_cost``): demand may go unmet as with shortage, and every other
     requirement row may be violated at ``shortage_cost`` per unit of product it lacks (a
     missing supplier of layer l counts as ``D_l / min_suppliers_l`` units), on top of the
@@ -93,7 +93,7 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
         m.f = pyo.Var(pyo.SetOf(range(data.n_flows)), within=pyo.NonNegativeReals)
         m.built = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
         if has_shortage(case) and (priced or not elastic):
-            # Unmet demand per demand row, and the surplus as a positive part (SPEC 3).
+            # Unmet demand per demand row, and the surplus as a positive part (README, The model).
             m.z = pyo.Var(pyo.SetOf(range(len(data.rows))), within=pyo.NonNegativeReals)
             m.u = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
 
@@ -123,7 +123,7 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
 
 
 def designs(case: Case) -> bool:
-    """Whether the design is two-stage against scenarios.csv (SPEC section 9)."""
+    """Whether the design is two-stage against scenarios.csv (README, Shocks)."""
     return case.scenario_options.design != "none" and case.scenarios is not None \
         and not case.scenarios.empty
 

@@ -1,4 +1,4 @@
-"""The constraint families of SPEC section 3, one ``add_<family>`` function each.
+"""The constraint families of README, The model, one ``add_<family>`` function each.
 
 Notation: pairs ``a = (p, l)`` in A with trust filtering applied, demand rows ``r = (n, l)``
 with demand ``d[r]``, flows ``j = (p, n, l)`` over allowed routes. ``q[a]`` (supplied) and

@@ -49,7 +49,7 @@ class ModelData:
 
 
 def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
-    """Lay out the sets of SPEC section 3 for ``case``.
+    """Lay out the sets of README, The model for ``case``.
 
     Demand rows with zero demand carry no flows unless ``keep_zero_demand`` (a sweep that
     varies demand keeps them so that the structure does not change between points).

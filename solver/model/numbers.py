@@ -1,6 +1,6 @@
 """The numbers of the model, fixed or mutable.
 
-Each quantity of SPEC section 3 is an array over one set (pairs, demand rows, layers,
+Each quantity of README, The model is an array over one set (pairs, demand rows, layers,
 partners, flows, or a scalar). A quantity is a plain list of floats unless a sweep varies it,
 in which case it becomes a mutable Pyomo ``Param`` so that HiGHS can be updated in place and
 re-solved without rebuilding the model.

@@ -1,4 +1,4 @@
-"""The two-stage design of SPEC section 9: one set of flows per disruption scenario.
+"""The two-stage design of README, Shocks: one set of flows per disruption scenario.
 
 The first stage is the model of section 3 (y, k, and the no-disruption flows f, which meet
 every requirement). For each scenario s of scenarios.csv, flows ``g[s,j]`` over the routes

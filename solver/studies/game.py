@@ -1,4 +1,4 @@
-"""The arithmetic of a cost-sharing game: pure functions of the costs c(S) (SPEC section 8).
+"""The arithmetic of a cost-sharing game: pure functions of c(S) (README, Sharing the cost).
 
 Players are ids; a group is a ``frozenset`` of them; ``c`` maps every group that was
 evaluated to its cost (the empty group costs 0). A split ``x`` gives each player its share

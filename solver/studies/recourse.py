@@ -1,4 +1,4 @@
-"""Re-route a built plan under a disruption: the second-stage LP of SPEC section 9.
+"""Re-route a built plan under a disruption: the second-stage LP of README, Shocks.
 
 Given the capacity a plan built, ``k[p,l]``, and a disruption (the share of each pair's
 capacity that survives, ``factor[a]``, and the routes that close), the LP

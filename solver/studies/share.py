@@ -1,4 +1,4 @@
-"""The coalition game (SPEC section 8): standalone costs, fair splits, who would leave.
+"""The coalition game (README, Sharing the cost): standalone costs, fair splits, who would leave.
 
 c(N) is the plan of ``solve`` with every rule; every smaller group's c(S) is re-solved on
 one persistent priced model (:mod:`solver.studies.share_groups`); the arithmetic is
@@ -55,7 +55,7 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
 def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: int = 200,
           out: str | Path | None = None, workers: int = 1, scheduler: Any = None,
           resume: bool = False, progress: Any = None, seed: int = 0) -> ShareResult:
-    """Play the coalition game of ``case``; write ``out`` if given (SPEC section 8).
+    """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
     evaluated (exact Shapley value and nucleolus); beyond, the Shapley value is estimated

@@ -1,7 +1,8 @@
 """c(S) for the groups of the coalition game: one persistent priced model, re-solved.
 
-The model of SPEC section 8 is built once for the whole coalition, with capacities and
-demands as mutable parameters (:func:`solver.model.build.build` with ``priced=True``). A
+The game's model (README, Sharing the cost) is built once for the whole coalition, with
+capacities and demands as mutable parameters
+(:func:`solver.model.build.build` with ``priced=True``). A
 group S is then a change of numbers: members outside S lose their capacity (and cannot
 host), their demand goes to zero, and an outside supplier offers the share
 ``D_l(S) / D_l(N)`` of its capacity of layer l. HiGHS re-solves, warm-started from the
@@ -31,7 +32,7 @@ PRICED = {"supplier_share", "diversification", "concentration", "resilience", "s
 
 
 def game_case(case: Case) -> Case:
-    """The case as a group sees it: no participation bounds and no budget (SPEC 8)."""
+    """The case as a group sees it: no participation bounds or budget (README, Sharing the cost)."""
     partners = case.partners.assign(min_participation=0.0, max_participation=1.0)
     objective = case.objective.model_copy(update={"budget": None})
     return dataclasses.replace(case, partners=partners, objective=objective)

@@ -1,6 +1,6 @@
 """Sensitivity sweeps: the same case solved over a grid of overrides, locally or on Dask.
 
-A sweep varies override keys (SPEC section 4) over values, ``--vary K=SPEC``, where SPEC is
+A sweep varies override keys (README, The case format) over values, ``--vary K=SPEC``, where SPEC is
 ``a:b:step`` (inclusive), ``v1,v2,...``, or, after ``K*=``, multipliers ``f1,f2,...``.
 ``grid`` mode solves every combination; ``one-at-a-time`` mode solves the base case and
 each key's values with the other keys at the base (the points of a tornado chart).
