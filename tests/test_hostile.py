@@ -88,15 +88,18 @@ def test_empty_cells_take_the_default(tmp_path: Path) -> None:
 # 3. A number that is not finite is bad input, on the command line, in a model file and in
 #    the library; nan is not "no limit".
 
-@pytest.mark.parametrize("option", [("--time-limit", "nan"), ("--time-limit", "inf"),
-                                    ("--mip-gap", "inf"), ("--mip-gap", "nan")])
-@pytest.mark.parametrize("command", ["solve", "sweep", "explain"])
+@pytest.mark.parametrize(("command", "option"), [
+    (command, option)
+    for command in ("solve", "sweep", "stress", "frontier", "explain")
+    for option in (("--time-limit", "nan"), ("--time-limit", "inf"), ("--mip-gap", "inf"),
+                   ("--mip-gap", "nan"))
+    if not (command == "explain" and option[0] == "--mip-gap")  # explain has no --mip-gap
+])
 def test_non_finite_option_is_bad_input(tmp_path: Path, command: str,
                                         option: tuple[str, str]) -> None:
-    if command == "explain" and option[0] == "--mip-gap":
-        pytest.skip("explain has no --mip-gap")
     folder = write_case(tmp_path / "case")
-    extra = {"sweep": ["--vary", "layers.max_share=0.5,0.6"], "explain": []}.get(command, [])
+    extra = {"sweep": ["--vary", "layers.max_share=0.5,0.6"],
+             "frontier": ["--trade-off", "layers.max_share"]}.get(command, [])
     out = [] if command == "explain" else ["--out", str(tmp_path / "out")]
     result = run(command, str(folder), *option, *extra, *out)
     assert result.exit_code == 2, result.output
