@@ -6,6 +6,10 @@ on disk (issue "Nothing silently wrong").
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -172,3 +176,51 @@ def test_check_refuses_a_tampered_summary(tmp_path: Path, solved_run: tuple[Path
     assert "verified: yes" not in result.output
     assert "summary.json" in result.output + result.stderr
     assert (tampered / "summary.json").read_text(encoding="utf-8") == text
+
+
+# 5. Streams and special files: refused at once, by name, never read without end.
+
+def _validate(folder: Path) -> subprocess.CompletedProcess[str]:
+    # A subprocess with a timeout: a reader that waits on a FIFO fails the test, not hangs it.
+    return subprocess.run([sys.executable, "-c", "from solver.cli import main; main()",
+                           "validate", str(folder)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda p: p.symlink_to("/dev/zero"), "is a device, not an ordinary file"),
+    (lambda p: os.mkfifo(p), "is a FIFO (a pipe), not an ordinary file"),
+    (lambda p: p.mkdir(), "is a folder, not an ordinary file"),
+    (lambda p: p.symlink_to(p.name), "is a link loop"),
+    (lambda p: p.symlink_to("nowhere.csv"), "is a link to nowhere.csv, which does not exist"),
+])
+def test_a_case_file_that_is_not_an_ordinary_file_is_refused(
+        tmp_path: Path, make: Callable[[Path], object], words: str) -> None:
+    folder = write_case(tmp_path / "case")
+    target = folder / "trade.csv"
+    target.unlink(missing_ok=True)
+    make(target)
+    done = _validate(folder)
+    assert done.returncode == 2, done.stderr
+    assert f"trade.csv: the file {words}" in done.stderr
+    assert "missing" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_file_longer_than_the_cap_is_refused_whatever_its_size_says(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver.case.files import FileRefused, read_capped
+
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * 101)
+    with pytest.raises(FileRefused, match="larger than 100 bytes"):
+        read_capped(big, 100)
+    assert read_capped(big, 101) == b"x" * 101
+
+
+def test_a_model_file_that_links_to_itself_is_a_link_loop(tmp_path: Path) -> None:
+    model = tmp_path / "loop.toml"
+    model.symlink_to(model.name)
+    result = run("validate", str(model))
+    assert result.exit_code == 2
+    assert "loop.toml: the file is a link loop" in result.stderr

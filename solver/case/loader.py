@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from solver.case.files import FileRefused, is_present, read_capped
 from solver.case.options import (
     ModelFile,
     ObjectiveOptions,
@@ -300,7 +301,7 @@ def read_case_folder(folder: Path) -> tuple[dict[str, pd.DataFrame | None], list
     digest = hashlib.sha256()
     for name, spec in TABLES.items():
         path = folder / spec.filename
-        if not path.exists():
+        if not is_present(path):
             if spec.required:
                 problems.append(Problem(spec.filename, f"required file is missing from {folder}"))
             frames[name] = None
@@ -331,9 +332,9 @@ def load_case(path: str | Path, *, allow_outside: bool = False) -> Case:
     path = Path(path)
     if path.is_dir():
         case = _load_folder(path, name=path.name)
-    elif is_workbook(path) and path.is_file():
+    elif is_workbook(path) and is_present(path):
         case = _load_folder(path, name=path.stem)
-    elif path.suffix == ".toml" and path.is_file():
+    elif path.suffix == ".toml" and is_present(path):
         case = _load_model_file(path, allow_outside=allow_outside)
     elif not path.exists():
         raise UsageError(f"{path}: no such case folder or model file")
@@ -377,12 +378,15 @@ def _load_folder(folder: Path, name: str) -> Case:
 
 def read_model_file(path: Path) -> ModelFile:
     """Parse a model file (TOML); raise :class:`CaseError` naming what is wrong."""
-    size = path.stat().st_size
-    if size > MAX_MODEL_FILE_BYTES:
-        raise CaseError([Problem(path.name, f"the file is {size} bytes; a model file may be at "
-                                            f"most {MAX_MODEL_FILE_BYTES} bytes")])
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        raw = read_capped(path, MAX_MODEL_FILE_BYTES, "a model file")
+    except FileRefused as exc:
+        raise CaseError([Problem(path.name, f"the file {exc}")]) from None
+    except OSError as exc:
+        raise CaseError([Problem(path.name, f"cannot read the file: {exc.strerror or exc}")]) \
+            from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise CaseError([Problem(path.name, "not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from solver.case.files import FileRefused, read_capped
 from solver.case.schema import ID_PATTERN, SAME_AS_KEY, ColumnSpec, TableSpec, columns
 from solver.errors import Problem
 
@@ -57,11 +58,9 @@ def read_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
     """
     fname = spec.filename
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [Problem(fname, f"the file is {size} bytes; a case file may be at "
-                                         f"most {MAX_FILE_BYTES} bytes")]
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        return None, [Problem(fname, f"the file {exc}")]
     except OSError as exc:
         return None, [Problem(fname, f"cannot read the file: {exc.strerror or exc}")]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from solver.case.files import FileRefused, read_capped
 from solver.case.schema import TABLES, columns
 from solver.case.tables import MAX_FILE_BYTES, MAX_PROBLEMS_PER_FAULT, cut, frame_from_cells
 from solver.errors import Problem
@@ -104,12 +105,10 @@ def read_workbook(path: Path) -> Book:
                                                 "as an Excel workbook (.xlsx)"))
         return book
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            book.problems.append(SheetProblem(name, f"the file is {size} bytes; a case "
-                                                    f"workbook may be at most {MAX_FILE_BYTES}"))
-            return book
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_FILE_BYTES, "a case workbook")
+    except FileRefused as exc:
+        book.problems.append(SheetProblem(name, f"the file {exc}"))
+        return book
     except OSError as exc:
         book.problems.append(SheetProblem(name, f"cannot read the file: {exc.strerror or exc}"))
         return book

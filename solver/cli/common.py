@@ -120,8 +120,12 @@ def stop_signals() -> Iterator[None]:
 
 
 def case_argument(func: F) -> F:
-    """The PATH argument: a case folder or a model file."""
-    return click.argument("path", type=click.Path(exists=True, path_type=Path))(func)
+    """The PATH argument: a case folder, a workbook or a model file.
+
+    Whether it exists is :func:`solver.load_case`'s to say: it tells a link loop or a FIFO
+    from a missing path, which click's own check cannot.
+    """
+    return click.argument("path", type=click.Path(path_type=Path))(func)
 
 
 def set_option(func: F) -> F:
