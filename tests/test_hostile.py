@@ -224,3 +224,22 @@ def test_a_model_file_that_links_to_itself_is_a_link_loop(tmp_path: Path) -> Non
     result = run("validate", str(model))
     assert result.exit_code == 2
     assert "loop.toml: the file is a link loop" in result.stderr
+
+
+# 7. A bad cell is one problem: what other tables say about the row's id is not repeated.
+
+def test_a_maybe_in_a_bool_column_is_one_problem_not_its_follow_ons(tmp_path: Path) -> None:
+    import shutil
+
+    # The sample: US is a member with nine demand rows, each "for a non-member" if US is not.
+    folder = tmp_path / "case"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "data" / "allied-ai-stack", folder)
+    partners = (folder / "partners.csv").read_text().splitlines()
+    assert partners[1].startswith("US,United States,true,")
+    partners[1] = partners[1].replace(",true,", ",maybe,", 1)
+    (folder / "partners.csv").write_text("\n".join(partners) + "\n")
+    result = run("validate", str(folder))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        "  partners.csv, line 2, column member: 'maybe': not a true/false value "
+        "(true/false, yes/no, 1/0)"]

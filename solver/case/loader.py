@@ -370,10 +370,32 @@ def _load_folder(folder: Path, name: str) -> Case:
     )
     # Cells that failed are defaulted, so the checks across tables still run: one pass
     # lists every problem.
-    problems += cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
+    crossed = cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
+    problems += _without_follow_ons(crossed, problems, frames)
     if problems:
         raise CaseError(relabel(problems))
     return case
+
+
+def _without_follow_ons(crossed: list[Problem], found: list[Problem],
+                        frames: dict[str, pd.DataFrame | None]) -> list[Problem]:
+    """``crossed`` less the problems that only follow from a bad cell already reported.
+
+    A partner (or layer) whose own row has a bad cell (``member = maybe``) took a default;
+    what other tables then say about that id (nine demand rows "for a non-member") is not
+    news. Problems in the id's own table are kept.
+    """
+    doubtful: set[str] = set()
+    own_files: set[str] = set()
+    for name, key in (("partners", "partner"), ("layers", "layer")):
+        frame, filename = frames.get(name), TABLES[name].filename
+        if frame is None:
+            continue
+        bad_lines = {p.line for p in found if p.file == filename and p.line is not None}
+        if bad_lines:
+            doubtful |= set(frame.loc[frame[LINE].isin(bad_lines), key].astype(str))
+            own_files.add(filename)
+    return [p for p in crossed if p.value not in doubtful or p.file in own_files]
 
 
 def read_model_file(path: Path) -> ModelFile:
