@@ -243,3 +243,27 @@ def test_a_maybe_in_a_bool_column_is_one_problem_not_its_follow_ons(tmp_path: Pa
     assert result.stderr.splitlines()[1:] == [
         "  partners.csv, line 2, column member: 'maybe': not a true/false value "
         "(true/false, yes/no, 1/0)"]
+
+
+# 6. Sizes and seeds out of range are bad input, refused before anything is allocated.
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--partners", "1000000000"], "--partners 1000000000: at most 2,000"),
+    (["--layers", "100000"], "--layers 100000: at most 200"),
+    (["--partners", "2000", "--members", "2000", "--layers", "200"], "at most 75,600,000"),
+    (["--seed", "-1"], "-1 is not in the range 0<=x<=4294967295"),
+])
+def test_generate_refuses_sizes_and_seeds_out_of_range(tmp_path: Path, args: list[str],
+                                                      words: str) -> None:
+    result = run("generate", *args, str(tmp_path / "gen"))
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
+    assert not (tmp_path / "gen").exists()
+
+
+def test_generate_case_refuses_a_negative_seed_in_the_library(tmp_path: Path) -> None:
+    from solver.case.generate import generate_case
+    from solver.errors import UsageError
+
+    with pytest.raises(UsageError, match="--seed -1: a seed is a whole number"):
+        generate_case(4, 2, 2, -1, tmp_path / "gen")

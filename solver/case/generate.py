@@ -83,6 +83,14 @@ def _up(x: np.ndarray, digits: int = 4) -> np.ndarray:
     return np.ceil(np.asarray(x, dtype=float) * scale) / scale
 
 
+#: The largest case ``generate`` writes: well beyond size L, and still a file set that fits
+#: on a laptop (a size is checked before any memory is allocated).
+MAX_PARTNERS = 2_000
+MAX_LAYERS = 200
+#: partners x members x layers, which the number of flow variables follows: 10 times L's.
+MAX_PRODUCT = 10 * 700 * 120 * 90
+
+
 def generate_case(partners: int, layers: int, members: int, seed: int,
                   out_dir: str | Path) -> Path:
     """Write a feasible synthetic case folder of the given size; return its path.
@@ -94,6 +102,17 @@ def generate_case(partners: int, layers: int, members: int, seed: int,
         raise UsageError("--partners, --layers and --members must be at least 1")
     if members > partners:
         raise UsageError(f"--members ({members}) cannot exceed --partners ({partners})")
+    for flag, value, most in (("--partners", partners, MAX_PARTNERS),
+                              ("--layers", layers, MAX_LAYERS)):
+        if value > most:
+            raise UsageError(f"{flag} {value}: at most {most:,} (size L has "
+                             f"{getattr(SIZES['L'], flag[2:])})")
+    if partners * members * layers > MAX_PRODUCT:
+        raise UsageError(f"--partners {partners} x --members {members} x --layers {layers} "
+                         f"= {partners * members * layers:,}: at most {MAX_PRODUCT:,} (ten "
+                         "times size L, about 10M flow variables)")
+    if not 0 <= seed < 2**32:
+        raise UsageError(f"--seed {seed}: a seed is a whole number from 0 to {2**32 - 1}")
     rng = np.random.default_rng(seed)
     n_p, n_l, n_m = partners, layers, members
 

@@ -24,7 +24,7 @@ from solver.cli.common import (
 @click.option("--members", type=click.IntRange(min=1), default=None,
               help="Number of coalition members, who carry demand (default: the size's, "
                    "else 8).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Random seed: the same arguments give byte-identical files.")
 @click.option("--force", is_flag=True, help="Replace the case files if OUT_DIR has them.")
 @handle_errors
