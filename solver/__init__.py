@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "Alternatives",
     "Case",
     "CaseError",
     "CoalitionError",
@@ -32,6 +33,7 @@ __all__ = [
     "UsageError",
     "VerificationError",
     "__version__",
+    "alternatives",
     "check_run",
     "frontier",
     "load_case",
@@ -51,6 +53,8 @@ _WHERE = {
     "stress": "solver.studies.stress",
     "frontier": "solver.studies.frontier",
     "share": "solver.studies.share",
+    "alternatives": "solver.studies.alternatives",
+    "Alternatives": "solver.studies.alternatives",
     "ShareResult": "solver.studies.share",
     "CaseError": "solver.errors",
     "CoalitionError": "solver.errors",
@@ -77,6 +81,7 @@ if TYPE_CHECKING:
     )
     from solver.results import Result
     from solver.solve import solve
+    from solver.studies.alternatives import Alternatives, alternatives
     from solver.studies.frontier import frontier
     from solver.studies.share import ShareResult, share
     from solver.studies.stress import stress

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from solver.cli import alternatives as alternatives_cli
 from solver.cli import desk, generate, run, studies
 from solver.cli import share as share_cli
 from solver.cli.common import State, stop_signals
@@ -43,5 +44,6 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
                  studies.frontier, generate.generate, desk.compare,
-                 desk.export, desk.report, share_cli.share):
+                 desk.export, desk.report, share_cli.share,
+                 alternatives_cli.alternatives):
     main.add_command(_command)

@@ -234,3 +234,34 @@ def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tigh
     fig.suptitle(f"cost of the requirement {column}", fontsize=11)
     fig.savefig(path)
     return path
+
+
+def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
+    """How far a direction goes against the slack allowed, and what pushing it costs.
+
+    Left: the value of ``key`` in the optimum (slack 0) and in the plan found at each slack.
+    Right: the cost increase of those plans, in percent of the optimum.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = _figure(11, 4.2)
+    left, right = fig.subplots(1, 2)
+    base = table[table["plan"] == "optimum"]
+    plans = table[table["plan"] != "optimum"].sort_values("slack")
+    x = np.concatenate([[0.0], 100 * plans["slack"].to_numpy(dtype=float)])
+    value = np.concatenate([base["value"].to_numpy(dtype=float)[:1],
+                            plans["value"].to_numpy(dtype=float)])
+    rise = np.concatenate([[0.0], plans["increase_pct"].to_numpy(dtype=float)])
+    left.plot(x, value, marker="o", color="black")
+    left.set_ylabel(key)
+    left.set_title(f"{key} in the plan that pushes it furthest", fontsize=9)
+    right.plot(x, rise, marker="o", color="tab:red")
+    right.plot(x, x, ls="--", color="grey", lw=0.8, label="the slack allowed")
+    right.set_ylabel("cost above the optimum (%)")
+    right.set_title("what that plan costs", fontsize=9)
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.set_xlabel("slack on cost (% above the optimum)")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"how far {key} goes for a few percent more", fontsize=11)
+    fig.savefig(path)
+    return path

@@ -91,7 +91,7 @@ class Steps:
         self.label, self.total, self.done = label, total, 0
         self._started = time.perf_counter()
         if not self.tty:
-            count = f"{total} solves" if total is not None else "solves"
+            count = (f"{total} solve" + "s" * (total != 1)) if total is not None else "solves"
             print(f"{label}: {count}", file=self.stream, flush=True)
 
     def step(self, text: str) -> None:

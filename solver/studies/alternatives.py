@@ -1,0 +1,354 @@
+"""Near-optimal alternatives (README, Near-optimal alternatives): how different can plans be.
+
+The least-cost plan is one of many that cost almost the same. :func:`alternatives` finds,
+within a slack ``e`` on cost, the plans that host as differently as possible from the optimum
+and from each other, or the plan that pushes one quantity (``participation[IN]``,
+``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``) furthest. The searches run
+on one persistent model (:mod:`solver.studies.alternatives_search`); every plan is a verified
+run folder, and ``alternatives.csv`` lists them side by side.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.errors import UsageError, VerificationError
+from solver.studies.alternatives_search import (
+    AlternativeSolver,
+    Found,
+    SearchOutcome,
+    SearchSettings,
+    SearchTask,
+    key_parts,
+)
+
+#: The first columns of ``alternatives.csv``; per-partner and per-layer columns follow.
+TABLE_COLUMNS = ("plan", "search", "slack", "cost", "increase", "increase_pct", "verified",
+                 "hosts_changed", "distance", "gained", "lost", "value", "shifts")
+
+#: How many partners' participation ``alternatives.csv`` shows (those that changed most).
+SHIFTED_PARTNERS = 5
+
+
+@dataclass
+class Alternatives:
+    """The plans found: ``table`` (``alternatives.csv``), the Results, and why searches ended."""
+
+    table: pd.DataFrame
+    optimum: Any
+    plans: dict[str, Any] = field(default_factory=dict)
+    stopped: list[str] = field(default_factory=list)
+    key: str | None = None
+
+
+def alternatives(
+    case: Case,
+    slack: float | Sequence[float] = 0.05,
+    count: int = 3,
+    *,
+    maximize: str | None = None,
+    minimize: str | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    workers: int = 1,
+    scheduler: Any = None,
+    progress: Any = None,
+    plots: bool = True,
+) -> Alternatives:
+    """Plans costing at most ``(1 + slack)`` times the optimum, as different as possible.
+
+    Without a direction: up to ``count`` plans for each slack, each maximising the number of
+    hosting decisions in which it differs from the nearest of the optimum and the plans
+    found before it, then the cheapest at that distance; a search ends early when no plan
+    within the slack differs (``Alternatives.stopped`` says so). With ``maximize`` or
+    ``minimize`` KEY: for each slack, the plan that pushes KEY furthest, then the cheapest
+    plan that reaches it (``count`` is not used). ``slack`` 0 asks for plans exactly as cheap.
+
+    Several slacks are independent searches: with ``workers`` > 1 they run in local
+    processes, or on the Dask cluster at ``scheduler``. With ``out``: ``optimum/`` and one
+    run folder per plan, ``alternatives.csv`` (rewritten as each plan is found, so an
+    interruption keeps the plans found) and, for a direction, ``plots/alternatives.png``.
+    ``progress`` (a :class:`~solver.studies.steps.Steps`) is told of each plan.
+    Raises :class:`~solver.errors.UsageError` for a bad slack, count or key and
+    :class:`~solver.errors.InfeasibleError` for a case with no plan.
+    """
+    from solver.diagnose.presolve import find_infeasibilities
+    from solver.solve import check_design, presolve_error
+
+    slacks = _slacks(slack)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise UsageError(f"count {count!r}: must be a whole number >= 1")
+    if maximize is not None and minimize is not None:
+        raise UsageError("give --maximize or --minimize, not both")
+    key = maximize if maximize is not None else minimize
+    sense = 0 if key is None else (1 if maximize is not None else -1)
+    if key is not None:
+        key_parts(key)  # the form, before anything is solved; the ids once the model is built
+    if out is not None:
+        _check_folder(Path(out), force)
+    check_design(case)
+    findings = find_infeasibilities(case)
+    if findings:
+        raise presolve_error(case, findings)
+    solver = AlternativeSolver(case, slots=count if sense == 0 else 1, key=key)
+    folder = _prepare(Path(out)) if out is not None else None
+    optimum = solver.solve_optimum()
+    if not optimum.verified:
+        raise VerificationError(optimum.violations, result=optimum)
+    tasks = [SearchTask(index=i, slack=s, count=count if sense == 0 else 1, key=key,
+                        sense=sense) for i, s in enumerate(slacks)]
+    found = Alternatives(table=pd.DataFrame(), optimum=optimum, key=key)
+    if folder is not None:
+        _write_run(optimum, folder / "optimum")
+    if progress is not None:
+        progress.start("alternatives", len(tasks) * (count if sense == 0 else 1))
+    assert solver.optimum is not None
+    outcomes = _outcomes(case, solver, tasks, workers, scheduler)
+    try:
+        for outcome in outcomes:
+            for plan in outcome.plans:
+                name = plan_name(plan, len(slacks) > 1)
+                found.plans[name] = plan
+                if folder is not None:
+                    _write_run(plan.result, folder / name)
+                found.table = plan_table(optimum, found.plans, key)
+                if folder is not None:
+                    _write_csv(found.table, folder / "alternatives.csv")
+                if progress is not None:
+                    progress.step(_step_text(name, plan, solver.optimum.cost))
+            if outcome.stopped:
+                found.stopped.append(f"slack {outcome.task.slack:g}: {outcome.stopped}")
+    finally:
+        if progress is not None:
+            progress.finish()
+    found.table = plan_table(optimum, found.plans, key)
+    if folder is not None:
+        _write_csv(found.table, folder / "alternatives.csv")
+        if plots and key is not None and found.plans:
+            from solver.report.plots import alternatives_plot
+
+            alternatives_plot(found.table, key, folder / "plots" / "alternatives.png")
+    found.plans = {name: plan.result for name, plan in found.plans.items()}
+    return found
+
+
+def _slacks(slack: float | Sequence[float]) -> list[float]:
+    values = [slack] if isinstance(slack, int | float) else list(slack)
+    if not values:
+        raise UsageError("--slack: give at least one value")
+    out = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not math.isfinite(value) or value < 0:
+            raise UsageError(f"--slack {value!r}: must be a number >= 0, the extra cost "
+                             "allowed as a fraction of the optimum (0.03 is 3%)")
+        out.append(float(value))
+    return sorted(set(out))
+
+
+def _outcomes(case: Case, solver: AlternativeSolver, tasks: list[SearchTask], workers: int,
+              scheduler: Any) -> Iterable[SearchOutcome]:
+    """Each search's outcome: here, plan by plan, or whole searches from workers."""
+    if len(tasks) > 1 and (scheduler is not None or workers > 1):
+        import uuid
+
+        from solver.studies.workers import in_local_processes, on_dask
+
+        assert solver.optimum is not None
+        settings: Any = SearchSettings(slots=solver.near.slots, key=tasks[0].key,
+                                       optimum=solver.optimum)
+        token = uuid.uuid4().hex
+        # The engine of sweeps, with searches for points: it only calls solver.run(task).
+        work: Any = tasks
+        outcomes: Any
+        if scheduler is not None:
+            outcomes = on_dask(case, settings, token, work, scheduler)
+        else:
+            outcomes = in_local_processes(case, settings, token, work, min(workers, len(tasks)))
+        return outcomes
+    return _here(solver, tasks)
+
+
+def _here(solver: AlternativeSolver, tasks: list[SearchTask]) -> Iterable[SearchOutcome]:
+    """The searches in this process, on the model that found the optimum, one plan at a time.
+
+    Each plan is sent on as soon as it is found (an outcome holding just that plan), so that
+    it is written before the next search starts.
+    """
+    for task in tasks:
+        outcome = SearchOutcome(task=task)
+        for plan in solver.search(task, outcome):
+            yield SearchOutcome(task=task, plans=[plan])
+        yield SearchOutcome(task=task, stopped=outcome.stopped)
+
+
+def plan_name(plan: Found, several_slacks: bool) -> str:
+    """The plan's folder name.
+
+    ``alternative-2``, ``slack-0.03-alternative-1`` (several slacks) or
+    ``maximize-participation-IN-slack-0.03``.
+    """
+    task = plan.task
+    if task.sense:
+        verb = "maximize" if task.sense > 0 else "minimize"
+        key = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(task.key)).strip("-")
+        return f"{verb}-{key}-slack-{task.slack:g}"
+    prefix = f"slack-{task.slack:g}-" if several_slacks else ""
+    return f"{prefix}alternative-{plan.number}"
+
+
+def _step_text(name: str, plan: Found, optimum: float) -> str:
+    cost = float(plan.result.objective)
+    rise = (cost - optimum) / abs(optimum) if optimum else 0.0
+    return f"{name}: cost {cost:,.6g} ({rise:+.2%}), {plan.distance} hosting decisions differ"
+
+
+def _hosted(result: Any) -> pd.Series:
+    frame = result.allocation
+    return pd.Series(frame["hosted"].to_numpy(dtype=bool),
+                     index=pd.MultiIndex.from_frame(frame[["partner", "layer"]]))
+
+
+def direction_value(result: Any, key: str) -> float:
+    """The value of a direction KEY in a plan, read from its (checked) tables."""
+    kind, first, second = key_parts(key)
+    if kind == "participation":
+        return float(result.partners.set_index("partner")["participation"].get(first, 0.0))
+    if kind == "hosts":
+        return float(result.partners.set_index("partner")["layers_hosted"].get(first, 0))
+    if kind == "suppliers":
+        return float(result.layers.set_index("layer")["suppliers"].get(first, 0))
+    frame = result.allocation
+    row = frame[(frame["partner"] == first) & (frame["layer"] == second)]
+    return float(row["share"].sum())
+
+
+def plan_table(optimum: Any, plans: dict[str, Found], key: str | None) -> pd.DataFrame:
+    """``alternatives.csv``: the optimum, then each plan, side by side (module docstring)."""
+    base_cost = float(optimum.objective)
+    base_hosted = _hosted(optimum)
+    base_part = optimum.partners.set_index("partner")["participation"]
+    # Workers finish in any order; the table follows the searches' order.
+    plans = dict(sorted(plans.items(), key=lambda kv: (kv[1].task.index, kv[1].number)))
+    results = {"optimum": optimum, **{n: p.result for n, p in plans.items()}}
+    shifts = {n: r.partners.set_index("partner")["participation"].reindex(base_part.index)
+              - base_part for n, r in results.items()}
+    moved = pd.concat(shifts, axis=1).abs().max(axis=1) if shifts else pd.Series(dtype=float)
+    shown = [p for p in moved.sort_values(ascending=False, kind="stable").index
+             if moved[p] > 1e-9][:SHIFTED_PARTNERS]
+    rows = []
+    for name, result in results.items():
+        plan = plans.get(name)
+        cost = float(result.objective)
+        hosted = _hosted(result).reindex(base_hosted.index, fill_value=False)
+        gained = hosted & ~base_hosted
+        lost = base_hosted & ~hosted
+        row: dict[str, Any] = {
+            "plan": name,
+            "search": "least cost" if plan is None else _search_label(plan.task),
+            "slack": None if plan is None else plan.task.slack,
+            "cost": cost, "increase": cost - base_cost,
+            "increase_pct": 100.0 * (cost - base_cost) / abs(base_cost) if base_cost else 0.0,
+            "verified": bool(result.verified),
+            "hosts_changed": int(gained.sum() + lost.sum()),
+            "distance": 0 if plan is None else plan.distance,
+            "gained": _pairs(gained), "lost": _pairs(lost),
+            "value": direction_value(result, key) if key is not None else None,
+            "shifts": _shifts(shifts[name], shown),
+        }
+        part = result.partners.set_index("partner")["participation"]
+        for p in shown:
+            row[f"participation[{p}]"] = float(part.get(p, 0.0))
+        layers = result.layers.set_index("layer")
+        for layer in layers.index:
+            row[f"suppliers[{layer}]"] = int(layers.at[layer, "suppliers"])
+        for layer in layers.index:
+            row[f"hhi[{layer}]"] = float(layers.at[layer, "hhi"])
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if key is None:
+        table = table.drop(columns="value")
+    return table
+
+
+def _search_label(task: SearchTask) -> str:
+    if task.sense:
+        return f"{'maximize' if task.sense > 0 else 'minimize'} {task.key}"
+    return "most different"
+
+
+def _pairs(mask: pd.Series) -> str:
+    return "; ".join(f"{key[0]}:{key[1]}" for key, on in mask.items()  # type: ignore[index]
+                     if on)
+
+
+def _shifts(change: pd.Series, shown: list[str]) -> str:
+    parts = [f"{p} {100 * change[p]:+.1f} pt" for p in shown
+             if abs(float(change.get(p, 0.0))) > 5e-4]
+    return ", ".join(parts)
+
+
+def _check_folder(folder: Path, force: bool) -> None:
+    """Raise :class:`UsageError` unless ``folder`` can hold this search (checked first).
+
+    An existing folder must be empty, or, with ``force``, an earlier search's.
+    """
+    from solver.results import check_out
+
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not force:
+            raise UsageError(f"{folder} already exists; pass --force to replace it")
+        if not (folder / "alternatives.csv").is_file() and \
+                not (folder / "optimum" / "summary.json").is_file():
+            raise UsageError(f"{folder} does not hold alternatives (no alternatives.csv); "
+                             "--force replaces only an earlier search: choose another --out")
+        return
+    check_out(folder)
+
+
+def _prepare(folder: Path) -> Path:
+    """``folder`` made, and emptied of an earlier search (:func:`_check_folder` allowed it)."""
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if entry.is_dir() and ((entry / "summary.json").is_file() or entry.name == "plots"):
+                shutil.rmtree(entry)
+            elif entry.name in ("alternatives.csv", "alternatives.xlsx"):
+                entry.unlink()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot make {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def _write_run(result: Any, folder: Path) -> None:
+    from solver.results import write_run
+
+    write_run(result, folder, force=True)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` whole or not at all (a temporary file, then a rename)."""
+    from solver.report.cells import safe_frame
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        safe_frame(table).to_csv(tmp, index=False, float_format="%.10g")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = ["Alternatives", "alternatives", "direction_value", "plan_table"]

@@ -1,0 +1,322 @@
+"""The searches of ``coalition alternatives``, on one persistent model.
+
+README, Near-optimal alternatives.
+
+An :class:`AlternativeSolver` builds the cost model once, adds the search components of
+:mod:`solver.model.near_optimal`, and answers every search by changing bounds and weights
+and re-solving, warm-started from the plan before:
+
+- the optimum: minimise cost;
+- the most different plan within a slack ``e``: maximise ``t``, the number of hosting
+  decisions in which the plan differs from the nearest reference plan (the optimum and the
+  alternatives found before it), with cost at most ``c* + e |c*|``; then the cheapest plan at
+  that distance;
+- a direction: push the quantity as far as it goes within the slack, then the cheapest plan
+  that reaches it.
+
+Every plan kept comes from a cost-minimising solve, so it is a :class:`~solver.results.Result`
+like any other, checked by the independent checker.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from solver.case.loader import Case
+from solver.errors import UsageError
+from solver.model.near_optimal import Direction
+
+#: ``participation[IN]``, ``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``.
+KEY = re.compile(r"^\s*(participation|suppliers|share|hosts)\s*\[\s*([^\],]+?)\s*"
+                 r"(?:,\s*([^\]]+?)\s*)?\]\s*$")
+
+KINDS = {
+    "participation": "PARTNER: the partner's share of the coalition's value supplied",
+    "suppliers": "LAYER: the number of partners hosting the layer",
+    "share": "PARTNER,LAYER: the partner's share of the layer's demand",
+    "hosts": "PARTNER: the number of layers the partner hosts",
+}
+
+
+def key_parts(key: str) -> tuple[str, str, str | None]:
+    """``(kind, first id, second id or None)`` of a KEY; :class:`UsageError` if malformed."""
+    match = KEY.match(key) if isinstance(key, str) else None
+    forms = "; ".join(f"{k}[{v.split(':')[0]}]" for k, v in KINDS.items())
+    if match is None:
+        raise UsageError(f"{key!r} is not a quantity of the plan; use one of {forms}")
+    kind, first, second = match.groups()
+    if (kind == "share") != (second is not None):
+        raise UsageError(f"{key!r}: {kind}[{KINDS[kind].split(':')[0]}] expected")
+    return kind, first, second
+
+
+def parse_direction(case: Case, data: Any, key: str) -> Direction:
+    """The :class:`Direction` a ``--maximize``/``--minimize`` KEY names, over ``data``'s pairs.
+
+    Raises :class:`UsageError` for a key of another form, an id the case lacks, or a
+    quantity that no plan can change (a partner with no capability, a layer no one hosts).
+    """
+    kind, first, second = key_parts(key)
+    partners = set(case.partners["partner"].astype(str))
+    layers = set(case.layers["layer"].astype(str))
+    pair_partner = data.pairs["partner"].astype(str).to_numpy()
+    pair_layer = data.pairs["layer"].astype(str).to_numpy()
+    demand = np.asarray(data.layer_demand, dtype=float)[data.pair_layer]
+    coefs: np.ndarray
+    if kind == "suppliers":
+        if first not in layers:
+            raise UsageError(f"{key!r}: {first!r} is not a layer of layers.csv")
+        pairs = np.flatnonzero(pair_layer == first)
+        coefs = np.ones(len(pairs))
+        variable = "y"
+    else:
+        if first not in partners:
+            raise UsageError(f"{key!r}: {first!r} is not a partner of partners.csv")
+        if kind == "share" and second not in layers:
+            raise UsageError(f"{key!r}: {second!r} is not a layer of layers.csv")
+        mine = pair_partner == first
+        if kind == "share":
+            mine &= pair_layer == second
+        pairs = np.flatnonzero(mine)
+        if kind == "hosts":
+            coefs, variable = np.ones(len(pairs)), "y"
+        elif kind == "share":
+            pairs = pairs[demand[pairs] > 0]
+            coefs, variable = 1.0 / demand[pairs], "q"
+        else:
+            unit = case.layers.set_index("layer")["unit_value"].astype(float)
+            total = float(data.total_value)
+            coefs = unit.reindex(pair_layer[pairs]).to_numpy(dtype=float) / max(total, 1e-300)
+            variable = "q"
+            if total <= 0:
+                pairs = pairs[:0]
+    if len(pairs) == 0:
+        what = {"suppliers": f"no partner may host {first}",
+                "share": f"{first} may not supply {second}",
+                }.get(kind, f"{first} may host no layer")
+        what += " (no capability, or not trusted enough)"
+        raise UsageError(f"{key!r} names nothing a plan can change: {what}")
+    return Direction(key=key.replace(" ", ""), variable=variable,
+                     pairs=tuple(int(a) for a in pairs), coefs=tuple(float(c) for c in coefs))
+
+
+def cost_cap(optimum: float, slack: float) -> float:
+    """``c* + e |c*|``, and a hair more so that a plan costing exactly the cap is allowed."""
+    return optimum + slack * abs(optimum) + 1e-7 * max(abs(optimum), 1.0)
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """The least-cost plan the searches start from: its cost and HiGHS's values."""
+
+    cost: float
+    values: dict[str, np.ndarray]
+
+    @property
+    def hosted(self) -> np.ndarray:
+        """0/1 per pair."""
+        return np.asarray(self.values["y"], dtype=float).round()
+
+
+@dataclass(frozen=True)
+class SearchTask:
+    """One independent search: ``count`` most different plans, or a direction, at ``slack``."""
+
+    index: int
+    slack: float
+    count: int = 1
+    key: str | None = None
+    sense: int = 0
+    """+1 maximise ``key``, -1 minimise it, 0: most different plans."""
+
+
+@dataclass
+class Found:
+    """A plan a search found: its verified Result, its distance and the search it answers."""
+
+    task: SearchTask
+    number: int
+    """1, 2, ... within its search."""
+    result: Any
+    distance: int
+    """Hosting decisions (pairs) in which it differs from the nearest reference plan."""
+    seconds: float
+
+
+@dataclass
+class SearchOutcome:
+    """What a search sends back from a worker: its plans, and why it stopped early."""
+
+    task: SearchTask
+    plans: list[Found] = field(default_factory=list)
+    stopped: str = ""
+    row: dict[str, Any] = field(default_factory=dict)
+
+
+class AlternativeSolver:
+    """One case's near-optimal search model, built once and re-solved for every search."""
+
+    def __init__(self, case: Case, *, slots: int, key: str | None = None,
+                 optimum: Optimum | None = None) -> None:
+        from solver.highs.runner import HighsRunner
+        from solver.model.build import build
+        from solver.model.near_optimal import add_near_optimal
+        from solver.solve import variable_groups
+
+        self.case = case
+        start = time.perf_counter()
+        self.built = build(case)
+        self.direction = parse_direction(case, self.built.data, key) if key else None
+        self.near = add_near_optimal(self.built, max(slots, 1), self.direction)
+        self.build_seconds = time.perf_counter() - start
+        opts = case.solver
+        self.runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                                  threads=opts.threads)
+        self.groups = {**variable_groups(self.built.m), **self.near.groups()}
+        self._start: dict[str, np.ndarray] = {}
+        self.optimum = optimum
+        if optimum is not None:
+            self._start = dict(optimum.values)
+
+    def solve_optimum(self) -> Any:
+        """The least-cost plan, as a verified Result (raises as :func:`solver.solve` does)."""
+        from solver.solve import finish
+
+        self.near.minimise_cost()
+        self.near.cap(None)
+        report = self._solve()
+        result = finish(self.case, self.built, report, self.runner, self.build_seconds)
+        self.optimum = Optimum(cost=float(report.objective or 0.0), values=report.values)
+        return result
+
+    def _solve(self) -> Any:
+        from solver.highs.runner import raise_if_stopped
+
+        if self._start:
+            self.runner.warm_start(self.built.m, self._start)
+        report = self.runner.solve(self.built.m, self.groups)
+        raise_if_stopped(report)
+        if report.has_solution:
+            self._start = dict(report.values)
+        return report
+
+    def _value(self, report: Any, name: str) -> float:
+        return float(np.asarray(report.values[name], dtype=float)[0])
+
+    def run(self, task: SearchTask) -> SearchOutcome:
+        """Run one search to its end (for a worker process); see :meth:`search`."""
+        outcome = SearchOutcome(task=task)
+        for found in self.search(task, outcome):
+            outcome.plans.append(found)
+        outcome.row = {"objective": outcome.plans[-1].result.objective
+                       if outcome.plans else None, "status": outcome.stopped or "done"}
+        return outcome
+
+    def search(self, task: SearchTask, outcome: SearchOutcome) -> Iterator[Found]:
+        """Yield the plans of ``task`` as they are found.
+
+        ``outcome.stopped`` says why the search ended before ``task.count`` plans (empty
+        when it did not).
+        """
+        if self.optimum is None:
+            raise RuntimeError("the optimum is needed before a search")
+        near = self.near
+        near.cap(cost_cap(self.optimum.cost, task.slack))
+        near.distance_floor(0.0)
+        if task.sense:
+            yield from self._push(task, outcome)
+            return
+        near.set_reference(0, self.optimum.hosted)
+        for slot in range(1, near.slots):
+            self._clear(slot)
+        for number in range(1, task.count + 1):
+            started = time.perf_counter()
+            near.distance_floor(0.0)
+            near.maximise_distance()
+            if "no_t" in self._start:
+                self._start["no_t"] = np.zeros(1)
+            first = self._solve()
+            if not first.has_solution:
+                outcome.stopped = f"no plan found ({first.status})"
+                return
+            far = round(self._value(first, "no_t"))
+            if far < 1:
+                outcome.stopped = ("no other plan within the slack" if number == 1 else
+                                   "no plan within the slack differs from every one found")
+                return
+            near.distance_floor(far - 0.5)
+            near.minimise_cost()
+            result = self._finish(self._solve())
+            if result is None:
+                outcome.stopped = "no plan found at that distance"
+                return
+            yield Found(task=task, number=number, result=result, distance=far,
+                        seconds=time.perf_counter() - started)
+            if number < near.slots:
+                near.set_reference(number, np.asarray(result_hosted(self, result)))
+
+    def _clear(self, slot: int) -> None:
+        m = self.near.m
+        m.no_offset[slot].set_value(float(self.built.ctx.n_pairs + 1))
+
+    def _push(self, task: SearchTask, outcome: SearchOutcome) -> Iterator[Found]:
+        near = self.near
+        started = time.perf_counter()
+        near.direction_bounds(None, None)
+        near.push(task.sense)
+        first = self._solve()
+        if not first.has_solution:
+            outcome.stopped = f"no plan found ({first.status})"
+            return
+        best = self._value(first, "no_x")
+        give = 1e-6 * max(abs(best), 1.0)
+        if task.sense > 0:
+            near.direction_bounds(best - give, None)
+        else:
+            near.direction_bounds(None, best + give)
+        near.minimise_cost()
+        result = self._finish(self._solve())
+        near.direction_bounds(None, None)
+        if result is None:
+            outcome.stopped = "no plan found at that value"
+            return
+        hosted = result_hosted(self, result)
+        differs = int(np.sum(np.abs(np.asarray(hosted) - self.optimum.hosted) > 0.5)) \
+            if self.optimum is not None else 0
+        yield Found(task=task, number=1, result=result, distance=differs,
+                    seconds=time.perf_counter() - started)
+
+    def _finish(self, report: Any) -> Any:
+        from solver.solve import finish
+
+        if not report.has_solution:
+            return None
+        return finish(self.case, self.built, report, self.runner, self.build_seconds,
+                      raise_on_failure=False)
+
+
+def result_hosted(solver: AlternativeSolver, result: Any) -> list[float]:
+    """0/1 per pair of ``solver``'s model, read from ``result.allocation``."""
+    pairs = solver.built.data.pairs
+    hosted = result.allocation.set_index(["partner", "layer"])["hosted"]
+    keys = list(zip(pairs["partner"], pairs["layer"], strict=True))
+    return [1.0 if bool(hosted.get(k, False)) else 0.0 for k in keys]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """What a worker needs to run searches (see :func:`solver.studies.workers.new_solver`)."""
+
+    slots: int
+    key: str | None
+    optimum: Optimum
+
+    def make_solver(self, case: Case) -> AlternativeSolver:
+        """The worker's persistent search model, starting from the optimum."""
+        return AlternativeSolver(case, slots=self.slots, key=self.key, optimum=self.optimum)
