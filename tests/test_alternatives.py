@@ -280,3 +280,28 @@ def test_an_infeasible_case_is_exit_3_with_the_explanation(tmp_path: Path) -> No
                                        "--out", str(tmp_path / "out")])
     assert result.exit_code == 3, result.output
     assert "infeasible" in result.output
+
+
+def test_the_sample_gives_three_verified_plans_as_the_readme_shows(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "alternatives"
+    result = CliRunner().invoke(main, ["alternatives", str(root / "models" /
+                                                           "allied-ai-stack.toml"),
+                                       "--slack", "0.03", "--count", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    case = load_case(root / "models" / "allied-ai-stack.toml")
+    table = pd.read_csv(out / "alternatives.csv")
+    assert list(table["plan"]) == ["optimum", "alternative-1", "alternative-2",
+                                   "alternative-3"]
+    assert (table["increase_pct"] <= 3.0 + 1e-6).all()
+    hostings = []
+    for name in table["plan"]:
+        assert check_run(case, out / name) == [], name
+        frame = pd.read_csv(out / name / "allocation.csv")
+        hostings.append(frozenset(zip(frame.loc[frame["hosted"], "partner"],
+                                      frame.loc[frame["hosted"], "layer"], strict=True)))
+    assert len(set(hostings)) == 4
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("--slack 0.03 --count 3 --out out/alternatives\n", 1)[1]
+    shown = shown.split("written:", 1)[0]
+    assert result.stdout.split("written:", 1)[0] == shown, "README's table is stale"
