@@ -36,6 +36,7 @@ test: lint types pytest
 bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench.two_stage M
+	$(BIN)/python -m tests.bench.alternatives
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

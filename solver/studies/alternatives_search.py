@@ -256,6 +256,7 @@ class AlternativeSolver:
             if result is None:
                 outcome.stopped = "no plan found at that distance"
                 return
+            self._note(result, task, far)
             yield Found(task=task, number=number, result=result, distance=far,
                         seconds=time.perf_counter() - started)
             if number < near.slots:
@@ -289,8 +290,23 @@ class AlternativeSolver:
         hosted = result_hosted(self, result)
         differs = int(np.sum(np.abs(np.asarray(hosted) - self.optimum.hosted) > 0.5)) \
             if self.optimum is not None else 0
+        self._note(result, task, differs, value=best)
         yield Found(task=task, number=1, result=result, distance=differs,
                     seconds=time.perf_counter() - started)
+
+    def _note(self, result: Any, task: SearchTask, distance: int,
+              value: float | None = None) -> None:
+        """Say in the plan's summary.json which search found it, and against what cap."""
+        assert self.optimum is not None
+        note: dict[str, Any] = {
+            "slack": task.slack, "optimum": self.optimum.cost,
+            "cost_cap": cost_cap(self.optimum.cost, task.slack),
+            "search": "most different" if not task.sense else
+            f"{'maximize' if task.sense > 0 else 'minimize'} {task.key}",
+            "distance": distance}
+        if value is not None:
+            note["value"] = value
+        result.summary["alternative"] = note
 
     def _finish(self, report: Any) -> Any:
         from solver.solve import finish
