@@ -220,6 +220,60 @@ def test_ctrl_c_keeps_the_plans_found(tmp_path: Path) -> None:
     assert not list(out.glob(".*partial"))
 
 
+class _Counting(_StopAfterFirst):
+    """A progress that counts the plans it is told of."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.steps = 0
+
+    def start(self, label: str, total: int | None) -> None:
+        """Note how many plans are to come."""
+        self.total = total
+
+    def step(self, text: str) -> None:
+        """One more plan."""
+        self.steps += 1
+
+
+def test_resume_searches_only_for_the_missing_plans(tmp_path: Path) -> None:
+    case = load_case(write_base(tmp_path / "case"))
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        alternatives(case, slack=0.1, count=3, out=out, progress=_StopAfterFirst())
+    first = (out / "alternative-1" / "summary.json").read_text()
+    counting = _Counting()
+    resumed = alternatives(case, slack=0.1, count=3, out=out, resume=True, progress=counting)
+    whole = alternatives(case, slack=0.1, count=3)
+    assert counting.total == 3 - 1  # one of three plans was found before
+    assert counting.steps == len(whole.plans) - 1
+    columns = ["plan", "cost", "hosts_changed", "distance", "gained", "lost"]
+    pd.testing.assert_frame_equal(resumed.table[columns], whole.table[columns], rtol=1e-6)
+    assert (out / "alternative-1" / "summary.json").read_text() == first, "rewritten"
+    written = pd.read_csv(out / "alternatives.csv")
+    assert list(written["plan"]) == list(whole.table["plan"])
+    # Resumed again, only the plan the search could not find is looked for, and not found.
+    again = _Counting()
+    alternatives(case, slack=0.1, count=3, out=out, resume=True, progress=again)
+    assert (again.total, again.steps) == (3 - len(whole.plans), 0)
+
+
+def test_resume_refuses_another_request_or_no_earlier_search(tmp_path: Path) -> None:
+    case_dir = write_base(tmp_path / "case")
+    out = tmp_path / "out"
+    cli = CliRunner()
+    assert cli.invoke(main, ["alternatives", str(case_dir), "--slack", "0.1", "--count", "1",
+                             "--out", str(out)]).exit_code == 0
+    other = cli.invoke(main, ["alternatives", str(case_dir), "--slack", "0.1", "--count",
+                              "2", "--out", str(out), "--resume"])
+    assert other.exit_code == 2 and "was made with another count" in other.output
+    none = cli.invoke(main, ["alternatives", str(case_dir), "--out", str(tmp_path / "new"),
+                             "--resume"])
+    assert none.exit_code == 2 and "holds no earlier search" in none.output
+    bare = cli.invoke(main, ["alternatives", str(case_dir), "--resume"])
+    assert bare.exit_code == 2 and "--resume needs the --out folder" in bare.output
+
+
 def test_cli_writes_verified_plans_and_a_table(tmp_path: Path) -> None:
     case_dir = write_base(tmp_path / "case")
     out = tmp_path / "out"

@@ -67,14 +67,18 @@ class Slacks(click.ParamType):
               help="Local processes running the searches of several slacks at once.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run the searches of several slacks on the Dask scheduler at ADDRESS.")
+@click.option("--resume", is_flag=True,
+              help="Go on in --out after an interruption: keep the plans written there and "
+                   "search only for the rest (the same case, slacks, count and direction).")
 @set_option
 @solver_options
 @format_option
 @handle_errors
 def alternatives(path: Path, slack: tuple[float, ...], count: int, maximize: str | None,
                  minimize: str | None, out: Path | None, force: bool, workers: int,
-                 scheduler: str | None, overrides: tuple[str, ...], time_limit: float | None,
-                 mip_gap: float | None, threads: int | None, fmt: str) -> None:
+                 scheduler: str | None, resume: bool, overrides: tuple[str, ...],
+                 time_limit: float | None, mip_gap: float | None, threads: int | None,
+                 fmt: str) -> None:
     """Plans within a few percent of the least cost that host as differently as possible.
 
     Each plan costs at most (1 + slack) times the optimum and differs from the optimum and
@@ -98,19 +102,23 @@ def alternatives(path: Path, slack: tuple[float, ...], count: int, maximize: str
 
     if maximize is not None and minimize is not None:
         raise click.UsageError("give --maximize or --minimize, not both")
+    if resume and out is None:
+        raise click.UsageError("--resume needs the --out folder of the search to continue")
     case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
     out = out or default_out(path, "alternatives")
     steps = None if State.quiet else Steps(sys.stderr)
     try:
         found = run_alternatives(case, list(slack), count, maximize=maximize,
                                  minimize=minimize, out=out, force=force, workers=workers,
-                                 scheduler=scheduler, progress=steps)
+                                 scheduler=scheduler, progress=steps, resume=resume)
     except KeyboardInterrupt as exc:
         click.echo(f"{interruption(exc)}: the plans found so far are kept in {out} "
-                   "(alternatives.csv lists them)", err=True)
+                   "(alternatives.csv lists them); run the same command with --resume to "
+                   "go on", err=True)
         sys.exit(interrupt_exit_code(exc))
     echo(format_alternatives(found))
-    files = ["alternatives.csv", "optimum/", *(f"{n}/" for n in found.plans)]
+    files = ["alternatives.json", "alternatives.csv", "optimum/",
+             *(f"{n}/" for n in found.plans)]
     if fmt == "xlsx":
         files.append(study_workbook(out, "alternatives", ["alternatives.csv"]).name)
     if found.key is not None and found.plans:

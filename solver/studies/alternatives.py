@@ -11,11 +11,9 @@ run folder, and ``alternatives.csv`` lists them side by side.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,13 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError, VerificationError
+from solver.studies.alternatives_folder import (
+    TABLE,
+    check_folder,
+    prepare,
+    write_plan,
+    write_table,
+)
 from solver.studies.alternatives_search import (
     AlternativeSolver,
     Found,
@@ -42,7 +47,11 @@ SHIFTED_PARTNERS = 5
 
 @dataclass
 class Alternatives:
-    """The plans found: ``table`` (``alternatives.csv``), the Results, and why searches ended."""
+    """The plans found: ``table`` (``alternatives.csv``), the Results, and why searches ended.
+
+    ``plans`` maps each plan's name to its Result (a plan a resumed search read back from
+    its run folder is a :class:`~solver.studies.alternatives_folder.WrittenPlan`).
+    """
 
     table: pd.DataFrame
     optimum: Any
@@ -64,6 +73,7 @@ def alternatives(
     scheduler: Any = None,
     progress: Any = None,
     plots: bool = True,
+    resume: bool = False,
 ) -> Alternatives:
     """Plans costing at most ``(1 + slack)`` times the optimum, as different as possible.
 
@@ -78,6 +88,9 @@ def alternatives(
     processes, or on the Dask cluster at ``scheduler``. With ``out``: ``optimum/`` and one
     run folder per plan, ``alternatives.csv`` (rewritten as each plan is found, so an
     interruption keeps the plans found) and, for a direction, ``plots/alternatives.png``.
+    ``resume=True`` goes on in ``out`` after an interruption: the plans written there are
+    read back (a search continues from them) and only the rest are searched for; the
+    folder must have been made for the same case, slacks, count and direction.
     ``progress`` (a :class:`~solver.studies.steps.Steps`) is told of each plan.
     Raises :class:`~solver.errors.UsageError` for a bad slack, count or key and
     :class:`~solver.errors.InfeasibleError` for a case with no plan.
@@ -94,36 +107,55 @@ def alternatives(
     sense = 0 if key is None else (1 if maximize is not None else -1)
     if key is not None:
         key_parts(key)  # the form, before anything is solved; the ids once the model is built
+    if resume and out is None:
+        raise UsageError("resume needs the out folder of the search to continue")
     if out is not None:
-        _check_folder(Path(out), force)
+        check_folder(Path(out), force=force, resume=resume)
     check_design(case)
     findings = find_infeasibilities(case)
     if findings:
         raise presolve_error(case, findings)
     solver = AlternativeSolver(case, slots=count if sense == 0 else 1, key=key)
-    folder = _prepare(Path(out)) if out is not None else None
+    meta = {"case_sha256": case.sha256, "slacks": slacks, "count": count, "key": key,
+            "sense": sense}
+    folder = Path(out) if out is not None else None
+    written = prepare(folder, meta, resume=resume) if folder is not None else {}
     optimum = solver.solve_optimum()
     if not optimum.verified:
         raise VerificationError(optimum.violations, result=optimum)
-    tasks = [SearchTask(index=i, slack=s, count=count if sense == 0 else 1, key=key,
-                        sense=sense) for i, s in enumerate(slacks)]
     found = Alternatives(table=pd.DataFrame(), optimum=optimum, key=key)
-    if folder is not None:
-        _write_run(optimum, folder / "optimum")
+    tasks = []
+    for i, s in enumerate(slacks):
+        task = SearchTask(index=i, slack=s, count=count if sense == 0 else 1, key=key,
+                          sense=sense)
+        earlier = []
+        for number in range(1, task.count + 1):
+            name = plan_name(task, number, len(slacks) > 1)
+            before = written.get(name)
+            if before is None:
+                break
+            distance = int(before.summary.get("alternative", {}).get("distance", 0))
+            found.plans[name] = Found(task=task, number=number, result=before,
+                                      distance=distance, seconds=0.0)
+            earlier.append(before.hosts)
+        if len(earlier) < task.count:
+            tasks.append(replace(task, earlier=tuple(earlier)))
+    if folder is not None and not (resume and (folder / "optimum" / "summary.json").is_file()):
+        write_plan(optimum, folder / "optimum")
     if progress is not None:
-        progress.start("alternatives", len(tasks) * (count if sense == 0 else 1))
+        progress.start("alternatives", sum(t.count - len(t.earlier) for t in tasks))
     assert solver.optimum is not None
     outcomes = _outcomes(case, solver, tasks, workers, scheduler)
     try:
         for outcome in outcomes:
             for plan in outcome.plans:
-                name = plan_name(plan, len(slacks) > 1)
+                name = plan_name(plan.task, plan.number, len(slacks) > 1)
                 found.plans[name] = plan
                 if folder is not None:
-                    _write_run(plan.result, folder / name)
+                    write_plan(plan.result, folder / name)
                 found.table = plan_table(optimum, found.plans, key)
                 if folder is not None:
-                    _write_csv(found.table, folder / "alternatives.csv")
+                    write_table(found.table, folder / TABLE)
                 if progress is not None:
                     progress.step(_step_text(name, plan, solver.optimum.cost))
             if outcome.stopped:
@@ -133,7 +165,7 @@ def alternatives(
             progress.finish()
     found.table = plan_table(optimum, found.plans, key)
     if folder is not None:
-        _write_csv(found.table, folder / "alternatives.csv")
+        write_table(found.table, folder / TABLE)
         if plots and key is not None and found.plans:
             from solver.report.plots import alternatives_plot
 
@@ -192,19 +224,18 @@ def _here(solver: AlternativeSolver, tasks: list[SearchTask]) -> Iterable[Search
         yield SearchOutcome(task=task, stopped=outcome.stopped)
 
 
-def plan_name(plan: Found, several_slacks: bool) -> str:
+def plan_name(task: SearchTask, number: int, several_slacks: bool) -> str:
     """The plan's folder name.
 
     ``alternative-2``, ``slack-0.03-alternative-1`` (several slacks) or
     ``maximize-participation-IN-slack-0.03``.
     """
-    task = plan.task
     if task.sense:
         verb = "maximize" if task.sense > 0 else "minimize"
         key = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(task.key)).strip("-")
         return f"{verb}-{key}-slack-{task.slack:g}"
     prefix = f"slack-{task.slack:g}-" if several_slacks else ""
-    return f"{prefix}alternative-{plan.number}"
+    return f"{prefix}alternative-{number}"
 
 
 def _step_text(name: str, plan: Found, optimum: float) -> str:
@@ -296,59 +327,6 @@ def _shifts(change: pd.Series, shown: list[str]) -> str:
     parts = [f"{p} {100 * change[p]:+.1f} pt" for p in shown
              if abs(float(change.get(p, 0.0))) > 5e-4]
     return ", ".join(parts)
-
-
-def _check_folder(folder: Path, force: bool) -> None:
-    """Raise :class:`UsageError` unless ``folder`` can hold this search (checked first).
-
-    An existing folder must be empty, or, with ``force``, an earlier search's.
-    """
-    from solver.results import check_out
-
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"{folder} exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()):
-        if not force:
-            raise UsageError(f"{folder} already exists; pass --force to replace it")
-        if not (folder / "alternatives.csv").is_file() and \
-                not (folder / "optimum" / "summary.json").is_file():
-            raise UsageError(f"{folder} does not hold alternatives (no alternatives.csv); "
-                             "--force replaces only an earlier search: choose another --out")
-        return
-    check_out(folder)
-
-
-def _prepare(folder: Path) -> Path:
-    """``folder`` made, and emptied of an earlier search (:func:`_check_folder` allowed it)."""
-    if folder.is_dir():
-        for entry in folder.iterdir():
-            if entry.is_dir() and ((entry / "summary.json").is_file() or entry.name == "plots"):
-                shutil.rmtree(entry)
-            elif entry.name in ("alternatives.csv", "alternatives.xlsx"):
-                entry.unlink()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot make {folder}: {exc.strerror or exc}") from None
-    return folder
-
-
-def _write_run(result: Any, folder: Path) -> None:
-    from solver.results import write_run
-
-    write_run(result, folder, force=True)
-
-
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
-    """Write ``table`` whole or not at all (a temporary file, then a rename)."""
-    from solver.report.cells import safe_frame
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        safe_frame(table).to_csv(tmp, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 __all__ = ["Alternatives", "alternatives", "direction_value", "plan_table"]

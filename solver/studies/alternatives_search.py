@@ -134,6 +134,8 @@ class SearchTask:
     key: str | None = None
     sense: int = 0
     """+1 maximise ``key``, -1 minimise it, 0: most different plans."""
+    earlier: tuple[tuple[tuple[str, str], ...], ...] = ()
+    """The hosted (partner, layer) pairs of the plans a resumed search found before."""
 
 
 @dataclass
@@ -235,7 +237,9 @@ class AlternativeSolver:
         near.set_reference(0, self.optimum.hosted)
         for slot in range(1, near.slots):
             self._clear(slot)
-        for number in range(1, task.count + 1):
+        for slot, hosts in enumerate(task.earlier[:near.slots - 1], start=1):
+            near.set_reference(slot, self.hosted_of(set(hosts)))
+        for number in range(len(task.earlier) + 1, task.count + 1):
             started = time.perf_counter()
             near.distance_floor(0.0)
             near.maximise_distance()
@@ -261,6 +265,12 @@ class AlternativeSolver:
                         seconds=time.perf_counter() - started)
             if number < near.slots:
                 near.set_reference(number, np.asarray(result_hosted(self, result)))
+
+    def hosted_of(self, hosts: set[tuple[str, str]]) -> np.ndarray:
+        """0/1 per pair of the model: whether (partner, layer) is in ``hosts``."""
+        pairs = self.built.data.pairs
+        return np.array([1.0 if (str(p), str(layer)) in hosts else 0.0 for p, layer in
+                         zip(pairs["partner"], pairs["layer"], strict=True)])
 
     def _clear(self, slot: int) -> None:
         m = self.near.m
