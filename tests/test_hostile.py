@@ -178,6 +178,88 @@ def test_check_refuses_a_tampered_summary(tmp_path: Path, solved_run: tuple[Path
     assert (tampered / "summary.json").read_text(encoding="utf-8") == text
 
 
+def _tampered(tmp_path: Path, original: Path) -> Path:
+    import shutil
+
+    tampered = tmp_path / "run"
+    shutil.copytree(original, tampered)
+    return tampered
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("status", ["infeasible", "no_solution", "unbounded", "interrupted",
+                                    "error"])
+def test_check_refuses_a_plan_under_a_status_that_means_no_plan(
+        tmp_path: Path, solved_run: tuple[Path, Path], status: str) -> None:
+    import json
+
+    folder, original = solved_run
+    tampered = _tampered(tmp_path, original)
+    summary = json.loads((tampered / "summary.json").read_text(encoding="utf-8"))
+    summary["status"] = status
+    (tampered / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    before = _snapshot(tampered)
+    result = run("check", str(folder), str(tampered))
+    assert result.exit_code == 5, result.output
+    assert "verified: yes" not in result.output
+    lines = [line for line in result.output.splitlines()
+             if f"summary.json: status {status!r} means the run has no plan" in line]
+    assert len(lines) == 1, result.output + result.stderr
+    assert "allocation.csv hosts, builds or supplies" in lines[0]
+    assert _snapshot(tampered) == before
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "Infinity", "-inf", "1e400", "-1e400"])
+@pytest.mark.parametrize(("file", "column"), [
+    ("allocation.csv", "capacity"), ("allocation.csv", "supplied"),
+    ("allocation.csv", "hosted"), ("allocation.csv", "cost"), ("flows.csv", "quantity"),
+])
+def test_check_refuses_a_non_finite_cell_by_file_line_and_column(
+        tmp_path: Path, solved_run: tuple[Path, Path], file: str, column: str,
+        value: str) -> None:
+    import csv
+
+    folder, original = solved_run
+    tampered = _tampered(tmp_path, original)
+    with (tampered / file).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    at = rows[0].index(column)
+    line = next(n for n, row in enumerate(rows[1:], start=2)
+                if row[at] not in ("0", "False"))  # a cell that matters to the plan
+    rows[line - 1][at] = value
+    with (tampered / file).open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    before = _snapshot(tampered)
+    result = run("check", str(folder), str(tampered))
+    assert result.exit_code == 5, result.output
+    assert "verified: yes" not in result.output
+    text = result.output
+    if column == "hosted":
+        expected = f"{file}, line {line}, column hosted: hosted of "
+        assert expected in text and f"is {value!r}, not a true/false value" in text, text
+    else:
+        expected = f"{file}: column {column} has 1 missing, non-numeric or non-finite value(s): "
+        assert expected in text, text
+        assert f"line {line} (" in text and f") {value!r}; counted as 0" in text, text
+    assert _snapshot(tampered) == before
+
+
+def test_a_nan_comparison_counts_as_failed() -> None:
+    import numpy as np
+
+    from solver.check.common import TOLERANCE
+
+    nan, inf = float("nan"), float("inf")
+    assert TOLERANCE.over([nan, 1.0, inf, 1.0], [1.0, nan, inf, 2.0])[0].tolist() == [
+        True, True, True, False]
+    assert TOLERANCE.differ([nan, 1.0, inf, 1.0], [1.0, nan, inf, 1.0])[0].tolist() == [
+        True, True, True, False]
+    assert np.isnan(TOLERANCE.differ(nan, 0.0)[1])
+
+
 # 5. Streams and special files: refused at once, by name, never read without end.
 
 def _validate(folder: Path) -> subprocess.CompletedProcess[str]:
