@@ -349,3 +349,165 @@ def test_generate_case_refuses_a_negative_seed_in_the_library(tmp_path: Path) ->
 
     with pytest.raises(UsageError, match="--seed -1: a seed is a whole number"):
         generate_case(4, 2, 2, -1, tmp_path / "gen")
+
+
+# 6. An output folder the system refuses is the user's to fix: exit 2, by name, before work.
+
+@pytest.mark.parametrize("command", [
+    ["solve"], ["sweep", "--vary", "layers.max_share=0.6,0.7", "--workers", "1"], ["stress"],
+    ["frontier", "--trade-off", "layers.max_share", "--points", "2"],
+])
+@pytest.mark.parametrize("where", ["/proc/rt", "under a file"])
+def test_an_output_folder_that_cannot_be_made_is_bad_input(
+        tmp_path: Path, command: list[str], where: str) -> None:
+    folder = write_case(tmp_path / "case")
+    if where == "/proc/rt":
+        if not Path("/proc").is_dir():
+            pytest.skip("no /proc on this system")
+        out, words = "/proc/rt", "cannot make /proc/rt: /proc does not let a folder be made in it"
+    else:
+        (tmp_path / "afile").write_text("not a folder\n", encoding="utf-8")
+        out = str(tmp_path / "afile" / "rt")
+        words = f"cannot make {out}: {tmp_path / 'afile'} is not a folder"
+    result = run(command[0], str(folder), *command[1:], "--out", out)
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith("error:")] == [
+        f"error: {words}" + (" (No such file or directory)" if where == "/proc/rt" else "")]
+    assert "internal error" not in result.output
+    assert "solves" not in result.stderr and "[1/" not in result.stderr  # refused before work
+    assert not Path("/proc/rt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["case"] + (["afile"] if where != "/proc/rt" else []))
+
+
+def _without_root_override() -> list[str]:
+    """A command prefix under which root obeys permission bits (None: not possible here)."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root, and no setpriv to drop CAP_DAC_OVERRIDE")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+
+
+def test_resume_in_a_read_only_folder_is_bad_input(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "sweep"
+    vary = ["--vary", "layers.max_share=0.6,0.7", "--workers", "1", "--no-plots"]
+    assert run("sweep", str(folder), *vary, "--out", str(out)).exit_code == 0
+    before = _snapshot(out)
+    out.chmod(0o555)
+    try:
+        prefix = _without_root_override()
+        done = subprocess.run([*prefix, sys.executable, "-c", "from solver.cli import main; "
+                               "main()", "sweep", str(folder), *vary, "--resume", "--out",
+                               str(out)], capture_output=True, text=True, timeout=300)
+    finally:
+        out.chmod(0o755)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot write in {out}: Permission denied"], done.stderr
+    assert _snapshot(out) == before
+
+
+@pytest.mark.parametrize("what", ["sweep.json is a folder", "--out is a file"])
+def test_resume_where_the_output_is_not_what_it_should_be_is_bad_input(
+        tmp_path: Path, what: str) -> None:
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "sweep"
+    if what == "--out is a file":
+        out.write_text("x\n", encoding="utf-8")
+        words = f"error: {out} exists and is not a folder: choose another --out"
+    else:
+        (out / "sweep.json").mkdir(parents=True)
+        words = f"error: {out} holds no sweep (no sweep.json) to resume"
+    result = run("sweep", str(folder), "--vary", "layers.max_share=0.6,0.7", "--workers", "1",
+                 "--resume", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith("error:")] == [words]
+    assert out.is_file() if what == "--out is a file" else (
+        sorted(p.name for p in out.iterdir()) == ["sweep.json"])
+
+
+# 6. A malformed --scheduler is refused before Dask is imported; one that does not answer
+#    fails at once and leaves nothing that makes a plain rerun refuse.
+
+SCHEDULER_COMMANDS = {
+    "sweep": ["sweep", "{case}", "--vary", "layers.max_share=0.6,0.7"],
+    "stress --sample": ["stress", "{case}", "--sample", "20"],
+    "share": ["share", "{case}"],
+}
+
+
+@pytest.mark.parametrize("address, why", [
+    ("not a url", "not an address"), ("tcp://", "no host"),
+    ("tcp://host:notaport", "the port is not a number from 1 to 65535"),
+    ("tcp://host:99999", "the port is not a number from 1 to 65535"),
+    ("http://x:1", "http:// is not a Dask scheduler's protocol"), ("", "empty"),
+    ("tcp://host", "no port"), ("tcp://ho st:1", "'ho st' is not a host name"),
+])
+@pytest.mark.parametrize("command", list(SCHEDULER_COMMANDS))
+def test_a_malformed_scheduler_is_refused_before_dask(tmp_path: Path, address: str, why: str,
+                                                      command: str) -> None:
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    args = [a.format(case=folder) for a in SCHEDULER_COMMANDS[command]]
+    code = ("import sys; from solver.cli import main\n"
+            "try:\n    main()\n"
+            "finally:\n    print('dask imported' if 'distributed' in sys.modules "
+            "else 'no dask', file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *args, "--scheduler", address,
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: --scheduler {address!r}: {why}; expected tcp://HOST:PORT (e.g. "
+        "tcp://127.0.0.1:8786; tls:// for TLS)", "no dask"]
+    assert not out.exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", list(SCHEDULER_COMMANDS))
+def test_a_scheduler_that_does_not_answer_fails_fast_and_leaves_nothing(
+        tmp_path: Path, command: str) -> None:
+    folder = write_case(tmp_path / "case")
+    if command == "share":  # the game needs member demand and a price of shortage
+        try:
+            from cases import DEMAND, LAYERS_NO_DEMAND
+        except ModuleNotFoundError:
+            from tests.cases import DEMAND, LAYERS_NO_DEMAND
+        write_case(folder, demand=DEMAND, layers=LAYERS_NO_DEMAND)
+        model = tmp_path / "m.toml"
+        model.write_text('case = "case"\n[objective]\nshortage_cost = 1000\n', encoding="utf-8")
+        folder = model
+    out = tmp_path / "out"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    args = [a.format(case=folder) for a in SCHEDULER_COMMANDS[command]]
+    result = run(*args, "--scheduler", address, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith("error:")] == [
+        f"error: --scheduler {address}: cannot connect (Connection refused); is a Dask "
+        "scheduler running there?"]
+    assert "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
+    # A plain rerun in the same --out, with local workers, is not refused.
+    again = run(*args, "--out", str(out))
+    assert again.exit_code == 0, again.output
+    assert any(out.iterdir())
+
+
+def test_the_library_refuses_a_malformed_scheduler(tmp_path: Path) -> None:
+    from solver import UsageError, load_case
+    from solver.studies.sweep import sweep
+
+    case = load_case(write_case(tmp_path / "case"))
+    with pytest.raises(UsageError, match="expected tcp://HOST:PORT"):
+        sweep(case, ["layers.max_share=0.6,0.7"], scheduler="tcp://", out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

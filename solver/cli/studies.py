@@ -11,6 +11,7 @@ import click
 from solver.cli.common import (
     State,
     case_argument,
+    check_scheduler,
     default_out,
     echo,
     handle_errors,
@@ -76,6 +77,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     from solver.studies.progress import progress_for
     from solver.studies.sweep import sweep as run_sweep
 
+    check_scheduler(scheduler)
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     if resume and out is None:
@@ -167,12 +169,15 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
       coalition stress models/allied-ai-stack.toml --redesign --out out/stress
       coalition stress models/allied-ai-stack.toml --sample 2000 --seed 1 --workers 2
     """
+    from solver.results import check_writable
     from solver.studies.stress import stress as run_stress
     from solver.studies.stress import worst_cases
 
+    check_scheduler(shocks["scheduler"])
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     out = out or default_out(path, "stress")
+    check_writable(out)
     if shocks["named"] or shocks["sample"]:
         from solver.cli.shocks import stress_sample, stress_scenarios
 
@@ -256,11 +261,13 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     Example:
       coalition frontier models/allied-ai-stack.toml --trade-off layers.max_share --points 8
     """
+    from solver.results import check_writable
     from solver.studies.frontier import frontier as run_frontier
 
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     out = out or default_out(path, "frontier")
+    check_writable(out)
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "
                                "replace it")
