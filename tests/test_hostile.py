@@ -511,3 +511,83 @@ def test_the_library_refuses_a_malformed_scheduler(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="expected tcp://HOST:PORT"):
         sweep(case, ["layers.max_share=0.6,0.7"], scheduler="tcp://", out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+# 7. A grid too large to mean it: a warning above 10,000 points, refused above 1,000,000
+#    without --yes; counted from the axes, never materialised.
+
+def _no_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.studies.sweep as sweep_module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the grid was materialised")
+
+    monkeypatch.setattr(sweep_module, "make_points", refuse)
+
+
+AXIS = "layers.max_share=0:1:0.01"  # 101 values
+
+
+def test_a_grid_past_the_hard_limit_is_refused_without_yes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_grid(monkeypatch)
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    result = run("sweep", str(folder), "--vary", AXIS, "--vary", "layers.demand=1:101:1",
+                 "--vary", "layers.resilience=0:1:0.01", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith(("error:", "warning:"))] == [
+        "error: --vary makes 101 x 101 x 101 = 1,030,301 points, more than the 1,000,000 a "
+        "sweep runs without --yes; vary fewer values, or pass --yes to run them all"]
+    assert not out.exists()
+    # 10^20 points are counted as fast, from the axis lengths.
+    huge = [f"--vary=capabilities[{p},{layer}].unit_cost=1:10000:1"
+            for p, layer in (("A", "chips"), ("B", "chips"), ("C", "chips"), ("A", "cloud"),
+                             ("B", "cloud"))]
+    result = run("sweep", str(folder), *huge, "--out", str(out))
+    assert result.exit_code == 2
+    assert "= 100,000,000,000,000,000,000 points, more than the 1,000,000" in result.stderr
+    assert not out.exists()
+
+
+def test_a_grid_past_the_soft_limit_warns_with_its_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_grid(monkeypatch)
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine\n", encoding="utf-8")
+    # The warning comes first; the existing --out then stops the sweep before any solve.
+    for extra, count in (([], "101 x 101 = 10,201"),
+                         (["--vary", "layers.resilience=0:1:0.01", "--yes"],
+                          "101 x 101 x 101 = 1,030,301")):
+        result = run("sweep", str(folder), "--vary", AXIS, "--vary", "layers.demand=1:101:1",
+                     *extra, "--out", str(out))
+        assert result.exit_code == 2, result.output
+        assert [line for line in stderr_lines(result)
+                if line.startswith(("error:", "warning:"))] == [
+            f"warning: --vary makes {count} points (more than 10,000); each is a solve",
+            f"error: {out} already exists; pass --resume to continue the sweep in it, or "
+            "--force to start again"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_a_grid_under_the_soft_limit_says_nothing(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case")
+    result = run("sweep", str(folder), "--vary", "layers.max_share=0.6,0.7", "--workers", "1",
+                 "--no-plots", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "warning: --vary" not in result.stderr
+
+
+def test_the_hard_limit_is_in_the_help() -> None:
+    result = run("sweep", "--help")
+    assert "--yes" in result.output and "1,000,000" in result.output
+
+
+def test_count_points_uses_the_axis_lengths() -> None:
+    from solver.studies.grid import count_points, parse_vary
+
+    axes = [parse_vary(AXIS), parse_vary("layers.demand=1,2,3")]
+    assert count_points(axes, "grid") == 303
+    assert count_points(axes, "one-at-a-time") == 1 + 101 + 3

@@ -49,6 +49,9 @@ from solver.cli.shocks import shock_options
               help="Continue the sweep in --out: solve only the points not yet done.")
 @click.option("--force", is_flag=True, help="Start again in an existing --out folder.")
 @click.option("--no-plots", is_flag=True, help="Do not draw the PNG charts.")
+@click.option("--yes", is_flag=True,
+              help="Run a sweep of more than 1,000,000 points (refused without it; above "
+                   "10,000 a warning gives the count).")
 @set_option
 @solver_options
 @format_option
@@ -56,8 +59,9 @@ from solver.cli.shocks import shock_options
 @handle_errors
 def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | None,
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
-          overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
-          threads: int | None, fmt: str, solver_name: str | None) -> None:
+          yes: bool, overrides: tuple[str, ...], time_limit: float | None,
+          mip_gap: float | None, threads: int | None, fmt: str,
+          solver_name: str | None) -> None:
     """Solve a case over a grid of values; write one tidy row per point.
 
     Points that change only numbers re-solve the same model, warm-started; every finished
@@ -87,7 +91,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     try:
         table = run_sweep(case, list(vary) or None, mode=mode, workers=workers,
                           scheduler=scheduler, out=out, resume=resume, force=force,
-                          plots=not no_plots, progress=progress)
+                          plots=not no_plots, progress=progress, yes=yes,
+                          warn=lambda text: click.echo(f"warning: {text}", err=True))
     except KeyboardInterrupt as exc:
         done = _count_rows(out / "sweep.csv")
         click.echo(f"{interruption(exc)}: {done} finished point(s) kept in {out}; run the "
