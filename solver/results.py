@@ -294,13 +294,30 @@ def check_out(out: Path, *, force: bool = False) -> None:
             raise UsageError(f"{out} is not a run folder (it holds {shown or 'no summary.json'})"
                              "; --force replaces only a run folder: choose another --out")
         return
-    parent = out.parent
-    while not parent.exists():
+    check_writable(out)
+
+
+def check_writable(out: Path) -> None:
+    """Raise :class:`UsageError` unless a folder can be made at ``out`` (or written in it).
+
+    Tried, not guessed from permission bits: a folder is made and removed in ``out`` if it is
+    one, else in its nearest existing parent, so that ``/proc/rt``, a path under a regular
+    file, a read-only folder or file system fail here, by name, before any work.
+    """
+    parent = out
+    while not (parent.exists() or parent.is_symlink()):
         parent = parent.parent
     if not parent.is_dir():
         raise UsageError(f"cannot make {out}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot make {out}: {parent} is not writable")
+    try:
+        probe = tempfile.mkdtemp(prefix=".coalition-probe-", dir=parent)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if parent == out:
+            raise UsageError(f"cannot write in {out}: {reason}") from None
+        raise UsageError(f"cannot make {out}: {parent} does not let a folder be made in it "
+                         f"({reason})") from None
+    os.rmdir(probe)
 
 
 def _alive(pid: int) -> bool:
@@ -341,10 +358,13 @@ def remove_stale_partials(out: Path) -> list[Path]:
 def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = False) -> Path:
     """Write ``result`` to ``out`` atomically (temporary sibling folder, then rename)."""
     check_out(out, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial",
-                                dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial",
+                                    dir=out.parent))
+    except OSError as exc:
+        raise UsageError(f"cannot make {out}: {exc.strerror or type(exc).__name__}") from None
     try:
         # mkdtemp makes the folder private (0700); a run folder is as any other the user makes.
         umask = os.umask(0)

@@ -178,6 +178,88 @@ def test_check_refuses_a_tampered_summary(tmp_path: Path, solved_run: tuple[Path
     assert (tampered / "summary.json").read_text(encoding="utf-8") == text
 
 
+def _tampered(tmp_path: Path, original: Path) -> Path:
+    import shutil
+
+    tampered = tmp_path / "run"
+    shutil.copytree(original, tampered)
+    return tampered
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("status", ["infeasible", "no_solution", "unbounded", "interrupted",
+                                    "error"])
+def test_check_refuses_a_plan_under_a_status_that_means_no_plan(
+        tmp_path: Path, solved_run: tuple[Path, Path], status: str) -> None:
+    import json
+
+    folder, original = solved_run
+    tampered = _tampered(tmp_path, original)
+    summary = json.loads((tampered / "summary.json").read_text(encoding="utf-8"))
+    summary["status"] = status
+    (tampered / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    before = _snapshot(tampered)
+    result = run("check", str(folder), str(tampered))
+    assert result.exit_code == 5, result.output
+    assert "verified: yes" not in result.output
+    lines = [line for line in result.output.splitlines()
+             if f"summary.json: status {status!r} means the run has no plan" in line]
+    assert len(lines) == 1, result.output + result.stderr
+    assert "allocation.csv hosts, builds or supplies" in lines[0]
+    assert _snapshot(tampered) == before
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "Infinity", "-inf", "1e400", "-1e400"])
+@pytest.mark.parametrize(("file", "column"), [
+    ("allocation.csv", "capacity"), ("allocation.csv", "supplied"),
+    ("allocation.csv", "hosted"), ("allocation.csv", "cost"), ("flows.csv", "quantity"),
+])
+def test_check_refuses_a_non_finite_cell_by_file_line_and_column(
+        tmp_path: Path, solved_run: tuple[Path, Path], file: str, column: str,
+        value: str) -> None:
+    import csv
+
+    folder, original = solved_run
+    tampered = _tampered(tmp_path, original)
+    with (tampered / file).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    at = rows[0].index(column)
+    line = next(n for n, row in enumerate(rows[1:], start=2)
+                if row[at] not in ("0", "False"))  # a cell that matters to the plan
+    rows[line - 1][at] = value
+    with (tampered / file).open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    before = _snapshot(tampered)
+    result = run("check", str(folder), str(tampered))
+    assert result.exit_code == 5, result.output
+    assert "verified: yes" not in result.output
+    text = result.output
+    if column == "hosted":
+        expected = f"{file}, line {line}, column hosted: hosted of "
+        assert expected in text and f"is {value!r}, not a true/false value" in text, text
+    else:
+        expected = f"{file}: column {column} has 1 missing, non-numeric or non-finite value(s): "
+        assert expected in text, text
+        assert f"line {line} (" in text and f") {value!r}; counted as 0" in text, text
+    assert _snapshot(tampered) == before
+
+
+def test_a_nan_comparison_counts_as_failed() -> None:
+    import numpy as np
+
+    from solver.check.common import TOLERANCE
+
+    nan, inf = float("nan"), float("inf")
+    assert TOLERANCE.over([nan, 1.0, inf, 1.0], [1.0, nan, inf, 2.0])[0].tolist() == [
+        True, True, True, False]
+    assert TOLERANCE.differ([nan, 1.0, inf, 1.0], [1.0, nan, inf, 1.0])[0].tolist() == [
+        True, True, True, False]
+    assert np.isnan(TOLERANCE.differ(nan, 0.0)[1])
+
+
 # 5. Streams and special files: refused at once, by name, never read without end.
 
 def _validate(folder: Path) -> subprocess.CompletedProcess[str]:
@@ -267,3 +349,245 @@ def test_generate_case_refuses_a_negative_seed_in_the_library(tmp_path: Path) ->
 
     with pytest.raises(UsageError, match="--seed -1: a seed is a whole number"):
         generate_case(4, 2, 2, -1, tmp_path / "gen")
+
+
+# 6. An output folder the system refuses is the user's to fix: exit 2, by name, before work.
+
+@pytest.mark.parametrize("command", [
+    ["solve"], ["sweep", "--vary", "layers.max_share=0.6,0.7", "--workers", "1"], ["stress"],
+    ["frontier", "--trade-off", "layers.max_share", "--points", "2"],
+])
+@pytest.mark.parametrize("where", ["/proc/rt", "under a file"])
+def test_an_output_folder_that_cannot_be_made_is_bad_input(
+        tmp_path: Path, command: list[str], where: str) -> None:
+    folder = write_case(tmp_path / "case")
+    if where == "/proc/rt":
+        if not Path("/proc").is_dir():
+            pytest.skip("no /proc on this system")
+        out, words = "/proc/rt", "cannot make /proc/rt: /proc does not let a folder be made in it"
+    else:
+        (tmp_path / "afile").write_text("not a folder\n", encoding="utf-8")
+        out = str(tmp_path / "afile" / "rt")
+        words = f"cannot make {out}: {tmp_path / 'afile'} is not a folder"
+    result = run(command[0], str(folder), *command[1:], "--out", out)
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith("error:")] == [
+        f"error: {words}" + (" (No such file or directory)" if where == "/proc/rt" else "")]
+    assert "internal error" not in result.output
+    assert "solves" not in result.stderr and "[1/" not in result.stderr  # refused before work
+    assert not Path("/proc/rt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["case"] + (["afile"] if where != "/proc/rt" else []))
+
+
+def _without_root_override() -> list[str]:
+    """A command prefix under which root obeys permission bits (None: not possible here)."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root, and no setpriv to drop CAP_DAC_OVERRIDE")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+
+
+def test_resume_in_a_read_only_folder_is_bad_input(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "sweep"
+    vary = ["--vary", "layers.max_share=0.6,0.7", "--workers", "1", "--no-plots"]
+    assert run("sweep", str(folder), *vary, "--out", str(out)).exit_code == 0
+    before = _snapshot(out)
+    out.chmod(0o555)
+    try:
+        prefix = _without_root_override()
+        done = subprocess.run([*prefix, sys.executable, "-c", "from solver.cli import main; "
+                               "main()", "sweep", str(folder), *vary, "--resume", "--out",
+                               str(out)], capture_output=True, text=True, timeout=300)
+    finally:
+        out.chmod(0o755)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot write in {out}: Permission denied"], done.stderr
+    assert _snapshot(out) == before
+
+
+@pytest.mark.parametrize("what", ["sweep.json is a folder", "--out is a file"])
+def test_resume_where_the_output_is_not_what_it_should_be_is_bad_input(
+        tmp_path: Path, what: str) -> None:
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "sweep"
+    if what == "--out is a file":
+        out.write_text("x\n", encoding="utf-8")
+        words = f"error: {out} exists and is not a folder: choose another --out"
+    else:
+        (out / "sweep.json").mkdir(parents=True)
+        words = f"error: {out} holds no sweep (no sweep.json) to resume"
+    result = run("sweep", str(folder), "--vary", "layers.max_share=0.6,0.7", "--workers", "1",
+                 "--resume", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith("error:")] == [words]
+    assert out.is_file() if what == "--out is a file" else (
+        sorted(p.name for p in out.iterdir()) == ["sweep.json"])
+
+
+# 6. A malformed --scheduler is refused before Dask is imported; one that does not answer
+#    fails at once and leaves nothing that makes a plain rerun refuse.
+
+SCHEDULER_COMMANDS = {
+    "sweep": ["sweep", "{case}", "--vary", "layers.max_share=0.6,0.7"],
+    "stress --sample": ["stress", "{case}", "--sample", "20"],
+    "share": ["share", "{case}"],
+}
+
+
+@pytest.mark.parametrize("address, why", [
+    ("not a url", "not an address"), ("tcp://", "no host"),
+    ("tcp://host:notaport", "the port is not a number from 1 to 65535"),
+    ("tcp://host:99999", "the port is not a number from 1 to 65535"),
+    ("http://x:1", "http:// is not a Dask scheduler's protocol"), ("", "empty"),
+    ("tcp://host", "no port"), ("tcp://ho st:1", "'ho st' is not a host name"),
+])
+@pytest.mark.parametrize("command", list(SCHEDULER_COMMANDS))
+def test_a_malformed_scheduler_is_refused_before_dask(tmp_path: Path, address: str, why: str,
+                                                      command: str) -> None:
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    args = [a.format(case=folder) for a in SCHEDULER_COMMANDS[command]]
+    code = ("import sys; from solver.cli import main\n"
+            "try:\n    main()\n"
+            "finally:\n    print('dask imported' if 'distributed' in sys.modules "
+            "else 'no dask', file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *args, "--scheduler", address,
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: --scheduler {address!r}: {why}; expected tcp://HOST:PORT (e.g. "
+        "tcp://127.0.0.1:8786; tls:// for TLS)", "no dask"]
+    assert not out.exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", list(SCHEDULER_COMMANDS))
+def test_a_scheduler_that_does_not_answer_fails_fast_and_leaves_nothing(
+        tmp_path: Path, command: str) -> None:
+    folder = write_case(tmp_path / "case")
+    if command == "share":  # the game needs member demand and a price of shortage
+        try:
+            from cases import DEMAND, LAYERS_NO_DEMAND
+        except ModuleNotFoundError:
+            from tests.cases import DEMAND, LAYERS_NO_DEMAND
+        write_case(folder, demand=DEMAND, layers=LAYERS_NO_DEMAND)
+        model = tmp_path / "m.toml"
+        model.write_text('case = "case"\n[objective]\nshortage_cost = 1000\n', encoding="utf-8")
+        folder = model
+    out = tmp_path / "out"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    args = [a.format(case=folder) for a in SCHEDULER_COMMANDS[command]]
+    result = run(*args, "--scheduler", address, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith("error:")] == [
+        f"error: --scheduler {address}: cannot connect (Connection refused); is a Dask "
+        "scheduler running there?"]
+    assert "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
+    # A plain rerun in the same --out, with local workers, is not refused.
+    again = run(*args, "--out", str(out))
+    assert again.exit_code == 0, again.output
+    assert any(out.iterdir())
+
+
+def test_the_library_refuses_a_malformed_scheduler(tmp_path: Path) -> None:
+    from solver import UsageError, load_case
+    from solver.studies.sweep import sweep
+
+    case = load_case(write_case(tmp_path / "case"))
+    with pytest.raises(UsageError, match="expected tcp://HOST:PORT"):
+        sweep(case, ["layers.max_share=0.6,0.7"], scheduler="tcp://", out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# 7. A grid too large to mean it: a warning above 10,000 points, refused above 1,000,000
+#    without --yes; counted from the axes, never materialised.
+
+def _no_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    import solver.studies.sweep as sweep_module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the grid was materialised")
+
+    monkeypatch.setattr(sweep_module, "make_points", refuse)
+
+
+AXIS = "layers.max_share=0:1:0.01"  # 101 values
+
+
+def test_a_grid_past_the_hard_limit_is_refused_without_yes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_grid(monkeypatch)
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    result = run("sweep", str(folder), "--vary", AXIS, "--vary", "layers.demand=1:101:1",
+                 "--vary", "layers.resilience=0:1:0.01", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert [line for line in stderr_lines(result) if line.startswith(("error:", "warning:"))] == [
+        "error: --vary makes 101 x 101 x 101 = 1,030,301 points, more than the 1,000,000 a "
+        "sweep runs without --yes; vary fewer values, or pass --yes to run them all"]
+    assert not out.exists()
+    # 10^20 points are counted as fast, from the axis lengths.
+    huge = [f"--vary=capabilities[{p},{layer}].unit_cost=1:10000:1"
+            for p, layer in (("A", "chips"), ("B", "chips"), ("C", "chips"), ("A", "cloud"),
+                             ("B", "cloud"))]
+    result = run("sweep", str(folder), *huge, "--out", str(out))
+    assert result.exit_code == 2
+    assert "= 100,000,000,000,000,000,000 points, more than the 1,000,000" in result.stderr
+    assert not out.exists()
+
+
+def test_a_grid_past_the_soft_limit_warns_with_its_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_grid(monkeypatch)
+    folder = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine\n", encoding="utf-8")
+    # The warning comes first; the existing --out then stops the sweep before any solve.
+    for extra, count in (([], "101 x 101 = 10,201"),
+                         (["--vary", "layers.resilience=0:1:0.01", "--yes"],
+                          "101 x 101 x 101 = 1,030,301")):
+        result = run("sweep", str(folder), "--vary", AXIS, "--vary", "layers.demand=1:101:1",
+                     *extra, "--out", str(out))
+        assert result.exit_code == 2, result.output
+        assert [line for line in stderr_lines(result)
+                if line.startswith(("error:", "warning:"))] == [
+            f"warning: --vary makes {count} points (more than 10,000); each is a solve",
+            f"error: {out} already exists; pass --resume to continue the sweep in it, or "
+            "--force to start again"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_a_grid_under_the_soft_limit_says_nothing(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case")
+    result = run("sweep", str(folder), "--vary", "layers.max_share=0.6,0.7", "--workers", "1",
+                 "--no-plots", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "warning: --vary" not in result.stderr
+
+
+def test_the_hard_limit_is_in_the_help() -> None:
+    result = run("sweep", "--help")
+    assert "--yes" in result.output and "1,000,000" in result.output
+
+
+def test_count_points_uses_the_axis_lengths() -> None:
+    from solver.studies.grid import count_points, parse_vary
+
+    axes = [parse_vary(AXIS), parse_vary("layers.demand=1,2,3")]
+    assert count_points(axes, "grid") == 303
+    assert count_points(axes, "one-at-a-time") == 1 + 101 + 3

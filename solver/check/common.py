@@ -68,18 +68,26 @@ class Tolerance:
         return np.asarray(self.absolute + self.relative * scale, dtype=float)
 
     def over(self, lhs: Any, rhs: Any, *magnitudes: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Where ``lhs <= rhs`` fails beyond tolerance, and ``lhs - rhs`` (the excess)."""
+        """Where ``lhs <= rhs`` fails beyond tolerance, and ``lhs - rhs`` (the excess).
+
+        A comparison that NaN makes undecidable (a NaN side, ``inf - inf``) fails: it is
+        written as "holds" (``excess <= allowed``) negated, never as "fails" (``>``).
+        """
         lhs = np.asarray(lhs, dtype=float)
         rhs = np.asarray(rhs, dtype=float)
-        excess = lhs - rhs
-        return np.asarray(excess > self.allowed(lhs, rhs, *magnitudes)), excess
+        with np.errstate(invalid="ignore"):
+            excess = lhs - rhs
+            holds = excess <= self.allowed(lhs, rhs, *magnitudes)
+        return np.asarray(~holds), excess
 
     def differ(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Where ``a == b`` fails beyond tolerance, and ``|a - b|``."""
+        """Where ``a == b`` fails beyond tolerance, and ``|a - b|`` (NaN fails, as in over)."""
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
-        miss = np.abs(a - b)
-        return np.asarray(miss > self.allowed(a, b)), miss
+        with np.errstate(invalid="ignore"):
+            miss = np.abs(a - b)
+            holds = miss <= self.allowed(a, b)
+        return np.asarray(~holds), miss
 
 
 #: The tolerance of every comparison: abs 1e-6 plus rel 1e-6 of the magnitudes compared.
@@ -126,20 +134,28 @@ def codes(ids: pd.Index, values: Any) -> np.ndarray:
     return np.asarray(ids.get_indexer(pd.Index(values).astype(object)), dtype=np.int64)
 
 
+def line_of(i: Row) -> int:
+    """The CSV line of table row ``i`` (the header is line 1)."""
+    return int(i) + 2
+
+
 def numbers(frame: pd.DataFrame, col: str, key: Callable[[Row], str], file: str,
              out: list[Violation]) -> np.ndarray:
     """Column ``col`` as finite floats; a bad cell is a ``table`` violation and counts as 0.
 
-    ``key(i)`` names row ``i`` in the message.
+    NaN, Infinity and a number too large for a float (``1e400``) are bad cells as much as an
+    empty or non-numeric one. ``key(i)`` names row ``i`` in the message, with its line.
     """
     values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
         where = np.flatnonzero(bad)
-        shown = ", ".join(key(i) for i in where[:5]) + (" ..." if len(where) > 5 else "")
+        cells = frame[col].reset_index(drop=True)
+        shown = "; ".join(f"line {line_of(i)} ({key(i)}) {str(cells.iloc[i])!r}"
+                          for i in where[:5]) + (" ..." if len(where) > 5 else "")
         out.append(Violation("table", file, float(bad.sum()),
                              f"{file}: column {col} has {int(bad.sum())} missing, non-numeric "
-                             f"or non-finite value(s) (rows {shown}); counted as 0"))
+                             f"or non-finite value(s): {shown}; counted as 0"))
         values = np.where(bad, 0.0, values)
     return values
 

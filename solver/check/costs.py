@@ -75,6 +75,30 @@ def finite_number(x: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def check_status(summary: Mapping[str, Any], pairs: pd.DataFrame, flows: Flows,
+                 out: list[Violation]) -> None:
+    """A status that means "no plan" (``infeasible``, ``no_solution``, ...) with a plan is a lie.
+
+    The tool writes such a run with every table empty (nothing hosted, built, supplied or
+    shipped); tables that hold a plan under such a status were not written by it, and the
+    plan is not the verified answer of a solve.
+    """
+    status = summary.get("status")
+    if not isinstance(status, str) or status not in KNOWN_STATUSES or status in SOLVED:
+        return  # no status or an unknown one: check_objective says so
+    with np.errstate(invalid="ignore"):
+        hosts = int(np.count_nonzero((pairs["y"].to_numpy() > 0)
+                                     | (pairs["k"].to_numpy() != 0)
+                                     | (pairs["q"].to_numpy() != 0)))
+        ships = int(np.count_nonzero(flows.qty != 0))
+    if hosts or ships:
+        out.append(Violation("table", "summary.json", float(hosts + ships),
+                             f"summary.json: status {status!r} means the run has no plan, but "
+                             f"allocation.csv hosts, builds or supplies {hosts} capability "
+                             f"pair(s) and flows.csv ships {ships} flow(s): not a plan the "
+                             "tool wrote for this status"))
+
+
 def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out: list[Violation],
                tol: Tolerance) -> None:
     """The reported objective and cost terms agree with the recomputed ones."""

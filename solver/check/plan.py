@@ -19,6 +19,7 @@ from solver.check.common import (
     codes,
     flow,
     fmt,
+    line_of,
     missing_columns,
     numbers,
 )
@@ -44,11 +45,12 @@ def read_allocation(data: CaseData, allocation: pd.DataFrame, out: list[Violatio
         return pair_name(str(partner.iloc[i]), str(layer.iloc[i]))
 
     hosted = read_hosted(a["hosted"])
-    unreadable = np.isnan(hosted)
+    unreadable = ~np.isfinite(hosted)
     for i in np.flatnonzero(unreadable):
         out.append(Violation("table", key(i), 1.0,
-                             f"{file}: hosted of {key(i)} is {a['hosted'].iloc[i]!r}, "
-                             "not a true/false value; counted as false"))
+                             f"{file}, line {line_of(i)}, column hosted: hosted of {key(i)} is "
+                             f"{a['hosted'].iloc[i]!r}, not a true/false value; counted as "
+                             "false"))
     hosted = np.where(unreadable, 0.0, hosted)
     not_binary = np.minimum(np.abs(hosted), np.abs(hosted - 1.0))
     for i in np.flatnonzero(not_binary > tol.absolute):

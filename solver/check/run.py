@@ -47,11 +47,15 @@ What is checked
 * ``report``: ``layers.csv`` and ``partners.csv`` (HHI, N-1 coverage, participation, ...)
   agree with the same metrics recomputed from the case and the checked plan
   (:mod:`solver.check.reports`).
+* ``status``: a status that means there is no plan (``infeasible``, ``no_solution``, ...)
+  with tables that hold one (anything hosted, built, supplied or shipped) is a ``table``
+  violation of ``summary.json``; a status the tool does not write is one too.
 * ``objective``: when the run has a solution (status ``optimal`` or ``time_limit``), each
   cost term and the objective recomputed from the case's costs agree with ``summary.json``,
   and the reported bound is not above the objective.
 
-The constraints are checked whatever the status; only the objective needs a solution.
+The constraints are checked whatever the status; only the objective needs a solution. A
+comparison that NaN makes undecidable fails (:class:`Tolerance` tests that it holds).
 A violation's ``entity`` is ``LAYER`` (diversification, resilience, surplus),
 ``PARTNER,LAYER`` (a capability pair), ``MEMBER,LAYER`` (a demand row),
 ``EXPORTER->IMPORTER,LAYER`` (a flow), ``PARTNER`` (participation), ``budget``,
@@ -83,6 +87,7 @@ from solver.check.common import (
 from solver.check.costs import (
     check_budget,
     check_objective,
+    check_status,
     cost_terms,
 )
 from solver.check.families import (
@@ -156,6 +161,7 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows, scenarios,
                                          out, tolerance)
     check_budget(case, costs, out, tolerance)
+    check_status(summary, pairs, fl, out)
     check_objective(summary, costs, out, tolerance)
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)

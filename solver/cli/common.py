@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -66,14 +66,29 @@ def handle_errors(func: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(EXIT_BROKEN_PIPE)
+        except OSError as exc:
+            # A path of the user's the system refuses (read-only, full, under /proc): the
+            # user's to fix, named, not an internal error. Without a path it is ours.
+            if State.debug:
+                raise
+            if not isinstance(exc.filename, str | bytes):
+                internal_error(exc)
+            click.echo(f"error: {os.fsdecode(exc.filename)}: "
+                       f"{exc.strerror or type(exc).__name__}", err=True)
+            sys.exit(EXIT_INPUT)
         except Exception as exc:
             if State.debug:
                 raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                       "(run with --debug for the traceback)", err=True)
-            sys.exit(EXIT_INTERNAL)
+            internal_error(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def internal_error(exc: BaseException) -> NoReturn:
+    """Say that ``exc`` is the tool's fault, in one line, and exit 1."""
+    click.echo(f"internal error: {type(exc).__name__}: {exc} "
+               "(run with --debug for the traceback)", err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def interruption(exc: KeyboardInterrupt) -> str:
@@ -117,6 +132,18 @@ def stop_signals() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a malformed ``--scheduler`` before the case is loaded or Dask imported (exit 2).
+
+    The one validator is :func:`solver.studies.scheduler.scheduler_address`; the library
+    calls it too, for callers that do not come through the command line.
+    """
+    if scheduler is not None:
+        from solver.studies.scheduler import scheduler_address
+
+        scheduler_address(scheduler)
 
 
 def case_argument(func: F) -> F:

@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from solver.cli.common import case_argument, default_out, echo, handle_errors, load, set_option
+from solver.cli.common import (
+    case_argument,
+    check_scheduler,
+    default_out,
+    echo,
+    handle_errors,
+    load,
+    set_option,
+)
 from solver.cli.desk import format_option, study_workbook
 
 
@@ -45,13 +53,16 @@ def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | 
     import sys
 
     from solver.cli.common import State, interrupt_exit_code, interruption
+    from solver.results import check_writable
     from solver.studies.progress import progress_for
     from solver.studies.share import share as run_share
 
+    check_scheduler(scheduler)
     case = load(path, overrides)
     if resume and out is None:
         raise click.UsageError("--resume needs the --out folder of the game to continue")
     out = out or default_out(path, "share")
+    check_writable(out)
     progress = None if State.quiet else progress_for(sys.stderr)
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,

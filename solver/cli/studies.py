@@ -11,6 +11,7 @@ import click
 from solver.cli.common import (
     State,
     case_argument,
+    check_scheduler,
     default_out,
     echo,
     handle_errors,
@@ -48,6 +49,9 @@ from solver.cli.shocks import shock_options
               help="Continue the sweep in --out: solve only the points not yet done.")
 @click.option("--force", is_flag=True, help="Start again in an existing --out folder.")
 @click.option("--no-plots", is_flag=True, help="Do not draw the PNG charts.")
+@click.option("--yes", is_flag=True,
+              help="Run a sweep of more than 1,000,000 points (refused without it; above "
+                   "10,000 a warning gives the count).")
 @set_option
 @solver_options
 @format_option
@@ -55,8 +59,9 @@ from solver.cli.shocks import shock_options
 @handle_errors
 def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | None,
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
-          overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
-          threads: int | None, fmt: str, solver_name: str | None) -> None:
+          yes: bool, overrides: tuple[str, ...], time_limit: float | None,
+          mip_gap: float | None, threads: int | None, fmt: str,
+          solver_name: str | None) -> None:
     """Solve a case over a grid of values; write one tidy row per point.
 
     Points that change only numbers re-solve the same model, warm-started; every finished
@@ -76,6 +81,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     from solver.studies.progress import progress_for
     from solver.studies.sweep import sweep as run_sweep
 
+    check_scheduler(scheduler)
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     if resume and out is None:
@@ -85,7 +91,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     try:
         table = run_sweep(case, list(vary) or None, mode=mode, workers=workers,
                           scheduler=scheduler, out=out, resume=resume, force=force,
-                          plots=not no_plots, progress=progress)
+                          plots=not no_plots, progress=progress, yes=yes,
+                          warn=lambda text: click.echo(f"warning: {text}", err=True))
     except KeyboardInterrupt as exc:
         done = _count_rows(out / "sweep.csv")
         click.echo(f"{interruption(exc)}: {done} finished point(s) kept in {out}; run the "
@@ -167,12 +174,15 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
       coalition stress models/allied-ai-stack.toml --redesign --out out/stress
       coalition stress models/allied-ai-stack.toml --sample 2000 --seed 1 --workers 2
     """
+    from solver.results import check_writable
     from solver.studies.stress import stress as run_stress
     from solver.studies.stress import worst_cases
 
+    check_scheduler(shocks["scheduler"])
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     out = out or default_out(path, "stress")
+    check_writable(out)
     if shocks["named"] or shocks["sample"]:
         from solver.cli.shocks import stress_sample, stress_scenarios
 
@@ -256,11 +266,13 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     Example:
       coalition frontier models/allied-ai-stack.toml --trade-off layers.max_share --points 8
     """
+    from solver.results import check_writable
     from solver.studies.frontier import frontier as run_frontier
 
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
     out = out or default_out(path, "frontier")
+    check_writable(out)
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "
                                "replace it")

@@ -9,8 +9,9 @@ each key's values with the other keys at the base (the points of a tornado chart
 from __future__ import annotations
 
 import itertools
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,11 @@ MODES = ("grid", "one-at-a-time")
 
 #: Most points one ``--vary`` may give (a guard against a mistyped step).
 MAX_VALUES = 10_000
+
+#: A sweep of more points than this says so (on stderr) before it starts.
+SOFT_POINTS = 10_000
+#: A sweep of more points than this is refused unless asked for (``--yes``, ``yes=True``).
+HARD_POINTS = 1_000_000
 
 #: Solver options a point may not change: HiGHS sets threads once per process.
 FIXED_PER_PROCESS = {"solver.threads"}
@@ -146,6 +152,41 @@ def check_keys(case: Any, axes: Sequence[Axis], option: str = "--vary") -> None:
         if why:
             shown = axis if option == "--vary" else axis.key
             raise UsageError(f"{option} {shown}: {why}")
+
+
+def count_points(axes: Sequence[Axis], mode: str = "grid") -> int:
+    """How many points :func:`make_points` would make, from the axis lengths alone.
+
+    ``grid``: the product of the lengths; ``one-at-a-time``: the base plus their sum.
+    Nothing is materialised, so a grid of 10^20 points is counted as fast as one of 4.
+    """
+    if mode == "one-at-a-time":
+        return 1 + sum(len(a.values) for a in axes)
+    return math.prod(len(a.values) for a in axes)
+
+
+def check_count(axes: Sequence[Axis], mode: str = "grid", *, yes: bool = False,
+                warn: Callable[[str], None] | None = None) -> int:
+    """The number of points, refused past :data:`HARD_POINTS` unless ``yes``.
+
+    Past :data:`SOFT_POINTS` ``warn`` (default: a logged warning) is told the count first.
+    Raises :class:`UsageError` (exit 2) for a grid too large to run without asking.
+    """
+    n = count_points(axes, mode)
+    sizes = " x ".join(str(len(a.values)) for a in axes)
+    what = f"{sizes} = {n:,}" if mode == "grid" and len(axes) > 1 else f"{n:,}"
+    if n > HARD_POINTS and not yes:
+        raise UsageError(f"--vary makes {what} points, more than the {HARD_POINTS:,} a sweep "
+                         "runs without --yes; vary fewer values, or pass --yes to run "
+                         "them all")
+    if n > SOFT_POINTS:
+        message = (f"--vary makes {what} points (more than {SOFT_POINTS:,}); each is a "
+                   "solve")
+        if warn is None:
+            logging.getLogger(__name__).warning(message)
+        else:
+            warn(message)
+    return n
 
 
 def make_points(axes: Sequence[Axis], mode: str = "grid") -> list[Point]:

@@ -81,14 +81,10 @@ def _batch_on_dask(case: Case, allocation: pd.DataFrame, first: int, lost: np.nd
 
 
 def _run(case: Case, allocation: pd.DataFrame, batches: list[tuple[int, np.ndarray]],
-         workers: int, scheduler: Any) -> Iterator[tuple[int, np.ndarray]]:
-    if scheduler is not None:
-        from dask.distributed import Client, as_completed
+         workers: int, client: Any) -> Iterator[tuple[int, np.ndarray]]:
+    if client is not None:
+        from dask.distributed import as_completed
 
-        try:
-            client = Client(scheduler, set_as_default=False, timeout="30s")
-        except OSError as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         try:
             futures = [client.submit(_batch_on_dask, case, allocation, f, lost, pure=False)
                        for f, lost in batches]
@@ -116,8 +112,12 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
     the draws an interrupted run of the same ``n`` and ``seed`` wrote to ``draws.csv``.
     """
+    from solver.studies.scheduler import connect, scheduler_address
+
     if n < 1:
         raise UsageError("--sample must be at least 1")
+    if scheduler is not None:
+        scheduler_address(scheduler)  # a malformed address is refused before any solve
     batch = batch or max(25, -(-n // 40))
     if allocation is None:
         from solver.solve import solve
@@ -128,15 +128,22 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     lost = draw_losses(case, n, seed)
     folder = Path(out) if out is not None else None
     done: dict[int, np.ndarray] = {}
+    # Joined before the folder is made: a scheduler that does not answer leaves nothing.
+    client = connect(scheduler) if scheduler is not None else None
     if folder is not None:
-        done = _start_folder(folder, n, seed, batch, layers, resume)
+        try:
+            done = _start_folder(folder, n, seed, batch, layers, resume)
+        except BaseException:
+            if client is not None:
+                client.close()
+            raise
     todo = [i for i in range(0, n, batch) if i not in done]
     batches = [(i, lost[i:i + batch]) for i in todo]
     if progress is not None:
         progress.start(len(todo) + len(done), len(done))
     interrupted = True
     try:
-        for first, unmet in _run(case, allocation, batches, workers, scheduler):
+        for first, unmet in _run(case, allocation, batches, workers, client):
             done[first] = unmet
             if folder is not None:
                 _draw_rows(first, unmet, lost, partners, layers).to_csv(

@@ -70,7 +70,10 @@ def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: i
     """
     from solver.solve import solve
     from solver.studies import game
+    from solver.studies.scheduler import scheduler_address
 
+    if scheduler is not None:
+        scheduler_address(scheduler)  # a malformed address is refused before any solve
     started = time.perf_counter()
     members = player_members(case, players)
     names = sorted(members)
@@ -173,6 +176,7 @@ def _evaluate(case: Case, members: dict[str, list[str]], todo: list[GroupTask], 
     from collections.abc import Iterable
 
     from solver.studies.progress import Progress
+    from solver.studies.scheduler import connect
     from solver.studies.share_groups import GameSettings
     from solver.studies.workers import in_local_processes, in_this_process, on_dask
 
@@ -180,7 +184,8 @@ def _evaluate(case: Case, members: dict[str, list[str]], todo: list[GroupTask], 
     token = uuid.uuid4().hex
     outcomes: Iterable[Any]
     if scheduler is not None:
-        outcomes = on_dask(case, settings, token, todo, scheduler)  # type: ignore[arg-type]
+        outcomes = on_dask(case, settings, token, todo,  # type: ignore[arg-type]
+                           connect(scheduler))
     elif workers <= 1 or len(todo) <= 1:
         outcomes = in_this_process(case, settings, todo)  # type: ignore[arg-type]
     else:

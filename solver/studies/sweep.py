@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +46,18 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.results import COST_TERMS
-from solver.studies.grid import check_keys, make_points, mutable_columns, parse_vary
+from solver.studies.grid import (
+    MODES,
+    check_count,
+    check_keys,
+    make_points,
+    mutable_columns,
+    parse_vary,
+)
 from solver.studies.point_solver import RESULT_COLUMNS, PointOutcome, Settings
 from solver.studies.progress import Progress
-from solver.studies.sweep_folder import SweepFolder
+from solver.studies.scheduler import connect, scheduler_address
+from solver.studies.sweep_folder import SweepFolder, refuse_existing
 from solver.studies.workers import in_local_processes, in_this_process, on_dask
 
 
@@ -67,6 +75,8 @@ def sweep(
     persistent: bool = True,
     warm_start: bool = True,
     progress: Progress | None = None,
+    yes: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Solve ``case`` at every point of a sweep; return one row per point (``sweep.csv``).
 
@@ -79,20 +89,38 @@ def sweep(
     ``persistent=False`` rebuilds the model for every point (for comparison).
     A point that fails is a row with its status and reason; the sweep goes on.
     Ctrl-C (KeyboardInterrupt) stops the sweep; what finished stays written.
+    More than :data:`~solver.studies.grid.SOFT_POINTS` points are told to ``warn`` (default:
+    a logged warning); more than :data:`~solver.studies.grid.HARD_POINTS` raise
+    :class:`~solver.errors.UsageError` unless ``yes`` (counted from the axes, before any
+    point is made).
     """
+    if scheduler is not None:
+        scheduler_address(scheduler)  # a malformed address is refused before anything else
     axes = [parse_vary(v) for v in (vary if vary else case.sweep.vary)]
     check_keys(case, axes)
     mode = mode or case.sweep.mode
+    if mode in MODES:
+        check_count(axes, mode, yes=yes, warn=warn)  # before a single point is made
+    if resume and out is None:
+        raise UsageError("resume needs the output folder of the sweep to continue")
+    if out is not None:
+        refuse_existing(Path(out), resume=resume, force=force)
     points = make_points(axes, mode)
     columns = ["point", *(a.column for a in axes), *RESULT_COLUMNS]
     settings = Settings(mutable=mutable_columns(axes), persistent=persistent,
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
             "mode": mode, "points": len(points)}
-    if resume and out is None:
-        raise UsageError("resume needs the output folder of the sweep to continue")
-    folder = SweepFolder(Path(out), meta, columns, resume=resume, force=force) \
-        if out is not None else None
+    # Join the cluster before the folder is made: a scheduler that does not answer leaves
+    # no sweep.json behind to make a plain rerun refuse.
+    client = connect(scheduler) if scheduler is not None else None
+    try:
+        folder = SweepFolder(Path(out), meta, columns, resume=resume, force=force) \
+            if out is not None else None
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     done = {p.index: folder.done[p.index] for p in points if folder and folder.is_done(p)}
     todo = [p for p in points if p.index not in done]
     rows: dict[int, dict[str, Any]] = dict(done)
@@ -101,8 +129,8 @@ def sweep(
     token = uuid.uuid4().hex
     n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
     outcomes: Iterable[PointOutcome]
-    if scheduler is not None:
-        outcomes = on_dask(case, settings, token, todo, scheduler)
+    if client is not None:
+        outcomes = on_dask(case, settings, token, todo, client)
     elif n_workers <= 1:
         outcomes = in_this_process(case, settings, todo)
     else:

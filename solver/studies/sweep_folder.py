@@ -24,37 +24,75 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
+from solver.results import check_writable
 from solver.studies.grid import Point
 from solver.studies.point_solver import RETRY, PointOutcome
 
 FILES = {"sweep": "sweep.csv", "layers": "sweep_layers.csv", "allocations": "allocations.csv"}
 
 
+def refuse_existing(out: Path, *, resume: bool, force: bool) -> None:
+    """Raise :class:`UsageError` unless ``out`` can hold this sweep; nothing is written.
+
+    ``out`` must be a folder (or not exist yet); one that holds anything is taken only with
+    ``resume`` (and a ``sweep.json``) or ``force``. An error reading it names the path.
+    """
+    try:
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"{out} exists and is not a folder: choose another --out")
+        if not out.exists() or not any(out.iterdir()) or force:
+            return
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
+    if not resume:
+        raise UsageError(f"{out} already exists; pass --resume to continue the sweep "
+                         "in it, or --force to start again")
+    if not (out / "sweep.json").is_file():
+        raise UsageError(f"{out} holds no sweep (no sweep.json) to resume")
+
+
+def cannot_write(out: Path, exc: OSError) -> UsageError:
+    """The one line for an output folder the system will not let the sweep use."""
+    where = exc.filename if isinstance(exc.filename, str) else str(out)
+    reason = exc.strerror or type(exc).__name__
+    return UsageError(f"cannot write the sweep in {out}: {where}: {reason}")
+
+
 class SweepFolder:
-    """The output folder of a sweep, appended to as points finish."""
+    """The output folder of a sweep, appended to as points finish.
+
+    An :class:`OSError` of the folder (read-only, a file where a folder should be, no
+    space) is a :class:`~solver.errors.UsageError` naming the path, exit 2.
+    """
 
     def __init__(self, out: Path, meta: dict[str, Any], columns: list[str], *,
                  resume: bool, force: bool) -> None:
         self.out = out
         self.columns = columns
         self.done: dict[int, dict[str, Any]] = {}
-        meta_path = out / "sweep.json"
-        if out.exists() and any(out.iterdir()):
-            if force:
-                for name in [*FILES.values(), "sweep.json"]:
-                    (out / name).unlink(missing_ok=True)
-                shutil.rmtree(out / "plots", ignore_errors=True)
-            elif not resume:
-                raise UsageError(f"{out} already exists; pass --resume to continue the sweep "
-                                 "in it, or --force to start again")
-            elif not meta_path.exists():
-                raise UsageError(f"{out} holds no sweep (no sweep.json) to resume")
-            else:
-                self._check_meta(json.loads(meta_path.read_text(encoding="utf-8")), meta)
-                self._load()
-        out.mkdir(parents=True, exist_ok=True)
-        meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         self._files: dict[str, TextIO] = {}
+        refuse_existing(out, resume=resume, force=force)
+        check_writable(out)
+        meta_path = out / "sweep.json"
+        made = not out.exists()
+        try:
+            if out.exists() and any(out.iterdir()):
+                if force:
+                    for name in [*FILES.values(), "sweep.json"]:
+                        (out / name).unlink(missing_ok=True)
+                    shutil.rmtree(out / "plots", ignore_errors=True)
+                else:
+                    self._check_meta(json.loads(meta_path.read_text(encoding="utf-8")), meta)
+                    self._load()
+            out.mkdir(parents=True, exist_ok=True)
+            meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            if made:
+                shutil.rmtree(out, ignore_errors=True)
+            raise cannot_write(out, exc) from None
+        except ValueError as exc:  # sweep.json is not JSON
+            raise UsageError(f"cannot resume the sweep in {out}: sweep.json is not valid JSON "
+                             f"({exc}); pass --force to start again") from None
 
     def _check_meta(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         for key, what in (("case_sha256", "the case or its overrides changed"),
@@ -106,6 +144,12 @@ class SweepFolder:
         self._write("sweep", row)
 
     def _write(self, name: str, frame: pd.DataFrame) -> None:
+        try:
+            self._append(name, frame)
+        except OSError as exc:
+            raise cannot_write(self.out, exc) from None
+
+    def _append(self, name: str, frame: pd.DataFrame) -> None:
         path = self.out / FILES[name]
         handle = self._files.get(name)
         if handle is None:
@@ -126,6 +170,12 @@ class SweepFolder:
 
     def finalize(self, table: pd.DataFrame) -> None:
         """Rewrite the files sorted by point once every point has finished."""
+        try:
+            self._finalize(table)
+        except OSError as exc:
+            raise cannot_write(self.out, exc) from None
+
+    def _finalize(self, table: pd.DataFrame) -> None:
         self.close()
         self._rewrite(FILES["sweep"], table)
         for name in ("layers", "allocations"):

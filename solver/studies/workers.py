@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from solver.case.loader import Case
-from solver.errors import UsageError
 from solver.studies.grid import Point
 from solver.studies.point_solver import PointOutcome, PointSolver, Settings
 
@@ -121,15 +120,15 @@ def in_local_processes(base: Case, settings: Settings, token: str, points: Seque
 
 
 def on_dask(base: Case, settings: Settings, token: str, points: Sequence[Point],
-            scheduler: Any) -> Iterator[PointOutcome]:
-    """Solve ``points`` on the Dask cluster at ``scheduler``; yield each as it finishes."""
-    from dask.distributed import Client, as_completed
+            client: Any) -> Iterator[PointOutcome]:
+    """Solve ``points`` on the Dask cluster of ``client``; yield each as it finishes.
 
-    address = getattr(scheduler, "scheduler_address", scheduler)
-    try:
-        client = Client(address, set_as_default=False, timeout="30s")
-    except OSError as exc:
-        raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
+    ``client`` comes from :func:`solver.studies.scheduler.connect` (made before the output
+    folder, so that a scheduler that does not answer leaves nothing behind); it is closed
+    here when the points are done or the generator is closed.
+    """
+    from dask.distributed import as_completed
+
     futures: list[Any] = []
     try:
         case_future = client.scatter(base, broadcast=True, hash=False)
