@@ -25,6 +25,7 @@ from solver.case.options import (
     ModelFile,
     ObjectiveOptions,
     ScenarioOptions,
+    ShareOptions,
     SolverOptions,
     SweepOptions,
 )
@@ -66,6 +67,8 @@ class Case:
     """scenarios.csv (README, Shocks), or None: the disruptions a design is measured against."""
     scenario_options: ScenarioOptions = field(default_factory=ScenarioOptions)
     """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
+    share_options: ShareOptions = field(default_factory=ShareOptions)
+    """``[share]`` of the model file: the defaults of ``coalition share``."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -441,7 +444,7 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
                                             "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
-                   scenario_options=spec.scenarios)
+                   scenario_options=spec.scenarios, share_options=spec.share)
     if spec.scenarios.file:
         case = _with_scenarios_file(case, path, spec.scenarios.file, allow_outside)
     if spec.set:

@@ -1,6 +1,6 @@
 """The options of a run that a model file sets (README, The case format): a model per table.
 
-``[objective]``, ``[solver]``, ``[sweep]``, ``[scenarios]`` and the file itself
+``[objective]``, ``[solver]``, ``[sweep]``, ``[scenarios]``, ``[share]`` and the file itself
 (:class:`ModelFile`). A study
 with options of its own adds its table here, as a class and a field of :class:`ModelFile`
 (and of :class:`solver.case.loader.Case`, which carries them to the run).
@@ -69,6 +69,30 @@ class ScenarioOptions(BaseModel):
         "relative to the model file")
 
 
+class ShareOptions(BaseModel):
+    """The defaults of ``coalition share`` (``[share]``, README, Sharing the cost).
+
+    The keys are the command's options (the command line wins), and ``shortage_cost``:
+    the game's price of what a group cannot supply when ``[objective]`` (or ``--set
+    objective.shortage_cost``) sets none, so that it does not soften every other run of
+    the model file.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    players: Literal["member", "bloc"] = Field(
+        default="member", description="the players: each member, or each bloc of members")
+    exact_up_to: int = Field(default=12, ge=1, description="evaluate every group up to this "
+                             "many players; beyond, sample orders")
+    samples: int = Field(default=200, ge=2, description="random orders for the sampled "
+                         "Shapley value")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1,
+                      description="seed of the random orders")
+    shortage_cost: float | None = Field(
+        default=None, ge=0, le=1e15, allow_inf_nan=False,
+        description="objective.shortage_cost of the game when [objective] sets none")
+
+
 class ModelFile(BaseModel):
     """The contents of a ``models/*.toml`` file."""
 
@@ -81,3 +105,4 @@ class ModelFile(BaseModel):
     solver: SolverOptions = Field(default_factory=SolverOptions)
     sweep: SweepOptions = Field(default_factory=SweepOptions)
     scenarios: ScenarioOptions = Field(default_factory=ScenarioOptions)
+    share: ShareOptions = Field(default_factory=ShareOptions)

@@ -21,12 +21,17 @@ from solver.cli.desk import format_option, study_workbook
 
 @click.command()
 @case_argument
-@click.option("--players", type=click.Choice(["member", "bloc"]), default="member",
-              show_default=True, help="The players: each member, or each bloc of members.")
-@click.option("--exact-up-to", type=click.IntRange(min=1), default=12, show_default=True,
-              help="Evaluate every group up to this many players; beyond, sample orders.")
-@click.option("--samples", type=click.IntRange(min=2), default=200, show_default=True,
-              help="Random orders for the sampled Shapley value.")
+@click.option("--players", type=click.Choice(["member", "bloc"]), default=None,
+              help="The players: each member, or each bloc of members (default: the model "
+              "file's [share] players, else member).")
+@click.option("--exact-up-to", type=click.IntRange(min=1), default=None,
+              help="Evaluate every group up to this many players; beyond, sample orders "
+              "(default: [share] exact_up_to, else 12).")
+@click.option("--samples", type=click.IntRange(min=2), default=None,
+              help="Random orders for the sampled Shapley value (default: [share] samples, "
+              "else 200).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=None,
+              help="Seed of the random orders (default: [share] seed, else 0).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/NAME-share-YYYYmmdd-HHMMSS).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -38,13 +43,14 @@ from solver.cli.desk import format_option, study_workbook
 @set_option
 @format_option
 @handle_errors
-def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | None,
-          workers: int, scheduler: str | None, resume: bool, overrides: tuple[str, ...],
-          fmt: str) -> None:
+def share(path: Path, players: str | None, exact_up_to: int | None, samples: int | None,
+          seed: int | None, out: Path | None, workers: int, scheduler: str | None,
+          resume: bool, overrides: tuple[str, ...], fmt: str) -> None:
     """What each member pays alone, a fair split of the coalition's cost, who would leave.
 
     \b
     Writes in --out: players.csv, groups.csv, summary.json, plots/savings.png.
+    A model file's [share] table gives the defaults; the command line wins.
 
     \b
     Example:
@@ -66,8 +72,8 @@ def share(path: Path, players: str, exact_up_to: int, samples: int, out: Path | 
     progress = None if State.quiet else progress_for(sys.stderr)
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
-                           out=out, workers=workers, scheduler=scheduler, resume=resume,
-                           progress=progress)
+                           seed=seed, out=out, workers=workers, scheduler=scheduler,
+                           resume=resume, progress=progress)
     except KeyboardInterrupt as exc:
         click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
                    "same command with --resume to continue", err=True)

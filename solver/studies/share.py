@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,8 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
         raise UsageError("share needs demand.csv: the game splits the members' demand")
     if case.objective.shortage_cost is None:
         raise UsageError("share needs objective.shortage_cost: the price of what a group "
-                         "cannot supply (set it in [objective] or with --set)")
+                         "cannot supply (set it in [objective] or [share] of the model file, "
+                         "or with --set objective.shortage_cost=PRICE)")
     members = case.partners[case.partners["member"].astype(bool)]
     key = "partner" if players == "member" or "bloc" not in members else "bloc"
     out: dict[str, list[str]] = {}
@@ -52,14 +53,18 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
     return out
 
 
-def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: int = 200,
-          out: str | Path | None = None, workers: int = 1, scheduler: Any = None,
-          resume: bool = False, progress: Any = None, seed: int = 0) -> ShareResult:
+def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
+          samples: int | None = None, out: str | Path | None = None, workers: int = 1,
+          scheduler: Any = None, resume: bool = False, progress: Any = None,
+          seed: int | None = None) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
     evaluated (exact Shapley value and nucleolus); beyond, the Shapley value is estimated
-    from ``samples`` random orders (with its standard error) and the nucleolus is empty.
+    from ``samples`` random orders drawn with ``seed`` (with its standard error) and the
+    nucleolus is empty. Each of the four left None takes the case's ``[share]`` table
+    (defaults member, 12, 200, 0), and without ``objective.shortage_cost`` the game
+    prices shortfalls at ``[share] shortage_cost``.
     Groups run here (``workers=1``), in ``workers`` local processes or on the Dask cluster
     at ``scheduler``, each worker re-solving one persistent model; with ``out`` each group's
     row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
@@ -75,6 +80,14 @@ def share(case: Case, players: str = "member", exact_up_to: int = 12, samples: i
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
     started = time.perf_counter()
+    opts = case.share_options
+    players = opts.players if players is None else players
+    exact_up_to = opts.exact_up_to if exact_up_to is None else exact_up_to
+    samples = opts.samples if samples is None else samples
+    seed = opts.seed if seed is None else seed
+    if case.objective.shortage_cost is None and opts.shortage_cost is not None:
+        price = {"shortage_cost": opts.shortage_cost}
+        case = replace(case, objective=case.objective.model_copy(update=price))
     members = player_members(case, players)
     names = sorted(members)
     grand_result = solve(case)

@@ -79,13 +79,15 @@ class GroupSolver:
     """Evaluates c(S) of groups in turn on one persistent priced model.
 
     ``case`` is :func:`game_case` of the case; ``members`` maps each player to the member
-    partners it stands for. ``builds`` counts the models built (one).
+    partners it stands for. ``builds`` counts the models built (one), ``retries`` the
+    groups solved again without a warm start because the warm-started plan failed.
     """
 
     def __init__(self, case: Case, members: dict[str, list[str]]) -> None:
         self.case = case
         self.members = members
         self.builds = 0
+        self.retries = 0
         self.highs_seconds = 0.0
         self._built: Any = None
 
@@ -168,8 +170,6 @@ class GroupSolver:
                                    overrides=(*case.overrides, f"share group {label}"))
 
     def _solve(self, task: GroupTask) -> dict[str, Any]:
-        from solver.solve import finish
-
         if self._built is None:
             self._setup()
         built = self._built
@@ -178,17 +178,29 @@ class GroupSolver:
         built.num.update(built.m, {"capacity": capacity, "demand": demand})
         for a, var in enumerate(self.y):
             var.setub(0 if capacity[a] <= 0 else 1)
-        if self._start:
-            self.runner.warm_start(built.m, self._start)
+        warm = bool(self._start) and self.runner.warm_start(built.m, self._start)
+        row = self._attempt(task, inside, capacity, demand, share)
+        if warm and row.get("cost") is None:
+            # HiGHS can lose the objective offset of a MIP start in its presolved space and
+            # stop at a wrong "optimum" (which the checker refuses): solve again, cold.
+            self.runner.highs.clearSolver()
+            self.retries += 1
+            row = self._attempt(task, inside, capacity, demand, share)
+        return row
+
+    def _attempt(self, task: GroupTask, inside: set[str], capacity: np.ndarray,
+                 demand: np.ndarray, share: np.ndarray) -> dict[str, Any]:
+        """Solve the group as the model now stands and verify the plan."""
+        from pyomo.core import value
+
+        from solver.model.build import slack_prices
+        from solver.solve import finish
+
+        built = self._built
         report = self.runner.solve(built.m, self.groups)
         self.highs_seconds += report.highs_seconds
         if not report.has_solution:
             return {"status": str(report.status)}
-        self._start = {k: v for k, v in report.values.items()}
-        from pyomo.core import value
-
-        from solver.model.build import slack_prices
-
         slack_cost = 0.0
         for key, family in self.slacks:
             prices = np.array([float(value(p)) for p in slack_prices(built.ctx, family)])
@@ -211,6 +223,7 @@ class GroupSolver:
         wrong = [v for v in result.violations if v.family not in PRICED]
         if wrong:
             return {"status": "unverified: " + "; ".join(str(v) for v in wrong[:2])}
+        self._start = dict(report.values)
         return {"cost": report.objective,
                 "shortfall_cost": slack_cost + float(result.costs.get("shortage", 0.0)),
                 "status": str(report.status)}
