@@ -304,6 +304,8 @@ def test_cli_writes_verified_plans_and_a_table(tmp_path: Path) -> None:
     (["--maximize", "share[A]"], "share[PARTNER,LAYER] expected"),
     (["--maximize", "cost"], "is not a quantity of the plan"),
     (["--maximize", "hosts[A]", "--minimize", "hosts[B]"], "not both"),
+    (["--scheduler", "not a url", "--slack", "0.1,0.2"], "expected tcp://HOST:PORT"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--slack", "0.1,0.2"], "cannot connect"),
 ])
 def test_bad_input_is_exit_2_with_one_line(tmp_path: Path, args: list[str],
                                            message: str) -> None:

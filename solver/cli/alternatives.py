@@ -12,6 +12,7 @@ import click
 from solver.cli.common import (
     State,
     case_argument,
+    check_scheduler,
     default_out,
     echo,
     handle_errors,
@@ -104,6 +105,7 @@ def alternatives(path: Path, slack: tuple[float, ...], count: int, maximize: str
         raise click.UsageError("give --maximize or --minimize, not both")
     if resume and out is None:
         raise click.UsageError("--resume needs the --out folder of the search to continue")
+    check_scheduler(scheduler)
     case = with_solver_options(load(path, overrides), time_limit, mip_gap, threads)
     out = out or default_out(path, "alternatives")
     steps = None if State.quiet else Steps(sys.stderr)

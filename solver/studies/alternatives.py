@@ -109,6 +109,10 @@ def alternatives(
         key_parts(key)  # the form, before anything is solved; the ids once the model is built
     if resume and out is None:
         raise UsageError("resume needs the out folder of the search to continue")
+    from solver.studies.scheduler import connect, scheduler_address
+
+    if scheduler is not None:
+        scheduler_address(scheduler)  # a malformed address is refused before any solve
     if out is not None:
         check_folder(Path(out), force=force, resume=resume)
     check_design(case)
@@ -119,9 +123,24 @@ def alternatives(
     meta = {"case_sha256": case.sha256, "slacks": slacks, "count": count, "key": key,
             "sense": sense}
     folder = Path(out) if out is not None else None
-    written = prepare(folder, meta, resume=resume) if folder is not None else {}
-    optimum = solver.solve_optimum()
+    # The cluster is joined before the folder is made: one that does not answer leaves
+    # nothing behind. Only several slacks are searches to send out.
+    client = connect(scheduler) if scheduler is not None and len(slacks) > 1 else None
+    try:
+        written = prepare(folder, meta, resume=resume) if folder is not None else {}
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    try:
+        optimum = solver.solve_optimum()
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     if not optimum.verified:
+        if client is not None:
+            client.close()
         raise VerificationError(optimum.violations, result=optimum)
     found = Alternatives(table=pd.DataFrame(), optimum=optimum, key=key)
     tasks = []
@@ -145,7 +164,10 @@ def alternatives(
     if progress is not None:
         progress.start("alternatives", sum(t.count - len(t.earlier) for t in tasks))
     assert solver.optimum is not None
-    outcomes = _outcomes(case, solver, tasks, workers, scheduler)
+    if client is not None and len(tasks) <= 1:
+        client.close()
+        client = None
+    outcomes = _outcomes(case, solver, tasks, workers, client)
     try:
         for outcome in outcomes:
             for plan in outcome.plans:
@@ -189,9 +211,12 @@ def _slacks(slack: float | Sequence[float]) -> list[float]:
 
 
 def _outcomes(case: Case, solver: AlternativeSolver, tasks: list[SearchTask], workers: int,
-              scheduler: Any) -> Iterable[SearchOutcome]:
-    """Each search's outcome: here, plan by plan, or whole searches from workers."""
-    if len(tasks) > 1 and (scheduler is not None or workers > 1):
+              client: Any) -> Iterable[SearchOutcome]:
+    """Each search's outcome: here, plan by plan, or whole searches from workers.
+
+    ``client`` (a Dask client, closed when the searches end) sends them to its cluster.
+    """
+    if len(tasks) > 1 and (client is not None or workers > 1):
         import uuid
 
         from solver.studies.workers import in_local_processes, on_dask
@@ -203,8 +228,8 @@ def _outcomes(case: Case, solver: AlternativeSolver, tasks: list[SearchTask], wo
         # The engine of sweeps, with searches for points: it only calls solver.run(task).
         work: Any = tasks
         outcomes: Any
-        if scheduler is not None:
-            outcomes = on_dask(case, settings, token, work, scheduler)
+        if client is not None:
+            outcomes = on_dask(case, settings, token, work, client)
         else:
             outcomes = in_local_processes(case, settings, token, work, min(workers, len(tasks)))
         return outcomes
