@@ -132,6 +132,7 @@ def test_maximize_participation_never_falls_as_the_slack_grows(tmp_path: Path) -
     values = [table.at["optimum", "value"]] + [
         table.at[f"maximize-participation-A-slack-{s:g}", "value"] for s in (0, 0.05, 0.2, 0.5)]
     assert all(b >= a - 1e-9 for a, b in itertools.pairwise(values)), values
+    assert values[-1] > values[0] + 1e-6, "the slack should let A supply more"
     for name, result in found.plans.items():
         part = result.partners.set_index("partner").at["A", "participation"]
         assert table.at[name, "value"] == pytest.approx(part)
@@ -198,7 +199,7 @@ def test_one_persistent_model_serves_every_search(tmp_path: Path,
 class _StopAfterFirst:
     """A progress that raises KeyboardInterrupt once the first plan is written."""
 
-    def start(self, label: str, total: int | None) -> None:
+    def start(self, label: str, total: int | None, unit: str = "solve") -> None:
         """Nothing to set up."""
 
     def step(self, text: str) -> None:
@@ -227,7 +228,7 @@ class _Counting(_StopAfterFirst):
         self.total: int | None = None
         self.steps = 0
 
-    def start(self, label: str, total: int | None) -> None:
+    def start(self, label: str, total: int | None, unit: str = "solve") -> None:
         """Note how many plans are to come."""
         self.total = total
 
@@ -297,6 +298,8 @@ def test_cli_writes_verified_plans_and_a_table(tmp_path: Path) -> None:
     (["--slack", "0.1,x"], "'x' is not a number"),
     (["--slack", "nan"], "must be >= 0"),
     (["--count", "0"], "--count"),
+    (["--count", "101"], "--count"),
+    (["--maximize", "share[A,chips,x]"], "takes two ids"),
     (["--maximize", "participation[ZZ]"], "'ZZ' is not a partner of partners.csv"),
     (["--maximize", "suppliers[nothing]"], "'nothing' is not a layer of layers.csv"),
     (["--minimize", "share[X,chips]"], "names nothing a plan can change: X may not supply "
@@ -361,3 +364,24 @@ def test_the_sample_gives_three_verified_plans_as_the_readme_shows(tmp_path: Pat
     shown = readme.split("--slack 0.03 --count 3 --out out/alternatives\n", 1)[1]
     shown = shown.split("written:", 1)[0]
     assert result.stdout.split("written:", 1)[0] == shown, "README's table is stale"
+
+
+def test_a_priced_shortage_and_a_two_stage_design_are_searched_too(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from solver.case.options import ScenarioOptions
+    from tests.test_two_stage import CASE
+
+    priced = load_case(write_base(tmp_path / "base")).with_overrides(
+        {"objective.shortage_cost": 50})
+    found = alternatives(priced, slack=0.2, count=2)
+    assert found.plans and all(r.verified for r in found.plans.values())
+    assert all(r.objective <= 1.2 * found.optimum.objective + 1e-6
+               for r in found.plans.values())
+    two_stage = replace(load_case(write_case(tmp_path / "shocks", **CASE)).with_overrides(
+        {"objective.shortage_cost": 50}), scenario_options=ScenarioOptions(design="expected"))
+    designed = alternatives(two_stage, slack=0.5, count=1)
+    assert "recourse" in designed.optimum.costs
+    for result in designed.plans.values():
+        assert result.verified
+        assert result.objective <= 1.5 * designed.optimum.objective + 1e-6

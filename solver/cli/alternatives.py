@@ -54,8 +54,8 @@ class Slacks(click.ParamType):
               help="Extra cost allowed, as a fraction of the optimum (0.03 is 3%); several "
                    "values separated by commas give one search each (0 asks for plans "
                    "exactly as cheap).")
-@click.option("--count", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Most different plans to find at each slack.")
+@click.option("--count", type=click.IntRange(min=1, max=100), default=3, show_default=True,
+              help="Most different plans to find at each slack (at most 100).")
 @click.option("--maximize", "maximize", default=None, metavar="KEY",
               help="Instead, the plan that pushes KEY highest: participation[PARTNER], "
                    "suppliers[LAYER], share[PARTNER,LAYER] or hosts[PARTNER].")

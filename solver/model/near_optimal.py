@@ -114,6 +114,10 @@ def add_near_optimal(built: Built, slots: int, direction: Direction | None = Non
     m, ctx = built.m, built.ctx
     n_pairs = ctx.n_pairs
     cost = m.objective.expr
+    # The cost row copies the objective's terms: they must be flat (monomials, variables,
+    # constants), as build() makes them, not nested sums a copy would take for constants.
+    if not isinstance(cost, LinearExpression) or not all(map(_flat, cost.args)):
+        raise TypeError("add_near_optimal needs the flat linear cost objective of build()")
     m.objective.deactivate()
     m.no_cost = pyo.Var(within=pyo.Reals)
     m.no_t = pyo.Var(bounds=(0.0, float(n_pairs)))
@@ -136,6 +140,13 @@ def add_near_optimal(built: Built, slots: int, direction: Direction | None = Non
     m.no_objective = pyo.Objective(sense=pyo.minimize)
     m.no_objective.set_value(LinearExpression(terms))
     return NearOptimal(built=built, slots=slots)
+
+
+def _flat(arg: Any) -> bool:
+    """A term of a flat linear expression: a monomial, a variable or a constant."""
+    if isinstance(arg, MonomialTermExpression | int | float):
+        return True
+    return bool(arg.is_variable_type() or not arg.is_potentially_variable())
 
 
 def _add_distance(built: Built, slots: int) -> None:

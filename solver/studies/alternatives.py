@@ -41,6 +41,9 @@ from solver.studies.alternatives_search import (
 TABLE_COLUMNS = ("plan", "search", "slack", "cost", "increase", "increase_pct", "verified",
                  "hosts_changed", "distance", "gained", "lost", "value", "shifts")
 
+#: The most plans one search looks for: each is two MILP solves and a row of the model.
+MAX_COUNT = 100
+
 #: How many partners' participation ``alternatives.csv`` shows (those that changed most).
 SHIFTED_PARTNERS = 5
 
@@ -92,21 +95,24 @@ def alternatives(
     read back (a search continues from them) and only the rest are searched for; the
     folder must have been made for the same case, slacks, count and direction.
     ``progress`` (a :class:`~solver.studies.steps.Steps`) is told of each plan.
-    Raises :class:`~solver.errors.UsageError` for a bad slack, count or key and
-    :class:`~solver.errors.InfeasibleError` for a case with no plan.
+    Raises :class:`~solver.errors.UsageError` for a bad slack, count (1 to
+    :data:`MAX_COUNT`) or key, :class:`~solver.errors.InfeasibleError` for a case with no
+    plan, and :class:`~solver.errors.VerificationError` if the independent checker rejects a
+    plan (the plans found before it are kept).
     """
     from solver.diagnose.presolve import find_infeasibilities
     from solver.solve import check_design, presolve_error
 
     slacks = _slacks(slack)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise UsageError(f"count {count!r}: must be a whole number >= 1")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise UsageError(f"count {count!r}: must be a whole number from 1 to {MAX_COUNT}")
     if maximize is not None and minimize is not None:
         raise UsageError("give --maximize or --minimize, not both")
     key = maximize if maximize is not None else minimize
     sense = 0 if key is None else (1 if maximize is not None else -1)
     if key is not None:
         key_parts(key)  # the form, before anything is solved; the ids once the model is built
+        key = "".join(key.split())
     if resume and out is None:
         raise UsageError("resume needs the out folder of the search to continue")
     from solver.studies.scheduler import connect, scheduler_address
@@ -123,25 +129,19 @@ def alternatives(
     meta = {"case_sha256": case.sha256, "slacks": slacks, "count": count, "key": key,
             "sense": sense}
     folder = Path(out) if out is not None else None
-    # The cluster is joined before the folder is made: one that does not answer leaves
-    # nothing behind. Only several slacks are searches to send out.
+    # The cluster is joined, and the optimum found, before the folder is made or emptied:
+    # a cluster that does not answer or an optimum that fails leaves an earlier search whole.
+    # Only several slacks are searches to send out.
     client = connect(scheduler) if scheduler is not None and len(slacks) > 1 else None
     try:
+        optimum = solver.solve_optimum()
+        if not optimum.verified:
+            raise VerificationError(optimum.violations, result=optimum)
         written = prepare(folder, meta, resume=resume) if folder is not None else {}
     except BaseException:
         if client is not None:
             client.close()
         raise
-    try:
-        optimum = solver.solve_optimum()
-    except BaseException:
-        if client is not None:
-            client.close()
-        raise
-    if not optimum.verified:
-        if client is not None:
-            client.close()
-        raise VerificationError(optimum.violations, result=optimum)
     found = Alternatives(table=pd.DataFrame(), optimum=optimum, key=key)
     tasks = []
     for i, s in enumerate(slacks):
@@ -162,7 +162,8 @@ def alternatives(
     if folder is not None and not (resume and (folder / "optimum" / "summary.json").is_file()):
         write_plan(optimum, folder / "optimum")
     if progress is not None:
-        progress.start("alternatives", sum(t.count - len(t.earlier) for t in tasks))
+        progress.start("alternatives", sum(t.count - len(t.earlier) for t in tasks),
+                       unit="plan")
     assert solver.optimum is not None
     if client is not None and len(tasks) <= 1:
         client.close()
@@ -172,6 +173,9 @@ def alternatives(
         for outcome in outcomes:
             for plan in outcome.plans:
                 name = plan_name(plan.task, plan.number, len(slacks) > 1)
+                if not plan.result.verified:
+                    # Kept out of the folder and the table; the plans before it stay.
+                    raise VerificationError(plan.result.violations, result=plan.result)
                 found.plans[name] = plan
                 if folder is not None:
                     write_plan(plan.result, folder / name)

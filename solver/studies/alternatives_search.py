@@ -51,6 +51,9 @@ def key_parts(key: str) -> tuple[str, str, str | None]:
     if match is None:
         raise UsageError(f"{key!r} is not a quantity of the plan; use one of {forms}")
     kind, first, second = match.groups()
+    if second is not None and "," in second:
+        raise UsageError(f"{key!r}: {kind}[{KINDS[kind].split(':')[0]}] takes "
+                         f"{'two ids' if kind == 'share' else 'one id'}")
     if (kind == "share") != (second is not None):
         raise UsageError(f"{key!r}: {kind}[{KINDS[kind].split(':')[0]}] expected")
     return kind, first, second
@@ -250,6 +253,10 @@ class AlternativeSolver:
                 outcome.stopped = f"no plan found ({first.status})"
                 return
             far = round(self._value(first, "no_t"))
+            if far < 1 and first.status != "optimal":
+                outcome.stopped = (f"HiGHS stopped ({first.status}) before it found a plan "
+                                   "that differs; raise --time-limit")
+                return
             if far < 1:
                 outcome.stopped = ("no other plan within the slack" if number == 1 else
                                    "no plan within the slack differs from every one found")

@@ -86,12 +86,13 @@ class Steps:
         self._started = time.perf_counter()
         self._width = 0
 
-    def start(self, label: str, total: int | None) -> None:
-        """``total`` solves to come (None: not known), called ``label``."""
+    def start(self, label: str, total: int | None, unit: str = "solve") -> None:
+        """``total`` solves (or other ``unit``) to come (None: not known), called ``label``."""
         self.label, self.total, self.done = label, total, 0
         self._started = time.perf_counter()
         if not self.tty:
-            count = (f"{total} solve" + "s" * (total != 1)) if total is not None else "solves"
+            count = (f"{total} {unit}" + "s" * (total != 1)) if total is not None \
+                else f"{unit}s"
             print(f"{label}: {count}", file=self.stream, flush=True)
 
     def step(self, text: str) -> None:
