@@ -63,11 +63,11 @@ def add_rows(
     body may fall short of ``lower``) and ``m.<name>_above`` (how far it may exceed
     ``upper``), priced in the elastic objective at ``1 / scale`` per unit.
     """
-    _add_bodies(ctx, name, keys, [_terms(v, c) for v, c in terms], lower, upper,
+    add_bodies(ctx, name, keys, [_terms(v, c) for v, c in terms], lower, upper,
                 requirement, scale)
 
 
-def _add_bodies(
+def add_bodies(
     ctx: Context,
     name: str,
     keys: Sequence[tuple[str, ...]],
@@ -77,7 +77,12 @@ def _add_bodies(
     requirement: bool = True,
     scale: Sequence[float] | None = None,
 ) -> None:
-    """:func:`add_rows` for rows given as ``LinearExpression`` arguments."""
+    """:func:`add_rows` for rows given as ``LinearExpression`` arguments.
+
+    A row that is not a requirement (``requirement=False``: a definition, or the rows of
+    :mod:`solver.model.two_stage` and :mod:`solver.model.near_optimal`) gets no elastic
+    slack.
+    """
     m = ctx.m
     n = len(keys)
     if n == 0:
@@ -101,21 +106,6 @@ def _add_bodies(
     rows = [_relation(lo[i], LinearExpression(a), hi[i]) for i, a in enumerate(args)]
     m.add_component(name, pyo.Constraint(pyo.SetOf(range(n)), rule=rows))
     m.row_keys[name] = list(keys)
-
-
-def add_bodies(
-    ctx: Context,
-    name: str,
-    keys: Sequence[tuple[str, ...]],
-    args: list[list[Any]],
-    lower: Sequence[Any] | None,
-    upper: Sequence[Any] | None,
-) -> None:
-    """Rows ``lower <= LinearExpression(args[i]) <= upper`` that are not requirements.
-
-    For the families of other modules (:mod:`solver.model.two_stage`): no elastic slack.
-    """
-    _add_bodies(ctx, name, keys, args, lower, upper, requirement=False)
 
 
 def minus(v: Any) -> MonomialTermExpression:
@@ -154,7 +144,7 @@ def add_supplied(ctx: Context) -> None:
     f, q, start = ctx.var_f, ctx.var_q, ctx.pair_flow_start.tolist()
     args = [[*f[start[a]:start[a + 1]], _minus(q[a])] for a in range(ctx.n_pairs)]
     zeros = [0.0] * ctx.n_pairs
-    _add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
+    add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
                 zeros, requirement=False)
 
 
@@ -167,7 +157,7 @@ def add_built(ctx: Context) -> None:
     args = [[*(k[a] for a in pairs), _minus(built[layer])]
             for layer, pairs in enumerate(ctx.pairs_of_layer)]
     zeros = [0.0] * ctx.n_layers
-    _add_bodies(ctx, "define_built", [(lay,) for lay in ctx.layer_id], args, zeros, zeros,
+    add_bodies(ctx, "define_built", [(lay,) for lay in ctx.layer_id], args, zeros, zeros,
                 requirement=False)
 
 
@@ -183,7 +173,7 @@ def add_demand(ctx: Context) -> None:
     for row, z in zip(args, ctx.var_z, strict=False):
         row.append(z)
     # With shortage (the priced game model too) the unmet demand z is the row's only slack.
-    _add_bodies(ctx, "demand", keys, args, list(d), list(d), requirement=not ctx.shortage,
+    add_bodies(ctx, "demand", keys, args, list(d), list(d), requirement=not ctx.shortage,
                 scale=ctx.arrays["demand"].tolist())
 
 
@@ -198,7 +188,7 @@ def add_surplus_part(ctx: Context) -> None:
     u, built = ctx.var_u, ctx.var_built
     args = [[u[layer], _minus(built[layer])] for layer in range(ctx.n_layers)]
     lower = [-D for D in ctx.D]
-    _add_bodies(ctx, "surplus_part", [(lay,) for lay in ctx.layer_id], args, lower, None,
+    add_bodies(ctx, "surplus_part", [(lay,) for lay in ctx.layer_id], args, lower, None,
                 requirement=False)
 
 
@@ -206,7 +196,7 @@ def add_capacity(ctx: Context) -> None:
     """A partner supplies at most what it built: ``q[p,l] <= k[p,l]``."""
     q, k = ctx.var_q, ctx.var_k
     args = [[q[a], _minus(k[a])] for a in range(ctx.n_pairs)]
-    _add_bodies(ctx, "capacity", _pair_keys(ctx, range(ctx.n_pairs)), args, None,
+    add_bodies(ctx, "capacity", _pair_keys(ctx, range(ctx.n_pairs)), args, None,
                 [0.0] * ctx.n_pairs, requirement=False)
 
 
@@ -225,13 +215,13 @@ def add_hosting(ctx: Context) -> None:
     cap, minc = ctx.num["capacity"], ctx.num["min_capacity"]
     keys = _pair_keys(ctx, range(ctx.n_pairs))
     args = [[k[a], MonomialTermExpression((-cap[a], y[a]))] for a in range(ctx.n_pairs)]
-    _add_bodies(ctx, "hosting", keys, args, None, [0.0] * len(keys), requirement=False)
+    add_bodies(ctx, "hosting", keys, args, None, [0.0] * len(keys), requirement=False)
     if ctx.num.is_mutable("min_capacity"):
         use = list(range(ctx.n_pairs))
     else:
         use = np.flatnonzero(ctx.arrays["min_capacity"] > 0).tolist()
     args = [[k[a], MonomialTermExpression((-minc[a], y[a]))] for a in use]
-    _add_bodies(ctx, "hosting_min", [keys[a] for a in use], args, [0.0] * len(use), None,
+    add_bodies(ctx, "hosting_min", [keys[a] for a in use], args, [0.0] * len(use), None,
                 requirement=False)
 
 
@@ -248,7 +238,7 @@ def add_supplier_share(ctx: Context) -> None:
         use = np.flatnonzero(need > 0).tolist()
     args = [[q[a], MonomialTermExpression((-share[pl[a]] * D[pl[a]], y[a]))] for a in use]
     scale = np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist()
-    _add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, [0.0] * len(use), None,
+    add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, [0.0] * len(use), None,
                 scale=scale)
 
 
@@ -267,7 +257,7 @@ def add_diversification(ctx: Context) -> None:
             lower.append(0.0)
         else:
             lower.append(need[layer])
-    _add_bodies(ctx, "diversification", keys, args, lower, None)
+    add_bodies(ctx, "diversification", keys, args, lower, None)
 
 
 def add_concentration(ctx: Context) -> None:
@@ -332,7 +322,7 @@ def add_resilience(ctx: Context) -> None:
         t_of = {layer: v for layer, v in zip(many, t.values(), strict=True)}
         ctx.res_pairs = top
         s_of = dict(zip(top, s.values(), strict=True))
-        _add_bodies(ctx, "resilience_top", _pair_keys(ctx, top),
+        add_bodies(ctx, "resilience_top", _pair_keys(ctx, top),
                     [[s_of[a], t_of[pl[a]], _minus(k[a])] for a in top], [0.0] * len(top),
                     None, requirement=False)
         for layer in many:
@@ -342,7 +332,7 @@ def add_resilience(ctx: Context) -> None:
                          *(_minus(s_of[a]) for a in ctx.pairs_of_layer[layer])])
             lower.append(res[layer] * D[layer])
     scale = [max(ctx.demand_value[ctx.layer_pos[key[1]]], 1.0) for key in keys]
-    _add_bodies(ctx, "resilience", keys, args, lower, None, scale=scale)
+    add_bodies(ctx, "resilience", keys, args, lower, None, scale=scale)
 
 
 def resilience_k(ctx: Context) -> list[int]:
@@ -360,7 +350,7 @@ def add_surplus(ctx: Context) -> None:
            if not np.isnan(ctx.arrays["max_surplus"][layer])]
     keys = [(ctx.layer_id[layer],) for layer in use]
     upper = [(1.0 + ms[layer]) * ctx.D[layer] for layer in use]
-    _add_bodies(ctx, "surplus", keys, [[built[layer]] for layer in use], None, upper,
+    add_bodies(ctx, "surplus", keys, [[built[layer]] for layer in use], None, upper,
                 scale=[max(ctx.demand_value[layer], 1.0) for layer in use])
 
 

@@ -122,7 +122,7 @@ def add_near_optimal(built: Built, slots: int, direction: Direction | None = Non
     m.no_cost = pyo.Var(within=pyo.Reals)
     m.no_t = pyo.Var(bounds=(0.0, float(n_pairs)))
     add_bodies(ctx, "no_cost_row", [("cost",)],
-               [[*cost.args, minus(m.no_cost)]], [0.0], [0.0])
+               [[*cost.args, minus(m.no_cost)]], [0.0], [0.0], requirement=False)
     _add_distance(built, slots)
     m.no_w_cost = pyo.Param(mutable=True, initialize=1.0)
     m.no_w_distance = pyo.Param(mutable=True, initialize=0.0)
@@ -135,7 +135,7 @@ def add_near_optimal(built: Built, slots: int, direction: Direction | None = Non
         body = [MonomialTermExpression((c, var[a]))
                 for a, c in zip(direction.pairs, direction.coefs, strict=True)]
         add_bodies(ctx, "no_direction", [(direction.key,)], [[*body, minus(m.no_x)]],
-                   [0.0], [0.0])
+                   [0.0], [0.0], requirement=False)
         terms.append(MonomialTermExpression((m.no_w_direction, m.no_x)))
     m.no_objective = pyo.Objective(sense=pyo.minimize)
     m.no_objective.set_value(LinearExpression(terms))
@@ -164,5 +164,6 @@ def _add_distance(built: Built, slots: int) -> None:
         args.append([*(MonomialTermExpression((m.no_sign[j, a], y[a])) for a in range(n_pairs)),
                      minus(m.no_t)])
         lower.append(-(m.no_ones[j] + m.no_offset[j]))
-    add_bodies(ctx, "no_distance", [(str(j),) for j in range(slots)], args, lower, None)
+    add_bodies(ctx, "no_distance", [(str(j),) for j in range(slots)], args, lower, None,
+               requirement=False)
 

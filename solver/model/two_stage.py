@@ -100,11 +100,13 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
         row += [MonomialTermExpression((price, v)) for v in w[s * n_rows:(s + 1) * n_rows]]
         row.append(minus(cost[s + 1]))
         cost_args.append(row)
-    add_bodies(ctx, "scenario_demand", dem_keys, dem_args, dem_bound, dem_bound)
-    add_bodies(ctx, "scenario_capacity", cap_keys, cap_args, None, [0.0] * len(cap_keys))
+    add_bodies(ctx, "scenario_demand", dem_keys, dem_args, dem_bound, dem_bound,
+               requirement=False)
+    add_bodies(ctx, "scenario_capacity", cap_keys, cap_args, None, [0.0] * len(cap_keys),
+               requirement=False)
     zeros = [0.0] * (n_s + 1)
     add_bodies(ctx, "scenario_cost", [("",), *((i,) for i in scen.ids)], cost_args, zeros,
-               zeros)
+               zeros, requirement=False)
     pi = [scen.rest, *scen.probability.tolist()]
     expected = [MonomialTermExpression((p, c)) for p, c in zip(pi, cost, strict=True) if p]
     if opts.design != "cvar" or opts.cvar_weight == 0:
@@ -115,7 +117,8 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
     eta = m.sc_eta[0]
     excess = list(m.sc_excess.values())
     add_bodies(ctx, "scenario_excess", [("",), *((i,) for i in scen.ids)],
-               [[e, eta, minus(c)] for e, c in zip(excess, cost, strict=True)], zeros, None)
+               [[e, eta, minus(c)] for e, c in zip(excess, cost, strict=True)], zeros, None,
+               requirement=False)
     out = [MonomialTermExpression(((1 - weight) * t.args[0], t.args[1])) for t in expected
            if weight < 1]
     out.append(MonomialTermExpression((weight, eta)))
