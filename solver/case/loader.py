@@ -309,11 +309,9 @@ def read_case_folder(folder: Path) -> tuple[dict[str, pd.DataFrame | None], list
                 problems.append(Problem(spec.filename, f"required file is missing from {folder}"))
             frames[name] = None
             continue
-        frame, found = read_table(path, spec)
+        frame, found = read_table(path, spec, digest)
         problems.extend(found)
         frames[name] = frame
-        if frame is not None:
-            digest.update(spec.filename.encode() + b"\0" + path.read_bytes() + b"\0")
     for extra in sorted(folder.glob("*.csv")):
         if extra.stem not in TABLES:
             names = [s.filename for s in TABLES.values()]

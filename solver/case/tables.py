@@ -13,6 +13,7 @@ import io
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,11 +51,14 @@ LINE = "_line"
 """Column added to every table read from a file: the line number of the row."""
 
 
-def read_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_table(path: Path, spec: TableSpec,
+               digest: Any = None) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read ``path`` as the table ``spec``; return the typed frame and the problems found.
 
     The frame has one column per field of the row model, defaults filled in, plus
     :data:`LINE`. It is ``None`` when the file cannot be read as a table at all.
+    ``digest`` (a ``hashlib`` hash) is fed the file's name and the bytes read, so that the
+    case's fingerprint is of what was read, without reading the file again.
     """
     fname = spec.filename
     try:
@@ -63,6 +67,8 @@ def read_table(path: Path, spec: TableSpec) -> tuple[pd.DataFrame | None, list[P
         return None, [Problem(fname, f"the file {exc}")]
     except OSError as exc:
         return None, [Problem(fname, f"cannot read the file: {exc.strerror or exc}")]
+    if digest is not None:
+        digest.update(fname.encode() + b"\0" + raw + b"\0")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [Problem(fname, "the file is UTF-16 text; save it as UTF-8 (in Excel: "
                                      "CSV UTF-8)")]
