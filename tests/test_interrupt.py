@@ -178,3 +178,82 @@ def test_time_limit_without_a_plan_exits_4(slow_case: Path, tmp_path: Path) -> N
     assert ("HiGHS stopped (no_solution) before finding a feasible plan within the time limit "
             "of 0.001 s; raise --time-limit") in result.stderr
     assert leftovers(tmp_path) == []
+
+
+# A sweep's worker processes end with their parent, however it ends (issue "Nothing silently
+# wrong", item 4): a SIGKILLed parent cannot stop them itself.
+
+def _children(pid: int) -> dict[int, str]:
+    """The live child processes of ``pid`` and their command lines, read from /proc."""
+    found: dict[int, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = cmdline.decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while it was read
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its reaper has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _wait_for(condition: object, timeout: float, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGKILL, -signal.SIGKILL),
+                                              (signal.SIGTERM, 143)])
+def test_sweep_workers_end_with_their_parent(slow_case: Path, tmp_path: Path, signum: int,
+                                             code: int) -> None:
+    out = tmp_path / "sweep"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "solver", "sweep", str(slow_case), "--workers", "2",
+         "--mip-gap", "0", "--no-plots", "--out", str(out),
+         "--vary", "layers.max_share=0.4,0.41,0.42,0.43,0.44,0.45,0.46,0.47"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    workers: dict[int, str] = {}
+    try:
+        # The event: a point has finished, so both workers are up and solving.
+        for line in proc.stderr:
+            if line.startswith("[1/8]"):
+                break
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        _wait_for(lambda: len([c for c in _children(proc.pid).values()
+                               if "multiprocessing" in c and "resource_tracker" not in c]) == 2,
+                  120, "two worker processes")
+        workers = _children(proc.pid)  # the workers and multiprocessing's resource tracker
+        proc.send_signal(signum)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=120) == code, rest[-2000:]
+        _wait_for(lambda: not any(_alive(pid) for pid in workers), 120,
+                  f"the workers {sorted(workers)} to end")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert "Traceback" not in rest
+    if signum == signal.SIGTERM:
+        assert "terminated (SIGTERM): " in rest and "finished point(s) kept in" in rest
+    rows = (out / "sweep.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) >= 2  # the header and the point that finished before the signal

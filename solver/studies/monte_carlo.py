@@ -72,6 +72,13 @@ def _batch(first: int, lost: np.ndarray) -> tuple[int, np.ndarray]:
     return first, out
 
 
+def _init_worker(case: Case, allocation: pd.DataFrame) -> None:
+    from solver.studies.workers import end_with_parent
+
+    end_with_parent()  # a worker left behind by a killed parent would draw on for minutes
+    _init(case, allocation)
+
+
 def _batch_on_dask(case: Case, allocation: pd.DataFrame, first: int, lost: np.ndarray
                    ) -> tuple[int, np.ndarray]:
     if _STATE.get("case") is not case:
@@ -98,7 +105,7 @@ def _run(case: Case, allocation: pd.DataFrame, batches: list[tuple[int, np.ndarr
         for first, lost in batches:
             yield _batch(first, lost)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init,
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(case, allocation)) as pool:
         yield from pool.map(_batch, *zip(*batches, strict=True))
 

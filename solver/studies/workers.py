@@ -49,7 +49,65 @@ def _init_process(token: str, case: Case, settings: Settings) -> None:
     global _WORKER_BASE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_term)
+    end_with_parent()
     _WORKER_BASE = (token, case, settings)
+
+
+#: prctl's option that sends this process a signal when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent() -> None:
+    """Make this worker process end when the process that started it ends, however it ends.
+
+    A parent killed with SIGKILL cannot stop its workers, and a worker left alone would
+    solve on for minutes. Two guards, each enough alone: on Linux the kernel is asked to
+    send SIGTERM when the parent dies (``prctl(PR_SET_PDEATHSIG)``, which the worker's
+    handler turns into a prompt exit); everywhere, a daemon thread waits for the parent to
+    go (on a pidfd where there is one, else by seeing ``os.getppid()`` change) and ends the
+    process. A worker whose parent is already gone ends at once.
+    """
+    import multiprocessing
+    import signal
+    import sys
+
+    # The pid multiprocessing started us from, not os.getppid(): if the parent died while
+    # this worker was starting, getppid() is already the process that adopted it.
+    started_by = multiprocessing.parent_process()
+    parent = started_by.pid if started_by is not None and started_by.pid else os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no libc prctl here: the thread below still watches
+    if os.getppid() != parent:
+        os._exit(0)  # the parent died before the guards were set
+    threading.Thread(target=_watch_parent, args=(parent,), name="coalition-parent-watch",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    import select
+    import time
+
+    fd = None
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None and hasattr(select, "poll"):
+        try:
+            fd = pidfd_open(parent)
+        except OSError:
+            fd = None
+    if fd is not None and os.getppid() == parent:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll()  # readable once the parent has exited
+    else:
+        while os.getppid() == parent:
+            time.sleep(every)
+    os._exit(0)
 
 
 def _exit_on_term(signum: int, frame: Any) -> None:
