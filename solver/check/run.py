@@ -120,7 +120,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    shortage: pd.DataFrame | None = None,
                    scenario_flows: pd.DataFrame | None = None,
                    scenarios: pd.DataFrame | None = None,
-                   tolerance: Tolerance = TOLERANCE) -> list[Violation]:
+                   tolerance: Tolerance = TOLERANCE,
+                   data: CaseData | None = None) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
     ``allocation`` and ``flows`` are the run tables (README, A worked example) as written or read
@@ -130,13 +131,15 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     ``time_limit``). With ``objective.shortage_cost`` set, ``shortage`` is the unmet demand
     (``shortage.csv``, :mod:`solver.check.shortage`); None means none is unmet. A two-stage
     design also gives ``scenario_flows`` and ``scenarios`` (:mod:`solver.check.design`).
+    ``data`` is ``CaseData.of(case)`` if the caller has it already (a coalition game checks
+    many groups of one case: :meth:`CaseData.with_numbers`).
     """
     from solver.check.design import check_design, designs
     from solver.check.reports import check_layers, check_partners
     from solver.check.shortage import read_unmet
 
     out: list[Violation] = []
-    data = CaseData.of(case)
+    data = CaseData.of(case) if data is None else data
     pairs = read_allocation(data, allocation, out, tolerance)
     fl = read_flows(data, flows, out, tolerance)
     if pairs is None or fl is None:

@@ -14,7 +14,6 @@ must agree with the checker's own recomputation.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +88,11 @@ class GroupSolver:
         self.builds = 0
         self.retries = 0
         self.highs_seconds = 0.0
+        self.last_highs_seconds = 0.0
         self._built: Any = None
+        self._check_data: Any = None
+        self._cap_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._alloc_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _setup(self) -> None:
         from solver.highs.runner import HighsRunner
@@ -157,17 +160,59 @@ class GroupSolver:
         """The case of group S, with the sets of the whole coalition (for the checker)."""
         case = self.case
         cap = case.capabilities
-        member = case.partners.set_index("partner")["member"].astype(bool)
-        is_member = cap["partner"].map(member).to_numpy(dtype=bool)
+        if self._cap_rows is None:
+            member = case.partners.set_index("partner")["member"].astype(bool)
+            self._cap_rows = (cap["partner"].map(member).to_numpy(dtype=bool),
+                              cap["layer"].map(self.layer_pos).to_numpy(dtype=int),
+                              cap["capacity"].to_numpy(dtype=float))
+        is_member, layer_at, full = self._cap_rows
         is_in = cap["partner"].isin(inside).to_numpy()
-        layer_share = cap["layer"].map(self.layer_pos).map(lambda i: share[i])
-        capacity = np.where(is_member, np.where(is_in, cap["capacity"], 0.0),
-                            cap["capacity"].to_numpy(dtype=float) * layer_share.to_numpy())
-        demand = case.demand.copy()
-        demand["demand"] = np.where(demand["member"].isin(inside), demand["demand"], 0.0)
+        capacity = np.where(is_member, np.where(is_in, full, 0.0), full * share[layer_at])
+        demand = case.demand
+        demand = demand.assign(demand=np.where(demand["member"].isin(inside),
+                                               demand["demand"], 0.0))
         return dataclasses.replace(case, capabilities=cap.assign(capacity=capacity),
                                    demand_table=demand,
                                    overrides=(*case.overrides, f"share group {label}"))
+
+    def claimed_costs(self, allocation: Any, flows: Any, shortage: Any,
+                      layer_demand: np.ndarray) -> dict[str, float]:
+        """The plan's cost terms as the tables state them, for the checker to recompute.
+
+        As :func:`solver.results.cost_terms` (README, The model) without the per-layer
+        table: the game uses only the cost, so the reported metrics are not built.
+        """
+        from solver.results import ZERO
+
+        if self._alloc_rows is None:
+            case = self.case
+            layers = case.layers.set_index("layer")
+            risk = case.partners.set_index("partner")["disruption_risk"]
+            self._alloc_rows = (
+                allocation["layer"].map(self.layer_pos).to_numpy(dtype=int),
+                allocation["layer"].map(layers["unit_value"]).to_numpy(dtype=float)
+                * allocation["partner"].map(risk).to_numpy(dtype=float),
+                np.array([layers.loc[lay, "redundancy_cost"] for lay in self.layer_pos],
+                         dtype=float))
+        layer_at, value_risk, redundancy_cost = self._alloc_rows
+        obj = self.case.objective
+        capacity = allocation["capacity"].to_numpy(dtype=float)
+        surplus = np.bincount(layer_at, weights=capacity, minlength=self.n_layers) \
+            - layer_demand
+        surplus[np.abs(surplus) <= ZERO * np.maximum(1.0, layer_demand)] = 0.0
+        unmet = float(shortage["unmet"].sum()) if shortage is not None else 0.0
+        return {
+            "fixed": float(allocation["fixed_cost"].to_numpy(dtype=float)
+                           @ allocation["hosted"].to_numpy(dtype=float)),
+            "capacity": float(allocation["unit_cost"].to_numpy(dtype=float) @ capacity),
+            "trade": float(flows["quantity"].to_numpy(dtype=float)
+                           @ flows["unit_cost"].to_numpy(dtype=float)),
+            "redundancy": obj.redundancy_weight * float(redundancy_cost
+                                                        @ np.maximum(surplus, 0.0)),
+            "risk": obj.risk_weight * float(
+                value_risk @ allocation["supplied"].to_numpy(dtype=float)),
+            "shortage": (obj.shortage_cost or 0.0) * unmet,
+        }
 
     def _solve(self, task: GroupTask) -> dict[str, Any]:
         if self._built is None:
@@ -178,27 +223,38 @@ class GroupSolver:
         built.num.update(built.m, {"capacity": capacity, "demand": demand})
         for a, var in enumerate(self.y):
             var.setub(0 if capacity[a] <= 0 else 1)
+        # A warm start sends HiGHS the changes first: the solve then has none to send.
         warm = bool(self._start) and self.runner.warm_start(built.m, self._start)
-        row = self._attempt(task, inside, capacity, demand, share)
+        row = self._attempt(task, inside, capacity, demand, share, synced=warm)
         if warm and row.get("cost") is None:
             # HiGHS can lose the objective offset of a MIP start in its presolved space and
             # stop at a wrong "optimum" (which the checker refuses): solve again, cold.
             self.runner.highs.clearSolver()
             self.retries += 1
-            row = self._attempt(task, inside, capacity, demand, share)
+            row = self._attempt(task, inside, capacity, demand, share, synced=False)
         return row
 
     def _attempt(self, task: GroupTask, inside: set[str], capacity: np.ndarray,
-                 demand: np.ndarray, share: np.ndarray) -> dict[str, Any]:
-        """Solve the group as the model now stands and verify the plan."""
+                 demand: np.ndarray, share: np.ndarray, synced: bool) -> dict[str, Any]:
+        """Solve the group as the model now stands; verify the plan with the checker.
+
+        The checker reads the plan's allocation, flows and shortfall as tables and the case
+        of S as its own :class:`~solver.check.case_data.CaseData` (made once, with each
+        group's capacities and demands read again), checks every requirement family and
+        recomputes the cost. What the game does not use (the per-layer and per-partner
+        metrics of a run) is neither built nor checked.
+        """
         from pyomo.core import value
 
+        from solver.check.case_data import CaseData
+        from solver.check.run import check_solution
         from solver.model.build import slack_prices
-        from solver.solve import finish
+        from solver.results import allocation_table, flows_table, shortage_table
 
         built = self._built
-        report = self.runner.solve(built.m, self.groups)
+        report = self.runner.solve(None if synced else built.m, self.groups)
         self.highs_seconds += report.highs_seconds
+        self.last_highs_seconds = report.highs_seconds
         if not report.has_solution:
             return {"status": str(report.status)}
         slack_cost = 0.0
@@ -207,23 +263,24 @@ class GroupSolver:
             slack_cost += float(prices @ report.values[key])
         case_s = self.restricted(inside, share, task.label)
         data = built.data
-        built.data = dataclasses.replace(
-            data, pairs=data.pairs.assign(capacity=capacity),
-            rows=data.rows.assign(demand=demand),
-            layer_demand=np.bincount(data.row_layer, weights=demand, minlength=self.n_layers))
-        plan_cost = float(report.objective or 0.0) - slack_cost
-        plan = dataclasses.replace(report, objective=plan_cost, bound=None, gap=None)
-        quiet = logging.getLogger("solver.solve")
-        was, quiet.disabled = quiet.disabled, True  # priced violations are expected
-        try:
-            result = finish(case_s, built, plan, self.runner, 0.0, raise_on_failure=False)
-        finally:
-            built.data = data
-            quiet.disabled = was
-        wrong = [v for v in result.violations if v.family not in PRICED]
+        layer_demand = np.bincount(data.row_layer, weights=demand, minlength=self.n_layers)
+        data_s = dataclasses.replace(data, pairs=data.pairs.assign(capacity=capacity),
+                                     rows=data.rows.assign(demand=demand),
+                                     layer_demand=layer_demand)
+        allocation = allocation_table(case_s, data_s, report.values)
+        flows = flows_table(data_s, report.values)
+        shortage = shortage_table(data_s, report.values)
+        costs = self.claimed_costs(allocation, flows, shortage, layer_demand)
+        summary = {"status": str(report.status),
+                   "objective": float(report.objective or 0.0) - slack_cost, "costs": costs}
+        if self._check_data is None:
+            self._check_data = CaseData.of(self.case)
+        violations = check_solution(case_s, allocation, flows, summary, shortage=shortage,
+                                    data=self._check_data.with_numbers(case_s))
+        wrong = [v for v in violations if v.family not in PRICED]
         if wrong:
             return {"status": "unverified: " + "; ".join(str(v) for v in wrong[:2])}
         self._start = dict(report.values)
         return {"cost": report.objective,
-                "shortfall_cost": slack_cost + float(result.costs.get("shortage", 0.0)),
+                "shortfall_cost": slack_cost + costs["shortage"],
                 "status": str(report.status)}
