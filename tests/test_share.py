@@ -75,6 +75,10 @@ def test_the_command_prints_players_gain_and_verdict(tmp_path: Path) -> None:
     assert "no group of members pays less alone" in res.output
     assert "gain of cooperation: 10" in res.output
     assert (out / "share.xlsx").exists()
+    # Progress names the game's groups, not a sweep's points.
+    assert "share: 6 groups" in res.output
+    assert "[1/6] group 0 (A): optimal" in res.output
+    assert "sweep:" not in res.output and "point" not in res.output
 
 
 @pytest.mark.parametrize(("tables", "code"), [

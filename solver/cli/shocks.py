@@ -68,7 +68,8 @@ def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
     from solver.studies.progress import Progress, progress_for
 
     allocation, _flows = design_of(case, run)
-    progress: Any = Progress() if State.quiet else progress_for(sys.stderr)
+    progress: Any = Progress() if State.quiet else progress_for(sys.stderr, study="stress",
+                                                                 unit="batch")
     result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
                     scheduler=scheduler, out=out, resume=resume, progress=progress)
     echo(format_distribution(result.distribution, result.worst_partners))

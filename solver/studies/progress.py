@@ -42,6 +42,10 @@ class _Counts:
         return _clock(elapsed), left
 
 
+def _plural(unit: str) -> str:
+    return unit + ("es" if unit.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def _clock(seconds: float) -> str:
     s = round(seconds)
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else \
@@ -49,17 +53,24 @@ def _clock(seconds: float) -> str:
 
 
 class LineProgress(Progress):
-    """One plain line per finished point (for logs and pipes)."""
+    """One plain line per finished point (for logs and pipes).
 
-    def __init__(self, stream: TextIO) -> None:
+    ``study`` names the work in the header ("sweep: 12 points") and ``unit`` what each
+    item is ("point", "group", "draw").
+    """
+
+    def __init__(self, stream: TextIO, study: str = "sweep", unit: str = "point") -> None:
         self.stream = stream
+        self.study = study
+        self.unit = unit
         self.counts = _Counts()
 
     def start(self, total: int, done: int) -> None:
         """Say how many points there are."""
         self.counts = _Counts(total=total, done=done)
         skipped = f" ({done} done earlier)" if done else ""
-        print(f"sweep: {total} points{skipped}", file=self.stream, flush=True)
+        print(f"{self.study}: {total} {_plural(self.unit)}{skipped}", file=self.stream,
+              flush=True)
 
     def point(self, outcome: PointOutcome) -> None:
         """Print the point's status and objective."""
@@ -71,7 +82,8 @@ class LineProgress(Progress):
         what = row["status"] if row.get("objective") is None else \
             f"{row['status']}, objective {row['objective']:.6g}"
         elapsed, left = c.times()
-        print(f"[{c.done}/{c.total}] point {outcome.point.index} ({outcome.point.label}): "
+        print(f"[{c.done}/{c.total}] {self.unit} {outcome.point.index} "
+              f"({outcome.point.label}): "
               f"{what}; {c.failed} failed, {elapsed} elapsed, {left} left",
               file=self.stream, flush=True)
 
@@ -82,8 +94,9 @@ class BarProgress(Progress):
     A background thread redraws it every second, so the clock moves during a long solve.
     """
 
-    def __init__(self, stream: TextIO, tick: float = 1.0) -> None:
+    def __init__(self, stream: TextIO, tick: float = 1.0, unit: str = "point") -> None:
         self.stream = stream
+        self.unit = unit
         self.counts = _Counts()
         self.tick = tick
         self._width = 0
@@ -126,8 +139,8 @@ class BarProgress(Progress):
             c = self.counts
             columns = shutil.get_terminal_size((80, 20)).columns
             elapsed, left = c.times()
-            text = f" {c.done}/{c.total} points, {c.failed} failed, {elapsed} elapsed, " \
-                   f"{left} left"
+            text = f" {c.done}/{c.total} {_plural(self.unit)}, {c.failed} failed, " \
+                   f"{elapsed} elapsed, {left} left"
             width = max(10, min(30, columns - len(text) - 3))
             filled = int(width * c.done / c.total) if c.total else width
             line = f"[{'#' * filled}{'.' * (width - filled)}]{text}"
@@ -137,7 +150,9 @@ class BarProgress(Progress):
             self.stream.flush()
 
 
-def progress_for(stream: TextIO | None = None) -> Progress:
-    """A bar on a terminal, plain lines otherwise."""
+def progress_for(stream: TextIO | None = None, study: str = "sweep",
+                 unit: str = "point") -> Progress:
+    """A bar on a terminal, plain lines otherwise; ``study`` and ``unit`` name the work."""
     stream = stream or sys.stderr
-    return BarProgress(stream) if stream.isatty() else LineProgress(stream)
+    return BarProgress(stream, unit=unit) if stream.isatty() else \
+        LineProgress(stream, study=study, unit=unit)
