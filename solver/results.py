@@ -90,26 +90,54 @@ class Result:
 
 def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per capability pair: hosted, capacity built, supplied, share and cost."""
-    pairs = data.pairs
-    demand = data.layer_demand[data.pair_layer]
-    solved = pd.DataFrame({
-        "partner": pairs["partner"].to_numpy(),
-        "layer": pairs["layer"].to_numpy(),
-        "hosted": values["y"] > 0.5,
-        "capacity": _clean(values["k"]),
-        "supplied": _clean(values["q"]),
-    })
-    solved["share"] = np.divide(solved["supplied"].to_numpy(), demand,
-                                out=np.zeros(len(solved)), where=demand > 0)
-    cap = case.capabilities[["partner", "layer", "unit_cost", "fixed_cost"]]
-    out = cap.merge(solved, on=["partner", "layer"], how="left")
-    out["hosted"] = out["hosted"].fillna(False).astype(bool)
-    for col in ("capacity", "supplied", "share"):
-        out[col] = out[col].fillna(0.0).astype(float)
-    out["cost"] = out["fixed_cost"] * out["hosted"] + out["unit_cost"] * out["capacity"]
-    cols = ["partner", "layer", "hosted", "capacity", "supplied", "share", "unit_cost",
-            "fixed_cost", "cost"]
-    return out[cols].sort_values(["partner", "layer"]).reset_index(drop=True)
+    return AllocationLayout(case, data).table(values, data.layer_demand)
+
+
+class AllocationLayout:
+    """Where each row of ``allocation.csv`` takes its numbers from, worked out once.
+
+    The rows are the case's capability pairs sorted by partner and layer; a pair the model
+    has no variables for is not hosted and builds nothing. A study that re-solves one model
+    many times (the coalition game) makes the layout once and fills it per plan.
+    """
+
+    COLUMNS = ("partner", "layer", "hosted", "capacity", "supplied", "share", "unit_cost",
+               "fixed_cost", "cost")
+
+    def __init__(self, case: Any, data: Any) -> None:
+        cap = case.capabilities[["partner", "layer", "unit_cost", "fixed_cost"]]
+        model = pd.DataFrame({"partner": data.pairs["partner"].to_numpy(),
+                              "layer": data.pairs["layer"].to_numpy(),
+                              "at": np.arange(len(data.pairs))})
+        rows = cap.merge(model, on=["partner", "layer"], how="left")
+        rows = rows.sort_values(["partner", "layer"], kind="stable").reset_index(drop=True)
+        at = rows["at"].to_numpy(dtype=float)
+        self.known = ~np.isnan(at)
+        self.at = np.where(self.known, at, 0).astype(np.int64)
+        self.pair_layer = np.asarray(data.pair_layer, dtype=np.int64)[self.at] if len(
+            data.pairs) else np.zeros(len(rows), dtype=np.int64)
+        self.rows = rows[["partner", "layer", "unit_cost", "fixed_cost"]]
+        self.unit_cost = rows["unit_cost"].to_numpy(dtype=float)
+        self.fixed_cost = rows["fixed_cost"].to_numpy(dtype=float)
+
+    def table(self, values: dict[str, np.ndarray], layer_demand: np.ndarray) -> pd.DataFrame:
+        """The allocation of the plan ``values`` (y, k, q per model pair)."""
+        def taken(column: np.ndarray) -> np.ndarray:
+            column = np.asarray(column)
+            if not len(column):  # the model has no pairs: nothing is hosted or built
+                return np.zeros(len(self.at), dtype=column.dtype)
+            return np.where(self.known, column[self.at], 0)
+
+        hosted = taken(values["y"] > 0.5).astype(bool)
+        capacity = taken(_clean(values["k"])).astype(float)
+        supplied = taken(_clean(values["q"])).astype(float)
+        demand = np.asarray(layer_demand, dtype=float)[self.pair_layer] if len(
+            layer_demand) else np.zeros(len(self.at))
+        share = np.divide(supplied, demand, out=np.zeros(len(supplied)),
+                          where=(demand > 0) & self.known)
+        return self.rows.assign(
+            hosted=hosted, capacity=capacity, supplied=supplied, share=share,
+            cost=self.fixed_cost * hosted + self.unit_cost * capacity)[list(self.COLUMNS)]
 
 
 def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:

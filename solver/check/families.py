@@ -11,6 +11,7 @@ from solver.check.case_data import (
 from solver.check.common import (
     Tolerance,
     Violation,
+    codes,
     fmt,
 )
 from solver.check.common import (
@@ -186,34 +187,39 @@ def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
     layers = data.layers
     res = layers["resilience"].to_numpy(dtype=float)
     d = layers["D"].to_numpy(dtype=float)
+    n_layers = len(layers)
     big_k = (layers["resilience_k"].to_numpy(dtype=np.int64) if "resilience_k" in layers
-             else np.ones(len(layers), dtype=np.int64))
-    order = pairs[pairs["trusted"]].sort_values(["layer", "k", "partner"],
-                                                ascending=[True, False, True])
-    rank = order.groupby("layer").cumcount().to_numpy()
-    k_of = order["layer"].map(pd.Series(big_k, index=layers.index)).to_numpy()
-    top = order[rank < k_of]
-    total = order.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
-    lost = top.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
-    who = top[top["k"] > 0].groupby("layer")["partner"].agg(", ".join)
-    rest = total.to_numpy(dtype=float) - lost.to_numpy(dtype=float)
+             else np.ones(n_layers, dtype=np.int64))
+    trusted = np.flatnonzero(pairs["trusted"].to_numpy(dtype=bool))
+    layer = codes(data.layer_ids, pairs["layer"])[trusted]
+    k = pairs["k"].to_numpy(dtype=float)[trusted]
+    partner = pairs["partner"].to_numpy(dtype=object)[trusted]
+    # Each layer's hosts, largest first (ties by partner id): the first K of a layer are lost.
+    by_name = np.unique(partner.astype(str), return_inverse=True)[1]
+    order = np.lexsort((by_name, -k, layer))
+    layer, k, partner = layer[order], k[order], partner[order]
+    first = np.searchsorted(layer, layer, side="left")
+    top = (np.arange(len(layer)) - first) < big_k[layer]
+    total = np.bincount(layer, weights=k, minlength=n_layers)
+    lost = np.bincount(layer[top], weights=k[top], minlength=n_layers)
+    rest = total - lost
     need = res * d
-    bad, short = tol.over(need, rest, total.to_numpy(dtype=float))
+    bad, short = tol.over(need, rest, total)
     for i in np.flatnonzero(bad & (res > 0)):
-        layer = str(layers.index[int(i)])
-        hosts = who.get(layer, "")
+        name = str(layers.index[int(i)])
+        hosts = ", ".join(str(p) for p in partner[top & (layer == i) & (k > 0)])
         n = int(big_k[i])
         if hosts and n == 1:
-            lost_text = (f"without {hosts} (the largest host, {fmt(lost.iloc[i])} units) the "
+            lost_text = (f"without {hosts} (the largest host, {fmt(lost[i])} units) the "
                          f"rest of the built capacity is {fmt(rest[i])}")
         elif hosts:
-            lost_text = (f"without its {n} largest hosts ({hosts}: {fmt(lost.iloc[i])} units) "
+            lost_text = (f"without its {n} largest hosts ({hosts}: {fmt(lost[i])} units) "
                          f"the rest of the built capacity is {fmt(rest[i])}")
         else:
             lost_text = ("no trusted partner builds capacity for the layer: built capacity is "
-                         f"{fmt(total.iloc[i])}")
-        out.append(Violation("resilience", layer, float(short[i]),
-                             f"layer {layer}: resilience: {lost_text}, below resilience "
+                         f"{fmt(total[i])}")
+        out.append(Violation("resilience", name, float(short[i]),
+                             f"layer {name}: resilience: {lost_text}, below resilience "
                              f"{fmt(res[i])} x demand {fmt(d[i])} = {fmt(need[i])} (short by "
                              f"{fmt(short[i])} units)"))
 

@@ -93,6 +93,7 @@ class GroupSolver:
         self._check_data: Any = None
         self._cap_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._alloc_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._layout: Any = None
 
     def _setup(self) -> None:
         from solver.highs.runner import HighsRunner
@@ -225,17 +226,17 @@ class GroupSolver:
             var.setub(0 if capacity[a] <= 0 else 1)
         # A warm start sends HiGHS the changes first: the solve then has none to send.
         warm = bool(self._start) and self.runner.warm_start(built.m, self._start)
-        row = self._attempt(task, inside, capacity, demand, share, synced=warm)
+        row = self._attempt(task, inside, demand, share, synced=warm)
         if warm and row.get("cost") is None:
             # HiGHS can lose the objective offset of a MIP start in its presolved space and
             # stop at a wrong "optimum" (which the checker refuses): solve again, cold.
             self.runner.highs.clearSolver()
             self.retries += 1
-            row = self._attempt(task, inside, capacity, demand, share, synced=False)
+            row = self._attempt(task, inside, demand, share, synced=False)
         return row
 
-    def _attempt(self, task: GroupTask, inside: set[str], capacity: np.ndarray,
-                 demand: np.ndarray, share: np.ndarray, synced: bool) -> dict[str, Any]:
+    def _attempt(self, task: GroupTask, inside: set[str], demand: np.ndarray,
+                 share: np.ndarray, synced: bool) -> dict[str, Any]:
         """Solve the group as the model now stands; verify the plan with the checker.
 
         The checker reads the plan's allocation, flows and shortfall as tables and the case
@@ -249,7 +250,7 @@ class GroupSolver:
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
         from solver.model.build import slack_prices
-        from solver.results import allocation_table, flows_table, shortage_table
+        from solver.results import AllocationLayout, flows_table, shortage_table
 
         built = self._built
         report = self.runner.solve(None if synced else built.m, self.groups)
@@ -258,16 +259,17 @@ class GroupSolver:
         if not report.has_solution:
             return {"status": str(report.status)}
         slack_cost = 0.0
-        for key, family in self.slacks:
+        for key, family in self.slacks:  # a diversification price follows the demand
             prices = np.array([float(value(p)) for p in slack_prices(built.ctx, family)])
             slack_cost += float(prices @ report.values[key])
         case_s = self.restricted(inside, share, task.label)
         data = built.data
         layer_demand = np.bincount(data.row_layer, weights=demand, minlength=self.n_layers)
-        data_s = dataclasses.replace(data, pairs=data.pairs.assign(capacity=capacity),
-                                     rows=data.rows.assign(demand=demand),
+        data_s = dataclasses.replace(data, rows=data.rows.assign(demand=demand),
                                      layer_demand=layer_demand)
-        allocation = allocation_table(case_s, data_s, report.values)
+        if self._layout is None:
+            self._layout = AllocationLayout(self.case, data)
+        allocation = self._layout.table(report.values, layer_demand)
         flows = flows_table(data_s, report.values)
         shortage = shortage_table(data_s, report.values)
         costs = self.claimed_costs(allocation, flows, shortage, layer_demand)
