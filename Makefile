@@ -37,6 +37,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench.two_stage M
 	$(BIN)/python -m tests.bench.alternatives
+	$(BIN)/python -m tests.bench.share
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -65,6 +65,8 @@ class Compiled:
     param_costs: list[tuple[int, _Sum]] = field(default_factory=list)
     param_offset: _Sum | None = None
     _columns: Columns | None = None
+    # Where each of param_coefs sits in ``value``, for the ``start`` it was found with.
+    _param_at: tuple[Any, list[int]] | None = None
 
     @property
     def n_cols(self) -> int:
@@ -195,9 +197,11 @@ class Compiled:
         if len(kind):
             changes.integrality = (kind, bounds.integer[kind])
         self.bounds = bounds
-        for row, col, total in self.param_coefs:
+        if self._param_at is None or self._param_at[0] is not self.start:
+            self._param_at = (self.start, [_entry(self, row, col)
+                                           for row, col, _ in self.param_coefs])
+        for (row, col, total), pos in zip(self.param_coefs, self._param_at[1], strict=True):
             new = float(total)
-            pos = _entry(self, row, col)
             if self.value[pos] != new:
                 self.value[pos] = new
                 changes.coefs.append((row, col, new))

@@ -114,8 +114,7 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     todo = [t for t in tasks if t.label not in done]
     solver = GroupSolver(game_case(case), members)
     priced_grand = solver.run(GroupTask(len(tasks), tuple(names))).row
-    rows += _evaluate(game_case(case), members, todo, workers, scheduler, out, progress,
-                      len(tasks), len(done))
+    rows += _evaluate(solver, todo, workers, scheduler, out, progress, len(tasks), len(done))
     rows.append({"group": "+".join(names), "size": len(names), "cost": grand_cost,
                  "shortfall_cost": float(grand_result.costs.get("shortage", 0.0)),
                  "status": grand_result.status,
@@ -181,26 +180,30 @@ def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
             for r in table.to_dict("records")}
 
 
-def _evaluate(case: Case, members: dict[str, list[str]], todo: list[GroupTask], workers: int,
-              scheduler: Any, out: str | Path | None, progress: Any, total: int,
+def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, scheduler: Any,
+              out: str | Path | None, progress: Any, total: int,
               done: int) -> list[dict[str, Any]]:
-    """Evaluate ``todo``; append each row to ``groups.csv`` as it finishes."""
+    """Evaluate ``todo``; append each row to ``groups.csv`` as it finishes.
+
+    In this process the groups go on re-solving ``solver``'s model (built and solved for
+    the whole coalition already); each worker process or Dask worker builds its own.
+    """
     import uuid
     from collections.abc import Iterable
 
     from solver.studies.progress import Progress
     from solver.studies.scheduler import connect
     from solver.studies.share_groups import GameSettings
-    from solver.studies.workers import in_local_processes, in_this_process, on_dask
+    from solver.studies.workers import in_local_processes, on_dask
 
-    settings: Any = GameSettings(members)
+    case, settings = solver.case, GameSettings(solver.members)
     token = uuid.uuid4().hex
     outcomes: Iterable[Any]
     if scheduler is not None:
         outcomes = on_dask(case, settings, token, todo,  # type: ignore[arg-type]
                            connect(scheduler))
     elif workers <= 1 or len(todo) <= 1:
-        outcomes = in_this_process(case, settings, todo)  # type: ignore[arg-type]
+        outcomes = (solver.run(task) for task in todo)
     else:
         outcomes = in_local_processes(case, settings, token, todo,  # type: ignore[arg-type]
                                       workers)
