@@ -140,6 +140,14 @@ class AllocationLayout:
             cost=self.fixed_cost * hosted + self.unit_cost * capacity)[list(self.COLUMNS)]
 
 
+def _resilience_k(case: Any) -> pd.Series | None:
+    """Each layer's ``resilience_k`` if some layer asks for more than N-1, else None."""
+    if "resilience_k" not in case.layers:
+        return None
+    k = case.layers.set_index("layer")["resilience_k"].fillna(1).astype(int)
+    return k if bool((k > 1).any()) else None
+
+
 def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per nonzero flow: exporter, importer, layer, quantity, unit_cost."""
     f = data.flows
@@ -204,6 +212,15 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     d = layers["demand"].to_numpy()
     layers["n1_coverage"] = np.divide(without.to_numpy(), d, out=np.full(len(layers), np.nan),
                                       where=d > 0)
+    k_of = _resilience_k(case)
+    if k_of is not None:
+        # N-k: the share of demand left after losing the layer's resilience_k largest hosts.
+        ranked = allocation.sort_values("capacity", ascending=False, kind="stable")
+        rank = ranked.groupby("layer").cumcount()
+        top = ranked[rank.to_numpy() < ranked["layer"].map(k_of).to_numpy()]
+        lost = layers["layer"].map(top.groupby("layer")["capacity"].sum()).fillna(0.0)
+        layers["nk_coverage"] = np.divide((layers["capacity"] - lost).to_numpy(), d,
+                                          out=np.full(len(layers), np.nan), where=d > 0)
     surplus = (layers["capacity"] - layers["demand"]).to_numpy()
     # Rounding noise of the sums (capacity equal to demand up to 1e-14) is no surplus.
     noise = np.abs(surplus) <= ZERO * np.maximum(1.0, layers["demand"].to_numpy())

@@ -135,3 +135,29 @@ def test_resilience_k_below_one_is_a_case_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "case")])
     assert result.exit_code == 2
     assert "layers.csv" in result.stderr and "resilience_k" in result.stderr
+
+
+def test_layers_table_reports_coverage_after_losing_k_hosts(tmp_path: Path) -> None:
+    from solver.check.run import check_run
+
+    case = load_case(_write(tmp_path, HOSTS, 0.7, 2))
+    result = solve(case)
+    row = result.layers.set_index("layer").loc["chips"]
+    built = sorted((alloc(result, p, "chips", "capacity") for p in HOSTS), reverse=True)
+    assert row["n1_coverage"] == pytest.approx(sum(built[1:]) / DEMAND)
+    assert row["nk_coverage"] == pytest.approx(sum(built[2:]) / DEMAND)
+    assert row["nk_coverage"] >= 0.7 - 1e-9  # what resilience 0.7 with K = 2 asks for
+    out = result.write(tmp_path / "run")
+    assert check_run(case, out) == []
+    # A tampered N-k coverage is a report violation naming the column.
+    layers = (out / "layers.csv").read_text().splitlines()
+    cols = layers[0].split(",")
+    cells = layers[1].split(",")
+    cells[cols.index("nk_coverage")] = "0.99"
+    (out / "layers.csv").write_text("\n".join([layers[0], ",".join(cells), *layers[2:]]) + "\n")
+    assert any("nk_coverage" in v.message for v in check_run(case, out))
+
+
+def test_no_nk_column_without_a_layer_beyond_n_1(tmp_path: Path) -> None:
+    result = solve(load_case(_write(tmp_path, HOSTS, 0.7, 1)))
+    assert "nk_coverage" not in result.layers

@@ -11,8 +11,9 @@ Per layer ``l`` with demand ``D_l`` (from the case), and ``y``, ``k``, ``q`` of 
 ``capacity = sum k``, ``supplied = sum q``, ``suppliers = sum y``,
 ``max_share = max q / D_l``, ``hhi = sum (q / D_l)^2``, ``effective_suppliers = 1 / hhi``
 (0 when nothing is supplied), ``n1_coverage = (capacity - max k) / D_l`` (empty when
-``D_l = 0``) and ``surplus = capacity - D_l`` (with a shortage cost: its positive part, and
-``unmet`` = the layer's unmet demand from ``shortage.csv``).
+``D_l = 0``), with some ``resilience_k > 1`` also ``nk_coverage = (capacity - the
+resilience_k largest k) / D_l``, and ``surplus = capacity - D_l`` (with a shortage cost:
+its positive part, and ``unmet`` = the layer's unmet demand from ``shortage.csv``).
 Per partner ``p``: ``value = sum_l v_l q[p,l]``, ``participation = value / V``,
 ``layers_hosted = sum_l y[p,l]``, and ``cost`` its hosting and capacity costs plus the trade
 cost of what it ships.
@@ -63,6 +64,16 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
                                  where=demand > 0),
         "surplus": capacity - demand,
     }
+    big_k = (data.layers["resilience_k"].to_numpy(dtype=np.int64)
+             if "resilience_k" in data.layers else np.ones(n, dtype=np.int64))
+    if (big_k > 1).any():
+        # The K = resilience_k largest capacities of each layer, lost together.
+        order = np.lexsort((-k, code))
+        first = np.searchsorted(code[order], code[order], side="left")
+        top = order[(np.arange(len(order)) - first) < big_k[code[order]]]
+        lost = np.bincount(code[top], weights=k[top], minlength=n)
+        expected["nk_coverage"] = np.divide(capacity - lost, demand, out=np.full(n, np.nan),
+                                            where=demand > 0)
     if unmet is not None:
         expected["surplus"] = np.maximum(capacity - demand, 0.0)
         row_layer = codes(ids, data.demand["layer"].astype(str))
