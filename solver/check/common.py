@@ -134,6 +134,26 @@ def codes(ids: pd.Index, values: Any) -> np.ndarray:
     return np.asarray(ids.get_indexer(pd.Index(values).astype(object)), dtype=np.int64)
 
 
+def resilience_k(layers: pd.DataFrame) -> np.ndarray:
+    """Each layer's ``resilience_k`` (the hosts lost at once; 1 where the column is absent)."""
+    if "resilience_k" in layers:
+        return layers["resilience_k"].to_numpy(dtype=np.int64)
+    return np.ones(len(layers), dtype=np.int64)
+
+
+def largest_per_layer(layer: np.ndarray, k: np.ndarray, count: np.ndarray,
+                      tiebreak: np.ndarray | None = None) -> np.ndarray:
+    """The positions of each layer's ``count[layer]`` largest ``k``, layer by layer, largest first.
+
+    ``layer`` holds layer codes; ties go to the smaller ``tiebreak`` (then the earlier row).
+    """
+    keys = (-k, layer) if tiebreak is None else (tiebreak, -k, layer)
+    order = np.lexsort(keys)
+    sorted_layer = layer[order]
+    rank = np.arange(len(order)) - np.searchsorted(sorted_layer, sorted_layer, side="left")
+    return order[rank < count[sorted_layer]]
+
+
 def line_of(i: Row) -> int:
     """The CSV line of table row ``i`` (the header is line 1)."""
     return int(i) + 2

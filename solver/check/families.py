@@ -13,6 +13,8 @@ from solver.check.common import (
     Violation,
     codes,
     fmt,
+    largest_per_layer,
+    resilience_k,
 )
 from solver.check.common import (
     pair as pair_name,
@@ -188,18 +190,14 @@ def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
     res = layers["resilience"].to_numpy(dtype=float)
     d = layers["D"].to_numpy(dtype=float)
     n_layers = len(layers)
-    big_k = (layers["resilience_k"].to_numpy(dtype=np.int64) if "resilience_k" in layers
-             else np.ones(n_layers, dtype=np.int64))
+    big_k = resilience_k(layers)
     trusted = np.flatnonzero(pairs["trusted"].to_numpy(dtype=bool))
     layer = codes(data.layer_ids, pairs["layer"])[trusted]
     k = pairs["k"].to_numpy(dtype=float)[trusted]
     partner = pairs["partner"].to_numpy(dtype=object)[trusted]
-    # Each layer's hosts, largest first (ties by partner id): the first K of a layer are lost.
+    # Each layer's K largest hosts (ties by partner id), lost together.
     by_name = np.unique(partner.astype(str), return_inverse=True)[1]
-    order = np.lexsort((by_name, -k, layer))
-    layer, k, partner = layer[order], k[order], partner[order]
-    first = np.searchsorted(layer, layer, side="left")
-    top = (np.arange(len(layer)) - first) < big_k[layer]
+    top = largest_per_layer(layer, k, big_k, tiebreak=by_name)
     total = np.bincount(layer, weights=k, minlength=n_layers)
     lost = np.bincount(layer[top], weights=k[top], minlength=n_layers)
     rest = total - lost
@@ -207,7 +205,7 @@ def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
     bad, short = tol.over(need, rest, total)
     for i in np.flatnonzero(bad & (res > 0)):
         name = str(layers.index[int(i)])
-        hosts = ", ".join(str(p) for p in partner[top & (layer == i) & (k > 0)])
+        hosts = ", ".join(str(partner[j]) for j in top if layer[j] == i and k[j] > 0)
         n = int(big_k[i])
         if hosts and n == 1:
             lost_text = (f"without {hosts} (the largest host, {fmt(lost[i])} units) the "

@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.check.common import Tolerance, Violation, codes, fmt, hosted
+from solver.check.common import (
+    Tolerance,
+    Violation,
+    codes,
+    fmt,
+    hosted,
+    largest_per_layer,
+    resilience_k,
+)
 
 LAYER_COLUMNS = ("layer", "demand", "capacity", "supplied", "suppliers", "max_share", "hhi",
                  "effective_suppliers", "n1_coverage", "surplus")
@@ -64,13 +72,9 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
                                  where=demand > 0),
         "surplus": capacity - demand,
     }
-    big_k = (data.layers["resilience_k"].to_numpy(dtype=np.int64)
-             if "resilience_k" in data.layers else np.ones(n, dtype=np.int64))
+    big_k = resilience_k(data.layers)
     if (big_k > 1).any():
-        # The K = resilience_k largest capacities of each layer, lost together.
-        order = np.lexsort((-k, code))
-        first = np.searchsorted(code[order], code[order], side="left")
-        top = order[(np.arange(len(order)) - first) < big_k[code[order]]]
+        top = largest_per_layer(code, k, big_k)  # the K largest of a layer, lost together
         lost = np.bincount(code[top], weights=k[top], minlength=n)
         expected["nk_coverage"] = np.divide(capacity - lost, demand, out=np.full(n, np.nan),
                                             where=demand > 0)

@@ -102,8 +102,8 @@ def connect(scheduler: Any, timeout: float = CONNECT_TIMEOUT) -> Any:
     if scheme in _NETWORK:
         parts = urlsplit(address)
         try:
-            with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
-                pass
+            # The knock: a connection made and closed at once (Dask shakes hands below).
+            socket.create_connection((parts.hostname, parts.port), timeout=timeout).close()
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             if isinstance(exc, TimeoutError):

@@ -98,6 +98,7 @@ class GroupSolver:
     def _setup(self) -> None:
         from solver.highs.runner import HighsRunner
         from solver.model.build import build
+        from solver.results import AllocationLayout
         from solver.solve import variable_groups
 
         case = self.case
@@ -124,6 +125,7 @@ class GroupSolver:
         self.runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                                   threads=opts.threads)
         self.y = list(self._built.m.y.values())
+        self._layout = AllocationLayout(case, data)
         self._start: dict[str, np.ndarray] = {}
 
     def pair_partner_is(self, flag: Any) -> np.ndarray:
@@ -250,7 +252,7 @@ class GroupSolver:
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
         from solver.model.build import slack_prices
-        from solver.results import AllocationLayout, flows_table, shortage_table
+        from solver.results import flows_table, shortage_table
 
         built = self._built
         report = self.runner.solve(None if synced else built.m, self.groups)
@@ -267,8 +269,6 @@ class GroupSolver:
         layer_demand = np.bincount(data.row_layer, weights=demand, minlength=self.n_layers)
         data_s = dataclasses.replace(data, rows=data.rows.assign(demand=demand),
                                      layer_demand=layer_demand)
-        if self._layout is None:
-            self._layout = AllocationLayout(self.case, data)
         allocation = self._layout.table(report.values, layer_demand)
         flows = flows_table(data_s, report.values)
         shortage = shortage_table(data_s, report.values)

@@ -76,13 +76,13 @@ def end_with_parent() -> None:
     started_by = multiprocessing.parent_process()
     parent = started_by.pid if started_by is not None and started_by.pid else os.getppid()
     if sys.platform.startswith("linux"):
-        try:
-            import ctypes
+        import contextlib
+        import ctypes
 
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # no libc prctl here: the thread below still watches
+        # Without a libc prctl here the thread below is the guard that remains.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM),
+                                                    0, 0, 0)
     if os.getppid() != parent:
         os._exit(0)  # the parent died before the guards were set
     threading.Thread(target=_watch_parent, args=(parent,), name="coalition-parent-watch",
