@@ -25,6 +25,7 @@ import pandas as pd
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.results import check_writable
+from solver.studies.engine.folder import FolderLock, entries
 from solver.studies.sweep.grid import Point
 from solver.studies.sweep.point_solver import RETRY, PointOutcome
 
@@ -40,7 +41,7 @@ def refuse_existing(out: Path, *, resume: bool, force: bool) -> None:
     try:
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out} exists and is not a folder: choose another --out")
-        if not out.exists() or not any(out.iterdir()) or force:
+        if not out.exists() or not entries(out) or force:
             return
     except OSError as exc:
         raise cannot_write(out, exc) from None
@@ -75,8 +76,9 @@ class SweepFolder:
         check_writable(out)
         meta_path = out / "sweep.json"
         made = not out.exists()
+        self._lock = FolderLock(out).acquire()  # one writer at a time
         try:
-            if out.exists() and any(out.iterdir()):
+            if entries(out):
                 if force:
                     for name in [*FILES.values(), "sweep.json"]:
                         (out / name).unlink(missing_ok=True)
@@ -87,12 +89,17 @@ class SweepFolder:
             out.mkdir(parents=True, exist_ok=True)
             meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
+            self._lock.release()
             if made:
                 shutil.rmtree(out, ignore_errors=True)
             raise cannot_write(out, exc) from None
         except ValueError as exc:  # sweep.json is not JSON
+            self._lock.release()
             raise UsageError(f"cannot resume the sweep in {out}: sweep.json is not valid JSON "
                              f"({exc}); pass --force to start again") from None
+        except BaseException:
+            self._lock.release()
+            raise
 
     def _check_meta(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         for key, what in (("case_sha256", "the case or its overrides changed"),
@@ -167,6 +174,11 @@ class SweepFolder:
         for handle in self._files.values():
             handle.close()
         self._files = {}
+
+    def release(self) -> None:
+        """Close the files and let another process write the folder."""
+        self.close()
+        self._lock.release()
 
     def finalize(self, table: pd.DataFrame) -> None:
         """Rewrite the files sorted by point once every point has finished."""

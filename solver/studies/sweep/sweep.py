@@ -52,6 +52,8 @@ from solver.studies.engine.scheduler import connect, scheduler_address
 from solver.studies.sweep.folder import SweepFolder, refuse_existing
 from solver.studies.sweep.grid import (
     MODES,
+    Axis,
+    Point,
     check_count,
     check_keys,
     make_points,
@@ -121,6 +123,19 @@ def sweep(
         if client is not None:
             client.close()
         raise
+    try:
+        return _run(case, points, columns, settings, folder, client, workers, progress, out,
+                    plots, axes, mode)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def _run(case: Case, points: list[Point], columns: list[str], settings: Settings,
+         folder: SweepFolder | None, client: Any, workers: int | None, progress: Any,
+         out: str | Path | None, plots: bool, axes: Sequence[Axis],
+         mode: str) -> pd.DataFrame:
+    """Solve the points not yet done in ``folder``; the table of every point."""
     done = {p.index: folder.done[p.index] for p in points if folder and folder.is_done(p)}
     todo = [p for p in points if p.index not in done]
     rows: dict[int, dict[str, Any]] = dict(done)
