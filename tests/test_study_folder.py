@@ -271,3 +271,26 @@ def test_alternatives_resume_rechecks_the_plans_it_reads_back(tmp_path: Path) ->
     assert f"{out / 'alternative-1'} does not pass the independent check any more" \
         in resumed.output
     assert "-99" not in resumed.output
+
+
+# sweep -------------------------------------------------------------------------------------
+
+def swept(tmp_path: Path) -> tuple[list[str], Path]:
+    """A finished two-point sweep: its arguments and its folder."""
+    out = tmp_path / "out"
+    args = ["sweep", str(game(tmp_path)), *PRICE, "--vary", "layers.max_share=0.6,0.7",
+            "--no-plots", "--out", str(out)]
+    assert run(*args).exit_code == 0
+    return args, out
+
+
+def test_sweep_resume_refuses_a_number_edited_into_something_else(tmp_path: Path) -> None:
+    args, out = swept(tmp_path)
+    table = pd.read_csv(out / "sweep.csv")
+    table["objective"] = table["objective"].astype(object)
+    table.loc[0, "objective"] = "inf"
+    table.to_csv(out / "sweep.csv", index=False)
+    resumed = run(*args, "--resume")
+    assert resumed.exit_code == 2, resumed.output
+    assert "sweep.csv, line 2, column objective: 'inf': not a finite number" in resumed.output
+

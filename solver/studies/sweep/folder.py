@@ -24,10 +24,14 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
-from solver.results import check_writable
-from solver.studies.engine.folder import FolderLock, entries
+from solver.results import COST_TERMS, check_writable
+from solver.studies.engine.folder import FolderLock, entries, read_rows
 from solver.studies.sweep.grid import Point
 from solver.studies.sweep.point_solver import RETRY, PointOutcome
+
+#: The columns of sweep.csv that hold numbers (checked when a sweep is resumed).
+NUMBERS = ("point", "objective", "bound", "gap", *(f"cost_{t}" for t in COST_TERMS),
+           "seconds", "solve_seconds")
 
 FILES = {"sweep": "sweep.csv", "layers": "sweep_layers.csv", "allocations": "allocations.csv"}
 
@@ -116,6 +120,8 @@ class SweepFolder:
         table = _read(path)
         if table is None or "overrides" not in table or "point" not in table:
             return
+        read_rows(path, {c: ("int" if c == "point" else "float?") for c in NUMBERS
+                         if c in table})  # a cell that is not a finite number is refused
         # A row torn by a crash lacks its last column (overrides): that point is not done.
         table = table[table["overrides"].notna() & table["status"].notna()
                       & ~table["status"].isin(RETRY)]
