@@ -234,22 +234,13 @@ def _outcomes(case: Case, solver: AlternativeSolver, tasks: list[SearchTask], wo
     ``client`` (a Dask client, closed when the searches end) sends them to its cluster.
     """
     if len(tasks) > 1 and (client is not None or workers > 1):
-        import uuid
-
-        from solver.studies.engine.executor import in_local_processes, on_dask
+        from solver.studies.engine.executor import execute
 
         assert solver.optimum is not None
         settings: Any = SearchSettings(slots=solver.near.slots, key=tasks[0].key,
                                        optimum=solver.optimum)
-        token = uuid.uuid4().hex
-        # The engine of sweeps, with searches for points: it only calls solver.run(task).
-        work: Any = tasks
-        outcomes: Any
-        if client is not None:
-            outcomes = on_dask(case, settings, token, work, client)
-        else:
-            outcomes = in_local_processes(case, settings, token, work, min(workers, len(tasks)))
-        return outcomes
+        # The engine of every study, with searches for tasks: it only calls solver.run(task).
+        return execute(case, settings, tasks, workers=min(workers, len(tasks)), client=client)
     return _here(solver, tasks)
 
 

@@ -1,8 +1,14 @@
-"""Where the points of a sweep run: in this process, in local processes, or on Dask.
+"""The one executor of every study: in this process, in local processes, or on Dask.
 
-Each worker process keeps one :class:`PointSolver` per sweep, so its points share a model.
-The functions sent to worker processes live here, importable by module path (a spawned
-process or a Dask worker imports them, never ``__main__``).
+A study hands over its tasks (sweep points, groups of the game, searches, batches of
+Monte Carlo draws: anything with an ``index``) and ``settings`` whose
+``make_solver(case)`` makes the solver that runs them (``solver.run(task)`` returns the
+task's outcome). Each worker process keeps one solver per study, so its tasks share a
+persistent model. Local workers are spawned, ignore Ctrl-C (the parent's to handle) and end
+with their parent; the order outcomes arrive in never changes an answer, so the same seed
+gives the same answer on every executor. The functions sent to worker processes live here,
+importable by module path (a spawned process or a Dask worker imports them, never
+``__main__``).
 """
 
 from __future__ import annotations
@@ -13,21 +19,33 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from solver.case.loader import Case
-from solver.studies.sweep.grid import Point
-from solver.studies.sweep.point_solver import PointOutcome, PointSolver, Settings
 
 _WORKERS: dict[str, Any] = {}
 _WORKER_LOCK = threading.Lock()
-_WORKER_BASE: tuple[str, Case, Settings] | None = None
+_WORKER_BASE: tuple[str, Case, Any] | None = None
 
 
 def new_solver(case: Case, settings: Any) -> Any:
-    """A solver of points: ``settings.make_solver(case)`` or a :class:`PointSolver`.
+    """The solver of a study's tasks: ``settings.make_solver(case)``."""
+    return settings.make_solver(case)
 
-    Another study (the coalition game) passes settings with a ``make_solver`` of its own.
+
+def execute(base: Case, settings: Any, tasks: Sequence[Any], *, workers: int = 1,
+            client: Any = None, here: Any = None) -> Iterator[Any]:
+    """Each task's outcome as it finishes, wherever the study asked for it to run.
+
+    On the Dask cluster of ``client`` (closed when the tasks are done), in ``workers``
+    spawned local processes, or, with one worker or one task, in this process, on ``here``
+    (a solver the study built already) or a new solver.
     """
-    make = getattr(settings, "make_solver", None)
-    return make(case) if make is not None else PointSolver(case, settings)
+    import uuid
+
+    token = uuid.uuid4().hex
+    if client is not None:
+        return on_dask(base, settings, token, tasks, client)
+    if workers <= 1 or len(tasks) <= 1:
+        return in_this_process(base, settings, tasks, here)
+    return in_local_processes(base, settings, token, tasks, workers)
 
 
 def _solver_for(token: str, case: Case, settings: Any) -> Any:
@@ -38,7 +56,7 @@ def _solver_for(token: str, case: Case, settings: Any) -> Any:
     return solver
 
 
-def _init_process(token: str, case: Case, settings: Settings) -> None:
+def _init_process(token: str, case: Case, settings: Any) -> None:
     """Start a local worker process: remember the sweep; signals as :func:`worker_signals`."""
     from solver.signals import worker_signals
 
@@ -105,14 +123,14 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
     os._exit(0)
 
 
-def _run_in_process(point: Point) -> PointOutcome:
+def _run_in_process(point: Any) -> Any:
     assert _WORKER_BASE is not None
     token, case, settings = _WORKER_BASE
     return _solver_for(token, case, settings).run(point)
 
 
-def run_on_dask(case: Case, settings: Settings, token: str, point: Point) -> PointOutcome:
-    """Solve one point on a Dask worker, keeping the worker's model for its next point.
+def run_on_dask(case: Case, settings: Any, token: str, point: Any) -> Any:
+    """Run one task on a Dask worker, keeping the worker's model for its next task.
 
     HiGHS and Pyomo's output capture want one solve per process at a time: a worker with
     several threads solves its points one after another.
@@ -121,16 +139,16 @@ def run_on_dask(case: Case, settings: Settings, token: str, point: Point) -> Poi
         return _solver_for(token, case, settings).run(point)
 
 
-def in_this_process(base: Case, settings: Settings,
-                    points: Sequence[Point]) -> Iterator[PointOutcome]:
-    """Solve ``points`` here, one after another, with one persistent model."""
-    solver = new_solver(base, settings)
+def in_this_process(base: Case, settings: Any, points: Sequence[Any],
+                    here: Any = None) -> Iterator[Any]:
+    """Run ``points`` here, one after another, on ``here`` or one new solver."""
+    solver = here if here is not None else new_solver(base, settings)
     for point in points:
         yield solver.run(point)
 
 
-def in_local_processes(base: Case, settings: Settings, token: str, points: Sequence[Point],
-                       workers: int) -> Iterator[PointOutcome]:
+def in_local_processes(base: Case, settings: Any, token: str, points: Sequence[Any],
+                       workers: int) -> Iterator[Any]:
     """Solve ``points`` in ``workers`` spawned processes; yield each as it finishes.
 
     On any exit other than the end (Ctrl-C, a broken worker) the processes are ended.
@@ -163,8 +181,8 @@ def in_local_processes(base: Case, settings: Settings, token: str, points: Seque
     pool.shutdown(wait=True)
 
 
-def on_dask(base: Case, settings: Settings, token: str, points: Sequence[Point],
-            client: Any) -> Iterator[PointOutcome]:
+def on_dask(base: Case, settings: Any, token: str, points: Sequence[Any],
+            client: Any) -> Iterator[Any]:
     """Solve ``points`` on the Dask cluster of ``client``; yield each as it finishes.
 
     ``client`` comes from :func:`solver.studies.engine.scheduler.connect` (made before the output

@@ -249,25 +249,16 @@ def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, client: 
     In this process the groups go on re-solving ``solver``'s model (built and solved for
     the whole coalition already); each worker process or Dask worker builds its own.
     """
-    import uuid
-    from collections.abc import Iterable
-
-    from solver.studies.engine.executor import in_local_processes, on_dask
+    from solver.studies.engine.executor import execute
     from solver.studies.engine.progress import Progress
     from solver.studies.game.groups import GameSettings
 
-    case, settings = solver.case, GameSettings(solver.members)
-    token = uuid.uuid4().hex
-    outcomes: Iterable[Any]
-    if client is not None:
-        outcomes = on_dask(case, settings, token, todo, client)  # type: ignore[arg-type]
-    elif workers <= 1 or len(todo) <= 1:
-        outcomes = (solver.run(task) for task in todo)
-    else:
-        outcomes = in_local_processes(case, settings, token, todo,  # type: ignore[arg-type]
-                                      workers)
+    outcomes = execute(solver.case, GameSettings(solver.members), todo, workers=workers,
+                       client=client, here=solver)
     progress = progress or Progress()
     progress.start(total, done)
+    if hasattr(progress, "expect"):  # a group costs more the more players it has
+        progress.expect({t.index: float(len(t.players)) for t in todo})
     path = Path(out) / "groups.csv" if out is not None else None
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,9 @@ worst 5% of draws to ``worst_partners.csv``, and a histogram to ``unmet_histogra
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -41,9 +39,6 @@ REQUEST = "sample.json"
 #: The files a sample writes (replaced by --force).
 OWN_FILES = ("draws.csv", "distribution.csv", "worst_partners.csv", "unmet_histogram.png")
 
-_STATE: dict[str, Any] = {}
-
-
 @dataclass
 class Sample:
     """The draws and what they add up to."""
@@ -60,65 +55,63 @@ def draw_losses(case: Case, n: int, seed: int) -> np.ndarray:
     return rng.random((n, len(risk))) < risk
 
 
-def _init(case: Case, allocation: pd.DataFrame) -> None:
-    from solver.studies.engine.recourse import Recourse
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """A batch of draws: its number, its first draw and who is lost in each draw."""
 
-    lp = Recourse(case, allocation)
-    partners = case.partners["partner"].tolist()
-    pos = {p: i for i, p in enumerate(partners)}
-    _STATE.update(lp=lp, pair_partner=np.array([pos[p] for p in lp.data.pairs["partner"]],
-                                                dtype=np.int64))
+    index: int
+    first: int
+    lost: np.ndarray
 
-
-def _batch(first: int, lost: np.ndarray) -> tuple[int, np.ndarray]:
-    """Unmet demand per layer of each draw of a batch (in the process that holds the LP)."""
-    lp, pair_partner = _STATE["lp"], _STATE["pair_partner"]
-    data = lp.data
-    closed = np.zeros(data.n_flows, dtype=bool)
-    out = np.zeros((len(lost), len(data.layers)))
-    for i, row in enumerate(lost):
-        factor = np.where(row[pair_partner], 0.0, 1.0) if len(pair_partner) else np.ones(0)
-        outcome = lp.solve(factor, closed)
-        out[i] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=len(out[i]))
-    return first, out
+    @property
+    def label(self) -> str:
+        """The draws of the batch, for progress."""
+        return f"draws {self.first}-{self.first + len(self.lost) - 1}"
 
 
-def _init_worker(case: Case, allocation: pd.DataFrame) -> None:
-    from solver.studies.engine.executor import end_with_parent
+@dataclass
+class BatchOutcome:
+    """A re-routed batch: unmet demand per layer of each of its draws."""
 
-    end_with_parent()  # a worker left behind by a killed parent would draw on for minutes
-    _init(case, allocation)
-
-
-def _batch_on_dask(case: Case, allocation: pd.DataFrame, first: int, lost: np.ndarray
-                   ) -> tuple[int, np.ndarray]:
-    if _STATE.get("case") is not case:
-        _init(case, allocation)
-        _STATE["case"] = case
-    return _batch(first, lost)
+    point: Batch
+    unmet: np.ndarray
+    failed: int = 0
+    row: dict[str, Any] = field(default_factory=lambda: {"status": "done", "objective": None})
 
 
-def _run(case: Case, allocation: pd.DataFrame, batches: list[tuple[int, np.ndarray]],
-         workers: int, client: Any) -> Iterator[tuple[int, np.ndarray]]:
-    if client is not None:
-        from dask.distributed import as_completed
+class BatchSolver:
+    """Re-routes batches of draws on one recourse LP, kept between batches."""
 
-        try:
-            futures = [client.submit(_batch_on_dask, case, allocation, f, lost, pure=False)
-                       for f, lost in batches]
-            for future in as_completed(futures, loop=client.loop):
-                yield future.result()
-        finally:
-            client.close()
-        return
-    if workers <= 1:
-        _init(case, allocation)
-        for first, lost in batches:
-            yield _batch(first, lost)
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(case, allocation)) as pool:
-        yield from pool.map(_batch, *zip(*batches, strict=True))
+    def __init__(self, case: Case, allocation: pd.DataFrame) -> None:
+        from solver.studies.engine.recourse import Recourse
+
+        self.lp = Recourse(case, allocation)
+        pos = {p: i for i, p in enumerate(case.partners["partner"].tolist())}
+        self.pair_partner = np.array([pos[p] for p in self.lp.data.pairs["partner"]],
+                                     dtype=np.int64)
+
+    def run(self, batch: Batch) -> BatchOutcome:
+        """Unmet demand per layer of each draw of ``batch``."""
+        data = self.lp.data
+        closed = np.zeros(data.n_flows, dtype=bool)
+        out = np.zeros((len(batch.lost), len(data.layers)))
+        for i, row in enumerate(batch.lost):
+            factor = np.where(row[self.pair_partner], 0.0, 1.0) if len(self.pair_partner) \
+                else np.ones(0)
+            outcome = self.lp.solve(factor, closed)
+            out[i] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=len(out[i]))
+        return BatchOutcome(point=batch, unmet=out)
+
+
+@dataclass(frozen=True, eq=False)
+class SampleSettings:
+    """What a worker needs to re-route batches (the executor's ``make_solver``)."""
+
+    allocation: pd.DataFrame
+
+    def make_solver(self, case: Case) -> BatchSolver:
+        """A solver of batches for ``case``."""
+        return BatchSolver(case, self.allocation)
 
 
 def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None = None,
@@ -182,23 +175,24 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
           lost: np.ndarray, layers: list[str], partners: list[str], folder: Path | None,
           done: dict[int, np.ndarray], workers: int, client: Any, progress: Any) -> Sample:
     """Draw the batches not ``done``, appending each to ``draws.csv``; the whole sample."""
+    from solver.studies.engine.executor import execute
+
     todo = [i for i in range(0, n, batch) if i not in done]
-    batches = [(i, lost[i:i + batch]) for i in todo]
+    batches = [Batch(i // batch, i, lost[i:i + batch]) for i in todo]
     if progress is not None:
         progress.start(len(todo) + len(done), len(done))
     interrupted = True
     try:
-        for first, unmet in _run(case, allocation, batches, workers, client):
+        for outcome in execute(case, SampleSettings(allocation), batches, workers=workers,
+                               client=client):
+            first, unmet = outcome.point.first, outcome.unmet
             done[first] = unmet
             if folder is not None:
                 _draw_rows(first, unmet, lost, partners, layers).to_csv(
                     folder / "draws.csv", mode="a", header=False, index=False,
                     float_format="%.17g")
             if progress is not None:
-                label = f"draws {first}-{first + len(unmet) - 1}"
-                progress.point(SimpleNamespace(
-                    failed=0, point=SimpleNamespace(index=first // batch, label=label),
-                    row={"status": "done", "objective": None}))
+                progress.point(outcome)
         interrupted = False
     finally:
         if progress is not None:

@@ -53,6 +53,10 @@ class Settings:
     persistent: bool = True
     warm_start: bool = True
 
+    def make_solver(self, case: Case) -> PointSolver:
+        """The solver of a worker's points (the executor's hook)."""
+        return PointSolver(case, self)
+
 
 class PointSolver:
     """Solves points of one sweep in turn, keeping one persistent model between them.

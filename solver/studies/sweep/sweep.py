@@ -35,8 +35,7 @@ resumed) and ``progress``.
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.results import COST_TERMS
-from solver.studies.engine.executor import in_local_processes, in_this_process, on_dask
+from solver.studies.engine.executor import execute
 from solver.studies.engine.progress import Progress
 from solver.studies.engine.scheduler import connect, scheduler_address
 from solver.studies.sweep.folder import SweepFolder, refuse_existing
@@ -60,7 +59,7 @@ from solver.studies.sweep.grid import (
     mutable_columns,
     parse_vary,
 )
-from solver.studies.sweep.point_solver import RESULT_COLUMNS, PointOutcome, Settings
+from solver.studies.sweep.point_solver import RESULT_COLUMNS, Settings
 
 
 def sweep(
@@ -141,15 +140,8 @@ def _run(case: Case, points: list[Point], columns: list[str], settings: Settings
     rows: dict[int, dict[str, Any]] = dict(done)
     progress = progress or Progress()
     progress.start(len(points), len(done))
-    token = uuid.uuid4().hex
     n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
-    outcomes: Iterable[PointOutcome]
-    if client is not None:
-        outcomes = on_dask(case, settings, token, todo, client)
-    elif n_workers <= 1:
-        outcomes = in_this_process(case, settings, todo)
-    else:
-        outcomes = in_local_processes(case, settings, token, todo, n_workers)
+    outcomes = execute(case, settings, todo, workers=n_workers, client=client)
     interrupted = True
     try:
         for outcome in outcomes:
