@@ -1,4 +1,11 @@
-"""Progress of a sweep as its points finish: a bar on a terminal, plain lines otherwise."""
+"""Progress of a study as its units finish: a bar on a terminal, plain lines otherwise.
+
+The time left weighs the units still to come by their expected cost, learned as units
+finish: a study may say what kind each unit is (:meth:`Progress.expect`; the game says each
+group's size, as large groups cost many times small ones). A kind seen before is expected
+to cost what it cost on average; one not seen yet, in proportion to its kind (its weight)
+at the rate seen so far. Until a unit has finished, the time left reads "estimating".
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from solver.studies.sweep.point_solver import PointOutcome
@@ -18,6 +25,12 @@ class Progress:
 
     def start(self, total: int, done: int) -> None:
         """``total`` points, ``done`` of them from an earlier run."""
+
+    def expect(self, kinds: dict[int, float]) -> None:
+        """The kind (a positive weight) of each unit still to come, by its index."""
+        counts = getattr(self, "counts", None)
+        if counts is not None:
+            counts.kinds = dict(kinds)
 
     def point(self, outcome: PointOutcome) -> None:
         """One more point finished."""
@@ -33,13 +46,51 @@ class _Counts:
     failed: int = 0
     new: int = 0
     started: float = field(default_factory=time.perf_counter)
+    #: the kind of each unit still to come, by index (1 when a study says nothing)
+    kinds: dict[int, float] = field(default_factory=dict)
+    #: per kind finished: [seconds, count]
+    seen: dict[float, list[float]] = field(default_factory=dict)
+    last: float = field(default_factory=time.perf_counter)
+
+    def finished(self, outcome: Any) -> None:
+        """Count one unit and learn what its kind costs (its own seconds, if it says)."""
+        now = time.perf_counter()
+        self.done += 1
+        self.new += 1
+        self.failed += bool(outcome.failed)
+        kind = self.kinds.pop(getattr(outcome.point, "index", -1), 1.0)
+        row = getattr(outcome, "row", None) or {}
+        seconds = row.get("seconds")
+        if not isinstance(seconds, int | float) or not seconds >= 0:
+            seconds = now - self.last
+        self.last = now
+        entry = self.seen.setdefault(kind, [0.0, 0.0])
+        entry[0] += float(seconds)
+        entry[1] += 1
+
+    def left_seconds(self) -> float | None:
+        """Wall seconds left, or None until a unit has finished."""
+        if not self.new:
+            return None
+        elapsed = time.perf_counter() - self.started
+        spent = sum(s for s, _ in self.seen.values())
+        weight = sum(k * n for k, (_, n) in self.seen.items())
+        rate = spent / weight if weight > 0 else 0.0
+
+        def cost(kind: float) -> float:
+            entry = self.seen.get(kind)
+            return entry[0] / entry[1] if entry else rate * kind
+
+        unknown = max(self.total - self.done - len(self.kinds), 0)  # units of kind 1
+        coming = sum(cost(k) for k in self.kinds.values()) + unknown * cost(1.0)
+        if spent <= 0:
+            return elapsed / self.new * max(self.total - self.done, 0)
+        return max(elapsed * coming / spent, 0.0)
 
     def times(self) -> tuple[str, str]:
         elapsed = time.perf_counter() - self.started
-        left = "?"
-        if self.new:
-            left = _clock(elapsed / self.new * (self.total - self.done))
-        return _clock(elapsed), left
+        left = self.left_seconds()
+        return _clock(elapsed), "estimating" if left is None else _clock(left)
 
 
 def _plural(unit: str) -> str:
@@ -75,9 +126,7 @@ class LineProgress(Progress):
     def point(self, outcome: PointOutcome) -> None:
         """Print the point's status and objective."""
         c = self.counts
-        c.done += 1
-        c.new += 1
-        c.failed += outcome.failed
+        c.finished(outcome)
         row = outcome.row
         what = row["status"] if row.get("objective") is None else \
             f"{row['status']}, objective {row['objective']:.6g}"
@@ -119,10 +168,7 @@ class BarProgress(Progress):
     def point(self, outcome: PointOutcome) -> None:
         """Advance the bar."""
         with self._lock:
-            c = self.counts
-            c.done += 1
-            c.new += 1
-            c.failed += outcome.failed
+            self.counts.finished(outcome)
         self._draw()
 
     def finish(self, interrupted: bool = False) -> None:
