@@ -8,7 +8,9 @@ capacity that survives, ``factor[a]``, and the routes that close), the LP
          sum_{j of a} f_j <= factor[a] * k[a]       for every pair a
          f_j = 0 on a closed route,  f, z >= 0
 
-finds how much demand the plan still meets and at what trade cost. ``price`` is
+finds how much demand the plan still meets and at what trade cost. It is the one
+re-routing LP of the tool (:class:`RerouteLP`): the same model, solved in three stages,
+re-routes a design after the loss of a partner in ``stress``. ``price`` is
 ``objective.shortage_cost``; without it unmet demand is minimised first (a price above any
 re-routing can save: longer than an augmenting path times the dearest route) and no
 shortage cost is reported. One HiGHS LP is built once per plan and re-solved per scenario
@@ -39,71 +41,184 @@ class Outcome:
     shortage_cost: float | None
 
 
+#: Relative slack when a stage's optimum becomes a bound of the next stage.
+STAGE_TOL = 1e-9
+
+#: Unmet demand and cost differences below this share are solver noise, reported as zero.
+CLEAN = 1e-7
+
+
+@dataclass
+class _Reroute:
+    """The outcome of re-routing after one loss."""
+
+    unmet: np.ndarray
+    trade_cost: float
+
+
+class RerouteLP:
+    """The one re-routing LP of a design, kept in one HiGHS model and re-solved.
+
+    Columns: flows ``f[j]`` (allowed routes of the case), unmet demand ``u[r]`` per demand
+    row, the largest unmet share ``t[l]`` per layer. Rows: ``sum f <= k`` per capability
+    pair, ``sum f + u = d`` per demand row, ``u[r] <= t[l] * d[r]``, and a cap on each
+    layer's total unmet demand (open until stage 2). :meth:`run` re-routes after the loss
+    of a partner in three stages (``stress``); :meth:`priced` re-routes once at a price of
+    unmet demand under any disruption (scenarios, ``stress --sample``, :class:`Recourse`),
+    where ``t`` and the layer caps are left open and so bind nothing.
+    """
+
+    def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1) -> None:
+        import highspy
+
+        self.data = data
+        n_f, n_r, n_l, n_a = data.n_flows, len(data.rows), len(data.layers), data.n_pairs
+        self.n_f, self.n_r, self.n_l = n_f, n_r, n_l
+        d = data.rows["demand"].to_numpy(dtype=float)
+        self.demand = d
+        self.trade = data.flows["unit_cost"].to_numpy(dtype=float)
+        row_layer = np.asarray(data.row_layer, dtype=np.int64)
+        flow_pair = np.asarray(data.flow_pair, dtype=np.int64)
+        flow_row = np.asarray(data.flow_row, dtype=np.int64)
+        # Row blocks: capacity [0, n_a), demand [n_a, +n_r), fairness [+n_r), layer totals.
+        cap0, dem0, fair0, tot0 = 0, n_a, n_a + n_r, n_a + 2 * n_r
+        self.tot0 = tot0
+        f_cols = np.arange(n_f)
+        u_cols = n_f + np.arange(n_r)
+        t_cols = n_f + n_r + row_layer
+        rows = np.concatenate([cap0 + flow_pair, dem0 + flow_row,
+                               dem0 + np.arange(n_r), fair0 + np.arange(n_r),
+                               tot0 + row_layer, fair0 + np.arange(n_r)])
+        cols = np.concatenate([f_cols, f_cols, u_cols, u_cols, u_cols, t_cols])
+        vals = np.concatenate([np.ones(2 * n_f), np.ones(3 * n_r), -d])
+        order = np.lexsort((rows, cols))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        n_col = n_f + n_r + n_l
+        start = np.searchsorted(cols, np.arange(n_col + 1)).astype(np.int32)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_col
+        lp.num_row_ = tot0 + n_l
+        lp.col_cost_ = np.zeros(n_col)
+        self.col_upper = np.concatenate([np.full(n_f, inf), d, np.ones(n_l)])
+        lp.col_lower_ = np.zeros(n_col)
+        lp.col_upper_ = self.col_upper.copy()
+        lp.row_lower_ = np.concatenate([np.full(n_a, -inf), d, np.full(n_r, -inf),
+                                        np.full(n_l, -inf)])
+        lp.row_upper_ = np.concatenate([np.asarray(capacity, dtype=float), d, np.zeros(n_r),
+                                        np.full(n_l, inf)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = start
+        lp.a_matrix_.index_ = rows.astype(np.int32)
+        lp.a_matrix_.value_ = vals
+        from solver.highs.runner import new_highs
+
+        h = new_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", int(threads))
+        h.passModel(lp)
+        self.capacity = np.asarray(capacity, dtype=float)
+        self.n_a = n_a
+        self.h = h
+        self.inf = inf
+        self.flow_partner = data.pairs["partner"].to_numpy()[flow_pair]
+        self.row_layer = row_layer
+
+    def _solve(self, cost: np.ndarray) -> np.ndarray:
+        h = self.h
+        n = len(cost)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.run()
+        status = h.getModelStatus()
+        if status != type(status).kOptimal:
+            raise RuntimeError(f"the re-routing LP ended with {h.modelStatusToString(status)}")
+        return np.asarray(h.getSolution().col_value, dtype=float)
+
+    def priced(self, price: float, factor: np.ndarray, closed: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Flows and unmet demand ``(f, u)`` at least trade cost plus ``price`` per unit unmet.
+
+        With ``factor[a]`` of each pair's capacity and the ``closed`` flows shut:
+
+            min  sum_j t_j f_j + price * sum_r u_r
+            s.t. sum_{j in r} f_j + u_r = d_r,   sum_{j of a} f_j <= factor[a] * k[a]
+        """
+        h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
+        n_col = n_f + n_r + n_l
+        upper = self.col_upper.copy()
+        upper[:n_f] = np.where(closed, 0.0, self.inf)
+        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
+        if self.n_a:
+            h.changeRowsBounds(self.n_a, np.arange(self.n_a, dtype=np.int32),
+                               np.full(self.n_a, -self.inf),
+                               np.asarray(factor, dtype=float) * self.capacity)
+        layers = np.arange(n_l, dtype=np.int32)
+        h.changeRowsBounds(n_l, self.tot0 + layers,
+                           np.full(n_l, -self.inf), np.full(n_l, self.inf))
+        cost = np.zeros(n_col)
+        cost[:n_f] = self.trade
+        cost[n_f:n_f + n_r] = price
+        x = self._solve(cost)
+        if self.n_a:  # the capacity the staged runs re-route over
+            h.changeRowsBounds(self.n_a, np.arange(self.n_a, dtype=np.int32),
+                               np.full(self.n_a, -self.inf), self.capacity)
+        return np.maximum(x[:n_f], 0.0), np.maximum(x[n_f:n_f + n_r], 0.0)
+
+    def run(self, lost: str | None) -> _Reroute:
+        """Re-route after losing partner ``lost`` (None: nobody)."""
+        h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
+        n_col = n_f + n_r + n_l
+        upper = self.col_upper.copy()
+        if lost is not None:
+            upper[:n_f][self.flow_partner == lost] = 0.0
+        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
+        layers = np.arange(n_l, dtype=np.int32)
+        h.changeRowsBounds(n_l, self.tot0 + layers,
+                           np.full(n_l, -self.inf), np.full(n_l, self.inf))
+        cost = np.zeros(n_col)
+        cost[n_f:n_f + n_r] = 1.0
+        x = self._solve(cost)
+        per_layer = np.bincount(self.row_layer, weights=x[n_f:n_f + n_r], minlength=n_l)
+        h.changeRowsBounds(n_l, self.tot0 + layers,
+                           np.full(n_l, -self.inf), per_layer + STAGE_TOL * (1.0 + per_layer))
+        cost[:] = 0.0
+        cost[n_f + n_r:] = 1.0
+        x = self._solve(cost)
+        share = x[n_f + n_r:]
+        upper[n_f + n_r:] = np.minimum(share + STAGE_TOL * (1.0 + share), 1.0)
+        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
+        cost[:] = 0.0
+        cost[:n_f] = self.trade
+        x = self._solve(cost)
+        # The stages' slack (STAGE_TOL) is not a shortfall: below CLEAN of demand is none.
+        unmet = np.clip(x[n_f:n_f + n_r], 0.0, None)
+        unmet[unmet <= CLEAN * (1.0 + self.demand)] = 0.0
+        return _Reroute(unmet=unmet, trade_cost=float(self.trade @ x[:n_f]))
+
+
 class Recourse:
-    """The second-stage LP of one plan, re-solved for each disruption."""
+    """The second-stage LP of one plan, re-solved for each disruption (a :class:`RerouteLP`)."""
 
     def __init__(self, case: Case, capacity: pd.DataFrame, data: ModelData | None = None
                  ) -> None:
         """``capacity``: the plan's capacity built, columns partner, layer, capacity."""
-        from solver.highs.runner import new_highs
-
         self.case = case
         self.data = data if data is not None else model_data(case)
         d = self.data
         built = capacity.set_index(["partner", "layer"])["capacity"]
         keys = pd.MultiIndex.from_arrays([d.pairs["partner"], d.pairs["layer"]])
         self.k = built.reindex(keys).fillna(0.0).to_numpy(dtype=float)
-        self.demand = d.rows["demand"].to_numpy(dtype=float)
         self.cost = d.flows["unit_cost"].to_numpy(dtype=float)
         price = case.objective.shortage_cost
         self.price = price
-        n_rows = len(d.rows)
-        longest = 2 * (min(d.n_pairs, n_rows) + 1)
+        longest = 2 * (min(d.n_pairs, len(d.rows)) + 1)
         self.lp_price = float(price) if price is not None else \
             1.0 + longest * float(self.cost.max(initial=0.0))
-        n_f = d.n_flows
-        self.n_f, self.n_rows, self.n_pairs = n_f, n_rows, d.n_pairs
-        # Column-wise: flow j is in demand row flow_row[j] and capacity row n_rows + pair.
-        index = np.empty(2 * n_f + n_rows, dtype=np.int32)
-        index[0:2 * n_f:2] = d.flow_row
-        index[1:2 * n_f:2] = n_rows + d.flow_pair
-        index[2 * n_f:] = np.arange(n_rows, dtype=np.int32)
-        start = np.concatenate([np.arange(0, 2 * n_f + 1, 2),
-                                2 * n_f + np.arange(1, n_rows + 1)]).astype(np.int32)
-        value = np.ones(len(index))
-        col_cost = np.concatenate([self.cost, np.full(n_rows, self.lp_price)])
-        inf = 1e30
-        lower = np.zeros(n_f + n_rows)
-        upper = np.full(n_f + n_rows, inf)
-        row_lower = np.concatenate([self.demand, np.full(d.n_pairs, -inf)])
-        row_upper = np.concatenate([self.demand, self.k])
-        h = new_highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.passModel(n_f + n_rows, n_rows + d.n_pairs, len(index), 1, 1, 0.0, col_cost,
-                    lower, upper, row_lower, row_upper, start, index, value,
-                    np.zeros(n_f + n_rows, dtype=np.int32))
-        self._h = h
-        self._flow_cols = np.arange(n_f, dtype=np.int32)
-        self._cap_rows = (n_rows + np.arange(d.n_pairs)).astype(np.int32)
+        self.lp = RerouteLP(d, self.k, threads=1)
 
     def solve(self, factor: np.ndarray, closed: np.ndarray) -> Outcome:
         """Re-route with ``factor[a]`` of each pair's capacity and the ``closed`` flows."""
-        import highspy
-
-        h = self._h
-        if self.n_pairs:
-            h.changeRowsBounds(self.n_pairs, self._cap_rows, np.full(self.n_pairs, -1e30),
-                               np.asarray(factor, dtype=float) * self.k)
-        if self.n_f:
-            h.changeColsBounds(self.n_f, self._flow_cols, np.zeros(self.n_f),
-                               np.where(closed, 0.0, 1e30))
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"recourse LP: {h.modelStatusToString(h.getModelStatus())}")
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-        f = np.maximum(x[:self.n_f], 0.0)
-        z = np.maximum(x[self.n_f:], 0.0)
+        f, z = self.lp.priced(self.lp_price, factor, closed)
         z[z < 1e-9] = 0.0
         shortage = None if self.price is None else float(self.price) * float(z.sum())
         return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,130 +34,13 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
+from solver.studies.engine.recourse import CLEAN, RerouteLP
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("lost", "scope", "layer", "member", "demand", "unmet", "unmet_share",
            "lost_capacity", "layers_hosted", "trade_cost", "rerouting_cost",
            "redesign_status", "redesign_cost", "redesign_extra_cost", "redesign_reason")
-
-#: Relative slack when a stage's optimum becomes a bound of the next stage.
-STAGE_TOL = 1e-9
-
-#: Unmet demand and cost differences below this share are solver noise, reported as zero.
-CLEAN = 1e-7
-
-
-@dataclass
-class _Reroute:
-    """The outcome of re-routing after one loss."""
-
-    unmet: np.ndarray
-    trade_cost: float
-
-
-class RerouteLP:
-    """The re-routing LP of a design, kept in one HiGHS model and re-solved per loss.
-
-    Columns: flows ``f[j]`` (allowed routes of the case), unmet demand ``u[r]`` per demand
-    row, the largest unmet share ``t[l]`` per layer. Rows: ``sum f <= k`` per capability
-    pair, ``sum f + u = d`` per demand row, ``u[r] <= t[l] * d[r]``, and a cap on each
-    layer's total unmet demand (open until stage 2).
-    """
-
-    def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1) -> None:
-        import highspy
-
-        self.data = data
-        n_f, n_r, n_l, n_a = data.n_flows, len(data.rows), len(data.layers), data.n_pairs
-        self.n_f, self.n_r, self.n_l = n_f, n_r, n_l
-        d = data.rows["demand"].to_numpy(dtype=float)
-        self.demand = d
-        self.trade = data.flows["unit_cost"].to_numpy(dtype=float)
-        row_layer = np.asarray(data.row_layer, dtype=np.int64)
-        flow_pair = np.asarray(data.flow_pair, dtype=np.int64)
-        flow_row = np.asarray(data.flow_row, dtype=np.int64)
-        # Row blocks: capacity [0, n_a), demand [n_a, +n_r), fairness [+n_r), layer totals.
-        cap0, dem0, fair0, tot0 = 0, n_a, n_a + n_r, n_a + 2 * n_r
-        self.tot0 = tot0
-        f_cols = np.arange(n_f)
-        u_cols = n_f + np.arange(n_r)
-        t_cols = n_f + n_r + row_layer
-        rows = np.concatenate([cap0 + flow_pair, dem0 + flow_row,
-                               dem0 + np.arange(n_r), fair0 + np.arange(n_r),
-                               tot0 + row_layer, fair0 + np.arange(n_r)])
-        cols = np.concatenate([f_cols, f_cols, u_cols, u_cols, u_cols, t_cols])
-        vals = np.concatenate([np.ones(2 * n_f), np.ones(3 * n_r), -d])
-        order = np.lexsort((rows, cols))
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        n_col = n_f + n_r + n_l
-        start = np.searchsorted(cols, np.arange(n_col + 1)).astype(np.int32)
-        inf = highspy.kHighsInf
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_col
-        lp.num_row_ = tot0 + n_l
-        lp.col_cost_ = np.zeros(n_col)
-        self.col_upper = np.concatenate([np.full(n_f, inf), d, np.ones(n_l)])
-        lp.col_lower_ = np.zeros(n_col)
-        lp.col_upper_ = self.col_upper.copy()
-        lp.row_lower_ = np.concatenate([np.full(n_a, -inf), d, np.full(n_r, -inf),
-                                        np.full(n_l, -inf)])
-        lp.row_upper_ = np.concatenate([np.asarray(capacity, dtype=float), d, np.zeros(n_r),
-                                        np.full(n_l, inf)])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = start
-        lp.a_matrix_.index_ = rows.astype(np.int32)
-        lp.a_matrix_.value_ = vals
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", int(threads))
-        h.passModel(lp)
-        self.h = h
-        self.inf = inf
-        self.flow_partner = data.pairs["partner"].to_numpy()[flow_pair]
-        self.row_layer = row_layer
-
-    def _solve(self, cost: np.ndarray) -> np.ndarray:
-        h = self.h
-        n = len(cost)
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-        h.run()
-        status = h.getModelStatus()
-        if status != type(status).kOptimal:
-            raise RuntimeError(f"the re-routing LP ended with {h.modelStatusToString(status)}")
-        return np.asarray(h.getSolution().col_value, dtype=float)
-
-    def run(self, lost: str | None) -> _Reroute:
-        """Re-route after losing partner ``lost`` (None: nobody)."""
-        h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
-        n_col = n_f + n_r + n_l
-        upper = self.col_upper.copy()
-        if lost is not None:
-            upper[:n_f][self.flow_partner == lost] = 0.0
-        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
-        layers = np.arange(n_l, dtype=np.int32)
-        h.changeRowsBounds(n_l, self.tot0 + layers,  # type: ignore[attr-defined]
-                           np.full(n_l, -self.inf), np.full(n_l, self.inf))
-        cost = np.zeros(n_col)
-        cost[n_f:n_f + n_r] = 1.0
-        x = self._solve(cost)
-        per_layer = np.bincount(self.row_layer, weights=x[n_f:n_f + n_r], minlength=n_l)
-        h.changeRowsBounds(n_l, self.tot0 + layers,  # type: ignore[attr-defined]
-                           np.full(n_l, -self.inf), per_layer + STAGE_TOL * (1.0 + per_layer))
-        cost[:] = 0.0
-        cost[n_f + n_r:] = 1.0
-        x = self._solve(cost)
-        share = x[n_f + n_r:]
-        upper[n_f + n_r:] = np.minimum(share + STAGE_TOL * (1.0 + share), 1.0)
-        h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
-        cost[:] = 0.0
-        cost[:n_f] = self.trade
-        x = self._solve(cost)
-        # The stages' slack (STAGE_TOL) is not a shortfall: below CLEAN of demand is none.
-        unmet = np.clip(x[n_f:n_f + n_r], 0.0, None)
-        unmet[unmet <= CLEAN * (1.0 + self.demand)] = 0.0
-        return _Reroute(unmet=unmet, trade_cost=float(self.trade @ x[:n_f]))
-
 
 def without_partner(case: Case, partner: str) -> Case:
     """The case with ``partner`` unable to supply anything (its demand stays).
