@@ -294,3 +294,37 @@ def test_sweep_resume_refuses_a_number_edited_into_something_else(tmp_path: Path
     assert resumed.exit_code == 2, resumed.output
     assert "sweep.csv, line 2, column objective: 'inf': not a finite number" in resumed.output
 
+
+
+def test_sample_with_workers_stops_on_sigterm_keeping_whole_batches(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.cases import write_random_case
+
+    folder = write_random_case(tmp_path / "case", partners=30, layers=8, members=10, seed=1)
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "solver", "stress", str(folder), "--sample", "20000",
+         "--workers", "2", "--out", str(out)],
+        cwd=root, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    try:
+        for line in proc.stderr:  # the event: a batch has finished on a worker
+            if line.startswith("[1/"):
+                break
+        assert proc.poll() is None, "the sample ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 143, rest[-2000:]
+    assert f"terminated (SIGTERM): the finished draws are kept in {out}; run the same " \
+           "command with --resume" in rest
+    assert "Traceback" not in rest
+    draws = read_rows(out / "draws.csv", {"draw": "int", "unmet": "float"})
+    assert len(draws) >= 500  # the batch that finished before the signal, at least
