@@ -56,13 +56,16 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
 def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
           samples: int | None = None, out: str | Path | None = None, workers: int = 1,
           scheduler: Any = None, resume: bool = False, progress: Any = None,
-          seed: int | None = None) -> ShareResult:
+          seed: int | None = None, prenucleolus: bool = False) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
     evaluated (exact Shapley value and nucleolus); beyond, the Shapley value is estimated
     from ``samples`` random orders drawn with ``seed`` (with its standard error) and the
-    nucleolus is empty. Each of the four left None takes the case's ``[share]`` table
+    nucleolus is empty (``summary["notes"]`` says why a split is blank). The nucleolus is
+    on the imputation set (no player pays more than alone); ``prenucleolus=True`` adds the
+    prenucleolus, which may, as columns of its own. Each of the four left None takes the
+    case's ``[share]`` table
     (defaults member, 12, 200, 0), and without ``objective.shortage_cost`` the game
     prices shortfalls at ``[share] shortage_cost``.
     Groups run here (``workers=1``), in ``workers`` local processes or on the Dask cluster
@@ -130,11 +133,14 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     value = _demand_value(case, members)
     splits: dict[str, dict[str, float]] = {
         "proportional": game.proportional(names, value, grand_cost)}
+    notes: dict[str, str] = {}
     se: dict[str, float] = {}
     if exact:
         splits["shapley"] = game.shapley(names, c)
-        splits["nucleolus"] = game.nucleolus(names, c)
+        splits.update(_nucleoli(names, c, prenucleolus, notes))
     else:
+        notes["nucleolus"] = (f"not computed: it needs every group, and {len(names)} players "
+                              f"are more than --exact-up-to {exact_up_to}")
         splits["shapley"], se = game.shapley_sampled(names, lambda g: c[g] if g else 0.0,
                                                      samples, seed=seed)
     eps, _ = game.least_core(names, c)
@@ -142,12 +148,14 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     for p in names:
         row: dict[str, Any] = {"player": p, "members": "+".join(members[p]),
                                "standalone": standalone[p], "shapley_se": se.get(p)}
-        for name in ("proportional", "shapley", "nucleolus"):
+        for name in ("proportional", "shapley", "nucleolus",
+                     *(("prenucleolus",) if prenucleolus else ())):
             x = splits.get(name)
             row[name] = x[p] if x else None
             row[f"saving_{name}"] = standalone[p] - x[p] if x else None
         table.append(row)
-    players_table = pd.DataFrame(table).reindex(columns=list(PLAYER_COLUMNS))
+    extra = ("prenucleolus", "saving_prenucleolus") if prenucleolus else ()
+    players_table = pd.DataFrame(table).reindex(columns=[*PLAYER_COLUMNS, *extra])
     total = sum(standalone.values())
     blocking = {}
     for name, x in splits.items():
@@ -163,11 +171,26 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
         # The whole coalition, priced, would rather fall short than meet its rules.
         "price_too_low": bool((priced_grand["shortfall_cost"] or 0.0)
                               > 1e-6 * max(abs(grand_cost), 1.0)),
-        "seconds": time.perf_counter() - started, "builds": solver.builds}
+        "notes": notes, "seconds": time.perf_counter() - started, "builds": solver.builds}
     result = ShareResult(players=players_table, groups=groups, summary=summary)
     if out is not None:
         write_share(result, Path(out))
     return result
+
+
+def _nucleoli(names: list[str], c: dict[frozenset[str], float], prenucleolus: bool,
+              notes: dict[str, str]) -> dict[str, dict[str, float]]:
+    """The nucleolus (and the prenucleolus if asked); why the nucleolus is blank in ``notes``."""
+    from solver.studies import game_nucleolus
+
+    out = {}
+    try:
+        out["nucleolus"] = game_nucleolus.nucleolus(names, c)
+    except game_nucleolus.EmptyImputations as exc:
+        notes["nucleolus"] = f"not defined: {exc}"
+    if prenucleolus:
+        out["prenucleolus"] = game_nucleolus.prenucleolus(names, c)
+    return out
 
 
 def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
