@@ -150,3 +150,82 @@ def least_core_by_rows(separator: Separator, known: dict[Group, float],
         if not new:
             return LeastCore(lower, upper, x, rounds, groups)
     return LeastCore(lower, None, x, MAX_ROUNDS, groups)
+
+
+@dataclass
+class Stability:
+    """What is established about the splits' stability, for summary.json.
+
+    ``blocking`` holds per split its most blocking group found (group, excess, bound,
+    method, established); ``least_core`` and ``least_core_bound`` bound eps*;
+    ``core_empty`` is None unless established; ``checked`` says how.
+    """
+
+    blocking: dict[str, dict[str, Any]]
+    least_core: float
+    least_core_bound: float | None
+    core_empty: bool | None
+    method: str
+    checked: str
+    solves: int = 0
+    seconds: float = 0.0
+
+
+def by_enumeration(players: list[str], c: dict[Group, float], splits: dict[str, dict[str, float]],
+                   tol: float) -> Stability:
+    """Stability over every group of ``c`` (all of them): every fact is established."""
+    from solver.studies import game
+
+    eps, _ = game.least_core(players, c)
+    blocking = {}
+    for name, x in splits.items():
+        excess, where = game.max_excess(players, c, x)
+        blocking[name] = {"group": "+".join(sorted(where)), "excess": excess, "bound": excess,
+                          "method": "enumeration", "established": True}
+    return Stability(blocking, eps, eps, bool(eps > tol), "enumeration",
+                     f"every one of the {2 ** len(players) - 2:,} proper groups evaluated")
+
+
+def by_evaluated_groups(players: list[str], c: dict[Group, float],
+                        splits: dict[str, dict[str, float]], tol: float,
+                        why: str) -> Stability:
+    """Stability over some groups only: a group that would leave is a fact, the rest is not.
+
+    The excess LP over a subset of the groups bounds eps* from below, so an empty core is
+    established when that bound is positive; a non-empty core never is.
+    """
+    from solver.studies import game
+
+    eps, _ = game.least_core(players, c)
+    blocking = {}
+    for name, x in splits.items():
+        excess, where = game.max_excess(players, c, x)
+        blocking[name] = {"group": "+".join(sorted(where)), "excess": excess, "bound": None,
+                          "method": "evaluated groups", "established": bool(excess > tol)}
+    return Stability(blocking, eps, None, True if eps > tol else None, "evaluated groups",
+                     f"{len(c) - 1:,} of {2 ** len(players) - 2:,} proper groups evaluated "
+                     f"({why})")
+
+
+def by_separation(case: Case, members: dict[str, list[str]], c: dict[Group, float],
+                  grand: float, splits: dict[str, dict[str, float]],
+                  cost: Callable[[Group], float], tol: float) -> Stability:
+    """Stability by the separation MIP: each split's most blocking group, eps* by rows.
+
+    ``c`` holds the groups evaluated already (every player alone among them); ``cost(S)``
+    evaluates another. Raises ValueError if the game has no separation model.
+    """
+    known = dict(c)
+
+    def evaluated(group: Group) -> float:
+        if group not in known:
+            known[group] = cost(group)
+        return known[group]
+
+    separator = Separator(case, members, evaluated, tol)
+    blocking = {name: separator.most_blocking(x).as_dict(tol) for name, x in splits.items()}
+    whole = frozenset(separator.players)
+    lc = least_core_by_rows(separator, {g: v for g, v in known.items() if g != whole}, grand)
+    return Stability(blocking, lc.lower, lc.upper, lc.core_empty(tol), "separation",
+                     f"every proper group, by the separation MIP ({separator.solves} solves)",
+                     separator.solves, separator.seconds)

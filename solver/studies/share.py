@@ -143,7 +143,12 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
                               f"are more than --exact-up-to {exact_up_to}")
         splits["shapley"], se = game.shapley_sampled(names, lambda g: c[g] if g else 0.0,
                                                      samples, seed=seed)
-    eps, _ = game.least_core(names, c)
+    tol = 1e-6 * max(abs(grand_cost), 1.0)
+    extra: list[dict[str, Any]] = []
+    stable = _stability(solver, members, c, grand_cost, splits, exact, extra, tol)
+    if extra:
+        groups = pd.concat([groups, pd.DataFrame(extra).reindex(columns=list(GROUP_COLUMNS))],
+                           ignore_index=True)
     table = []
     for p in names:
         row: dict[str, Any] = {"player": p, "members": "+".join(members[p]),
@@ -154,19 +159,20 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
             row[name] = x[p] if x else None
             row[f"saving_{name}"] = standalone[p] - x[p] if x else None
         table.append(row)
-    extra = ("prenucleolus", "saving_prenucleolus") if prenucleolus else ()
-    players_table = pd.DataFrame(table).reindex(columns=[*PLAYER_COLUMNS, *extra])
+    more = ("prenucleolus", "saving_prenucleolus") if prenucleolus else ()
+    players_table = pd.DataFrame(table).reindex(columns=[*PLAYER_COLUMNS, *more])
     total = sum(standalone.values())
-    blocking = {}
-    for name, x in splits.items():
-        excess, where = game.max_excess(names, c, x)
-        blocking[name] = {"excess": excess, "group": "+".join(sorted(where))}
     summary: dict[str, Any] = {
         "grand_cost": grand_cost, "standalone_total": total, "gain": total - grand_cost,
         "gain_share": (total - grand_cost) / total if total else None,
-        "least_core": eps, "core_empty": bool(eps > 1e-6 * max(abs(grand_cost), 1.0)),
+        "least_core": stable.least_core, "least_core_bound": stable.least_core_bound,
+        # True or False only when established (every group, or separation); else null.
+        "core_empty": stable.core_empty,
+        "stability": {"method": stable.method, "checked": stable.checked,
+                      "separation_solves": stable.solves,
+                      "separation_seconds": stable.seconds},
         "method": "exact" if exact else "sampled", "groups_evaluated": len(groups),
-        "groups_total": 2 ** len(names) - 1, "most_blocking": blocking,
+        "groups_total": 2 ** len(names) - 1, "most_blocking": stable.blocking,
         "grand_priced_cost": priced_grand["cost"],
         # The whole coalition, priced, would rather fall short than meet its rules.
         "price_too_low": bool((priced_grand["shortfall_cost"] or 0.0)
@@ -176,6 +182,37 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     if out is not None:
         write_share(result, Path(out))
     return result
+
+
+def _stability(solver: GroupSolver, members: dict[str, list[str]],
+               c: dict[frozenset[str], float], grand: float,
+               splits: dict[str, dict[str, float]], exact: bool,
+               extra: list[dict[str, Any]], tol: float) -> Any:
+    """Each split's most blocking group and the least core, as far as established.
+
+    Every group evaluated: by enumeration. Otherwise by the separation MIP, the groups it
+    finds evaluated on ``solver`` (their rows go to ``extra``); a game without a separation
+    model falls back to the groups evaluated, and says so.
+    """
+    from solver.studies import game_separation
+
+    names = sorted(members)
+    if exact:
+        return game_separation.by_enumeration(names, c, splits, tol)
+
+    def cost(group: frozenset[str]) -> float:
+        outcome = solver.run(GroupTask(len(c) + len(extra), tuple(sorted(group))))
+        row = {k: outcome.row.get(k) for k in GROUP_COLUMNS}
+        if row["cost"] is None:
+            raise ValueError(f"group {row['group']} could not be evaluated: {row['status']}")
+        extra.append(row)
+        return float(row["cost"])
+
+    try:
+        return game_separation.by_separation(solver.case, members, c, grand, splits, cost,
+                                             tol)
+    except ValueError as exc:
+        return game_separation.by_evaluated_groups(names, c, splits, tol, why=str(exc))
 
 
 def _nucleoli(names: list[str], c: dict[frozenset[str], float], prenucleolus: bool,
@@ -296,11 +333,32 @@ def savings_plot(players: pd.DataFrame, path: Path) -> Path:
 
 
 def verdict(result: ShareResult, split: str = "shapley") -> str:
-    """The stability of a split in a minister's words."""
+    """The stability of a split in a minister's words, claiming only what was established."""
     info = result.summary["most_blocking"].get(split)
-    if not info or info["excess"] <= 1e-6 * max(abs(result.summary["grand_cost"]), 1.0):
+    tol = 1e-6 * max(abs(result.summary["grand_cost"]), 1.0)
+    if not info or info.get("excess") is None:
+        status = info.get("status", "not run") if info else "not run"
+        return f"not established (the search for a blocking group ended: {status})"
+    group, excess = info["group"], float(info["excess"])
+    if excess > tol:
+        return f"{group} would pay {excess:,.4g} less alone"
+    if info.get("established", True):
         return "no group of members pays less alone"
-    return f"{info['group']} would pay {info['excess']:.3g} less alone"
+    return (f"no group found that pays less alone, but not every group was checked "
+            f"(closest: {group}, {-excess:,.4g} more alone)")
 
 
-__all__ = ["ShareResult", "share", "verdict"]
+def core_verdict(result: ShareResult) -> str:
+    """Whether some split leaves no group better off alone, as far as established."""
+    s = result.summary
+    low, high = s["least_core"], s.get("least_core_bound", s["least_core"])
+    if s["core_empty"] is True:
+        return (f"the core is empty (least-core value {low:,.4g}): every split leaves some "
+                "group paying less alone")
+    if s["core_empty"] is False:
+        return f"the core is not empty (least-core value {low:,.4g})"
+    where = f"at least {low:,.4g}" if high is None else f"between {low:,.4g} and {high:,.4g}"
+    return f"whether the core is empty is not established (least-core value {where})"
+
+
+__all__ = ["ShareResult", "core_verdict", "share", "verdict"]
