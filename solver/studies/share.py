@@ -342,10 +342,11 @@ def verdict(result: ShareResult, split: str = "shapley") -> str:
     group, excess = info["group"], float(info["excess"])
     if excess > tol:
         return f"{group} would pay {excess:,.4g} less alone"
+    saves = f"saves {-excess:,.4g} inside" if -excess > tol else "saves nothing inside"
+    closest = f"the closest, {group}, {saves}" if group else ""
     if info.get("established", True):
-        return "no group of members pays less alone"
-    return (f"no group found that pays less alone, but not every group was checked "
-            f"(closest: {group}, {-excess:,.4g} more alone)")
+        return "no group of members pays less alone" + (f"; {closest}" if closest else "")
+    return f"no group found that pays less alone, but not every group was checked; {closest}"
 
 
 def core_verdict(result: ShareResult) -> str:
