@@ -83,7 +83,8 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
                            seed=seed, out=out, workers=workers, scheduler=scheduler,
-                           resume=resume, progress=progress, prenucleolus=prenucleolus)
+                           resume=resume, progress=progress, prenucleolus=prenucleolus,
+                           say=None if State.quiet else _say)
     except KeyboardInterrupt as exc:
         click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
                    "same command with --resume to continue", err=True)
@@ -93,6 +94,10 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     if fmt == "xlsx":
         files.append(study_workbook(out, "share", ["players.csv", "groups.csv"]).name)
     echo(f"written: {out} ({', '.join([*files, 'plots/'])})")
+
+
+def _say(text: str) -> None:
+    click.echo(f"share: {text}", err=True)
 
 
 def format_share(result: Any) -> str:

@@ -84,6 +84,14 @@ class Separator:
         if hasattr(self.runner, "highs"):
             # A relative gap means little near an excess of 0: stop within the tolerance.
             self.runner.highs.setOptionValue("mip_abs_gap", float(tol))
+        import pyomo.core as pyo
+
+        m = self.separation.m
+        # Every column, to warm-start the next split from this plan: only the objective
+        # changes between splits, so the last plan and group are always feasible.
+        self.groups = {"member_in": m.member_in,
+                       "all": list(m.component_data_objects(pyo.Var, descend_into=True))}
+        self._start: Any = None
         self.solves = 0
         self.seconds = 0.0
 
@@ -91,8 +99,12 @@ class Separator:
         """The group of largest excess under ``x``, with the bound on every group's excess."""
         sep = self.separation
         sep.set_split(x)
-        report = self.runner.solve(sep.m, {"member_in": sep.m.member_in})
+        if self._start is not None and hasattr(self.runner, "warm_start"):
+            self.runner.warm_start(sep.m, {"all": self._start})
+        report = self.runner.solve(sep.m, self.groups)
         self.solves += 1
+        if report.has_solution:
+            self._start = report.values["all"]
         self.seconds += report.wall_seconds
         bound = -report.bound if report.bound is not None and math.isfinite(report.bound) \
             else None
@@ -126,11 +138,12 @@ class LeastCore:
 
 
 def least_core_by_rows(separator: Separator, known: dict[Group, float],
-                       grand: float) -> LeastCore:
+                       grand: float, note: Callable[[str], None] | None = None) -> LeastCore:
     """The least core of the game from the groups ``known`` (every player alone at least).
 
     Each round solves the excess LP over the groups known and asks the separation MIP for
-    the most blocking group of its split; a group not yet known is added.
+    the most blocking group of its split; a group not yet known is added. ``note`` is told
+    of each round's bounds.
     """
     from solver.studies.game_nucleolus import least_core
 
@@ -142,6 +155,9 @@ def least_core_by_rows(separator: Separator, known: dict[Group, float],
         lower, x = least_core(players, {**groups, whole: grand})
         found = separator.most_blocking(x)
         upper = found.bound
+        if note is not None:
+            note(f"least core, round {rounds}: between {lower:,.6g} and "
+                 f"{'?' if upper is None else format(upper, ',.6g')}")
         new = found.group is not None and found.group not in groups
         if found.group is not None and found.excess is not None:
             groups[found.group] = sum(x[p] for p in found.group) - found.excess
@@ -209,11 +225,13 @@ def by_evaluated_groups(players: list[str], c: dict[Group, float],
 
 def by_separation(case: Case, members: dict[str, list[str]], c: dict[Group, float],
                   grand: float, splits: dict[str, dict[str, float]],
-                  cost: Callable[[Group], float], tol: float) -> Stability:
+                  cost: Callable[[Group], float], tol: float,
+                  note: Callable[[str], None] | None = None) -> Stability:
     """Stability by the separation MIP: each split's most blocking group, eps* by rows.
 
     ``c`` holds the groups evaluated already (every player alone among them); ``cost(S)``
-    evaluates another. Raises ValueError if the game has no separation model.
+    evaluates another; ``note`` is told of each solve. Raises ValueError if the game has no
+    separation model.
     """
     known = dict(c)
 
@@ -223,9 +241,15 @@ def by_separation(case: Case, members: dict[str, list[str]], c: dict[Group, floa
         return known[group]
 
     separator = Separator(case, members, evaluated, tol)
-    blocking = {name: separator.most_blocking(x).as_dict(tol) for name, x in splits.items()}
+    blocking = {}
+    for name, x in splits.items():
+        blocking[name] = separator.most_blocking(x).as_dict(tol)
+        if note is not None:
+            note(f"most blocking group of the {name} split: {blocking[name]['group']}, "
+                 f"excess {blocking[name]['excess']:,.6g}")
     whole = frozenset(separator.players)
-    lc = least_core_by_rows(separator, {g: v for g, v in known.items() if g != whole}, grand)
+    lc = least_core_by_rows(separator, {g: v for g, v in known.items() if g != whole}, grand,
+                            note)
     return Stability(blocking, lc.lower, lc.upper, lc.core_empty(tol), "separation",
                      f"every proper group, by the separation MIP ({separator.solves} solves)",
                      separator.solves, separator.seconds)

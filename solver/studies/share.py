@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
 def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
           samples: int | None = None, out: str | Path | None = None, workers: int = 1,
           scheduler: Any = None, resume: bool = False, progress: Any = None,
-          seed: int | None = None, prenucleolus: bool = False) -> ShareResult:
+          seed: int | None = None, prenucleolus: bool = False,
+          say: Callable[[str], None] | None = None) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
@@ -72,8 +74,8 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     at ``scheduler``, each worker re-solving one persistent model; with ``out`` each group's
     row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
     groups not in it. ``progress`` (a :class:`~solver.studies.progress.Progress`) is told
-    of each group. Raises :class:`~solver.errors.UsageError` for a case the game cannot
-    be played on and
+    of each group, ``say`` of each step of the separation (a line of text). Raises
+    :class:`~solver.errors.UsageError` for a case the game cannot be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
     from solver.solve import solve
@@ -145,7 +147,7 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
                                                      samples, seed=seed)
     tol = 1e-6 * max(abs(grand_cost), 1.0)
     extra: list[dict[str, Any]] = []
-    stable = _stability(solver, members, c, grand_cost, splits, exact, extra, tol)
+    stable = _stability(solver, members, c, grand_cost, splits, exact, extra, tol, say)
     if extra:
         groups = pd.concat([groups, pd.DataFrame(extra).reindex(columns=list(GROUP_COLUMNS))],
                            ignore_index=True)
@@ -187,7 +189,8 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
 def _stability(solver: GroupSolver, members: dict[str, list[str]],
                c: dict[frozenset[str], float], grand: float,
                splits: dict[str, dict[str, float]], exact: bool,
-               extra: list[dict[str, Any]], tol: float) -> Any:
+               extra: list[dict[str, Any]], tol: float,
+               note: Callable[[str], None] | None = None) -> Any:
     """Each split's most blocking group and the least core, as far as established.
 
     Every group evaluated: by enumeration. Otherwise by the separation MIP, the groups it
@@ -210,7 +213,7 @@ def _stability(solver: GroupSolver, members: dict[str, list[str]],
 
     try:
         return game_separation.by_separation(solver.case, members, c, grand, splits, cost,
-                                             tol)
+                                             tol, note)
     except ValueError as exc:
         return game_separation.by_evaluated_groups(names, c, splits, tol, why=str(exc))
 
