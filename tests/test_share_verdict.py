@@ -130,3 +130,22 @@ def test_bad_solver_options_exit_2(tmp_path: Path, option: list[str]) -> None:
                                     "objective.shortage_cost=1000", "--out",
                                     str(tmp_path / "out"), *option])
     assert res.exit_code == 2, res.output
+
+
+def test_an_empty_imputation_set_leaves_the_nucleolus_blank_and_says_why(
+        tmp_path: Path) -> None:
+    # Three suppliers required: the whole coalition builds three fabs (330), while each
+    # member alone buys its 10 chips outside at 1 a unit (and its missing suppliers at the
+    # same price): the coalition costs more than its members alone, so no split gives each
+    # a saving and there is no nucleolus.
+    tables = {**FABS, "layers": "layer,min_supplier_share,min_suppliers\nchips,0,3\n"}
+    case = load_case(write_case(tmp_path / "case", **tables)).with_overrides(
+        {"objective.shortage_cost": 1.0})
+    result = share(case)
+    assert result.summary["grand_cost"] > result.summary["standalone_total"]
+    assert result.summary["notes"]["nucleolus"].startswith(
+        "not defined: the imputation set is empty")
+    assert result.players["nucleolus"].isna().all()
+    from solver.cli.share import format_share
+
+    assert "nucleolus: not defined: the imputation set is empty" in format_share(result)
