@@ -149,3 +149,18 @@ def test_an_empty_imputation_set_leaves_the_nucleolus_blank_and_says_why(
     from solver.cli.share import format_share
 
     assert "nucleolus: not defined: the imputation set is empty" in format_share(result)
+
+
+def test_another_solver_plays_the_same_game(tmp_path: Path) -> None:
+    # --solver reaches every solve of the game: the groups and the separation MIP.
+    pytest.importorskip("pyscipopt", reason="SCIP comes with the dev extras (pyscipopt)")
+    folder = write_case(tmp_path / "case", **FABS)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["share", str(folder), "--set",
+                                    "objective.shortage_cost=1000", "--exact-up-to", "2",
+                                    "--samples", "3", "--solver", "scip", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["stability"]["method"] == "separation"
+    assert summary["least_core"] == pytest.approx(100 / 3)
+    assert summary["core_empty"] is True

@@ -89,8 +89,9 @@ class Separator:
         m = self.separation.m
         # Every column, to warm-start the next split from this plan: only the objective
         # changes between splits, so the last plan and group are always feasible.
-        self.groups = {"member_in": m.member_in,
-                       "all": list(m.component_data_objects(pyo.Var, descend_into=True))}
+        self.groups: dict[str, Any] = {"member_in": m.member_in}
+        if hasattr(self.runner, "warm_start"):
+            self.groups["all"] = list(m.component_data_objects(pyo.Var, descend_into=True))
         self._start: Any = None
         self.solves = 0
         self.seconds = 0.0
@@ -103,7 +104,7 @@ class Separator:
             self.runner.warm_start(sep.m, {"all": self._start})
         report = self.runner.solve(sep.m, self.groups)
         self.solves += 1
-        if report.has_solution:
+        if report.has_solution and "all" in report.values:
             self._start = report.values["all"]
         self.seconds += report.wall_seconds
         bound = -report.bound if report.bound is not None and math.isfinite(report.bound) \
