@@ -121,6 +121,18 @@ def test_apex_game() -> None:
     assert negated(nucleolus(players, c)) == pytest.approx({"apex": 3 / 7, **minors})
 
 
+def test_fergusons_three_player_game() -> None:
+    # Ferguson, T. S., Game Theory, Part IV "Games in coalitional form" (UCLA lecture notes,
+    # www.math.ucla.edu/~tom/Game_Theory/coal.pdf), the example that CoopGame's tests check:
+    # v = (-1, 0, 1; 3, 4, 2; 5) has the nucleolus (8/3, 2/3, 5/3), the three pairs' excesses
+    # all -1/3.
+    players = ["1", "2", "3"]
+    v = {"1": -1, "2": 0, "3": 1, "12": 3, "13": 4, "23": 2, "123": 5}
+    c = cost_game(players, {frozenset(k): float(x) for k, x in v.items()})
+    assert negated(nucleolus(players, c)) == pytest.approx({"1": 8 / 3, "2": 2 / 3,
+                                                            "3": 5 / 3})
+
+
 def test_airport_game_shapley_is_littlechild_owen() -> None:
     # Littlechild, S. C. and Owen, G. (1973), "A simple expression for the Shapley value in a
     # special case", Management Science 20(3), 370-372: with runway costs c_1 <= ... <= c_n
