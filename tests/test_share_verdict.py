@@ -164,3 +164,22 @@ def test_another_solver_plays_the_same_game(tmp_path: Path) -> None:
     assert summary["stability"]["method"] == "separation"
     assert summary["least_core"] == pytest.approx(100 / 3)
     assert summary["core_empty"] is True
+
+
+def test_a_search_stopped_short_claims_nothing() -> None:
+    # A separation MIP stopped by its limits: its group saves inside, but its bound is
+    # above zero, so "no group leaves" is not a fact, and the core is not decided either.
+    import pandas as pd
+
+    from solver.studies.share import ShareResult, core_verdict, verdict
+
+    info = {"group": "A+B", "excess": -0.25, "bound": 1.5, "method": "separation",
+            "established": False, "status": "time_limit"}
+    result = ShareResult(players=pd.DataFrame(), groups=pd.DataFrame(), summary={
+        "grand_cost": 100.0, "most_blocking": {"shapley": info}, "least_core": -0.5,
+        "least_core_bound": 1.5, "core_empty": None})
+    text = verdict(result)
+    assert text.startswith("not established: the separation MIP stopped (time_limit)")
+    assert "bound on the excess 1.5" in text and "A+B, saves 0.25 inside" in text
+    assert core_verdict(result) == ("whether the core is empty is not established "
+                                    "(least-core value between -0.5 and 1.5)")

@@ -349,6 +349,11 @@ def verdict(result: ShareResult, split: str = "shapley") -> str:
     closest = f"the closest, {group}, {saves}" if group else ""
     if info.get("established", True):
         return "no group of members pays less alone" + (f"; {closest}" if closest else "")
+    if info.get("method") == "separation":
+        bound = "none" if info.get("bound") is None else f"{float(info['bound']):,.4g}"
+        return (f"not established: the separation MIP stopped ({info.get('status')}) with "
+                f"no group found that pays less alone, its bound on the excess {bound}; "
+                f"{closest}")
     return f"no group found that pays less alone, but not every group was checked; {closest}"
 
 
