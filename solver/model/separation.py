@@ -90,7 +90,8 @@ def build_separation(case: Case, members: dict[str, list[str]]) -> Separation:
         substitute[id(m.param_demand[r])] = demand[r] * s[row_player[r]]
     for a in range(data.n_pairs):
         substitute[id(m.param_capacity[a])] = float(capacity[a])
-    m.supplier_share.deactivate()
+    if hasattr(m, "supplier_share"):  # absent only without any capability pair
+        m.supplier_share.deactivate()
     _substitute_rows(m, substitute)
 
     def d_of(layer: int) -> LinearExpression:
@@ -111,7 +112,8 @@ def build_separation(case: Case, members: dict[str, list[str]]) -> Separation:
         return k[a] - share * d_of(layer) <= 0
     m.separation_outside = pyo.Constraint(pyo.SetOf(outside), rule=offer)
 
-    _supplier_share(m, ctx, d_of, d_n)
+    if hasattr(m, "supplier_share"):
+        _supplier_share(m, ctx, d_of, d_n)
     extra = _diversification_price(m, ctx, s, d_li)
     cost_args = [arg for arg in m.objective.expr.args if not _is_diversification(m, arg)]
     split = [MonomialTermExpression((-m.split[i], s[i])) for i in range(n)]
