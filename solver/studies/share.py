@@ -141,8 +141,9 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
         splits["shapley"] = game.shapley(names, c)
         splits.update(_nucleoli(names, c, prenucleolus, notes))
     else:
-        notes["nucleolus"] = (f"not computed: it needs every group, and {len(names)} players "
-                              f"are more than --exact-up-to {exact_up_to}")
+        for name in ("nucleolus", *(("prenucleolus",) if prenucleolus else ())):
+            notes[name] = (f"not computed: it needs every group, and {len(names)} players "
+                           f"are more than --exact-up-to {exact_up_to}")
         splits["shapley"], se = game.shapley_sampled(names, lambda g: c[g] if g else 0.0,
                                                      samples, seed=seed)
     tol = 1e-6 * max(abs(grand_cost), 1.0)
