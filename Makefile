@@ -38,6 +38,8 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench.two_stage M
 	$(BIN)/python -m tests.bench.alternatives
 	$(BIN)/python -m tests.bench.share
+	$(BIN)/python -m tests.bench.game_arithmetic
+	$(BIN)/python -m tests.bench.game_separation
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

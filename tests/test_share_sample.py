@@ -75,7 +75,12 @@ def test_the_share_table_defaults_apply_when_the_command_line_names_nothing(
                         objective="shortage_cost = 100")
     res = CliRunner().invoke(main, ["share", str(model), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
-    assert "groups evaluated: stability not claimed" in res.output
+    # Sampled, yet stability is established: by the separation MIP, not by the samples.
+    assert "stability, every proper group, by the separation MIP" in res.output
+    assert "not established" not in res.output
+    assert "nucleolus: not computed: it needs every group, and 3 players are more than " \
+        "--exact-up-to 1" in res.output
+    assert "± se" in res.output
 
 
 def test_a_group_after_one_with_nothing_to_do_is_solved_right(tmp_path: Path) -> None:

@@ -77,3 +77,19 @@ def test_an_unknown_or_missing_solver_is_exit_2_naming_what_is_installed(tmp_pat
         assert not (tmp_path / name).exists()
     with pytest.raises(UsageError):
         resolve("nosuch")
+
+
+def test_highs_solves_with_any_thread_count_in_one_process() -> None:
+    """HiGHS's one scheduler per process: a change of threads restarts it (set_threads)."""
+    from solver.highs.runner import new_highs, set_threads
+
+    def status(threads: int) -> str:
+        h = new_highs()
+        h.setOptionValue("output_flag", False)
+        h.addVar(0.0, 1.0)
+        h.changeColCost(0, -1.0)
+        set_threads(h, threads)
+        h.run()
+        return str(h.modelStatusToString(h.getModelStatus()))
+
+    assert [status(t) for t in (2, 1, 2)] == ["Optimal"] * 3

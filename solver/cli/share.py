@@ -15,8 +15,10 @@ from solver.cli.common import (
     handle_errors,
     load,
     set_option,
+    solver_options,
+    with_solver_options,
 )
-from solver.cli.desk import format_option, study_workbook
+from solver.cli.desk import format_option, solver_name_option, study_workbook, with_solver
 
 
 @click.command()
@@ -41,12 +43,19 @@ from solver.cli.desk import format_option, study_workbook
 @click.option("--resume", is_flag=True,
               help="Continue in --out: evaluate only the groups not yet in groups.csv.")
 @click.option("--force", is_flag=True, help="Replace what an existing --out holds.")
+@click.option("--prenucleolus", is_flag=True,
+              help="Also compute the prenucleolus (which may charge a player more than it "
+              "pays alone), in players.csv's prenucleolus column.")
 @set_option
+@solver_options
 @format_option
+@solver_name_option
 @handle_errors
 def share(path: Path, players: str | None, exact_up_to: int | None, samples: int | None,
           seed: int | None, out: Path | None, workers: int, scheduler: str | None,
-          resume: bool, force: bool, overrides: tuple[str, ...], fmt: str) -> None:
+          resume: bool, force: bool, prenucleolus: bool, overrides: tuple[str, ...],
+          time_limit: float | None, mip_gap: float | None, threads: int | None, fmt: str,
+          solver_name: str | None) -> None:
     """What each member pays alone, a fair split of the coalition's cost, who would leave.
 
     \b
@@ -65,7 +74,8 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     from solver.studies.game.share import share as run_share
 
     check_scheduler(scheduler)
-    case = load(path, overrides)
+    case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
+                                           threads), solver_name)
     if resume and out is None:
         raise click.UsageError("--resume needs the --out folder of the game to continue")
     out = out or default_out(path, "share")
@@ -74,7 +84,8 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
                            seed=seed, out=out, workers=workers, scheduler=scheduler,
-                           resume=resume, force=force, progress=progress)
+                           resume=resume, force=force, progress=progress,
+                           prenucleolus=prenucleolus, say=None if State.quiet else _say)
     except KeyboardInterrupt as exc:
         click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
                    "same command with --resume to continue", err=True)
@@ -86,27 +97,43 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     echo(f"written: {out} ({', '.join([*files, 'plots/'])})")
 
 
+def _say(text: str) -> None:
+    click.echo(f"share: {text}", err=True)
+
+
 def format_share(result: Any) -> str:
-    """One line per player (standalone, Shapley, nucleolus, saving), the gain, the verdict."""
+    """A line per player, the gain, each split's most blocking group, the core, the notes.
+
+    Players: standalone cost, Shapley (with its standard error when sampled), nucleolus
+    and the saving under Shapley. Stability says how it was checked and claims only what
+    was established (README, Sharing the cost).
+    """
     from solver.cli.common import number
-    from solver.studies.game.share import verdict
+    from solver.studies.game.share import core_verdict, verdict
 
     s = result.summary
-    lines = [f"{'player':<16}{'standalone':>14}{'shapley':>14}{'nucleolus':>14}{'saving':>14}"]
-    for r in result.players.to_dict("records"):
+    players = result.players
+    sampled = players["shapley_se"].notna().any()
+    se_head = f"{'± se':>10}" if sampled else ""
+    lines = [f"{'player':<16}{'standalone':>14}{'shapley':>14}{se_head}{'nucleolus':>14}"
+             f"{'saving':>14}"]
+    for r in players.to_dict("records"):
         nuc = "" if r["nucleolus"] is None or r["nucleolus"] != r["nucleolus"] else \
             number(r["nucleolus"])
+        se = f"{number(r['shapley_se'], ',.3g'):>10}" if sampled else ""
         lines.append(f"{r['player']:<16}{number(r['standalone']):>14}"
-                     f"{number(r['shapley']):>14}{nuc:>14}{number(r['saving_shapley']):>14}")
+                     f"{number(r['shapley']):>14}{se}{nuc:>14}"
+                     f"{number(r['saving_shapley']):>14}")
     share_txt = f" ({s['gain_share']:.1%})" if s["gain_share"] is not None else ""
     lines.append(f"gain of cooperation: {number(s['gain'])}{share_txt} "
                  f"(alone {number(s['standalone_total'])}, together {number(s['grand_cost'])})")
-    if s["method"] == "exact":
-        lines.append(f"stability (Shapley split): {verdict(result)}; the core is "
-                     + ("empty" if s["core_empty"] else "not empty"))
-    else:
-        lines.append(f"{s['groups_evaluated']} of {s['groups_total']} groups evaluated: "
-                     "stability not claimed")
+    stability = s.get("stability", {})
+    lines.append(f"stability, {stability.get('checked', 'as evaluated')}:")
+    for split in s["most_blocking"]:
+        lines.append(f"  {split}: {verdict(result, split)}")
+    lines.append(core_verdict(result))
+    for split, note in s.get("notes", {}).items():
+        lines.append(f"{split}: {note}")
     if s.get("price_too_low"):
         lines.append("warning: the shortage cost is too low to mean anything: the whole "
                      "coalition would rather pay it than meet its rules")

@@ -83,6 +83,25 @@ def highs_version() -> str:
 
 
 _BANNER = [True]
+#: The thread count HiGHS's one global task scheduler of this process was started with.
+_SCHEDULER_THREADS: list[int] = []
+
+
+def set_threads(h: Any, threads: int) -> None:
+    """Give ``h`` ``threads`` threads, restarting the process's HiGHS scheduler if it differs.
+
+    HiGHS keeps one task scheduler per process: once a solve has started it with N threads,
+    a solve asking for another number fails with no status (kNotset). Every ``Highs`` of
+    the tool sets its threads here, so an LP of the game after a MIP of the model (or the
+    other way round) gets the scheduler it asks for.
+    """
+    import highspy
+
+    threads = int(threads)
+    if _SCHEDULER_THREADS and _SCHEDULER_THREADS[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS[:] = [threads]
+    h.setOptionValue("threads", threads)
 
 
 def new_highs() -> Any:
@@ -304,7 +323,7 @@ class HighsRunner:
         h.setOptionValue("log_to_console", False)
         h.setOptionValue("mip_rel_gap", float(self.mip_gap))
         h.setOptionValue("time_limit", float(self.time_limit or math.inf))
-        h.setOptionValue("threads", int(self.threads))
+        set_threads(h, self.threads)
         self._log = []
         if self.progress is not None:
             self._watch()

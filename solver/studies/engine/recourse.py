@@ -27,6 +27,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.case.scenarios import recourse_term
+from solver.highs.runner import new_highs, set_threads
 from solver.model.data import ModelData, model_data
 from solver.model.two_stage import scenarios_of
 
@@ -111,11 +112,9 @@ class RerouteLP:
         lp.a_matrix_.start_ = start
         lp.a_matrix_.index_ = rows.astype(np.int32)
         lp.a_matrix_.value_ = vals
-        from solver.highs.runner import new_highs
-
         h = new_highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", int(threads))
+        self.threads = int(threads)
         h.passModel(lp)
         self.capacity = np.asarray(capacity, dtype=float)
         self.n_a = n_a
@@ -128,6 +127,7 @@ class RerouteLP:
         h = self.h
         n = len(cost)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        set_threads(h, self.threads)
         h.run()
         status = h.getModelStatus()
         if status != type(status).kOptimal:

@@ -106,113 +106,17 @@ def max_excess(players: Sequence[str], c: Costs, x: Mapping[str, float],
 
 def least_core(players: Sequence[str], c: Costs) -> tuple[float, dict[str, float]]:
     """``eps* = min_x max_S (x(S) - c(S))`` over proper groups, and a split attaining it."""
-    lp = _ExcessLP(players, c)
-    eps, x, _ = lp.solve()
-    return eps, x
+    from solver.studies.game import nucleolus as game_nucleolus
+
+    return game_nucleolus.least_core(players, c)
 
 
 def nucleolus(players: Sequence[str], c: Costs) -> dict[str, float]:
-    """The nucleolus, by sequential LPs.
+    """The nucleolus on the imputation set (:func:`solver.studies.game.nucleolus.nucleolus`).
 
-    Each LP minimises the largest excess of the groups not yet fixed. Groups whose row
-    has a non-zero dual are tight in every optimal split: they are fixed at that excess,
-    and so is every group whose indicator is a combination of fixed ones. Each round fixes
-    at least one new independent group, so it ends after at most n rounds with one split.
+    Raises :class:`~solver.studies.game.nucleolus.EmptyImputations` when ``c(N)`` is above
+    the sum of the standalone costs.
     """
-    lp = _ExcessLP(players, c)
-    n = len(players)
-    while True:
-        eps, x, dual = lp.solve()
-        tight = [g for g in lp.free if abs(dual[g]) > 1e-9]
-        if not tight:  # numerically degenerate: the split found is as good as any
-            return x
-        for g in tight:
-            lp.fix(g, eps)
-        lp.fix_dependent()
-        if lp.rank() >= n or not lp.free:
-            eps, x, _ = lp.solve()
-            return x
+    from solver.studies.game import nucleolus as game_nucleolus
 
-
-class _ExcessLP:
-    """``min eps`` s.t. ``x(S) - eps <= c(S)`` (free groups), ``x(S) = c(S) + e_S`` (fixed)."""
-
-    def __init__(self, players: Sequence[str], c: Costs) -> None:
-        self.players = list(players)
-        self.index = {p: i for i, p in enumerate(self.players)}
-        grand = frozenset(players)
-        self.grand_cost = float(c[grand])
-        self.free = [g for g in c if g and g != grand]
-        self.fixed: dict[Group, float] = {grand: self.grand_cost}
-        self.c = c
-
-    def _vector(self, g: Group) -> np.ndarray:
-        v = np.zeros(len(self.players))
-        v[[self.index[p] for p in g]] = 1.0
-        return v
-
-    def rank(self) -> int:
-        """The rank of the fixed groups' indicator vectors."""
-        return int(np.linalg.matrix_rank(np.array([self._vector(g) for g in self.fixed])))
-
-    def fix(self, g: Group, eps: float) -> None:
-        """Fix group ``g`` at excess ``eps``."""
-        self.fixed[g] = float(self.c[g]) + eps
-        self.free = [f for f in self.free if f != g]
-
-    def fix_dependent(self) -> None:
-        """Fix every free group whose indicator is a combination of the fixed ones."""
-        base = np.array([self._vector(g) for g in self.fixed])
-        r = np.linalg.matrix_rank(base)
-        # Any split meeting the fixed rows gives a dependent group the same total.
-        x = np.linalg.lstsq(base, np.array(list(self.fixed.values())), rcond=None)[0]
-        keep = []
-        for g in self.free:
-            if np.linalg.matrix_rank(np.vstack([base, self._vector(g)])) == r:
-                self.fixed[g] = float(self._vector(g) @ x)
-            else:
-                keep.append(g)
-        self.free = keep
-
-    def solve(self) -> tuple[float, dict[str, float], dict[Group, float]]:
-        import highspy
-
-        n = len(self.players)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        inf = highspy.kHighsInf
-        lp = highspy.HighsLp()
-        lp.num_col_ = n + 1
-        lp.col_cost_ = np.r_[np.zeros(n), 1.0]
-        lp.col_lower_ = np.full(n + 1, -inf)
-        lp.col_upper_ = np.full(n + 1, inf)
-        rows: list[np.ndarray] = []
-        lower: list[float] = []
-        upper: list[float] = []
-        for g in self.free:
-            rows.append(np.r_[self._vector(g), -1.0])
-            lower.append(-inf)
-            upper.append(float(self.c[g]))
-        for g, value in self.fixed.items():
-            rows.append(np.r_[self._vector(g), 0.0])
-            lower.append(value)
-            upper.append(value)
-        dense = np.array(rows)
-        lp.num_row_ = len(rows)
-        lp.row_lower_ = np.array(lower)
-        lp.row_upper_ = np.array(upper)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        nz = np.nonzero(dense)
-        starts = np.searchsorted(nz[0], np.arange(len(rows) + 1))
-        lp.a_matrix_.start_ = starts.astype(np.int32)
-        lp.a_matrix_.index_ = nz[1].astype(np.int32)
-        lp.a_matrix_.value_ = dense[nz]
-        if not self.free:
-            lp.col_lower_[n] = lp.col_upper_[n] = 0.0
-        h.passModel(lp)
-        h.run()
-        sol = h.getSolution()
-        col = np.asarray(sol.col_value, dtype=float)
-        dual = np.asarray(sol.row_dual, dtype=float)
-        x = {p: float(col[i]) for i, p in enumerate(self.players)}
-        return float(col[n]), x, {g: float(dual[i]) for i, g in enumerate(self.free)}
+    return game_nucleolus.nucleolus(players, c)

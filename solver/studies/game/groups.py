@@ -96,10 +96,10 @@ class GroupSolver:
         self._layout: Any = None
 
     def _setup(self) -> None:
-        from solver.highs.runner import HighsRunner
         from solver.model.build import build
         from solver.results import AllocationLayout
         from solver.solve import variable_groups
+        from solver.studies.game.separation import game_runner
 
         case = self.case
         self._built = build(case, mutable={"capabilities.capacity", "demand.demand"},
@@ -121,9 +121,7 @@ class GroupSolver:
             key = f"slack_{name}_{side}"
             self.groups[key] = var
             self.slacks.append((key, name))
-        opts = case.solver
-        self.runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                                  threads=opts.threads)
+        self.runner = game_runner(case.solver)
         self.y = list(self._built.m.y.values())
         self._layout = AllocationLayout(case, data)
         self._start: dict[str, np.ndarray] = {}
@@ -227,7 +225,8 @@ class GroupSolver:
         for a, var in enumerate(self.y):
             var.setub(0 if capacity[a] <= 0 else 1)
         # A warm start sends HiGHS the changes first: the solve then has none to send.
-        warm = bool(self._start) and self.runner.warm_start(built.m, self._start)
+        warm = bool(self._start) and hasattr(self.runner, "warm_start") and \
+            self.runner.warm_start(built.m, self._start)
         row = self._attempt(task, inside, demand, share, synced=warm)
         if warm and row.get("cost") is None:
             # HiGHS can lose the objective offset of a MIP start in its presolved space and

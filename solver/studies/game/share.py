@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -73,13 +74,17 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
 def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
           samples: int | None = None, out: str | Path | None = None, workers: int = 1,
           scheduler: Any = None, resume: bool = False, progress: Any = None,
-          seed: int | None = None, force: bool = False) -> ShareResult:
+          seed: int | None = None, force: bool = False, prenucleolus: bool = False,
+          say: Callable[[str], None] | None = None) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
     evaluated (exact Shapley value and nucleolus); beyond, the Shapley value is estimated
     from ``samples`` random orders drawn with ``seed`` (with its standard error) and the
-    nucleolus is empty. Each of the four left None takes the case's ``[share]`` table
+    nucleolus is empty (``summary["notes"]`` says why a split is blank). The nucleolus is
+    on the imputation set (no player pays more than alone); ``prenucleolus=True`` adds the
+    prenucleolus, which may, as columns of its own. Each of the four left None takes the
+    case's ``[share]`` table
     (defaults member, 12, 200, 0), and without ``objective.shortage_cost`` the game
     prices shortfalls at ``[share] shortage_cost``.
     Groups run here (``workers=1``), in ``workers`` local processes or on the Dask cluster
@@ -87,7 +92,8 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
     groups not in it. An ``out`` that holds anything is taken only with ``force`` or
     ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). ``progress`` (a
-    :class:`~solver.studies.engine.progress.Progress`) is told of each group. Raises
+    :class:`~solver.studies.engine.progress.Progress`) is told of each group, ``say`` of
+    each step of the separation (a line of text). Raises
     :class:`~solver.errors.UsageError` for a case the game cannot be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
@@ -117,7 +123,7 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     try:
         lock = _claim(folder, request, resume=resume, force=force)
         return _play(case, members, exact_up_to, samples, seed, folder, resume, workers,
-                     client, progress, started)
+                     client, progress, started, prenucleolus, say)
     finally:
         if lock is not None:
             lock.release()
@@ -148,7 +154,8 @@ def _claim(folder: Path | None, request: dict[str, Any], *, resume: bool,
 
 def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: int,
           seed: int, folder: Path | None, resume: bool, workers: int, client: Any,
-          progress: Any, started: float) -> ShareResult:
+          progress: Any, started: float, prenucleolus: bool = False,
+          say: Callable[[str], None] | None = None) -> ShareResult:
     from solver.solve import solve
     from solver.studies.game import arithmetic as game
 
@@ -192,44 +199,103 @@ def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: 
     value = _demand_value(case, members)
     splits: dict[str, dict[str, float]] = {
         "proportional": game.proportional(names, value, grand_cost)}
+    notes: dict[str, str] = {}
     se: dict[str, float] = {}
     if exact:
         splits["shapley"] = game.shapley(names, c)
-        splits["nucleolus"] = game.nucleolus(names, c)
+        splits.update(_nucleoli(names, c, prenucleolus, notes))
     else:
+        for name in ("nucleolus", *(("prenucleolus",) if prenucleolus else ())):
+            notes[name] = (f"not computed: it needs every group, and {len(names)} players "
+                           f"are more than --exact-up-to {exact_up_to}")
         splits["shapley"], se = game.shapley_sampled(names, lambda g: c[g] if g else 0.0,
                                                      samples, seed=seed)
-    eps, _ = game.least_core(names, c)
+    tol = 1e-6 * max(abs(grand_cost), 1.0)
+    extra: list[dict[str, Any]] = []
+    stable = _stability(solver, members, c, grand_cost, splits, exact, extra, tol, say)
+    if extra:
+        groups = pd.concat([groups, pd.DataFrame(extra).reindex(columns=list(GROUP_COLUMNS))],
+                           ignore_index=True)
     table = []
     for p in names:
         row: dict[str, Any] = {"player": p, "members": "+".join(members[p]),
                                "standalone": standalone[p], "shapley_se": se.get(p)}
-        for name in ("proportional", "shapley", "nucleolus"):
+        for name in ("proportional", "shapley", "nucleolus",
+                     *(("prenucleolus",) if prenucleolus else ())):
             x = splits.get(name)
             row[name] = x[p] if x else None
             row[f"saving_{name}"] = standalone[p] - x[p] if x else None
         table.append(row)
-    players_table = pd.DataFrame(table).reindex(columns=list(PLAYER_COLUMNS))
+    more = ("prenucleolus", "saving_prenucleolus") if prenucleolus else ()
+    players_table = pd.DataFrame(table).reindex(columns=[*PLAYER_COLUMNS, *more])
     total = sum(standalone.values())
-    blocking = {}
-    for name, x in splits.items():
-        excess, where = game.max_excess(names, c, x)
-        blocking[name] = {"excess": excess, "group": "+".join(sorted(where))}
     summary: dict[str, Any] = {
         "grand_cost": grand_cost, "standalone_total": total, "gain": total - grand_cost,
         "gain_share": (total - grand_cost) / total if total else None,
-        "least_core": eps, "core_empty": bool(eps > 1e-6 * max(abs(grand_cost), 1.0)),
+        "least_core": stable.least_core, "least_core_bound": stable.least_core_bound,
+        # True or False only when established (every group, or separation); else null.
+        "core_empty": stable.core_empty,
+        "stability": {"method": stable.method, "checked": stable.checked,
+                      "separation_solves": stable.solves,
+                      "separation_seconds": stable.seconds},
         "method": "exact" if exact else "sampled", "groups_evaluated": len(groups),
-        "groups_total": 2 ** len(names) - 1, "most_blocking": blocking,
+        "groups_total": 2 ** len(names) - 1, "most_blocking": stable.blocking,
         "grand_priced_cost": priced_grand["cost"],
         # The whole coalition, priced, would rather fall short than meet its rules.
         "price_too_low": bool((priced_grand["shortfall_cost"] or 0.0)
                               > 1e-6 * max(abs(grand_cost), 1.0)),
-        "seconds": time.perf_counter() - started, "builds": solver.builds}
+        "notes": notes, "seconds": time.perf_counter() - started, "builds": solver.builds}
     result = ShareResult(players=players_table, groups=groups, summary=summary)
     if folder is not None:
         write_share(result, folder)
     return result
+
+
+def _stability(solver: GroupSolver, members: dict[str, list[str]],
+               c: dict[frozenset[str], float], grand: float,
+               splits: dict[str, dict[str, float]], exact: bool,
+               extra: list[dict[str, Any]], tol: float,
+               note: Callable[[str], None] | None = None) -> Any:
+    """Each split's most blocking group and the least core, as far as established.
+
+    Every group evaluated: by enumeration. Otherwise by the separation MIP, the groups it
+    finds evaluated on ``solver`` (their rows go to ``extra``); a game without a separation
+    model falls back to the groups evaluated, and says so.
+    """
+    from solver.studies.game import separation as game_separation
+
+    names = sorted(members)
+    if exact:
+        return game_separation.by_enumeration(names, c, splits, tol)
+
+    def cost(group: frozenset[str]) -> float:
+        outcome = solver.run(GroupTask(len(c) + len(extra), tuple(sorted(group))))
+        row = {k: outcome.row.get(k) for k in GROUP_COLUMNS}
+        if row["cost"] is None:
+            raise ValueError(f"group {row['group']} could not be evaluated: {row['status']}")
+        extra.append(row)
+        return float(row["cost"])
+
+    try:
+        return game_separation.by_separation(solver.case, members, c, grand, splits, cost,
+                                             tol, note)
+    except ValueError as exc:
+        return game_separation.by_evaluated_groups(names, c, splits, tol, why=str(exc))
+
+
+def _nucleoli(names: list[str], c: dict[frozenset[str], float], prenucleolus: bool,
+              notes: dict[str, str]) -> dict[str, dict[str, float]]:
+    """The nucleolus (and the prenucleolus if asked); why the nucleolus is blank in ``notes``."""
+    from solver.studies.game import nucleolus as game_nucleolus
+
+    out = {}
+    try:
+        out["nucleolus"] = game_nucleolus.nucleolus(names, c)
+    except game_nucleolus.EmptyImputations as exc:
+        notes["nucleolus"] = f"not defined: {exc}"
+    if prenucleolus:
+        out["prenucleolus"] = game_nucleolus.prenucleolus(names, c)
+    return out
 
 
 def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
@@ -323,11 +389,38 @@ def savings_plot(players: pd.DataFrame, path: Path) -> Path:
 
 
 def verdict(result: ShareResult, split: str = "shapley") -> str:
-    """The stability of a split in a minister's words."""
+    """The stability of a split in a minister's words, claiming only what was established."""
     info = result.summary["most_blocking"].get(split)
-    if not info or info["excess"] <= 1e-6 * max(abs(result.summary["grand_cost"]), 1.0):
-        return "no group of members pays less alone"
-    return f"{info['group']} would pay {info['excess']:.3g} less alone"
+    tol = 1e-6 * max(abs(result.summary["grand_cost"]), 1.0)
+    if not info or info.get("excess") is None:
+        status = info.get("status", "not run") if info else "not run"
+        return f"not established (the search for a blocking group ended: {status})"
+    group, excess = info["group"], float(info["excess"])
+    if excess > tol:
+        return f"{group} would pay {excess:,.4g} less alone"
+    saves = f"saves {-excess:,.4g} inside" if -excess > tol else "saves nothing inside"
+    closest = f"the closest, {group}, {saves}" if group else ""
+    if info.get("established", True):
+        return "no group of members pays less alone" + (f"; {closest}" if closest else "")
+    if info.get("method") == "separation":
+        bound = "none" if info.get("bound") is None else f"{float(info['bound']):,.4g}"
+        return (f"not established: the separation MIP stopped ({info.get('status')}) with "
+                f"no group found that pays less alone, its bound on the excess {bound}; "
+                f"{closest}")
+    return f"no group found that pays less alone, but not every group was checked; {closest}"
 
 
-__all__ = ["ShareResult", "share", "verdict"]
+def core_verdict(result: ShareResult) -> str:
+    """Whether some split leaves no group better off alone, as far as established."""
+    s = result.summary
+    low, high = s["least_core"], s.get("least_core_bound", s["least_core"])
+    if s["core_empty"] is True:
+        return (f"the core is empty (least-core value {low:,.4g}): every split leaves some "
+                "group paying less alone")
+    if s["core_empty"] is False:
+        return f"the core is not empty (least-core value {low:,.4g})"
+    where = f"at least {low:,.4g}" if high is None else f"between {low:,.4g} and {high:,.4g}"
+    return f"whether the core is empty is not established (least-core value {where})"
+
+
+__all__ = ["ShareResult", "core_verdict", "share", "verdict"]
