@@ -244,3 +244,23 @@ def test_without_inputs_the_model_is_the_one_before_the_chain(tmp_path: Path) ->
     again = solve(load_case(folder), mip_gap=0.0)
     assert again.summary["size"] == size
     assert again.objective == pytest.approx(result.objective, rel=1e-12)
+
+
+def test_model_file_names_the_chain(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case", **{k: v for k, v in CHAIN.items() if k != "inputs"})
+    (tmp_path / "chain").mkdir()
+    (tmp_path / "chain" / "inputs.csv").write_text(
+        "layer,input,per_unit,source\ncloud,chips,0.5,any\ncloud,power,0.5,local\n"
+        "chips,power,0.2,any\n", encoding="utf-8")
+    models = tmp_path / "models"
+    models.mkdir()
+    model = models / "chained.toml"
+    model.write_text(f'case = "../{folder.name}"\n[chain]\nfile = "../chain/inputs.csv"\n',
+                     encoding="utf-8")
+    assert solve(load_case(model), mip_gap=0.0).objective == pytest.approx(37.0)
+    (tmp_path / "chain" / "inputs.csv").write_text(
+        "layer,input,per_unit,source\ncloud,chips,0.5,abroad\n", encoding="utf-8")
+    with pytest.raises(CaseError) as err:
+        load_case(model)
+    assert [str(p) for p in err.value.problems] == [
+        "inputs.csv, line 2, column source: 'abroad': not a source: one of any, bloc, local"]

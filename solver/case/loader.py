@@ -471,28 +471,35 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
                    scenario_options=spec.scenarios, share_options=spec.share)
     if spec.scenarios.file:
-        case = _with_scenarios_file(case, path, spec.scenarios.file, allow_outside)
+        case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
+    if spec.chain.file:
+        case = _with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
     return case
 
 
-def _with_scenarios_file(case: Case, model: Path, file: str, allow_outside: bool) -> Case:
-    """The case with the scenarios.csv that ``[scenarios] file`` names (read and checked)."""
+def _with_table_file(case: Case, model: Path, table: str, file: str,
+                     allow_outside: bool) -> Case:
+    """The case with the table that ``[scenarios] file`` or ``[chain] file`` names (checked)."""
+    option = "[scenarios]" if table == "scenarios" else "[chain]"
     where = (model.resolve().parent / file).resolve()
     if not allow_outside and (Path(file).is_absolute()
                               or not where.is_relative_to(model.resolve().parent.parent)):
-        raise CaseError([Problem(model.name, f"[scenarios] file = {file!r} leaves the project "
+        raise CaseError([Problem(model.name, f"{option} file = {file!r} leaves the project "
                                              "folder; keep the file inside it")])
     if not where.is_file():
-        raise CaseError([Problem(model.name, f"[scenarios] file = {file!r}: no such file")])
-    frame, problems = read_table(where, TABLES["scenarios"])
+        raise CaseError([Problem(model.name, f"{option} file = {file!r}: no such file")])
+    frame, problems = read_table(where, TABLES[table])
     if frame is None:
         raise CaseError(problems)
-    lines = {"scenarios": frame[LINE]}
+    lines = {table: frame[LINE]}
     digest = hashlib.sha256((case.files_sha256 + "\0").encode() + where.read_bytes())
-    new = replace(case, scenarios=frame.drop(columns=[LINE]), files_sha256=digest.hexdigest())
-    problems += [p for p in cross_checks(new, lines=lines) if p.file == "scenarios.csv"]
+    read = frame.drop(columns=[LINE])
+    new = (replace(case, scenarios=read, files_sha256=digest.hexdigest()) if table == "scenarios"
+           else replace(case, inputs=read, files_sha256=digest.hexdigest()))
+    filename = TABLES[table].filename
+    problems += [p for p in cross_checks(new, lines=lines) if p.file == filename]
     if problems:
         raise CaseError(problems)
     return new
