@@ -49,13 +49,13 @@ _WHERE = {
     "solve": "solver.solve",
     "Result": "solver.results",
     "check_run": "solver.check.run",
-    "sweep": "solver.studies.sweep",
-    "stress": "solver.studies.stress",
-    "frontier": "solver.studies.frontier",
-    "share": "solver.studies.share",
-    "alternatives": "solver.studies.alternatives",
-    "Alternatives": "solver.studies.alternatives",
-    "ShareResult": "solver.studies.share",
+    "sweep": "solver.studies.sweep.sweep",
+    "stress": "solver.studies.shocks.stress",
+    "frontier": "solver.studies.sweep.frontier",
+    "share": "solver.studies.game.share",
+    "alternatives": "solver.studies.alternatives.alternatives",
+    "Alternatives": "solver.studies.alternatives.alternatives",
+    "ShareResult": "solver.studies.game.share",
     "CaseError": "solver.errors",
     "CoalitionError": "solver.errors",
     "InfeasibleError": "solver.errors",
@@ -81,11 +81,11 @@ if TYPE_CHECKING:
     )
     from solver.results import Result
     from solver.solve import solve
-    from solver.studies.alternatives import Alternatives, alternatives
-    from solver.studies.frontier import frontier
-    from solver.studies.share import ShareResult, share
-    from solver.studies.stress import stress
-    from solver.studies.sweep import sweep
+    from solver.studies.alternatives.alternatives import Alternatives, alternatives
+    from solver.studies.game.share import ShareResult, share
+    from solver.studies.shocks.stress import stress
+    from solver.studies.sweep.frontier import frontier
+    from solver.studies.sweep.sweep import sweep
 
 
 def __getattr__(name: str) -> Any:

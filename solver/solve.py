@@ -268,7 +268,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
     }
     scenarios = scenario_flows = None
     if report.has_solution and has_scenarios(case.scenarios):
-        from solver.studies.recourse import design_tables, evaluate_scenarios
+        from solver.studies.engine.recourse import design_tables, evaluate_scenarios
 
         start = time.perf_counter()
         if "sc_g" in values:

@@ -14,7 +14,7 @@ from solver import load_case
 from solver.check.run import check_run
 from solver.cli import main
 from solver.errors import InfeasibleError, UsageError
-from solver.studies.alternatives import alternatives
+from solver.studies.alternatives.alternatives import alternatives
 from tests.cases import write_case as write_base
 from tests.tiny import TWO_SUPPLIERS, write_case
 

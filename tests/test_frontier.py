@@ -15,7 +15,7 @@ from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import InfeasibleError, UsageError
 from solver.solve import solve
-from solver.studies.frontier import frontier, requirement, search_table
+from solver.studies.sweep.frontier import frontier, requirement, search_table
 
 try:
     from sweep_cases import SMALL, SOLE_SUPPLIER, write_case
@@ -126,7 +126,7 @@ def test_cli_frontier(tmp_path: Path) -> None:
 
 def test_a_probe_stopped_by_a_limit_is_reported_as_undecided(
         small: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from solver.studies.frontier import FrontierRun, undecided
+    from solver.studies.sweep.frontier import FrontierRun, undecided
 
     solve_at = FrontierRun.solve
 

@@ -1,4 +1,4 @@
-"""The arithmetic of the coalition game (solver.studies.game), on games computed by hand."""
+"""The arithmetic of the coalition game (solver.studies.game.arithmetic), on hand-made games."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from itertools import combinations
 
 import pytest
 
-from solver.studies.game import (
+from solver.studies.game.arithmetic import (
     groups_of,
     least_core,
     max_excess,

@@ -505,7 +505,7 @@ def test_a_scheduler_that_does_not_answer_fails_fast_and_leaves_nothing(
 
 def test_the_library_refuses_a_malformed_scheduler(tmp_path: Path) -> None:
     from solver import UsageError, load_case
-    from solver.studies.sweep import sweep
+    from solver.studies.sweep.sweep import sweep
 
     case = load_case(write_case(tmp_path / "case"))
     with pytest.raises(UsageError, match="expected tcp://HOST:PORT"):
@@ -517,7 +517,7 @@ def test_the_library_refuses_a_malformed_scheduler(tmp_path: Path) -> None:
 #    without --yes; counted from the axes, never materialised.
 
 def _no_grid(monkeypatch: pytest.MonkeyPatch) -> None:
-    import solver.studies.sweep as sweep_module
+    import solver.studies.sweep.sweep as sweep_module
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the grid was materialised")
@@ -586,7 +586,7 @@ def test_the_hard_limit_is_in_the_help() -> None:
 
 
 def test_count_points_uses_the_axis_lengths() -> None:
-    from solver.studies.grid import count_points, parse_vary
+    from solver.studies.sweep.grid import count_points, parse_vary
 
     axes = [parse_vary(AXIS), parse_vary("layers.demand=1,2,3")]
     assert count_points(axes, "grid") == 303

@@ -91,8 +91,16 @@ def test_every_module_has_its_docstring_and_a_readable_size() -> None:
 def test_the_readme_layout_names_every_folder_of_the_package() -> None:
     readme = (SOLVER.parent / "README.md").read_text()
     block = readme.split("## Layout", 1)[1].split("```", 2)[1]
-    listed = {line.split()[0] for line in block.splitlines() if line.startswith("  ")}
-    folders = {f"{p.name}/" for p in SOLVER.iterdir() if (p / "__init__.py").is_file()}
+    listed: set[str] = set()
+    parent = ""
+    for line in block.splitlines():
+        if line.startswith("    ") and line.strip():
+            listed.add(parent + line.split()[0])  # a sub-folder of the folder above
+        elif line.startswith("  "):
+            parent = line.split()[0]
+            listed.add(parent)
+    folders = {f"{p.parent.relative_to(SOLVER)}/" for p in SOLVER.rglob("__init__.py")
+               if p.parent != SOLVER and len(p.parent.relative_to(SOLVER).parts) <= 2}
     top = {p.name for p in SOLVER.glob("*.py")}
     assert folders <= listed, f"missing from the README's layout: {sorted(folders - listed)}"
     assert listed <= folders | top, f"not in the package: {sorted(listed - folders - top)}"

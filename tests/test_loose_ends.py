@@ -105,7 +105,7 @@ def test_time_limit_help_says_the_model_file_applies():
 def test_chart_axes_carry_the_cost_unit(tmp_path: Path, monkeypatch):
     from matplotlib.figure import Figure
 
-    from solver.studies.frontier import frontier
+    from solver.studies.sweep.frontier import frontier
 
     labels: list[str] = []
     original = Figure.savefig

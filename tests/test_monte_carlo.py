@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from solver import load_case
 from solver.cli import main
-from solver.studies.monte_carlo import sample
+from solver.studies.shocks.monte_carlo import sample
 from tests.tiny import write_case
 
 CASE = {

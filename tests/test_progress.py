@@ -13,7 +13,7 @@ from solver import load_case, solve
 from solver.cli import main
 from solver.highs.runner import SolveProgress
 from solver.report.compare import compare_runs
-from solver.studies.steps import SolveWatch, Steps, describe
+from solver.studies.engine.steps import SolveWatch, Steps, describe
 
 try:
     from tiny import TWO_SUPPLIERS, write_case

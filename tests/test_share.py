@@ -8,7 +8,7 @@ import pytest
 
 from solver import load_case
 from solver.errors import UsageError
-from solver.studies.share import share, verdict
+from solver.studies.game.share import share, verdict
 from tests.tiny import write_case
 
 # Two members A, B each need 10 chips; O is an outside supplier with 10 units at 1.

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from solver import load_case
 from solver.cli import main
-from solver.studies.share import share
+from solver.studies.game.share import share
 from tests.tiny import write_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def test_a_group_after_one_with_nothing_to_do_is_solved_right(tmp_path: Path) ->
     # Z (no demand, no capability) leaves a plan that hosts nothing; HiGHS, warm-started
     # from it for A+B, reported an "optimum" of 0 for a plan costing 4,000 (the lost offset
     # of its presolved space). The checker refused it; the group is solved again, cold.
-    from solver.studies.share_groups import GroupSolver, GroupTask, game_case
+    from solver.studies.game.groups import GroupSolver, GroupTask, game_case
 
     case = load_case(write_case(tmp_path / "c", **CASE)).with_overrides(
         {"objective.shortage_cost": 100.0})

@@ -13,7 +13,7 @@ from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
 from solver.solve import solve
-from solver.studies.stress import stress, without_partner, worst_cases
+from solver.studies.shocks.stress import stress, without_partner, worst_cases
 
 try:
     from sweep_cases import SMALL, SOLE_SUPPLIER, write_case

@@ -16,10 +16,10 @@ from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
 from solver.solve import solve
-from solver.studies.grid import make_points, parse_vary
-from solver.studies.point_solver import PointOutcome
-from solver.studies.progress import Progress
-from solver.studies.sweep import sweep
+from solver.studies.engine.progress import Progress
+from solver.studies.sweep.grid import make_points, parse_vary
+from solver.studies.sweep.point_solver import PointOutcome
+from solver.studies.sweep.sweep import sweep
 
 try:
     from sweep_cases import SMALL, write_case
@@ -328,7 +328,7 @@ def test_warm_start_is_accepted(small: Any) -> None:
 def test_progress_bar_and_lines(small: Any) -> None:
     import io
 
-    from solver.studies.progress import BarProgress, LineProgress, progress_for
+    from solver.studies.engine.progress import BarProgress, LineProgress, progress_for
 
     assert isinstance(progress_for(io.StringIO()), LineProgress)
     stream = io.StringIO()

@@ -4,7 +4,7 @@ A scenario is the set of its rows. A partner row keeps ``capacity_factor`` of th
 capacity of the partner (of one layer, or of every layer); a route row closes the route from
 exporter to importer (of one layer, or of every layer). Where several rows of a scenario
 touch the same pair, the smallest factor holds. Used by the recourse LP
-(:mod:`solver.studies.recourse`), the two-stage model and the checker alike, so the three
+(:mod:`solver.studies.engine.recourse`), the two-stage model and the checker alike, so the three
 agree on what a scenario leaves.
 """
 

@@ -15,7 +15,8 @@ import click
 from solver.cli import alternatives as alternatives_cli
 from solver.cli import desk, generate, run, studies
 from solver.cli import share as share_cli
-from solver.cli.common import State, stop_signals
+from solver.cli.common import State
+from solver.signals import stop_signals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -98,8 +98,8 @@ def alternatives(path: Path, slack: tuple[float, ...], count: int, maximize: str
           --maximize participation[IN]
     """
     from solver.cli.common import interrupt_exit_code, interruption
-    from solver.studies.alternatives import alternatives as run_alternatives
-    from solver.studies.steps import Steps
+    from solver.studies.alternatives.alternatives import alternatives as run_alternatives
+    from solver.studies.engine.steps import Steps
 
     if maximize is not None and minimize is not None:
         raise click.UsageError("give --maximize or --minimize, not both")

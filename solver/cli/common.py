@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -105,43 +102,14 @@ def interrupt_exit_code(exc: KeyboardInterrupt) -> int:
     return Terminated.exit_code if isinstance(exc, Terminated) else 128 + 2
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    from solver.errors import Terminated
-
-    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def stop_signals() -> Iterator[None]:
-    """Within, SIGINT raises KeyboardInterrupt and SIGTERM :class:`~solver.errors.Terminated`.
-
-    Set explicitly, whatever the process inherited: a process started in the background by a
-    shell without job control inherits SIGINT ignored, and Python then leaves it ignored, so
-    Ctrl-C (or ``kill -INT``) would let a solve run on and exit 0. SIGTERM's default action
-    kills the process at once, leaving a half-written temporary folder behind; as an
-    exception it unwinds like Ctrl-C. Outside the main thread nothing is changed.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    for s in previous:
-        signal.signal(s, _raise_interrupt)
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-
-
 def check_scheduler(scheduler: str | None) -> None:
     """Refuse a malformed ``--scheduler`` before the case is loaded or Dask imported (exit 2).
 
-    The one validator is :func:`solver.studies.scheduler.scheduler_address`; the library
+    The one validator is :func:`solver.studies.engine.scheduler.scheduler_address`; the library
     calls it too, for callers that do not come through the command line.
     """
     if scheduler is not None:
-        from solver.studies.scheduler import scheduler_address
+        from solver.studies.engine.scheduler import scheduler_address
 
         scheduler_address(scheduler)
 

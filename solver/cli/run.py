@@ -68,7 +68,7 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
         out = Path("out") / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}"
     check_out(out, force=force)
     from solver.errors import VerificationError
-    from solver.studies.steps import SolveWatch
+    from solver.studies.engine.steps import SolveWatch
 
     # HiGHS's own log (-v) and the progress line would interleave: one or the other.
     watch = None if State.quiet or State.verbose else SolveWatch(sys.stderr)

@@ -60,8 +60,8 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
 
     from solver.cli.common import State, interrupt_exit_code, interruption
     from solver.results import check_writable
-    from solver.studies.progress import progress_for
-    from solver.studies.share import share as run_share
+    from solver.studies.engine.progress import progress_for
+    from solver.studies.game.share import share as run_share
 
     check_scheduler(scheduler)
     case = load(path, overrides)
@@ -88,7 +88,7 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
 def format_share(result: Any) -> str:
     """One line per player (standalone, Shapley, nucleolus, saving), the gain, the verdict."""
     from solver.cli.common import number
-    from solver.studies.share import verdict
+    from solver.studies.game.share import verdict
 
     s = result.summary
     lines = [f"{'player':<16}{'standalone':>14}{'shapley':>14}{'nucleolus':>14}{'saving':>14}"]

@@ -45,7 +45,7 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     """Re-route the design in each scenario of scenarios.csv; write out/scenarios.csv."""
     from solver.case.scenarios import has_scenarios
     from solver.errors import UsageError
-    from solver.studies.recourse import evaluate_scenarios
+    from solver.studies.engine.recourse import evaluate_scenarios
 
     if not has_scenarios(case.scenarios):
         raise UsageError("--scenarios: the case has no scenarios.csv")
@@ -64,8 +64,8 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
 def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
                   workers: int | None, scheduler: str | None, resume: bool) -> None:
     """Monte Carlo: ``n`` random disruptions of the design; write the distribution."""
-    from solver.studies.monte_carlo import sample
-    from solver.studies.progress import Progress, progress_for
+    from solver.studies.engine.progress import Progress, progress_for
+    from solver.studies.shocks.monte_carlo import sample
 
     allocation, _flows = design_of(case, run)
     progress: Any = Progress() if State.quiet else progress_for(sys.stderr, study="stress",

@@ -78,8 +78,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
       coalition sweep data/allied-ai-stack --vary layers.max_share=0.3:0.6:0.1 \
           --vary "capabilities[TW,*].unit_cost*=1,2,4" --workers 4 --out out/tw
     """
-    from solver.studies.progress import progress_for
-    from solver.studies.sweep import sweep as run_sweep
+    from solver.studies.engine.progress import progress_for
+    from solver.studies.sweep.sweep import sweep as run_sweep
 
     check_scheduler(scheduler)
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
@@ -117,7 +117,7 @@ def _count_rows(path: Path) -> int:
 
 def format_sweep(table: Any, limit: int = 40) -> str:
     """The table ``coalition sweep`` prints: varied values, status, cost, gap."""
-    from solver.studies.point_solver import RESULT_COLUMNS
+    from solver.studies.sweep.point_solver import RESULT_COLUMNS
 
     keys = [c for c in table.columns if c not in RESULT_COLUMNS and c != "point"]
     failed = int(table["objective"].isna().sum())
@@ -175,8 +175,8 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
       coalition stress models/allied-ai-stack.toml --sample 2000 --seed 1 --workers 2
     """
     from solver.results import check_writable
-    from solver.studies.stress import stress as run_stress
-    from solver.studies.stress import worst_cases
+    from solver.studies.shocks.stress import stress as run_stress
+    from solver.studies.shocks.stress import worst_cases
 
     check_scheduler(shocks["scheduler"])
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
@@ -194,7 +194,7 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
         return
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
-    from solver.studies.steps import Steps
+    from solver.studies.engine.steps import Steps
 
     steps = None if State.quiet else Steps(sys.stderr)
     table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out,
@@ -267,7 +267,7 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
       coalition frontier models/allied-ai-stack.toml --trade-off layers.max_share --points 8
     """
     from solver.results import check_writable
-    from solver.studies.frontier import frontier as run_frontier
+    from solver.studies.sweep.frontier import frontier as run_frontier
 
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,
                                            threads), solver_name)
@@ -276,14 +276,14 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     if (out / "frontier.csv").exists() and not force:
         raise click.UsageError(f"{out / 'frontier.csv'} already exists; pass --force to "
                                "replace it")
-    from solver.studies.steps import Steps
+    from solver.studies.engine.steps import Steps
 
     steps = None if State.quiet else Steps(sys.stderr)
     curve = run_frontier(case, key, points, tol=tol, loose=loose, limit=limit, out=out,
                          progress=steps)
     tightest = curve[key].iloc[-1]
     echo(f"{key}: tightest feasible value {tightest:.6g} (bisection to within {tol:g})")
-    from solver.studies.frontier import undecided
+    from solver.studies.sweep.frontier import undecided
 
     unsure = undecided(curve, key)
     if unsure:

@@ -9,65 +9,30 @@ bounds) to HiGHS.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
 import os
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from solver.signals import noting_stops, raise_for
+
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def _noting_stops(highs: Any) -> Iterator[list[int]]:
-    """Note a Ctrl-C (SIGINT) or SIGTERM that arrives while HiGHS runs, and stop HiGHS.
-
-    The signal's number goes into the list and HiGHS is asked to stop at its next interrupt
-    check (``cancelSolve``); nothing is raised inside HiGHS's callbacks, so HiGHS returns
-    normally and :meth:`HighsRunner.solve` reports ``interrupted`` (or ``terminated``), which
-    :func:`raise_if_stopped` turns back into the exception the signal stands for. A signal
-    that the process ignores stays ignored.
-    """
-    seen: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield seen
-        return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def note(signum: int, frame: Any) -> None:
-        if previous.get(signal.Signals(signum)) == signal.SIG_IGN:
-            return
-        seen.append(signum)
-        highs.cancelSolve()
-
-    for s in previous:
-        signal.signal(s, note)
-    try:
-        yield seen
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
 
 def raise_if_stopped(report: SolveReport) -> None:
     """Raise the exception of the signal that stopped a solve (KeyboardInterrupt or SIGTERM's)."""
     if report.status != Status.INTERRUPTED:
         return
-    if report.termination == "terminated":
-        from solver.errors import Terminated
-
-        raise Terminated
-    raise KeyboardInterrupt
+    raise_for(signal.SIGTERM if report.termination == "terminated" else signal.SIGINT)
 
 
 class Status(StrEnum):
@@ -344,7 +309,7 @@ class HighsRunner:
         if self.progress is not None:
             self._watch()
         h.HandleKeyboardInterrupt = True
-        with _noting_stops(h) as stops:
+        with noting_stops(h.cancelSolve) as stops:
             h.run()
         runtime = h.getRunTime()
         highs_seconds = max(runtime - self._last_runtime, 0.0)

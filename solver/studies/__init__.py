@@ -1,1 +1,5 @@
-"""Many solves on one engine: sweeps, stress tests, frontiers (workers, Dask, resume)."""
+"""Many solves on one engine: ``engine/`` and one package per study.
+
+``sweep/`` (sweep, frontier, grid), ``shocks/`` (stress, Monte Carlo), ``game/`` (share) and
+``alternatives/``.
+"""

@@ -22,7 +22,7 @@ def measure(**search: Any) -> dict[str, Any]:
     """One call of ``alternatives(sample, **search)``, timed, its HiGHS runs counted."""
     from solver import load_case
     from solver.highs.runner import HighsRunner
-    from solver.studies.alternatives import alternatives
+    from solver.studies.alternatives.alternatives import alternatives
 
     build_module = importlib.import_module("solver.model.build")
     compile_module = importlib.import_module("solver.highs.compile")

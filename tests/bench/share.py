@@ -32,7 +32,7 @@ def measure(workers: int, samples: int = SAMPLES) -> dict[str, Any]:
     """One game on the sample's members with ``workers`` processes, its group loop timed."""
     from solver import load_case
     from solver.highs.runner import HighsRunner
-    from solver.studies import share as share_module
+    from solver.studies.game import share as share_module
 
     counts: dict[str, Any] = {"loop_highs_seconds": 0.0, "in_loop": False}
     real_solve, real_evaluate = HighsRunner.solve, share_module._evaluate

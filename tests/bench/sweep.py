@@ -23,7 +23,7 @@ def multipliers(points: int) -> list[float]:
 def run(case_dir: str, workers: int, points: int) -> dict[str, Any]:
     """Run the sweep; see the module docstring."""
     from solver.case.loader import load_case
-    from solver.studies.sweep import sweep
+    from solver.studies.sweep.sweep import sweep
 
     case = load_case(case_dir)
     vary = ["demand.demand*=" + ",".join(f"{m:g}" for m in multipliers(points))]

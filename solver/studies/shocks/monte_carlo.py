@@ -3,7 +3,7 @@
 In each draw every partner is lost independently with its ``disruption_risk`` (all its
 layers). The draws are made up front from the seed, one row of uniform numbers per draw, so
 the same seed gives the same draws whatever the number of workers, the batch size or a
-resumed run. Each draw is re-routed by :class:`solver.studies.recourse.Recourse` over the
+resumed run. Each draw is re-routed by :class:`solver.studies.engine.recourse.Recourse` over the
 design's built capacity; batches of draws run in this process, in ``workers`` local
 processes, or on a Dask cluster, and each batch is appended to ``draws.csv`` as it finishes
 (``resume`` skips the draws already there). The distribution of unmet demand (mean, P95,
@@ -50,7 +50,7 @@ def draw_losses(case: Case, n: int, seed: int) -> np.ndarray:
 
 
 def _init(case: Case, allocation: pd.DataFrame) -> None:
-    from solver.studies.recourse import Recourse
+    from solver.studies.engine.recourse import Recourse
 
     lp = Recourse(case, allocation)
     partners = case.partners["partner"].tolist()
@@ -73,7 +73,7 @@ def _batch(first: int, lost: np.ndarray) -> tuple[int, np.ndarray]:
 
 
 def _init_worker(case: Case, allocation: pd.DataFrame) -> None:
-    from solver.studies.workers import end_with_parent
+    from solver.studies.engine.executor import end_with_parent
 
     end_with_parent()  # a worker left behind by a killed parent would draw on for minutes
     _init(case, allocation)
@@ -119,7 +119,7 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
     the draws an interrupted run of the same ``n`` and ``seed`` wrote to ``draws.csv``.
     """
-    from solver.studies.scheduler import connect, scheduler_address
+    from solver.studies.engine.scheduler import connect, scheduler_address
 
     if n < 1:
         raise UsageError("--sample must be at least 1")

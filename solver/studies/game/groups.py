@@ -39,7 +39,7 @@ def game_case(case: Case) -> Case:
 
 @dataclass(frozen=True)
 class GameSettings:
-    """What a worker needs to evaluate groups (see :func:`solver.studies.workers.new_solver`)."""
+    """What a worker needs to evaluate groups (``executor.new_solver``)."""
 
     members: dict[str, list[str]]
 

@@ -25,8 +25,8 @@ import pandas as pd
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.results import check_writable
-from solver.studies.grid import Point
-from solver.studies.point_solver import RETRY, PointOutcome
+from solver.studies.sweep.grid import Point
+from solver.studies.sweep.point_solver import RETRY, PointOutcome
 
 FILES = {"sweep": "sweep.csv", "layers": "sweep_layers.csv", "allocations": "allocations.csv"}
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from solver.case.loader import Case
-from solver.studies.grid import Point
-from solver.studies.point_solver import PointOutcome, PointSolver, Settings
+from solver.studies.sweep.grid import Point
+from solver.studies.sweep.point_solver import PointOutcome, PointSolver, Settings
 
 _WORKERS: dict[str, Any] = {}
 _WORKER_LOCK = threading.Lock()
@@ -39,16 +39,11 @@ def _solver_for(token: str, case: Case, settings: Any) -> Any:
 
 
 def _init_process(token: str, case: Case, settings: Settings) -> None:
-    """Start a local worker process: remember the sweep; Ctrl-C is the parent's to handle.
-
-    The parent stops workers with SIGTERM; exiting through Python (not dying on the signal)
-    lets the worker release what it holds (Pyomo creates a multiprocessing lock at import).
-    """
-    import signal
+    """Start a local worker process: remember the sweep; signals as :func:`worker_signals`."""
+    from solver.signals import worker_signals
 
     global _WORKER_BASE
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_term)
+    worker_signals()
     end_with_parent()
     _WORKER_BASE = (token, case, settings)
 
@@ -107,15 +102,6 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
     else:
         while os.getppid() == parent:
             time.sleep(every)
-    os._exit(0)
-
-
-def _exit_on_term(signum: int, frame: Any) -> None:
-    # Run multiprocessing's exit handlers (they unlink the semaphores), then leave at once:
-    # a SystemExit would be caught by the pool's worker loop, and HiGHS may be mid-solve.
-    from multiprocessing import util
-
-    util._exit_function()  # type: ignore[attr-defined]
     os._exit(0)
 
 
@@ -181,7 +167,7 @@ def on_dask(base: Case, settings: Settings, token: str, points: Sequence[Point],
             client: Any) -> Iterator[PointOutcome]:
     """Solve ``points`` on the Dask cluster of ``client``; yield each as it finishes.
 
-    ``client`` comes from :func:`solver.studies.scheduler.connect` (made before the output
+    ``client`` comes from :func:`solver.studies.engine.scheduler.connect` (made before the output
     folder, so that a scheduler that does not answer leaves nothing behind); it is closed
     here when the points are done or the generator is closed.
     """

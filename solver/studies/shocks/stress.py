@@ -192,7 +192,7 @@ def stress(
     ``result`` is the design to stress (default: :func:`solver.solve` of ``case``, which
     raises if the case has no plan). ``partners`` limits the partners lost (default: all).
     With ``out`` the table is written to ``out/stress.csv``. ``progress`` (a
-    :class:`solver.studies.steps.Steps`) is told of each partner lost.
+    :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
     """
     from solver.model.data import model_data
     from solver.solve import solve

@@ -1,8 +1,8 @@
 """The coalition game (README, Sharing the cost): standalone costs, fair splits, who would leave.
 
 c(N) is the plan of ``solve`` with every rule; every smaller group's c(S) is re-solved on
-one persistent priced model (:mod:`solver.studies.share_groups`); the arithmetic is
-:mod:`solver.studies.game`. Groups run in this process, one after another.
+one persistent priced model (:mod:`solver.studies.game.groups`); the arithmetic is
+:mod:`solver.studies.game.arithmetic`. Groups run in this process, one after another.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
-from solver.studies.share_groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
+from solver.studies.game.groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
 
 PLAYER_COLUMNS = ("player", "members", "standalone", "proportional", "shapley", "shapley_se",
                   "nucleolus", "saving_proportional", "saving_shapley", "saving_nucleolus")
@@ -68,14 +68,14 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     Groups run here (``workers=1``), in ``workers`` local processes or on the Dask cluster
     at ``scheduler``, each worker re-solving one persistent model; with ``out`` each group's
     row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
-    groups not in it. ``progress`` (a :class:`~solver.studies.progress.Progress`) is told
+    groups not in it. ``progress`` (a :class:`~solver.studies.engine.progress.Progress`) is told
     of each group. Raises :class:`~solver.errors.UsageError` for a case the game cannot
     be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
     from solver.solve import solve
-    from solver.studies import game
-    from solver.studies.scheduler import scheduler_address
+    from solver.studies.engine.scheduler import scheduler_address
+    from solver.studies.game import arithmetic as game
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
@@ -191,10 +191,10 @@ def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, schedule
     import uuid
     from collections.abc import Iterable
 
-    from solver.studies.progress import Progress
-    from solver.studies.scheduler import connect
-    from solver.studies.share_groups import GameSettings
-    from solver.studies.workers import in_local_processes, on_dask
+    from solver.studies.engine.executor import in_local_processes, on_dask
+    from solver.studies.engine.progress import Progress
+    from solver.studies.engine.scheduler import connect
+    from solver.studies.game.groups import GameSettings
 
     case, settings = solver.case, GameSettings(solver.members)
     token = uuid.uuid4().hex

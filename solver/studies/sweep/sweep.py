@@ -46,7 +46,11 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.results import COST_TERMS
-from solver.studies.grid import (
+from solver.studies.engine.executor import in_local_processes, in_this_process, on_dask
+from solver.studies.engine.progress import Progress
+from solver.studies.engine.scheduler import connect, scheduler_address
+from solver.studies.sweep.folder import SweepFolder, refuse_existing
+from solver.studies.sweep.grid import (
     MODES,
     check_count,
     check_keys,
@@ -54,11 +58,7 @@ from solver.studies.grid import (
     mutable_columns,
     parse_vary,
 )
-from solver.studies.point_solver import RESULT_COLUMNS, PointOutcome, Settings
-from solver.studies.progress import Progress
-from solver.studies.scheduler import connect, scheduler_address
-from solver.studies.sweep_folder import SweepFolder, refuse_existing
-from solver.studies.workers import in_local_processes, in_this_process, on_dask
+from solver.studies.sweep.point_solver import RESULT_COLUMNS, PointOutcome, Settings
 
 
 def sweep(
@@ -89,8 +89,8 @@ def sweep(
     ``persistent=False`` rebuilds the model for every point (for comparison).
     A point that fails is a row with its status and reason; the sweep goes on.
     Ctrl-C (KeyboardInterrupt) stops the sweep; what finished stays written.
-    More than :data:`~solver.studies.grid.SOFT_POINTS` points are told to ``warn`` (default:
-    a logged warning); more than :data:`~solver.studies.grid.HARD_POINTS` raise
+    More than :data:`~solver.studies.sweep.grid.SOFT_POINTS` points are told to ``warn`` (default:
+    a logged warning); more than :data:`~solver.studies.sweep.grid.HARD_POINTS` raise
     :class:`~solver.errors.UsageError` unless ``yes`` (counted from the axes, before any
     point is made).
     """

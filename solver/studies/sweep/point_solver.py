@@ -19,7 +19,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
 from solver.results import COST_TERMS
-from solver.studies.grid import Point
+from solver.studies.sweep.grid import Point
 
 #: The columns of ``sweep.csv`` after the varied keys.
 RESULT_COLUMNS = ("status", "reason", "objective", "bound", "gap",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from solver.studies.point_solver import PointOutcome
+    from solver.studies.sweep.point_solver import PointOutcome
 
 
 class Progress:

@@ -344,7 +344,7 @@ def result_hosted(solver: AlternativeSolver, result: Any) -> list[float]:
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """What a worker needs to run searches (see :func:`solver.studies.workers.new_solver`)."""
+    """What a worker needs to run searches (``executor.new_solver``)."""
 
     slots: int
     key: str | None

@@ -4,7 +4,7 @@ The least-cost plan is one of many that cost almost the same. :func:`alternative
 within a slack ``e`` on cost, the plans that host as differently as possible from the optimum
 and from each other, or the plan that pushes one quantity (``participation[IN]``,
 ``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``) furthest. The searches run
-on one persistent model (:mod:`solver.studies.alternatives_search`); every plan is a verified
+on one persistent model (:mod:`solver.studies.alternatives.search`); every plan is a verified
 run folder, and ``alternatives.csv`` lists them side by side.
 """
 
@@ -21,14 +21,14 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError, VerificationError
-from solver.studies.alternatives_folder import (
+from solver.studies.alternatives.folder import (
     TABLE,
     check_folder,
     prepare,
     write_plan,
     write_table,
 )
-from solver.studies.alternatives_search import (
+from solver.studies.alternatives.search import (
     AlternativeSolver,
     Found,
     SearchOutcome,
@@ -53,7 +53,7 @@ class Alternatives:
     """The plans found: ``table`` (``alternatives.csv``), the Results, and why searches ended.
 
     ``plans`` maps each plan's name to its Result (a plan a resumed search read back from
-    its run folder is a :class:`~solver.studies.alternatives_folder.WrittenPlan`).
+    its run folder is a :class:`~solver.studies.alternatives.folder.WrittenPlan`).
     """
 
     table: pd.DataFrame
@@ -94,7 +94,7 @@ def alternatives(
     ``resume=True`` goes on in ``out`` after an interruption: the plans written there are
     read back (a search continues from them) and only the rest are searched for; the
     folder must have been made for the same case, slacks, count and direction.
-    ``progress`` (a :class:`~solver.studies.steps.Steps`) is told of each plan.
+    ``progress`` (a :class:`~solver.studies.engine.steps.Steps`) is told of each plan.
     Raises :class:`~solver.errors.UsageError` for a bad slack, count (1 to
     :data:`MAX_COUNT`) or key, :class:`~solver.errors.InfeasibleError` for a case with no
     plan, and :class:`~solver.errors.VerificationError` if the independent checker rejects a
@@ -115,7 +115,7 @@ def alternatives(
         key = "".join(key.split())
     if resume and out is None:
         raise UsageError("resume needs the out folder of the search to continue")
-    from solver.studies.scheduler import connect, scheduler_address
+    from solver.studies.engine.scheduler import connect, scheduler_address
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
@@ -223,7 +223,7 @@ def _outcomes(case: Case, solver: AlternativeSolver, tasks: list[SearchTask], wo
     if len(tasks) > 1 and (client is not None or workers > 1):
         import uuid
 
-        from solver.studies.workers import in_local_processes, on_dask
+        from solver.studies.engine.executor import in_local_processes, on_dask
 
         assert solver.optimum is not None
         settings: Any = SearchSettings(slots=solver.near.slots, key=tasks[0].key,

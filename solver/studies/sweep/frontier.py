@@ -85,7 +85,7 @@ class FrontierRun:
 
     def solve(self, value: float, stage: str) -> dict[str, Any]:
         """Solve the case with the requirement at ``value``; record and return its row."""
-        from solver.studies.grid import Point
+        from solver.studies.sweep.grid import Point
 
         value = float(value)
         point = Point(index=len(self.probes), overrides=(f"{self.key}={value!r}",),
@@ -120,11 +120,11 @@ def frontier(
     has no plan, unless the limit itself has one). ``loose`` and ``limit`` replace the
     requirement's natural ends. With ``out`` the curve, every probe of the search
     (``frontier_search.csv``) and ``frontier.png`` are written there. ``progress`` (a
-    :class:`solver.studies.steps.Steps`) is told of each solve.
+    :class:`solver.studies.engine.steps.Steps`) is told of each solve.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
-    from solver.studies.grid import check_keys, mutable_columns, parse_vary
-    from solver.studies.point_solver import PointSolver, Settings
+    from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
+    from solver.studies.sweep.point_solver import PointSolver, Settings
 
     req = requirement(key)
     if points < 2:

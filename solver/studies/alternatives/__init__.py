@@ -1,0 +1,1 @@
+"""Near-optimal alternatives (coalition alternatives): the searches and their folder."""

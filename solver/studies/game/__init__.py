@@ -1,0 +1,1 @@
+"""The coalition game (coalition share): c(S) per group, fair splits, who would leave."""

@@ -1,0 +1,1 @@
+"""Shocks to a design: stress (lose each partner in turn) and Monte Carlo draws."""
