@@ -264,3 +264,33 @@ def test_model_file_names_the_chain(tmp_path: Path) -> None:
         load_case(model)
     assert [str(p) for p in err.value.problems] == [
         "inputs.csv, line 2, column source: 'abroad': not a source: one of any, bloc, local"]
+
+
+def test_shocks_cascade_in_stress(tmp_path: Path) -> None:
+    # A is the only chip maker: losing it leaves all of cloud's 10 unmet, although no cloud
+    # host is lost, all of it through a missing input. Losing B leaves the 6 it made unmet
+    # (the design's capacity is fixed: C built only 4), none of it through inputs.
+    from solver.studies.shocks.stress import stress
+
+    table = stress(chain_case(tmp_path)).set_index(["lost", "scope", "layer"])
+    assert table.loc[("A", "layer", "cloud"), "unmet"] == pytest.approx(10.0)
+    assert table.loc[("A", "layer", "cloud"), "through_inputs"] == pytest.approx(10.0)
+    assert table.loc[("A", "total", ""), "through_inputs"] == pytest.approx(10.0)
+    assert table.loc[("B", "layer", "cloud"), "unmet"] == pytest.approx(6.0)
+    assert table.loc[("B", "layer", "cloud"), "through_inputs"] == pytest.approx(0.0)
+
+
+def test_shocks_cascade_in_scenarios(tmp_path: Path) -> None:
+    # A keeps half its capacity (2.5 chips of the 5 it built, 50 power): C's 4 cloud need 2
+    # chips, B's 6 need 3: 2.5 chips make 5 cloud, 5 short through the input. Closing the
+    # route A -> C for chips alone leaves C without chips: its 4 go unmet.
+    scenarios = ("scenario,probability,partner,layer,exporter,importer,capacity_factor\n"
+                 "half_chips,0.1,A,chips,,,0.5\n"
+                 "no_chips_to_c,0.1,,chips,A,C,\n")
+    result = solve(chain_case(tmp_path, scenarios=scenarios), mip_gap=0.0)
+    assert result.scenarios is not None
+    rows = result.scenarios.set_index("scenario")
+    assert rows.loc["half_chips", "unmet"] == pytest.approx(5.0)
+    assert rows.loc["half_chips", "through_inputs"] == pytest.approx(5.0)
+    assert rows.loc["no_chips_to_c", "unmet"] == pytest.approx(4.0)
+    assert rows.loc["no_chips_to_c", "through_inputs"] == pytest.approx(4.0)

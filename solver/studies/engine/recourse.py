@@ -27,6 +27,7 @@ from solver.case.loader import Case
 from solver.case.scenarios import recourse_term
 from solver.model.data import ModelData, model_data
 from solver.model.two_stage import scenarios_of
+from solver.studies.engine.chain import InputBlock, through_inputs
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Outcome:
     flows: np.ndarray
     trade_cost: float
     shortage_cost: float | None
+    through_inputs: np.ndarray | None = None
+    """With a chain: per demand row, the part of ``unmet`` a missing input caused."""
 
 
 class Recourse:
@@ -86,11 +89,19 @@ class Recourse:
         self._h = h
         self._flow_cols = np.arange(n_f, dtype=np.int32)
         self._cap_rows = (n_rows + np.arange(d.n_pairs)).astype(np.int32)
+        self.chain = None
+        if d.chain is not None:
+            # Shocks cascade: production needs the inputs that still arrive.
+            self.chain = InputBlock(h, d, self._cap_rows, self._flow_cols)
+            self.chain.costs(h, on=True)
 
-    def solve(self, factor: np.ndarray, closed: np.ndarray) -> Outcome:
-        """Re-route with ``factor[a]`` of each pair's capacity and the ``closed`` flows."""
-        import highspy
+    def solve(self, factor: np.ndarray, closed: np.ndarray,
+              closed_inputs: np.ndarray | None = None) -> Outcome:
+        """Re-route with ``factor[a]`` of each pair's capacity and the ``closed`` flows.
 
+        With a chain, ``closed_inputs`` are the input flows whose routes close, and the
+        outcome tells how much of the unmet demand a missing input caused.
+        """
         h = self._h
         if self.n_pairs:
             h.changeRowsBounds(self.n_pairs, self._cap_rows, np.full(self.n_pairs, -1e30),
@@ -98,16 +109,34 @@ class Recourse:
         if self.n_f:
             h.changeColsBounds(self.n_f, self._flow_cols, np.zeros(self.n_f),
                                np.where(closed, 0.0, 1e30))
+        through = None
+        if self.chain is not None:
+            shut = np.zeros(self.chain.n_g, dtype=bool) if closed_inputs is None \
+                else closed_inputs
+            self.chain.open(h, np.where(shut, 0.0, 1e30))
+            self.chain.relax(h, relaxed=True)
+            free = self._run()[self.n_f:self.n_f + self.n_rows]
+            self.chain.relax(h, relaxed=False)
+        x = self._run()
+        f = np.maximum(x[:self.n_f], 0.0)
+        z = np.maximum(x[self.n_f:self.n_f + self.n_rows], 0.0)
+        z[z < 1e-9] = 0.0
+        trade = float(self.cost @ f)
+        if self.chain is not None:
+            through = through_inputs(z, np.maximum(free, 0.0), self.demand)
+            trade += self.chain.trade_cost(x)
+        shortage = None if self.price is None else float(self.price) * float(z.sum())
+        return Outcome(unmet=z, flows=f, trade_cost=trade, shortage_cost=shortage,
+                       through_inputs=through)
+
+    def _run(self) -> np.ndarray:
+        import highspy
+
+        h = self._h
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"recourse LP: {h.modelStatusToString(h.getModelStatus())}")
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-        f = np.maximum(x[:self.n_f], 0.0)
-        z = np.maximum(x[self.n_f:], 0.0)
-        z[z < 1e-9] = 0.0
-        shortage = None if self.price is None else float(self.price) * float(z.sum())
-        return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f),
-                       shortage_cost=shortage)
+        return np.asarray(h.getSolution().col_value, dtype=float)
 
 
 def plan_flows(data: ModelData, flows: pd.DataFrame | None) -> np.ndarray:
@@ -133,7 +162,9 @@ def outcome_row(case: Case, data: ModelData, name: str, probability: float,
     total = float(outcome.unmet.sum())
     worst = int(np.argmax(share)) if len(layers) and share.max() > 0 else -1
     second = outcome.trade_cost + (outcome.shortage_cost or 0.0)
-    return {
+    extra = {} if outcome.through_inputs is None else {
+        "through_inputs": float(outcome.through_inputs.sum())}
+    return {**extra,
         "scenario": name,
         "probability": probability,
         "unmet": total,
@@ -159,10 +190,13 @@ def evaluate_scenarios(case: Case, allocation: pd.DataFrame,
     scenarios = scenarios_of(case, data)
     lp = Recourse(case, allocation, data)
     planned = plan_flows(data, flows)
+    chain = lp.chain
     rows = [outcome_row(case, data, name, float(scenarios.probability[s]),
-                        lp.solve(scenarios.factor[s], scenarios.closed[s]), planned)
+                        lp.solve(scenarios.factor[s], scenarios.closed[s],
+                                 None if chain is None else chain.closed_by(case, s)), planned)
             for s, name in enumerate(scenarios.ids)]
-    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
+    columns = SCENARIO_COLUMNS + ([] if chain is None else ["through_inputs"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 #: The columns of the run folder's scenarios.csv.

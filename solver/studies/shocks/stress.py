@@ -34,6 +34,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
+from solver.studies.engine.chain import InputBlock, through_inputs
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class _Reroute:
 
     unmet: np.ndarray
     trade_cost: float
+    through_inputs: np.ndarray | None = None
+    """With a chain: per layer, the unmet demand a missing input caused."""
 
 
 class RerouteLP:
@@ -114,6 +117,10 @@ class RerouteLP:
         h.passModel(lp)
         self.h = h
         self.inf = inf
+        self.chain = None
+        if data.chain is not None:
+            # Shocks cascade: production needs the inputs that still arrive.
+            self.chain = InputBlock(h, data, np.arange(n_a), f_cols)
         self.flow_partner = data.pairs["partner"].to_numpy()[flow_pair]
         self.row_layer = row_layer
 
@@ -140,23 +147,45 @@ class RerouteLP:
                            np.full(n_l, -self.inf), np.full(n_l, self.inf))
         cost = np.zeros(n_col)
         cost[n_f:n_f + n_r] = 1.0
+        free = None
+        if self.chain is not None:
+            self.chain.costs(h, on=False)
+            self.chain.open(h, np.where(self.chain.exporter == lost, 0.0, self.inf))
+            self.chain.relax(h, relaxed=True)
+            free = self._layer_unmet(self._solve(cost))
+            self.chain.relax(h, relaxed=False)
         x = self._solve(cost)
-        per_layer = np.bincount(self.row_layer, weights=x[n_f:n_f + n_r], minlength=n_l)
+        per_layer = self._layer_unmet(x)
         h.changeRowsBounds(n_l, self.tot0 + layers,  # type: ignore[attr-defined]
                            np.full(n_l, -self.inf), per_layer + STAGE_TOL * (1.0 + per_layer))
         cost[:] = 0.0
         cost[n_f + n_r:] = 1.0
         x = self._solve(cost)
-        share = x[n_f + n_r:]
+        share = x[n_f + n_r:n_f + n_r + n_l]
         upper[n_f + n_r:] = np.minimum(share + STAGE_TOL * (1.0 + share), 1.0)
         h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
         cost[:] = 0.0
         cost[:n_f] = self.trade
+        if self.chain is not None:
+            self.chain.costs(h, on=True)
         x = self._solve(cost)
         # The stages' slack (STAGE_TOL) is not a shortfall: below CLEAN of demand is none.
         unmet = np.clip(x[n_f:n_f + n_r], 0.0, None)
         unmet[unmet <= CLEAN * (1.0 + self.demand)] = 0.0
-        return _Reroute(unmet=unmet, trade_cost=float(self.trade @ x[:n_f]))
+        trade = float(self.trade @ x[:n_f])
+        through = None
+        if self.chain is not None and free is not None:
+            trade += self.chain.trade_cost(x)
+            demand = np.bincount(self.row_layer, weights=self.demand, minlength=n_l)
+            through = through_inputs(self._layer_unmet(np.concatenate([x[:n_f], unmet])),
+                                     free, demand)
+        return _Reroute(unmet=unmet, trade_cost=trade, through_inputs=through)
+
+    def _layer_unmet(self, x: np.ndarray) -> np.ndarray:
+        """Unmet demand per layer in the solution ``x``."""
+        n_f, n_r = self.n_f, self.n_r
+        return np.bincount(self.row_layer, weights=np.clip(x[n_f:n_f + n_r], 0.0, None),
+                           minlength=self.n_l)
 
 
 def without_partner(case: Case, partner: str) -> Case:
@@ -232,6 +261,11 @@ def stress(
         demand_layer = np.bincount(lp.row_layer, weights=d, minlength=len(layer_ids))
         layer_rows = [_frame(p, "layer", layer, "", float(demand_layer[i]), float(by_layer[i]))
                       for i, layer in enumerate(layer_ids) if demand_layer[i] > 0]
+        if rr.through_inputs is not None:
+            # Shocks cascade: how much of each layer's shortfall a missing input caused.
+            total["through_inputs"] = float(rr.through_inputs.sum())
+            for row in layer_rows:
+                row["through_inputs"] = float(rr.through_inputs[layer_ids.index(row["layer"])])
         member_of = rows["member"].to_numpy()
         member_rows = [_frame(p, "member", "", n, float(d[member_of == n].sum()),
                               float(rr.unmet[member_of == n].sum())) for n in members]
@@ -242,7 +276,8 @@ def stress(
     if progress is not None:
         progress.finish()
     frames.sort(key=lambda f: (-f[0]["unmet_share"], -f[0]["rerouting_cost"], f[0]["lost"]))
-    table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=list(COLUMNS))
+    columns = list(COLUMNS) + ([] if lp.chain is None else ["through_inputs"])
+    table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=columns)
     table["layers_hosted"] = table["layers_hosted"].astype("Int64")
     table = table.reset_index(drop=True)
     if out is not None:
