@@ -294,3 +294,46 @@ def test_shocks_cascade_in_scenarios(tmp_path: Path) -> None:
     assert rows.loc["half_chips", "through_inputs"] == pytest.approx(5.0)
     assert rows.loc["no_chips_to_c", "unmet"] == pytest.approx(4.0)
     assert rows.loc["no_chips_to_c", "through_inputs"] == pytest.approx(4.0)
+
+
+GAME = {
+    "partners": "partner,member\nX,true\nY,true\n",
+    "layers": "layer,min_supplier_share\ncloud,0\npower,0\n",
+    "capabilities": """
+        partner,layer,capacity,unit_cost
+        X,cloud,100,1
+        Y,cloud,100,3
+        Y,power,100,1
+        """,
+    "demand": "member,layer,demand\nX,cloud,10\nY,cloud,10\n",
+    "inputs": "layer,input,per_unit\ncloud,power,0.5\n",
+}
+
+
+def test_share_a_group_needs_its_own_inputs(tmp_path: Path) -> None:
+    # Together: X makes all 20 cloud at 1 with Y's 10 power at 1: 30. Y alone makes its 10
+    # cloud at 3 and 5 power: 35. X alone has no power: like any requirement a group cannot
+    # meet, the 5 units of power its 10 cloud need are priced at shortage_cost (25, buying
+    # them outside), and so is the power supplier it lacks (D_power / min_suppliers = 5
+    # units, 25): 10 + 25 + 25 = 60, cheaper than leaving its cloud unmet (50 + 25).
+    from solver.studies.game.share import share
+
+    case = load_case(write_case(tmp_path / "game", **GAME)).with_overrides(
+        {"objective.shortage_cost": 5})
+    result = share(case)
+    groups = result.groups.set_index("group")
+    assert groups.loc["X", "cost"] == pytest.approx(60.0)
+    assert groups.loc["Y", "cost"] == pytest.approx(35.0)
+    assert groups.loc["X+Y", "cost"] == pytest.approx(30.0)
+    assert set(groups["status"]) == {"optimal"}
+
+
+def test_explain_names_an_input_that_cannot_be_served(tmp_path: Path) -> None:
+    # B's cloud needs local power and B can build 3: at most 6 of the 10 units of cloud C
+    # cannot make (C is gone), so the chain cannot hold.
+    caps = CHAIN["capabilities"].replace("C,cloud,100,5\n", "")
+    folder = write_case(tmp_path / "case", **{**CHAIN, "capabilities": caps})
+    result = CliRunner().invoke(main, ["explain", str(folder)])
+    assert result.exit_code == 3, result.output
+    assert "partner B, layer cloud: 0.5 power per unit (power for cloud in B must be local) " \
+        "cannot hold; B can build at most 3 of power (short by 2)" in result.output

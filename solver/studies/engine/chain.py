@@ -56,8 +56,10 @@ class InputBlock:
             starts.append(starts[-1] + len(js))
         idx = np.concatenate(index) if index else np.zeros(0, dtype=np.int64)
         val = np.concatenate(value) if value else np.zeros(0)
-        h.addRows(n_b, np.zeros(n_b), np.zeros(n_b), len(idx),
-                  np.asarray(starts[:-1], dtype=np.int32), idx.astype(np.int32), val)
+        status = h.addRows(n_b, np.zeros(n_b), np.zeros(n_b), len(idx),
+                           np.asarray(starts[:-1], dtype=np.int32), idx.astype(np.int32), val)
+        if h.getNumRow() != self.row0 + n_b:
+            raise RuntimeError(f"the re-routing LP refused the input balances ({status})")
         # Input-flow columns: +1 in the supplier's capacity row and in its own balance row,
         # -a in every balance row whose producer is its supplier pair.
         supplier = g["supplier"].to_numpy(dtype=np.int64)
@@ -67,15 +69,21 @@ class InputBlock:
         for j in range(n_g):
             a = supplier[j]
             downstream = rows_of_producer[a]
-            index.append(np.concatenate([[cap_rows[a], self.row0 + balance[j]],
-                                         self.row0 + downstream]))
-            value.append(np.concatenate([[1.0, 1.0], -per_unit[downstream]]))
-            starts.append(starts[-1] + len(index[-1]))
+            rows = np.concatenate([[cap_rows[a], self.row0 + balance[j]],
+                                   self.row0 + downstream]).astype(np.int64)
+            coefs = np.concatenate([[1.0, 1.0], -per_unit[downstream]])
+            # Own use (a layer its own input) meets its own balance row twice: one entry.
+            rows, at = np.unique(rows, return_inverse=True)
+            index.append(rows)
+            value.append(np.bincount(at, weights=coefs, minlength=len(rows)))
+            starts.append(starts[-1] + len(rows))
         idx = np.concatenate(index) if index else np.zeros(0, dtype=np.int64)
         val = np.concatenate(value) if value else np.zeros(0)
         self.col0 = int(h.getNumCol())
-        h.addCols(n_g, np.zeros(n_g), np.zeros(n_g), np.full(n_g, INF), len(idx),
-                  np.asarray(starts[:-1], dtype=np.int32), idx.astype(np.int32), val)
+        status = h.addCols(n_g, np.zeros(n_g), np.zeros(n_g), np.full(n_g, INF), len(idx),
+                           np.asarray(starts[:-1], dtype=np.int32), idx.astype(np.int32), val)
+        if h.getNumCol() != self.col0 + n_g:
+            raise RuntimeError(f"the re-routing LP refused the input flows ({status})")
         self.cols = (self.col0 + np.arange(n_g)).astype(np.int32)
         self.rows = (self.row0 + np.arange(n_b)).astype(np.int32)
         self.exporter = g["exporter"].to_numpy(dtype=object)

@@ -157,7 +157,10 @@ def outcome_row(case: Case, data: ModelData, name: str, probability: float,
     """One row of the run folder's scenarios.csv for ``outcome``."""
     layers = data.layers["layer"].tolist()
     per_layer = np.bincount(data.row_layer, weights=outcome.unmet, minlength=len(layers))
-    demand = np.asarray(data.layer_demand, dtype=float)
+    # Unmet demand is final demand: its shares are of final demand, not of the total
+    # requirement D (README, The stack as a chain).
+    demand = np.asarray(data.layer_demand if data.final_demand is None else data.final_demand,
+                        dtype=float)
     share = np.divide(per_layer, demand, out=np.zeros(len(layers)), where=demand > 0)
     total = float(outcome.unmet.sum())
     worst = int(np.argmax(share)) if len(layers) and share.max() > 0 else -1
