@@ -334,7 +334,9 @@ def markdown_tables() -> str:
             elif col.default == SAME_AS_KEY:
                 default = f"= {spec.key[0]}"
             else:
-                default = str(col.default).lower() if col.kind == "bool" else _num(col.default)
+                default = (str(col.default).lower() if col.kind == "bool" else
+                           str(col.default) if isinstance(col.default, str) else
+                           _num(col.default))
             out.append(f"| {col.name} | {kind} | {default} | {col.description} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
