@@ -337,3 +337,21 @@ def test_explain_names_an_input_that_cannot_be_served(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     assert "partner B, layer cloud: 0.5 power per unit (power for cloud in B must be local) " \
         "cannot hold; B can build at most 3 of power (short by 2)" in result.output
+
+
+def test_export_names_input_flows_and_balances(tmp_path: Path) -> None:
+    import highspy
+
+    from solver.highs.export import export_model
+
+    out = tmp_path / "chain.mps"
+    export_model(chain_case(tmp_path), out)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    assert h.readModel(str(out)) == highspy.HighsStatus.kOk
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.run()
+    assert h.getInfo().objective_function_value == pytest.approx(37.0)
+    assert "g[A,B,cloud,chips]" in h.getLp().col_names_
+    assert "input_balance[B,cloud,chips]" in h.getLp().row_names_
