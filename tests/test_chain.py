@@ -355,3 +355,27 @@ def test_export_names_input_flows_and_balances(tmp_path: Path) -> None:
     assert h.getInfo().objective_function_value == pytest.approx(37.0)
     assert "g[A,B,cloud,chips]" in h.getLp().col_names_
     assert "input_balance[B,cloud,chips]" in h.getLp().row_names_
+
+
+def test_report_draws_the_chain_and_every_desk_command_works(tmp_path: Path) -> None:
+    invoke = CliRunner().invoke
+    case = tmp_path / "case"
+    write_case(case, **CHAIN)
+    run = tmp_path / "run"
+    result = invoke(main, ["solve", str(case), "--out", str(run), "--report",
+                           "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert '<section id="chain">' in page
+    assert 'aria-label="the chain: value flowing from layer to layer"' in page
+    # chips -> cloud: 5 (0.5 of B's 6 and C's 4 cloud); power -> cloud 5, power -> chips 1.
+    assert "<td>chips</td><td>cloud</td><td class=\"num\">5</td>" in page
+    book = pd.ExcelFile(run / "run.xlsx")
+    assert {"input_flows", "inputs"} <= set(book.sheet_names)
+    # compare: the chain with a dearer chip coefficient against the plan above.
+    other = tmp_path / "other"
+    assert invoke(main, ["solve", str(case), "--out", str(other), "--set",
+                         "inputs[cloud,chips].per_unit=0.6"]).exit_code == 0
+    compared = invoke(main, ["compare", str(run), str(other)])
+    assert compared.exit_code == 0, compared.output
+    assert "capacity" in compared.output
