@@ -52,19 +52,20 @@ def chain_chart(flows: pd.DataFrame) -> str:
     left_top, right_top = stack(left), stack(right)
     left_used = {k: 0.0 for k in left_top}
     right_used = {k: 0.0 for k in right_top}
-    colour = {name: _COLOURS[i % len(_COLOURS)] for i, name in enumerate(left.index)}
-    for row in flows.itertuples(index=False):
-        q = float(row.quantity)
-        y0 = left_top[row.input] + left_used[row.input]
-        y1 = right_top[row.layer] + right_used[row.layer]
-        left_used[row.input] += q
-        right_used[row.layer] += q
+    colour = {str(name): _COLOURS[i % len(_COLOURS)] for i, name in enumerate(left.index)}
+    for inp, layer, quantity in zip(flows["input"].astype(str), flows["layer"].astype(str),
+                                    flows["quantity"].astype(float), strict=True):
+        q = float(quantity)
+        y0 = left_top[inp] + left_used[inp]
+        y1 = right_top[layer] + right_used[layer]
+        left_used[inp] += q
+        right_used[layer] += q
         verts = [(0.1, y0), (0.5, y0), (0.5, y1), (0.9, y1), (0.9, y1 + q), (0.5, y1 + q),
                  (0.5, y0 + q), (0.1, y0 + q), (0.1, y0)]
         codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
                  MplPath.LINETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
                  MplPath.CLOSEPOLY]
-        ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour[row.input],
+        ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour[inp],
                                edgecolor="none", alpha=0.55))
     for tops, sizes, x, align in ((left_top, left, 0.1, "right"),
                                   (right_top, right, 0.9, "left")):
