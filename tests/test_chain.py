@@ -376,6 +376,7 @@ def test_report_draws_the_chain_and_every_desk_command_works(tmp_path: Path) -> 
     other = tmp_path / "other"
     assert invoke(main, ["solve", str(case), "--out", str(other), "--set",
                          "inputs[cloud,chips].per_unit=0.6"]).exit_code == 0
-    compared = invoke(main, ["compare", str(run), str(other)])
+    compared = invoke(main, ["compare", str(run), str(other), "--out",
+                             str(tmp_path / "compare.csv")])
     assert compared.exit_code == 0, compared.output
     assert "capacity" in compared.output
