@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from solver.report.charts import COST_UNIT, _figure, _svg
+from solver.report.charts import COST_UNIT, figure, svg
 
 _COLOURS = ("#2f6db3", "#4f9a5a", "#e07b39", "#8e63b5", "#b5534f", "#c9a227", "#5b8fa8",
             "#7a7a7a", "#d4679a")
@@ -39,7 +39,7 @@ def chain_chart(flows: pd.DataFrame) -> str:
     right = flows.groupby("layer")["quantity"].sum()
     total = max(float(left.sum()), float(right.sum()), 1e-12)
     gap = GAP * total
-    fig = _figure(7.0, 0.8 + 0.45 * max(len(left), len(right)))
+    fig = figure(7.0, 0.8 + 0.45 * max(len(left), len(right)))
     ax = fig.add_subplot()
 
     def stack(sizes: pd.Series) -> dict[str, float]:
@@ -82,7 +82,7 @@ def chain_chart(flows: pd.DataFrame) -> str:
     ax.set_xlim(-0.45, 1.45)
     ax.set_ylim(height, -gap)
     ax.axis("off")
-    return _svg(fig, "the chain: value flowing from layer to layer")
+    return svg(fig, "the chain: value flowing from layer to layer")
 
 
 def chain_section(run_dir: Path) -> str:
