@@ -380,3 +380,28 @@ def test_report_draws_the_chain_and_every_desk_command_works(tmp_path: Path) -> 
                              str(tmp_path / "compare.csv")])
     assert compared.exit_code == 0, compared.output
     assert "capacity" in compared.output
+
+
+def test_sweep_and_alternatives_through_the_chain(tmp_path: Path) -> None:
+    # Cloud demand 10 and 20 (numbers only: D follows through the Leontief inverse on the
+    # persistent model), and the chip coefficient 0.5 and 1 (a rebuild): each point is the
+    # optimum of its own case.
+    from solver import alternatives, sweep
+
+    case = chain_case(tmp_path)
+    table = sweep(case, ["layers.demand*=1,2", "inputs.per_unit*=1,2"], plots=False)
+    assert set(table["status"]) == {"optimal"}
+    assert table["verified"].all(), table["reason"].tolist()
+    for row in table.itertuples():
+        values = table.loc[row.Index]
+        point = case.with_overrides([f"layers.demand*={values['layers.demand*']}",
+                                     f"inputs.per_unit*={values['inputs.per_unit*']}"])
+        assert row.objective == pytest.approx(solve(point, mip_gap=0.0).objective, rel=1e-6)
+    # Demand alone: one persistent model, D_l an expression of the demand parameters.
+    table = sweep(case, ["layers.demand*=1,2,3"], plots=False)
+    assert not table["rebuilt"].iloc[-1] and table["verified"].all()
+    for row in table.itertuples():
+        point = case.with_overrides([f"layers.demand*={table.loc[row.Index, 'layers.demand*']}"])
+        assert row.objective == pytest.approx(solve(point, mip_gap=0.0).objective, rel=1e-6)
+    found = alternatives(case, slack=0.5, count=1, plots=False)
+    assert len(found.plans) >= 1
