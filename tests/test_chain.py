@@ -415,3 +415,16 @@ def test_a_two_stage_design_over_a_chain_is_refused_by_name(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "a two-stage design does not yet route a chain's inputs" in result.output
     assert "Traceback" not in result.output
+
+
+def test_shocks_cascade_in_random_draws(tmp_path: Path) -> None:
+    # A (the only chip maker) is lost in every draw: all of cloud's 10 go unmet each time,
+    # though no cloud host is lost.
+    from solver.studies.shocks.monte_carlo import sample
+
+    case = chain_case(tmp_path)
+    plan = solve(case, mip_gap=0.0)
+    lossy = case.with_overrides({"partners[A].disruption_risk": 1.0})
+    result = sample(lossy, 4, seed=1, allocation=plan.allocation)
+    assert list(result.draws["lost"]) == ["A"] * 4
+    assert list(result.draws["unmet_cloud"]) == pytest.approx([10.0] * 4)
