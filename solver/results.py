@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from solver.case.chain import input_matrix, total_requirement
 from solver.errors import UsageError
 
 #: Flows below this are written as zero (not listed in flows.csv).
@@ -53,6 +54,10 @@ class Result:
     """With scenarios.csv: what the plan leaves unmet in each scenario (``scenarios.csv``)."""
     scenario_flows: pd.DataFrame | None = None
     """A two-stage design's flows in each scenario (``scenario_flows.csv``)."""
+    input_flows: pd.DataFrame | None = None
+    """With inputs.csv: the input flows (``input_flows.csv``, :func:`input_flows_table`)."""
+    inputs: pd.DataFrame | None = None
+    """With inputs.csv: each producer's inputs and their sources (``inputs.csv``)."""
 
     def __repr__(self) -> str:
         objective = "None" if self.objective is None else f"{self.objective:,.6g}"
@@ -163,6 +168,62 @@ def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
     return out.sort_values(["exporter", "importer", "layer"]).reset_index(drop=True)
 
 
+INPUT_FLOW_COLUMNS = ("exporter", "importer", "layer", "input", "quantity", "unit_cost")
+
+
+def input_flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | None:
+    """One row per nonzero input flow g[p,r,l,m] (README, The stack as a chain); None without.
+
+    ``exporter`` p sends ``quantity`` of ``input`` m to ``importer`` r for r's production of
+    ``layer`` l, at the route's ``unit_cost`` for m. Written as ``input_flows.csv``.
+    """
+    if data.chain is None:
+        return None
+    g = data.chain.flows
+    qty = _clean(values.get("g", np.zeros(len(g))))
+    keep = qty > ZERO
+    out = pd.DataFrame({name: g[name].to_numpy()[keep] for name in INPUT_FLOW_COLUMNS
+                        if name != "quantity"})
+    out.insert(4, "quantity", qty[keep])
+    out["unit_cost"] = out["unit_cost"].astype(float)
+    return out.sort_values(["exporter", "importer", "layer", "input"]).reset_index(drop=True)
+
+
+def inputs_table(case: Any, allocation: pd.DataFrame,
+                 input_flows: pd.DataFrame) -> pd.DataFrame:
+    """Per producing pair and input: what it needed and where it came from (``inputs.csv``).
+
+    Columns partner, layer, input, source (the case's rule), required (``a[l,m] * q``), and
+    the input received from the producer itself (domestic), from others of its bloc (bloc),
+    from outside it (imported), and the largest source with its quantity.
+    """
+    assert case.inputs is not None
+    links = case.inputs[case.inputs["per_unit"] > 0][["layer", "input", "per_unit", "source"]]
+    made = allocation[allocation["supplied"] > 0][["partner", "layer", "supplied"]]
+    rows = made.merge(links, on="layer")
+    rows["required"] = rows["per_unit"] * rows["supplied"]
+    bloc = case.partners.set_index("partner")["bloc"]
+    g = input_flows.assign(
+        domestic=np.where(input_flows["exporter"] == input_flows["importer"],
+                          input_flows["quantity"], 0.0))
+    same = (input_flows["exporter"].map(bloc) == input_flows["importer"].map(bloc)).to_numpy()
+    g["bloc"] = np.where(same, g["quantity"], 0.0) - g["domestic"]
+    g["imported"] = np.where(same, 0.0, g["quantity"])
+    keys = ["importer", "layer", "input"]
+    sums = g.groupby(keys)[["domestic", "bloc", "imported"]].sum()
+    top = g.sort_values("quantity", ascending=False, kind="stable").drop_duplicates(keys)
+    top = top.set_index(keys)[["exporter", "quantity"]]
+    top.columns = pd.Index(["largest_source", "largest_quantity"])
+    rows = rows.merge(sums.join(top), left_on=["partner", "layer", "input"],
+                      right_index=True, how="left")
+    rows[["domestic", "bloc", "imported", "largest_quantity"]] = rows[
+        ["domestic", "bloc", "imported", "largest_quantity"]].fillna(0.0)
+    rows["largest_source"] = rows["largest_source"].fillna("")
+    columns = ["partner", "layer", "input", "source", "required", "domestic", "bloc",
+               "imported", "largest_source", "largest_quantity"]
+    return rows[columns].sort_values(["partner", "layer", "input"]).reset_index(drop=True)
+
+
 def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | None:
     """With shortage: one row per demand row left partly unmet (member, layer, demand, unmet).
 
@@ -193,6 +254,13 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     layers = case.layers[["layer"]].copy()
     demand = case.demand.groupby("layer")["demand"].sum()
     layers["demand"] = layers["layer"].map(demand).fillna(0.0).astype(float)
+    if getattr(case, "has_inputs", False):
+        # demand is the total requirement D (README, The stack as a chain).
+        final = layers["demand"].to_numpy()
+        matrix = input_matrix(layers["layer"].astype(str).tolist(), case.inputs)
+        layers["demand"] = total_requirement(matrix, final)
+        layers["final_demand"] = final
+        layers["total_requirement"] = layers["demand"]
     g = allocation.groupby("layer")
     layers["capacity"] = layers["layer"].map(g["capacity"].sum()).fillna(0.0)
     layers["supplied"] = layers["layer"].map(g["supplied"].sum()).fillna(0.0)
@@ -237,9 +305,12 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> 
     p = case.partners[["partner", "member"]].copy()
     unit_value = case.layers.set_index("layer")["unit_value"]
     value = allocation["supplied"] * allocation["layer"].map(unit_value).to_numpy()
-    total = float((case.demand.groupby("layer")["demand"].sum()
-                   * unit_value.reindex(case.demand.groupby("layer")["demand"].sum().index)
-                   ).sum())
+    need = case.demand.groupby("layer")["demand"].sum()
+    if getattr(case, "has_inputs", False):
+        ids = case.layers["layer"].astype(str).tolist()
+        final = need.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+        need = pd.Series(total_requirement(input_matrix(ids, case.inputs), final), index=ids)
+    total = float((need * unit_value.reindex(need.index)).sum())
     p["value"] = p["partner"].map(value.groupby(allocation["partner"]).sum()).fillna(0.0)
     p["participation"] = p["value"] / total if total > 0 else 0.0
     hosted = allocation[allocation["hosted"]].groupby("partner").size()
@@ -314,7 +385,8 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 #: What a run folder holds: ``--force`` replaces a folder that holds nothing else.
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
                        "shortage.csv", "summary.json", "run.xlsx", "report.html",
-                       "scenarios.csv", "scenario_flows.csv"})
+                       "scenarios.csv", "scenario_flows.csv", "input_flows.csv",
+                       "inputs.csv"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -417,6 +489,9 @@ def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = Fa
         tmp.chmod(0o777 & ~umask)
         tables = {"allocation": result.allocation, "flows": result.flows,
                   "layers": result.layers, "partners": result.partners}
+        if result.input_flows is not None and result.inputs is not None:
+            tables["input_flows"] = result.input_flows
+            tables["inputs"] = result.inputs
         if result.shortage is not None:
             tables["shortage"] = result.shortage
         if result.scenarios is not None:

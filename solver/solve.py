@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from solver import __version__
 from solver.case.loader import Case
@@ -34,6 +35,8 @@ from solver.results import (
     allocation_table,
     cost_terms,
     flows_table,
+    input_flows_table,
+    inputs_table,
     layers_table,
     partners_table,
     shortage_table,
@@ -181,6 +184,10 @@ def check_design(case: Case) -> None:
         return
     if not has_scenarios(case.scenarios):
         raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against")
+    if case.has_inputs:
+        raise UsageError(f"design {design!r}: a two-stage design does not yet route a chain's "
+                         "inputs (inputs.csv) in its scenarios; solve with --design none, whose "
+                         "scenarios.csv re-routes the plan through the chain")
     if case.objective.shortage_cost is None:
         raise UsageError(f"design {design!r} needs objective.shortage_cost: the price of the "
                          "demand a scenario leaves unmet (set it in [objective] or with --set "
@@ -190,6 +197,8 @@ def check_design(case: Case) -> None:
 def variable_groups(m: Any) -> dict[str, Any]:
     """The variable components whose values make up a solution."""
     groups = {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
+    if hasattr(m, "g"):
+        groups["g"] = m.g
     if hasattr(m, "z"):
         groups.update(z=m.z, u=m.u)
     if hasattr(m, "res_t"):
@@ -232,8 +241,11 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         shortage = shortage_table(built.data, values if report.has_solution else
                                   {"z": np.zeros(len(built.data.rows))})
     layers = layers_table(case, allocation, shortage)
-    partners = partners_table(case, allocation, flows)
-    costs = cost_terms(case, allocation, flows, layers, shortage)
+    input_flows = input_flows_table(built.data, values if report.has_solution else {})
+    shipped = flows if input_flows is None else pd.concat([flows, input_flows])
+    partners = partners_table(case, allocation, shipped)
+    costs = cost_terms(case, allocation, shipped, layers, shortage)
+    inputs = None if input_flows is None else inputs_table(case, allocation, input_flows)
     extract_seconds = time.perf_counter() - start
     columns = runner.column_counts
     n_vars = sum(columns.values())
@@ -276,7 +288,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         start = time.perf_counter()
         violations = check_solution(case, allocation, flows, summary, layers=layers,
                                     partners=partners, shortage=shortage,
-                                    scenario_flows=scenario_flows, scenarios=scenarios)
+                                    scenario_flows=scenario_flows, scenarios=scenarios,
+                                    input_flows=input_flows)
         summary["seconds"]["check"] = time.perf_counter() - start
         summary["verified"] = not violations
         for v in violations:
@@ -296,6 +309,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         shortage=shortage,
         scenarios=scenarios,
         scenario_flows=scenario_flows,
+        input_flows=input_flows,
+        inputs=inputs,
     )
 
 

@@ -470,6 +470,31 @@ def test_trade_cost(tmp_path: Path) -> None:
     assert flow(dear, "B", "Y", "chips") == exact(6.0)
 
 
+def test_family_input_balance(tmp_path: Path) -> None:
+    # Cloud (demand 10) needs 0.5 power per unit, local. A makes cloud at 1 but has 2 units
+    # of power (so at most 4 cloud); B makes cloud at 3 with power of its own. Without the
+    # input: A makes all 10 cloud, 10. With it: A 4 cloud + 2 power, B 6 cloud + 3 power:
+    # 4 + 2 + 18 + 3 = 27.
+    tables = {
+        "partners": "partner\nA\nB\n",
+        "layers": "layer,demand,min_supplier_share\ncloud,10,0\npower,0,0\n",
+        "capabilities": """
+            partner,layer,capacity,unit_cost
+            A,cloud,100,1
+            B,cloud,100,3
+            A,power,2,1
+            B,power,100,1
+            """,
+    }
+    assert run(load_case(write_case(tmp_path / "off", **tables))).objective == exact(10.0)
+    on = load_case(write_case(tmp_path / "on", **tables,
+                              inputs="layer,input,per_unit,source\ncloud,power,0.5,local\n"))
+    result = run(on)
+    assert result.objective == exact(27.0)
+    assert alloc(result, "A", "cloud", "supplied") == exact(4.0)
+    assert alloc(result, "A", "power", "supplied") == exact(2.0)
+
+
 def test_every_family_has_a_test() -> None:
     from solver.model.constraints import FAMILIES
 

@@ -32,7 +32,7 @@ from solver.case.options import (
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
-from solver.case.validate import cross_checks
+from solver.case.validate import blank_ids, cross_checks
 from solver.case.workbook import Book, is_workbook, read_workbook
 from solver.errors import CaseError, Problem, UsageError
 
@@ -69,6 +69,13 @@ class Case:
     """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
     share_options: ShareOptions = field(default_factory=ShareOptions)
     """``[share]`` of the model file: the defaults of ``coalition share``."""
+    inputs: pd.DataFrame | None = None
+    """inputs.csv (README, The stack as a chain), or None: the layers each layer consumes."""
+
+    @property
+    def has_inputs(self) -> bool:
+        """Whether some layer consumes another (inputs.csv with a positive coefficient)."""
+        return self.inputs is not None and bool((self.inputs["per_unit"] > 0).any())
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -152,9 +159,13 @@ def _rows(o: Override, frame: pd.DataFrame) -> np.ndarray:
     """Which rows of ``frame`` the override's ``[KEY]`` names (all rows without one)."""
     mask = np.ones(len(frame), dtype=bool)
     if o.index is not None:
-        for part, col in zip(o.index, TABLES[o.table].key, strict=True):
+        key = TABLES[o.table].key
+        if o.table == "trade" and len(o.index) == 2:
+            # trade[E,I] is the route's row without a layer (README, The stack as a chain).
+            mask &= (blank_ids(frame["layer"]) == "").to_numpy()
+        for part, col in zip(o.index, key, strict=False):
             if part != "*":
-                mask &= (frame[col] == part).to_numpy()
+                mask &= (blank_ids(frame[col]) == part).to_numpy()
     return mask
 
 
@@ -186,12 +197,25 @@ def _new_route(case: Case, o: Override) -> dict[str, Any] | None:
     """
     if o.table != "trade" or o.index is None or "*" in o.index:
         return None
-    exporter, importer = o.index
+    exporter, importer = o.index[:2]
+    layer = o.index[2] if len(o.index) == 3 else None
     partners = set(case.partners["partner"].astype(str))
     importers = partners if case.has_demand_file else partners | {COALITION}
     if exporter == importer or exporter not in partners or importer not in importers:
         return None
-    return {"exporter": exporter, "importer": importer, "unit_cost": 0.0, "allowed": True}
+    if layer is not None and layer not in set(case.layers["layer"].astype(str)):
+        return None
+    if layer is not None:
+        # The layer's row starts from what the route's row without a layer says.
+        route = case.trade[(case.trade["exporter"] == exporter)
+                           & (case.trade["importer"] == importer)
+                           & (blank_ids(case.trade["layer"]) == "")]
+        if len(route):
+            return {"exporter": exporter, "importer": importer, "layer": layer,
+                    "unit_cost": float(route["unit_cost"].iloc[0]),
+                    "allowed": bool(route["allowed"].iloc[0])}
+    return {"exporter": exporter, "importer": importer, "layer": layer, "unit_cost": 0.0,
+            "allowed": True}
 
 
 def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
@@ -261,6 +285,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         trade=_present(tables["trade"]),
         demand_table=tables["demand"],
         scenarios=tables["scenarios"],
+        inputs=tables["inputs"],
         objective=obj,
         solver=sol,
         overrides=case.overrides + tuple(str(o) for o in overrides),
@@ -292,6 +317,7 @@ def _empty_trade() -> pd.DataFrame:
     return pd.DataFrame({
         "exporter": pd.Series([], dtype=object),
         "importer": pd.Series([], dtype=object),
+        "layer": pd.Series([], dtype=object),
         "unit_cost": pd.Series([], dtype=float),
         "allowed": pd.Series([], dtype=bool),
     })
@@ -367,6 +393,7 @@ def _load_folder(folder: Path, name: str) -> Case:
         trade=strip["trade"] if strip["trade"] is not None else _empty_trade(),
         demand_table=strip["demand"],
         scenarios=strip["scenarios"],
+        inputs=strip["inputs"],
         files_sha256=digest,
     )
     # Cells that failed are defaulted, so the checks across tables still run: one pass
@@ -444,28 +471,35 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
                    scenario_options=spec.scenarios, share_options=spec.share)
     if spec.scenarios.file:
-        case = _with_scenarios_file(case, path, spec.scenarios.file, allow_outside)
+        case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
+    if spec.chain.file:
+        case = _with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
     return case
 
 
-def _with_scenarios_file(case: Case, model: Path, file: str, allow_outside: bool) -> Case:
-    """The case with the scenarios.csv that ``[scenarios] file`` names (read and checked)."""
+def _with_table_file(case: Case, model: Path, table: str, file: str,
+                     allow_outside: bool) -> Case:
+    """The case with the table that ``[scenarios] file`` or ``[chain] file`` names (checked)."""
+    option = "[scenarios]" if table == "scenarios" else "[chain]"
     where = (model.resolve().parent / file).resolve()
     if not allow_outside and (Path(file).is_absolute()
                               or not where.is_relative_to(model.resolve().parent.parent)):
-        raise CaseError([Problem(model.name, f"[scenarios] file = {file!r} leaves the project "
+        raise CaseError([Problem(model.name, f"{option} file = {file!r} leaves the project "
                                              "folder; keep the file inside it")])
     if not where.is_file():
-        raise CaseError([Problem(model.name, f"[scenarios] file = {file!r}: no such file")])
-    frame, problems = read_table(where, TABLES["scenarios"])
+        raise CaseError([Problem(model.name, f"{option} file = {file!r}: no such file")])
+    frame, problems = read_table(where, TABLES[table])
     if frame is None:
         raise CaseError(problems)
-    lines = {"scenarios": frame[LINE]}
+    lines = {table: frame[LINE]}
     digest = hashlib.sha256((case.files_sha256 + "\0").encode() + where.read_bytes())
-    new = replace(case, scenarios=frame.drop(columns=[LINE]), files_sha256=digest.hexdigest())
-    problems += [p for p in cross_checks(new, lines=lines) if p.file == "scenarios.csv"]
+    read = frame.drop(columns=[LINE])
+    new = (replace(case, scenarios=read, files_sha256=digest.hexdigest()) if table == "scenarios"
+           else replace(case, inputs=read, files_sha256=digest.hexdigest()))
+    filename = TABLES[table].filename
+    problems += [p for p in cross_checks(new, lines=lines) if p.file == filename]
     if problems:
         raise CaseError(problems)
     return new

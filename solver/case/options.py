@@ -69,6 +69,16 @@ class ScenarioOptions(BaseModel):
         "relative to the model file")
 
 
+class ChainOptions(BaseModel):
+    """Where the chain's inputs.csv is (``[chain]``, README, The stack as a chain)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str | None = Field(
+        default=None, description="an inputs.csv to use instead of the case folder's, "
+        "relative to the model file")
+
+
 class ShareOptions(BaseModel):
     """The defaults of ``coalition share`` (``[share]``, README, Sharing the cost).
 
@@ -106,3 +116,4 @@ class ModelFile(BaseModel):
     sweep: SweepOptions = Field(default_factory=SweepOptions)
     scenarios: ScenarioOptions = Field(default_factory=ScenarioOptions)
     share: ShareOptions = Field(default_factory=ShareOptions)
+    chain: ChainOptions = Field(default_factory=ChainOptions)

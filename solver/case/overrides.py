@@ -88,8 +88,11 @@ def make_override(key: str, op: Op, value: Any) -> Override:
     index = None
     if index_text is not None:
         index = tuple(part.strip() for part in index_text.split(","))
-        if len(index) != len(spec.key) or any(not p for p in index):
-            raise OverrideError(f"{key!r}: {table} rows are named by {len(spec.key)} part(s) "
+        # A trade row is named by its route, or by its route and layer.
+        sizes = (2, 3) if table == "trade" else (len(spec.key),)
+        if len(index) not in sizes or any(not p for p in index):
+            parts = "2 or 3" if table == "trade" else str(len(spec.key))
+            raise OverrideError(f"{key!r}: {table} rows are named by {parts} part(s) "
                                 f"({', '.join(spec.key)})")
     kind = cols[column].kind
     if op == "*=" and kind not in ("float", "int"):

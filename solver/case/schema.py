@@ -130,14 +130,38 @@ class DemandRow(_Row):
 
 
 class TradeRow(_Row):
-    """trade.csv: one row per route (exporter, importer)."""
+    """trade.csv: one row per route (exporter, importer), or per route and layer."""
 
     exporter: Id = Field(description="a partner")
     importer: Id = Field(description="a partner (or `coalition` when there is no demand.csv)")
+    layer: Id | None = Field(
+        default=None,
+        description="only this layer (empty: every layer); overrides the route's row without "
+        "a layer for that layer",
+    )
     unit_cost: NonNegative = Field(
         default=0.0, description="cost per unit shipped (transport, tariff, friction)"
     )
     allowed: bool = Field(default=True, description="false forbids the route (export control)")
+
+
+#: Where an input may come from (inputs.csv, column source).
+SOURCES = ("any", "bloc", "local")
+
+
+class InputRow(_Row):
+    """inputs.csv: one row per (layer, input): what producing one unit of a layer consumes."""
+
+    layer: Id = Field(description="the layer whose production needs the input")
+    input: Id = Field(description="the layer consumed (may equal `layer`: own use)")
+    per_unit: NonNegative = Field(
+        description="units of `input` consumed per unit of `layer` supplied"
+    )
+    source: Literal["any", "bloc", "local"] = Field(
+        default="any",
+        description="where the input may come from: `any` (over the allowed routes), `bloc` "
+        "(a partner of the producer's own bloc) or `local` (the producer itself)",
+    )
 
 
 class ScenarioRow(_Row):
@@ -190,9 +214,10 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("layers", LayerRow, ("layer",), True),
         TableSpec("capabilities", CapabilityRow, ("partner", "layer"), True),
         TableSpec("demand", DemandRow, ("member", "layer"), False),
-        TableSpec("trade", TradeRow, ("exporter", "importer"), False),
+        TableSpec("trade", TradeRow, ("exporter", "importer", "layer"), False),
         TableSpec("scenarios", ScenarioRow,
                   ("scenario", "partner", "layer", "exporter", "importer"), False),
+        TableSpec("inputs", InputRow, ("layer", "input"), False),
     )
 }
 
@@ -309,7 +334,9 @@ def markdown_tables() -> str:
             elif col.default == SAME_AS_KEY:
                 default = f"= {spec.key[0]}"
             else:
-                default = str(col.default).lower() if col.kind == "bool" else _num(col.default)
+                default = (str(col.default).lower() if col.kind == "bool" else
+                           str(col.default) if isinstance(col.default, str) else
+                           _num(col.default))
             out.append(f"| {col.name} | {kind} | {default} | {col.description} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -6,13 +6,15 @@ of them. Checks of one column alone live with the row models (:mod:`solver.case.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from solver.case.schema import COALITION, TABLES
+from solver.case.chain import input_matrix, unproductive_cycle
+from solver.case.schema import COALITION, SOURCES, TABLES
 from solver.case.tables import MAX_PROBLEMS_PER_FAULT, cut
 from solver.errors import Problem
 
@@ -87,12 +89,19 @@ def check_ids(case: Case, lines: Lines | None) -> list[Problem]:
     else:
         importers = partners | {COALITION}
     refs += [("trade", "importer", importers, "names no partner of partners.csv")]
+    refs += [("inputs", "layer", layers, "names no layer of layers.csv"),
+             ("inputs", "input", layers, "names no layer of layers.csv")]
     for table, column, known, text in refs:
         frame = case.table(table)
         if frame is None or frame.empty:
             continue
         mask = ~frame[column].isin(known).to_numpy()
         out += _problems(case, lines, table, mask, column, _const(text))
+    if "layer" in case.trade and not case.trade.empty:
+        named = blank_ids(case.trade["layer"])
+        mask = ((named != "") & ~named.isin(layers)).to_numpy()
+        out += _problems(case, lines, "trade", mask, "layer",
+                         _const("names no layer of layers.csv"))
     if case.demand_table is not None:
         frame = case.demand_table
         unknown = ~frame["member"].isin(partners).to_numpy()
@@ -223,6 +232,36 @@ def check_scenarios(case: Case, lines: Lines | None) -> list[Problem]:
     return out
 
 
+def check_inputs(case: Case, lines: Lines | None) -> list[Problem]:
+    """inputs.csv: a source from the list, and coefficients that make a productive chain.
+
+    The matrix ``A`` of per_unit must have spectral radius below 1, or no amount of production
+    serves the final demand: the message names the layers of a cycle that needs more of
+    itself than it makes (README, The stack as a chain).
+    """
+    frame = case.table("inputs")
+    if frame is None or frame.empty:
+        return []
+    out = _problems(case, lines, "inputs", ~frame["source"].isin(SOURCES).to_numpy(), "source",
+                    _const(f"not a source: one of {', '.join(SOURCES)}"))
+    layer_ids = case.layers["layer"].astype(str).tolist()
+    found = unproductive_cycle(input_matrix(layer_ids, frame))
+    if found is None:
+        return out
+    cycle, radius = found
+    names = [layer_ids[i] for i in cycle]
+    links = set(itertools.pairwise(names))
+    first = np.array([(str(la), str(inp)) in links for la, inp in
+                      zip(frame["layer"], frame["input"], strict=True)])
+    first &= np.cumsum(first) == 1
+    if not first.any():
+        first[0] = True
+    text = (f"the input coefficients are not productive (spectral radius {radius:.4g} >= 1): "
+            f"the cycle {' -> '.join(names)} needs more of these layers than it makes; lower "
+            "a per_unit on it")
+    return out + _problems(case, lines, "inputs", first, "per_unit", _const(text))
+
+
 def blank_ids(column: pd.Series) -> pd.Series:
     """An optional id column as strings, ``""`` where empty (a cell or a column left out)."""
     return column.fillna("").astype(str)
@@ -235,6 +274,7 @@ CHECKS: list[Callable[[Case, Lines | None], list[Problem]]] = [
     check_partners,
     check_layer_demand,
     check_scenarios,
+    check_inputs,
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
@@ -12,6 +13,7 @@ from solver.check.common import (
     Lookup,
     codes,
 )
+from solver.check.inputs import coefficients, requirement
 
 
 @dataclass
@@ -35,6 +37,8 @@ class CaseData:
     row_lookup: Lookup
     trade_lookup: Lookup
     total_value: float
+    inputs: pd.DataFrame | None = None
+    """inputs.csv's links with per_unit > 0 (layer, input, per_unit, source), or None."""
 
     @classmethod
     def of(cls, case: Case) -> CaseData:
@@ -49,6 +53,10 @@ class CaseData:
         demand = demand.astype({"member": str, "layer": str}).reset_index(drop=True)
         layer_demand = demand.groupby("layer")["demand"].sum()
         layers["D"] = layer_demand.reindex(layers.index).fillna(0.0).astype(float)
+        inputs = coefficients(layers.index, case.inputs)
+        if inputs is not None:
+            layers["final_demand"] = layers["D"]
+            layers["D"] = requirement(inputs, layers["final_demand"].to_numpy(dtype=float))
         pairs = case.capabilities[["partner", "layer", "capacity", "unit_cost", "fixed_cost",
                                    "min_capacity"]]
         pairs = pairs.astype({"partner": str, "layer": str}).reset_index(drop=True)
@@ -66,8 +74,13 @@ class CaseData:
                                   "unit_cost": pd.Series([], dtype=float),
                                   "allowed": pd.Series([], dtype=bool)})
         else:
+            layer_of = (trade["layer"].fillna("").astype(str) if "layer" in trade
+                        else pd.Series([""] * len(trade), index=trade.index))
             trade = trade[["exporter", "importer", "unit_cost", "allowed"]].astype(
                 {"exporter": str, "importer": str, "unit_cost": float, "allowed": bool})
+            trade = trade.assign(layer=layer_of.to_numpy())
+        if "layer" not in trade:
+            trade["layer"] = pd.Series([], dtype=object)
         trade = trade.reset_index(drop=True)
 
         partner_ids = pd.Index(partners.index.astype(object))
@@ -81,13 +94,38 @@ class CaseData:
                      + codes(layer_ids, pairs["layer"]))
         row_keys = (codes(consumer_ids, demand["member"]) * n_layers
                     + codes(layer_ids, demand["layer"]))
-        trade_keys = (codes(partner_ids, trade["exporter"]) * n_consumers
-                      + codes(consumer_ids, trade["importer"]))
+        # A route's row without a layer has layer code 0, its row for layer l code l + 1.
+        trade_layer = np.where(trade["layer"].astype(str) == "", -1,
+                               codes(layer_ids, trade["layer"].astype(str))) + 1
+        trade_keys = ((codes(partner_ids, trade["exporter"]) * n_consumers
+                       + codes(consumer_ids, trade["importer"])) * (n_layers + 1) + trade_layer)
         value = layers["unit_value"].to_numpy(dtype=float) @ layers["D"].to_numpy(dtype=float)
         return cls(layers=layers, partners=partners, pairs=pairs, demand=demand, trade=trade,
                    partner_ids=partner_ids, consumer_ids=consumer_ids, layer_ids=layer_ids,
                    pair_lookup=Lookup(pair_keys), row_lookup=Lookup(row_keys),
-                   trade_lookup=Lookup(trade_keys), total_value=float(value))
+                   trade_lookup=Lookup(trade_keys), total_value=float(value),
+                   inputs=inputs)
+
+    def routes(self, exporter: np.ndarray, importer: np.ndarray,
+               layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each shipment's trade cost and whether its route is allowed (codes in, arrays out).
+
+        trade.csv's row for the route and the layer wins over the route's row without a
+        layer; a route without a row is allowed at no cost; domestic supply always is.
+        """
+        n_layers, n_consumers = len(self.layer_ids), len(self.consumer_ids)
+        cost = np.zeros(len(exporter))
+        allowed = np.ones(len(exporter), dtype=bool)
+        route = (np.asarray(exporter, dtype=np.int64) * n_consumers + importer) * (n_layers + 1)
+        for key in (route, route + np.asarray(layer, dtype=np.int64) + 1):
+            at = self.trade_lookup.find(key)
+            hit = at >= 0
+            cost[hit] = self.trade["unit_cost"].to_numpy(dtype=float)[at[hit]]
+            allowed[hit] = self.trade["allowed"].to_numpy(dtype=bool)[at[hit]]
+        domestic = self.partner_ids.to_numpy()[np.maximum(exporter, 0)] == \
+            self.consumer_ids.to_numpy()[np.maximum(importer, 0)]
+        cost[domestic] = 0.0
+        return cost, allowed | domestic
 
     def with_numbers(self, case: Case) -> CaseData:
         """The same case data with ``case``'s capacities and demands, the rest kept.
@@ -101,8 +139,12 @@ class CaseData:
         if len(capacity) != len(self.pairs) or len(demand_values) != len(self.demand):
             raise ValueError("with_numbers needs the same capability and demand rows")
         demand = self.demand.assign(demand=demand_values)
-        layers = self.layers.assign(D=demand.groupby("layer")["demand"].sum()
-                                    .reindex(self.layers.index).fillna(0.0).astype(float))
+        final = (demand.groupby("layer")["demand"].sum().reindex(self.layers.index)
+                 .fillna(0.0).astype(float))
+        layers = self.layers.assign(D=final)
+        if self.inputs is not None:
+            layers = layers.assign(final_demand=final,
+                                   D=requirement(self.inputs, final.to_numpy(dtype=float)))
         pairs = self.pairs.assign(capacity=capacity,
                                   D=self.pairs["layer"].map(layers["D"]).to_numpy(dtype=float))
         value = layers["unit_value"].to_numpy(dtype=float) @ layers["D"].to_numpy(dtype=float)

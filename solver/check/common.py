@@ -13,7 +13,7 @@ import pandas as pd
 FAMILIES = (
     "table", "route", "supplied", "demand", "capacity", "hosting", "supplier_share",
     "diversification", "concentration", "resilience", "surplus", "dependency", "domestic",
-    "participation", "budget", "objective", "report",
+    "participation", "budget", "objective", "report", "input_balance",
 )
 
 #: Statuses whose run folder carries a plan with an objective value.

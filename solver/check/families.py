@@ -50,11 +50,17 @@ def check_routes(data: CaseData, flows: Flows, out: list[Violation]) -> None:
 
 
 def check_supplied(pairs: pd.DataFrame, flows: Flows, out: list[Violation],
-              tol: Tolerance) -> None:
-    """``allocation.supplied`` is the sum of the partner's flows of the layer, and >= 0."""
+              tol: Tolerance, inputs: np.ndarray | None = None) -> None:
+    """``allocation.supplied`` is the sum of the partner's flows of the layer, and >= 0.
+
+    With a chain, ``inputs`` is what each pair delivers as inputs: supply is final plus input
+    deliveries (README, The stack as a chain).
+    """
     capable = flows.pair >= 0
     shipped = np.bincount(flows.pair[capable], weights=flows.qty[capable],
                           minlength=len(pairs))
+    if inputs is not None:
+        shipped = shipped + inputs
     q = pairs["q"].to_numpy()
     bad, miss = tol.differ(q, shipped)
     for i in np.flatnonzero(bad):

@@ -194,15 +194,7 @@ def read_flows(data: CaseData, flows: pd.DataFrame, out: list[Violation],
     ex, im, la, qty, cost_w = ex[idx], im[idx], la[idx], qty[idx], cost_w[idx]
 
     domestic = ex == im
-    route = data.trade_lookup.find(ex * n_consumers + im)
-    has_route = route >= 0
-    trade_cost = np.zeros(len(idx))
-    allowed = np.ones(len(idx), dtype=bool)
-    if has_route.any():
-        trade_cost[has_route] = data.trade["unit_cost"].to_numpy(dtype=float)[route[has_route]]
-        allowed[has_route] = data.trade["allowed"].to_numpy(dtype=bool)[route[has_route]]
-    trade_cost[domestic] = 0.0
-    allowed |= domestic
+    trade_cost, allowed = data.routes(ex, im, la)
     result = Flows(
         exporter=f["exporter"].iloc[idx].reset_index(drop=True),
         importer=f["importer"].iloc[idx].reset_index(drop=True),

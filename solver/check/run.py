@@ -105,6 +105,12 @@ from solver.check.families import (
     check_supplier_share,
     check_surplus,
 )
+from solver.check.inputs import (
+    check_input_balance,
+    delivered,
+    read_input_flows,
+    shipments,
+)
 from solver.check.plan import (
     read_allocation,
     read_flows,
@@ -121,7 +127,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    scenario_flows: pd.DataFrame | None = None,
                    scenarios: pd.DataFrame | None = None,
                    tolerance: Tolerance = TOLERANCE,
-                   data: CaseData | None = None) -> list[Violation]:
+                   data: CaseData | None = None,
+                   input_flows: pd.DataFrame | None = None) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
     ``allocation`` and ``flows`` are the run tables (README, A worked example) as written or read
@@ -145,7 +152,12 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     if pairs is None or fl is None:
         return out
     check_routes(data, fl, out)
-    check_supplied(pairs, fl, out, tolerance)
+    chain = read_input_flows(data, input_flows, out, tolerance) if data.inputs is not None \
+        else None
+    check_supplied(pairs, fl, out, tolerance,
+                   None if chain is None else delivered(data, chain))
+    if chain is not None:
+        check_input_balance(data, pairs, chain, out, tolerance)
     soft = case.objective.shortage_cost is not None
     unmet = read_unmet(data, shortage, out, tolerance) if soft else None
     check_demand(data, fl, out, tolerance, unmet)
@@ -160,6 +172,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     check_domestic(data, fl, out, tolerance)
     check_participation(data, pairs, out, tolerance)
     costs = cost_terms(case, data, pairs, fl, unmet)
+    if chain is not None:
+        costs["trade"] += float(chain.trade_cost @ chain.qty)
     if designs(case):
         costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows, scenarios,
                                          out, tolerance)
@@ -169,7 +183,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
-        check_partners(data, pairs, fl, partners, out, tolerance)
+        check_partners(data, pairs, fl if chain is None else shipments(data, fl, chain),
+                       partners, out, tolerance)
     return out
 
 
@@ -228,12 +243,15 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     if case.scenario_options.design != "none" and case.scenarios is not None:
         scenario_flows = read_csv(run_dir / "scenario_flows.csv", out)
         scenarios = read_csv(run_dir / "scenarios.csv", out)
+    input_flows = None
+    if case.inputs is not None and (case.inputs["per_unit"] > 0).any():
+        input_flows = read_csv(run_dir / "input_flows.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, shortage=shortage,
                                 scenario_flows=scenario_flows, scenarios=scenarios,
-                                tolerance=tolerance)
+                                tolerance=tolerance, input_flows=input_flows)
 
 
 def provenance_note(case: Case, run_dir: Path) -> str | None:

@@ -27,6 +27,7 @@ FAMILY_TEXT = {
     "domestic": "at least min_domestic of a member's demand is produced at home",
     "participation": "each partner's share of the stack's value within its bounds",
     "budget": "fixed + capacity + trade costs within the budget",
+    "input_balance": "every unit produced gets its inputs (inputs.csv)",
 }
 
 
@@ -291,3 +292,28 @@ class Wording:
         budget = float(self.case.objective.budget or 0.0)
         return ("the plan", f"budget {fmt(budget)}",
                 f"the other requirements cost at least {fmt(budget + amount)}", amount)
+
+    def _input_balance(self, key: tuple[str, ...], s: Slack, amount: float) -> tuple:
+        partner, layer, inp = key
+        links = self.case.inputs
+        assert links is not None
+        link = links[(links["layer"] == layer) & (links["input"] == inp)].iloc[0]
+        rule, a = str(link["source"]), float(link["per_unit"])
+        pairs = self.built.data.pairs
+        hosts = pairs[pairs["layer"] == inp]
+        if rule == "local":
+            rule_text = f"{inp} for {layer} in {partner} must be local"
+            who, hosts = partner, hosts[hosts["partner"] == partner]
+        elif rule == "bloc":
+            bloc = self.partners[partner]["bloc"]
+            rule_text = f"{inp} for {layer} in {partner} must come from its bloc {bloc}"
+            who = f"bloc {bloc}"
+            hosts = hosts[hosts["partner"].map(lambda p: self.partners[p]["bloc"] == bloc)]
+        else:
+            rule_text = f"{inp} for {layer} in {partner} may come from any partner"
+            who = f"the partners{self._trusted(inp)}"
+        cap = float(hosts["capacity"].sum())
+        reason = (f"{who} can build at most {fmt(cap)} of {inp}" if len(hosts)
+                  else f"{who} cannot produce {inp}")
+        return (f"partner {partner}, layer {layer}", f"{fmt(a)} {inp} per unit ({rule_text})",
+                reason, amount)

@@ -81,6 +81,10 @@ def column_names(built: Any, variables: list[Any]) -> list[str]:
                                                    data.flows["layer"], strict=True)]
     keys = {"y": pairs, "k": pairs, "q": pairs, "f": flows,
             "built": [str(x) for x in data.layers["layer"]]}
+    if data.chain is not None:  # g[exporter,importer,layer,input] (README, The stack as a chain)
+        g = data.chain.flows
+        keys["g"] = [f"{e},{i},{lyr},{m}" for e, i, lyr, m in zip(
+            g["exporter"], g["importer"], g["layer"], g["input"], strict=True)]
     return [_named(v, keys) for v in variables]
 
 

@@ -92,6 +92,9 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
         m.q = pyo.Var(pyo.SetOf(range(data.n_pairs)), within=pyo.NonNegativeReals)
         m.f = pyo.Var(pyo.SetOf(range(data.n_flows)), within=pyo.NonNegativeReals)
         m.built = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
+        if data.chain is not None:
+            # Input flows g[p,r,l,m] (README, The stack as a chain).
+            m.g = pyo.Var(pyo.SetOf(range(data.chain.n_flows)), within=pyo.NonNegativeReals)
         if has_shortage(case) and (priced or not elastic):
             # Unmet demand per demand row, and the surplus as a positive part (README, The model).
             m.z = pyo.Var(pyo.SetOf(range(len(data.rows))), within=pyo.NonNegativeReals)
@@ -171,6 +174,7 @@ def _cost(ctx: Context, recourse: list[Any] | None = None) -> LinearExpression:
         terms(ctx.var_f, "trade_cost")
     else:
         args.extend(recourse)
+    terms(ctx.var_g, "input_trade_cost")
     rw, rc = num.scalar("redundancy_weight"), num["redundancy_cost"]
     mutable = num.is_mutable("redundancy_cost") or num.is_mutable("redundancy_weight")
     layers = range(ctx.n_layers) if mutable else np.flatnonzero(
@@ -246,6 +250,8 @@ def solution_arrays(built: Built) -> dict[str, np.ndarray]:
 
     out = {"y": np.round(get(m.y)), "k": get(m.k), "q": get(m.q), "f": get(m.f),
            "built": get(m.built)}
+    if hasattr(m, "g"):
+        out["g"] = get(m.g)
     if hasattr(m, "z"):
         out.update(z=get(m.z), u=get(m.u))
     from solver.model.two_stage import two_stage_variables

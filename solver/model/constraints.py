@@ -30,6 +30,7 @@ from pyomo.core.expr.relational_expr import (
 )
 
 from solver.model.context import Context
+from solver.model.data import group_positions
 
 Row = tuple[list[Any], list[Any] | None]
 """The variables of a row and their coefficients (``None``: every coefficient is 1)."""
@@ -139,10 +140,19 @@ def _minus(v: Any) -> MonomialTermExpression:
 def add_supplied(ctx: Context) -> None:
     """Definition of what a partner supplies: ``q[p,l] = sum_n f[p,n,l]``.
 
-    Written ``sum_n f[p,n,l] - q[p,l] = 0``, so that the flows are bare terms.
+    Written ``sum_n f[p,n,l] - q[p,l] = 0``, so that the flows are bare terms. With inputs
+    (README, The stack as a chain) supply is final plus input deliveries:
+    ``q[p,l] = sum_n f[p,n,l] + sum_{r,l'} g[p,r,l',l]``.
     """
     f, q, start = ctx.var_f, ctx.var_q, ctx.pair_flow_start.tolist()
     args = [[*f[start[a]:start[a + 1]], _minus(q[a])] for a in range(ctx.n_pairs)]
+    chain = ctx.data.chain
+    if chain is not None and chain.n_flows:
+        g = ctx.var_g
+        g_start = np.searchsorted(chain.flows["supplier"].to_numpy(),
+                                  np.arange(ctx.n_pairs + 1)).tolist()
+        for a in range(ctx.n_pairs):
+            args[a][-1:-1] = g[g_start[a]:g_start[a + 1]]
     zeros = [0.0] * ctx.n_pairs
     add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
                 zeros, requirement=False)
@@ -437,6 +447,34 @@ def add_participation(ctx: Context) -> None:
     add_rows(ctx, "participation", keys, terms, lower, upper, scale=scale)
 
 
+def add_input_balance(ctx: Context) -> None:
+    """Every unit produced gets its inputs: ``sum_p g[p,r,l,m] = a[l,m] * q[r,l]``.
+
+    One row per capability pair (r, l) and input m of l (README, The stack as a chain),
+    written ``sum_p g[p,r,l,m] - a[l,m] q[r,l] = 0``. The input flows g exist only from
+    trusted hosts of m, over routes allowed for m, and within the link's source rule (any,
+    bloc, local): a producer whose input cannot arrive cannot produce. A requirement: in the
+    explanation model an input that cannot be served shows as this row's slack.
+    """
+    chain = ctx.data.chain
+    if chain is None or chain.balances.empty:
+        return
+    balances = chain.balances
+    q = ctx.var_q
+    g = np.fromiter(ctx.var_g, dtype=object, count=chain.n_flows)
+    rows = [g[js].tolist() for js in group_positions(chain.flows["balance"].to_numpy(),
+                                                     len(balances))]
+    for b, (a, per_unit) in enumerate(zip(balances["producer"].tolist(),
+                                          balances["per_unit"].tolist(), strict=True)):
+        rows[b].append(MonomialTermExpression((-per_unit, q[a])))
+    keys = list(zip(balances["partner"].tolist(), balances["layer"].tolist(),
+                    balances["input"].tolist(), strict=True))
+    zeros = [0.0] * len(keys)
+    scale = np.maximum(ctx.demand_value[ctx.pair_layer[balances["producer"].to_numpy()]]
+                       * balances["per_unit"].to_numpy(), 1.0).tolist()
+    add_bodies(ctx, "input_balance", keys, rows, zeros, zeros, scale=scale)
+
+
 def add_budget(ctx: Context) -> None:
     """Spending cap: ``fixed + capacity + trade costs <= objective.budget``."""
     if not ctx.num.is_mutable("budget") and np.isnan(ctx.arrays["budget"][0]):
@@ -444,7 +482,7 @@ def add_budget(ctx: Context) -> None:
     vars_: list[Any] = []
     coefs: list[Any] = []
     for name, var in (("fixed_cost", ctx.var_y), ("unit_cost", ctx.var_k),
-                      ("trade_cost", ctx.var_f)):
+                      ("trade_cost", ctx.var_f), ("input_trade_cost", ctx.var_g)):
         # A cost that is zero and cannot change adds nothing to the row.
         use = range(len(var)) if ctx.num.is_mutable(name) else \
             np.flatnonzero(ctx.arrays[name] != 0).tolist()
@@ -461,6 +499,7 @@ FAMILIES = [
     add_supplied,
     add_built,
     add_demand,
+    add_input_balance,
     add_surplus_part,
     add_capacity,
     add_hosting,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyomo.core as pyo
 
+from solver.case.chain import leontief_inverse
 from solver.highs.reading import members
 from solver.model.data import ModelData, group_positions
 from solver.model.numbers import Numbers
@@ -61,6 +62,12 @@ class Context:
         if self.num.is_mutable("demand"):
             rows_of_layer = group_positions(d.row_layer, self.n_layers)
             self.D: list[Any] = [sum(demand[r] for r in rows.tolist()) for rows in rows_of_layer]
+            if d.chain is not None:
+                # D = (I - A^T)^-1 d: each total a fixed combination of the final demands.
+                inverse = leontief_inverse(d.chain.matrix)
+                final = self.D
+                self.D = [sum(float(inverse[lay, m]) * final[m] for m in range(self.n_layers)
+                              if inverse[lay, m] != 0) for lay in range(self.n_layers)]
         else:
             self.D = np.asarray(d.layer_demand, dtype=float).tolist()
         if self.num.is_mutable("demand") or self.num.is_mutable("unit_value"):
@@ -92,6 +99,11 @@ class Context:
     def var_f(self) -> list[Any]:
         """``m.f`` as a list."""
         return self._cached("f", lambda: members(self.m.f))
+
+    @property
+    def var_g(self) -> list[Any]:
+        """``m.g`` (input flows, README, The stack as a chain) as a list; empty without inputs."""
+        return self._cached("g", lambda: members(self.m.g) if hasattr(self.m, "g") else [])
 
     @property
     def var_built(self) -> list[Any]:

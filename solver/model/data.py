@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from solver.case.chain import input_matrix, total_requirement
 from solver.case.loader import Case
 
 
@@ -35,7 +36,12 @@ class ModelData:
     flow_pair: np.ndarray
     flow_row: np.ndarray
     layer_demand: np.ndarray
+    """D_l, the total requirement of each layer (final demand plus what other layers consume)."""
     total_value: float
+    final_demand: np.ndarray | None = None
+    """d_l, final demand per layer (None: equal to ``layer_demand``, the case has no chain)."""
+    chain: Chain | None = None
+    """The input links and input flows (README, The stack as a chain); None without inputs."""
 
     @property
     def n_pairs(self) -> int:
@@ -76,6 +82,11 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
 
     flows = _flows(case, pairs, rows, pair_layer, row_layer, len(layers))
     unit_value = layers["unit_value"].to_numpy(dtype=float)
+    final_demand = chain = None
+    if case.has_inputs:
+        final_demand = layer_demand
+        chain = make_chain(case, partners, layers, pairs, pair_layer, pair_partner)
+        layer_demand = total_requirement(chain.matrix, final_demand)
     return ModelData(
         partners=partners,
         layers=layers,
@@ -89,7 +100,137 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
         flow_row=flows["row"].to_numpy(),
         layer_demand=layer_demand,
         total_value=float(unit_value @ layer_demand),
+        final_demand=final_demand,
+        chain=chain,
     )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The input links of a case and the input flows over which they are served.
+
+    ``links`` has one row per (layer, input) with ``per_unit > 0``: positions ``layer`` and
+    ``input`` into the layers, ``per_unit`` and ``source``. ``balances`` has one row per
+    (producer pair, link of its layer): the input balance rows. ``flows`` has one row per input
+    flow g[p, r, l, m]: ``supplier`` (the pair (p, m)), ``producer`` (the pair (r, l)),
+    ``balance`` (its row of ``balances``), exporter, importer, input, layer, unit_cost, domestic;
+    sorted by supplier pair.
+    """
+
+    matrix: np.ndarray
+    links: pd.DataFrame
+    balances: pd.DataFrame
+    flows: pd.DataFrame
+
+    @property
+    def n_flows(self) -> int:
+        """Number of input flow variables."""
+        return len(self.flows)
+
+
+def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: pd.DataFrame,
+               pair_layer: np.ndarray, pair_partner: np.ndarray) -> Chain:
+    """Lay out the input links, balance rows and input flows of ``case`` (it has inputs)."""
+    layer_ids = layers["layer"].astype(str).tolist()
+    matrix = input_matrix(layer_ids, case.inputs)
+    assert case.inputs is not None
+    l_pos = {name: i for i, name in enumerate(layer_ids)}
+    given = case.inputs[case.inputs["per_unit"] > 0]
+    links = pd.DataFrame({
+        "layer": [l_pos[str(x)] for x in given["layer"]],
+        "input": [l_pos[str(x)] for x in given["input"]],
+        "per_unit": given["per_unit"].to_numpy(dtype=float),
+        "source": given["source"].astype(str).to_numpy(),
+    }).sort_values(["layer", "input"]).reset_index(drop=True)
+    links_of_layer = group_positions(links["layer"].to_numpy(), len(layers))
+    pairs_of_layer = group_positions(pair_layer, len(layers))
+
+    producer = np.concatenate([np.repeat(pairs_of_layer[lay], len(links_of_layer[lay]))
+                               for lay in range(len(layers))] + [np.zeros(0, np.int64)])
+    link = np.concatenate([np.tile(links_of_layer[lay], len(pairs_of_layer[lay]))
+                           for lay in range(len(layers))] + [np.zeros(0, np.int64)])
+    producer, link = producer.astype(np.int64), link.astype(np.int64)
+    balances = pd.DataFrame({
+        "producer": producer,
+        "link": link,
+        "partner": pairs["partner"].to_numpy(dtype=object)[producer],
+        "layer": pairs["layer"].to_numpy(dtype=object)[producer],
+        "input": np.asarray(layer_ids, dtype=object)[links["input"].to_numpy()[link]]
+        if len(link) else np.zeros(0, dtype=object),
+        "per_unit": links["per_unit"].to_numpy()[link],
+    })
+
+    # Every (balance row, supplier pair of its input), then the source rule and the routes.
+    link_input = links["input"].to_numpy()
+    suppliers_of = [pairs_of_layer[link_input[k]] for k in link.tolist()]
+    counts = np.array([len(x) for x in suppliers_of], dtype=np.int64)
+    balance = np.repeat(np.arange(len(balances), dtype=np.int64), counts)
+    supplier = (np.concatenate(suppliers_of) if len(suppliers_of) else np.zeros(0)).astype(
+        np.int64)
+    exporter_p, importer_p = pair_partner[supplier], pair_partner[producer[balance]]
+    domestic = exporter_p == importer_p
+    source = links["source"].to_numpy()[link[balance]]
+    blocs = partners["bloc"].astype(str).to_numpy()
+    keep = np.where(source == "local", domestic,
+                    np.where(source == "bloc", blocs[exporter_p] == blocs[importer_p], True))
+    names = pd.Index(partners["partner"].astype(str).to_numpy(dtype=object))
+    input_layer = pair_layer[supplier]
+    unit_cost, allowed = route_terms(case, names, exporter_p, importer_p, layer_ids, input_layer)
+    unit_cost[domestic] = 0.0
+    keep &= allowed | domestic
+    balance, supplier = balance[keep], supplier[keep]
+    flows = pd.DataFrame({
+        "supplier": supplier,
+        "producer": producer[balance],
+        "balance": balance,
+        "exporter": names.to_numpy()[exporter_p[keep]],
+        "importer": names.to_numpy()[importer_p[keep]],
+        "input": np.asarray(layer_ids, dtype=object)[input_layer[keep]]
+        if keep.any() else np.zeros(0, dtype=object),
+        "layer": balances["layer"].to_numpy()[balance],
+        "unit_cost": unit_cost[keep],
+        "domestic": domestic[keep],
+    })
+    flows = flows.sort_values(["supplier", "balance"], kind="stable").reset_index(drop=True)
+    return Chain(matrix=matrix, links=links, balances=balances, flows=flows)
+
+
+def route_terms(case: Case, names: pd.Index, exporter: np.ndarray, importer: np.ndarray,
+                layer_ids: list[str], layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each shipment's route cost and whether it is allowed, from trade.csv.
+
+    ``exporter``/``importer`` are positions in ``names``, ``layer`` positions in ``layer_ids``.
+    A trade row with a layer overrides the route's row without one, for that layer only; a
+    route without a row is allowed at zero cost.
+    """
+    unit_cost = np.zeros(len(exporter))
+    allowed = np.ones(len(exporter), dtype=bool)
+    trade = case.trade
+    if trade.empty or not len(exporter):
+        return unit_cost, allowed
+    width, n_layers = len(names), len(layer_ids) + 1
+    t_exp = names.get_indexer(pd.Index(trade["exporter"].astype(str)))
+    t_imp = names.get_indexer(pd.Index(trade["importer"].astype(str)))
+    named = (trade["layer"].fillna("").astype(str) if "layer" in trade
+             else pd.Series([""] * len(trade)))
+    t_lay = np.where(named.to_numpy() == "", -1,
+                     pd.Index(layer_ids).get_indexer(pd.Index(named)))
+    known = (t_exp >= 0) & (t_imp >= 0) & ((t_lay >= 0) | (named.to_numpy() == ""))
+    t_key = (t_exp[known].astype(np.int64) * width + t_imp[known]) * n_layers + t_lay[known] + 1
+    order = np.argsort(t_key, kind="stable")
+    t_key = t_key[order]
+    t_cost = trade["unit_cost"].to_numpy(dtype=float)[known][order]
+    t_allowed = trade["allowed"].to_numpy(dtype=bool)[known][order]
+    route = (exporter.astype(np.int64) * width + importer) * n_layers
+    # The route's row without a layer first, then its row for the layer over it.
+    for key in (route, route + np.asarray(layer, dtype=np.int64) + 1):
+        if not len(t_key):
+            break
+        at = np.minimum(np.searchsorted(t_key, key), len(t_key) - 1)
+        found = t_key[at] == key
+        unit_cost[found] = t_cost[at[found]]
+        allowed[found] = t_allowed[at[found]]
+    return unit_cost, allowed
 
 
 def _flows(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, pair_layer: np.ndarray,
@@ -113,24 +254,9 @@ def _flows(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, pair_layer: np.n
     exporter_code = names.get_indexer(pairs["partner"].to_numpy(dtype=object))[pair]
     importer_code = names.get_indexer(rows["member"].to_numpy(dtype=object))[row]
     domestic = exporter_code == importer_code
-    unit_cost = np.zeros(len(pair))
-    allowed = np.ones(len(pair), dtype=bool)
-    trade = case.trade
-    if not trade.empty:
-        t_exp = names.get_indexer(trade["exporter"].to_numpy(dtype=object))
-        t_imp = names.get_indexer(trade["importer"].to_numpy(dtype=object))
-        known = (t_exp >= 0) & (t_imp >= 0)
-        width = len(names)
-        t_key = t_exp[known].astype(np.int64) * width + t_imp[known]
-        order = np.argsort(t_key, kind="stable")
-        t_key = t_key[order]
-        key = exporter_code.astype(np.int64) * width + importer_code
-        at = np.minimum(np.searchsorted(t_key, key), max(len(t_key) - 1, 0))
-        found = (t_key[at] == key) if len(t_key) else np.zeros(len(key), dtype=bool)
-        t_cost = trade["unit_cost"].to_numpy(dtype=float)[known][order]
-        t_allowed = trade["allowed"].to_numpy(dtype=bool)[known][order]
-        unit_cost[found] = t_cost[at[found]]
-        allowed[found] = t_allowed[at[found]]
+    layer_ids = case.layers["layer"].astype(str).tolist()
+    unit_cost, allowed = route_terms(case, names, exporter_code, importer_code, layer_ids,
+                                     pair_layer[pair])
     unit_cost[domestic] = 0.0
     keep = allowed | domestic
     pair, row = pair[keep], row[keep]

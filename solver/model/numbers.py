@@ -37,6 +37,7 @@ QUANTITIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "max_participation": ("partner", ("partners.max_participation",)),
     "disruption_risk": ("partner", ("partners.disruption_risk",)),
     "trade_cost": ("flow", ("trade.unit_cost",)),
+    "input_trade_cost": ("input_flow", ("trade.unit_cost",)),
     "redundancy_weight": ("scalar", ("objective.redundancy_weight",)),
     "risk_weight": ("scalar", ("objective.risk_weight",)),
     "budget": ("scalar", ("objective.budget",)),
@@ -77,6 +78,8 @@ def values(case: Case, data: ModelData) -> dict[str, np.ndarray]:
         "max_participation": col(partners, "max_participation"),
         "disruption_risk": col(partners, "disruption_risk"),
         "trade_cost": col(data.flows, "unit_cost"),
+        "input_trade_cost": (col(data.chain.flows, "unit_cost") if data.chain is not None
+                             else np.zeros(0)),
         "redundancy_weight": np.array([obj.redundancy_weight]),
         "risk_weight": np.array([obj.risk_weight]),
         "budget": np.array([np.nan if obj.budget is None else obj.budget]),
@@ -109,7 +112,7 @@ class Numbers:
         self.mutable = set(mutable)
         self._seq: dict[str, Sequence[Any]] = {}
         for name, array in arrays.items():
-            if name in self.mutable:
+            if name in self.mutable and len(array):
                 init = dict(enumerate(_fill(name, array).tolist()))
                 param = pyo.Param(range(len(array)), mutable=True, initialize=init,
                                   within=pyo.Reals)
@@ -142,7 +145,7 @@ class Numbers:
         """
         stale = []
         for name, array in arrays.items():
-            if name in self.mutable:
+            if name in self.mutable and name in self._seq:
                 param = m.find_component(f"param_{name}")
                 for i, v in enumerate(_fill(name, array).tolist()):
                     param[i] = v

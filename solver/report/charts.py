@@ -124,3 +124,13 @@ def flows_chart(top: pd.DataFrame) -> str:
     ax.set_xlabel(f"quantity shipped ({COST_UNIT} of output)", fontsize=9)
     _style(ax)
     return _svg(fig, "main flows between partners")
+
+
+def figure(width: float, height: float) -> Any:
+    """A blank figure for a chart of the report (for charts drawn in other modules)."""
+    return _figure(width, height)
+
+
+def svg(fig: Any, label: str) -> str:
+    """``fig`` as one inline ``<svg>`` element, its text drawn as paths."""
+    return _svg(fig, label)

@@ -168,6 +168,7 @@ def heat_map(allocation: pd.DataFrame) -> str:
 
 def render_report(run: RunFolder) -> str:
     """The page for ``run`` as HTML text."""
+    from solver.report.chain import chain_section
     from solver.report.charts import (
         COST_UNIT,
         cost_chart,
@@ -205,6 +206,7 @@ def render_report(run: RunFolder) -> str:
                  + _html_table(run.partners, {"participation": "pct", "layers_hosted": "int"},
                                table_id="partner-table")),
     ]
+    sections.append(chain_section(run.path))  # empty without inputs.csv
     for name, frame in run.extra.items():
         sections.append(_section(name, EXTRA_TABLES[name],
                                  _html_table(frame, table_id=f"{name}-table")))

@@ -14,7 +14,9 @@ re-routes a design after the loss of a partner in ``stress``. ``price`` is
 ``objective.shortage_cost``; without it unmet demand is minimised first (a price above any
 re-routing can save: longer than an augmenting path times the dearest route) and no
 shortage cost is reported. One HiGHS LP is built once per plan and re-solved per scenario
-with only its bounds changed (warm-started).
+with only its bounds changed (warm-started). With a chain (inputs.csv) the LP also routes
+the inputs (:mod:`solver.studies.engine.chain`): production needs the inputs that still
+arrive, and an outcome says how much unmet demand that adds (``through_inputs``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from solver.case.scenarios import recourse_term
 from solver.highs.runner import new_highs, set_threads
 from solver.model.data import ModelData, model_data
 from solver.model.two_stage import scenarios_of
+from solver.studies.engine.chain import InputBlock, through_inputs
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Outcome:
     flows: np.ndarray
     trade_cost: float
     shortage_cost: float | None
+    through_inputs: np.ndarray | None = None
+    """With a chain: per demand row, the part of ``unmet`` a missing input caused."""
 
 
 #: Relative slack when a stage's optimum becomes a bound of the next stage.
@@ -50,11 +55,24 @@ CLEAN = 1e-7
 
 
 @dataclass
+class _Priced:
+    """The outcome of one priced re-routing."""
+
+    flows: np.ndarray
+    unmet: np.ndarray
+    input_trade_cost: float
+    free_unmet: np.ndarray | None
+    """With a chain: unmet demand per row had every input arrived (the balances lifted)."""
+
+
+@dataclass
 class _Reroute:
     """The outcome of re-routing after one loss."""
 
     unmet: np.ndarray
     trade_cost: float
+    through_inputs: np.ndarray | None = None
+    """With a chain: per layer, the unmet demand a missing input caused."""
 
 
 class RerouteLP:
@@ -66,7 +84,9 @@ class RerouteLP:
     layer's total unmet demand (open until stage 2). :meth:`run` re-routes after the loss
     of a partner in three stages (``stress``); :meth:`priced` re-routes once at a price of
     unmet demand under any disruption (scenarios, ``stress --sample``, :class:`Recourse`),
-    where ``t`` and the layer caps are left open and so bind nothing.
+    where ``t`` and the layer caps are left open and so bind nothing. With a chain, the
+    input flows and balances of :class:`~solver.studies.engine.chain.InputBlock` are added:
+    production needs the inputs that still arrive, so shocks cascade.
     """
 
     def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1) -> None:
@@ -122,6 +142,7 @@ class RerouteLP:
         self.inf = inf
         self.flow_partner = data.pairs["partner"].to_numpy()[flow_pair]
         self.row_layer = row_layer
+        self.chain = None if data.chain is None else InputBlock(h, data, np.arange(n_a), f_cols)
 
     def _solve(self, cost: np.ndarray) -> np.ndarray:
         h = self.h
@@ -134,14 +155,18 @@ class RerouteLP:
             raise RuntimeError(f"the re-routing LP ended with {h.modelStatusToString(status)}")
         return np.asarray(h.getSolution().col_value, dtype=float)
 
-    def priced(self, price: float, factor: np.ndarray, closed: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """Flows and unmet demand ``(f, u)`` at least trade cost plus ``price`` per unit unmet.
+    def priced(self, price: float, factor: np.ndarray, closed: np.ndarray,
+               closed_inputs: np.ndarray | None = None) -> _Priced:
+        """Flows and unmet demand at least trade cost plus ``price`` per unit unmet.
 
         With ``factor[a]`` of each pair's capacity and the ``closed`` flows shut:
 
             min  sum_j t_j f_j + price * sum_r u_r
             s.t. sum_{j in r} f_j + u_r = d_r,   sum_{j of a} f_j <= factor[a] * k[a]
+
+        With a chain, ``closed_inputs`` are the input flows whose routes close; the input
+        flows are priced at their routes' cost and the outcome says how much of the unmet
+        demand (per row) a missing input caused: the same LP with the balances lifted.
         """
         h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
         n_col = n_f + n_r + n_l
@@ -158,11 +183,24 @@ class RerouteLP:
         cost = np.zeros(n_col)
         cost[:n_f] = self.trade
         cost[n_f:n_f + n_r] = price
+        free = None
+        if self.chain is not None:
+            shut = np.zeros(self.chain.n_g, dtype=bool) if closed_inputs is None \
+                else closed_inputs
+            self.chain.costs(h, on=True)
+            self.chain.open(h, np.where(shut, 0.0, self.inf))
+            self.chain.relax(h, relaxed=True)
+            free = np.maximum(self._solve(cost)[n_f:n_f + n_r], 0.0)
+            self.chain.relax(h, relaxed=False)
         x = self._solve(cost)
         if self.n_a:  # the capacity the staged runs re-route over
             h.changeRowsBounds(self.n_a, np.arange(self.n_a, dtype=np.int32),
                                np.full(self.n_a, -self.inf), self.capacity)
-        return np.maximum(x[:n_f], 0.0), np.maximum(x[n_f:n_f + n_r], 0.0)
+        f, u = np.maximum(x[:n_f], 0.0), np.maximum(x[n_f:n_f + n_r], 0.0)
+        if self.chain is None or free is None:
+            return _Priced(flows=f, unmet=u, input_trade_cost=0.0, free_unmet=None)
+        return _Priced(flows=f, unmet=u, input_trade_cost=self.chain.trade_cost(x),
+                       free_unmet=free)
 
     def run(self, lost: str | None) -> _Reroute:
         """Re-route after losing partner ``lost`` (None: nobody)."""
@@ -177,23 +215,45 @@ class RerouteLP:
                            np.full(n_l, -self.inf), np.full(n_l, self.inf))
         cost = np.zeros(n_col)
         cost[n_f:n_f + n_r] = 1.0
+        free = None
+        if self.chain is not None:
+            self.chain.costs(h, on=False)
+            self.chain.open(h, np.where(self.chain.exporter == lost, 0.0, self.inf))
+            self.chain.relax(h, relaxed=True)
+            free = self._layer_unmet(self._solve(cost))
+            self.chain.relax(h, relaxed=False)
         x = self._solve(cost)
-        per_layer = np.bincount(self.row_layer, weights=x[n_f:n_f + n_r], minlength=n_l)
+        per_layer = self._layer_unmet(x)
         h.changeRowsBounds(n_l, self.tot0 + layers,
                            np.full(n_l, -self.inf), per_layer + STAGE_TOL * (1.0 + per_layer))
         cost[:] = 0.0
         cost[n_f + n_r:] = 1.0
         x = self._solve(cost)
-        share = x[n_f + n_r:]
+        share = x[n_f + n_r:n_f + n_r + n_l]
         upper[n_f + n_r:] = np.minimum(share + STAGE_TOL * (1.0 + share), 1.0)
         h.changeColsBounds(n_col, np.arange(n_col, dtype=np.int32), np.zeros(n_col), upper)
         cost[:] = 0.0
         cost[:n_f] = self.trade
+        if self.chain is not None:
+            self.chain.costs(h, on=True)
         x = self._solve(cost)
         # The stages' slack (STAGE_TOL) is not a shortfall: below CLEAN of demand is none.
         unmet = np.clip(x[n_f:n_f + n_r], 0.0, None)
         unmet[unmet <= CLEAN * (1.0 + self.demand)] = 0.0
-        return _Reroute(unmet=unmet, trade_cost=float(self.trade @ x[:n_f]))
+        trade = float(self.trade @ x[:n_f])
+        through = None
+        if self.chain is not None and free is not None:
+            trade += self.chain.trade_cost(x)
+            demand = np.bincount(self.row_layer, weights=self.demand, minlength=n_l)
+            through = through_inputs(self._layer_unmet(np.concatenate([x[:n_f], unmet])),
+                                     free, demand)
+        return _Reroute(unmet=unmet, trade_cost=trade, through_inputs=through)
+
+    def _layer_unmet(self, x: np.ndarray) -> np.ndarray:
+        """Unmet demand per layer in the solution ``x`` (flows, then unmet per row)."""
+        n_f, n_r = self.n_f, self.n_r
+        return np.bincount(self.row_layer, weights=np.clip(x[n_f:n_f + n_r], 0.0, None),
+                           minlength=self.n_l)
 
 
 class Recourse:
@@ -209,20 +269,30 @@ class Recourse:
         keys = pd.MultiIndex.from_arrays([d.pairs["partner"], d.pairs["layer"]])
         self.k = built.reindex(keys).fillna(0.0).to_numpy(dtype=float)
         self.cost = d.flows["unit_cost"].to_numpy(dtype=float)
+        self.demand = d.rows["demand"].to_numpy(dtype=float)
         price = case.objective.shortage_cost
         self.price = price
         longest = 2 * (min(d.n_pairs, len(d.rows)) + 1)
         self.lp_price = float(price) if price is not None else \
             1.0 + longest * float(self.cost.max(initial=0.0))
         self.lp = RerouteLP(d, self.k, threads=1)
+        self.chain = self.lp.chain
 
-    def solve(self, factor: np.ndarray, closed: np.ndarray) -> Outcome:
-        """Re-route with ``factor[a]`` of each pair's capacity and the ``closed`` flows."""
-        f, z = self.lp.priced(self.lp_price, factor, closed)
+    def solve(self, factor: np.ndarray, closed: np.ndarray,
+              closed_inputs: np.ndarray | None = None) -> Outcome:
+        """Re-route with ``factor[a]`` of each pair's capacity and the ``closed`` flows.
+
+        With a chain, ``closed_inputs`` are the input flows whose routes close, and the
+        outcome tells how much of the unmet demand a missing input caused.
+        """
+        out = self.lp.priced(self.lp_price, factor, closed, closed_inputs)
+        f, z = out.flows, out.unmet
         z[z < 1e-9] = 0.0
         shortage = None if self.price is None else float(self.price) * float(z.sum())
-        return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f),
-                       shortage_cost=shortage)
+        through = None if out.free_unmet is None else \
+            through_inputs(z, out.free_unmet, self.demand)
+        return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f) + out.input_trade_cost,
+                       shortage_cost=shortage, through_inputs=through)
 
 
 def plan_flows(data: ModelData, flows: pd.DataFrame | None) -> np.ndarray:
@@ -243,12 +313,17 @@ def outcome_row(case: Case, data: ModelData, name: str, probability: float,
     """One row of the run folder's scenarios.csv for ``outcome``."""
     layers = data.layers["layer"].tolist()
     per_layer = np.bincount(data.row_layer, weights=outcome.unmet, minlength=len(layers))
-    demand = np.asarray(data.layer_demand, dtype=float)
+    # Unmet demand is final demand: its shares are of final demand, not of the total
+    # requirement D (README, The stack as a chain).
+    demand = np.asarray(data.layer_demand if data.final_demand is None else data.final_demand,
+                        dtype=float)
     share = np.divide(per_layer, demand, out=np.zeros(len(layers)), where=demand > 0)
     total = float(outcome.unmet.sum())
     worst = int(np.argmax(share)) if len(layers) and share.max() > 0 else -1
     second = outcome.trade_cost + (outcome.shortage_cost or 0.0)
-    return {
+    extra = {} if outcome.through_inputs is None else {
+        "through_inputs": float(outcome.through_inputs.sum())}
+    return {**extra,
         "scenario": name,
         "probability": probability,
         "unmet": total,
@@ -274,10 +349,13 @@ def evaluate_scenarios(case: Case, allocation: pd.DataFrame,
     scenarios = scenarios_of(case, data)
     lp = Recourse(case, allocation, data)
     planned = plan_flows(data, flows)
+    chain = lp.chain
     rows = [outcome_row(case, data, name, float(scenarios.probability[s]),
-                        lp.solve(scenarios.factor[s], scenarios.closed[s]), planned)
+                        lp.solve(scenarios.factor[s], scenarios.closed[s],
+                                 None if chain is None else chain.closed_by(case, s)), planned)
             for s, name in enumerate(scenarios.ids)]
-    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
+    columns = SCENARIO_COLUMNS + ([] if chain is None else ["through_inputs"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 #: The columns of the run folder's scenarios.csv.

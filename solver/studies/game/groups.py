@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from solver.case.loader import Case
 
@@ -27,7 +28,7 @@ GROUP_COLUMNS = ("group", "size", "cost", "shortfall_cost", "status", "seconds")
 
 #: Requirement families that a group may violate at a price (the checker reports them).
 PRICED = {"supplier_share", "diversification", "concentration", "resilience", "surplus",
-          "dependency", "domestic"}
+          "dependency", "domestic", "input_balance"}
 
 
 def game_case(case: Case) -> Case:
@@ -248,11 +249,12 @@ class GroupSolver:
         """
         from pyomo.core import value
 
+        from solver.case.chain import total_requirement
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
         from solver.highs.runner import raise_if_stopped
         from solver.model.build import slack_prices
-        from solver.results import flows_table, shortage_table
+        from solver.results import flows_table, input_flows_table, shortage_table
 
         built = self._built
         report = self.runner.solve(None if synced else built.m, self.groups)
@@ -268,18 +270,23 @@ class GroupSolver:
         case_s = self.restricted(inside, share, task.label)
         data = built.data
         layer_demand = np.bincount(data.row_layer, weights=demand, minlength=self.n_layers)
+        if data.chain is not None:  # the group's own total requirement (its own inputs)
+            layer_demand = total_requirement(data.chain.matrix, layer_demand)
         data_s = dataclasses.replace(data, rows=data.rows.assign(demand=demand),
                                      layer_demand=layer_demand)
         allocation = self._layout.table(report.values, layer_demand)
         flows = flows_table(data_s, report.values)
         shortage = shortage_table(data_s, report.values)
-        costs = self.claimed_costs(allocation, flows, shortage, layer_demand)
+        input_flows = input_flows_table(data_s, report.values)
+        costs = self.claimed_costs(allocation, flows if input_flows is None
+                                   else pd.concat([flows, input_flows]), shortage, layer_demand)
         summary = {"status": str(report.status),
                    "objective": float(report.objective or 0.0) - slack_cost, "costs": costs}
         if self._check_data is None:
             self._check_data = CaseData.of(self.case)
         violations = check_solution(case_s, allocation, flows, summary, shortage=shortage,
-                                    data=self._check_data.with_numbers(case_s))
+                                    data=self._check_data.with_numbers(case_s),
+                                    input_flows=input_flows)
         wrong = [v for v in violations if v.family not in PRICED]
         if wrong:
             return {"status": "unverified: " + "; ".join(str(v) for v in wrong[:2])}

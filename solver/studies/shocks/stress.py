@@ -10,10 +10,13 @@ routes that are allowed, in three stages on one HiGHS model:
 3. among those plans, ship at the least trade cost.
 
 The lost partner's supply is gone; its own demand stays (as in the N-1 requirement of
-README, The model). Planning rules that are not physical (dependency, domestic, shares) do not
-bind an emergency re-routing. The cost of re-routing is the trade cost of the re-routed
-plan minus that of the same LP with nobody lost. With ``redesign=True`` each loss is also
-solved as a new design without the partner (every requirement of the case kept).
+README, The model). With a chain (inputs.csv) production also needs the inputs that still
+arrive (:mod:`solver.studies.engine.chain`), and each layer row says how much of its unmet
+demand the chain adds (``through_inputs``). Planning rules that are not physical
+(dependency, domestic, shares) do not bind an emergency re-routing. The cost of re-routing
+is the trade cost of the re-routed plan minus that of the same LP with nobody lost. With
+``redesign=True`` each loss is also solved as a new design without the partner (every
+requirement of the case kept).
 
 :func:`stress` returns one table (``stress.csv``) with a ``scope`` column: a ``total`` row
 per lost partner (with the costs), then a ``layer`` row per layer and a ``member`` row per
@@ -115,6 +118,11 @@ def stress(
         demand_layer = np.bincount(lp.row_layer, weights=d, minlength=len(layer_ids))
         layer_rows = [_frame(p, "layer", layer, "", float(demand_layer[i]), float(by_layer[i]))
                       for i, layer in enumerate(layer_ids) if demand_layer[i] > 0]
+        if rr.through_inputs is not None:
+            # Shocks cascade: how much of each layer's shortfall a missing input caused.
+            total["through_inputs"] = float(rr.through_inputs.sum())
+            for row in layer_rows:
+                row["through_inputs"] = float(rr.through_inputs[layer_ids.index(row["layer"])])
         member_of = rows["member"].to_numpy()
         member_rows = [_frame(p, "member", "", n, float(d[member_of == n].sum()),
                               float(rr.unmet[member_of == n].sum())) for n in members]
@@ -125,7 +133,8 @@ def stress(
     if progress is not None:
         progress.finish()
     frames.sort(key=lambda f: (-f[0]["unmet_share"], -f[0]["rerouting_cost"], f[0]["lost"]))
-    table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=list(COLUMNS))
+    columns = list(COLUMNS) + ([] if lp.chain is None else ["through_inputs"])
+    table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=columns)
     table["layers_hosted"] = table["layers_hosted"].astype("Int64")
     table = table.reset_index(drop=True)
     if out is not None:
