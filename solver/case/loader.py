@@ -25,6 +25,7 @@ from solver.case.options import (
     ModelFile,
     ObjectiveOptions,
     ScenarioOptions,
+    SensitivityOptions,
     ShareOptions,
     SolverOptions,
     SweepOptions,
@@ -69,6 +70,8 @@ class Case:
     """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
     share_options: ShareOptions = field(default_factory=ShareOptions)
     """``[share]`` of the model file: the defaults of ``coalition share``."""
+    sensitivity_options: SensitivityOptions = field(default_factory=SensitivityOptions)
+    """``[sensitivity]`` of the model file: the defaults of ``coalition sensitivity``."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -442,7 +445,8 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
                                             "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
-                   scenario_options=spec.scenarios, share_options=spec.share)
+                   scenario_options=spec.scenarios, share_options=spec.share,
+                   sensitivity_options=spec.sensitivity)
     if spec.scenarios.file:
         case = _with_scenarios_file(case, path, spec.scenarios.file, allow_outside)
     if spec.set:

@@ -185,3 +185,18 @@ def on_dask(base: Case, settings: Settings, token: str, points: Sequence[Point],
         if futures:
             client.cancel(futures)
         client.close()
+
+
+def run_points(base: Case, settings: Settings, token: str, points: Sequence[Point], *,
+               workers: int | None, client: Any = None) -> Iterator[PointOutcome]:
+    """Solve ``points`` where the study asks; yield each as it finishes.
+
+    On the Dask cluster of ``client`` if given, else in ``workers`` local processes
+    (default: the machine's cores), or here when that is one (or there is one point).
+    """
+    n_workers = min(workers or os.cpu_count() or 1, max(len(points), 1))
+    if client is not None:
+        return on_dask(base, settings, token, points, client)
+    if n_workers <= 1:
+        return in_this_process(base, settings, points)
+    return in_local_processes(base, settings, token, points, n_workers)

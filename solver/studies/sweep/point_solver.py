@@ -148,6 +148,7 @@ class PointSolver:
                    rebuilt=rebuild, solve_seconds=report.highs_seconds)
         if result.has_solution:
             row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
+            row.update(self.outputs(result))
         if result.has_solution and not result.verified:
             row["reason"] = "the independent checker rejected the plan: " + "; ".join(
                 str(v) for v in result.violations[:3])
@@ -157,6 +158,10 @@ class PointSolver:
             layers = _with_point(result.layers, point.index)
             allocation = _with_point(result.allocation, point.index)
         return PointOutcome(point=point, row=row, layers=layers, allocation=allocation)
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        """What a study adds to a solved point's row from its result (a sweep: nothing)."""
+        return {}
 
     def _mutable_for(self, case: Case) -> frozenset[str]:
         # An absent budget has no number to be a parameter of; the point that sets one

@@ -34,9 +34,8 @@ resumed) and ``progress``.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +45,20 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.results import COST_TERMS
-from solver.studies.engine.executor import in_local_processes, in_this_process, on_dask
+from solver.studies.engine.executor import run_points
 from solver.studies.engine.progress import Progress
 from solver.studies.engine.scheduler import connect, scheduler_address
 from solver.studies.sweep.folder import SweepFolder, refuse_existing
 from solver.studies.sweep.grid import (
     MODES,
+    Point,
     check_count,
     check_keys,
     make_points,
     mutable_columns,
     parse_vary,
 )
-from solver.studies.sweep.point_solver import RESULT_COLUMNS, PointOutcome, Settings
+from solver.studies.sweep.point_solver import RESULT_COLUMNS, Settings
 
 
 def sweep(
@@ -111,11 +111,30 @@ def sweep(
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
             "mode": mode, "points": len(points)}
-    # Join the cluster before the folder is made: a scheduler that does not answer leaves
-    # no sweep.json behind to make a plain rerun refuse.
+    table = solve_points(case, settings, points, columns, meta, workers=workers,
+                         scheduler=scheduler, out=out, resume=resume, force=force,
+                         progress=progress)
+    if out is not None and plots:
+        from solver.report.plots import sweep_plots
+
+        sweep_plots(table, axes, mode, Path(out) / "plots")
+    return table
+
+
+def solve_points(case: Case, settings: Settings, points: Sequence[Point], columns: list[str],
+                 meta: dict[str, Any], *, workers: int | None, scheduler: Any,
+                 out: str | Path | None, resume: bool, force: bool,
+                 progress: Progress | None, folder_type: type[SweepFolder] = SweepFolder,
+                 ) -> pd.DataFrame:
+    """Solve a study's ``points`` on the engine; return their table (:func:`point_table`).
+
+    With ``out``, a ``folder_type`` folder (made with ``meta``) gets each finished point at
+    once, and with ``resume`` only the points it lacks are solved. ``scheduler`` is joined
+    before the folder is made, so that one that does not answer leaves nothing behind.
+    """
     client = connect(scheduler) if scheduler is not None else None
     try:
-        folder = SweepFolder(Path(out), meta, columns, resume=resume, force=force) \
+        folder = folder_type(Path(out), meta, columns, resume=resume, force=force) \
             if out is not None else None
     except BaseException:
         if client is not None:
@@ -126,15 +145,8 @@ def sweep(
     rows: dict[int, dict[str, Any]] = dict(done)
     progress = progress or Progress()
     progress.start(len(points), len(done))
-    token = uuid.uuid4().hex
-    n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
-    outcomes: Iterable[PointOutcome]
-    if client is not None:
-        outcomes = on_dask(case, settings, token, todo, client)
-    elif n_workers <= 1:
-        outcomes = in_this_process(case, settings, todo)
-    else:
-        outcomes = in_local_processes(case, settings, token, todo, n_workers)
+    outcomes = run_points(case, settings, uuid.uuid4().hex, todo, workers=workers,
+                          client=client)
     interrupted = True
     try:
         for outcome in outcomes:
@@ -147,17 +159,14 @@ def sweep(
         if folder is not None:
             folder.close()
         progress.finish(interrupted)
-    table = _table(rows, columns)
+    table = point_table(rows, columns)
     if folder is not None:
         folder.finalize(table)
-        if plots:
-            from solver.report.plots import sweep_plots
-
-            sweep_plots(table, axes, mode, Path(out) / "plots")  # type: ignore[arg-type]
     return table
 
 
-def _table(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+def point_table(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """The rows of a study's points, in point order, with typed columns (``sweep.csv``)."""
     table = pd.DataFrame([rows[i] for i in sorted(rows)]).reindex(columns=columns)
     for col in ("objective", "bound", "gap", *(f"cost_{t}" for t in COST_TERMS), "seconds",
                 "solve_seconds"):
