@@ -38,6 +38,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench.two_stage M
 	$(BIN)/python -m tests.bench.alternatives
 	$(BIN)/python -m tests.bench.share
+	$(BIN)/python -m tests.bench.sensitivity
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

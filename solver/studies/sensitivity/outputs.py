@@ -59,7 +59,9 @@ class Metric:
         for name, value in zip(names, self.ids, strict=True):
             mask = mask & (table[name].astype(str) == value)
         picked = table.loc[mask, column]
-        return float(picked.iloc[0]) if len(picked) else 0.0
+        # Twelve significant digits: a ratio such as a share is 0.4 in one plan and
+        # 0.39999999999999997 in the next for the same plan, and that is not an effect.
+        return float(f"{float(picked.iloc[0]):.12g}") if len(picked) else 0.0
 
 
 def parse_output(text: str) -> Metric:

@@ -170,7 +170,9 @@ def sensitivity(
             "params": [str(a) for a in axes], "samples": samples, "seed": seed,
             "outputs": names, "points": len(todo_all), "levels": methods.LEVELS,
             "resamples": methods.RESAMPLES, "confidence": methods.CONFIDENCE}
-    settings = SampleSettings(mutable=mutable_columns(axes), metrics=tuple(metrics))
+    # Most samples have a plan: the counting rules are left to HiGHS, not run each time.
+    settings = SampleSettings(mutable=mutable_columns(axes), presolve=False,
+                              metrics=tuple(metrics))
     table = solve_points(case, settings, todo_all, columns, meta, workers=workers,
                          scheduler=scheduler, out=out, resume=resume, force=force,
                          progress=progress, folder_type=SampleFolder)
@@ -192,6 +194,20 @@ def sensitivity(
             sensitivity_plots(indices, method, folder / "plots")
     return SensitivityResult(method=method, params=spec["names"], outputs=measured,
                              samples=table, indices=indices, meta=meta)
+
+
+def read_study(out: str | Path) -> SensitivityResult:
+    """A finished study from its folder: sensitivity.json, samples.csv and indices.csv."""
+    import json
+
+    folder = Path(out)
+    meta = json.loads((folder / "sensitivity.json").read_text(encoding="utf-8"))
+    samples = pd.read_csv(folder / "samples.csv")
+    indices = pd.read_csv(folder / "indices.csv")
+    params = [parse_param(p).column for p in meta["params"]]
+    return SensitivityResult(method=meta["method"], params=params,
+                             outputs=[*ALWAYS, *meta["outputs"]], samples=samples,
+                             indices=indices, meta=meta)
 
 
 def _failed(table: pd.DataFrame) -> pd.DataFrame:
@@ -228,4 +244,4 @@ def _write_whole(out: Path, name: str, frame: pd.DataFrame) -> None:
         raise cannot_write(out, exc) from None
 
 
-__all__ = ["FailedSamples", "SensitivityResult", "sensitivity"]
+__all__ = ["FailedSamples", "SensitivityResult", "read_study", "sensitivity"]

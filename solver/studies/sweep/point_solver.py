@@ -52,6 +52,9 @@ class Settings:
     mutable: frozenset[str] = frozenset()
     persistent: bool = True
     warm_start: bool = True
+    presolve: bool = True
+    """Answer points that counting rules out from the tables, without HiGHS (it costs a
+    pass over the case at every point; HiGHS finds them infeasible too)."""
 
 
 class PointSolver:
@@ -97,7 +100,7 @@ class PointSolver:
         from solver.solve import finish, variable_groups
 
         # Provably infeasible points are answered from the tables, without HiGHS.
-        findings = find_infeasibilities(case)
+        findings = find_infeasibilities(case) if self.settings.presolve else []
         if findings:
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
             return _failed(point, "infeasible", f"{findings[0]}{more}", start)
