@@ -290,3 +290,40 @@ def test_cli_prints_the_ranking_from_the_model_file_s_table(tmp_path: Path) -> N
     assert "share[A,chips] (share of the layer's demand):" in lines
     assert sorted(p.name for p in out.iterdir()) == [
         "indices.csv", "plots", "samples.csv", "sensitivity.json"]
+
+
+# ---------------------------------------------------------------- the README's ranking
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_STUDY = ROOT / "data" / "allied-ai-stack" / "sensitivity"
+README_COMMAND = "$ coalition sensitivity models/allied-ai-stack.toml --workers 2 " \
+    "--out out/sensitivity\n"
+
+
+def test_the_readme_ranking_is_what_the_command_printed_for_the_sample() -> None:
+    """The sample's study folder (the README command's, kept in the repository) is of the
+    model file and case as they are, its indices are SALib's on its samples, and the README
+    shows what the command prints for it."""
+    from solver.cli.sensitivity import format_ranking
+    from solver.studies.sensitivity import methods
+    from solver.studies.sensitivity.params import parse_param
+    from solver.studies.sensitivity.study import read_study
+
+    case = load_case(ROOT / "models" / "allied-ai-stack.toml")
+    study = read_study(SAMPLE_STUDY)
+    opts = case.sensitivity_options
+    assert study.meta["case_sha256"] == case.sha256, "the sample changed: run the study again"
+    assert study.meta["params"] == [str(parse_param(p)) for p in opts.params]
+    assert (study.meta["samples"], study.meta["seed"], study.meta["outputs"]) == \
+        (opts.samples, opts.seed, opts.outputs)
+    samples = study.samples
+    assert len(samples) == opts.samples * (len(opts.params) + 1)
+    assert samples["verified"].all()
+    spec = methods.problem([parse_param(p) for p in opts.params])
+    again = methods.indices_table("morris", spec, samples[spec["names"]].to_numpy(float),
+                                  {o: samples[o].to_numpy(float) for o in study.outputs},
+                                  study.meta["seed"])
+    pd.testing.assert_frame_equal(again, study.indices, check_dtype=False, rtol=1e-12)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split(README_COMMAND, 1)[1].split("written:", 1)[0]
+    assert shown == format_ranking(study) + "\n", "README's ranking is stale"

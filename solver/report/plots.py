@@ -298,11 +298,14 @@ def _morris_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
                 color="tab:blue", ecolor="lightgrey", capsize=3)
     for x, y, name in zip(mu_star, sigma, rows["parameter"], strict=True):
         ax.annotate(str(name), (x, y), fontsize=7, xytext=(4, 3), textcoords="offset points")
-    top = float(np.nanmax(np.concatenate([mu_star, sigma]))) or 1.0
-    ax.plot([0, top], [0, top], ls="--", color="grey", lw=0.8,
+    right = float(np.nanmax(mu_star)) * 1.15 or 1.0
+    # The spread is often much smaller than the effect: the axis fits the spread, and the
+    # diagonal (an effect that depends on the others as much as it exists) is cut by it.
+    top = max(float(np.nanmax(sigma)) * 1.3, right * 0.05)
+    ax.plot([0, right], [0, right], ls="--", color="grey", lw=0.8,
             label="sigma = mu* (effect depends on the others)")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, top)
     ax.set_xlabel("mu*: mean absolute effect over the range (95% interval)")
     ax.set_ylabel("sigma: spread of the effect")
     ax.set_title(f"Morris: what moves {output}", fontsize=10)
