@@ -83,7 +83,7 @@ def test_resume_keeps_the_finished_draws(case: object, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(again.draws, whole.draws)
     from solver.errors import UsageError
 
-    with pytest.raises(UsageError, match="same --sample and --seed"):
+    with pytest.raises(UsageError, match="seed: was 9, now 10"):
         sample(case, 50, seed=10, batch=10, out=out, resume=True)
 
 

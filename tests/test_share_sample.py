@@ -61,7 +61,7 @@ def test_the_command_line_wins_over_the_share_table(tmp_path: Path) -> None:
     assert groups.loc["A", "cost"] == pytest.approx(5 + 12 + 100)  # [share] shortage_cost
     # objective.shortage_cost, from --set or [objective], is the price when it is set.
     res = CliRunner().invoke(main, ["share", str(model), "--players", "member",
-                                    "--exact-up-to", "12", "--out", str(out),
+                                    "--exact-up-to", "12", "--out", str(out), "--force",
                                     "--set", "objective.shortage_cost=50"])
     assert res.exit_code == 0, res.output
     assert pd.read_csv(out / "groups.csv").set_index("group").loc["A", "cost"] == \

@@ -62,7 +62,8 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
 
 
 def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
-                  workers: int | None, scheduler: str | None, resume: bool) -> None:
+                  workers: int | None, scheduler: str | None, resume: bool,
+                  force: bool = False) -> None:
     """Monte Carlo: ``n`` random disruptions of the design; write the distribution."""
     from solver.studies.engine.progress import Progress, progress_for
     from solver.studies.shocks.monte_carlo import sample
@@ -70,8 +71,16 @@ def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
     allocation, _flows = design_of(case, run)
     progress: Any = Progress() if State.quiet else progress_for(sys.stderr, study="stress",
                                                                  unit="batch")
-    result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
-                    scheduler=scheduler, out=out, resume=resume, progress=progress)
+    try:
+        result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
+                        scheduler=scheduler, out=out, resume=resume, progress=progress,
+                        force=force)
+    except KeyboardInterrupt as exc:
+        from solver.cli.common import interrupt_exit_code, interruption
+
+        click.echo(f"{interruption(exc)}: the finished draws are kept in {out}; run the "
+                   "same command with --resume to continue", err=True)
+        sys.exit(interrupt_exit_code(exc))
     echo(format_distribution(result.distribution, result.worst_partners))
     for name in ("draws.csv", "distribution.csv", "worst_partners.csv", "unmet_histogram.png"):
         echo(f"written: {out / name}")

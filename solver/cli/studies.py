@@ -190,7 +190,7 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
             stress_scenarios(case, out, shocks["run"])
         if shocks["sample"]:
             stress_sample(case, shocks["sample"], shocks["seed"], out, shocks["run"],
-                          shocks["workers"], shocks["scheduler"], shocks["resume"])
+                          shocks["workers"], shocks["scheduler"], shocks["resume"], force)
         return
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")

@@ -36,6 +36,7 @@ from solver.studies.alternatives.search import (
     SearchTask,
     key_parts,
 )
+from solver.studies.engine.folder import FolderLock
 
 #: The first columns of ``alternatives.csv``; per-partner and per-layer columns follow.
 TABLE_COLUMNS = ("plan", "search", "slack", "cost", "increase", "increase_pct", "verified",
@@ -100,9 +101,6 @@ def alternatives(
     plan, and :class:`~solver.errors.VerificationError` if the independent checker rejects a
     plan (the plans found before it are kept).
     """
-    from solver.diagnose.presolve import find_infeasibilities
-    from solver.solve import check_design, presolve_error
-
     slacks = _slacks(slack)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise UsageError(f"count {count!r}: must be a whole number from 1 to {MAX_COUNT}")
@@ -115,12 +113,27 @@ def alternatives(
         key = "".join(key.split())
     if resume and out is None:
         raise UsageError("resume needs the out folder of the search to continue")
-    from solver.studies.engine.scheduler import connect, scheduler_address
+    from solver.studies.engine.scheduler import scheduler_address
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
-    if out is not None:
-        check_folder(Path(out), force=force, resume=resume)
+    if out is None:
+        return _search(case, slacks, count, key, sense, None, resume, workers, scheduler,
+                       progress, plots)
+    check_folder(Path(out), force=force, resume=resume)
+    with FolderLock(Path(out)):  # one writer at a time
+        return _search(case, slacks, count, key, sense, Path(out), resume, workers,
+                       scheduler, progress, plots)
+
+
+def _search(case: Case, slacks: list[float], count: int, key: str | None, sense: int,
+            folder: Path | None, resume: bool, workers: int, scheduler: Any, progress: Any,
+            plots: bool) -> Alternatives:
+    """The searches of :func:`alternatives`, once its arguments and folder are checked."""
+    from solver.diagnose.presolve import find_infeasibilities
+    from solver.solve import check_design, presolve_error
+    from solver.studies.engine.scheduler import connect
+
     check_design(case)
     findings = find_infeasibilities(case)
     if findings:
@@ -128,7 +141,6 @@ def alternatives(
     solver = AlternativeSolver(case, slots=count if sense == 0 else 1, key=key)
     meta = {"case_sha256": case.sha256, "slacks": slacks, "count": count, "key": key,
             "sense": sense}
-    folder = Path(out) if out is not None else None
     # The cluster is joined, and the optimum found, before the folder is made or emptied:
     # a cluster that does not answer or an optimum that fails leaves an earlier search whole.
     # Only several slacks are searches to send out.
@@ -137,7 +149,8 @@ def alternatives(
         optimum = solver.solve_optimum()
         if not optimum.verified:
             raise VerificationError(optimum.violations, result=optimum)
-        written = prepare(folder, meta, resume=resume) if folder is not None else {}
+        written = prepare(folder, meta, resume=resume, case=case) \
+            if folder is not None else {}
     except BaseException:
         if client is not None:
             client.close()

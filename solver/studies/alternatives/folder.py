@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
+from solver.studies.engine.folder import entries
 
 META = "alternatives.json"
 TABLE = "alternatives.csv"
@@ -59,7 +60,7 @@ def check_folder(folder: Path, *, force: bool, resume: bool) -> None:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise UsageError(f"--resume: {folder} is not writable")
         return
-    if folder.is_dir() and any(folder.iterdir()):
+    if entries(folder):
         if not force:
             raise UsageError(f"{folder} already exists; pass --force to replace it, or "
                              "--resume to go on with it")
@@ -69,15 +70,19 @@ def check_folder(folder: Path, *, force: bool, resume: bool) -> None:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise UsageError(f"cannot write in {folder}: not writable")
         return
+    if str(folder) not in ("", ".") and folder.is_dir():
+        return  # empty, or holding only the lock of a search that is writing it
     check_out(folder)
 
 
-def prepare(folder: Path, meta: dict[str, Any], *, resume: bool) -> dict[str, WrittenPlan]:
+def prepare(folder: Path, meta: dict[str, Any], *, resume: bool,
+            case: Any = None) -> dict[str, WrittenPlan]:
     """Make ``folder`` ready; with ``resume``, the plans the earlier search wrote, by name.
 
     A new search empties an earlier search's folder (its run folders, table and plots) and
     writes ``alternatives.json``. ``resume`` refuses a folder made for another case, slack,
-    count or direction.
+    count or direction, and every plan read back is checked again against ``case`` by the
+    independent checker (:func:`read_plans`).
     """
     if resume:
         try:
@@ -89,7 +94,7 @@ def prepare(folder: Path, meta: dict[str, Any], *, resume: bool) -> dict[str, Wr
             raise UsageError(f"--resume: {folder} was made with another "
                              f"{', '.join(changed) or 'request'}; run the same command "
                              "as before, or start again with --force")
-        return read_plans(folder)
+        return read_plans(folder, case)
     if folder.is_dir():
         for entry in folder.iterdir():
             if entry.is_dir() and ((entry / "summary.json").is_file() or entry.name == "plots"):
@@ -104,8 +109,12 @@ def prepare(folder: Path, meta: dict[str, Any], *, resume: bool) -> dict[str, Wr
     return {}
 
 
-def read_plans(folder: Path) -> dict[str, WrittenPlan]:
-    """The plans ``alternatives.csv`` lists whose run folders are complete, by name."""
+def read_plans(folder: Path, case: Any = None) -> dict[str, WrittenPlan]:
+    """The plans ``alternatives.csv`` lists whose run folders are complete, by name.
+
+    With ``case`` each is first re-verified by the independent checker: a plan edited (or
+    damaged) since it was written is refused by name, exit 2, never trusted.
+    """
     path = folder / TABLE
     if not path.is_file():
         return {}
@@ -113,8 +122,20 @@ def read_plans(folder: Path) -> dict[str, WrittenPlan]:
     plans = {}
     for name in names:
         if name != "optimum" and (folder / name / "summary.json").is_file():
+            if case is not None:
+                recheck(case, folder / name)
             plans[name] = read_plan(folder / name)
     return plans
+
+
+def recheck(case: Any, run: Path) -> None:
+    """Raise :class:`UsageError` if the checker rejects the plan written in ``run``."""
+    from solver.check.run import check_run
+
+    violations = check_run(case, run)
+    if violations:
+        raise UsageError(f"--resume: {run} does not pass the independent check any more "
+                         f"({violations[0]}); start again with --force")
 
 
 def read_plan(run: Path) -> WrittenPlan:

@@ -251,11 +251,13 @@ class GroupSolver:
 
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
+        from solver.highs.runner import raise_if_stopped
         from solver.model.build import slack_prices
         from solver.results import flows_table, shortage_table
 
         built = self._built
         report = self.runner.solve(None if synced else built.m, self.groups)
+        raise_if_stopped(report)  # Ctrl-C or SIGTERM stops the game, not only this group
         self.highs_seconds += report.highs_seconds
         self.last_highs_seconds = report.highs_seconds
         if not report.has_solution:

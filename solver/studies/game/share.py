@@ -8,6 +8,7 @@ one persistent priced model (:mod:`solver.studies.game.groups`); the arithmetic 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +18,23 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.studies.engine.folder import (
+    FolderLock,
+    check_request,
+    entries,
+    keep_rows,
+    read_request,
+    read_rows,
+    refuse_existing,
+    write_request,
+)
 from solver.studies.game.groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
+
+#: What made a game's folder (compared on --resume).
+REQUEST = "share.json"
+#: The type of each column of groups.csv, checked when a resumed game reads it back.
+GROUP_TYPES = {"group": "str", "size": "int", "cost": "float?", "shortfall_cost": "float?",
+               "status": "str", "seconds": "float?"}
 
 PLAYER_COLUMNS = ("player", "members", "standalone", "proportional", "shapley", "shapley_se",
                   "nucleolus", "saving_proportional", "saving_shapley", "saving_nucleolus")
@@ -56,7 +73,7 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
 def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
           samples: int | None = None, out: str | Path | None = None, workers: int = 1,
           scheduler: Any = None, resume: bool = False, progress: Any = None,
-          seed: int | None = None) -> ShareResult:
+          seed: int | None = None, force: bool = False) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
@@ -68,14 +85,13 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     Groups run here (``workers=1``), in ``workers`` local processes or on the Dask cluster
     at ``scheduler``, each worker re-solving one persistent model; with ``out`` each group's
     row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
-    groups not in it. ``progress`` (a :class:`~solver.studies.engine.progress.Progress`) is told
-    of each group. Raises :class:`~solver.errors.UsageError` for a case the game cannot
-    be played on and
+    groups not in it. An ``out`` that holds anything is taken only with ``force`` or
+    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). ``progress`` (a
+    :class:`~solver.studies.engine.progress.Progress`) is told of each group. Raises
+    :class:`~solver.errors.UsageError` for a case the game cannot be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
-    from solver.solve import solve
-    from solver.studies.engine.scheduler import scheduler_address
-    from solver.studies.game import arithmetic as game
+    from solver.studies.engine.scheduler import connect, scheduler_address
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
@@ -89,6 +105,53 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
         price = {"shortage_cost": opts.shortage_cost}
         case = replace(case, objective=case.objective.model_copy(update=price))
     members = player_members(case, players)
+    request = {"command": "share", "case_sha256": case.sha256,
+               "overrides": [str(o) for o in case.overrides], "players": players,
+               "exact_up_to": exact_up_to, "samples": samples, "seed": seed,
+               "shortage_cost": case.objective.shortage_cost,
+               "time_limit": case.solver.time_limit, "mip_gap": case.solver.mip_gap}
+    folder = Path(out) if out is not None else None
+    # Joined before the folder is made: a scheduler that does not answer leaves nothing.
+    client = connect(scheduler) if scheduler is not None else None
+    lock = None
+    try:
+        lock = _claim(folder, request, resume=resume, force=force)
+        return _play(case, members, exact_up_to, samples, seed, folder, resume, workers,
+                     client, progress, started)
+    finally:
+        if lock is not None:
+            lock.release()
+        if client is not None:
+            client.close()
+
+
+def _claim(folder: Path | None, request: dict[str, Any], *, resume: bool,
+           force: bool) -> FolderLock | None:
+    """Lock ``folder`` for the game; check a resume's request, or start the folder again."""
+    if folder is None:
+        return None
+    refuse_existing(folder, resume=resume, force=force, request=REQUEST, study="game")
+    lock = FolderLock(folder).acquire()
+    try:
+        if resume:
+            check_request(folder, read_request(folder, REQUEST), request)
+        else:
+            for name in entries(folder):
+                path = folder / name
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            write_request(folder, REQUEST, request)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: int,
+          seed: int, folder: Path | None, resume: bool, workers: int, client: Any,
+          progress: Any, started: float) -> ShareResult:
+    from solver.solve import solve
+    from solver.studies.game import arithmetic as game
+
     names = sorted(members)
     grand_result = solve(case)
     grand_cost = float(grand_result.objective or 0.0)
@@ -107,14 +170,13 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
         needed |= {frozenset([p]) for p in names}
         wanted = sorted((g for g in needed if g != grand), key=lambda g: (len(g), sorted(g)))
     tasks = [GroupTask(i, tuple(sorted(g))) for i, g in enumerate(wanted)]
-    done = _done_groups(Path(out)) if (out is not None and resume) else {}
-    if out is not None and not resume:
-        (Path(out) / "groups.csv").unlink(missing_ok=True)
+    done = _done_groups(folder) if (folder is not None and resume) else {}
     rows = [done[t.label] for t in tasks if t.label in done]
     todo = [t for t in tasks if t.label not in done]
     solver = GroupSolver(game_case(case), members)
     priced_grand = solver.run(GroupTask(len(tasks), tuple(names))).row
-    rows += _evaluate(solver, todo, workers, scheduler, out, progress, len(tasks), len(done))
+    rows += _evaluate(solver, todo, workers, client, folder, progress, len(tasks),
+                      len(rows))
     rows.append({"group": "+".join(names), "size": len(names), "cost": grand_cost,
                  "shortfall_cost": float(grand_result.costs.get("shortage", 0.0)),
                  "status": grand_result.status,
@@ -165,22 +227,21 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
                               > 1e-6 * max(abs(grand_cost), 1.0)),
         "seconds": time.perf_counter() - started, "builds": solver.builds}
     result = ShareResult(players=players_table, groups=groups, summary=summary)
-    if out is not None:
-        write_share(result, Path(out))
+    if folder is not None:
+        write_share(result, folder)
     return result
 
 
 def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
-    path = out / "groups.csv"
-    if not path.exists() or path.stat().st_size == 0:
-        return {}
-    table = pd.read_csv(path)
+    """The groups an earlier run evaluated, each row checked (a torn last row is dropped)."""
+    table = read_rows(out / "groups.csv", GROUP_TYPES)
     table = table[table["cost"].notna()].drop_duplicates("group", keep="last")
+    keep_rows(out / "groups.csv", table)  # the next rows go after whole ones
     return {str(r["group"]): {str(k): v for k, v in r.items()}
             for r in table.to_dict("records")}
 
 
-def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, scheduler: Any,
+def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, client: Any,
               out: str | Path | None, progress: Any, total: int,
               done: int) -> list[dict[str, Any]]:
     """Evaluate ``todo``; append each row to ``groups.csv`` as it finishes.
@@ -193,15 +254,13 @@ def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, schedule
 
     from solver.studies.engine.executor import in_local_processes, on_dask
     from solver.studies.engine.progress import Progress
-    from solver.studies.engine.scheduler import connect
     from solver.studies.game.groups import GameSettings
 
     case, settings = solver.case, GameSettings(solver.members)
     token = uuid.uuid4().hex
     outcomes: Iterable[Any]
-    if scheduler is not None:
-        outcomes = on_dask(case, settings, token, todo,  # type: ignore[arg-type]
-                           connect(scheduler))
+    if client is not None:
+        outcomes = on_dask(case, settings, token, todo, client)  # type: ignore[arg-type]
     elif workers <= 1 or len(todo) <= 1:
         outcomes = (solver.run(task) for task in todo)
     else:

@@ -173,27 +173,31 @@ def sensitivity(
     # Most samples have a plan: the counting rules are left to HiGHS, not run each time.
     settings = SampleSettings(mutable=mutable_columns(axes), presolve=False,
                               metrics=tuple(metrics))
+    measured = [*ALWAYS, *names]
+    found: dict[str, pd.DataFrame] = {}
+
+    def analyse(table: pd.DataFrame) -> None:
+        # Under the folder's lock: indices.csv and plots/ are this study's to write.
+        for name in names:
+            table[name] = pd.to_numeric(table[name], errors="coerce").astype(float)
+        failed = _failed(table)
+        if len(failed):
+            raise FailedSamples(_failure_message(table, failed, axes, out), table)
+        found["indices"] = indices = methods.indices_table(
+            method, spec, table[spec["names"]].to_numpy(dtype=float),
+            {o: table[o].to_numpy(dtype=float) for o in measured}, seed)
+        if out is not None:
+            _write_whole(Path(out), "indices.csv", indices)
+            if plots:
+                from solver.report.plots import sensitivity_plots
+
+                sensitivity_plots(indices, method, Path(out) / "plots")
+
     table = solve_points(case, settings, todo_all, columns, meta, workers=workers,
                          scheduler=scheduler, out=out, resume=resume, force=force,
-                         progress=progress, folder_type=SampleFolder)
-    for name in names:
-        table[name] = pd.to_numeric(table[name], errors="coerce").astype(float)
-    failed = _failed(table)
-    if len(failed):
-        raise FailedSamples(_failure_message(table, failed, axes, out), table)
-    measured = [*ALWAYS, *names]
-    indices = methods.indices_table(
-        method, spec, table[spec["names"]].to_numpy(dtype=float),
-        {o: table[o].to_numpy(dtype=float) for o in measured}, seed)
-    if out is not None:
-        folder = Path(out)
-        _write_whole(folder, "indices.csv", indices)
-        if plots:
-            from solver.report.plots import sensitivity_plots
-
-            sensitivity_plots(indices, method, folder / "plots")
+                         progress=progress, folder_type=SampleFolder, then=analyse)
     return SensitivityResult(method=method, params=spec["names"], outputs=measured,
-                             samples=table, indices=indices, meta=meta)
+                             samples=table, indices=found["indices"], meta=meta)
 
 
 def read_study(out: str | Path) -> SensitivityResult:

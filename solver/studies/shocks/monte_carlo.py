@@ -13,7 +13,6 @@ worst 5% of draws to ``worst_partners.csv``, and a histogram to ``unmet_histogra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,9 +25,21 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.studies.engine.folder import (
+    FolderLock,
+    check_request,
+    read_request,
+    read_rows,
+    refuse_existing,
+    write_request,
+)
 
 #: The tail of the distribution reported (P95, CVaR at 95%, worst 5% of draws).
 TAIL = 0.95
+#: What made a sample's folder (compared on --resume).
+REQUEST = "sample.json"
+#: The files a sample writes (replaced by --force).
+OWN_FILES = ("draws.csv", "distribution.csv", "worst_partners.csv", "unmet_histogram.png")
 
 _STATE: dict[str, Any] = {}
 
@@ -112,12 +123,15 @@ def _run(case: Case, allocation: pd.DataFrame, batches: list[tuple[int, np.ndarr
 
 def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None = None,
            workers: int = 1, scheduler: Any = None, out: str | Path | None = None,
-           resume: bool = False, batch: int | None = None, progress: Any = None) -> Sample:
+           resume: bool = False, batch: int | None = None, progress: Any = None,
+           force: bool = False) -> Sample:
     """Draw ``n`` random disruptions of the design and re-route each; see the module.
 
     ``allocation`` is the design (partner, layer, capacity; default: the case's optimal
     plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
-    the draws an interrupted run of the same ``n`` and ``seed`` wrote to ``draws.csv``.
+    the draws an interrupted run of the same request (case, design, ``n``, ``seed``) wrote
+    to ``draws.csv``. An ``out`` that holds anything is taken only with ``force`` or
+    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`).
     """
     from solver.studies.engine.scheduler import connect, scheduler_address
 
@@ -137,13 +151,37 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     done: dict[int, np.ndarray] = {}
     # Joined before the folder is made: a scheduler that does not answer leaves nothing.
     client = connect(scheduler) if scheduler is not None else None
+    lock = None
     if folder is not None:
+        request = {"command": "stress --sample", "case_sha256": case.sha256,
+                   "overrides": [str(o) for o in case.overrides], "sample": n, "seed": seed,
+                   "batch": batch, "design_sha256": _design_sha256(allocation)}
         try:
-            done = _start_folder(folder, n, seed, batch, layers, resume)
+            lock, done = _start_folder(folder, request, layers, resume, force)
         except BaseException:
             if client is not None:
                 client.close()
             raise
+    try:
+        return _draw(case, n, seed, batch, allocation, lost, layers, partners, folder, done,
+                     workers, client, progress)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _design_sha256(allocation: pd.DataFrame) -> str:
+    """A fingerprint of the design stressed: the capacity of each pair."""
+    import hashlib
+
+    cells = allocation[["partner", "layer", "capacity"]].to_csv(index=False)
+    return hashlib.sha256(cells.encode()).hexdigest()
+
+
+def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
+          lost: np.ndarray, layers: list[str], partners: list[str], folder: Path | None,
+          done: dict[int, np.ndarray], workers: int, client: Any, progress: Any) -> Sample:
+    """Draw the batches not ``done``, appending each to ``draws.csv``; the whole sample."""
     todo = [i for i in range(0, n, batch) if i not in done]
     batches = [(i, lost[i:i + batch]) for i in todo]
     if progress is not None:
@@ -177,31 +215,37 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     return result
 
 
-def _start_folder(folder: Path, n: int, seed: int, batch: int, layers: Sequence[str],
-                  resume: bool) -> dict[int, np.ndarray]:
-    """Make ``folder``; with ``resume`` read the complete batches of ``draws.csv``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {"sample": n, "seed": seed, "batch": batch}
+def _start_folder(folder: Path, request: dict[str, Any], layers: Sequence[str],
+                  resume: bool, force: bool) -> tuple[FolderLock, dict[int, np.ndarray]]:
+    """Lock ``folder``; with ``resume`` the complete batches of ``draws.csv``, checked."""
+    n, batch = int(request["sample"]), int(request["batch"])
+    refuse_existing(folder, resume=resume, force=force, request=REQUEST, study="sample")
+    lock = FolderLock(folder).acquire()
     header = ["draw", "lost", "unmet", *(f"unmet_{lay}" for lay in layers)]
     done: dict[int, np.ndarray] = {}
     path = folder / "draws.csv"
-    if resume and path.is_file() and (folder / "sample.json").is_file():
-        if json.loads((folder / "sample.json").read_text()) != meta:
-            raise UsageError(f"{folder}: --resume needs the same --sample and --seed as the "
-                             "interrupted run")
-        frame = pd.read_csv(path, keep_default_na=False).drop_duplicates("draw")
-        frame = frame.sort_values("draw")
-        starts = frame["draw"].to_numpy(dtype=int) // batch * batch
-        for start in np.unique(starts).tolist():
-            group = frame[starts == start]
-            if len(group) == min(batch, n - start):
-                done[start] = group[header[3:]].to_numpy(dtype=float)
-        kept = frame[np.isin(starts, list(done))]
-        kept[header].to_csv(path, index=False, float_format="%.17g")
-        return done
-    (folder / "sample.json").write_text(json.dumps(meta))
-    pd.DataFrame(columns=header).to_csv(path, index=False)
-    return done
+    try:
+        if resume:
+            check_request(folder, read_request(folder, REQUEST), request)
+            types = {c: "float" for c in header}
+            frame = read_rows(path, {**types, "draw": "int", "lost": "str"})
+            frame = frame.drop_duplicates("draw").sort_values("draw")
+            starts = frame["draw"].to_numpy(dtype=int) // batch * batch
+            for start in np.unique(starts).tolist():
+                group = frame[starts == start]
+                if len(group) == min(batch, n - start):
+                    done[start] = group[header[3:]].to_numpy(dtype=float)
+            kept = frame[np.isin(starts, list(done))]
+            kept[header].to_csv(path, index=False, float_format="%.17g")
+            return lock, done
+        for name in (*OWN_FILES, REQUEST):
+            (folder / name).unlink(missing_ok=True)
+        write_request(folder, REQUEST, request)
+        pd.DataFrame(columns=header).to_csv(path, index=False)
+    except BaseException:
+        lock.release()
+        raise
+    return lock, done
 
 
 def _draw_rows(first: int, unmet: np.ndarray, lost: np.ndarray, partners: Sequence[str],

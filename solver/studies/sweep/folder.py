@@ -25,6 +25,7 @@ import pandas as pd
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.results import check_writable
+from solver.studies.engine.folder import FolderLock, entries
 from solver.studies.sweep.grid import Point
 from solver.studies.sweep.point_solver import RETRY, PointOutcome
 
@@ -41,7 +42,7 @@ def refuse_existing(out: Path, *, resume: bool, force: bool, study: str = "sweep
     try:
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out} exists and is not a folder: choose another --out")
-        if not out.exists() or not any(out.iterdir()) or force:
+        if not out.exists() or not entries(out) or force:
             return
     except OSError as exc:
         raise cannot_write(out, exc) from None
@@ -87,8 +88,9 @@ class SweepFolder:
         check_writable(out)
         meta_path = out / f"{self.study}.json"
         made = not out.exists()
+        self._lock = FolderLock(out).acquire()  # one writer at a time
         try:
-            if out.exists() and any(out.iterdir()):
+            if entries(out):
                 if force:
                     for name in [*self.files.values(), meta_path.name]:
                         (out / name).unlink(missing_ok=True)
@@ -99,12 +101,17 @@ class SweepFolder:
             out.mkdir(parents=True, exist_ok=True)
             meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
+            self._lock.release()
             if made:
                 shutil.rmtree(out, ignore_errors=True)
             raise cannot_write(out, exc) from None
         except ValueError as exc:  # sweep.json is not JSON
+            self._lock.release()
             raise UsageError(f"cannot resume the {self.study} in {out}: {meta_path.name} is "
                              f"not valid JSON ({exc}); pass --force to start again") from None
+        except BaseException:
+            self._lock.release()
+            raise
 
     def _check_meta(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         for key, what in self.resumed:
@@ -177,6 +184,11 @@ class SweepFolder:
         for handle in self._files.values():
             handle.close()
         self._files = {}
+
+    def release(self) -> None:
+        """Close the files and let another process write the folder."""
+        self.close()
+        self._lock.release()
 
     def finalize(self, table: pd.DataFrame) -> None:
         """Rewrite the files sorted by point once every point has finished."""

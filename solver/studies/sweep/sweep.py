@@ -111,26 +111,30 @@ def sweep(
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
             "mode": mode, "points": len(points)}
-    table = solve_points(case, settings, points, columns, meta, workers=workers,
-                         scheduler=scheduler, out=out, resume=resume, force=force,
-                         progress=progress)
-    if out is not None and plots:
-        from solver.report.plots import sweep_plots
 
-        sweep_plots(table, axes, mode, Path(out) / "plots")
-    return table
+    def draw(table: pd.DataFrame) -> None:
+        if out is not None and plots:
+            from solver.report.plots import sweep_plots
+
+            sweep_plots(table, axes, mode, Path(out) / "plots")
+
+    return solve_points(case, settings, points, columns, meta, workers=workers,
+                        scheduler=scheduler, out=out, resume=resume, force=force,
+                        progress=progress, then=draw)
 
 
 def solve_points(case: Case, settings: Settings, points: Sequence[Point], columns: list[str],
                  meta: dict[str, Any], *, workers: int | None, scheduler: Any,
                  out: str | Path | None, resume: bool, force: bool,
                  progress: Progress | None, folder_type: type[SweepFolder] = SweepFolder,
-                 ) -> pd.DataFrame:
+                 then: Callable[[pd.DataFrame], None] | None = None) -> pd.DataFrame:
     """Solve a study's ``points`` on the engine; return their table (:func:`point_table`).
 
     With ``out``, a ``folder_type`` folder (made with ``meta``) gets each finished point at
     once, and with ``resume`` only the points it lacks are solved. ``scheduler`` is joined
     before the folder is made, so that one that does not answer leaves nothing behind.
+    ``then`` is given the table while the folder is still this study's alone (to write its
+    plots and other files).
     """
     client = connect(scheduler) if scheduler is not None else None
     try:
@@ -140,6 +144,20 @@ def solve_points(case: Case, settings: Settings, points: Sequence[Point], column
         if client is not None:
             client.close()
         raise
+    try:
+        table = _run(case, points, columns, settings, folder, client, workers, progress)
+        if then is not None:
+            then(table)
+        return table
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def _run(case: Case, points: Sequence[Point], columns: list[str], settings: Settings,
+         folder: SweepFolder | None, client: Any, workers: int | None,
+         progress: Progress | None) -> pd.DataFrame:
+    """Solve the points not yet done in ``folder``; the table of every point."""
     done = {p.index: folder.done[p.index] for p in points if folder and folder.is_done(p)}
     todo = [p for p in points if p.index not in done]
     rows: dict[int, dict[str, Any]] = dict(done)
