@@ -154,9 +154,11 @@ def test_sobol_gives_a_null_parameter_zero(two: Any) -> None:
 def test_failed_samples_exit_3_saying_how_many_and_where(tmp_path: Path) -> None:
     case = write_case(tmp_path / "two", TWO_SUPPLIERS)
     out = tmp_path / "out"
+    sensitivity(load_case(case), ["layers[chips].demand=50:150"], samples=2, out=out)
+    assert (out / "indices.csv").exists()
     run = CliRunner().invoke(main, ["sensitivity", str(case), "--param",
                                     "layers[chips].demand=50:350", "--samples", "3",
-                                    "--out", str(out)])
+                                    "--out", str(out), "--force"])
     assert run.exit_code == 3, run.output
     samples = pd.read_csv(out / "samples.csv")
     failed = samples[samples["objective"].isna()]
@@ -327,3 +329,17 @@ def test_the_readme_ranking_is_what_the_command_printed_for_the_sample() -> None
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = readme.split(README_COMMAND, 1)[1].split("written:", 1)[0]
     assert shown == format_ranking(study) + "\n", "README's ranking is stale"
+
+
+def test_unmet_in_a_scenario_is_measured(tmp_path: Path) -> None:
+    # A builds what its capacity allows, B the rest; losing A leaves A's capacity unmet:
+    # unmet[lose_a] = A's capacity (slope 1, range 5: mu* 5, sigma 0).
+    case = load_case(write_case(tmp_path / "two", {
+        **TWO_SUPPLIERS, "scenarios": "scenario,probability,partner\nlose_a,0.1,A\n"}))
+    result = sensitivity(case, ["capabilities[A,chips].capacity=5:10"], samples=3,
+                         outputs=["unmet[lose_a]"], seed=0)
+    assert np.allclose(result.samples["unmet[lose_a]"],
+                       result.samples["capabilities[A,chips].capacity"])
+    row = result.ranking("unmet[lose_a]").iloc[0]
+    assert row["mu_star"] == pytest.approx(5.0, rel=1e-9)
+    assert row["sigma"] == pytest.approx(0.0, abs=1e-9)

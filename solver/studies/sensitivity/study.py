@@ -96,6 +96,18 @@ class SampleFolder(SweepFolder):
                ("seed", "the seed changed"),
                ("outputs", "the outputs changed"))
 
+    def __init__(self, out: Path, meta: dict[str, Any], columns: list[str], *,
+                 resume: bool, force: bool) -> None:
+        super().__init__(out, meta, columns, resume=resume, force=force)
+        # indices.csv is written only when every sample has a plan, in this run: one left
+        # from an earlier run would stand for samples that are no longer all there.
+        try:
+            for stale in ("indices.csv", ".indices.csv.partial"):
+                (out / stale).unlink(missing_ok=True)
+        except OSError as exc:
+            self.release()
+            raise cannot_write(out, exc) from None
+
 
 @dataclass
 class SensitivityResult:
