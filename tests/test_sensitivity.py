@@ -149,6 +149,12 @@ def test_sobol_gives_a_null_parameter_zero(two: Any) -> None:
     assert cost.loc["capabilities[B,chips].unit_cost", "S1"] == pytest.approx(0, abs=1e-12)
     assert cost.loc["capabilities[B,chips].unit_cost", "ST"] == pytest.approx(0, abs=1e-12)
     assert cost.loc["capabilities[A,chips].unit_cost", "ST"] > 0
+    from solver.cli.sensitivity import format_ranking
+
+    lines = format_ranking(result).splitlines()
+    assert lines[0] == "Sobol, 4 base points: 16 samples, each with a verified plan"
+    assert lines[3].split() == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert lines[4].split()[0] == "capabilities[A,chips].unit_cost"
 
 
 def test_failed_samples_exit_3_saying_how_many_and_where(tmp_path: Path) -> None:
