@@ -94,28 +94,43 @@ def sensitivity(path: Path, params: tuple[str, ...], method: str | None, samples
     echo(f"written: {out} (samples.csv, indices.csv, sensitivity.json, plots/)")
 
 
-def format_ranking(result: Any, every_term: bool = False) -> str:
+def format_ranking(result: Any) -> str:
     """Per output (the total cost, the requested metrics), the parameters ranked, with units.
 
-    Cost terms are in indices.csv; ``every_term`` prints them too.
+    Each cost term that some parameter moves gets one line: its three largest effects
+    (every index is in indices.csv).
     """
     from solver.cli.common import number
-    from solver.studies.sensitivity.methods import INDICES
-    from solver.studies.sensitivity.outputs import ALWAYS, label, unit
+    from solver.studies.sensitivity.methods import INDICES, RANK_BY
+    from solver.studies.sensitivity.outputs import ALWAYS, COST_UNIT, label, unit
 
     m = result.meta
     how = (f"Morris, {m['samples']} trajectories on {m['levels']} levels"
            if result.method == "morris" else f"Sobol, {m['samples']} base points")
     lines = [f"{how}: {len(result.samples)} samples, each with a verified plan"]
     columns = INDICES[result.method]
+    rank = RANK_BY[result.method]
     width = max(len(p) for p in result.params) + 2
+    terms = []
+    at = len(lines)  # the cost terms' lines go after the total cost's table
     for output in result.outputs:
-        if output in ALWAYS[1:] and not every_term:
+        ranked = result.ranking(output)
+        if output in ALWAYS[1:]:
+            moved = ranked[ranked[rank] > 0].head(3)
+            if len(moved):
+                terms.append(f"  {label(output):<18}" + ", ".join(
+                    f"{r['parameter']} {number(r[rank], ',.4g')}"
+                    for r in moved.to_dict("records")))
             continue
         lines.append("")
         lines.append(f"{label(output)} ({unit(output)}):")
         lines.append(f"  {'parameter':<{width}}" + "".join(f"{c:>14}" for c in columns))
-        for row in result.ranking(output).to_dict("records"):
+        for row in ranked.to_dict("records"):
             lines.append(f"  {row['parameter']:<{width}}"
                          + "".join(f"{number(row[c], ',.4g'):>14}" for c in columns))
+        if output == ALWAYS[0]:
+            at = len(lines)
+    if terms:
+        head = ["", f"cost terms ({COST_UNIT}), the largest {rank} of each:", *terms]
+        lines[at:at] = head
     return "\n".join(lines)
