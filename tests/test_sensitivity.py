@@ -253,6 +253,7 @@ def test_dask_gives_the_same_samples_and_indices(small: Any, tmp_path: Path) -> 
     ("layers.max_share=a:b", "numbers"),
     ("layers.max_share=0.5:2", "at HIGH (2)"),
     ("solver.threads=1:2", "cannot vary"),
+    ("layers.min_suppliers=1:3", "is not a whole number"),
 ])
 def test_a_bad_param_is_exit_2_naming_it(tmp_path: Path, param: str, says: str) -> None:
     case = write_case(tmp_path / "two", TWO_SUPPLIERS)

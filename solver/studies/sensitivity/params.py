@@ -50,6 +50,11 @@ def parse_param(text: str) -> Axis:
         make_override(key, op, low)
     except OverrideError as exc:
         raise UsageError(f"--param {text!r}: {exc}") from None
+    try:
+        make_override(key, op, (2 * low + high) / 3)
+    except OverrideError as exc:
+        raise UsageError(f"--param {text!r}: {exc}; a parameter takes every number of its "
+                         "range") from None
     return Axis(key=key, op=op, values=(low, high), spec=spec)
 
 
