@@ -40,6 +40,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench.share
 	$(BIN)/python -m tests.bench.game_arithmetic
 	$(BIN)/python -m tests.bench.game_separation
+	$(BIN)/python -m tests.bench.sensitivity
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,7 @@ __all__ = [
     "NoSolutionError",
     "Problem",
     "Result",
+    "SensitivityResult",
     "ShareResult",
     "SolverError",
     "UsageError",
@@ -37,6 +38,7 @@ __all__ = [
     "check_run",
     "frontier",
     "load_case",
+    "sensitivity",
     "share",
     "solve",
     "stress",
@@ -53,6 +55,8 @@ _WHERE = {
     "stress": "solver.studies.shocks.stress",
     "frontier": "solver.studies.sweep.frontier",
     "share": "solver.studies.game.share",
+    "sensitivity": "solver.studies.sensitivity.study",
+    "SensitivityResult": "solver.studies.sensitivity.study",
     "alternatives": "solver.studies.alternatives.alternatives",
     "Alternatives": "solver.studies.alternatives.alternatives",
     "ShareResult": "solver.studies.game.share",
@@ -83,6 +87,7 @@ if TYPE_CHECKING:
     from solver.solve import solve
     from solver.studies.alternatives.alternatives import Alternatives, alternatives
     from solver.studies.game.share import ShareResult, share
+    from solver.studies.sensitivity.study import SensitivityResult, sensitivity
     from solver.studies.shocks.stress import stress
     from solver.studies.sweep.frontier import frontier
     from solver.studies.sweep.sweep import sweep

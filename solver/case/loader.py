@@ -25,6 +25,7 @@ from solver.case.options import (
     ModelFile,
     ObjectiveOptions,
     ScenarioOptions,
+    SensitivityOptions,
     ShareOptions,
     SolverOptions,
     SweepOptions,
@@ -76,6 +77,8 @@ class Case:
     def has_inputs(self) -> bool:
         """Whether some layer consumes another (inputs.csv with a positive coefficient)."""
         return self.inputs is not None and bool((self.inputs["per_unit"] > 0).any())
+    sensitivity_options: SensitivityOptions = field(default_factory=SensitivityOptions)
+    """``[sensitivity]`` of the model file: the defaults of ``coalition sensitivity``."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -469,7 +472,8 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
                                             "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
-                   scenario_options=spec.scenarios, share_options=spec.share)
+                   scenario_options=spec.scenarios, share_options=spec.share,
+                   sensitivity_options=spec.sensitivity)
     if spec.scenarios.file:
         case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
     if spec.chain.file:

@@ -1,6 +1,7 @@
 """The options of a run that a model file sets (README, The case format): a model per table.
 
-``[objective]``, ``[solver]``, ``[sweep]``, ``[scenarios]``, ``[share]`` and the file itself
+``[objective]``, ``[solver]``, ``[sweep]``, ``[scenarios]``, ``[share]``, ``[sensitivity]``
+and the file itself
 (:class:`ModelFile`). A study
 with options of its own adds its table here, as a class and a field of :class:`ModelFile`
 (and of :class:`solver.case.loader.Case`, which carries them to the run).
@@ -103,6 +104,22 @@ class ShareOptions(BaseModel):
         description="objective.shortage_cost of the game when [objective] sets none")
 
 
+class SensitivityOptions(BaseModel):
+    """The defaults of ``coalition sensitivity`` (``[sensitivity]``, README, Global sensitivity)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params: list[str] = Field(default_factory=list,
+                              description="KEY=LOW:HIGH (or KEY*=LOW:HIGH) entries")
+    method: Literal["morris", "sobol"] = Field(default="morris",
+                                               description="morris or sobol")
+    samples: int = Field(default=20, ge=2, le=100_000, description="Morris trajectories, or "
+                         "Sobol base points")
+    outputs: list[str] = Field(default_factory=list, description="metrics measured besides "
+                               "the costs: share[P,L], participation[P], ...")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the sampling")
+
+
 class ModelFile(BaseModel):
     """The contents of a ``models/*.toml`` file."""
 
@@ -117,3 +134,4 @@ class ModelFile(BaseModel):
     scenarios: ScenarioOptions = Field(default_factory=ScenarioOptions)
     share: ShareOptions = Field(default_factory=ShareOptions)
     chain: ChainOptions = Field(default_factory=ChainOptions)
+    sensitivity: SensitivityOptions = Field(default_factory=SensitivityOptions)

@@ -14,6 +14,7 @@ import click
 
 from solver.cli import alternatives as alternatives_cli
 from solver.cli import desk, generate, run, studies
+from solver.cli import sensitivity as sensitivity_cli
 from solver.cli import share as share_cli
 from solver.cli.common import State
 from solver.signals import stop_signals
@@ -46,5 +47,5 @@ def main(verbose: int, quiet: bool, debug: bool) -> None:
 for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep, studies.stress,
                  studies.frontier, generate.generate, desk.compare,
                  desk.export, desk.report, share_cli.share,
-                 alternatives_cli.alternatives):
+                 alternatives_cli.alternatives, sensitivity_cli.sensitivity):
     main.add_command(_command)

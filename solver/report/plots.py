@@ -2,6 +2,8 @@
 
 * :func:`sweep_plots`: for each varied key, the objective and its cost terms against it;
   in one-at-a-time mode also a tornado chart of the objective's range per key.
+* :func:`sensitivity_plots`: per output of a sensitivity study, Morris's mu* against sigma
+  or Sobol's S1 and ST bars.
 * :func:`frontier_plot`: cost against a requirement, from loose to the tightest feasible
   value, with the infeasible side shaded.
 """
@@ -265,3 +267,66 @@ def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
     fig.suptitle(f"how far {key} goes for a few percent more", fontsize=11)
     fig.savefig(path)
     return path
+
+
+def sensitivity_plots(indices: pd.DataFrame, method: str, folder: Path) -> list[Path]:
+    """Per output of a sensitivity study: Morris's mu* against sigma, or Sobol's S1 and ST.
+
+    An output that no parameter moves (every index 0) gets no chart.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for output, rows in indices.groupby("output", sort=False):
+        numbers = rows.drop(columns=["parameter", "output"]).to_numpy(dtype=float)
+        if not np.nan_to_num(numbers).any():
+            continue
+        path = folder / f"{slug(str(output))}.png"
+        if method == "morris":
+            _morris_chart(rows, str(output), path)
+        else:
+            _sobol_chart(rows, str(output), path)
+        written.append(path)
+    return written
+
+
+def _morris_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
+    fig = _figure(7, 5)
+    ax = fig.subplots()
+    mu_star = rows["mu_star"].to_numpy(dtype=float)
+    sigma = rows["sigma"].to_numpy(dtype=float)
+    ax.errorbar(mu_star, sigma, xerr=rows["mu_star_conf"].to_numpy(dtype=float), fmt="o",
+                color="tab:blue", ecolor="lightgrey", capsize=3)
+    for x, y, name in zip(mu_star, sigma, rows["parameter"], strict=True):
+        ax.annotate(str(name), (x, y), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    right = float(np.nanmax(mu_star)) * 1.15 or 1.0
+    # The spread is often much smaller than the effect: the axis fits the spread, and the
+    # diagonal (an effect that depends on the others as much as it exists) is cut by it.
+    top = max(float(np.nanmax(sigma)) * 1.3, right * 0.05)
+    ax.plot([0, right], [0, right], ls="--", color="grey", lw=0.8,
+            label="sigma = mu* (effect depends on the others)")
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("mu*: mean absolute effect over the range (95% interval)")
+    ax.set_ylabel("sigma: spread of the effect")
+    ax.set_title(f"Morris: what moves {output}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.savefig(path)
+
+
+def _sobol_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
+    fig = _figure(7.5, 0.5 + 0.45 * max(len(rows), 3))
+    ax = fig.subplots()
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, rows["S1"].to_numpy(dtype=float), height=0.4,
+            xerr=rows["S1_conf"].to_numpy(dtype=float), color="tab:blue", label="S1 (alone)")
+    ax.barh(y + 0.2, rows["ST"].to_numpy(dtype=float), height=0.4,
+            xerr=rows["ST_conf"].to_numpy(dtype=float), color="tab:orange",
+            label="ST (with interactions)")
+    ax.set_yticks(y, [str(p) for p in rows["parameter"]], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the output's variance (95% interval)")
+    ax.set_title(f"Sobol: what moves {output}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    fig.savefig(path)

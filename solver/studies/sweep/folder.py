@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 import pandas as pd
 
@@ -36,11 +36,12 @@ NUMBERS = ("point", "objective", "bound", "gap", *(f"cost_{t}" for t in COST_TER
 FILES = {"sweep": "sweep.csv", "layers": "sweep_layers.csv", "allocations": "allocations.csv"}
 
 
-def refuse_existing(out: Path, *, resume: bool, force: bool) -> None:
+def refuse_existing(out: Path, *, resume: bool, force: bool, study: str = "sweep") -> None:
     """Raise :class:`UsageError` unless ``out`` can hold this sweep; nothing is written.
 
     ``out`` must be a folder (or not exist yet); one that holds anything is taken only with
     ``resume`` (and a ``sweep.json``) or ``force``. An error reading it names the path.
+    ``study`` names the study and its record (``sensitivity``: ``sensitivity.json``).
     """
     try:
         if out.exists() and not out.is_dir():
@@ -50,10 +51,10 @@ def refuse_existing(out: Path, *, resume: bool, force: bool) -> None:
     except OSError as exc:
         raise cannot_write(out, exc) from None
     if not resume:
-        raise UsageError(f"{out} already exists; pass --resume to continue the sweep "
+        raise UsageError(f"{out} already exists; pass --resume to continue the {study} "
                          "in it, or --force to start again")
-    if not (out / "sweep.json").is_file():
-        raise UsageError(f"{out} holds no sweep (no sweep.json) to resume")
+    if not (out / f"{study}.json").is_file():
+        raise UsageError(f"{out} holds no {study} (no {study}.json) to resume")
 
 
 def cannot_write(out: Path, exc: OSError) -> UsageError:
@@ -68,7 +69,18 @@ class SweepFolder:
 
     An :class:`OSError` of the folder (read-only, a file where a folder should be, no
     space) is a :class:`~solver.errors.UsageError` naming the path, exit 2.
+
+    Another study keeps the protocol under its own names: ``study`` (its record is
+    ``STUDY.json``), ``files`` (``sweep`` is the one row per point) and ``resumed`` (the
+    keys of the record that a resume must find unchanged, and what a change means).
     """
+
+    study = "sweep"
+    files: ClassVar[dict[str, str]] = FILES
+    resumed: tuple[tuple[str, str], ...] = (
+        ("case_sha256", "the case or its overrides changed"),
+        ("vary", "the varied keys or values changed"),
+        ("mode", "the mode changed"))
 
     def __init__(self, out: Path, meta: dict[str, Any], columns: list[str], *,
                  resume: bool, force: bool) -> None:
@@ -76,15 +88,15 @@ class SweepFolder:
         self.columns = columns
         self.done: dict[int, dict[str, Any]] = {}
         self._files: dict[str, TextIO] = {}
-        refuse_existing(out, resume=resume, force=force)
+        refuse_existing(out, resume=resume, force=force, study=self.study)
         check_writable(out)
-        meta_path = out / "sweep.json"
+        meta_path = out / f"{self.study}.json"
         made = not out.exists()
         self._lock = FolderLock(out).acquire()  # one writer at a time
         try:
             if entries(out):
                 if force:
-                    for name in [*FILES.values(), "sweep.json"]:
+                    for name in [*self.files.values(), meta_path.name]:
                         (out / name).unlink(missing_ok=True)
                     shutil.rmtree(out / "plots", ignore_errors=True)
                 else:
@@ -99,22 +111,20 @@ class SweepFolder:
             raise cannot_write(out, exc) from None
         except ValueError as exc:  # sweep.json is not JSON
             self._lock.release()
-            raise UsageError(f"cannot resume the sweep in {out}: sweep.json is not valid JSON "
-                             f"({exc}); pass --force to start again") from None
+            raise UsageError(f"cannot resume the {self.study} in {out}: {meta_path.name} is "
+                             f"not valid JSON ({exc}); pass --force to start again") from None
         except BaseException:
             self._lock.release()
             raise
 
     def _check_meta(self, old: dict[str, Any], new: dict[str, Any]) -> None:
-        for key, what in (("case_sha256", "the case or its overrides changed"),
-                          ("vary", "the varied keys or values changed"),
-                          ("mode", "the mode changed")):
+        for key, what in self.resumed:
             if old.get(key) != new.get(key):
-                raise UsageError(f"cannot resume the sweep in {self.out}: {what} since it "
-                                 "started; pass --force to start again")
+                raise UsageError(f"cannot resume the {self.study} in {self.out}: {what} since "
+                                 "it started; pass --force to start again")
 
     def _load(self) -> None:
-        path = self.out / FILES["sweep"]
+        path = self.out / self.files["sweep"]
         if not path.exists():
             return
         table = _read(path)
@@ -128,11 +138,11 @@ class SweepFolder:
         table = table.drop_duplicates("point", keep="last")
         keep = set(table["point"].astype(int))
         # Keep only complete points, so that the per-point files agree with sweep.csv.
-        self._rewrite(FILES["sweep"], table)
-        for name in ("layers", "allocations"):
-            frame = _read(self.out / FILES[name])
+        self._rewrite(self.files["sweep"], table)
+        for name in self.files.keys() - {"sweep"}:
+            frame = _read(self.out / self.files[name])
             if frame is not None:
-                self._rewrite(FILES[name], frame[frame["point"].astype(int).isin(keep)])
+                self._rewrite(self.files[name], frame[frame["point"].astype(int).isin(keep)])
         self.done = {int(r["point"]): {str(k): v for k, v in r.items()}
                      for r in table.to_dict("records")}
 
@@ -163,7 +173,7 @@ class SweepFolder:
             raise cannot_write(self.out, exc) from None
 
     def _append(self, name: str, frame: pd.DataFrame) -> None:
-        path = self.out / FILES[name]
+        path = self.out / self.files[name]
         handle = self._files.get(name)
         if handle is None:
             header = not path.exists() or path.stat().st_size == 0
@@ -195,14 +205,14 @@ class SweepFolder:
 
     def _finalize(self, table: pd.DataFrame) -> None:
         self.close()
-        self._rewrite(FILES["sweep"], table)
-        for name in ("layers", "allocations"):
-            frame = _read(self.out / FILES[name])
+        self._rewrite(self.files["sweep"], table)
+        for name in self.files.keys() - {"sweep"}:
+            frame = _read(self.out / self.files[name])
             if frame is not None:
                 # A point solved again after a torn write appears twice: keep its last plan.
                 keys = ["point"] + [c for c in ("partner", "layer") if c in frame]
                 frame = frame.drop_duplicates(keys, keep="last")
-                self._rewrite(FILES[name], frame.sort_values(keys, kind="stable"))
+                self._rewrite(self.files[name], frame.sort_values(keys, kind="stable"))
 
 
 def _read(path: Path) -> pd.DataFrame | None:

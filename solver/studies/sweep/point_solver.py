@@ -52,6 +52,9 @@ class Settings:
     mutable: frozenset[str] = frozenset()
     persistent: bool = True
     warm_start: bool = True
+    presolve: bool = True
+    """Answer points that counting rules out from the tables, without HiGHS (it costs a
+    pass over the case at every point; HiGHS finds them infeasible too)."""
 
     def make_solver(self, case: Case) -> PointSolver:
         """The solver of a worker's points (the executor's hook)."""
@@ -101,7 +104,7 @@ class PointSolver:
         from solver.solve import finish, variable_groups
 
         # Provably infeasible points are answered from the tables, without HiGHS.
-        findings = find_infeasibilities(case)
+        findings = find_infeasibilities(case) if self.settings.presolve else []
         if findings:
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
             return _failed(point, "infeasible", f"{findings[0]}{more}", start)
@@ -152,6 +155,7 @@ class PointSolver:
                    rebuilt=rebuild, solve_seconds=report.highs_seconds)
         if result.has_solution:
             row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
+            row.update(self.outputs(result))
         if result.has_solution and not result.verified:
             row["reason"] = "the independent checker rejected the plan: " + "; ".join(
                 str(v) for v in result.violations[:3])
@@ -161,6 +165,10 @@ class PointSolver:
             layers = _with_point(result.layers, point.index)
             allocation = _with_point(result.allocation, point.index)
         return PointOutcome(point=point, row=row, layers=layers, allocation=allocation)
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        """What a study adds to a solved point's row from its result (a sweep: nothing)."""
+        return {}
 
     def _mutable_for(self, case: Case) -> frozenset[str]:
         # An absent budget has no number to be a parameter of; the point that sets one

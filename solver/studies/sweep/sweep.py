@@ -51,7 +51,6 @@ from solver.studies.engine.scheduler import connect, scheduler_address
 from solver.studies.sweep.folder import SweepFolder, refuse_existing
 from solver.studies.sweep.grid import (
     MODES,
-    Axis,
     Point,
     check_count,
     check_keys,
@@ -112,28 +111,52 @@ def sweep(
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
             "mode": mode, "points": len(points)}
-    # Join the cluster before the folder is made: a scheduler that does not answer leaves
-    # no sweep.json behind to make a plain rerun refuse.
+
+    def draw(table: pd.DataFrame) -> None:
+        if out is not None and plots:
+            from solver.report.plots import sweep_plots
+
+            sweep_plots(table, axes, mode, Path(out) / "plots")
+
+    return solve_points(case, settings, points, columns, meta, workers=workers,
+                        scheduler=scheduler, out=out, resume=resume, force=force,
+                        progress=progress, then=draw)
+
+
+def solve_points(case: Case, settings: Settings, points: Sequence[Point], columns: list[str],
+                 meta: dict[str, Any], *, workers: int | None, scheduler: Any,
+                 out: str | Path | None, resume: bool, force: bool,
+                 progress: Progress | None, folder_type: type[SweepFolder] = SweepFolder,
+                 then: Callable[[pd.DataFrame], None] | None = None) -> pd.DataFrame:
+    """Solve a study's ``points`` on the engine; return their table (:func:`point_table`).
+
+    With ``out``, a ``folder_type`` folder (made with ``meta``) gets each finished point at
+    once, and with ``resume`` only the points it lacks are solved. ``scheduler`` is joined
+    before the folder is made, so that one that does not answer leaves nothing behind.
+    ``then`` is given the table while the folder is still this study's alone (to write its
+    plots and other files).
+    """
     client = connect(scheduler) if scheduler is not None else None
     try:
-        folder = SweepFolder(Path(out), meta, columns, resume=resume, force=force) \
+        folder = folder_type(Path(out), meta, columns, resume=resume, force=force) \
             if out is not None else None
     except BaseException:
         if client is not None:
             client.close()
         raise
     try:
-        return _run(case, points, columns, settings, folder, client, workers, progress, out,
-                    plots, axes, mode)
+        table = _run(case, points, columns, settings, folder, client, workers, progress)
+        if then is not None:
+            then(table)
+        return table
     finally:
         if folder is not None:
             folder.release()
 
 
-def _run(case: Case, points: list[Point], columns: list[str], settings: Settings,
-         folder: SweepFolder | None, client: Any, workers: int | None, progress: Any,
-         out: str | Path | None, plots: bool, axes: Sequence[Axis],
-         mode: str) -> pd.DataFrame:
+def _run(case: Case, points: Sequence[Point], columns: list[str], settings: Settings,
+         folder: SweepFolder | None, client: Any, workers: int | None,
+         progress: Progress | None) -> pd.DataFrame:
     """Solve the points not yet done in ``folder``; the table of every point."""
     done = {p.index: folder.done[p.index] for p in points if folder and folder.is_done(p)}
     todo = [p for p in points if p.index not in done]
@@ -154,17 +177,14 @@ def _run(case: Case, points: list[Point], columns: list[str], settings: Settings
         if folder is not None:
             folder.close()
         progress.finish(interrupted)
-    table = _table(rows, columns)
+    table = point_table(rows, columns)
     if folder is not None:
         folder.finalize(table)
-        if plots:
-            from solver.report.plots import sweep_plots
-
-            sweep_plots(table, axes, mode, Path(out) / "plots")  # type: ignore[arg-type]
     return table
 
 
-def _table(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+def point_table(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """The rows of a study's points, in point order, with typed columns (``sweep.csv``)."""
     table = pd.DataFrame([rows[i] for i in sorted(rows)]).reindex(columns=columns)
     for col in ("objective", "bound", "gap", *(f"cost_{t}" for t in COST_TERMS), "seconds",
                 "solve_seconds"):

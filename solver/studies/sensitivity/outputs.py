@@ -1,0 +1,117 @@
+"""What a sensitivity study measures of each plan (README, Global sensitivity).
+
+The total cost (``objective``) and each cost term (``cost_fixed``, ...) always; and any of
+``share[P,L]`` (P's share of layer L's demand), ``participation[P]`` (P's share of the
+stack's value), ``suppliers[L]``, ``hosts[P]`` (layers P hosts), ``hhi[L]``,
+``n1_coverage[L]`` and ``unmet[SCENARIO]`` (what the plan leaves unmet in a scenario of
+scenarios.csv). Each is read from the tables of the plan's result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from solver.errors import UsageError
+from solver.results import COST_TERMS
+
+#: Per metric: the ids it takes (what each names), its table, column and unit.
+METRICS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
+    "share": (("partner", "layer"), "allocation", "share", "share of the layer's demand"),
+    "participation": (("partner",), "partners", "participation", "share of the stack's value"),
+    "hosts": (("partner",), "partners", "layers_hosted", "layers hosted"),
+    "suppliers": (("layer",), "layers", "suppliers", "partners supplying"),
+    "hhi": (("layer",), "layers", "hhi", "Herfindahl index"),
+    "n1_coverage": (("layer",), "layers", "n1_coverage", "share of demand"),
+    "unmet": (("scenario",), "scenarios", "unmet", "units of demand"),
+}
+
+#: The outputs every study measures: the total cost and each cost term.
+ALWAYS = ("objective", *(f"cost_{t}" for t in COST_TERMS))
+
+#: The unit of the total cost and of each term.
+COST_UNIT = "cost a year"
+
+_NAME = re.compile(r"^(?P<kind>[a-z_0-9]+)\[(?P<ids>[^\]]*)\]$")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measured quantity of a plan: ``kind[id,...]``."""
+
+    kind: str
+    ids: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The metric as written, ``share[TW,semiconductors]``: its column in samples.csv."""
+        return f"{self.kind}[{','.join(self.ids)}]"
+
+    def measure(self, result: Any) -> float:
+        """The metric's value in ``result`` (a :class:`~solver.results.Result`)."""
+        names, table_name, column, _ = METRICS[self.kind]
+        table = getattr(result, table_name)
+        if table is None or not len(table):
+            return 0.0
+        mask = True
+        for name, value in zip(names, self.ids, strict=True):
+            mask = mask & (table[name].astype(str) == value)
+        picked = table.loc[mask, column]
+        # Twelve significant digits: a ratio such as a share is 0.4 in one plan and
+        # 0.39999999999999997 in the next for the same plan, and that is not an effect.
+        return float(f"{float(picked.iloc[0]):.12g}") if len(picked) else 0.0
+
+
+def parse_output(text: str) -> Metric:
+    """Parse ``kind[id,...]``; raise :class:`UsageError` naming what is wrong."""
+    match = _NAME.match(text.strip())
+    kinds = ", ".join(f"{k}[{','.join(v[0]).upper()}]" for k, v in METRICS.items())
+    if not match or match["kind"] not in METRICS:
+        raise UsageError(f"--output {text!r}: expected one of {kinds} (the total cost and "
+                         "each cost term are always measured)")
+    ids = tuple(part.strip() for part in match["ids"].split(","))
+    names = METRICS[match["kind"]][0]
+    if len(ids) != len(names) or not all(ids):
+        raise UsageError(f"--output {text!r}: {match['kind']} takes "
+                         f"{', '.join(n.upper() for n in names)}")
+    return Metric(kind=match["kind"], ids=ids)
+
+
+def check_outputs(case: Any, metrics: Sequence[Metric]) -> None:
+    """Raise :class:`UsageError` if a metric names an id the case does not have."""
+    known = {
+        "partner": set(case.partners["partner"].astype(str)),
+        "layer": set(case.layers["layer"].astype(str)),
+        "scenario": set() if case.scenarios is None else
+        set(case.scenarios["scenario"].astype(str)),
+    }
+    seen: set[str] = set()
+    for metric in metrics:
+        if metric.name in seen:
+            raise UsageError(f"--output {metric.name} is given twice")
+        seen.add(metric.name)
+        for what, value in zip(METRICS[metric.kind][0], metric.ids, strict=True):
+            if value not in known[what]:
+                where = "scenarios.csv" if what == "scenario" else f"{what}s.csv"
+                have = "the case has no scenarios.csv" if what == "scenario" and \
+                    case.scenarios is None else f"no {what} {value!r} in {where}"
+                raise UsageError(f"--output {metric.name}: {have}")
+
+
+def unit(output: str) -> str:
+    """The unit of an output column of samples.csv."""
+    if output in ALWAYS:
+        return COST_UNIT
+    match = _NAME.match(output)
+    return METRICS[match["kind"]][3] if match and match["kind"] in METRICS else ""
+
+
+def label(output: str) -> str:
+    """An output as a person reads it: ``total cost``, ``capacity cost``, ``hhi[energy]``."""
+    if output == "objective":
+        return "total cost"
+    if output.startswith("cost_"):
+        return f"{output[5:]} cost"
+    return output
