@@ -173,8 +173,19 @@ def names_nothing(case: Case, o: Override, frame: pd.DataFrame | None = None) ->
         return (f"{o.key}: layers.demand is used only without demand.csv; override "
                 "demand[MEMBER,LAYER].demand")
     if not _rows(o, frame).any() and _new_route(case, o) is None:
-        return f"{o.key} names no row of {o.table}.csv"
+        return f"{o.key} names no row of {o.table}.csv{_row_hint(o, frame)}"
     return None
+
+
+def _row_hint(o: Override, frame: pd.DataFrame) -> str:
+    """"; did you mean 'semiconductors'?" for a part of ``[KEY]`` close to an id of its column."""
+    for part, col in zip(o.index or (), TABLES[o.table].key, strict=False):
+        ids = frame[col].astype(str).unique().tolist()
+        if part != "*" and part not in ids:
+            hint = difflib.get_close_matches(part, ids, n=1)
+            if hint:
+                return f"; did you mean {hint[0]!r}?"
+    return ""
 
 
 def _new_route(case: Case, o: Override) -> dict[str, Any] | None:

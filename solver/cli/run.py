@@ -148,7 +148,7 @@ def validate(path: Path, overrides: tuple[str, ...]) -> None:
         case = load(path, overrides)
     except CaseError as exc:
         n = len(exc.problems)
-        click.echo(f"{path}: {n} problem{'s' if n != 1 else ''}:", err=True)
+        click.echo(f"error: {path}: {n} problem{'s' if n != 1 else ''}:", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_INPUT)

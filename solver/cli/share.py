@@ -15,6 +15,7 @@ from solver.cli.common import (
     handle_errors,
     load,
     set_option,
+    workers_option,
 )
 from solver.cli.desk import format_option, study_workbook
 
@@ -34,8 +35,7 @@ from solver.cli.desk import format_option, study_workbook
               help="Seed of the random orders (default: [share] seed, else 0).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/NAME-share-YYYYmmdd-HHMMSS).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local processes evaluating groups, each with its own persistent model.")
+@workers_option("evaluating groups")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Send groups to the Dask distributed scheduler at ADDRESS.")
 @click.option("--resume", is_flag=True,

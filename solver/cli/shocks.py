@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from solver.cli.common import State, echo
+from solver.cli.common import State, echo, workers_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,7 +62,7 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
 
 
 def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
-                  workers: int | None, scheduler: str | None, resume: bool) -> None:
+                  workers: int, scheduler: str | None, resume: bool) -> None:
     """Monte Carlo: ``n`` random disruptions of the design; write the distribution."""
     from solver.studies.monte_carlo import sample
     from solver.studies.progress import Progress, progress_for
@@ -70,7 +70,7 @@ def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
     allocation, _flows = design_of(case, run)
     progress: Any = Progress() if State.quiet else progress_for(sys.stderr, study="stress",
                                                                  unit="batch")
-    result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
+    result = sample(case, n, seed=seed, allocation=allocation, workers=workers,
                     scheduler=scheduler, out=out, resume=resume, progress=progress)
     echo(format_distribution(result.distribution, result.worst_partners))
     for name in ("draws.csv", "distribution.csv", "worst_partners.csv", "unmet_histogram.png"):
@@ -106,8 +106,7 @@ def shock_options(f: Any) -> Any:
         click.option("--run", "run", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="Stress the design of this run folder instead of "
                                         "solving the case."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local processes for --sample (default 1)."),
+        workers_option("drawing --sample's disruptions"),
         click.option("--scheduler", default=None, metavar="ADDRESS",
                      help="Send --sample's draws to the Dask scheduler at ADDRESS."),
         click.option("--resume", is_flag=True,
