@@ -69,6 +69,9 @@ class Case:
     """``[scenarios]`` of the model file: whether and how the design weathers the scenarios."""
     share_options: ShareOptions = field(default_factory=ShareOptions)
     """``[share]`` of the model file: the defaults of ``coalition share``."""
+    unit: str | None = None
+    """``unit`` of the model file (``"USD bn a year"``): what every chart and table names
+    costs and quantities in; None says nothing."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -453,7 +456,8 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
                                             "or workbook")])
     case = _load_folder(folder, name=spec.name or path.stem)
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
-                   scenario_options=spec.scenarios, share_options=spec.share)
+                   scenario_options=spec.scenarios, share_options=spec.share,
+                   unit=spec.unit.strip() or None if spec.unit else None)
     if spec.scenarios.file:
         case = _with_scenarios_file(case, path, spec.scenarios.file, allow_outside)
     if spec.set:

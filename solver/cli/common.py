@@ -306,8 +306,15 @@ def with_solver_options(case: Case, time_limit: float | None, mip_gap: float | N
     return case.with_overrides(opts, source="command line") if opts else case
 
 
-def number(x: Any, fmt: str = ",.6g") -> str:
-    """A number for a table on the screen; "-" for a missing one."""
+def number(x: Any, fmt: str | None = None) -> str:
+    """A number for a table on the screen (six significant digits, ``52,260.3``); "-" if missing.
+
+    ``fmt`` is a format spec instead (``".1e"`` for a gap).
+    """
+    from solver.report.numbers import readable
+
+    if fmt is None:
+        return readable(x, 6)
     try:
         if x is None or math.isnan(float(x)):
             return "-"

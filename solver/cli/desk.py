@@ -98,7 +98,7 @@ def compare(run_a: str, run_b: str, out: Path | None, force: bool) -> None:
         from solver.report.cells import safe_frame
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        safe_frame(comparison.table()).to_csv(out, index=False, float_format="%.17g")
+        safe_frame(comparison.table()).to_csv(out, index=False)
         echo(f"written: {out}")
 
 

@@ -98,11 +98,13 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
 
 def format_summary(case: Case, result: Result) -> str:
     """The short human summary ``coalition solve`` prints."""
+    from solver.report.numbers import readable
+
     lines = [f"case {case.name}: {result.status}"]
     if result.objective is not None:
         gap = f", gap {result.gap:.2e}" if result.gap is not None else ""
-        lines.append(f"total cost {result.objective:,.4g}{gap}")
-        parts = ", ".join(f"{k} {v:,.4g}" for k, v in result.costs.items() if v)
+        lines.append(f"total cost {readable(result.objective)}{gap}")
+        parts = ", ".join(f"{k} {readable(v)}" for k, v in result.costs.items() if v)
         lines.append(f"  {parts}" if parts else "  (no cost)")
     lines.append("")
     header = f"{'layer':<24}{'demand':>12}{'suppliers':>10}{'max share':>10}{'HHI':>7}" \
@@ -110,7 +112,7 @@ def format_summary(case: Case, result: Result) -> str:
     lines.append(header)
     for row in result.layers.to_dict("records"):
         n1 = "-" if math.isnan(row["n1_coverage"]) else f"{row['n1_coverage']:.2f}"
-        lines.append(f"{row['layer']!s:<24}{row['demand']:>12,.4g}{row['suppliers']:>10}"
+        lines.append(f"{row['layer']!s:<24}{readable(row['demand']):>12}{row['suppliers']:>10}"
                      f"{row['max_share']:>10.2f}{row['hhi']:>7.2f}{n1:>7}")
     if result.scenarios is not None:
         lines.append("")
@@ -119,7 +121,7 @@ def format_summary(case: Case, result: Result) -> str:
                      "layer")
         for row in result.scenarios.to_dict("records"):
             lines.append(f"  {row['scenario']!s:<26}{row['probability']:>10.3g}"
-                         f"{row['unmet']:>10,.4g}{row['unmet_share']:>7.1%}  "
+                         f"{readable(row['unmet']):>10}{row['unmet_share']:>7.1%}  "
                          f"{row['worst_layer'] or '-'}")
     lines.append(f"verified: {'yes' if result.verified else 'NO'}")
     return "\n".join(lines)

@@ -110,7 +110,7 @@ def sweep(
     settings = Settings(mutable=mutable_columns(axes), persistent=persistent,
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
-            "mode": mode, "points": len(points)}
+            "mode": mode, "points": len(points), "unit": case.unit}
     # Join the cluster before the folder is made: a scheduler that does not answer leaves
     # no sweep.json behind to make a plain rerun refuse.
     client = connect(scheduler) if scheduler is not None else None
@@ -153,7 +153,8 @@ def sweep(
         if plots:
             from solver.report.plots import sweep_plots
 
-            sweep_plots(table, axes, mode, Path(out) / "plots")  # type: ignore[arg-type]
+            sweep_plots(table, axes, mode, Path(out) / "plots",  # type: ignore[arg-type]
+                        unit=case.unit)
     return table
 
 
