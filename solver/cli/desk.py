@@ -133,22 +133,24 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the page (default: RUN_DIR/report.html).")
+              help="Where to write the page (default: FOLDER/report.html).")
 @handle_errors
-def report(run_dir: Path, out: Path | None) -> None:
-    """Write one self-contained HTML page of a run folder, to send to anyone.
+def report(folder: Path, out: Path | None) -> None:
+    """Write one self-contained HTML page of a run or a study's folder, to send to anyone.
 
-    Status and verification, the cost split, the layer table, a partner-by-layer map of
-    who hosts what, the main flows between partners, participation per partner, and the
-    scenarios and coalition-game tables when the run has them. Charts are inline SVG: the
-    page opens in any browser without a network.
+    A run: status and verification, the cost split, the layer table, a partner-by-layer
+    map of who hosts what, the main flows between partners, participation per partner,
+    and the scenarios when the run has them. A study's folder (sweep, stress, frontier,
+    share, alternatives): its verdict in words, its chart and its table. Charts are
+    inline SVG: the page opens in any browser without a network.
 
     \b
     Example:
       coalition report out/baseline
+      coalition report out/share
     """
     from solver.report.html import write_report
 
-    echo(f"written: {write_report(run_dir, out)}")
+    echo(f"written: {write_report(folder, out)}")

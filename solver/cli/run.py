@@ -198,10 +198,10 @@ def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) ->
 
 @click.command()
 @case_argument
-@click.argument("result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @set_option
 @handle_errors
-def check(path: Path, result_dir: Path, overrides: tuple[str, ...]) -> None:
+def check(path: Path, run_dir: Path, overrides: tuple[str, ...]) -> None:
     """Re-verify a written run folder against its case, independently of the model code.
 
     Exit 5 and name each violated constraint, entity and amount if the plan is wrong.
@@ -209,13 +209,13 @@ def check(path: Path, result_dir: Path, overrides: tuple[str, ...]) -> None:
     from solver.check.run import check_run, provenance_note
 
     case = load(path, overrides)
-    violations = check_run(case, result_dir)
-    note = provenance_note(case, result_dir)
+    violations = check_run(case, run_dir)
+    note = provenance_note(case, run_dir)
     if note:
         click.echo(note, err=True)
     if violations:
-        click.echo(f"{result_dir}: {len(violations)} violation(s):", err=True)
+        click.echo(f"error: {run_dir}: {len(violations)} violation(s):", err=True)
         for v in violations:
             click.echo(f"  {v}", err=True)
         sys.exit(EXIT_UNVERIFIED)
-    echo(f"{result_dir}: verified against {case.name}")
+    echo(f"{run_dir}: verified against {case.name}")
