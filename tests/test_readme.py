@@ -263,3 +263,14 @@ def test_the_command_table_names_commands_and_options_as_their_help_does() -> No
             if re.fullmatch(r"[A-Z][A-Z_]*", token) and \
                     not before.lstrip("[").startswith("--"):  # an argument, not a value
                 assert token in usage, f"README: coalition {name} {token}: {usage}"
+
+
+def test_make_figures_draws_every_figure_the_readme_shows() -> None:
+    text = README.read_text(encoding="utf-8")
+    figures = re.findall(r"\]\((data/allied-ai-stack/figures/[^)]+\.png)\)", text)
+    assert len(figures) >= 5
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile[makefile.index("\nfigures:"):].split("\n\n")[0]
+    for path in figures:
+        assert (ROOT / path).is_file(), path
+        assert f"$(FIGURES)/{Path(path).name}" in recipe, f"make figures does not draw {path}"
