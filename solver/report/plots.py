@@ -64,7 +64,7 @@ def sweep_plots(table: pd.DataFrame, axes: Sequence[Any], mode: str, folder: Pat
         else:
             part, others = table, [c for c in columns if c != column]
         path = folder / f"{slug(column)}.png"
-        _objective_chart(part, column, others, path, base, unit)
+        objective_figure(part, column, others, base, unit).savefig(path)
         written.append(path)
     if mode == "one-at-a-time":
         path = folder / "tornado.png"
@@ -73,9 +73,9 @@ def sweep_plots(table: pd.DataFrame, axes: Sequence[Any], mode: str, folder: Pat
     return written
 
 
-def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: Path,
-                     base: float | None = None, unit: str | None = None) -> None:
-    """Left: total cost against ``column`` (a line per combination of ``others``).
+def objective_figure(table: pd.DataFrame, column: str, others: list[str],
+                     base: float | None = None, unit: str | None = None) -> Any:
+    """Left: total cost against ``column`` (a line per combination of ``others``, all drawn).
 
     Right: how each cost term changes from the first value of ``column`` (for the first
     line), which shows what the total's change is made of.
@@ -122,7 +122,7 @@ def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: 
             ax.legend(fontsize=8 if len(groups) <= 12 else 6,
                       ncol=1 + (len(groups) - 1) // 12 if ax is left else 1)
     fig.suptitle(_wrap(f"total cost against {_axis_label(column)}"), fontsize=11)
-    fig.savefig(path)
+    return fig
 
 
 def _series_colours(n: int) -> list[Any]:
@@ -291,8 +291,14 @@ def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
 
 
 def savings_plot(players: pd.DataFrame, path: Path, unit: str | None = None) -> Path:
-    """Each player's saving against its standalone cost under each split, as bars."""
+    """Write :func:`savings_figure` to ``path``; its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    savings_figure(players, unit).savefig(path)
+    return path
+
+
+def savings_figure(players: pd.DataFrame, unit: str | None = None) -> Any:
+    """Each player's saving against its standalone cost under each split, as bars."""
     fig = _figure(7.5, 4.0)
     ax = fig.add_subplot()
     at = np.arange(len(players))
@@ -310,5 +316,4 @@ def savings_plot(players: pd.DataFrame, path: Path, unit: str | None = None) -> 
     ax.legend(title="split", fontsize=8)
     ax.set_title("what each player saves in the coalition, under each split of its cost",
                  fontsize=10)
-    fig.savefig(path)
-    return path
+    return fig
