@@ -19,6 +19,7 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import plain_frame
+from solver.report.numbers import with_unit
 from solver.report.page import e as _e
 from solver.report.page import html_table, section
 
@@ -172,6 +173,7 @@ def render_report(run: RunFolder) -> str:
     title = f"{s.get('case', run.path.name)}: coalition plan"
     cost_rows = pd.DataFrame([{"term": k, "cost": v} for k, v in costs.items()]
                              + [{"term": "total", "cost": s.get("objective")}])
+    cost_rows.columns = ["term", with_unit("cost", unit)]
     top = main_flows(run.flows)
     sections = [
         status_block(s, run),

@@ -141,9 +141,9 @@ def sweep_sections(folder: Path) -> list[str]:
     shown = table[[c for c in ["point", *keys, "status", "objective", "gap", "verified",
                                *[c for c in table.columns if c.startswith("cost_")]]
                    if c in table]]
+    headers = {**HEADERS, **_cost_headers(shown), "objective": with_unit("total cost", unit)}
     return [section("sweep", "Sweep", f'<p class="verdict">{e(words)}</p>' + charts
-                    + html_table(shown, KINDS, {**HEADERS, **_cost_headers(shown)},
-                                 table_id="sweep-table"))]
+                    + html_table(shown, KINDS, headers, table_id="sweep-table"))]
 
 
 def _cost_headers(frame: pd.DataFrame) -> dict[str, str]:
