@@ -430,3 +430,10 @@ def test_workers_has_the_same_default_in_every_study() -> None:
                 for p in command.params if p.name == "workers"}
     assert set(defaults) == {"sweep", "stress", "share", "alternatives"}
     assert set(defaults.values()) == {1}, defaults
+
+
+def test_a_bare_coalition_prints_its_help() -> None:
+    result = invoke()
+    assert result.exit_code == EXIT_OK
+    assert result.output.startswith("Usage: ") and "error" not in result.output
+    assert "validate" in result.output  # the commands are listed

@@ -107,8 +107,11 @@ class Coalition(click.Group):
             code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                 standalone_mode=False, **extra)
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
             ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                click.echo(ctx.get_help())  # a bare `coalition`: its help, not a refusal
+                sys.exit(EXIT_OK)
+            click.echo(f"error: {exc.format_message()}", err=True)
             if isinstance(exc, click.UsageError) and ctx is not None:
                 click.echo(f"see '{ctx.command_path} --help'", err=True)
             sys.exit(exc.exit_code)
