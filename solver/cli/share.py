@@ -69,7 +69,9 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
         raise click.UsageError("--resume needs the --out folder of the game to continue")
     out = out or default_out(path, "share")
     check_writable(out)
-    progress = None if State.quiet else progress_for(sys.stderr, study="share", unit="group")
+    # The whole coalition is solved first; summary.json's groups_evaluated counts it too.
+    progress = None if State.quiet else progress_for(
+        sys.stderr, study="share, besides the whole coalition", unit="group")
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
                            seed=seed, out=out, workers=workers, scheduler=scheduler,
