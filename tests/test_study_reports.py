@@ -26,6 +26,7 @@ CASE = {
     "capabilities": "partner,layer,capacity,unit_cost\nX,chips,30,3\nY,chips,30,5\n"
                     "A,chips,10,1\n",
     "demand": "member,layer,demand\nX,chips,10\nY,chips,10\n",
+    "scenarios": "scenario,probability,partner\nlose_a,0.1,A\n",
 }
 
 #: Each study: the command that writes its folder and what its page must say.
@@ -35,6 +36,7 @@ STUDIES = {
               "4 points, 4 with a plan. The total cost runs from"),
     "stress": (["stress", "{case}"], "hurts most"),
     "sample": (["stress", "{case}", "--sample", "40", "--seed", "1"], "40 random disruptions"),
+    "scenarios": (["stress", "{case}", "--scenarios"], "1 scenario; the worst, lose_a, leaves"),
     "frontier": (["frontier", "{case}", "--trade-off", "layers.max_share", "--points", "3"],
                  "The tightest feasible layers.max_share is"),
     "share": (["share", "{case}", "--set", "objective.shortage_cost=100"],

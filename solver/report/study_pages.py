@@ -235,7 +235,8 @@ def scenarios_sections(folder: Path) -> list[str]:
     if table.empty:
         return [section("scenarios", "Named shocks", "<p>scenarios.csv has no scenario.</p>")]
     worst = table.sort_values("unmet", ascending=False).iloc[0]
-    words = (f"{len(table)} scenarios; the worst, {worst['scenario']}, leaves "
+    words = (f"{len(table)} scenario{'s' if len(table) != 1 else ''}; the worst, "
+             f"{worst['scenario']}, leaves "
              f"{readable(worst['unmet'], 6)} ({percent(worst.get('unmet_share'))}) of demand "
              "unmet after re-routing.")
     fig, ax = _chart(7.0, 0.6 + 0.3 * len(table))
