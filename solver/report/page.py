@@ -137,7 +137,7 @@ def html_table(frame: pd.DataFrame, kinds: dict[str, str] | None = None,
     value is text), ``headers`` a readable header for a column name.
     """
     kinds, headers = kinds or {}, headers or {}
-    head = "".join(f"<th>{e(headers.get(str(c), str(c).replace('_', ' ')))}</th>"
+    head = "".join(f"<th>{e(headers.get(str(c), _header(str(c))))}</th>"
                    for c in frame.columns)
     rows = []
     for record in frame.head(limit).itertuples(index=False, name=None):
@@ -153,6 +153,11 @@ def html_table(frame: pd.DataFrame, kinds: dict[str, str] | None = None,
     ident += ' class="compact"' if compact else ""
     return (f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>'
             + "".join(rows) + f"</tbody></table></div>{more}")
+
+
+def _header(column: str) -> str:
+    """``worst_layer`` as ``worst layer``; an override key (``layers.max_share``) as it is."""
+    return column.replace("_", " ") if column.replace("_", "").isalnum() else column
 
 
 def section(ident: str, heading: str, body: str) -> str:
