@@ -1,11 +1,12 @@
-# coalition: `make run` solves the sample case, `make test` runs lint, types and tests.
+# coalition: `make run` solves the sample case, `make test` runs lint, types and tests,
+# `make bench` times the engine, `make figures` draws the README's figures again.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint types pytest bench clean
+.PHONY: run test lint types pytest bench figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,27 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench.game_arithmetic
 	$(BIN)/python -m tests.bench.game_separation
 	$(BIN)/python -m tests.bench.sensitivity
+
+# The sample's figures of README.md, drawn again by the code that draws them for every user,
+# so that they never drift from it. The runs go to out/figures (kept, for a look).
+FIGURES := data/allied-ai-stack/figures
+FIG_OUT := out/figures
+figures: $(STAMP)
+	rm -rf $(FIG_OUT) && mkdir -p $(FIG_OUT)
+	$(BIN)/coalition sweep models/allied-ai-stack.toml --out $(FIG_OUT)/sweep -q
+	cp $(FIG_OUT)/sweep/plots/layers.max_share.png $(FIGURES)/max-share-sweep.png
+	$(BIN)/coalition frontier models/allied-ai-stack.toml --trade-off layers.max_share \
+	    --points 6 --out $(FIG_OUT)/frontier -q
+	cp $(FIG_OUT)/frontier/frontier.png $(FIGURES)/max-share-frontier.png
+	$(BIN)/coalition solve models/allied-ai-stack-shocks.toml --out $(FIG_OUT)/shocks -q
+	$(BIN)/coalition stress models/allied-ai-stack-shocks.toml --sample 2000 --seed 1 \
+	    --workers 2 --run $(FIG_OUT)/shocks --out $(FIG_OUT)/shocks-mc -q
+	cp $(FIG_OUT)/shocks-mc/unmet_histogram.png $(FIGURES)/shocks-unmet-histogram.png
+	$(BIN)/coalition share models/allied-ai-stack.toml --players bloc --out $(FIG_OUT)/share -q
+	cp $(FIG_OUT)/share/plots/savings.png $(FIGURES)/share-blocs-savings.png
+	$(BIN)/coalition alternatives models/allied-ai-stack.toml --slack 0.002,0.005,0.01,0.02 \
+	    --minimize 'share[TW,semiconductors]' --out $(FIG_OUT)/tw-chips -q
+	cp $(FIG_OUT)/tw-chips/plots/alternatives.png $(FIGURES)/tw-chips-alternatives.png
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -375,7 +375,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 
     start = time.perf_counter()
     for name, frame in tables.items():
-        safe_frame(frame).to_csv(folder / f"{name}.csv", index=False, float_format="%.17g")
+        safe_frame(frame).to_csv(folder / f"{name}.csv", index=False)
     if isinstance(summary.get("seconds"), dict):
         summary["seconds"]["write"] = time.perf_counter() - start
     text = json.dumps(_finite(summary), indent=2, default=_json_default, allow_nan=False)

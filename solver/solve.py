@@ -267,6 +267,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         "case": case.name,
         "case_sha256": case.sha256,
         "overrides": list(case.overrides),
+        "unit": case.unit,
         "version": __version__,
         "verified": False,
     }

@@ -388,3 +388,52 @@ def test_numbers_that_multiply_beyond_what_highs_takes_are_bad_input(tmp_path: P
     assert ("error: the lower bound of row participation[0] is 5e+23, above 1e+19, where "
             "HiGHS takes numbers as infinite") in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_quiet_and_verbose_work_after_the_command(case_dir: Path, tmp_path: Path) -> None:
+    for name, command in main.commands.items():
+        flags = {opt for p in command.params for opt in getattr(p, "opts", ())}
+        assert {"-q", "-v", "--debug"} <= flags, f"coalition {name} lacks -q, -v or --debug"
+    quiet = invoke("solve", case_dir, "--out", tmp_path / "quiet", "-q")
+    assert quiet.exit_code == EXIT_OK, quiet.output
+    assert quiet.output == "" and (tmp_path / "quiet" / "summary.json").is_file()
+    proc = subprocess.run([sys.executable, "-m", "solver", "solve", str(case_dir),
+                           "--out", str(tmp_path / "run"), "-v"], capture_output=True,
+                          text=True, check=False, cwd=ROOT)
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert "Solving report" in proc.stderr and "verified: yes" in proc.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["solve", "{case}", "--time-limit", "nan"],
+     "error: Invalid value for '--time-limit': 'nan' is not a finite number."),
+    (["solve", "{case}", "--bogus"], "error: No such option '--bogus'."),
+    (["solve"], "error: Missing argument 'PATH'."),
+    (["nosuchcommand"], "error: No such command 'nosuchcommand'."),
+    (["sweep", "{case}", "--resume"], "error: --resume needs the --out folder"),
+    (["solve", "{case}", "--set", "layers[chip].max_share=0.5"],
+     "error: 1 problem in the case:\n  --set: layers[chip].max_share names no row of "
+     "layers.csv; did you mean 'chips'?"),
+    (["validate", "{case}", "--set", "layer.max_share=0.5"],
+     "error: {case}: 1 problem:\n  --set: 'layer.max_share' names no table; did you mean "
+     "'layers'?"),
+])
+def test_every_refusal_is_one_error_line(case_dir: Path, args: list[str], message: str) -> None:
+    result = invoke(*[a.format(case=case_dir) for a in args])
+    assert result.exit_code == EXIT_INPUT, result.output
+    assert result.output.startswith(message.format(case=case_dir)), result.output
+    assert "Usage:" not in result.output and "Error:" not in result.output
+
+
+def test_workers_has_the_same_default_in_every_study() -> None:
+    defaults = {name: p.default for name, command in main.commands.items()
+                for p in command.params if p.name == "workers"}
+    assert set(defaults) == {"sweep", "stress", "share", "alternatives"}
+    assert set(defaults.values()) == {1}, defaults
+
+
+def test_a_bare_coalition_prints_its_help() -> None:
+    result = invoke()
+    assert result.exit_code == EXIT_OK
+    assert result.output.startswith("Usage: ")  # the help, not "error: ..."
+    assert "validate" in result.output  # the commands are listed

@@ -94,3 +94,16 @@ def test_compare_names_what_is_not_a_run(runs, tmp_path: Path):
         compare_runs(a, tmp_path / "nothing")
     with pytest.raises(UsageError, match="not a run folder"):
         compare_runs(a, tmp_path)
+
+
+def test_compare_without_out_prints_and_writes_nothing(runs, tmp_path: Path, monkeypatch):
+    _, a, b = runs
+    work = tmp_path / "here"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for _ in range(2):  # a second compare is not refused for a file the first left
+        result = CliRunner().invoke(main, ["compare", str(a), str(b)])
+        assert result.exit_code == 0, result.output
+        assert "hosts: 1 gained, 0 lost" in result.output
+        assert "written" not in result.output
+    assert list(work.iterdir()) == []

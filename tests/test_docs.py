@@ -42,6 +42,9 @@ def test_every_command_and_option_has_help_that_renders() -> None:
         out = CliRunner().invoke(main, [name, "--help"])
         assert out.exit_code == 0, out.output
         assert "\\b" not in out.output, f"coalition {name} --help shows a raw \\b"
+        examples = out.output.split("Example")[-1].split("Options:")[0]
+        for line in examples.splitlines():
+            assert "   --" not in line.strip(), f"coalition {name} --help runs lines together"
 
 
 def test_the_readme_shows_the_sample_model_file_as_it_is() -> None:

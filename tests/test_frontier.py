@@ -145,6 +145,6 @@ def test_a_probe_stopped_by_a_limit_is_reported_as_undecided(
     assert curve["layers.max_share"].iloc[-1] > first
     result = CliRunner().invoke(main, ["frontier", str(small.path), "--trade-off",
                                        "layers.max_share", "--points", "3", "--set",
-                                       "solver.mip_gap=0"])
+                                       "solver.mip_gap=0", "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
     assert f"warning: at {first:.6g} a limit stopped HiGHS" in result.output

@@ -66,7 +66,7 @@ def test_short_row_is_one_problem_not_a_missing_value(tmp_path: Path) -> None:
                         capabilities=C.replace("B,chips,60,1.2,5", "B,chips"))
     result = run("validate", str(folder))
     assert result.exit_code == 2
-    assert stderr_lines(result) == [f"{folder}: 1 problem:",
+    assert stderr_lines(result) == [f"error: {folder}: 1 problem:",
                                     "capabilities.csv, line 3: " + SHORT.format(n=2, want=5)]
 
 

@@ -115,10 +115,15 @@ def test_chart_axes_carry_the_cost_unit(tmp_path: Path, monkeypatch):
         return original(fig, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", keep)
-    case = load_case(write_case(tmp_path / "c", **dict(
-        TWO_SUPPLIERS, layers="layer,demand,min_suppliers\nchips,10,2\n")))
-    frontier(case, "layers.max_share", 2, out=tmp_path / "f")
+    folder = write_case(tmp_path / "c", **dict(
+        TWO_SUPPLIERS, layers="layer,demand,min_suppliers\nchips,10,2\n"))
+    model = tmp_path / "c.toml"
+    model.write_text('case = "c"\nunit = "USD bn a year"\n', encoding="utf-8")
+    frontier(load_case(model), "layers.max_share", 2, out=tmp_path / "f")
     assert "total cost (USD bn a year)" in labels
+    labels.clear()  # a case folder names no unit: none is claimed
+    frontier(load_case(folder), "layers.max_share", 2, out=tmp_path / "g")
+    assert "total cost" in labels and not any("USD" in label for label in labels)
 
 
 def test_docstrings_point_only_at_files_the_repository_has():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,9 @@ def test_the_command_prints_players_gain_and_verdict(tmp_path: Path) -> None:
     assert "gain of cooperation: 10" in res.output
     assert (out / "share.xlsx").exists()
     # Progress names the game's groups, not a sweep's points.
-    assert "share: 6 groups" in res.output
+    assert "share, besides the whole coalition: 6 groups" in res.output
+    groups = json.loads((out / "summary.json").read_text())["groups_evaluated"]
+    assert groups == 6 + 1  # the same count: summary.json has the whole coalition too
     assert "[1/6] group 0 (A): optimal" in res.output
     assert "sweep:" not in res.output and "point" not in res.output
 

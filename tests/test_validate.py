@@ -162,9 +162,17 @@ FAULTS = [
           "scenarios.csv, inputs.csv)",
           setup=_stray_file),
     Fault("override names nothing", {},
-          "--set: 'layers.maxshare' names no column of layers; columns are name, demand, "
-          "unit_value, min_suppliers, min_supplier_share, max_share, min_trust, resilience, "
-          "resilience_k, redundancy_cost, max_surplus", args=("--set", "layers.maxshare=0.3")),
+          "--set: 'layers.maxshare' names no column of layers; did you mean 'max_share'? "
+          "(columns: name, demand, unit_value, min_suppliers, min_supplier_share, max_share, "
+          "min_trust, resilience, resilience_k, redundancy_cost, max_surplus)",
+          args=("--set", "layers.maxshare=0.3")),
+    Fault("override row with a typo", {},
+          "--set: layers[chip].max_share names no row of layers.csv; did you mean 'chips'?",
+          args=("--set", "layers[chip].max_share=0.3")),
+    Fault("override table with a typo", {},
+          "--set: 'layer.max_share' names no table; did you mean 'layers'? (tables: "
+          "partners, layers, capabilities, demand, trade, scenarios, objective, solver)",
+          args=("--set", "layer.max_share=0.3")),
     Fault("override is never evaluated", {},
           "--set: layers.max_share: \"__import__('os').getcwd()\" is not a number",
           args=("--set", "layers.max_share=__import__('os').getcwd()")),
@@ -228,7 +236,7 @@ def test_every_problem_in_one_pass(tmp_path: Path) -> None:
     )
     result = run("validate", str(folder))
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == f"{folder}: 6 problems:"
+    assert result.stderr.splitlines()[0] == f"error: {folder}: 6 problems:"
     for expected in [
         "partners.csv, line 3, column trust: '1.5': out of range: must be in [0, 1]",
         "layers.csv, line 2, column max_share: '0': out of range: must be in (0, 1]",
@@ -259,7 +267,7 @@ def test_problems_across_tables_are_capped(tmp_path: Path) -> None:
     result = run("validate", str(folder))
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
-    assert lines[0] == f"{folder}: 101 problems:"
+    assert lines[0] == f"error: {folder}: 101 problems:"
     assert lines[-1] == ("  capabilities.csv, column partner: ... and 50 more lines with the "
                          "same problem: names no partner of partners.csv")
 

@@ -134,3 +134,9 @@ def test_overrides_of_a_workbook_case_name_the_sheet(book: Path):
     with pytest.raises(CaseError) as info:
         case.with_overrides({"capabilities[A,chips].min_capacity": 500})
     assert any(str(p).startswith("case.xlsx, sheet capabilities") for p in info.value.problems)
+
+
+def test_case_folder_to_workbook_takes_str_paths(tmp_path: Path):
+    path = case_folder_to_workbook(str(SAMPLE), str(tmp_path / "allied.xlsx"))
+    assert isinstance(path, Path) and path == tmp_path / "allied.xlsx"
+    assert case_frames_equal(load_case(SAMPLE), load_case(path))

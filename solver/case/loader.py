@@ -16,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -30,10 +29,11 @@ from solver.case.options import (
     SolverOptions,
     SweepOptions,
 )
+from solver.case.override_rows import named_rows, names_nothing, new_route
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
-from solver.case.validate import blank_ids, cross_checks
+from solver.case.validate import cross_checks
 from solver.case.workbook import Book, is_workbook, read_workbook
 from solver.errors import CaseError, Problem, UsageError
 
@@ -79,6 +79,9 @@ class Case:
         return self.inputs is not None and bool((self.inputs["per_unit"] > 0).any())
     sensitivity_options: SensitivityOptions = field(default_factory=SensitivityOptions)
     """``[sensitivity]`` of the model file: the defaults of ``coalition sensitivity``."""
+    unit: str | None = None
+    """``unit`` of the model file (``"USD bn a year"``): what every chart and table names
+    costs and quantities in; None says nothing."""
 
     def __repr__(self) -> str:
         return (f"Case({self.name!r}, {len(self.partners)} partners, {len(self.layers)} "
@@ -158,69 +161,6 @@ class Case:
         return apply_overrides(self, parsed, source)
 
 
-def _rows(o: Override, frame: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``frame`` the override's ``[KEY]`` names (all rows without one)."""
-    mask = np.ones(len(frame), dtype=bool)
-    if o.index is not None:
-        key = TABLES[o.table].key
-        if o.table == "trade" and len(o.index) == 2:
-            # trade[E,I] is the route's row without a layer (README, The stack as a chain).
-            mask &= (blank_ids(frame["layer"]) == "").to_numpy()
-        for part, col in zip(o.index, key, strict=False):
-            if part != "*":
-                mask &= (blank_ids(frame[col]) == part).to_numpy()
-    return mask
-
-
-def names_nothing(case: Case, o: Override, frame: pd.DataFrame | None = None) -> str | None:
-    """Why the override's key names nothing in ``case``, or None if it names something.
-
-    The key's table and column are checked when it is parsed; this checks what depends
-    on the case: the table's file exists, and ``[KEY]`` names at least one row.
-    """
-    if o.table in ("objective", "solver"):
-        return None
-    frame = case.table(o.table) if frame is None else frame
-    if frame is None:
-        return f"{o.key}: the case has no {o.table}.csv"
-    if o.table == "layers" and o.column == "demand" and case.has_demand_file:
-        return (f"{o.key}: layers.demand is used only without demand.csv; override "
-                "demand[MEMBER,LAYER].demand")
-    if not _rows(o, frame).any() and _new_route(case, o) is None:
-        return f"{o.key} names no row of {o.table}.csv"
-    return None
-
-
-def _new_route(case: Case, o: Override) -> dict[str, Any] | None:
-    """The trade row an override of an absent route adds, with its defaults; else None.
-
-    A route missing from trade.csv is allowed at zero cost, so ``trade[US,DE].allowed``
-    names it even without a row: setting it adds the row (an embargo or a tariff as a
-    what-if). Both partners must exist and differ; ``*`` names only rows that exist.
-    """
-    if o.table != "trade" or o.index is None or "*" in o.index:
-        return None
-    exporter, importer = o.index[:2]
-    layer = o.index[2] if len(o.index) == 3 else None
-    partners = set(case.partners["partner"].astype(str))
-    importers = partners if case.has_demand_file else partners | {COALITION}
-    if exporter == importer or exporter not in partners or importer not in importers:
-        return None
-    if layer is not None and layer not in set(case.layers["layer"].astype(str)):
-        return None
-    if layer is not None:
-        # The layer's row starts from what the route's row without a layer says.
-        route = case.trade[(case.trade["exporter"] == exporter)
-                           & (case.trade["importer"] == importer)
-                           & (blank_ids(case.trade["layer"]) == "")]
-        if len(route):
-            return {"exporter": exporter, "importer": importer, "layer": layer,
-                    "unit_cost": float(route["unit_cost"].iloc[0]),
-                    "allowed": bool(route["allowed"].iloc[0])}
-    return {"exporter": exporter, "importer": importer, "layer": layer, "unit_cost": 0.0,
-            "allowed": True}
-
-
 def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
     """Apply parsed overrides in order; raise :class:`CaseError` naming each bad one."""
     tables = {name: case.table(name) for name in TABLES}
@@ -239,8 +179,8 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
                 opts[o.column] = opts[o.column] * o.value
             continue
         frame = tables[o.table]
-        route = _new_route(case, o)
-        if route is not None and frame is not None and not _rows(o, frame).any():
+        route = new_route(case, o)
+        if route is not None and frame is not None and not named_rows(o, frame).any():
             frame = tables[o.table] = pd.concat([frame, pd.DataFrame([route])],
                                                 ignore_index=True).astype(frame.dtypes)
         unnamed = names_nothing(case, o, frame)
@@ -248,7 +188,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
             problems.append(Problem(source, unnamed))
             continue
         assert frame is not None
-        mask = _rows(o, frame)
+        mask = named_rows(o, frame)
         if o.op == "=":
             if frame[o.column].dtype == bool or frame[o.column].dtype.kind in "if":
                 frame.loc[mask, o.column] = o.value
@@ -473,7 +413,8 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
     case = _load_folder(folder, name=spec.name or path.stem)
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
                    scenario_options=spec.scenarios, share_options=spec.share,
-                   sensitivity_options=spec.sensitivity)
+                   sensitivity_options=spec.sensitivity,
+                   unit=spec.unit.strip() or None if spec.unit else None)
     if spec.scenarios.file:
         case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
     if spec.chain.file:

@@ -127,6 +127,10 @@ class ModelFile(BaseModel):
 
     name: str | None = None
     case: str
+    unit: str | None = Field(default=None, max_length=80,
+                             description="the unit of costs and quantities, shown on every "
+                                         "chart and table (\"USD bn a year\"); none by "
+                                         "default")
     set: dict[str, Any] = Field(default_factory=dict)
     objective: ObjectiveOptions = Field(default_factory=ObjectiveOptions)
     solver: SolverOptions = Field(default_factory=SolverOptions)

@@ -8,6 +8,7 @@ capabilities, demand and trade, ``*`` a wildcard part), ``objective.NAME``, ``so
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -72,19 +73,25 @@ def make_override(key: str, op: Op, value: Any) -> Override:
     if table in ("objective", "solver"):
         names = OBJECTIVE_KEYS if table == "objective" else SOLVER_KEYS
         if index_text is not None or column not in names:
-            raise OverrideError(f"{key!r} names nothing; {table} keys are "
-                                f"{', '.join(sorted(names))}")
+            hint = difflib.get_close_matches(column, sorted(names), n=1)
+            raise OverrideError(f"{key!r} names nothing"
+                                + (f"; did you mean {table}.{hint[0]}?" if hint else "")
+                                + f" ({table} keys: {', '.join(sorted(names))})")
         kind = "int" if column == "threads" else "float"
         return Override(table, column, None, op, _convert(key, kind, value, op))
     if table not in TABLES:
-        raise OverrideError(f"{key!r} names no table; tables are {', '.join(TABLES)}, "
-                            "objective, solver")
+        hint = difflib.get_close_matches(table, [*TABLES, "objective", "solver"], n=1)
+        raise OverrideError(f"{key!r} names no table"
+                            + (f"; did you mean {hint[0]!r}?" if hint else "")
+                            + f" (tables: {', '.join(TABLES)}, objective, solver)")
     spec = TABLES[table]
     cols = columns(spec.row)
     if column not in cols or column in spec.key:
         settable = [c for c in cols if c not in spec.key]
-        raise OverrideError(f"{key!r} names no column of {table}; columns are "
-                            f"{', '.join(settable)}")
+        hint = difflib.get_close_matches(column, settable, n=1)
+        raise OverrideError(f"{key!r} names no column of {table}"
+                            + (f"; did you mean {hint[0]!r}?" if hint else "")
+                            + f" (columns: {', '.join(settable)})")
     index = None
     if index_text is not None:
         index = tuple(part.strip() for part in index_text.split(","))

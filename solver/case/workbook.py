@@ -281,7 +281,7 @@ def _cell_text(cell: Any, col: Any) -> tuple[str, str | None]:
     return str(value), None
 
 
-def write_case_workbook(frames: dict[str, pd.DataFrame], path: Path) -> Path:
+def write_case_workbook(frames: dict[str, pd.DataFrame], path: str | Path) -> Path:
     """Write case tables (``{"partners": frame, ...}``) as a case workbook, a sheet each.
 
     Empty cells (NaN, None, "") stay empty, so a column's default applies as in a CSV
@@ -300,7 +300,7 @@ def write_case_workbook(frames: dict[str, pd.DataFrame], path: Path) -> Path:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # an id such as '-2-3' is text, not a formula
     wb.save(path)
-    return path
+    return Path(path)
 
 
 def _plain(value: Any) -> Any:
@@ -311,14 +311,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def case_folder_to_workbook(folder: Path, path: Path) -> Path:
+def case_folder_to_workbook(folder: str | Path, path: str | Path) -> Path:
     """Write the CSV files of a case folder as one workbook, cell text as in the files.
 
     Numbers become numbers and true/false stays text, as a planner would type them.
+    ``folder`` and ``path`` may be ``str`` or :class:`~pathlib.Path`; returns the path.
     """
     frames = {}
     for table, spec in TABLES.items():
-        file = folder / spec.filename
+        file = Path(folder) / spec.filename
         if file.exists():
             frame = pd.read_csv(file, dtype=str, keep_default_na=False)
             frames[table] = frame.map(_number_or_text)

@@ -7,40 +7,29 @@ Heavy imports (Pyomo, pandas) happen inside the commands so that ``--help`` is i
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import click
 
 from solver.cli import alternatives as alternatives_cli
 from solver.cli import desk, generate, run, studies
 from solver.cli import sensitivity as sensitivity_cli
 from solver.cli import share as share_cli
-from solver.cli.common import State
+from solver.cli.common import Coalition, flag_options, set_flags, take_flags
 from solver.signals import stop_signals
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True,
-              help="-v: HiGHS's log (instead of the progress line) and info messages; "
-                   "-vv: debug messages.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.group(cls=Coalition, context_settings={"help_option_names": ["-h", "--help"]})
+@flag_options
 @click.version_option(package_name="coalition", prog_name="coalition")
 def main(verbose: int, quiet: bool, debug: bool) -> None:
     """Design coalition supply chains: who co-produces each layer of the technology stack.
 
     A case is a folder of CSV files (partners, layers, capabilities, demand, trade), one
     .xlsx workbook with a sheet per table, or a model file (models/*.toml) naming one.
+    -v, -q and --debug may also follow the command (coalition solve PATH -q).
     Exit codes: 0 solved, 1 internal error, 2 bad input or usage, 3 infeasible, 4 no
     feasible plan within the limits, 5 verification failed.
     """
-    State.debug, State.verbose, State.quiet = debug, verbose, quiet
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    # -vv is this tool's debug log, not Pyomo's, which prints every component it builds.
-    logging.getLogger("pyomo").setLevel(max(level, logging.INFO))
+    set_flags(verbose, quiet, debug)
     click.get_current_context().with_resource(stop_signals())
 
 
@@ -48,4 +37,4 @@ for _command in (run.solve, run.validate, run.explain, run.check, studies.sweep,
                  studies.frontier, generate.generate, desk.compare,
                  desk.export, desk.report, share_cli.share,
                  alternatives_cli.alternatives, sensitivity_cli.sensitivity):
-    main.add_command(_command)
+    main.add_command(take_flags(_command))

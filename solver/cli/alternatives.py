@@ -21,6 +21,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
     with_solver_options,
+    workers_option,
 )
 from solver.cli.desk import format_option, study_workbook
 
@@ -64,8 +65,7 @@ class Slacks(click.ParamType):
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/NAME-alternatives-YYYYmmdd-HHMMSS).")
 @click.option("--force", is_flag=True, help="Replace an earlier search's --out folder.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local processes running the searches of several slacks at once.")
+@workers_option("running the searches of several slacks at once")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run the searches of several slacks on the Dask scheduler at ADDRESS.")
 @click.option("--resume", is_flag=True,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -28,6 +29,93 @@ class State:
     debug = False
     verbose = 0
     quiet = False
+
+
+def set_flags(verbose: int = 0, quiet: bool = False, debug: bool = False) -> None:
+    """Take ``-v``/``-q``/``--debug`` wherever they were given and set the log level.
+
+    Given before the command (``coalition -q solve``) or after it (``coalition solve -q``),
+    they mean the same: each place adds to what the other set.
+    """
+    State.verbose += verbose
+    State.quiet = State.quiet or quiet
+    State.debug = State.debug or debug
+    level = logging.DEBUG if State.verbose > 1 else logging.INFO if State.verbose \
+        else logging.WARNING
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+    # -vv is this tool's debug log, not Pyomo's, which prints every component it builds.
+    logging.getLogger("pyomo").setLevel(max(level, logging.INFO))
+
+
+#: Help of the flags every command takes, before or after its name.
+FLAG_HELP = {
+    "verbose": "-v: HiGHS's log (instead of the progress line) and info messages; -vv: "
+               "debug messages.",
+    "quiet": "Print only errors.",
+    "debug": "Show the full traceback of an error.",
+}
+
+
+def flag_options(func: F) -> F:
+    """``-v``, ``-q`` and ``--debug`` as options of the group (before the command)."""
+    func = click.option("--debug", is_flag=True, help=FLAG_HELP["debug"])(func)
+    func = click.option("-q", "--quiet", is_flag=True, help=FLAG_HELP["quiet"])(func)
+    return click.option("-v", "--verbose", count=True, help=FLAG_HELP["verbose"])(func)
+
+
+def _flag_set(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value and param.name is not None:
+        set_flags(**{param.name: value})
+
+
+def take_flags(command: click.Command) -> click.Command:
+    """``command`` taking ``-v``, ``-q`` and ``--debug`` after its name too (``solve ... -q``)."""
+    names = {p.name for p in command.params}
+    for decls, kind in ((("-v", "--verbose"), "count"), (("-q", "--quiet"), "flag"),
+                        (("--debug",), "flag")):
+        option = click.Option(decls, count=kind == "count", is_flag=kind == "flag",
+                              expose_value=False, callback=_flag_set,
+                              help=FLAG_HELP[decls[-1][2:]])
+        if option.name not in names:
+            command.params.append(option)
+    return command
+
+
+class Coalition(click.Group):
+    """The ``coalition`` group: every refusal is one ``error: ...`` line, exit 2.
+
+    click's own refusals (an unknown option, a bad value, a missing argument) would print
+    a usage block and ``Error: ...``; here they print as the library's errors do, with
+    where to read the options.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        """Run the command line; click's errors in this tool's one style."""
+        State.verbose, State.quiet, State.debug = 0, False, False
+        extra["windows_expand_args"] = windows_expand_args
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+                click.echo(ctx.get_help())  # a bare `coalition`: its help, not a refusal
+                sys.exit(EXIT_OK)
+            click.echo(f"error: {exc.format_message()}", err=True)
+            if isinstance(exc, click.UsageError) and ctx is not None:
+                click.echo(f"see '{ctx.command_path} --help'", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(128 + 2)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -123,6 +211,14 @@ def case_argument(func: F) -> F:
     return click.argument("path", type=click.Path(path_type=Path))(func)
 
 
+def workers_option(what: str) -> Callable[[F], F]:
+    """``--workers N``, the same in every study: default 1, in this process."""
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=1, show_default=True,
+        help=f"Local processes {what}, each with its own persistent model (1: in this "
+             "process).")
+
+
 def set_option(func: F) -> F:
     """``--set KEY=VALUE`` overrides, repeatable."""
     return click.option(
@@ -181,8 +277,15 @@ def with_solver_options(case: Case, time_limit: float | None, mip_gap: float | N
     return case.with_overrides(opts, source="command line") if opts else case
 
 
-def number(x: Any, fmt: str = ",.6g") -> str:
-    """A number for a table on the screen; "-" for a missing one."""
+def number(x: Any, fmt: str | None = None) -> str:
+    """A number for a table on the screen (six significant digits, ``52,260.3``); "-" if missing.
+
+    ``fmt`` is a format spec instead (``".1e"`` for a gap).
+    """
+    from solver.report.numbers import readable
+
+    if fmt is None:
+        return readable(x, 6)
     try:
         if x is None or math.isnan(float(x)):
             return "-"

@@ -69,17 +69,18 @@ def study_workbook(folder: Path, name: str, files: list[str]) -> Path:
 @click.command()
 @click.argument("run_a", metavar="RUN_A")
 @click.argument("run_b", metavar="RUN_B")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("compare.csv"),
-              show_default=True, help="Where to write the comparison as one tidy table.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the comparison as one tidy CSV table here (default: print "
+                   "only).")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @handle_errors
-def compare(run_a: str, run_b: str, out: Path, force: bool) -> None:
+def compare(run_a: str, run_b: str, out: Path | None, force: bool) -> None:
     """What changed from RUN_A to RUN_B: costs, hosts, shares, layer metrics, participation.
 
     A run is a run folder, or one point of a sweep folder as SWEEP_FOLDER:N. Prints the
     cost terms, the hosts gained and lost (and shares that moved), suppliers, max share,
-    HHI and N-1 coverage per layer (* marks a change) and participation per partner, and
-    writes all of it to --out (section, item, metric, a, b, change).
+    HHI and N-1 coverage per layer (* marks a change) and participation per partner; with
+    --out, writes all of it as one table (section, item, metric, a, b, change).
 
     \b
     Example:
@@ -87,16 +88,18 @@ def compare(run_a: str, run_b: str, out: Path, force: bool) -> None:
       coalition compare out/sweep:0 out/sweep:3 --out out/sweep-0-3.csv
     """
     from solver.errors import UsageError
-    from solver.report.cells import safe_frame
     from solver.report.compare import compare_runs
 
-    if out.exists() and not force:
+    if out is not None and out.exists() and not force:
         raise UsageError(f"{out} already exists; pass --force to replace it")
     comparison = compare_runs(run_a, run_b)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    safe_frame(comparison.table()).to_csv(out, index=False, float_format="%.17g")
     echo(str(comparison))
-    echo(f"written: {out}")
+    if out is not None:
+        from solver.report.cells import safe_frame
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        safe_frame(comparison.table()).to_csv(out, index=False)
+        echo(f"written: {out}")
 
 
 @click.command()
@@ -130,22 +133,24 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the page (default: RUN_DIR/report.html).")
+              help="Where to write the page (default: FOLDER/report.html).")
 @handle_errors
-def report(run_dir: Path, out: Path | None) -> None:
-    """Write one self-contained HTML page of a run folder, to send to anyone.
+def report(folder: Path, out: Path | None) -> None:
+    """Write one self-contained HTML page of a run or a study's folder, to send to anyone.
 
-    Status and verification, the cost split, the layer table, a partner-by-layer map of
-    who hosts what, the main flows between partners, participation per partner, and the
-    scenarios and coalition-game tables when the run has them. Charts are inline SVG: the
-    page opens in any browser without a network.
+    A run: status and verification, the cost split, the layer table, a partner-by-layer
+    map of who hosts what, the main flows between partners, participation per partner,
+    and the scenarios when the run has them. A study's folder (sweep, stress, frontier,
+    share, alternatives): its verdict in words, its chart and its table. Charts are
+    inline SVG: the page opens in any browser without a network.
 
     \b
     Example:
       coalition report out/baseline
+      coalition report out/share
     """
     from solver.report.html import write_report
 
-    echo(f"written: {write_report(run_dir, out)}")
+    echo(f"written: {write_report(folder, out)}")

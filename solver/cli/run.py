@@ -98,11 +98,13 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
 
 def format_summary(case: Case, result: Result) -> str:
     """The short human summary ``coalition solve`` prints."""
+    from solver.report.numbers import readable
+
     lines = [f"case {case.name}: {result.status}"]
     if result.objective is not None:
         gap = f", gap {result.gap:.2e}" if result.gap is not None else ""
-        lines.append(f"total cost {result.objective:,.4g}{gap}")
-        parts = ", ".join(f"{k} {v:,.4g}" for k, v in result.costs.items() if v)
+        lines.append(f"total cost {readable(result.objective)}{gap}")
+        parts = ", ".join(f"{k} {readable(v)}" for k, v in result.costs.items() if v)
         lines.append(f"  {parts}" if parts else "  (no cost)")
     lines.append("")
     header = f"{'layer':<24}{'demand':>12}{'suppliers':>10}{'max share':>10}{'HHI':>7}" \
@@ -110,7 +112,7 @@ def format_summary(case: Case, result: Result) -> str:
     lines.append(header)
     for row in result.layers.to_dict("records"):
         n1 = "-" if math.isnan(row["n1_coverage"]) else f"{row['n1_coverage']:.2f}"
-        lines.append(f"{row['layer']!s:<24}{row['demand']:>12,.4g}{row['suppliers']:>10}"
+        lines.append(f"{row['layer']!s:<24}{readable(row['demand']):>12}{row['suppliers']:>10}"
                      f"{row['max_share']:>10.2f}{row['hhi']:>7.2f}{n1:>7}")
     if result.scenarios is not None:
         lines.append("")
@@ -119,7 +121,7 @@ def format_summary(case: Case, result: Result) -> str:
                      "layer")
         for row in result.scenarios.to_dict("records"):
             lines.append(f"  {row['scenario']!s:<26}{row['probability']:>10.3g}"
-                         f"{row['unmet']:>10,.4g}{row['unmet_share']:>7.1%}  "
+                         f"{readable(row['unmet']):>10}{row['unmet_share']:>7.1%}  "
                          f"{row['worst_layer'] or '-'}")
     lines.append(f"verified: {'yes' if result.verified else 'NO'}")
     return "\n".join(lines)
@@ -148,7 +150,7 @@ def validate(path: Path, overrides: tuple[str, ...]) -> None:
         case = load(path, overrides)
     except CaseError as exc:
         n = len(exc.problems)
-        click.echo(f"{path}: {n} problem{'s' if n != 1 else ''}:", err=True)
+        click.echo(f"error: {path}: {n} problem{'s' if n != 1 else ''}:", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_INPUT)
@@ -196,10 +198,10 @@ def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) ->
 
 @click.command()
 @case_argument
-@click.argument("result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @set_option
 @handle_errors
-def check(path: Path, result_dir: Path, overrides: tuple[str, ...]) -> None:
+def check(path: Path, run_dir: Path, overrides: tuple[str, ...]) -> None:
     """Re-verify a written run folder against its case, independently of the model code.
 
     Exit 5 and name each violated constraint, entity and amount if the plan is wrong.
@@ -207,13 +209,13 @@ def check(path: Path, result_dir: Path, overrides: tuple[str, ...]) -> None:
     from solver.check.run import check_run, provenance_note
 
     case = load(path, overrides)
-    violations = check_run(case, result_dir)
-    note = provenance_note(case, result_dir)
+    violations = check_run(case, run_dir)
+    note = provenance_note(case, run_dir)
     if note:
         click.echo(note, err=True)
     if violations:
-        click.echo(f"{result_dir}: {len(violations)} violation(s):", err=True)
+        click.echo(f"error: {run_dir}: {len(violations)} violation(s):", err=True)
         for v in violations:
             click.echo(f"  {v}", err=True)
         sys.exit(EXIT_UNVERIFIED)
-    echo(f"{result_dir}: verified against {case.name}")
+    echo(f"{run_dir}: verified against {case.name}")

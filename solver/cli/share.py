@@ -17,6 +17,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
     with_solver_options,
+    workers_option,
 )
 from solver.cli.desk import format_option, solver_name_option, study_workbook, with_solver
 
@@ -36,8 +37,7 @@ from solver.cli.desk import format_option, solver_name_option, study_workbook, w
               help="Seed of the random orders (default: [share] seed, else 0).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/NAME-share-YYYYmmdd-HHMMSS).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Local processes evaluating groups, each with its own persistent model.")
+@workers_option("evaluating groups")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Send groups to the Dask distributed scheduler at ADDRESS.")
 @click.option("--resume", is_flag=True,
@@ -80,7 +80,9 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
         raise click.UsageError("--resume needs the --out folder of the game to continue")
     out = out or default_out(path, "share")
     check_writable(out)
-    progress = None if State.quiet else progress_for(sys.stderr, study="share", unit="group")
+    # The whole coalition is solved first; summary.json's groups_evaluated counts it too.
+    progress = None if State.quiet else progress_for(
+        sys.stderr, study="share, besides the whole coalition", unit="group")
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
                            seed=seed, out=out, workers=workers, scheduler=scheduler,

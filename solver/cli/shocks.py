@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from solver.cli.common import State, echo
+from solver.cli.common import State, echo, workers_option
+from solver.report.numbers import readable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,10 +53,10 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     allocation, flows = design_of(case, run)
     table = evaluate_scenarios(case, allocation, flows)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "scenarios.csv", index=False, float_format="%.17g")
+    table.to_csv(out / "scenarios.csv", index=False)
     lines = [f"{'scenario':<24}{'probability':>12}{'unmet':>12}{'share':>8}  worst layer"]
     for row in table.to_dict("records"):
-        lines.append(f"{row['scenario']!s:<24}{row['probability']:>12.3g}{row['unmet']:>12,.4g}"
+        lines.append(f"{row['scenario']!s:<24}{row['probability']:>12.3g}{readable(row['unmet']):>12}"
                      f"{row['unmet_share']:>8.1%}  {row['worst_layer'] or '-'}")
     echo("\n".join(lines))
     echo(f"written: {out / 'scenarios.csv'}")
@@ -91,8 +92,8 @@ def format_distribution(table: pd.DataFrame, worst: pd.DataFrame) -> str:
     lines = [f"{'unmet demand':<24}{'demand':>12}{'mean':>12}{'P95':>12}{'CVaR 95%':>12}"]
     for row in table.to_dict("records"):
         name = "all layers" if row["scope"] == "total" else row["layer"]
-        lines.append(f"{name!s:<24}{row['demand']:>12,.4g}{row['mean']:>12,.4g}"
-                     f"{row['p95']:>12,.4g}{row['cvar95']:>12,.4g}")
+        lines.append(f"{name!s:<24}{readable(row['demand']):>12}{readable(row['mean']):>12}"
+                     f"{readable(row['p95']):>12}{readable(row['cvar95']):>12}")
     if not worst.empty:
         shown = ", ".join(f"{r['partner']} ({r['lost_in_worst']:.0%})"
                           for r in worst.head(8).to_dict("records"))
@@ -115,8 +116,7 @@ def shock_options(f: Any) -> Any:
         click.option("--run", "run", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="Stress the design of this run folder instead of "
                                         "solving the case."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local processes for --sample (default 1)."),
+        workers_option("drawing --sample's disruptions"),
         click.option("--scheduler", default=None, metavar="ADDRESS",
                      help="Send --sample's draws to the Dask scheduler at ADDRESS."),
         click.option("--resume", is_flag=True,

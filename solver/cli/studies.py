@@ -22,6 +22,7 @@ from solver.cli.common import (
     set_option,
     solver_options,
     with_solver_options,
+    workers_option,
 )
 from solver.cli.desk import format_option, solver_name_option, study_workbook, with_solver
 from solver.cli.shocks import shock_options
@@ -36,9 +37,7 @@ from solver.cli.shocks import shock_options
 @click.option("--mode", type=click.Choice(["grid", "one-at-a-time"]), default=None,
               help="grid: every combination (default); one-at-a-time: the base case and "
                    "each key alone (a tornado chart).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local processes solving points, each with its own persistent model "
-                   "(default: the machine's cores; 1 solves in this process).")
+@workers_option("solving points")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Send points to the Dask distributed scheduler at ADDRESS "
                    "(tcp://host:8786) instead of local processes. Start its workers with "
@@ -57,7 +56,7 @@ from solver.cli.shocks import shock_options
 @format_option
 @solver_name_option
 @handle_errors
-def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | None,
+def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int,
           scheduler: str | None, out: Path | None, resume: bool, force: bool, no_plots: bool,
           yes: bool, overrides: tuple[str, ...], time_limit: float | None,
           mip_gap: float | None, threads: int | None, fmt: str,
@@ -75,7 +74,7 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int | No
     \b
     Example:
       coalition sweep models/allied-ai-stack.toml
-      coalition sweep data/allied-ai-stack --vary layers.max_share=0.3:0.6:0.1 \
+      coalition sweep data/allied-ai-stack --vary layers.max_share=0.3:0.6:0.1 \\
           --vary "capabilities[TW,*].unit_cost*=1,2,4" --workers 4 --out out/tw
     """
     from solver.studies.engine.progress import progress_for

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from solver.report.charts import COST_UNIT, figure, svg
+from solver.report.charts import figure, svg_text
 
 _COLOURS = ("#2f6db3", "#4f9a5a", "#e07b39", "#8e63b5", "#b5534f", "#c9a227", "#5b8fa8",
             "#7a7a7a", "#d4679a")
@@ -82,11 +82,14 @@ def chain_chart(flows: pd.DataFrame) -> str:
     ax.set_xlim(-0.45, 1.45)
     ax.set_ylim(height, -gap)
     ax.axis("off")
-    return svg(fig, "the chain: value flowing from layer to layer")
+    return svg_text(fig, "the chain: value flowing from layer to layer")
 
 
-def chain_section(run_dir: Path) -> str:
-    """The report's section on the chain, or "" when the run has no input flows."""
+def chain_section(run_dir: Path, unit: str | None = None) -> str:
+    """The report's section on the chain, or "" when the run has no input flows.
+
+    ``unit`` names the quantities (the model file's ``unit``), or nothing.
+    """
     path = Path(run_dir) / "input_flows.csv"
     if not path.is_file():
         return ""
@@ -97,7 +100,8 @@ def chain_section(run_dir: Path) -> str:
         rows = "".join(f"<tr><td>{html.escape(str(r.input))}</td><td>"
                        f"{html.escape(str(r.layer))}</td><td class=\"num\">{r.quantity:,.4g}"
                        "</td></tr>" for r in flows.itertuples(index=False))
-        body = (f"<p>Value flowing from layer to layer ({COST_UNIT} of output): each band is "
+        of = f" ({html.escape(unit)} of output)" if unit else ""
+        body = (f"<p>Value flowing from layer to layer{of}: each band is "
                 "what the layer on the left supplies as an input to the production of the "
                 "layer on the right, summed over partners.</p>" + chain_chart(flows)
                 + '<table id="chain-table"><thead><tr><th>input</th><th>layer</th>'

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: The unit of costs and values in the charts' axes.
-COST_UNIT = "USD bn a year"
+from solver.report.numbers import readable, with_unit
 
 #: Bars of the flows chart.
 TOP_FLOWS = 15
@@ -25,7 +24,8 @@ TERM_COLOURS = {"fixed": "#2f6db3", "capacity": "#4f9a5a", "trade": "#e07b39",
                 "recourse": "#5b8fa8"}
 
 
-def _figure(width: float, height: float) -> Any:
+def figure(width: float, height: float) -> Any:
+    """A matplotlib figure of this size (inches), drawn to SVG, laid out to fit."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -34,7 +34,7 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
-def _svg(fig: Any, label: str) -> str:
+def svg_text(fig: Any, label: str) -> str:
     """The figure as one ``<svg>`` element, labelled for screen readers."""
     from matplotlib import rc_context
 
@@ -49,7 +49,8 @@ def _svg(fig: Any, label: str) -> str:
     return svg
 
 
-def _style(ax: Any) -> None:
+def style_axes(ax: Any) -> None:
+    """The page's look: no top and right spines, small ticks, a light grid behind."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=9)
@@ -57,30 +58,30 @@ def _style(ax: Any) -> None:
     ax.set_axisbelow(True)
 
 
-def cost_chart(costs: dict[str, float]) -> str:
-    """The objective's terms as horizontal bars, largest first."""
+def cost_chart(costs: dict[str, float], unit: str | None = None) -> str:
+    """The objective's terms as horizontal bars, largest first, in ``unit``."""
     items = sorted(((k, float(v)) for k, v in costs.items() if v), key=lambda kv: -abs(kv[1]))
-    fig = _figure(7.0, 0.5 + 0.42 * max(len(items), 1))
+    fig = figure(7.0, 0.5 + 0.42 * max(len(items), 1))
     ax = fig.add_subplot()
     if items:
         names = [k for k, _ in items][::-1]
         values = [v for _, v in items][::-1]
         bars = ax.barh(names, values, color=[TERM_COLOURS.get(n, _GREY) for n in names])
         total = sum(abs(v) for v in values) or 1.0
-        ax.bar_label(bars, labels=[f"{v:,.4g} ({100 * abs(v) / total:.0f}%)" for v in values],
+        ax.bar_label(bars, labels=[f"{readable(v)} ({100 * abs(v) / total:.0f}%)" for v in values],
                      padding=3, fontsize=9)
         ax.margins(x=0.25)
     else:
         ax.text(0.5, 0.5, "no cost", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel(f"cost ({COST_UNIT})", fontsize=9)
-    _style(ax)
-    return _svg(fig, "cost split by term")
+    ax.set_xlabel(with_unit("cost", unit), fontsize=9)
+    style_axes(ax)
+    return svg_text(fig, "cost split by term")
 
 
 def participation_chart(partners: pd.DataFrame) -> str:
     """Each partner's share of the stack's value, members and outside suppliers coloured."""
     frame = partners.sort_values("participation", ascending=True)
-    fig = _figure(7.0, 0.6 + 0.26 * max(len(frame), 1))
+    fig = figure(7.0, 0.6 + 0.26 * max(len(frame), 1))
     ax = fig.add_subplot()
     member = frame["member"].astype(str).str.lower().isin(["true", "1"]) \
         if "member" in frame else pd.Series(True, index=frame.index)
@@ -92,8 +93,8 @@ def participation_chart(partners: pd.DataFrame) -> str:
     ax.legend(handles=[Patch(color=_BLUE, label="member"),
                        Patch(color=_ORANGE, label="outside supplier")],
               fontsize=8, frameon=False, loc="lower right")
-    _style(ax)
-    return _svg(fig, "participation per partner")
+    style_axes(ax)
+    return svg_text(fig, "participation per partner")
 
 
 def main_flows(flows: pd.DataFrame, top: int = TOP_FLOWS) -> pd.DataFrame:
@@ -106,31 +107,22 @@ def main_flows(flows: pd.DataFrame, top: int = TOP_FLOWS) -> pd.DataFrame:
     return grouped.reset_index().sort_values("quantity", ascending=False).head(top)
 
 
-def flows_chart(top: pd.DataFrame) -> str:
+def flows_chart(top: pd.DataFrame, unit: str | None = None) -> str:
     """The main flows between partners as horizontal bars (exporter to importer)."""
-    fig = _figure(7.0, 0.6 + 0.3 * max(len(top), 1))
+    fig = figure(7.0, 0.6 + 0.3 * max(len(top), 1))
     ax = fig.add_subplot()
     if len(top):
         frame = top.iloc[::-1]
         labels = [f"{e} \u2192 {i}" for e, i in zip(frame["exporter"], frame["importer"],
                                                      strict=True)]
         bars = ax.barh(labels, frame["quantity"].astype(float), color=_BLUE)
-        ax.bar_label(bars, labels=[f"{q:,.4g}" for q in frame["quantity"]], padding=3,
+        ax.bar_label(bars, labels=[readable(q) for q in frame["quantity"]], padding=3,
                      fontsize=8)
         ax.margins(x=0.15)
     else:
         ax.text(0.5, 0.5, "every consumer is supplied at home", ha="center", va="center",
                 transform=ax.transAxes)
-    ax.set_xlabel(f"quantity shipped ({COST_UNIT} of output)", fontsize=9)
-    _style(ax)
-    return _svg(fig, "main flows between partners")
-
-
-def figure(width: float, height: float) -> Any:
-    """A blank figure for a chart of the report (for charts drawn in other modules)."""
-    return _figure(width, height)
-
-
-def svg(fig: Any, label: str) -> str:
-    """``fig`` as one inline ``<svg>`` element, its text drawn as paths."""
-    return _svg(fig, label)
+    ax.set_xlabel(with_unit("quantity shipped", f"{unit} of output" if unit else None),
+                  fontsize=9)
+    style_axes(ax)
+    return svg_text(fig, "main flows between partners")

@@ -9,9 +9,7 @@ opens anywhere, without network. It is built from the written run folder alone.
 
 from __future__ import annotations
 
-import html
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,9 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import plain_frame
+from solver.report.numbers import with_unit
+from solver.report.page import e as _e
+from solver.report.page import html_table, section
 
 #: Optional tables of a run folder shown when present, with their headings.
 EXTRA_TABLES = {"scenarios": "Scenarios", "players": "The coalition game: players",
@@ -74,58 +75,35 @@ def _table(path: Path, required: bool) -> pd.DataFrame:
     return plain_frame(frame)
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` for the run folder ``run_dir`` (or to ``out``); its path."""
-    run = read_run_folder(run_dir)
-    path = Path(out) if out is not None else run.path / "report.html"
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a run folder (a plan), rather than a study's folder."""
+    return (folder / "summary.json").is_file() and (folder / "allocation.csv").exists()
+
+
+def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
+    """Write ``report.html`` for any folder the tool writes (or to ``out``); its path.
+
+    A run folder gets the plan's page (:func:`render_report`); a study's folder (sweep,
+    stress test, frontier, game, alternatives) the study's page
+    (:func:`solver.report.study_pages.render_study_page`).
+    """
+    path_in = Path(folder)
+    if not path_in.is_dir():
+        raise UsageError(f"{path_in}: no such folder")
+    from solver.report.study_pages import render_study_page, study_kinds
+
+    if is_run_folder(path_in) or not study_kinds(path_in):
+        text = render_report(read_run_folder(path_in))
+    else:
+        text = render_study_page(path_in)
+    path = Path(out) if out is not None else path_in / "report.html"
     tmp = path.with_name(f".{path.name}.partial")
     try:
-        tmp.write_text(render_report(run), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def _e(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _fmt(x: Any, kind: str = "num") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "\u2013"
-    if isinstance(x, bool) or kind == "text":
-        return _e(x)
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return _e(x)
-    if kind == "pct":
-        return f"{100 * value:.1f}%"
-    if kind == "int":
-        return f"{value:,.0f}"
-    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
-
-
-def _html_table(frame: pd.DataFrame, kinds: dict[str, str] | None = None,
-                table_id: str = "", limit: int = 500, compact: bool = False) -> str:
-    """A plain HTML table of ``frame``: numbers right-aligned, at most ``limit`` rows."""
-    kinds = kinds or {}
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
-    rows = []
-    for record in frame.head(limit).itertuples(index=False, name=None):
-        cells = []
-        for col, value in zip(frame.columns, record, strict=True):
-            kind = kinds.get(col, "text" if isinstance(value, str) else "num")
-            cls = ' class="n"' if kind != "text" else ""
-            cells.append(f"<td{cls}>{_fmt(value, kind)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    more = (f'<p class="note">{len(frame) - limit} more rows in the CSV file.</p>'
-            if len(frame) > limit else "")
-    ident = f' id="{_e(table_id)}"' if table_id else ""
-    ident += ' class="compact"' if compact else ""
-    return (f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>'
-            + "".join(rows) + f"</tbody></table></div>{more}")
 
 
 def heat_map(allocation: pd.DataFrame) -> str:
@@ -166,52 +144,61 @@ def heat_map(allocation: pd.DataFrame) -> str:
             "that host something are listed.</p>")
 
 
+#: Readable headers of the run folder's columns (the page; the CSV files keep their names).
+HEADERS = {
+    "capacity": "capacity built", "max_share": "largest share", "hhi": "HHI",
+    "effective_suppliers": "effective suppliers", "n1_coverage": "N-1 coverage",
+    "nk_coverage": "N-k coverage", "layers_hosted": "layers hosted", "unmet_share": "unmet %",
+    "worst_layer": "worst layer", "worst_layer_unmet": "worst layer unmet",
+    "worst_layer_share": "worst layer %", "trade_cost": "trade cost",
+    "shortage_cost": "shortage cost", "second_stage_cost": "second-stage cost",
+}
+
+#: How each known column shows: a share as a percentage, a bool as yes/no.
+KINDS = {"layer": "text", "partner": "text", "suppliers": "int", "layers_hosted": "int",
+         "max_share": "pct", "n1_coverage": "pct", "nk_coverage": "pct",
+         "participation": "pct", "unmet_share": "pct", "worst_layer_share": "pct",
+         "member": "bool", "hosted": "bool", "verified": "bool"}
+
+
 def render_report(run: RunFolder) -> str:
     """The page for ``run`` as HTML text."""
     from solver.report.chain import chain_section
-    from solver.report.charts import (
-        COST_UNIT,
-        cost_chart,
-        flows_chart,
-        main_flows,
-        participation_chart,
-    )
+    from solver.report.charts import cost_chart, flows_chart, main_flows, participation_chart
     from solver.report.page import as_dict, page, status_block
 
     s = run.summary
+    unit = s.get("unit") if isinstance(s.get("unit"), str) else None
+    in_unit = f", in {_e(unit)}" if unit else ""
     costs = as_dict(s.get("costs"))
     title = f"{s.get('case', run.path.name)}: coalition plan"
     cost_rows = pd.DataFrame([{"term": k, "cost": v} for k, v in costs.items()]
                              + [{"term": "total", "cost": s.get("objective")}])
+    cost_rows.columns = ["term", with_unit("cost", unit)]
     top = main_flows(run.flows)
-    layers = run.layers.copy()
     sections = [
         status_block(s, run),
-        _section("costs", "Cost split", f"<p>Every term of the objective, in {COST_UNIT}.</p>"
-                 + cost_chart(costs) + _html_table(cost_rows, table_id="cost-table", compact=True)),
-        _section("layers", "Layers", "<p>Suppliers, the largest share, concentration (HHI, "
-                 "1 = a single supplier) and N-1 coverage (the share of demand the built "
-                 "capacity still covers without its largest host).</p>"
-                 + _html_table(layers, {"layer": "text", "suppliers": "int",
-                                        "max_share": "pct", "n1_coverage": "pct"},
-                               table_id="layer-table")),
-        _section("hosts", "Who hosts what", heat_map(run.allocation)),
-        _section("flows", "Main flows between partners",
-                 f"<p>The {len(top)} largest flows from one partner to another, summed over "
-                 "layers (supply at home is not a flow here).</p>" + flows_chart(top)
-                 + _html_table(top, {"layers": "text"}, table_id="flow-table")),
-        _section("participation", "Participation per partner",
-                 "<p>Each partner's share of the value the stack supplies.</p>"
-                 + participation_chart(run.partners)
-                 + _html_table(run.partners, {"participation": "pct", "layers_hosted": "int"},
-                               table_id="partner-table")),
+        section("costs", "Cost split", f"<p>Every term of the objective{in_unit}.</p>"
+                + cost_chart(costs, unit)
+                + html_table(cost_rows, table_id="cost-table", compact=True)),
+        section("layers", "Layers", "<p>Suppliers, the largest share, concentration (HHI, "
+                "1 = a single supplier) and N-1 coverage (the share of demand the built "
+                f"capacity still covers without its largest host); quantities{in_unit} of "
+                "output.</p>"
+                + html_table(run.layers, KINDS, HEADERS, table_id="layer-table")),
+        section("hosts", "Who hosts what", heat_map(run.allocation)),
+        section("flows", "Main flows between partners",
+                f"<p>The {len(top)} largest flows from one partner to another, summed over "
+                f"layers (supply at home is not a flow here){in_unit} of output.</p>"
+                + flows_chart(top, unit)
+                + html_table(top, {"layers": "text"}, table_id="flow-table")),
+        section("participation", "Participation per partner",
+                "<p>Each partner's share of the value the stack supplies.</p>"
+                + participation_chart(run.partners)
+                + html_table(run.partners, KINDS, HEADERS, table_id="partner-table")),
     ]
-    sections.append(chain_section(run.path))  # empty without inputs.csv
+    sections.append(chain_section(run.path, unit))  # empty without inputs.csv
     for name, frame in run.extra.items():
-        sections.append(_section(name, EXTRA_TABLES[name],
-                                 _html_table(frame, table_id=f"{name}-table")))
+        sections.append(section(name, EXTRA_TABLES[name],
+                                html_table(frame, KINDS, HEADERS, table_id=f"{name}-table")))
     return page(_e(title), "\n".join(sections), _e(s.get("version", "")))
-
-
-def _section(ident: str, heading: str, body: str) -> str:
-    return f'<section id="{ident}"><h2>{_e(heading)}</h2>{body}</section>'

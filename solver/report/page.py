@@ -7,6 +7,10 @@ import math
 from string import Template
 from typing import Any
 
+import pandas as pd
+
+from solver.report.numbers import percent, readable, yes_no
+
 _CSS = """
 :root { --ink:#14263d; --muted:#5b6b7d; --line:#dde3ea; --card:#fff; --bg:#f4f6f9;
         --ok:#2e7d4f; --bad:#b3261e; --blue:#2f6db3; }
@@ -22,6 +26,7 @@ section { background:var(--card); border:1px solid var(--line); border-radius:10
 h2 { margin:0 0 10px; font-size:18px; font-weight:600; }
 p { margin:6px 0 12px; color:var(--muted); }
 .note { font-size:12px; }
+p.verdict { color:var(--ink); font-size:16px; }
 .kpis { display:flex; flex-wrap:wrap; gap:12px; margin-top:6px; }
 .kpi { flex:1 1 150px; border:1px solid var(--line); border-radius:8px; padding:10px 14px; }
 .kpi b { display:block; font-size:20px; font-variant-numeric:tabular-nums; }
@@ -59,20 +64,25 @@ PAGE = Template("""<!DOCTYPE html>
 <style>$css</style>
 </head>
 <body>
-<header><h1>$heading</h1><p>Who co-produces each layer of the stack, at what cost, and how
-robust the plan is.</p></header>
+<header><h1>$heading</h1><p>$subtitle</p></header>
 <main>
 $body
 </main>
-<footer>Written by coalition $version from the run folder's tables.</footer>
+<footer>Written by coalition $version from the folder's tables.</footer>
 </body>
 </html>
 """)
 
 
-def page(title: str, body: str, version: str) -> str:
+#: What a run's page is about, under its title.
+RUN_SUBTITLE = ("Who co-produces each layer of the stack, at what cost, and how robust the "
+                "plan is.")
+
+
+def page(title: str, body: str, version: str, subtitle: str = RUN_SUBTITLE) -> str:
     """The whole HTML document around ``body`` (all arguments already escaped)."""
-    return PAGE.substitute(title=title, heading=title, body=body, version=version, css=_CSS)
+    return PAGE.substitute(title=title, heading=title, body=body, version=version, css=_CSS,
+                           subtitle=subtitle)
 
 
 def as_dict(x: Any) -> dict[str, Any]:
@@ -80,16 +90,79 @@ def as_dict(x: Any) -> dict[str, Any]:
     return x if isinstance(x, dict) else {}
 
 
-def _e(x: Any) -> str:
+def e(x: Any) -> str:
+    """``x`` as HTML text, escaped."""
     return html.escape(str(x), quote=True)
 
 
-def _n(x: Any, fmt: str = ",.6g") -> str:
+_e = e
+
+
+def _n(x: Any, fmt: str | None = None) -> str:
     try:
         value = float(x)
     except (TypeError, ValueError):
         return "\u2013"
-    return "\u2013" if math.isnan(value) else format(value, fmt)
+    if math.isnan(value):
+        return "\u2013"
+    return readable(value, 6) if fmt is None else format(value, fmt)
+
+
+def cell(x: Any, kind: str = "num") -> str:
+    """One table cell's text, by ``kind``; a missing value is a dash.
+
+    num: ``52,260.3``; int: ``52,260``; pct: ``40.4%``; bool: yes/no; text: escaped.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "\u2013"
+    if kind == "bool":
+        return yes_no(x)
+    if isinstance(x, bool) or kind == "text" or isinstance(x, str):
+        return e(x)
+    if kind == "pct":
+        return percent(x)
+    if kind == "int":
+        return readable(round(float(x)), 15)
+    if kind == "sci":
+        return format(float(x), ".1e")
+    return readable(x, 6)
+
+
+def html_table(frame: pd.DataFrame, kinds: dict[str, str] | None = None,
+               headers: dict[str, str] | None = None, table_id: str = "",
+               limit: int = 500, compact: bool = False) -> str:
+    """A plain HTML table of ``frame``: numbers right-aligned, at most ``limit`` rows.
+
+    ``kinds`` says how a column shows (see :func:`cell`; text cells by default when the
+    value is text), ``headers`` a readable header for a column name.
+    """
+    kinds, headers = kinds or {}, headers or {}
+    head = "".join(f"<th>{e(headers.get(str(c), _header(str(c))))}</th>"
+                   for c in frame.columns)
+    rows = []
+    for record in frame.head(limit).itertuples(index=False, name=None):
+        cells = []
+        for col, value in zip(frame.columns, record, strict=True):
+            kind = kinds.get(str(col), "text" if isinstance(value, str) else "num")
+            cls = ' class="n"' if kind not in ("text", "bool") else ""
+            cells.append(f"<td{cls}>{cell(value, kind)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f'<p class="note">{len(frame) - limit} more rows in the CSV file.</p>'
+            if len(frame) > limit else "")
+    ident = f' id="{e(table_id)}"' if table_id else ""
+    ident += ' class="compact"' if compact else ""
+    return (f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>'
+            + "".join(rows) + f"</tbody></table></div>{more}")
+
+
+def _header(column: str) -> str:
+    """``worst_layer`` as ``worst layer``; an override key (``layers.max_share``) as it is."""
+    return column.replace("_", " ") if column.replace("_", "").isalnum() else column
+
+
+def section(ident: str, heading: str, body: str) -> str:
+    """One card of the page: ``<section id=ident>`` with its heading and ``body`` (HTML)."""
+    return f'<section id="{ident}"><h2>{e(heading)}</h2>{body}</section>'
 
 
 def status_block(s: dict[str, Any], run: Any) -> str:
@@ -100,7 +173,9 @@ def status_block(s: dict[str, Any], run: Any) -> str:
              '<span class="badge bad" id="verified">NOT verified</span>')
     solver, size = as_dict(s.get("solver")), as_dict(s.get("size"))
     hosted = run.allocation["hosted"].astype(str).str.lower().isin(["true", "1"])
-    kpis = [("status", _e(s.get("status", "?"))), ("total cost", _n(s.get("objective"))),
+    unit = s.get("unit") if isinstance(s.get("unit"), str) else None
+    kpis = [("status", _e(s.get("status", "?"))),
+            ("total cost" + (f", {_e(unit)}" if unit else ""), _n(s.get("objective"))),
             ("gap", _n(s.get("gap"), ".2e")), ("layers", str(len(run.layers))),
             ("hosting pairs", f"{int(hosted.sum())} of {len(run.allocation)}"),
             ("solver", _e(f"{solver.get('name', '?')} {solver.get('version', '')}"))]

@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.report.charts import COST_UNIT
+from solver.report.numbers import with_unit
 from solver.results import COST_TERMS
 
 #: Line colours of the cost terms (matplotlib's tab10, in the order of COST_TERMS).
 TERM_COLOURS = dict(zip(COST_TERMS, ("tab:blue", "tab:orange", "tab:green", "tab:purple",
                                      "tab:brown", "tab:red"), strict=True))
 
-#: At most this many lines of "other keys" in one chart.
-MAX_LINES = 8
+#: Titles wrap at this many characters, so that a long key never runs off the figure.
+TITLE_WIDTH = 60
 
 
 def _figure(width: float = 7.5, height: float = 4.5) -> Any:
@@ -49,8 +49,9 @@ def _axis_label(column: str) -> str:
     return f"{column[:-1]} (multiplier)" if column.endswith("*") else column
 
 
-def sweep_plots(table: pd.DataFrame, axes: Sequence[Any], mode: str, folder: Path) -> list[Path]:
-    """Write the charts of a sweep into ``folder``; return their paths."""
+def sweep_plots(table: pd.DataFrame, axes: Sequence[Any], mode: str, folder: Path,
+                unit: str | None = None) -> list[Path]:
+    """Write the charts of a sweep into ``folder``, costs in ``unit``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     columns = [a.column for a in axes]
@@ -65,18 +66,18 @@ def sweep_plots(table: pd.DataFrame, axes: Sequence[Any], mode: str, folder: Pat
         else:
             part, others = table, [c for c in columns if c != column]
         path = folder / f"{slug(column)}.png"
-        _objective_chart(part, column, others, path, base)
+        objective_figure(part, column, others, base, unit).savefig(path)
         written.append(path)
     if mode == "one-at-a-time":
         path = folder / "tornado.png"
-        tornado_plot(table, columns, path)
+        tornado_plot(table, columns, path, unit)
         written.append(path)
     return written
 
 
-def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: Path,
-                     base: float | None = None) -> None:
-    """Left: total cost against ``column`` (a line per combination of ``others``).
+def objective_figure(table: pd.DataFrame, column: str, others: list[str],
+                     base: float | None = None, unit: str | None = None) -> Any:
+    """Left: total cost against ``column`` (a line per combination of ``others``, all drawn).
 
     Right: how each cost term changes from the first value of ``column`` (for the first
     line), which shows what the total's change is made of.
@@ -86,18 +87,18 @@ def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: 
     frame = table.copy()
     frame[column] = pd.to_numeric(frame[column], errors="coerce")
     groups = list(frame.groupby(others, dropna=False, sort=True)) if others else [((), frame)]
-    for i, (key, group) in enumerate(groups[:MAX_LINES]):
+    colours = _series_colours(len(groups))
+    labels = []
+    for i, (key, group) in enumerate(groups):
         g = group.sort_values(column)
         label = "total cost" if not others else ", ".join(
             f"{o}={v:g}" if isinstance(v, float) else f"{o}={v}"
             for o, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True))
+        labels.append(label)
         left.plot(g[column], g["objective"], marker="o", lw=2 if not others else 1.5,
-                  color="black" if not others else None, label=label, zorder=3)
+                  color="black" if not others else colours[i], label=label, zorder=3)
         if i == 0:
             _mark_failures(left, g, column)
-    if len(groups) > MAX_LINES:
-        left.text(0.01, 0.01, f"{len(groups) - MAX_LINES} more combinations not drawn",
-                  transform=left.transAxes, fontsize=8, color="grey")
     if base is not None and not pd.isna(base):
         left.axhline(float(base), color="grey", lw=1, ls=":", label="base case")
     first = groups[0][1].sort_values(column) if groups else frame
@@ -110,19 +111,37 @@ def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: 
                 right.plot(solved[column], values - values.iloc[0], marker=".",
                            color=TERM_COLOURS[term], label=term)
         right.axhline(0.0, color="grey", lw=0.8)
-        right.set_title(f"change of each cost term from {_axis_label(column)} = {x0:g}"
-                        + (" (first line)" if others else ""), fontsize=9)
+        right.set_title(_wrap(f"change of each cost term from {_axis_label(column)} = {x0:g}"
+                              + (f", at {labels[0]}" if others else "")), fontsize=9)
     right.set_xlabel(_axis_label(column))
-    right.set_ylabel(f"change in cost ({COST_UNIT})")
+    right.set_ylabel(with_unit("change in cost", unit))
     right.grid(alpha=0.3)
     left.set_xlabel(_axis_label(column))
-    left.set_ylabel(f"total cost ({COST_UNIT})")
+    left.set_ylabel(with_unit("total cost", unit))
     left.grid(alpha=0.3)
     for ax in (left, right):
         if ax.get_legend_handles_labels()[0]:  # nothing to label when every point failed
-            ax.legend(fontsize=8)
-    fig.suptitle(f"total cost against {_axis_label(column)}", fontsize=11)
-    fig.savefig(path)
+            ax.legend(fontsize=8 if len(groups) <= 12 else 6,
+                      ncol=1 + (len(groups) - 1) // 12 if ax is left else 1)
+    fig.suptitle(_wrap(f"total cost against {_axis_label(column)}"), fontsize=11)
+    return fig
+
+
+def _series_colours(n: int) -> list[Any]:
+    """``n`` distinct colours: tab10, tab20 up to 20 series, then a continuous map."""
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    if n <= 20:
+        return [colormaps["tab20"](i) for i in range(n)]
+    return [colormaps["viridis"](i / (n - 1)) for i in range(n)]
+
+
+def _wrap(title: str) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, TITLE_WIDTH)) or title
 
 
 def _mark_failures(ax: Any, g: pd.DataFrame, column: str) -> None:
@@ -135,7 +154,8 @@ def _mark_failures(ax: Any, g: pd.DataFrame, column: str) -> None:
                label="no plan (" + ", ".join(sorted(set(failed["status"].astype(str)))) + ")")
 
 
-def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
+def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path,
+                 unit: str | None = None) -> None:
     """Horizontal bars: how far each key, alone, moves the total cost from the base case.
 
     Each bar runs from the cheapest to the dearest of the key's values (the base case
@@ -180,14 +200,15 @@ def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path) -> Non
         ax.axvline(base, color="black", lw=1)
     ax.use_sticky_edges = False  # bars would pin the axis to their ends: room for labels
     ax.margins(x=0.2)
-    ax.set_xlabel(f"total cost, {COST_UNIT} (line: base case; labels: the value at each end)")
+    ax.set_xlabel(with_unit("total cost", unit)
+                  + " (line: base case; labels: the value at each end)")
     ax.set_title("one at a time: how far each key moves the total cost", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     fig.savefig(path)
 
 
 def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tightens: int,
-                  path: Path) -> Path:
+                  path: Path, unit: str | None = None) -> Path:
     """Total cost against a requirement (the side without a plan shaded), and its terms.
 
     The right panel shows how each cost term changes from the loose end. ``tightens`` is
@@ -227,13 +248,13 @@ def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tigh
             ax.set_xlim(lo, hi)
         if tightens < 0:
             ax.invert_xaxis()
-    left.set_ylabel(f"total cost ({COST_UNIT})")
+    left.set_ylabel(with_unit("total cost", unit))
     left.set_title("least total cost (shaded: no plan)", fontsize=9)
-    right.set_ylabel(f"change in cost ({COST_UNIT})")
+    right.set_ylabel(with_unit("change in cost", unit))
     right.set_title("change of each cost term from the loose end", fontsize=9)
     left.legend(fontsize=8)
     right.legend(fontsize=8)
-    fig.suptitle(f"cost of the requirement {column}", fontsize=11)
+    fig.suptitle(_wrap(f"cost of the requirement {column}"), fontsize=11)
     fig.savefig(path)
     return path
 
@@ -253,8 +274,10 @@ def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
     value = np.concatenate([base["value"].to_numpy(dtype=float)[:1],
                             plans["value"].to_numpy(dtype=float)])
     rise = np.concatenate([[0.0], plans["increase_pct"].to_numpy(dtype=float)])
-    left.plot(x, value, marker="o", color="black")
-    left.set_ylabel(key)
+    # A share is drawn in percent, as the slack and the cost are: one scale on the page.
+    fraction = key.startswith(("share[", "participation["))
+    left.plot(x, 100 * value if fraction else value, marker="o", color="black")
+    left.set_ylabel(f"{key} (%)" if fraction else key)
     left.set_title(f"{key} in the plan that pushes it furthest", fontsize=9)
     right.plot(x, rise, marker="o", color="tab:red")
     right.plot(x, x, ls="--", color="grey", lw=0.8, label="the slack allowed")
@@ -330,3 +353,32 @@ def _sobol_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="x")
     fig.savefig(path)
+
+
+def savings_plot(players: pd.DataFrame, path: Path, unit: str | None = None) -> Path:
+    """Write :func:`savings_figure` to ``path``; its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    savings_figure(players, unit).savefig(path)
+    return path
+
+
+def savings_figure(players: pd.DataFrame, unit: str | None = None) -> Any:
+    """Each player's saving against its standalone cost under each split, as bars."""
+    fig = _figure(7.5, 4.0)
+    ax = fig.add_subplot()
+    at = np.arange(len(players))
+    splits = [s for s in ("proportional", "shapley", "nucleolus")
+              if players[f"saving_{s}"].notna().any()]
+    width = 0.8 / max(len(splits), 1)
+    for i, name in enumerate(splits):
+        ax.bar(at + i * width, players[f"saving_{name}"].astype(float), width, label=name)
+    ax.set_xticks(at + width * (len(splits) - 1) / 2, players["player"].astype(str),
+                  rotation=30 if len(players) > 8 else 0)
+    ax.set_ylabel(with_unit("saving against standing alone", unit))
+    ax.set_xlabel("player")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(title="split", fontsize=8)
+    ax.set_title("what each player saves in the coalition, under each split of its cost",
+                 fontsize=10)
+    return fig

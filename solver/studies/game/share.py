@@ -247,7 +247,7 @@ def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: 
         "notes": notes, "seconds": time.perf_counter() - started, "builds": solver.builds}
     result = ShareResult(players=players_table, groups=groups, summary=summary)
     if folder is not None:
-        write_share(result, folder)
+        write_share(result, folder, unit=case.unit)
     return result
 
 
@@ -352,7 +352,7 @@ def _demand_value(case: Case, members: dict[str, list[str]]) -> dict[str, float]
     return {p: float(sum(by_member.get(m, 0.0) for m in ms)) for p, ms in members.items()}
 
 
-def write_share(result: ShareResult, out: Path) -> None:
+def write_share(result: ShareResult, out: Path, unit: str | None = None) -> None:
     """Write ``players.csv``, ``groups.csv``, ``summary.json`` and ``plots/`` in ``out``."""
     from solver.report.cells import safe_frame
 
@@ -361,31 +361,9 @@ def write_share(result: ShareResult, out: Path) -> None:
     safe_frame(result.groups).to_csv(out / "groups.csv", index=False)
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
                                       encoding="utf-8")
-    savings_plot(result.players, out / "plots" / "savings.png")
+    from solver.report.plots import savings_plot
 
-
-def savings_plot(players: pd.DataFrame, path: Path) -> Path:
-    """Each player's saving against its standalone cost under each split, as bars."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = Figure(figsize=(7, 3.5), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    at = np.arange(len(players))
-    splits = [s for s in ("proportional", "shapley", "nucleolus")
-              if players[f"saving_{s}"].notna().any()]
-    width = 0.8 / max(len(splits), 1)
-    for i, name in enumerate(splits):
-        ax.bar(at + i * width, players[f"saving_{name}"].astype(float), width, label=name)
-    ax.set_xticks(at + width * (len(splits) - 1) / 2, players["player"].astype(str))
-    ax.set_ylabel("saving against standing alone")
-    ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.legend()
-    fig.savefig(path)
-    return path
+    savings_plot(result.players, out / "plots" / "savings.png", unit=unit)
 
 
 def verdict(result: ShareResult, split: str = "shapley") -> str:

@@ -189,8 +189,7 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
             done[first] = unmet
             if folder is not None:
                 _draw_rows(first, unmet, lost, partners, layers).to_csv(
-                    folder / "draws.csv", mode="a", header=False, index=False,
-                    float_format="%.17g")
+                    folder / "draws.csv", mode="a", header=False, index=False)
             if progress is not None:
                 progress.point(outcome)
         interrupted = False
@@ -202,10 +201,11 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
     result = Sample(draws=draws, distribution=distribution(case, unmet),
                     worst_partners=worst_partners(case, unmet, lost))
     if folder is not None:
-        draws.to_csv(folder / "draws.csv", index=False, float_format="%.17g")
+        draws.to_csv(folder / "draws.csv", index=False)
         result.distribution.to_csv(folder / "distribution.csv", index=False)
         result.worst_partners.to_csv(folder / "worst_partners.csv", index=False)
-        histogram(draws["unmet"].to_numpy(), folder / "unmet_histogram.png", n, seed)
+        histogram(draws["unmet"].to_numpy(), folder / "unmet_histogram.png", n, seed,
+                  unit=case.unit)
     return result
 
 
@@ -230,7 +230,7 @@ def _start_folder(folder: Path, request: dict[str, Any], layers: Sequence[str],
                 if len(group) == min(batch, n - start):
                     done[start] = group[header[3:]].to_numpy(dtype=float)
             kept = frame[np.isin(starts, list(done))]
-            kept[header].to_csv(path, index=False, float_format="%.17g")
+            kept[header].to_csv(path, index=False)
             return lock, done
         for name in (*OWN_FILES, REQUEST):
             (folder / name).unlink(missing_ok=True)
@@ -293,7 +293,8 @@ def worst_partners(case: Case, unmet: np.ndarray, lost: np.ndarray) -> pd.DataFr
         .reset_index(drop=True)
 
 
-def histogram(values: np.ndarray, path: Path, n: int, seed: int) -> Path:
+def histogram(values: np.ndarray, path: Path, n: int, seed: int,
+              unit: str | None = None) -> Path:
     """A histogram of total unmet demand per draw, with the mean, P95 and CVaR marked."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -305,7 +306,7 @@ def histogram(values: np.ndarray, path: Path, n: int, seed: int) -> Path:
     mean, p95, tail = _tail(values)
     for x, label, style in ((mean, "mean", "-"), (p95, "P95", "--"), (tail, "CVaR 95%", ":")):
         ax.axvline(x, color="#c44e52", linestyle=style, label=f"{label} {x:,.4g}")
-    ax.set_xlabel("unmet demand in the draw (units, all layers)")
+    ax.set_xlabel(f"unmet demand in the draw, all layers ({unit or 'units'})")
     ax.set_ylabel("draws")
     ax.set_title(f"{n} random disruptions (seed {seed}): unmet demand after re-routing")
     ax.legend()

@@ -95,8 +95,11 @@ class FrontierRun:
         self.probes.append(row)
         if self.progress is not None:
             cost = row.get("objective")
-            what = row["status"] if cost is None or pd.isna(cost) else \
-                f"{row['status']}, cost {cost:,.6g}"
+            reason = row.get("reason")
+            what = f"{row['status']}, cost {cost:,.6g}" if cost is not None and \
+                not pd.isna(cost) else row["status"]
+            if isinstance(reason, str) and reason:  # why a value is invalid, or infeasible
+                what += f" ({_first_reason(reason)})"
             self.progress.step(f"{stage} {self.key}={value:g}: {what}")
         return row
 
@@ -156,7 +159,7 @@ def frontier(
         progress.finish()
     curve = pd.DataFrame(rows).reindex(columns=["point", key, *CURVE_COLUMNS[1:]])
     search = pd.DataFrame(run.probes).reindex(
-        columns=["stage", key, "status", "objective", "seconds"])
+        columns=["stage", key, "status", "reason", "objective", "seconds"])
     search.insert(0, "probe", range(len(search)))
     curve.attrs["probes"] = search
     if out is not None:
@@ -167,8 +170,18 @@ def frontier(
         if plots:
             from solver.report.plots import frontier_plot
 
-            frontier_plot(curve, key, tightest, req.tightens, folder / "frontier.png")
+            frontier_plot(curve, key, tightest, req.tightens, folder / "frontier.png",
+                          unit=case.unit)
     return curve
+
+
+def _first_reason(reason: str, width: int = 100) -> str:
+    """The first of a probe's reasons, without its point number, for one progress line."""
+    import re
+
+    parts = [re.sub(r"^point \d+: ", "", p) for p in reason.split("; point ")]
+    first = parts[0] if len(parts[0]) <= width else parts[0][:width - 3] + "..."
+    return first + (f"; {len(parts) - 1} more in frontier_search.csv" if len(parts) > 1 else "")
 
 
 def _feasible(row: dict[str, Any]) -> bool:

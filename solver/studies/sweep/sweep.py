@@ -110,13 +110,13 @@ def sweep(
     settings = Settings(mutable=mutable_columns(axes), persistent=persistent,
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
-            "mode": mode, "points": len(points)}
+            "mode": mode, "points": len(points), "unit": case.unit}
 
     def draw(table: pd.DataFrame) -> None:
         if out is not None and plots:
             from solver.report.plots import sweep_plots
 
-            sweep_plots(table, axes, mode, Path(out) / "plots")
+            sweep_plots(table, axes, mode, Path(out) / "plots", unit=case.unit)
 
     return solve_points(case, settings, points, columns, meta, workers=workers,
                         scheduler=scheduler, out=out, resume=resume, force=force,

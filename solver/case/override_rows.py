@@ -1,0 +1,94 @@
+"""Which rows of a case table an override names, and what to say when it names none.
+
+The ``case`` arguments are :class:`~solver.case.loader.Case` objects (typed ``Any`` here,
+since the loader imports this module).
+
+``--set "layers[semiconductors].max_share=0.3"`` names rows by their key; an override of a
+trade route that the case lacks adds the route (README, The case format).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case.overrides import Override
+from solver.case.schema import COALITION, TABLES
+from solver.case.validate import blank_ids
+
+
+def named_rows(o: Override, frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``frame`` the override's ``[KEY]`` names (all rows without one)."""
+    mask = np.ones(len(frame), dtype=bool)
+    if o.index is not None:
+        key = TABLES[o.table].key
+        if o.table == "trade" and len(o.index) == 2:
+            # trade[E,I] is the route's row without a layer (README, The stack as a chain).
+            mask &= (blank_ids(frame["layer"]) == "").to_numpy()
+        for part, col in zip(o.index, key, strict=False):
+            if part != "*":
+                mask &= (blank_ids(frame[col]) == part).to_numpy()
+    return mask
+
+
+def names_nothing(case: Any, o: Override, frame: pd.DataFrame | None = None) -> str | None:
+    """Why the override's key names nothing in ``case``, or None if it names something.
+
+    The key's table and column are checked when it is parsed; this checks what depends
+    on the case: the table's file exists, and ``[KEY]`` names at least one row.
+    """
+    if o.table in ("objective", "solver"):
+        return None
+    frame = case.table(o.table) if frame is None else frame
+    if frame is None:
+        return f"{o.key}: the case has no {o.table}.csv"
+    if o.table == "layers" and o.column == "demand" and case.has_demand_file:
+        return (f"{o.key}: layers.demand is used only without demand.csv; override "
+                "demand[MEMBER,LAYER].demand")
+    if not named_rows(o, frame).any() and new_route(case, o) is None:
+        return f"{o.key} names no row of {o.table}.csv{_row_hint(o, frame)}"
+    return None
+
+
+def _row_hint(o: Override, frame: pd.DataFrame) -> str:
+    """"; did you mean 'semiconductors'?" for a part of ``[KEY]`` close to an id of its column."""
+    for part, col in zip(o.index or (), TABLES[o.table].key, strict=False):
+        ids = frame[col].astype(str).unique().tolist()
+        if part != "*" and part not in ids:
+            hint = difflib.get_close_matches(part, ids, n=1)
+            if hint:
+                return f"; did you mean {hint[0]!r}?"
+    return ""
+
+
+def new_route(case: Any, o: Override) -> dict[str, Any] | None:
+    """The trade row an override of an absent route adds, with its defaults; else None.
+
+    A route missing from trade.csv is allowed at zero cost, so ``trade[US,DE].allowed``
+    names it even without a row: setting it adds the row (an embargo or a tariff as a
+    what-if). Both partners must exist and differ; ``*`` names only rows that exist.
+    """
+    if o.table != "trade" or o.index is None or "*" in o.index:
+        return None
+    exporter, importer = o.index[:2]
+    layer = o.index[2] if len(o.index) == 3 else None
+    partners = set(case.partners["partner"].astype(str))
+    importers = partners if case.has_demand_file else partners | {COALITION}
+    if exporter == importer or exporter not in partners or importer not in importers:
+        return None
+    if layer is not None and layer not in set(case.layers["layer"].astype(str)):
+        return None
+    if layer is not None:
+        # The layer's row starts from what the route's row without a layer says.
+        route = case.trade[(case.trade["exporter"] == exporter)
+                           & (case.trade["importer"] == importer)
+                           & (blank_ids(case.trade["layer"]) == "")]
+        if len(route):
+            return {"exporter": exporter, "importer": importer, "layer": layer,
+                    "unit_cost": float(route["unit_cost"].iloc[0]),
+                    "allowed": bool(route["allowed"].iloc[0])}
+    return {"exporter": exporter, "importer": importer, "layer": layer, "unit_cost": 0.0,
+            "allowed": True}
