@@ -67,7 +67,6 @@ are turned into Python objects.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -109,7 +108,8 @@ from solver.check.plan import (
     read_allocation,
     read_flows,
 )
-from solver.report.cells import plain_frame
+from solver.errors import UsageError
+from solver.report.readback import read_csv
 
 __all__ = ["TOLERANCE", "Tolerance", "Violation", "check_run", "check_solution", "provenance_note"]
 
@@ -173,20 +173,24 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     return out
 
 
-def read_csv(path: Path, out: list[Violation]) -> pd.DataFrame | None:
+def read_table(path: Path, out: list[Violation]) -> pd.DataFrame | None:
     """A run folder's CSV table with every cell as text; a ``table`` violation if unreadable."""
     name = path.name
     if not path.is_file():
         out.append(Violation("table", name, 1.0, f"{name}: missing from the run folder"))
         return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        return plain_frame(frame)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
-            ValueError, csv.Error) as exc:
-        text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        out.append(Violation("table", name, 1.0, f"{name}: cannot be read as a table: {text}"))
-        return None
+        frame = read_csv(path, text=True, label=name)
+        if len(frame.columns) == 0:
+            out.append(Violation("table", name, 1.0, f"{name}: empty (not even a header row)"))
+            return None
+        return frame
+    except UsageError as exc:
+        out.append(Violation("table", name, 1.0, str(exc)))
+    except OSError as exc:
+        out.append(Violation("table", name, 1.0, f"{name}: cannot be read: "
+                                                 f"{exc.strerror or exc}"))
+    return None
 
 
 def read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
@@ -216,18 +220,18 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     if not run_dir.is_dir():
         return [Violation("table", str(run_dir.name), 1.0,
                           f"{run_dir.name}: no such run folder")]
-    allocation = read_csv(run_dir / "allocation.csv", out)
-    flows = read_csv(run_dir / "flows.csv", out)
+    allocation = read_table(run_dir / "allocation.csv", out)
+    flows = read_table(run_dir / "flows.csv", out)
     summary = read_summary(run_dir / "summary.json", out)
-    layers = read_csv(run_dir / "layers.csv", out)
-    partners = read_csv(run_dir / "partners.csv", out)
+    layers = read_table(run_dir / "layers.csv", out)
+    partners = read_table(run_dir / "partners.csv", out)
     shortage = None
     if case.objective.shortage_cost is not None:
-        shortage = read_csv(run_dir / "shortage.csv", out)
+        shortage = read_table(run_dir / "shortage.csv", out)
     scenario_flows = scenarios = None
     if case.scenario_options.design != "none" and case.scenarios is not None:
-        scenario_flows = read_csv(run_dir / "scenario_flows.csv", out)
-        scenarios = read_csv(run_dir / "scenarios.csv", out)
+        scenario_flows = read_table(run_dir / "scenario_flows.csv", out)
+        scenarios = read_table(run_dir / "scenarios.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,

@@ -53,16 +53,14 @@ def with_solver(case: Case, name: str | None) -> Case:
 
 def study_workbook(folder: Path, name: str, files: list[str]) -> Path:
     """Write the CSV tables ``files`` of a study's ``folder`` as ``NAME.xlsx``; its path."""
-    import pandas as pd
-
-    from solver.report.cells import plain_frame
+    from solver.report.readback import read_csv
     from solver.report.xlsx import write_workbook
 
     tables = {}
     for file in files:
         path = folder / file
         if path.is_file() and path.stat().st_size:
-            tables[path.stem] = plain_frame(pd.read_csv(path))
+            tables[path.stem] = read_csv(path)
     return write_workbook(folder / f"{name}.xlsx", tables)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
-from solver.report.cells import plain_frame
+from solver.report.readback import read_csv
 
 #: Changes smaller than this are no change (solver noise in written numbers).
 NOISE = 1e-9
@@ -95,17 +95,10 @@ def _sweep_point(folder: Path, point: int, label: str) -> Run:
                verified=bool(row["verified"]) if "verified" in row else None)
 
 
-def _csv(path: Path) -> pd.DataFrame:
+def _csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     if not path.is_file():
         raise UsageError(f"{path}: missing (not a complete run folder)")
-    try:
-        frame = pd.read_csv(path, keep_default_na=True)
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise UsageError(f"{path}: cannot be read as a table ({exc})") from None
-    frame = plain_frame(frame)
-    for col in ("partner", "layer"):
-        if col in frame:
-            frame[col] = frame[col].astype(str)
+    frame = read_csv(path, required=required)
     if "hosted" in frame:
         frame["hosted"] = frame["hosted"].astype(str).str.lower().isin(["true", "1", "1.0"])
     return frame

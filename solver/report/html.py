@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
-from solver.report.cells import plain_frame
+from solver.report.readback import read_csv
 
 #: Optional tables of a run folder shown when present, with their headings.
 EXTRA_TABLES = {"scenarios": "Scenarios", "players": "The coalition game: players",
@@ -65,13 +65,7 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
 def _table(path: Path, required: bool) -> pd.DataFrame:
     if not path.is_file():
         raise UsageError(f"{path}: missing from the run folder")
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise UsageError(f"{path}: cannot be read as a table ({exc})") from None
-    return plain_frame(frame)
+    return read_csv(path)
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
+from solver.report.readback import read_csv
 
 META = "alternatives.json"
 TABLE = "alternatives.csv"
@@ -109,7 +110,7 @@ def read_plans(folder: Path) -> dict[str, WrittenPlan]:
     path = folder / TABLE
     if not path.is_file():
         return {}
-    names = pd.read_csv(path, usecols=["plan"], keep_default_na=False)["plan"].astype(str)
+    names = read_csv(path, required=["plan"])["plan"].astype(str)
     plans = {}
     for name in names:
         if name != "optimum" and (folder / name / "summary.json").is_file():
@@ -120,9 +121,8 @@ def read_plans(folder: Path) -> dict[str, WrittenPlan]:
 def read_plan(run: Path) -> WrittenPlan:
     """One run folder as a :class:`WrittenPlan`."""
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
-    # Only an empty cell is missing: a partner called NA is Namibia.
     def table(name: str) -> pd.DataFrame:
-        return pd.read_csv(run / name, keep_default_na=False, na_values=[""])
+        return read_csv(run / name)
 
     allocation = table("allocation.csv")
     allocation["hosted"] = allocation["hosted"].astype(str).str.lower().eq("true")

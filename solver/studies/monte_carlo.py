@@ -26,6 +26,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.report.readback import read_csv
 
 #: The tail of the distribution reported (P95, CVaR at 95%, worst 5% of draws).
 TAIL = 0.95
@@ -189,7 +190,7 @@ def _start_folder(folder: Path, n: int, seed: int, batch: int, layers: Sequence[
         if json.loads((folder / "sample.json").read_text()) != meta:
             raise UsageError(f"{folder}: --resume needs the same --sample and --seed as the "
                              "interrupted run")
-        frame = pd.read_csv(path, keep_default_na=False).drop_duplicates("draw")
+        frame = read_csv(path).drop_duplicates("draw")
         frame = frame.sort_values("draw")
         starts = frame["draw"].to_numpy(dtype=int) // batch * batch
         for start in np.unique(starts).tolist():

@@ -17,6 +17,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.report.readback import read_csv
 from solver.studies.share_groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
 
 PLAYER_COLUMNS = ("player", "members", "standalone", "proportional", "shapley", "shapley_se",
@@ -174,7 +175,7 @@ def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
     path = out / "groups.csv"
     if not path.exists() or path.stat().st_size == 0:
         return {}
-    table = pd.read_csv(path)
+    table = read_csv(path)
     table = table[table["cost"].notna()].drop_duplicates("group", keep="last")
     return {str(r["group"]): {str(k): v for k, v in r.items()}
             for r in table.to_dict("records")}

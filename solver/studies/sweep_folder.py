@@ -24,6 +24,7 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
+from solver.report.readback import read_csv
 from solver.results import check_writable
 from solver.studies.grid import Point
 from solver.studies.point_solver import RETRY, PointOutcome
@@ -190,7 +191,7 @@ class SweepFolder:
 def _read(path: Path) -> pd.DataFrame | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
-    return pd.read_csv(path, keep_default_na=True)
+    return read_csv(path)
 
 
 def read_sweep(out: str | Path) -> dict[str, pd.DataFrame]:
