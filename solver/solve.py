@@ -180,7 +180,8 @@ def check_design(case: Case) -> None:
     if design == "none":
         return
     if not has_scenarios(case.scenarios):
-        raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against")
+        raise UsageError(f"design {design!r}: the case has no scenarios to design against "
+                         "(scenarios.csv is absent or has no rows)")
     if case.objective.shortage_cost is None:
         raise UsageError(f"design {design!r} needs objective.shortage_cost: the price of the "
                          "demand a scenario leaves unmet (set it in [objective] or with --set "

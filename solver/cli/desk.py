@@ -125,6 +125,9 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
     written = export_model(load(path, overrides), out, fmt)
     echo(f"written: {written.path} ({written.format.upper()}, {written.rows} rows, "
          f"{written.columns} columns, {written.integers} integer)")
+    if written.names is not None:
+        echo(f"written: {written.names} (names longer than an LP file holds, shortened: "
+             "the full name of each)")
 
 
 @click.command()

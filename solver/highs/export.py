@@ -7,10 +7,17 @@ names with brackets) keeps those names as they are. The LP format has no bracket
 LP names allow letters, digits and ``!"#$%&()/,.;?@_`'{}|~`` only), so an LP file names the
 same row ``demand(US,semiconductors)``, and any other character becomes ``_``; HiGHS
 writes it. Both are compiled from the same Pyomo model that ``solve`` hands to HiGHS.
+
+An LP name holds at most :data:`LP_NAME_LIMIT` characters (CPLEX's limit; HiGHS's own reader
+cuts a longer one, so that two columns of a 300-character id became one). A longer name is
+shortened to its start and a hash of the whole, and ``OUT.names.csv`` beside the file maps
+each shortened name back to the full one.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import math
 import os
 import re
@@ -24,6 +31,9 @@ from solver.errors import UsageError
 
 FORMATS = ("lp", "mps")
 
+#: The longest row or column name an LP file holds.
+LP_NAME_LIMIT = 255
+
 _LP_BAD = re.compile(r"[^A-Za-z0-9!\"#$%&()/,.;?@_`'{}|~]")
 
 
@@ -36,6 +46,8 @@ class Export:
     rows: int
     columns: int
     integers: int
+    names: Path | None = None
+    """``OUT.names.csv``, when some LP names were shortened (shortened name -> full name)."""
 
 
 def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
@@ -58,17 +70,25 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
     row_names = row_names_of(built, compiled.constraints)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.partial.{fmt}")  # HiGHS writes by the suffix
+    names_file = out.with_name(f"{out.name}.names.csv")
+    names_tmp = names_file.with_name(f".{names_file.name}.partial")
+    shortened: dict[str, str] = {}
     try:
         if fmt == "mps":
             write_mps(tmp, compiled, col_names, row_names, name=case.name)
         else:
-            _write_lp(tmp, compiled, [lp_name(n) for n in col_names],
-                      [lp_name(n) for n in row_names])
+            cols, rows = lp_names(col_names, shortened), lp_names(row_names, shortened)
+            _write_lp(tmp, compiled, cols, rows)
+            if shortened:
+                _write_names(names_tmp, shortened)
+                os.replace(names_tmp, names_file)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+        names_tmp.unlink(missing_ok=True)
     return Export(path=out, format=fmt, rows=compiled.n_rows, columns=compiled.n_cols,
-                  integers=int(np.count_nonzero(compiled.bounds.integer)))
+                  integers=int(np.count_nonzero(compiled.bounds.integer)),
+                  names=names_file if shortened else None)
 
 
 def column_names(built: Any, variables: list[Any]) -> list[str]:
@@ -106,6 +126,34 @@ def lp_name(name: str) -> str:
     if not text or text[0].isdigit() or (text[0] in ".eE" and text[1:2].isdigit()):
         text = "_" + text
     return text
+
+
+def lp_names(names: list[str], shortened: dict[str, str]) -> list[str]:
+    """``names`` as LP names: :func:`lp_name`, unique, none longer than :data:`LP_NAME_LIMIT`.
+
+    A longer name keeps its start and ends in ``~`` and 12 hex digits of the full name's
+    SHA-1; each such name is added to ``shortened`` (LP name -> full name).
+    """
+    room = LP_NAME_LIMIT - 8  # leaves room for _unique's ~N
+    out = []
+    for name in names:
+        text = lp_name(name)
+        if len(text) > room:
+            digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+            text = f"{text[:room - 13]}~{digest}"
+        out.append(text)
+    unique = _unique(out)
+    for short, full, text in zip(unique, names, out, strict=True):
+        if short != lp_name(full) and len(text) < len(lp_name(full)):
+            shortened[short] = full
+    return unique
+
+
+def _write_names(path: Path, shortened: dict[str, str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["lp_name", "name"])
+        writer.writerows(sorted(shortened.items()))
 
 
 def _write_lp(path: Path, compiled: Any, cols: list[str], rows: list[str]) -> None:
