@@ -84,15 +84,14 @@ def compare(run_a: str, run_b: str, out: Path, force: bool) -> None:
       coalition compare out/baseline out/tight
       coalition compare out/sweep:0 out/sweep:3 --out out/sweep-0-3.csv
     """
-    from solver.errors import UsageError
     from solver.report.cells import safe_frame
     from solver.report.compare import compare_runs
+    from solver.report.writing import check_target, write_file
 
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; pass --force to replace it")
+    check_target(out, force=force)
     comparison = compare_runs(run_a, run_b)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    safe_frame(comparison.table()).to_csv(out, index=False, float_format="%.17g")
+    table = safe_frame(comparison.table())
+    write_file(out, lambda tmp: table.to_csv(tmp, index=False, float_format="%.17g"))
     echo(str(comparison))
     echo(f"written: {out}")
 
@@ -117,12 +116,9 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
     Example:
       coalition export models/allied-ai-stack.toml --format mps out/allied.mps
     """
-    from solver.errors import UsageError
     from solver.highs.export import export_model
 
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; pass --force to replace it")
-    written = export_model(load(path, overrides), out, fmt)
+    written = export_model(load(path, overrides), out, fmt, force=force)
     echo(f"written: {written.path} ({written.format.upper()}, {written.rows} rows, "
          f"{written.columns} columns, {written.integers} integer)")
     if written.names is not None:
@@ -133,9 +129,10 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the page (default: RUN_DIR/report.html).")
+              help="Where to write the page (default: RUN_DIR/report.html, replaced).")
+@click.option("--force", is_flag=True, help="Replace --out if it is an existing file.")
 @handle_errors
-def report(run_dir: Path, out: Path | None) -> None:
+def report(run_dir: Path, out: Path | None, force: bool) -> None:
     """Write one self-contained HTML page of a run folder, to send to anyone.
 
     Status and verification, the cost split, the layer table, a partner-by-layer map of
@@ -149,4 +146,4 @@ def report(run_dir: Path, out: Path | None) -> None:
     """
     from solver.report.html import write_report
 
-    echo(f"written: {write_report(run_dir, out)}")
+    echo(f"written: {write_report(run_dir, out, force=force)}")

@@ -40,12 +40,15 @@ from solver.cli.desk import format_option, study_workbook
               help="Send groups to the Dask distributed scheduler at ADDRESS.")
 @click.option("--resume", is_flag=True,
               help="Continue in --out: evaluate only the groups not yet in groups.csv.")
+@click.option("--yes", is_flag=True,
+              help="Play a game of more than 1,000,000 groups (refused without it; above "
+                   "10,000 a warning gives the count).")
 @set_option
 @format_option
 @handle_errors
 def share(path: Path, players: str | None, exact_up_to: int | None, samples: int | None,
           seed: int | None, out: Path | None, workers: int, scheduler: str | None,
-          resume: bool, overrides: tuple[str, ...], fmt: str) -> None:
+          resume: bool, yes: bool, overrides: tuple[str, ...], fmt: str) -> None:
     """What each member pays alone, a fair split of the coalition's cost, who would leave.
 
     \b
@@ -73,7 +76,8 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     try:
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
                            seed=seed, out=out, workers=workers, scheduler=scheduler,
-                           resume=resume, progress=progress)
+                           resume=resume, progress=progress, yes=yes,
+                           warn=lambda text: click.echo(f"warning: {text}", err=True))
     except KeyboardInterrupt as exc:
         click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
                    "same command with --resume to continue", err=True)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from solver.errors import UsageError
+from solver.report.writing import check_target, replacing, write_file
 
 FORMATS = ("lp", "mps")
 
@@ -50,11 +51,14 @@ class Export:
     """``OUT.names.csv``, when some LP names were shortened (shortened name -> full name)."""
 
 
-def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
+def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
+                 force: bool = False) -> Export:
     """Write the MILP of ``case`` (a :class:`~solver.case.loader.Case`) to ``out``.
 
     ``fmt`` is ``"lp"`` or ``"mps"``; by default the suffix of ``out`` says which. The file
-    is written whole or not at all (a temporary file, then renamed).
+    is written whole or not at all (a temporary file, then renamed); an existing ``out`` is
+    replaced only with ``force`` and only if it is an ordinary file
+    (:func:`solver.report.writing.check_target`).
     """
     from solver.highs.compile import compile_model
     from solver.model.build import build
@@ -64,28 +68,27 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
     if fmt not in FORMATS:
         raise UsageError(f"{out}: say --format lp or --format mps (or name the file .lp or "
                          ".mps)")
+    names_file = out.with_name(f"{out.name}.names.csv")
+    check_target(out, force=force)
+    check_target(names_file, force=True)
     built = build(case)
     compiled = compile_model(built.m)
     col_names = column_names(built, compiled.declared)
     row_names = row_names_of(built, compiled.constraints)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.partial.{fmt}")  # HiGHS writes by the suffix
-    names_file = out.with_name(f"{out.name}.names.csv")
-    names_tmp = names_file.with_name(f".{names_file.name}.partial")
     shortened: dict[str, str] = {}
-    try:
-        if fmt == "mps":
-            write_mps(tmp, compiled, col_names, row_names, name=case.name)
-        else:
-            cols, rows = lp_names(col_names, shortened), lp_names(row_names, shortened)
-            _write_lp(tmp, compiled, cols, rows)
-            if shortened:
-                _write_names(names_tmp, shortened)
-                os.replace(names_tmp, names_file)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-        names_tmp.unlink(missing_ok=True)
+    with replacing(out) as tmp:
+        hinted = tmp.with_name(f"{tmp.name}.{fmt}")  # HiGHS writes by the suffix
+        try:
+            if fmt == "mps":
+                write_mps(hinted, compiled, col_names, row_names, name=case.name)
+            else:
+                cols, rows = lp_names(col_names, shortened), lp_names(row_names, shortened)
+                _write_lp(hinted, compiled, cols, rows)
+                if shortened:
+                    write_file(names_file, lambda names: _write_names(names, shortened))
+            os.replace(hinted, tmp)
+        finally:
+            hinted.unlink(missing_ok=True)
     return Export(path=out, format=fmt, rows=compiled.n_rows, columns=compiled.n_cols,
                   integers=int(np.count_nonzero(compiled.bounds.integer)),
                   names=names_file if shortened else None)

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from solver.report.writing import save_figure
+
 #: The unit of costs and values in the charts' axes.
 COST_UNIT = "USD bn a year"
 
@@ -36,11 +38,9 @@ def _figure(width: float, height: float) -> Any:
 
 def _svg(fig: Any, label: str) -> str:
     """The figure as one ``<svg>`` element, labelled for screen readers."""
-    from matplotlib import rc_context
-
     buf = io.StringIO()
-    with rc_context({"svg.fonttype": "path", "svg.hashsalt": "coalition"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    save_figure(fig, buf, format="svg", metadata={"Date": None, "Creator": None},
+                rc={"svg.fonttype": "path", "svg.hashsalt": "coalition"})
     text = buf.getvalue()
     start = text.index("<svg")
     # The RDF metadata block names vocabularies by URL; a page to send needs none of it.

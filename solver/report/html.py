@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.readback import read_csv
+from solver.report.writing import check_target, write_file
 
 #: Optional tables of a run folder shown when present, with their headings.
 EXTRA_TABLES = {"scenarios": "Scenarios", "players": "The coalition game: players",
@@ -68,17 +68,18 @@ def _table(path: Path, required: bool) -> pd.DataFrame:
     return read_csv(path)
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` for the run folder ``run_dir`` (or to ``out``); its path."""
+def write_report(run_dir: str | Path, out: str | Path | None = None, *,
+                 force: bool = False) -> Path:
+    """Write ``report.html`` for the run folder ``run_dir`` (or to ``out``); its path.
+
+    The run folder's own ``report.html`` is replaced when it is an ordinary file; an ``out``
+    that exists only with ``force`` (:func:`solver.report.writing.check_target`).
+    """
     run = read_run_folder(run_dir)
     path = Path(out) if out is not None else run.path / "report.html"
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(render_report(run), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    check_target(path, force=force or out is None)
+    page = render_report(run)
+    return write_file(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
 def _e(x: Any) -> str:

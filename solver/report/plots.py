@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from solver.report.charts import COST_UNIT
+from solver.report.writing import save_figure
 from solver.results import COST_TERMS
 
 #: Line colours of the cost terms (matplotlib's tab10, in the order of COST_TERMS).
@@ -120,7 +121,7 @@ def _objective_chart(table: pd.DataFrame, column: str, others: list[str], path: 
         if ax.get_legend_handles_labels()[0]:  # nothing to label when every point failed
             ax.legend(fontsize=8)
     fig.suptitle(f"total cost against {_axis_label(column)}", fontsize=11)
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def _mark_failures(ax: Any, g: pd.DataFrame, column: str) -> None:
@@ -181,7 +182,7 @@ def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path) -> Non
     ax.set_xlabel(f"total cost, {COST_UNIT} (line: base case; labels: the value at each end)")
     ax.set_title("one at a time: how far each key moves the total cost", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tightens: int,
@@ -232,7 +233,7 @@ def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tigh
     left.legend(fontsize=8)
     right.legend(fontsize=8)
     fig.suptitle(f"cost of the requirement {column}", fontsize=11)
-    fig.savefig(path)
+    save_figure(fig, path)
     return path
 
 
@@ -263,5 +264,5 @@ def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
         ax.set_xlabel("slack on cost (% above the optimum)")
         ax.grid(alpha=0.3)
     fig.suptitle(f"how far {key} goes for a few percent more", fontsize=11)
-    fig.savefig(path)
+    save_figure(fig, path)
     return path

@@ -34,17 +34,20 @@ ID_COLUMNS = frozenset({
 
 
 def read_csv(path: str | Path, *, ids: Iterable[str] = (), text: bool = False,
-             required: Iterable[str] = (), label: str | None = None) -> pd.DataFrame:
+             required: Iterable[str] = (), numeric: Iterable[str] = (),
+             label: str | None = None) -> pd.DataFrame:
     """The CSV table at ``path``: ids as text, numbers as numbers, only an empty cell missing.
 
     ``ids`` adds id columns to :data:`ID_COLUMNS`; ``text=True`` keeps every cell as text
     (an empty cell as ``""``), for a reader that types and checks each cell itself.
-    ``required`` names columns the caller needs. A file of zero bytes is an empty table.
-    ``label`` names the file in messages (default: the path).
+    ``required`` names columns the caller needs; ``numeric`` columns (those present) must
+    hold numbers or be empty. A file of zero bytes is an empty table. ``label`` names the
+    file in messages (default: the path).
 
     Raises :class:`~solver.errors.UsageError` for a file that is not a CSV table (not UTF-8,
-    unbalanced quotes, ragged rows) or that lacks a required column; :class:`OSError` for a
-    file that cannot be opened.
+    unbalanced quotes, ragged rows), that lacks a required column or has a word where a
+    number belongs (naming its line and column); :class:`OSError` for a file that cannot be
+    opened.
     """
     path = Path(path)
     name = label or str(path)
@@ -62,7 +65,21 @@ def read_csv(path: str | Path, *, ids: Iterable[str] = (), text: bool = False,
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise UsageError(f"{name}: missing column(s) {', '.join(missing)}")
+    for col in numeric:
+        if col in frame.columns and not text:
+            frame[col] = _numbers(frame[col], name, col)
     return plain_frame(frame)
+
+
+def _numbers(cells: pd.Series, name: str, col: str) -> pd.Series:
+    """``cells`` as floats; UsageError naming the first cell that is neither a number nor empty."""
+    values = pd.to_numeric(cells, errors="coerce")
+    bad = values.isna() & cells.notna()
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise UsageError(f"{name}, line {i + 2}, column {col}: {cells.iloc[i]!r} is not a "
+                         "number")
+    return values.astype(float)
 
 
 def _last_line(exc: Exception) -> str:

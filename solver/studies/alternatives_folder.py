@@ -20,6 +20,7 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.readback import read_csv
+from solver.report.writing import write_file
 
 META = "alternatives.json"
 TABLE = "alternatives.csv"
@@ -143,9 +144,5 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` whole or not at all (a temporary file, then a rename)."""
     from solver.report.cells import safe_frame
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        safe_frame(table).to_csv(tmp, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_file(path, lambda tmp: safe_frame(table).to_csv(tmp, index=False,
+                                                          float_format="%.10g"))

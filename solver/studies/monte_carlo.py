@@ -27,6 +27,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.report.readback import read_csv
+from solver.report.writing import save_figure
 
 #: The tail of the distribution reported (P95, CVaR at 95%, worst 5% of draws).
 TAIL = 0.95
@@ -272,5 +273,5 @@ def histogram(values: np.ndarray, path: Path, n: int, seed: int) -> Path:
     ax.set_ylabel("draws")
     ax.set_title(f"{n} random disruptions (seed {seed}): unmet demand after re-routing")
     ax.legend()
-    fig.savefig(path)
+    save_figure(fig, path)
     return path

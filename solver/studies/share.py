@@ -8,7 +8,9 @@ one persistent priced model (:mod:`solver.studies.share_groups`); the arithmetic
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,10 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.report.readback import read_csv
+from solver.report.writing import save_figure
 from solver.studies.share_groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
+
+log = logging.getLogger(__name__)
 
 PLAYER_COLUMNS = ("player", "members", "standalone", "proportional", "shapley", "shapley_se",
                   "nucleolus", "saving_proportional", "saving_shapley", "saving_nucleolus")
@@ -54,10 +59,44 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
     return out
 
 
+#: A game of more groups than this is said to be large (a warning with the count).
+SOFT_GROUPS = 10_000
+#: A game of more groups than this is refused unless asked for (``--yes``, ``yes=True``).
+HARD_GROUPS = 1_000_000
+
+
+def check_group_count(players: int, exact_up_to: int, samples: int, *, yes: bool = False,
+                      warn: Callable[[str], None] | None = None) -> int:
+    """The groups a game of ``players`` evaluates, refused past :data:`HARD_GROUPS`.
+
+    Exact (``players <= exact_up_to``): every group but the grand coalition, 2^n - 2;
+    sampled: at most the ``samples`` orders' n - 1 proper prefixes each plus the n single
+    players. Counted, never listed, so 2^60 groups are refused at once. Raises
+    :class:`UsageError` (exit 2) unless ``yes``; past :data:`SOFT_GROUPS` ``warn`` (default:
+    a logged warning) is told the count.
+    """
+    whole = 2**players - 2
+    n = whole if players <= exact_up_to else min(whole, samples * (players - 1) + players)
+    how = (f"every group of {players} players" if players <= exact_up_to
+           else f"{samples:,} sampled orders of {players} players")
+    if n > HARD_GROUPS and not yes:
+        raise UsageError(f"the game evaluates {n:,} groups ({how}), more than the "
+                         f"{HARD_GROUPS:,} it runs without --yes; lower --exact-up-to or "
+                         "--samples, play blocs (--players bloc), or pass --yes")
+    if n > SOFT_GROUPS:
+        message = f"the game evaluates {n:,} groups ({how}); each is a solve"
+        if warn is None:
+            log.warning(message)
+        else:
+            warn(message)
+    return n
+
+
 def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
           samples: int | None = None, out: str | Path | None = None, workers: int = 1,
           scheduler: Any = None, resume: bool = False, progress: Any = None,
-          seed: int | None = None) -> ShareResult:
+          seed: int | None = None, yes: bool = False,
+          warn: Callable[[str], None] | None = None) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
@@ -70,8 +109,10 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     at ``scheduler``, each worker re-solving one persistent model; with ``out`` each group's
     row is appended to ``groups.csv`` as it finishes, and ``resume=True`` evaluates only the
     groups not in it. ``progress`` (a :class:`~solver.studies.progress.Progress`) is told
-    of each group. Raises :class:`~solver.errors.UsageError` for a case the game cannot
-    be played on and
+    of each group. The groups are counted before anything is solved or allocated
+    (:func:`check_group_count`): past :data:`SOFT_GROUPS` ``warn`` is told, past
+    :data:`HARD_GROUPS` the game is refused unless ``yes``. Raises
+    :class:`~solver.errors.UsageError` for a case the game cannot be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
     from solver.solve import solve
@@ -91,6 +132,7 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
         case = replace(case, objective=case.objective.model_copy(update=price))
     members = player_members(case, players)
     names = sorted(members)
+    check_group_count(len(names), exact_up_to, samples, yes=yes, warn=warn)
     grand_result = solve(case)
     grand_cost = float(grand_result.objective or 0.0)
     grand = frozenset(names)
@@ -269,7 +311,7 @@ def savings_plot(players: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("saving against standing alone")
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.legend()
-    fig.savefig(path)
+    save_figure(fig, path)
     return path
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,6 +24,7 @@ import pandas as pd
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.report.readback import read_csv
+from solver.report.writing import write_file
 from solver.results import check_writable
 from solver.studies.grid import Point
 from solver.studies.point_solver import RETRY, PointOutcome
@@ -125,9 +125,7 @@ class SweepFolder:
                      for r in table.to_dict("records")}
 
     def _rewrite(self, name: str, frame: pd.DataFrame) -> None:
-        tmp = self.out / f".{name}.partial"
-        safe_frame(frame).to_csv(tmp, index=False)
-        os.replace(tmp, self.out / name)
+        write_file(self.out / name, lambda tmp: safe_frame(frame).to_csv(tmp, index=False))
 
     def is_done(self, point: Point) -> bool:
         """Whether ``point`` finished in an earlier run with the same overrides."""
