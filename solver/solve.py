@@ -180,8 +180,8 @@ def check_design(case: Case) -> None:
     if design == "none":
         return
     if not has_scenarios(case.scenarios):
-        raise UsageError(f"design {design!r}: the case has no scenarios to design against "
-                         "(scenarios.csv is absent or has no rows)")
+        raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against "
+                         "(or one without rows)")
     if case.objective.shortage_cost is None:
         raise UsageError(f"design {design!r} needs objective.shortage_cost: the price of the "
                          "demand a scenario leaves unmet (set it in [objective] or with --set "
@@ -264,11 +264,14 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         from solver.studies.recourse import design_tables, evaluate_scenarios
 
         start = time.perf_counter()
+        # What the design was solved as (a run records every option that changes the model;
+        # `check` applies it): with the model file's or --design's options.
+        summary["design"] = case.scenario_options.model_dump(exclude={"file"}) \
+            if case.scenario_options.design != "none" else {"design": "none"}
         if "sc_g" in values:
             scenarios, scenario_flows, recourse = design_tables(
                 case, built.data, built.ctx, values, flows, costs["trade"] + costs["shortage"])
             costs["recourse"] = recourse
-            summary["design"] = case.scenario_options.model_dump()
         else:
             scenarios = evaluate_scenarios(case, allocation, flows)
         summary["seconds"]["scenarios"] = time.perf_counter() - start

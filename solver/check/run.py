@@ -79,6 +79,7 @@ from solver.check.case_data import (
     CaseData,
 )
 from solver.check.common import (
+    SOLVED,
     TOLERANCE,
     Tolerance,
     Violation,
@@ -88,6 +89,7 @@ from solver.check.costs import (
     check_objective,
     check_status,
     cost_terms,
+    finite_number,
 )
 from solver.check.families import (
     check_capacity,
@@ -134,11 +136,14 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     ``data`` is ``CaseData.of(case)`` if the caller has it already (a coalition game checks
     many groups of one case: :meth:`CaseData.with_numbers`).
     """
-    from solver.check.design import check_design, designs
+    from solver.check.claims import check_alternative, check_gap
+    from solver.check.design import check_design, designs, planned_flows
     from solver.check.reports import check_layers, check_partners
+    from solver.check.scenario_claims import check_scenario_table
     from solver.check.shortage import read_unmet
 
     out: list[Violation] = []
+    case = as_solved(case, summary, out)
     data = CaseData.of(case) if data is None else data
     pairs = read_allocation(data, allocation, out, tolerance)
     fl = read_flows(data, flows, out, tolerance)
@@ -160,12 +165,22 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     check_domestic(data, fl, out, tolerance)
     check_participation(data, pairs, out, tolerance)
     costs = cost_terms(case, data, pairs, fl, unmet)
+    recomputed: dict[str, dict[str, Any]] = {}
     if designs(case):
-        costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows, scenarios,
-                                         out, tolerance)
+        costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
+                                         planned_flows(flows), recomputed, out, tolerance)
+    if summary.get("status") in SOLVED:
+        check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
     check_budget(case, costs, out, tolerance)
     check_status(summary, pairs, fl, out)
     check_objective(summary, costs, out, tolerance)
+    objective = finite_number(summary.get("objective"))
+    if summary.get("status") in SOLVED and objective is not None:
+        # A gap off only because the objective is (already a violation) is not repeated.
+        wrong = any(v.entity in ("objective", "bound") for v in out)
+        check_gap(summary, objective, None if wrong else finite_number(summary.get("bound")),
+                  out, tolerance, required=not wrong and summary.get("bound") is not None)
+        check_alternative(summary, objective, len(pairs), out, tolerance)
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
@@ -228,16 +243,49 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     shortage = None
     if case.objective.shortage_cost is not None:
         shortage = read_table(run_dir / "shortage.csv", out)
+    if summary is not None:
+        case = as_solved(case, summary, [])  # check_solution names a bad design
     scenario_flows = scenarios = None
-    if case.scenario_options.design != "none" and case.scenarios is not None:
-        scenario_flows = read_table(run_dir / "scenario_flows.csv", out)
+    if case.scenarios is not None and not case.scenarios.empty and summary is not None \
+            and summary.get("status") in SOLVED:
         scenarios = read_table(run_dir / "scenarios.csv", out)
+        if case.scenario_options.design != "none":
+            scenario_flows = read_table(run_dir / "scenario_flows.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, shortage=shortage,
                                 scenario_flows=scenario_flows, scenarios=scenarios,
                                 tolerance=tolerance)
+
+
+def as_solved(case: Case, summary: Mapping[str, Any], out: list[Violation]) -> Case:
+    """``case`` with the options the run records it was solved with (its ``design``).
+
+    A plan solved with ``solve --design expected`` is checked as the two-stage design it is,
+    against the same model file; a recorded design that is not one is a ``table`` violation.
+    """
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from solver.case.options import ScenarioOptions
+
+    design = summary.get("design")
+    if design is None:
+        return case
+    if not isinstance(design, Mapping):
+        out.append(Violation("table", "summary.json", 1.0, f"summary.json: design {design!r} "
+                                                           "is not a design"))
+        return case
+    try:
+        options = ScenarioOptions.model_validate(
+            {**design, "file": case.scenario_options.file})
+    except (ValidationError, TypeError) as exc:
+        out.append(Violation("table", "summary.json", 1.0, f"summary.json: design {design!r} "
+                                                           f"is not a design: {exc}"))
+        return case
+    return replace(case, scenario_options=options)
 
 
 def provenance_note(case: Case, run_dir: Path) -> str | None:

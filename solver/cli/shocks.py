@@ -41,8 +41,7 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     from solver.studies.recourse import evaluate_scenarios
 
     if not has_scenarios(case.scenarios):
-        raise UsageError("--scenarios: the case has no scenarios (scenarios.csv is absent or "
-                         "has no rows)")
+        raise UsageError("--scenarios: the case has no scenarios.csv (or one without rows)")
     allocation, flows = design_of(case, run)
     table = evaluate_scenarios(case, allocation, flows)
     out.mkdir(parents=True, exist_ok=True)
