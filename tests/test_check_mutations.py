@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from solver import load_case
 from solver.case.options import ScenarioOptions
 from solver.check.case_data import CaseData
-from solver.check.run import check_run, check_solution, read_table
+from solver.check.run import check_run, check_solution, provenance_note, read_table
 from solver.cli import main
 
 try:
@@ -169,5 +169,6 @@ def test_a_design_solved_with_the_option_is_checked_with_the_same_model_file(
     case, run = runs["design"]
     plain = replace(case, scenario_options=ScenarioOptions())
     assert check_run(plain, run) == []
+    assert provenance_note(plain, run) is None  # the fingerprint covers the design solved
     summary = json.loads((run / "summary.json").read_text())
     assert summary["design"]["design"] == "expected"

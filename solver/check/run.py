@@ -299,7 +299,10 @@ def provenance_note(case: Case, run_dir: Path) -> str | None:
         summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(summary, dict) or summary.get("case_sha256") in (None, case.sha256):
+    if not isinstance(summary, dict):
+        return None
+    case = as_solved(case, summary, [])  # the fingerprint covers the design solved
+    if summary.get("case_sha256") in (None, case.sha256):
         return None
     ran = summary.get("overrides") or []
     given = list(case.overrides)
