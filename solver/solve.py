@@ -183,7 +183,8 @@ def check_design(case: Case) -> None:
     if design == "none":
         return
     if not has_scenarios(case.scenarios):
-        raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against")
+        raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against "
+                         "(or one without rows)")
     if case.has_inputs:
         raise UsageError(f"design {design!r}: a two-stage design does not yet route a chain's "
                          "inputs (inputs.csv) in its scenarios; solve with --design none, whose "
@@ -276,11 +277,14 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         from solver.studies.engine.recourse import design_tables, evaluate_scenarios
 
         start = time.perf_counter()
+        # What the design was solved as (a run records every option that changes the model;
+        # `check` applies it): with the model file's or --design's options.
+        summary["design"] = case.scenario_options.model_dump(exclude={"file"}) \
+            if case.scenario_options.design != "none" else {"design": "none"}
         if "sc_g" in values:
             scenarios, scenario_flows, recourse = design_tables(
                 case, built.data, built.ctx, values, flows, costs["trade"] + costs["shortage"])
             costs["recourse"] = recourse
-            summary["design"] = case.scenario_options.model_dump()
         else:
             scenarios = evaluate_scenarios(case, allocation, flows)
         summary["seconds"]["scenarios"] = time.perf_counter() - start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import highspy
@@ -81,3 +82,30 @@ def test_export_command(tmp_path: Path):
     assert bad.exit_code == 2 and "--format lp or --format mps" in bad.output
     with pytest.raises(UsageError):
         export_model(load_case(SAMPLE), tmp_path / "m", "gams")
+
+
+def test_lp_names_longer_than_the_format_holds_are_shortened_with_a_map(tmp_path: Path):
+    # A 300-character member id: its domestic flow f(ID,ID,chips) is over 600 characters,
+    # which HiGHS's LP reader cuts, so that two columns became one.
+    long_id = "N" * 300
+    case = write_case(tmp_path / "case", partners=f"partner\n{long_id}\nB\n",
+                      layers="layer,min_suppliers,max_share\nchips,2,0.6\ncloud,1,1\n",
+                      capabilities=f"partner,layer,capacity,unit_cost\n{long_id},chips,100,1\n"
+                                   f"B,chips,100,2\n{long_id},cloud,100,1\nB,cloud,100,3\n",
+                      demand=f"member,layer,demand\n{long_id},chips,6\nB,chips,4\n"
+                             f"{long_id},cloud,5\nB,cloud,5\n")
+    result = CliRunner().invoke(main, ["export", str(case), str(tmp_path / "m.lp")])
+    assert result.exit_code == 0, result.output
+    assert f"written: {tmp_path / 'm.lp.names.csv'}" in result.output
+    written = export_model(load_case(case), tmp_path / "again.lp")
+    h = highs_alone(written.path)
+    lp = h.getLp()
+    assert (lp.num_col_, lp.num_row_) == (written.columns, written.rows)
+    assert max(map(len, [*lp.col_names_, *lp.row_names_])) <= 255
+    assert h.getInfo().objective_function_value == pytest.approx(solve(load_case(case)).objective)
+    assert written.names is not None
+    with written.names.open(newline="", encoding="utf-8") as f:
+        full = {r["lp_name"]: r["name"] for r in csv.DictReader(f)}
+    flows = [name for name in lp.col_names_ if name in full]
+    assert len(flows) == len(set(flows)) >= 4
+    assert f"f[{long_id},{long_id},chips]" in full.values()

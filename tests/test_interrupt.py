@@ -12,7 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -20,6 +22,7 @@ from click.testing import CliRunner, Result
 from solver import results
 from solver.cli import main
 from solver.errors import Terminated
+from solver.highs import runner
 
 try:
     from cases import write_case, write_random_case
@@ -157,26 +160,55 @@ def test_existing_run_folder_needs_force(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == ["case", "run"]
 
 
-def test_time_limit_keeps_the_best_plan_found(slower_case: Path, tmp_path: Path) -> None:
-    # HiGHS proves this optimum (gap 0) in several seconds and has a plan from its root node.
+@pytest.fixture
+def highs_limit(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, int], None]:
+    """Set a HiGHS work limit on every solver made in the test (a count, not a clock).
+
+    HiGHS reports a node, solution or iteration limit as it reports a time limit (the status
+    ``time_limit`` with a plan, ``no_solution`` without one), but where it stops does not
+    depend on the machine's load: a wall-clock limit on a loaded machine may come before the
+    first plan (the run then exits 4) or after the proof of optimality.
+    """
+    def limit(option: str, value: int) -> None:
+        real = runner.new_highs
+
+        def limited() -> Any:
+            highs = real()
+            highs.setOptionValue(option, value)
+            return highs
+
+        monkeypatch.setattr(runner, "new_highs", limited)
+
+    return limit
+
+
+def test_a_limit_keeps_the_best_plan_found(slower_case: Path, tmp_path: Path,
+                                           highs_limit: Callable[[str, int], None]) -> None:
+    # HiGHS proves this optimum (gap 0) after many nodes; it stops at its first plan.
+    highs_limit("mip_max_improving_sols", 1)
     out = tmp_path / "run"
-    result = run("solve", str(slower_case), "--out", str(out), "--time-limit", "2",
+    result = run("solve", str(slower_case), "--out", str(out), "--time-limit", "3600",
                  "--mip-gap", "0")
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "time_limit"
+    assert summary["solver"]["time_limit"] == 3600
     assert summary["gap"] > 0
     assert summary["objective"] >= summary["bound"]
     assert summary["verified"] is True
     assert "case slower: time_limit" in result.stdout
 
 
-def test_time_limit_without_a_plan_exits_4(slow_case: Path, tmp_path: Path) -> None:
+def test_a_limit_without_a_plan_exits_4(slow_case: Path, tmp_path: Path,
+                                        highs_limit: Callable[[str, int], None]) -> None:
+    # No branch-and-bound node: HiGHS stops before its heuristics find a plan, however fast
+    # the machine.
+    highs_limit("mip_max_nodes", 0)
     out = tmp_path / "run"
-    result = run("solve", str(slow_case), "--out", str(out), "--time-limit", "0.001")
-    assert result.exit_code == 4
+    result = run("solve", str(slow_case), "--out", str(out), "--time-limit", "60")
+    assert result.exit_code == 4, result.output
     assert ("HiGHS stopped (no_solution) before finding a feasible plan within the time limit "
-            "of 0.001 s; raise --time-limit") in result.stderr
+            "of 60 s; raise --time-limit") in result.stderr
     assert leftovers(tmp_path) == []
 
 

@@ -93,3 +93,21 @@ def test_highs_solves_with_any_thread_count_in_one_process() -> None:
         return str(h.modelStatusToString(h.getModelStatus()))
 
     assert [status(t) for t in (2, 1, 2)] == ["Optimal"] * 3
+
+
+@pytest.mark.parametrize("name", ["mindtpy", "gdpopt", "multistart", "MindtPy"])
+def test_a_pyomo_method_that_is_not_a_milp_solver_is_refused_before_solving(
+        tmp_path: Path, name: str):
+    # Pyomo's factory has them (so they looked installed) but they fail on this model.
+    case = write_case(tmp_path / "case", **TWO_SUPPLIERS)
+    for command in (["solve", str(case), "--out", str(tmp_path / "run")],
+                    ["sweep", str(case), "--vary", "layers.max_share=0.6,1",
+                     "--out", str(tmp_path / "sweep")]):
+        result = CliRunner().invoke(main, [*command, "--solver", name])
+        assert result.exit_code == 2, result.output
+        assert f"solver {name!r} is not a MILP solver" in result.output
+        assert "installed: highs" in result.output
+    assert not (tmp_path / "run").exists() and not (tmp_path / "sweep").exists()
+    with pytest.raises(UsageError, match="not a MILP solver"):
+        resolve(name)
+    assert resolve("appsi_highs")[1] == "appsi_highs"

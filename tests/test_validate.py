@@ -130,6 +130,10 @@ FAULTS = [
           "layers.csv, column demand: no demand: give layers.demand or a demand.csv"),
     Fault("header but no rows", {"partners": "partner,name\n"},
           "partners.csv: the table has a header but no data rows"),
+    Fault("demand.csv with a header but no rows",
+          {"layers": LAYERS_NO_DEMAND, "demand": "member,layer,demand\n"},
+          "demand.csv: no demand: the table has a header but no rows; give its rows, or "
+          "remove it and give layers.demand"),
     Fault("empty file", {"trade": ""},
           "trade.csv: the file is empty: it needs a header row and data rows"),
     Fault("blank first line", {"partners": "\n" + P},
@@ -433,3 +437,23 @@ def test_path_that_is_not_a_case(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not a case folder, an .xlsx workbook or a .toml model file" in result.stderr
     assert run("validate", str(tmp_path / "missing")).exit_code == 2
+
+
+@pytest.mark.parametrize("table", ["trade", "scenarios"])
+def test_an_optional_table_with_a_header_and_no_rows_is_an_empty_table(tmp_path: Path,
+                                                                       table: str) -> None:
+    header = {"trade": "exporter,importer,unit_cost,allowed\n",
+              "scenarios": "scenario,probability,partner,capacity_factor\n"}[table]
+    without = CliRunner().invoke(main, ["solve", str(write_case(tmp_path / "a")),
+                                        "--out", str(tmp_path / "a-run")])
+    assert without.exit_code == 0, without.output
+    folder = write_case(tmp_path / "b", **{table: header})
+    assert len(load_case(folder).table(table)) == 0
+    result = CliRunner().invoke(main, ["solve", str(folder), "--out", str(tmp_path / "b-run")])
+    assert result.exit_code == 0, result.output
+    a, b = ((tmp_path / f"{x}-run" / "allocation.csv").read_text() for x in "ab")
+    assert a == b
+    from solver.case.workbook import case_folder_to_workbook
+
+    book = case_folder_to_workbook(folder, tmp_path / "b.xlsx")
+    assert len(load_case(book).table(table)) == 0

@@ -40,7 +40,7 @@ def read_capped(path: Path, limit: int, what: str = "a case file") -> bytes:
             raise FileRefused(f"is a link to {os.readlink(path)}, which does not exist") from None
         raise
     if not stat.S_ISREG(info.st_mode):
-        raise FileRefused(f"is {_kind(info.st_mode)}, not an ordinary file: {what} must be a "
+        raise FileRefused(f"is {kind_of(info.st_mode)}, not an ordinary file: {what} must be a "
                           "file saved on disk")
     # O_NONBLOCK: should the path have become a FIFO since the check, open does not wait.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -53,7 +53,8 @@ def read_capped(path: Path, limit: int, what: str = "a case file") -> bytes:
     return data
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file mode names, in words: a folder, a FIFO (a pipe), a device, ..."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):

@@ -145,7 +145,7 @@ def frame_from_cells(
     blank = (cells == "").all(axis=1).to_numpy()
     cells = cells[~blank]
     line_numbers = pd.Series(lines[1:][~blank], index=cells.index)
-    if cells.empty:
+    if cells.empty and spec.required:
         return None, [Problem(fname, "the table has a header but no data rows")]
     # pandas pads a short row with empty cells; an empty cell takes the default, a missing
     # one is a mistake (a row shifted or cut), so the reader counts the cells itself.

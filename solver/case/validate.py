@@ -161,6 +161,9 @@ def check_layer_demand(case: Case, lines: Lines | None) -> list[Problem]:
             return [Problem("layers.csv", "no demand: give layers.demand or a demand.csv",
                             column="demand")]
         return []
+    if case.demand_table.empty:
+        return [Problem("demand.csv", "no demand: the table has a header but no rows; give its "
+                                      "rows, or remove it and give layers.demand")]
     totals = case.demand_table.groupby("layer")["demand"].sum()
     given = layers["demand"].to_numpy(dtype=float)
     summed = layers["layer"].map(totals).fillna(0.0).to_numpy(dtype=float)

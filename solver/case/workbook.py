@@ -17,7 +17,6 @@ import hashlib
 import io
 import math
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,9 @@ import pandas as pd
 from solver.case.files import FileRefused, read_capped
 from solver.case.schema import TABLES, columns
 from solver.case.tables import MAX_FILE_BYTES, MAX_PROBLEMS_PER_FAULT, cut, frame_from_cells
+from solver.case.workbook_limits import MAX_CELLS, Extent, WorkbookTooLarge, workbook_limits
 from solver.errors import Problem
+from solver.report.writing import write_file
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -113,9 +114,10 @@ def read_workbook(path: Path) -> Book:
         book.problems.append(SheetProblem(name, f"cannot read the file: {exc.strerror or exc}"))
         return book
     book.digest = hashlib.sha256(b"xlsx\0" + raw).hexdigest()
-    wb = _open(raw, name, book.problems)
-    if wb is None:
+    opened = _open(raw, name, book.problems)
+    if opened is None:
         return book
+    wb, extents = opened
     seen: dict[str, str] = {}
     for ws in wb.worksheets:
         title = ws.title
@@ -135,7 +137,7 @@ def read_workbook(path: Path) -> Book:
             continue
         seen[table] = title
         book.sheets[table] = title
-        frame, found, letters = _read_sheet(ws, table)
+        frame, found, letters = _read_sheet(ws, table, extents.get(title))
         book.frames[table] = frame
         book.letters[table] = letters
         book.problems.extend(found)
@@ -151,10 +153,16 @@ def read_workbook(path: Path) -> Book:
     return book
 
 
-def _open(raw: bytes, name: str, problems: list[Problem]) -> Any:
-    """The openpyxl workbook of ``raw`` (formulas kept as formulas), or None with a problem."""
+def _open(raw: bytes, name: str,
+          problems: list[Problem]) -> tuple[Any, dict[str, Extent]] | None:
+    """The openpyxl workbook of ``raw`` and its sheets' value extents, or None with a problem.
+
+    Formulas are kept as formulas; extents are :mod:`solver.case.workbook_limits`'s. A
+    workbook beyond the bounds is refused before openpyxl reads it; a damaged one (a cut XML
+    part, a shared string that is not there, a part openpyxl cannot make sense of) is a
+    problem naming the workbook, whatever openpyxl raises for it.
+    """
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     if not raw.startswith(b"PK\x03\x04"):
         hint = " (it looks like CSV text: give a case folder of .csv files)" \
@@ -162,25 +170,48 @@ def _open(raw: bytes, name: str, problems: list[Problem]) -> Any:
         problems.append(SheetProblem(name, f"not an .xlsx workbook{hint}"))
         return None
     try:
+        extents = workbook_limits(raw)
         with warnings.catch_warnings():
             # openpyxl warns of workbook features it does not keep (data validation, ...);
             # they carry nothing a case needs.
             warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(io.BytesIO(raw), data_only=False, read_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        problems.append(SheetProblem(name, f"cannot read the workbook: {exc}"))
+            wb = openpyxl.load_workbook(io.BytesIO(raw), data_only=False, read_only=False)
+    except WorkbookTooLarge as exc:
+        problems.append(SheetProblem(name, f"the workbook {exc}"))
         return None
+    except MemoryError:
+        problems.append(SheetProblem(name, "the workbook is too large to read in the memory "
+                                           "available; give the tables as CSV files"))
+        return None
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        problems.append(SheetProblem(name, "cannot read the workbook (damaged or not saved by "
+                                           f"a spreadsheet program): {type(exc).__name__}"
+                                           + (f": {detail}" if detail else "")))
+        return None
+    return wb, extents
 
 
-def _read_sheet(ws: Any, table: str) -> tuple[pd.DataFrame | None, list[Problem],
-                                               dict[str, str]]:
-    """One sheet as the typed table; problems named by the table's CSV file, for relabel."""
+def _read_sheet(ws: Any, table: str, extent: Extent | None
+                ) -> tuple[pd.DataFrame | None, list[Problem], dict[str, str]]:
+    """One sheet as the typed table; problems named by the table's CSV file, for relabel.
+
+    Only the ``extent`` of the cells that hold values is read (a formatted blank cell far
+    away is not data); without one, the sheet's own dimension.
+    """
     from openpyxl.utils import get_column_letter
 
     spec = TABLES[table]
     fname = spec.filename
     problems: list[Problem] = []
-    grid = [[c for c in row] for row in ws.iter_rows()]
+    if extent is None:
+        extent = Extent(rows=ws.max_row, columns=ws.max_column)
+        if extent.rows * extent.columns > MAX_CELLS:
+            return None, [Problem(fname, f"the sheet spans {extent.rows:,} rows and "
+                                         f"{extent.columns:,} columns, more than the "
+                                         f"{MAX_CELLS:,} cells a case sheet may have")], {}
+    grid = [list(row) for row in ws.iter_rows(min_row=1, max_row=extent.rows, min_col=1,
+                                             max_col=extent.columns)] if extent.rows else []
     n_rows = max((i + 1 for i, row in enumerate(grid) if any(_filled(c) for c in row)),
                  default=0)
     n_cols = max((j + 1 for row in grid[:n_rows] for j, c in enumerate(row) if _filled(c)),
@@ -299,8 +330,7 @@ def write_case_workbook(frames: dict[str, pd.DataFrame], path: str | Path) -> Pa
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # an id such as '-2-3' is text, not a formula
-    wb.save(path)
-    return Path(path)
+    return write_file(Path(path), wb.save)
 
 
 def _plain(value: Any) -> Any:

@@ -20,7 +20,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.case.scenarios import recourse_term, scenarios_over
 from solver.check.case_data import CaseData
-from solver.check.common import Tolerance, Violation, fmt
+from solver.check.common import Row, Tolerance, Violation, fmt, line_of, missing_columns, numbers
 
 
 def designs(case: Case) -> bool:
@@ -30,18 +30,37 @@ def designs(case: Case) -> bool:
 
 
 def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping[str, float],
-                 scenario_flows: pd.DataFrame | None, scenarios: pd.DataFrame | None,
-                 out: list[Violation], tol: Tolerance) -> float:
-    """Check every scenario's flows; return the recourse term recomputed from them."""
+                 scenario_flows: pd.DataFrame | None, planned: pd.Series,
+                 recomputed: dict[str, dict[str, Any]], out: list[Violation],
+                 tol: Tolerance) -> float:
+    """Check every scenario's flows; return the recourse term recomputed from them.
+
+    ``planned`` is the plan's quantity per (exporter, importer, layer); each scenario's
+    unmet demand, trade cost, worst layer and re-routed quantity go into ``recomputed``
+    (for :mod:`solver.check.scenario_claims`). A quantity that is not a finite number, or is
+    negative, is a ``table`` violation naming its line.
+    """
     name = "scenario_flows.csv"
     if scenario_flows is None:
         out.append(Violation("table", name, 1.0, f"{name}: missing for a two-stage design"))
         return float("nan")
-    frame = scenario_flows.copy()
+    if missing_columns(scenario_flows, ("scenario", "exporter", "importer", "layer",
+                                        "quantity"), name, out):
+        return float("nan")
+    frame = scenario_flows.reset_index(drop=True).copy()
     for col in ("scenario", "exporter", "importer", "layer"):
-        frame[col] = frame[col].astype(str) if len(frame) else frame.get(col, pd.Series([]))
-    frame["quantity"] = pd.to_numeric(frame.get("quantity", pd.Series([], dtype=float)),
-                                      errors="coerce").fillna(0.0)
+        frame[col] = frame[col].astype(str)
+
+    def row_name(i: Row) -> str:
+        return f"scenario {frame['scenario'].iloc[i]}: {frame['exporter'].iloc[i]}->" \
+               f"{frame['importer'].iloc[i]}, {frame['layer'].iloc[i]}"
+
+    frame["quantity"] = numbers(frame, "quantity", row_name, name, out)
+    for i in np.flatnonzero(frame["quantity"].to_numpy() < 0):
+        out.append(Violation("table", name, float(-frame["quantity"].iloc[i]),
+                             f"{name}, line {line_of(i)} ({row_name(i)}): column quantity "
+                             f"{fmt(frame['quantity'].iloc[i])} is negative"))
+    frame["quantity"] = frame["quantity"].clip(lower=0.0)
     built = pairs[pairs["trusted"]].set_index(["partner", "layer"])["k"].astype(float)
     scen = scenarios_over(case.scenarios, built.index.get_level_values(0).to_numpy(),
                           built.index.get_level_values(1).to_numpy(),
@@ -60,8 +79,7 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
     for s in sorted(set(frame["scenario"]) - known):
         out.append(Violation("table", name, 1.0, f"{name}: scenario {s} is not in scenarios.csv"))
     outcomes = [costs["trade"] + costs["shortage"]]
-    table = scenarios.set_index(scenarios["scenario"].astype(str)) if scenarios is not None \
-        else None
+    layer_demand = data.layers["D"].astype(float)
     for s, sid in enumerate(scen.ids):
         mine = (frame["scenario"] == sid).to_numpy()
         rows = frame[mine]
@@ -99,25 +117,50 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
             out.append(Violation("demand", f"{sid}: {key[0]}, {key[1]}", float(excess),
                                  f"{where}: {key[0]} receives {fmt(float(served[key]))} of "
                                  f"{key[1]}, above its demand"))
-        unmet = float((demand - served.reindex(demand.index).fillna(0.0)).clip(lower=0).sum())
+        short = (demand - served.reindex(demand.index).fillna(0.0)).clip(lower=0)
+        unmet = float(short.sum())
         unit = [0.0 if e == i else route_cost.get((e, i), 0.0)
                 for e, i in zip(rows["exporter"], rows["importer"], strict=True)]
         trade = float(np.asarray(unit) @ qty) if len(qty) else 0.0
         outcomes.append(trade + price * unmet)
-        if table is not None and sid in table.index:
-            _compare(table.loc[sid], {"unmet": unmet, "trade_cost": trade}, sid, out, tol)
+        recomputed[sid] = {"unmet": unmet, "trade_cost": trade,
+                           **_worst(short, layer_demand, tol),
+                           "rerouted": _rerouted(rows, planned)}
     opts = case.scenario_options
     pi = np.array([scen.rest, *scen.probability.tolist()])
     return recourse_term(np.array(outcomes), pi, opts.design, opts.cvar_alpha,
                          opts.cvar_weight)
 
 
-def _compare(row: Any, recomputed: dict[str, float], sid: str, out: list[Violation],
-             tol: Tolerance) -> None:
-    for col, value in recomputed.items():
-        written = pd.to_numeric(pd.Series([row.get(col)]), errors="coerce").iloc[0]
-        bad, miss = tol.differ(written, value)
-        if bool(bad) or not np.isfinite(written):
-            out.append(Violation("table", f"scenarios.csv: {sid}", float(np.nan_to_num(miss)),
-                                 f"scenarios.csv: scenario {sid}: {col} is {written}, "
-                                 f"recomputed from scenario_flows.csv {fmt(value)}"))
+def planned_flows(flows: pd.DataFrame) -> pd.Series:
+    """The plan's quantity per (exporter, importer, layer), from flows.csv (bad cells as 0)."""
+    if not {"exporter", "importer", "layer", "quantity"} <= set(flows.columns):
+        return pd.Series(dtype=float)
+    frame = flows.astype({"exporter": str, "importer": str, "layer": str})
+    qty = pd.to_numeric(frame["quantity"], errors="coerce").fillna(0.0)
+    return qty.groupby([frame["exporter"], frame["importer"], frame["layer"]]).sum()
+
+
+def _worst(short: pd.Series, layer_demand: pd.Series, tol: Tolerance) -> dict[str, Any]:
+    """The layer with the largest unmet share and its unmet demand.
+
+    The layer is named only when it is clear: some demand is unmet beyond the tolerance and
+    no other layer's share is within the tolerance of it (a tie may go either way).
+    """
+    per_layer = short.groupby(level=1).sum().reindex(layer_demand.index).fillna(0.0)
+    share = (per_layer / layer_demand.where(layer_demand > 0)).fillna(0.0)
+    if per_layer.max() <= tol.absolute:
+        return {}
+    at = int(np.argmax(share.to_numpy()))
+    top = float(share.iloc[at])
+    out: dict[str, Any] = {"worst_layer_unmet": float(per_layer.iloc[at])}
+    if int((share >= top - tol.absolute).sum()) == 1:
+        out["worst_layer"] = str(share.index[at])
+    return out
+
+
+def _rerouted(rows: pd.DataFrame, planned: pd.Series) -> float:
+    """What a scenario ships beyond the plan's flow on each route and layer, summed."""
+    shipped = rows.groupby(["exporter", "importer", "layer"])["quantity"].sum()
+    base = planned.reindex(shipped.index).fillna(0.0)
+    return float((shipped - base).clip(lower=0.0).sum())

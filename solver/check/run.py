@@ -67,7 +67,6 @@ are turned into Python objects.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,6 +79,7 @@ from solver.check.case_data import (
     CaseData,
 )
 from solver.check.common import (
+    SOLVED,
     TOLERANCE,
     Tolerance,
     Violation,
@@ -89,6 +89,7 @@ from solver.check.costs import (
     check_objective,
     check_status,
     cost_terms,
+    finite_number,
 )
 from solver.check.families import (
     check_capacity,
@@ -115,7 +116,8 @@ from solver.check.plan import (
     read_allocation,
     read_flows,
 )
-from solver.report.cells import plain_frame
+from solver.errors import UsageError
+from solver.report.readback import read_csv
 
 __all__ = ["TOLERANCE", "Tolerance", "Violation", "check_run", "check_solution", "provenance_note"]
 
@@ -141,11 +143,14 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     ``data`` is ``CaseData.of(case)`` if the caller has it already (a coalition game checks
     many groups of one case: :meth:`CaseData.with_numbers`).
     """
-    from solver.check.design import check_design, designs
+    from solver.check.claims import check_alternative, check_gap
+    from solver.check.design import check_design, designs, planned_flows
     from solver.check.reports import check_layers, check_partners
+    from solver.check.scenario_claims import check_scenario_table
     from solver.check.shortage import read_unmet
 
     out: list[Violation] = []
+    case = as_solved(case, summary, out)
     data = CaseData.of(case) if data is None else data
     pairs = read_allocation(data, allocation, out, tolerance)
     fl = read_flows(data, flows, out, tolerance)
@@ -174,12 +179,22 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     costs = cost_terms(case, data, pairs, fl, unmet)
     if chain is not None:
         costs["trade"] += float(chain.trade_cost @ chain.qty)
+    recomputed: dict[str, dict[str, Any]] = {}
     if designs(case):
-        costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows, scenarios,
-                                         out, tolerance)
+        costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
+                                         planned_flows(flows), recomputed, out, tolerance)
+    if summary.get("status") in SOLVED:
+        check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
     check_budget(case, costs, out, tolerance)
     check_status(summary, pairs, fl, out)
     check_objective(summary, costs, out, tolerance)
+    objective = finite_number(summary.get("objective"))
+    if summary.get("status") in SOLVED and objective is not None:
+        # A gap off only because the objective is (already a violation) is not repeated.
+        wrong = any(v.entity in ("objective", "bound") for v in out)
+        check_gap(summary, objective, None if wrong else finite_number(summary.get("bound")),
+                  out, tolerance, required=not wrong and summary.get("bound") is not None)
+        check_alternative(summary, objective, len(pairs), out, tolerance)
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
@@ -188,20 +203,24 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     return out
 
 
-def read_csv(path: Path, out: list[Violation]) -> pd.DataFrame | None:
+def read_table(path: Path, out: list[Violation]) -> pd.DataFrame | None:
     """A run folder's CSV table with every cell as text; a ``table`` violation if unreadable."""
     name = path.name
     if not path.is_file():
         out.append(Violation("table", name, 1.0, f"{name}: missing from the run folder"))
         return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        return plain_frame(frame)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
-            ValueError, csv.Error) as exc:
-        text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        out.append(Violation("table", name, 1.0, f"{name}: cannot be read as a table: {text}"))
-        return None
+        frame = read_csv(path, text=True, label=name)
+        if len(frame.columns) == 0:
+            out.append(Violation("table", name, 1.0, f"{name}: empty (not even a header row)"))
+            return None
+        return frame
+    except UsageError as exc:
+        out.append(Violation("table", name, 1.0, str(exc)))
+    except OSError as exc:
+        out.append(Violation("table", name, 1.0, f"{name}: cannot be read: "
+                                                 f"{exc.strerror or exc}"))
+    return None
 
 
 def read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
@@ -231,27 +250,60 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     if not run_dir.is_dir():
         return [Violation("table", str(run_dir.name), 1.0,
                           f"{run_dir.name}: no such run folder")]
-    allocation = read_csv(run_dir / "allocation.csv", out)
-    flows = read_csv(run_dir / "flows.csv", out)
+    allocation = read_table(run_dir / "allocation.csv", out)
+    flows = read_table(run_dir / "flows.csv", out)
     summary = read_summary(run_dir / "summary.json", out)
-    layers = read_csv(run_dir / "layers.csv", out)
-    partners = read_csv(run_dir / "partners.csv", out)
+    layers = read_table(run_dir / "layers.csv", out)
+    partners = read_table(run_dir / "partners.csv", out)
     shortage = None
     if case.objective.shortage_cost is not None:
-        shortage = read_csv(run_dir / "shortage.csv", out)
+        shortage = read_table(run_dir / "shortage.csv", out)
+    if summary is not None:
+        case = as_solved(case, summary, [])  # check_solution names a bad design
     scenario_flows = scenarios = None
-    if case.scenario_options.design != "none" and case.scenarios is not None:
-        scenario_flows = read_csv(run_dir / "scenario_flows.csv", out)
-        scenarios = read_csv(run_dir / "scenarios.csv", out)
+    if case.scenarios is not None and not case.scenarios.empty and summary is not None \
+            and summary.get("status") in SOLVED:
+        scenarios = read_table(run_dir / "scenarios.csv", out)
+        if case.scenario_options.design != "none":
+            scenario_flows = read_table(run_dir / "scenario_flows.csv", out)
     input_flows = None
     if case.inputs is not None and (case.inputs["per_unit"] > 0).any():
-        input_flows = read_csv(run_dir / "input_flows.csv", out)
+        input_flows = read_table(run_dir / "input_flows.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, shortage=shortage,
                                 scenario_flows=scenario_flows, scenarios=scenarios,
                                 tolerance=tolerance, input_flows=input_flows)
+
+
+def as_solved(case: Case, summary: Mapping[str, Any], out: list[Violation]) -> Case:
+    """``case`` with the options the run records it was solved with (its ``design``).
+
+    A plan solved with ``solve --design expected`` is checked as the two-stage design it is,
+    against the same model file; a recorded design that is not one is a ``table`` violation.
+    """
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from solver.case.options import ScenarioOptions
+
+    design = summary.get("design")
+    if design is None:
+        return case
+    if not isinstance(design, Mapping):
+        out.append(Violation("table", "summary.json", 1.0, f"summary.json: design {design!r} "
+                                                           "is not a design"))
+        return case
+    try:
+        options = ScenarioOptions.model_validate(
+            {**design, "file": case.scenario_options.file})
+    except (ValidationError, TypeError) as exc:
+        out.append(Violation("table", "summary.json", 1.0, f"summary.json: design {design!r} "
+                                                           f"is not a design: {exc}"))
+        return case
+    return replace(case, scenario_options=options)
 
 
 def provenance_note(case: Case, run_dir: Path) -> str | None:
@@ -265,7 +317,10 @@ def provenance_note(case: Case, run_dir: Path) -> str | None:
         summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(summary, dict) or summary.get("case_sha256") in (None, case.sha256):
+    if not isinstance(summary, dict):
+        return None
+    case = as_solved(case, summary, [])  # the fingerprint covers the design solved
+    if summary.get("case_sha256") in (None, case.sha256):
         return None
     ran = summary.get("overrides") or []
     given = list(case.overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import math
@@ -21,6 +22,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_UNVERIFIED = range(6)
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as a shell would say
+
+
+#: Faults of the place written to, not of the tool: a full disk or quota, a read-only
+#: file system, a file too large for it, no permission.
+PLACE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES,
+                          errno.EPERM})
 
 
 class State:
@@ -156,10 +163,14 @@ def handle_errors(func: F) -> F:
             # user's to fix, named, not an internal error. Without a path it is ours.
             if State.debug:
                 raise
-            if not isinstance(exc.filename, str | bytes):
+            if isinstance(exc.filename, str | bytes):
+                click.echo(f"error: {os.fsdecode(exc.filename)}: "
+                           f"{exc.strerror or type(exc).__name__}", err=True)
+            elif exc.errno in PLACE_ERRORS:
+                # A write to an open file has no file name: the disk (or quota) is full.
+                click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+            else:
                 internal_error(exc)
-            click.echo(f"error: {os.fsdecode(exc.filename)}: "
-                       f"{exc.strerror or type(exc).__name__}", err=True)
             sys.exit(EXIT_INPUT)
         except Exception as exc:
             if State.debug:

@@ -53,16 +53,14 @@ def with_solver(case: Case, name: str | None) -> Case:
 
 def study_workbook(folder: Path, name: str, files: list[str]) -> Path:
     """Write the CSV tables ``files`` of a study's ``folder`` as ``NAME.xlsx``; its path."""
-    import pandas as pd
-
-    from solver.report.cells import plain_frame
+    from solver.report.readback import read_csv
     from solver.report.xlsx import write_workbook
 
     tables = {}
     for file in files:
         path = folder / file
         if path.is_file() and path.stat().st_size:
-            tables[path.stem] = plain_frame(pd.read_csv(path))
+            tables[path.stem] = read_csv(path)
     return write_workbook(folder / f"{name}.xlsx", tables)
 
 
@@ -87,18 +85,19 @@ def compare(run_a: str, run_b: str, out: Path | None, force: bool) -> None:
       coalition compare out/baseline out/tight
       coalition compare out/sweep:0 out/sweep:3 --out out/sweep-0-3.csv
     """
-    from solver.errors import UsageError
     from solver.report.compare import compare_runs
+    from solver.report.writing import check_target, write_file
 
-    if out is not None and out.exists() and not force:
-        raise UsageError(f"{out} already exists; pass --force to replace it")
+    if out is not None:
+        check_target(out, force=force)
     comparison = compare_runs(run_a, run_b)
     echo(str(comparison))
     if out is not None:
         from solver.report.cells import safe_frame
 
         out.parent.mkdir(parents=True, exist_ok=True)
-        safe_frame(comparison.table()).to_csv(out, index=False)
+        table = safe_frame(comparison.table())
+        write_file(out, lambda tmp: table.to_csv(tmp, index=False))
         echo(f"written: {out}")
 
 
@@ -122,22 +121,23 @@ def export(path: Path, out: Path, fmt: str | None, force: bool,
     Example:
       coalition export models/allied-ai-stack.toml --format mps out/allied.mps
     """
-    from solver.errors import UsageError
     from solver.highs.export import export_model
 
-    if out.exists() and not force:
-        raise UsageError(f"{out} already exists; pass --force to replace it")
-    written = export_model(load(path, overrides), out, fmt)
+    written = export_model(load(path, overrides), out, fmt, force=force)
     echo(f"written: {written.path} ({written.format.upper()}, {written.rows} rows, "
          f"{written.columns} columns, {written.integers} integer)")
+    if written.names is not None:
+        echo(f"written: {written.names} (names longer than an LP file holds, shortened: "
+             "the full name of each)")
 
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the page (default: FOLDER/report.html).")
+@click.option("--force", is_flag=True, help="Replace --out if it is an existing file.")
 @handle_errors
-def report(folder: Path, out: Path | None) -> None:
+def report(folder: Path, out: Path | None, force: bool) -> None:
     """Write one self-contained HTML page of a run or a study's folder, to send to anyone.
 
     A run: status and verification, the cost split, the layer table, a partner-by-layer
@@ -153,4 +153,4 @@ def report(folder: Path, out: Path | None) -> None:
     """
     from solver.report.html import write_report
 
-    echo(f"written: {write_report(folder, out)}")
+    echo(f"written: {write_report(folder, out, force=force)}")

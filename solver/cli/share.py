@@ -46,6 +46,9 @@ from solver.cli.desk import format_option, solver_name_option, study_workbook, w
 @click.option("--prenucleolus", is_flag=True,
               help="Also compute the prenucleolus (which may charge a player more than it "
               "pays alone), in players.csv's prenucleolus column.")
+@click.option("--yes", is_flag=True,
+              help="Play a game of more than 1,000,000 groups (refused without it; above "
+                   "10,000 a warning gives the count).")
 @set_option
 @solver_options
 @format_option
@@ -53,9 +56,9 @@ from solver.cli.desk import format_option, solver_name_option, study_workbook, w
 @handle_errors
 def share(path: Path, players: str | None, exact_up_to: int | None, samples: int | None,
           seed: int | None, out: Path | None, workers: int, scheduler: str | None,
-          resume: bool, force: bool, prenucleolus: bool, overrides: tuple[str, ...],
-          time_limit: float | None, mip_gap: float | None, threads: int | None, fmt: str,
-          solver_name: str | None) -> None:
+          resume: bool, force: bool, prenucleolus: bool, yes: bool,
+          overrides: tuple[str, ...], time_limit: float | None, mip_gap: float | None,
+          threads: int | None, fmt: str, solver_name: str | None) -> None:
     """What each member pays alone, a fair split of the coalition's cost, who would leave.
 
     \b
@@ -87,7 +90,9 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
         result = run_share(case, players=players, exact_up_to=exact_up_to, samples=samples,
                            seed=seed, out=out, workers=workers, scheduler=scheduler,
                            resume=resume, force=force, progress=progress,
-                           prenucleolus=prenucleolus, say=None if State.quiet else _say)
+                           prenucleolus=prenucleolus, say=None if State.quiet else _say,
+                           yes=yes,
+                           warn=lambda text: click.echo(f"warning: {text}", err=True))
     except KeyboardInterrupt as exc:
         click.echo(f"{interruption(exc)}: the finished groups are kept in {out}; run the "
                    "same command with --resume to continue", err=True)

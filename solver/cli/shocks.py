@@ -19,26 +19,19 @@ if TYPE_CHECKING:
 
 def design_of(case: Case, run: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The design to stress: a written run folder's allocation and flows, or a fresh solve."""
-    import pandas as pd
-
     from solver.errors import UsageError
+    from solver.report.readback import read_csv
 
     if run is None:
         from solver.solve import solve
 
         result = solve(case)
         return result.allocation, result.flows
-    try:
-        allocation = pd.read_csv(run / "allocation.csv")
-        flows = pd.read_csv(run / "flows.csv")
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--run {run}: not a run folder ({exc})") from None
-    for frame, need, name in ((allocation, ("partner", "layer", "capacity"), "allocation.csv"),
-                              (flows, ("exporter", "importer", "layer", "quantity"),
-                               "flows.csv")):
-        missing = [c for c in need if c not in frame]
-        if missing:
-            raise UsageError(f"--run {run}: {name} has no column {', '.join(missing)}")
+    for name in ("allocation.csv", "flows.csv"):
+        if not (run / name).is_file():
+            raise UsageError(f"--run {run}: not a run folder (it has no {name})")
+    allocation = read_csv(run / "allocation.csv", required=("partner", "layer", "capacity"))
+    flows = read_csv(run / "flows.csv", required=("exporter", "importer", "layer", "quantity"))
     return allocation, flows
 
 
@@ -49,7 +42,7 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     from solver.studies.engine.recourse import evaluate_scenarios
 
     if not has_scenarios(case.scenarios):
-        raise UsageError("--scenarios: the case has no scenarios.csv")
+        raise UsageError("--scenarios: the case has no scenarios.csv (or one without rows)")
     allocation, flows = design_of(case, run)
     table = evaluate_scenarios(case, allocation, flows)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,17 @@ names with brackets) keeps those names as they are. The LP format has no bracket
 LP names allow letters, digits and ``!"#$%&()/,.;?@_`'{}|~`` only), so an LP file names the
 same row ``demand(US,semiconductors)``, and any other character becomes ``_``; HiGHS
 writes it. Both are compiled from the same Pyomo model that ``solve`` hands to HiGHS.
+
+An LP name holds at most :data:`LP_NAME_LIMIT` characters (CPLEX's limit; HiGHS's own reader
+cuts a longer one, so that two columns of a 300-character id became one). A longer name is
+shortened to its start and a hash of the whole, and ``OUT.names.csv`` beside the file maps
+each shortened name back to the full one.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import math
 import os
 import re
@@ -21,8 +28,12 @@ from typing import Any
 import numpy as np
 
 from solver.errors import UsageError
+from solver.report.writing import check_target, replacing, write_file
 
 FORMATS = ("lp", "mps")
+
+#: The longest row or column name an LP file holds.
+LP_NAME_LIMIT = 255
 
 _LP_BAD = re.compile(r"[^A-Za-z0-9!\"#$%&()/,.;?@_`'{}|~]")
 
@@ -36,13 +47,18 @@ class Export:
     rows: int
     columns: int
     integers: int
+    names: Path | None = None
+    """``OUT.names.csv``, when some LP names were shortened (shortened name -> full name)."""
 
 
-def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
+def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
+                 force: bool = False) -> Export:
     """Write the MILP of ``case`` (a :class:`~solver.case.loader.Case`) to ``out``.
 
     ``fmt`` is ``"lp"`` or ``"mps"``; by default the suffix of ``out`` says which. The file
-    is written whole or not at all (a temporary file, then renamed).
+    is written whole or not at all (a temporary file, then renamed); an existing ``out`` is
+    replaced only with ``force`` and only if it is an ordinary file
+    (:func:`solver.report.writing.check_target`).
     """
     from solver.highs.compile import compile_model
     from solver.model.build import build
@@ -52,23 +68,30 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
     if fmt not in FORMATS:
         raise UsageError(f"{out}: say --format lp or --format mps (or name the file .lp or "
                          ".mps)")
+    names_file = out.with_name(f"{out.name}.names.csv")
+    check_target(out, force=force)
+    check_target(names_file, force=True)
     built = build(case)
     compiled = compile_model(built.m)
     col_names = column_names(built, compiled.declared)
     row_names = row_names_of(built, compiled.constraints)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.partial.{fmt}")  # HiGHS writes by the suffix
-    try:
-        if fmt == "mps":
-            write_mps(tmp, compiled, col_names, row_names, name=case.name)
-        else:
-            _write_lp(tmp, compiled, [lp_name(n) for n in col_names],
-                      [lp_name(n) for n in row_names])
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    shortened: dict[str, str] = {}
+    with replacing(out) as tmp:
+        hinted = tmp.with_name(f"{tmp.name}.{fmt}")  # HiGHS writes by the suffix
+        try:
+            if fmt == "mps":
+                write_mps(hinted, compiled, col_names, row_names, name=case.name)
+            else:
+                cols, rows = lp_names(col_names, shortened), lp_names(row_names, shortened)
+                _write_lp(hinted, compiled, cols, rows)
+                if shortened:
+                    write_file(names_file, lambda names: _write_names(names, shortened))
+            os.replace(hinted, tmp)
+        finally:
+            hinted.unlink(missing_ok=True)
     return Export(path=out, format=fmt, rows=compiled.n_rows, columns=compiled.n_cols,
-                  integers=int(np.count_nonzero(compiled.bounds.integer)))
+                  integers=int(np.count_nonzero(compiled.bounds.integer)),
+                  names=names_file if shortened else None)
 
 
 def column_names(built: Any, variables: list[Any]) -> list[str]:
@@ -110,6 +133,34 @@ def lp_name(name: str) -> str:
     if not text or text[0].isdigit() or (text[0] in ".eE" and text[1:2].isdigit()):
         text = "_" + text
     return text
+
+
+def lp_names(names: list[str], shortened: dict[str, str]) -> list[str]:
+    """``names`` as LP names: :func:`lp_name`, unique, none longer than :data:`LP_NAME_LIMIT`.
+
+    A longer name keeps its start and ends in ``~`` and 12 hex digits of the full name's
+    SHA-1; each such name is added to ``shortened`` (LP name -> full name).
+    """
+    room = LP_NAME_LIMIT - 8  # leaves room for _unique's ~N
+    out = []
+    for name in names:
+        text = lp_name(name)
+        if len(text) > room:
+            digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+            text = f"{text[:room - 13]}~{digest}"
+        out.append(text)
+    unique = _unique(out)
+    for short, full, text in zip(unique, names, out, strict=True):
+        if short != lp_name(full) and len(text) < len(lp_name(full)):
+            shortened[short] = full
+    return unique
+
+
+def _write_names(path: Path, shortened: dict[str, str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["lp_name", "name"])
+        writer.writerows(sorted(shortened.items()))
 
 
 def _write_lp(path: Path, compiled: Any, cols: list[str], rows: list[str]) -> None:

@@ -54,6 +54,19 @@ KNOWN: dict[str, Choice] = {c.name: c for c in (
 )}
 
 
+#: The MILP solvers a name outside :data:`KNOWN` may be a variant of (``gurobi_persistent``,
+#: ``appsi_highs``, ``cplex_direct``). Pyomo's factories also hold methods that are not MILP
+#: solvers (``mindtpy``, ``gdpopt``, ``multistart``: decompositions and wrappers for nonlinear
+#: models, which fail on this one): they are refused before anything is solved.
+MILP_FAMILIES = ("highs", "scip", "gurobi", "cplex", "xpress", "cbc", "glpk", "mosek", "copt")
+
+
+def is_milp_name(key: str) -> bool:
+    """Whether the lower-case solver name ``key`` names a MILP solver (or a variant of one)."""
+    bare = key.removeprefix("appsi_")
+    return key in KNOWN or bare.startswith(MILP_FAMILIES)
+
+
 def _contrib_available(name: str) -> bool:
     try:
         import pyomo.environ  # noqa: F401  (loads the solver plugins into the factory)
@@ -101,10 +114,12 @@ def resolve(name: str) -> tuple[str, str]:
             return "contrib", choice.contrib
         if choice.legacy and _legacy_available(choice.legacy):
             return "legacy", choice.legacy
-    elif key and _contrib_available(key):
-        return "contrib", key
-    elif key and _legacy_available(key):
-        return "legacy", key
+    elif key and (_contrib_available(key) or _legacy_available(key)):
+        if not is_milp_name(key):
+            raise UsageError(f"solver {name!r} is not a MILP solver (the model is a "
+                             "mixed-integer linear program); installed: "
+                             f"{', '.join(installed())}")
+        return ("contrib", key) if _contrib_available(key) else ("legacy", key)
     state = "is not installed" if choice is not None else "is not a solver Pyomo knows"
     raise UsageError(f"solver {name!r} {state}; installed: {', '.join(installed())}")
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from solver.report.numbers import readable, with_unit
+from solver.report.writing import save_figure
 
 #: Bars of the flows chart.
 TOP_FLOWS = 15
@@ -36,11 +37,9 @@ def figure(width: float, height: float) -> Any:
 
 def svg_text(fig: Any, label: str) -> str:
     """The figure as one ``<svg>`` element, labelled for screen readers."""
-    from matplotlib import rc_context
-
     buf = io.StringIO()
-    with rc_context({"svg.fonttype": "path", "svg.hashsalt": "coalition"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    save_figure(fig, buf, format="svg", metadata={"Date": None, "Creator": None},
+                rc={"svg.fonttype": "path", "svg.hashsalt": "coalition"})
     text = buf.getvalue()
     start = text.index("<svg")
     # The RDF metadata block names vocabularies by URL; a page to send needs none of it.

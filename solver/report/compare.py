@@ -20,13 +20,17 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
-from solver.report.cells import plain_frame
+from solver.report.readback import read_csv
 
 #: Changes smaller than this are no change (solver noise in written numbers).
 NOISE = 1e-9
 
 COST_ORDER = ("fixed", "capacity", "trade", "redundancy", "risk", "shortage", "recourse")
 LAYER_METRICS = ("suppliers", "max_share", "hhi", "n1_coverage")
+#: The columns of an allocation table a comparison reads.
+ALLOCATION = ("partner", "layer", "hosted", "capacity", "share")
+#: Columns that must hold numbers where present.
+NUMERIC = ("point", "objective", "capacity", "share", "participation", *LAYER_METRICS)
 
 
 @dataclass
@@ -72,20 +76,24 @@ def read_run(spec: str | Path) -> Run:
         label=text, status=str(summary.get("status", "?")),
         objective=_float(summary.get("objective")),
         costs={str(k): float(v) for k, v in costs.items() if _float(v) is not None},
-        allocation=_csv(path / "allocation.csv"), layers=_csv(path / "layers.csv"),
-        partners=_csv(path / "partners.csv") if (path / "partners.csv").is_file() else None,
+        allocation=_csv(path / "allocation.csv", ALLOCATION),
+        layers=_csv(path / "layers.csv", ("layer",)),
+        partners=_csv(path / "partners.csv", ("partner", "participation"))
+        if (path / "partners.csv").is_file() else None,
         verified=summary.get("verified") if isinstance(summary.get("verified"), bool) else None)
 
 
 def _sweep_point(folder: Path, point: int, label: str) -> Run:
-    table = _csv(folder / "sweep.csv")
+    table = _csv(folder / "sweep.csv", ("point", "status", "objective"))
+    if table.empty:
+        raise UsageError(f"{label}: the sweep has no finished point")
     rows = table[table["point"] == point]
     if rows.empty:
         raise UsageError(f"{label}: the sweep has no point {point} (points "
                          f"{int(table['point'].min())} to {int(table['point'].max())})")
     row = rows.iloc[-1]
-    allocation = _csv(folder / "allocations.csv")
-    layers = _csv(folder / "sweep_layers.csv")
+    allocation = _csv(folder / "allocations.csv", ("point", *ALLOCATION))
+    layers = _csv(folder / "sweep_layers.csv", ("point", "layer"))
     costs = {c[len("cost_"):]: float(row[c]) for c in table.columns
              if c.startswith("cost_") and _float(row[c]) is not None}
     return Run(label=label, status=str(row["status"]), objective=_float(row["objective"]),
@@ -95,17 +103,10 @@ def _sweep_point(folder: Path, point: int, label: str) -> Run:
                verified=bool(row["verified"]) if "verified" in row else None)
 
 
-def _csv(path: Path) -> pd.DataFrame:
+def _csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     if not path.is_file():
         raise UsageError(f"{path}: missing (not a complete run folder)")
-    try:
-        frame = pd.read_csv(path, keep_default_na=True)
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise UsageError(f"{path}: cannot be read as a table ({exc})") from None
-    frame = plain_frame(frame)
-    for col in ("partner", "layer"):
-        if col in frame:
-            frame[col] = frame[col].astype(str)
+    frame = read_csv(path, required=required, numeric=NUMERIC)
     if "hosted" in frame:
         frame["hosted"] = frame["hosted"].astype(str).str.lower().isin(["true", "1", "1.0"])
     return frame

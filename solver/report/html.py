@@ -10,7 +10,6 @@ opens anywhere, without network. It is built from the written run folder alone.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,11 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
-from solver.report.cells import plain_frame
 from solver.report.numbers import with_unit
 from solver.report.page import e as _e
 from solver.report.page import html_table, section
+from solver.report.readback import read_csv
+from solver.report.writing import check_target, write_file
 
 #: Optional tables of a run folder shown when present, with their headings.
 EXTRA_TABLES = {"scenarios": "Scenarios", "players": "The coalition game: players",
@@ -66,13 +66,7 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
 def _table(path: Path, required: bool) -> pd.DataFrame:
     if not path.is_file():
         raise UsageError(f"{path}: missing from the run folder")
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise UsageError(f"{path}: cannot be read as a table ({exc})") from None
-    return plain_frame(frame)
+    return read_csv(path)
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -80,30 +74,28 @@ def is_run_folder(folder: Path) -> bool:
     return (folder / "summary.json").is_file() and (folder / "allocation.csv").exists()
 
 
-def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
+def write_report(folder: str | Path, out: str | Path | None = None, *,
+                 force: bool = False) -> Path:
     """Write ``report.html`` for any folder the tool writes (or to ``out``); its path.
 
     A run folder gets the plan's page (:func:`render_report`); a study's folder (sweep,
     stress test, frontier, game, alternatives) the study's page
-    (:func:`solver.report.study_pages.render_study_page`).
+    (:func:`solver.report.study_pages.render_study_page`). The folder's own ``report.html``
+    is replaced when it is an ordinary file; an ``out`` that exists only with ``force``
+    (:func:`solver.report.writing.check_target`).
     """
     path_in = Path(folder)
     if not path_in.is_dir():
         raise UsageError(f"{path_in}: no such folder")
     from solver.report.study_pages import render_study_page, study_kinds
 
+    path = Path(out) if out is not None else path_in / "report.html"
+    check_target(path, force=force or out is None)
     if is_run_folder(path_in) or not study_kinds(path_in):
         text = render_report(read_run_folder(path_in))
     else:
         text = render_study_page(path_in)
-    path = Path(out) if out is not None else path_in / "report.html"
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def heat_map(allocation: pd.DataFrame) -> str:

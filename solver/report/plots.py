@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from solver.report.numbers import with_unit
+from solver.report.writing import save_figure
 from solver.results import COST_TERMS
 
 #: Line colours of the cost terms (matplotlib's tab10, in the order of COST_TERMS).
@@ -66,7 +67,7 @@ def sweep_plots(table: pd.DataFrame, axes: Sequence[Any], mode: str, folder: Pat
         else:
             part, others = table, [c for c in columns if c != column]
         path = folder / f"{slug(column)}.png"
-        objective_figure(part, column, others, base, unit).savefig(path)
+        save_figure(objective_figure(part, column, others, base, unit), path)
         written.append(path)
     if mode == "one-at-a-time":
         path = folder / "tornado.png"
@@ -204,7 +205,7 @@ def tornado_plot(table: pd.DataFrame, columns: Sequence[str], path: Path,
                   + " (line: base case; labels: the value at each end)")
     ax.set_title("one at a time: how far each key moves the total cost", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tightens: int,
@@ -255,7 +256,7 @@ def frontier_plot(curve: pd.DataFrame, column: str, tightest: float | None, tigh
     left.legend(fontsize=8)
     right.legend(fontsize=8)
     fig.suptitle(_wrap(f"cost of the requirement {column}"), fontsize=11)
-    fig.savefig(path)
+    save_figure(fig, path)
     return path
 
 
@@ -288,7 +289,7 @@ def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
         ax.set_xlabel("slack on cost (% above the optimum)")
         ax.grid(alpha=0.3)
     fig.suptitle(f"how far {key} goes for a few percent more", fontsize=11)
-    fig.savefig(path)
+    save_figure(fig, path)
     return path
 
 
@@ -334,7 +335,7 @@ def _morris_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
     ax.set_title(f"Morris: what moves {output}", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def _sobol_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
@@ -352,13 +353,13 @@ def _sobol_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
     ax.set_title(f"Sobol: what moves {output}", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="x")
-    fig.savefig(path)
+    save_figure(fig, path)
 
 
 def savings_plot(players: pd.DataFrame, path: Path, unit: str | None = None) -> Path:
     """Write :func:`savings_figure` to ``path``; its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    savings_figure(players, unit).savefig(path)
+    save_figure(savings_figure(players, unit), path)
     return path
 
 

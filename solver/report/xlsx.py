@@ -9,7 +9,6 @@ to a temporary file and renamed, so it appears complete or not at all.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from solver.report.cells import runs_as_formula
+from solver.report.writing import write_file
 
 #: Excel's last row; a longer table is cut there, with a note in its last row.
 MAX_ROWS = 1_048_576
@@ -45,13 +45,7 @@ def write_workbook(path: str | Path, tables: Mapping[str, pd.DataFrame],
         _sheet(wb, "summary", pd.DataFrame(rows, columns=["key", "value"]), bold)
     for name, frame in tables.items():
         _sheet(wb, name[:31], frame, bold)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_file(path, wb.save)
 
 
 def _sheet(wb: Any, name: str, frame: pd.DataFrame, bold: Any) -> None:

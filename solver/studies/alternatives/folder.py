@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
+from solver.report.readback import read_csv
+from solver.report.writing import write_file
 from solver.studies.engine.folder import entries
 
 META = "alternatives.json"
@@ -118,7 +120,7 @@ def read_plans(folder: Path, case: Any = None) -> dict[str, WrittenPlan]:
     path = folder / TABLE
     if not path.is_file():
         return {}
-    names = pd.read_csv(path, usecols=["plan"], keep_default_na=False)["plan"].astype(str)
+    names = read_csv(path, required=["plan"])["plan"].astype(str)
     plans = {}
     for name in names:
         if name != "optimum" and (folder / name / "summary.json").is_file():
@@ -141,9 +143,8 @@ def recheck(case: Any, run: Path) -> None:
 def read_plan(run: Path) -> WrittenPlan:
     """One run folder as a :class:`WrittenPlan`."""
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
-    # Only an empty cell is missing: a partner called NA is Namibia.
     def table(name: str) -> pd.DataFrame:
-        return pd.read_csv(run / name, keep_default_na=False, na_values=[""])
+        return read_csv(run / name)
 
     allocation = table("allocation.csv")
     allocation["hosted"] = allocation["hosted"].astype(str).str.lower().eq("true")
@@ -164,9 +165,5 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` whole or not at all (a temporary file, then a rename)."""
     from solver.report.cells import safe_frame
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        safe_frame(table).to_csv(tmp, index=False, float_format="%.10g")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_file(path, lambda tmp: safe_frame(table).to_csv(tmp, index=False,
+                                                          float_format="%.10g"))

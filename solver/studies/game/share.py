@@ -8,6 +8,7 @@ one persistent priced model (:mod:`solver.studies.game.groups`); the arithmetic 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -30,6 +31,8 @@ from solver.studies.engine.folder import (
     write_request,
 )
 from solver.studies.game.groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
+
+log = logging.getLogger(__name__)
 
 #: What made a game's folder (compared on --resume).
 REQUEST = "share.json"
@@ -71,11 +74,45 @@ def player_members(case: Case, players: str) -> dict[str, list[str]]:
     return out
 
 
+#: A game of more groups than this is said to be large (a warning with the count).
+SOFT_GROUPS = 10_000
+#: A game of more groups than this is refused unless asked for (``--yes``, ``yes=True``).
+HARD_GROUPS = 1_000_000
+
+
+def check_group_count(players: int, exact_up_to: int, samples: int, *, yes: bool = False,
+                      warn: Callable[[str], None] | None = None) -> int:
+    """The groups a game of ``players`` evaluates, refused past :data:`HARD_GROUPS`.
+
+    Exact (``players <= exact_up_to``): every group but the grand coalition, 2^n - 2;
+    sampled: at most the ``samples`` orders' n - 1 proper prefixes each plus the n single
+    players. Counted, never listed, so 2^60 groups are refused at once. Raises
+    :class:`UsageError` (exit 2) unless ``yes``; past :data:`SOFT_GROUPS` ``warn`` (default:
+    a logged warning) is told the count.
+    """
+    whole = 2**players - 2
+    n = whole if players <= exact_up_to else min(whole, samples * (players - 1) + players)
+    how = (f"every group of {players} players" if players <= exact_up_to
+           else f"{samples:,} sampled orders of {players} players")
+    if n > HARD_GROUPS and not yes:
+        raise UsageError(f"the game evaluates {n:,} groups ({how}), more than the "
+                         f"{HARD_GROUPS:,} it runs without --yes; lower --exact-up-to or "
+                         "--samples, play blocs (--players bloc), or pass --yes")
+    if n > SOFT_GROUPS:
+        message = f"the game evaluates {n:,} groups ({how}); each is a solve"
+        if warn is None:
+            log.warning(message)
+        else:
+            warn(message)
+    return n
+
+
 def share(case: Case, players: str | None = None, exact_up_to: int | None = None,
           samples: int | None = None, out: str | Path | None = None, workers: int = 1,
           scheduler: Any = None, resume: bool = False, progress: Any = None,
           seed: int | None = None, force: bool = False, prenucleolus: bool = False,
-          say: Callable[[str], None] | None = None) -> ShareResult:
+          say: Callable[[str], None] | None = None, yes: bool = False,
+          warn: Callable[[str], None] | None = None) -> ShareResult:
     """Play the coalition game of ``case``; write ``out`` if given (README, Sharing the cost).
 
     ``players`` is ``member`` or ``bloc``. Up to ``exact_up_to`` players every group is
@@ -93,7 +130,9 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     groups not in it. An ``out`` that holds anything is taken only with ``force`` or
     ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). ``progress`` (a
     :class:`~solver.studies.engine.progress.Progress`) is told of each group, ``say`` of
-    each step of the separation (a line of text). Raises
+    each step of the separation (a line of text). The groups are counted before anything
+    is solved or allocated (:func:`check_group_count`): past :data:`SOFT_GROUPS` ``warn`` is
+    told, past :data:`HARD_GROUPS` the game is refused unless ``yes``. Raises
     :class:`~solver.errors.UsageError` for a case the game cannot be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
@@ -111,6 +150,7 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
         price = {"shortage_cost": opts.shortage_cost}
         case = replace(case, objective=case.objective.model_copy(update=price))
     members = player_members(case, players)
+    check_group_count(len(members), exact_up_to, samples, yes=yes, warn=warn)
     request = {"command": "share", "case_sha256": case.sha256,
                "overrides": [str(o) for o in case.overrides], "players": players,
                "exact_up_to": exact_up_to, "samples": samples, "seed": seed,

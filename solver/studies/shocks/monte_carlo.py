@@ -23,6 +23,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.report.writing import save_figure
 from solver.studies.engine.folder import (
     FolderLock,
     check_request,
@@ -310,5 +311,5 @@ def histogram(values: np.ndarray, path: Path, n: int, seed: int,
     ax.set_ylabel("draws")
     ax.set_title(f"{n} random disruptions (seed {seed}): unmet demand after re-routing")
     ax.legend()
-    fig.savefig(path)
+    save_figure(fig, path)
     return path

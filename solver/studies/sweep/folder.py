@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
@@ -24,6 +23,8 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
+from solver.report.readback import read_csv
+from solver.report.writing import write_file
 from solver.results import COST_TERMS, check_writable
 from solver.studies.engine.folder import FolderLock, entries, read_rows
 from solver.studies.sweep.grid import Point
@@ -147,9 +148,7 @@ class SweepFolder:
                      for r in table.to_dict("records")}
 
     def _rewrite(self, name: str, frame: pd.DataFrame) -> None:
-        tmp = self.out / f".{name}.partial"
-        safe_frame(frame).to_csv(tmp, index=False)
-        os.replace(tmp, self.out / name)
+        write_file(self.out / name, lambda tmp: safe_frame(frame).to_csv(tmp, index=False))
 
     def is_done(self, point: Point) -> bool:
         """Whether ``point`` finished in an earlier run with the same overrides."""
@@ -218,7 +217,7 @@ class SweepFolder:
 def _read(path: Path) -> pd.DataFrame | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
-    return pd.read_csv(path, keep_default_na=True)
+    return read_csv(path)
 
 
 def read_sweep(out: str | Path) -> dict[str, pd.DataFrame]:

@@ -25,6 +25,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.case.overrides import OverrideError, make_override
 from solver.errors import InfeasibleError, UsageError
+from solver.report.readback import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -229,4 +230,4 @@ def undecided(curve: pd.DataFrame, key: str) -> list[float]:
 
 def search_table(out: str | Path) -> pd.DataFrame:
     """The probes of a written frontier (``frontier_search.csv``)."""
-    return pd.read_csv(Path(out) / "frontier_search.csv")
+    return read_csv(Path(out) / "frontier_search.csv")
