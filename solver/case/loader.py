@@ -71,6 +71,15 @@ class Case:
     """``[share]`` of the model file: the defaults of ``coalition share``."""
     inputs: pd.DataFrame | None = None
     """inputs.csv (README, The stack as a chain), or None: the layers each layer consumes."""
+    periods: pd.DataFrame | None = None
+    """periods.csv (README, Pathways), or None: the case is one period."""
+    targets: pd.DataFrame | None = None
+    """targets.csv (README, Pathways), or None: per-period overrides."""
+
+    @property
+    def is_pathway(self) -> bool:
+        """Whether the case has periods.csv (README, Pathways)."""
+        return self.periods is not None and not self.periods.empty
 
     @property
     def has_inputs(self) -> bool:
@@ -108,7 +117,9 @@ class Case:
         h = hashlib.sha256(self.files_sha256.encode())
         for o in self.overrides:
             h.update(b"\0" + o.encode())
-        h.update(self.objective.model_dump_json().encode())
+        # A rate of 0 (the default) leaves the fingerprint of a case made before it existed.
+        unused = {"discount_rate"} if self.objective.discount_rate == 0 else None
+        h.update(self.objective.model_dump_json(exclude=unused).encode())
         if self.scenario_options.design != "none":
             h.update(self.scenario_options.model_dump_json().encode())
         return h.hexdigest()
@@ -286,6 +297,8 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         demand_table=tables["demand"],
         scenarios=tables["scenarios"],
         inputs=tables["inputs"],
+        periods=tables["periods"],
+        targets=tables["targets"],
         objective=obj,
         solver=sol,
         overrides=case.overrides + tuple(str(o) for o in overrides),
@@ -394,12 +407,18 @@ def _load_folder(folder: Path, name: str) -> Case:
         demand_table=strip["demand"],
         scenarios=strip["scenarios"],
         inputs=strip["inputs"],
+        periods=strip["periods"],
+        targets=strip["targets"],
         files_sha256=digest,
     )
     # Cells that failed are defaulted, so the checks across tables still run: one pass
     # lists every problem.
     crossed = cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
     problems += _without_follow_ons(crossed, problems, frames)
+    if not problems:
+        from solver.case.periods import target_problems
+
+        problems = target_problems(case)
     if problems:
         raise CaseError(relabel(problems))
     return case

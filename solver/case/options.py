@@ -27,6 +27,10 @@ class ObjectiveOptions(BaseModel):
     shortage_cost: float | None = Field(
         default=None, ge=0, le=1e15,
         description="price per unit of unmet demand; unset: demand is hard (README, The model)")
+    discount_rate: float = Field(
+        default=0.0, ge=0, le=1,
+        description="discount rate r: period t's costs count (1 + r)^-(year_t - year_first) "
+        "(README, Pathways)")
 
 
 class SolverOptions(BaseModel):
