@@ -78,7 +78,8 @@ def solve(
     check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     if solver is not None and not isinstance(solver, str):
         raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
-    from solver.solve_pathway import solve_pathway, uses_pathway
+    from solver.case.periods import uses_pathway
+    from solver.solve_pathway import solve_pathway
 
     if uses_pathway(case):
         if (solver or case.solver.name).strip().lower() != "highs":

@@ -18,7 +18,7 @@ import pandas as pd
 
 from solver import __version__
 from solver.case.loader import Case
-from solver.case.periods import PATHWAY_ONLY, periods_of
+from solver.case.periods import PATHWAY_ONLY, periods_of, uses_pathway
 from solver.errors import InfeasibleError, UsageError, VerificationError
 from solver.highs.runner import HighsRunner, Status, raise_if_stopped
 from solver.results import (
@@ -36,13 +36,6 @@ from solver.results import (
 
 #: The cost terms of a period of a pathway (README, Pathways).
 PATHWAY_TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "risk", "shortage")
-
-
-def uses_pathway(case: Case) -> bool:
-    """Whether ``case`` needs the pathway model: periods.csv, an installed base or build rates."""
-    cap = case.capabilities
-    return case.is_pathway or bool((cap["existing"] > 0).any()) \
-        or bool(cap["max_build"].notna().any())
 
 
 def unused_columns(case: Case) -> list[str]:

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 PATHWAY_ONLY = ("lead_time", "lifetime", "existing_until")
 
 
+def uses_pathway(case: Case) -> bool:
+    """Whether ``case`` needs the pathway model: periods.csv, an installed base or build rates."""
+    cap = case.capabilities
+    return case.is_pathway or ("existing" in cap and bool((cap["existing"] > 0).any())) \
+        or ("max_build" in cap and bool(cap["max_build"].notna().any()))
+
+
 @dataclass(frozen=True)
 class Period:
     """One planning period: its key, first year, length, demand factor and cost weight."""

@@ -87,7 +87,7 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
         if c is None:
             out.append(Violation("table", where, 1.0, f"builds.csv: {where} is no capability"))
             continue
-        built = float(row["built"])
+        built = _number(row["built"], math.nan)
         most = _number(c["max_build"], float(c["capacity"]))
         if built < -1e-9 or bool(tolerance.over(built, most, most)[0]):
             out.append(Violation("build_rate", where, built - most,
@@ -106,6 +106,9 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
     for t, (period, c_t) in enumerate(zip(periods, cases, strict=True)):
         alloc = _of(allocation, period.name)
         assert alloc is not None
+        for name in ("capacity", "unit_cost", "existing"):
+            alloc[name] = pd.to_numeric(alloc[name], errors="coerce") if name in alloc \
+                else 0.0
         capacity_cost = 0.0
         new: dict[tuple[str, str], float] = {}
         for key, tau, built, cost, start, stop in vintages:

@@ -110,8 +110,16 @@ def format_summary(case: Case, result: Result) -> str:
     lines.append(header)
     for row in result.layers.to_dict("records"):
         n1 = "-" if math.isnan(row["n1_coverage"]) else f"{row['n1_coverage']:.2f}"
-        lines.append(f"{row['layer']!s:<24}{row['demand']:>12,.4g}{row['suppliers']:>10}"
+        name = f"{row['period']} {row['layer']}" if "period" in row else row["layer"]
+        lines.append(f"{name!s:<24}{row['demand']:>12,.4g}{row['suppliers']:>10}"
                      f"{row['max_share']:>10.2f}{row['hhi']:>7.2f}{n1:>7}")
+    from solver.report.buildout import buildout_lines
+
+    buildout = buildout_lines(result)
+    if buildout:
+        lines += ["", *buildout]
+    for column in result.summary.get("unused_columns", []):
+        lines.append(f"note: capabilities.csv's {column} has no effect without periods.csv")
     if result.scenarios is not None:
         lines.append("")
         what = "designed against" if "recourse" in result.costs else "re-routed"

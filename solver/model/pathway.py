@@ -172,8 +172,9 @@ def add_retirement(path: Pathway) -> None:
     """retirement: ``x[c,t] <= x[c,t-1]``: the installed base, once retired, is gone."""
     m = path.m
     keys = [(c, t) for c, t in m.x if t > 0]
+    before = {key: m.x[key] for key in m.x}
     m.retirement = pyo.Constraint(
-        keys, rule=lambda _, c, t: m.x[c, t] <= m.x.get((c, t - 1), 0.0))
+        keys, rule=lambda _, c, t: m.x[c, t] <= before.get((c, t - 1), 0.0))
     m.row_keys["retirement"] = keys
 
 
