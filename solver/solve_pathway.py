@@ -248,13 +248,30 @@ def first_infeasible_period(case: Case) -> InfeasibleError:
             alone = infeasible_error(path.cases[t])
             text = f"{name}: the period's requirements cannot hold:\n{alone.report or alone}"
         else:
+            short = _short_layers(path, t)
             text = (f"{name}: the requirements of {name} cannot hold with the capacity that "
-                    f"can be in service by {period.year}: builds decided in earlier periods "
-                    "come into service only after their lead time, at most max_build per "
-                    "period, and retired capacity does not come back")
+                    f"can be in service by {period.year}" + (": " + "; ".join(short) if short
+                                                             else "") +
+                    " (a build serves only after its lead time, at most max_build is decided "
+                    "per period, and retired capacity does not come back)")
         return InfeasibleError(f"case {case.name!r} is infeasible:\n{text}",
                                report=getattr(alone, "report", None))
     return InfeasibleError(f"case {case.name!r} is infeasible")
+
+
+def _short_layers(path: Any, t: int) -> list[str]:
+    """The layers whose demand in period t exceeds the most capacity that can serve then."""
+    most = path.base[:, t] + (path.serves[:, :, t] * path.max_build).sum(axis=1)
+    cap = path.cases[t].capabilities
+    most = np.minimum(most, cap["capacity"].to_numpy(dtype=float))
+    by_layer = pd.Series(most, index=path.capabilities["layer"]).groupby(level=0).sum()
+    demand = path.blocks[t].data.layer_demand
+    out = []
+    for i, layer in enumerate(path.blocks[t].data.layers["layer"]):
+        need, can = float(demand[i]), float(by_layer.get(layer, 0.0))
+        if need > can + 1e-9:
+            out.append(f"{layer} needs {need:,.4g}, at most {can:,.4g} can be in service")
+    return out
 
 
 def _period_alone_infeasible(case: Case) -> bool:
@@ -266,3 +283,15 @@ def _period_alone_infeasible(case: Case) -> bool:
     runner.set_model(built.m, {"y": built.m.y})
     return runner.solve(None).status == Status.INFEASIBLE
 
+
+
+def explain_pathway(case: Case) -> str | None:
+    """Why a pathway has no plan, naming the first period that cannot hold (None: it has one)."""
+    from solver.model.pathway import build_pathway
+
+    path = build_pathway(case)
+    runner = HighsRunner(mip_gap=1.0)
+    runner.set_model(path.m, {"b": path.m.b})
+    if runner.solve(None).status != Status.INFEASIBLE:
+        return None
+    return str(first_infeasible_period(case))

@@ -194,3 +194,47 @@ def test_workbook_pathway_equals_folder(tmp_path: Path) -> None:
         for csv in sorted(path.glob("*.csv")):
             pd.read_csv(csv, dtype=str).to_excel(writer, sheet_name=csv.stem, index=False)
     assert solve(load_case(book)).objective == pytest.approx(solve(load_case(path)).objective)
+
+
+LEAD = "partner,layer,capacity,unit_cost,existing,lead_time\nA,chips,100,1,4,2\nB,chips,100,2,0,0\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["sweep", "{case}", "--vary", "layers.max_share=0.5,0.8", "--out", "{tmp}/sweep"],
+    ["stress", "{case}"],
+    ["stress", "{case}", "--sample", "5"],
+    ["frontier", "{case}", "--trade-off", "layers.max_share", "--points", "3"],
+    ["share", "{case}"],
+    ["alternatives", "{case}"],
+    ["export", "{case}", "--format", "lp", "{tmp}/model.lp"],
+])
+def test_commands_not_yet_pathway_aware_refuse(tmp_path: Path, args: list[str]) -> None:
+    """A command that would give a one-period answer refuses with exit 2 and says why."""
+    path = case_of(tmp_path, LEAD, periods=TWO_YEARS)
+    argv = [a.format(case=path, tmp=tmp_path) for a in args]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output
+    assert f"coalition {args[0]}" in result.output and "not yet supported" in result.output
+    assert not (tmp_path / "sweep").exists() and not (tmp_path / "model.lp").exists()
+
+
+def test_compare_refuses_pathway_runs(tmp_path: Path) -> None:
+    """compare of pathway runs is not yet period by period: refused, exit 2."""
+    path = case_of(tmp_path, LEAD, periods=TWO_YEARS)
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "r")]).exit_code == 0
+    result = runner.invoke(main, ["compare", str(tmp_path / "r"), str(tmp_path / "r")])
+    assert result.exit_code == 2 and "not yet supported" in result.output
+
+
+def test_explain_names_the_period_and_the_layer(tmp_path: Path) -> None:
+    """2026 needs 10 chips: A has a base of 4 and every build serves from 2028."""
+    path = case_of(tmp_path, LEAD.replace("B,chips,100,2,0,0", "B,chips,100,2,0,2"),
+                   periods=TWO_YEARS)
+    result = CliRunner().invoke(main, ["explain", str(path)])
+    assert result.exit_code == 3, result.output
+    assert "2026: " in result.output and "chips needs 10, at most 4 can be in service" in \
+        result.output
+    feasible = CliRunner().invoke(main, ["explain", str(case_of(tmp_path / "ok", LEAD,
+                                                                periods=TWO_YEARS))])
+    assert feasible.exit_code == 0 and "feasible" in feasible.output

@@ -27,6 +27,19 @@ def uses_pathway(case: Case) -> bool:
         or ("max_build" in cap and bool(cap["max_build"].notna().any()))
 
 
+def refuse_pathway(case: Case, what: str) -> None:
+    """Refuse ``what`` on a pathway case with a UsageError (exit 2) that says so.
+
+    Never a silent one-period answer (README, Pathways).
+    """
+    if uses_pathway(case):
+        from solver.errors import UsageError
+
+        raise UsageError(f"{what} on a pathway case (periods.csv, or capabilities.csv's existing "
+                         "or max_build) is not yet supported; `coalition solve` and `coalition "
+                         "explain` solve the pathway")
+
+
 @dataclass(frozen=True)
 class Period:
     """One planning period: its key, first year, length, demand factor and cost weight."""

@@ -194,6 +194,17 @@ def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) ->
     case = load(path, overrides)
     if time_limit is not None:
         case = replace(case, solver=case.solver.model_copy(update={"time_limit": time_limit}))
+    from solver.case.periods import uses_pathway
+
+    if uses_pathway(case):
+        from solver.solve_pathway import explain_pathway
+
+        text = explain_pathway(case)
+        if text is None:
+            echo(f"case {case.name!r} is feasible: every period's requirements can hold")
+            return
+        click.echo(text)
+        sys.exit(EXIT_INFEASIBLE)
     report = explain_case(case)
     if report.feasible:
         echo(str(report))

@@ -44,6 +44,9 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None) -> Export:
     ``fmt`` is ``"lp"`` or ``"mps"``; by default the suffix of ``out`` says which. The file
     is written whole or not at all (a temporary file, then renamed).
     """
+    from solver.case.periods import refuse_pathway
+
+    refuse_pathway(case, "coalition export")
     from solver.highs.compile import compile_model
     from solver.model.build import build
 

@@ -66,6 +66,9 @@ def read_run(spec: str | Path) -> Run:
         raise UsageError(f"{summary_path}: not valid JSON ({exc})") from None
     if not isinstance(summary, dict):
         raise UsageError(f"{summary_path}: not a JSON object")
+    if "periods" in summary:
+        raise UsageError(f"{text} is a pathway run (README, Pathways): compare period by period "
+                         "is not yet supported")
     costs = summary.get("costs")
     costs = costs if isinstance(costs, dict) else {}
     return Run(

@@ -100,6 +100,9 @@ def alternatives(
     plan, and :class:`~solver.errors.VerificationError` if the independent checker rejects a
     plan (the plans found before it are kept).
     """
+    from solver.case.periods import refuse_pathway
+
+    refuse_pathway(case, "coalition alternatives")
     from solver.diagnose.presolve import find_infeasibilities
     from solver.solve import check_design, presolve_error
 

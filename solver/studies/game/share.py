@@ -73,6 +73,9 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
+    from solver.case.periods import refuse_pathway
+
+    refuse_pathway(case, "coalition share")
     from solver.solve import solve
     from solver.studies.engine.scheduler import scheduler_address
     from solver.studies.game import arithmetic as game

@@ -119,6 +119,9 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
     the draws an interrupted run of the same ``n`` and ``seed`` wrote to ``draws.csv``.
     """
+    from solver.case.periods import refuse_pathway
+
+    refuse_pathway(case, "coalition stress --sample")
     from solver.studies.engine.scheduler import connect, scheduler_address
 
     if n < 1:
