@@ -493,30 +493,41 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
     if spec.chain.file:
         case = _with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
+    for table in ("periods", "targets"):
+        file = getattr(spec.pathway, table)
+        if file:
+            case = _with_table_file(case, path, table, file, allow_outside)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
+    if spec.pathway.periods or spec.pathway.targets:
+        from solver.case.periods import target_problems
+
+        problems = target_problems(case)
+        if problems:
+            raise CaseError(problems)
     return case
 
 
 def _with_table_file(case: Case, model: Path, table: str, file: str,
                      allow_outside: bool) -> Case:
     """The case with the table that ``[scenarios] file`` or ``[chain] file`` names (checked)."""
-    option = "[scenarios]" if table == "scenarios" else "[chain]"
+    option = {"scenarios": "[scenarios] file", "inputs": "[chain] file"}.get(
+        table, f"[pathway] {table}")
     where = (model.resolve().parent / file).resolve()
     if not allow_outside and (Path(file).is_absolute()
                               or not where.is_relative_to(model.resolve().parent.parent)):
-        raise CaseError([Problem(model.name, f"{option} file = {file!r} leaves the project "
+        raise CaseError([Problem(model.name, f"{option} = {file!r} leaves the project "
                                              "folder; keep the file inside it")])
     if not where.is_file():
-        raise CaseError([Problem(model.name, f"{option} file = {file!r}: no such file")])
+        raise CaseError([Problem(model.name, f"{option} = {file!r}: no such file")])
     frame, problems = read_table(where, TABLES[table])
     if frame is None:
         raise CaseError(problems)
     lines = {table: frame[LINE]}
     digest = hashlib.sha256((case.files_sha256 + "\0").encode() + where.read_bytes())
     read = frame.drop(columns=[LINE])
-    new = (replace(case, scenarios=read, files_sha256=digest.hexdigest()) if table == "scenarios"
-           else replace(case, inputs=read, files_sha256=digest.hexdigest()))
+    changes: dict[str, Any] = {table: read, "files_sha256": digest.hexdigest()}
+    new = replace(case, **changes)
     filename = TABLES[table].filename
     problems += [p for p in cross_checks(new, lines=lines) if p.file == filename]
     if problems:

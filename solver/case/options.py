@@ -83,6 +83,17 @@ class ChainOptions(BaseModel):
         "relative to the model file")
 
 
+class PathwayOptions(BaseModel):
+    """Where a pathway's periods.csv and targets.csv are (``[pathway]``, README, Pathways)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    periods: str | None = Field(
+        default=None, description="a periods.csv, relative to the model file")
+    targets: str | None = Field(
+        default=None, description="a targets.csv, relative to the model file")
+
+
 class ShareOptions(BaseModel):
     """The defaults of ``coalition share`` (``[share]``, README, Sharing the cost).
 
@@ -121,3 +132,4 @@ class ModelFile(BaseModel):
     scenarios: ScenarioOptions = Field(default_factory=ScenarioOptions)
     share: ShareOptions = Field(default_factory=ShareOptions)
     chain: ChainOptions = Field(default_factory=ChainOptions)
+    pathway: PathwayOptions = Field(default_factory=PathwayOptions)
