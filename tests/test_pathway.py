@@ -238,3 +238,29 @@ def test_explain_names_the_period_and_the_layer(tmp_path: Path) -> None:
     feasible = CliRunner().invoke(main, ["explain", str(case_of(tmp_path / "ok", LEAD,
                                                                 periods=TWO_YEARS))])
     assert feasible.exit_code == 0 and "feasible" in feasible.output
+
+
+def test_sample_pathway_model_file_loads() -> None:
+    """models/allied-ai-stack-2035.toml: four periods, its targets apply, discounted at 3.5%."""
+    from solver.case.periods import period_case, periods_of
+
+    root = Path(__file__).resolve().parent.parent
+    case = load_case(root / "models" / "allied-ai-stack-2035.toml")
+    periods = periods_of(case)
+    assert [p.name for p in periods] == ["2026", "2028", "2030", "2035"]
+    assert periods[1].weight == pytest.approx(2 / 1.035**2)
+    chips = [float(period_case(case, p).layers.set_index("layer").at["semiconductors",
+                                                                      "max_share"])
+             for p in periods]
+    assert chips == [0.6, 0.5, 0.4, 0.4]
+    assert case.capabilities.set_index(["partner", "layer"]).at[
+        ("TW", "semiconductors"), "existing"] == 200
+
+
+def test_model_file_pathway_file_missing(tmp_path: Path) -> None:
+    """[pathway] periods naming no file is a clear error naming the model file."""
+    case = case_of(tmp_path, "partner,layer,capacity,unit_cost\nA,chips,100,1\n")
+    model = tmp_path / "m.toml"
+    model.write_text(f'case = "{case.name}"\n[pathway]\nperiods = "nope.csv"\n')
+    with pytest.raises(CaseError, match=r"\[pathway\] periods = 'nope.csv': no such file"):
+        load_case(model)
