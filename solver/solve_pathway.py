@@ -166,6 +166,8 @@ def _period_tables(path: Any, t: int, values: dict[str, np.ndarray],
     allocation = allocation.merge(base, on=["partner", "layer"], how="left")
     allocation["existing"] = np.minimum(allocation["existing"].fillna(0.0),
                                         allocation["capacity"])
+    # The report draws the build-out by bloc from the run folder alone.
+    allocation["bloc"] = allocation["partner"].map(case.partners.set_index("partner")["bloc"])
     flows = flows_table(data, values)
     shortage = shortage_table(data, values) if "z" in values else None
     layers = layers_table(case, allocation, shortage)

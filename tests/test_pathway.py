@@ -264,3 +264,20 @@ def test_model_file_pathway_file_missing(tmp_path: Path) -> None:
     model.write_text(f'case = "{case.name}"\n[pathway]\nperiods = "nope.csv"\n')
     with pytest.raises(CaseError, match=r"\[pathway\] periods = 'nope.csv': no such file"):
         load_case(model)
+
+
+def test_report_draws_the_buildout(tmp_path: Path) -> None:
+    """The report of a pathway run draws capacity in service per layer and period, by bloc."""
+    path = case_of(tmp_path, LEAD, periods=TWO_YEARS)
+    runner = CliRunner()
+    out = tmp_path / "run"
+    assert runner.invoke(main, ["solve", str(path), "--out", str(out)]).exit_code == 0
+    assert runner.invoke(main, ["report", str(out)]).exit_code == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="buildout">'):]
+    assert "by bloc" in section and "<svg" in section[:section.index("</section>")]
+    from solver.report.buildout import in_service_by_bloc
+
+    served = in_service_by_bloc(pd.read_csv(out / "allocation.csv"))
+    total = served.groupby("period")["capacity"].sum()
+    assert total["2026"] == pytest.approx(10) and total["2028"] == pytest.approx(10)

@@ -158,7 +158,7 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
         flows = _of(tables["flows"], period.name)
         assert flows is not None
         found = check_solution(
-            one, alloc.drop(columns=["existing"], errors="ignore"), flows,
+            one, alloc.drop(columns=["existing", "bloc"], errors="ignore"), flows,
             {"status": status, "costs": single_costs, "objective": sum(single_costs.values())},
             layers=_of(tables.get("layers"), period.name),
             partners=_of(tables.get("partners"), period.name),

@@ -207,6 +207,9 @@ def render_report(run: RunFolder) -> str:
                                table_id="partner-table")),
     ]
     sections.append(chain_section(run.path))  # empty without inputs.csv
+    from solver.report.buildout import buildout_section
+
+    sections.insert(2, buildout_section(run.allocation))  # empty without periods
     for name, frame in run.extra.items():
         sections.append(_section(name, EXTRA_TABLES[name],
                                  _html_table(frame, table_id=f"{name}-table")))
