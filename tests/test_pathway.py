@@ -281,3 +281,24 @@ def test_report_draws_the_buildout(tmp_path: Path) -> None:
     served = in_service_by_bloc(pd.read_csv(out / "allocation.csv"))
     total = served.groupby("period")["capacity"].sum()
     assert total["2026"] == pytest.approx(10) and total["2028"] == pytest.approx(10)
+
+
+@pytest.mark.slow
+def test_sample_as_one_period_pathway_is_the_sample() -> None:
+    """The sample with a periods.csv of one year: the same optimum, rows and columns."""
+    from dataclasses import replace
+
+    root = Path(__file__).resolve().parent.parent
+    case = load_case(root / "models" / "allied-ai-stack.toml")
+    plain = solve(case)
+    one = replace(case, periods=pd.DataFrame({"period": ["2026"], "year": [2026],
+                                              "years": [1.0], "demand_factor": [1.0]}))
+    path = solve(one)
+    assert path.verified and path.summary["periods"] == ["2026"]
+    assert path.objective == pytest.approx(plain.objective, rel=2e-4)
+    for name, keys in (("allocation", ["partner", "layer"]), ("layers", ["layer"]),
+                       ("partners", ["partner"])):
+        got = getattr(path, name).drop(columns=["period", "existing", "bloc"], errors="ignore")
+        want = getattr(plain, name)
+        assert list(got.columns) == list(want.columns)
+        pd.testing.assert_frame_equal(got[keys].reset_index(drop=True), want[keys])
