@@ -218,13 +218,26 @@ def test_commands_not_yet_pathway_aware_refuse(tmp_path: Path, args: list[str]) 
     assert not (tmp_path / "sweep").exists() and not (tmp_path / "model.lp").exists()
 
 
-def test_compare_refuses_pathway_runs(tmp_path: Path) -> None:
-    """compare of pathway runs is not yet period by period: refused, exit 2."""
+def test_compare_goes_period_by_period(tmp_path: Path) -> None:
+    """compare names each row by its period; a pathway against one period is refused."""
+    from solver.report.compare import compare_runs
+
     path = case_of(tmp_path, LEAD, periods=TWO_YEARS)
     runner = CliRunner()
-    assert runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / "r")]).exit_code == 0
-    result = runner.invoke(main, ["compare", str(tmp_path / "r"), str(tmp_path / "r")])
-    assert result.exit_code == 2 and "not yet supported" in result.output
+    for name, extra in (("a", []), ("b", ["--set", "capabilities[B,chips].unit_cost*=2"])):
+        result = runner.invoke(main, ["solve", str(path), "--out", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+    comparison = compare_runs(tmp_path / "a", tmp_path / "b")
+    costs = comparison.costs.set_index("term")
+    # 2026: B builds the 6 that A's base of 4 leaves, at 2 and then at 4.
+    assert (costs.at["2026 capacity", "a"], costs.at["2026 capacity", "b"]) == (
+        pytest.approx(12), pytest.approx(24))
+    assert {"2026 chips", "2028 chips"} <= set(comparison.layers["layer"])
+    plain = case_of(tmp_path / "plain", "partner,layer,capacity,unit_cost\nA,chips,100,1\n")
+    assert runner.invoke(main, ["solve", str(plain), "--out", str(tmp_path / "c")]).exit_code == 0
+    refused = runner.invoke(main, ["compare", str(tmp_path / "a"), str(tmp_path / "c"),
+                                   "--out", str(tmp_path / "cmp.csv")])
+    assert refused.exit_code == 2 and "cannot be compared" in refused.output
 
 
 def test_explain_names_the_period_and_the_layer(tmp_path: Path) -> None:
