@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyomo.core as pyo
 
 from solver import __version__
 from solver.case.loader import Case
@@ -63,16 +64,17 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     :class:`~solver.errors.VerificationError` if the checker rejects the plan.
     """
     from solver.model.pathway import build_pathway
-    from solver.solve import replace_opts, variable_groups
 
     refuse_design(case)
-    opts = replace_opts(case.solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    changes = {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads}
+    opts = case.solver.model_copy(update={k: v for k, v in changes.items() if v is not None})
     case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
     path = build_pathway(case)
     groups: dict[str, Any] = {}
     for i, block in enumerate(path.blocks):
-        groups.update({f"{name}@{i}": var for name, var in variable_groups(block.m).items()})
+        groups.update({f"{var.local_name}@{i}": var for var in
+                       block.m.component_objects(pyo.Var, descend_into=False)})
     groups.update(b=path.m.b, x=path.m.x)
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
@@ -124,7 +126,9 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     from solver.check.pathway import check_pathway
 
     start = time.perf_counter()
-    violations = check_pathway(case, tables, builds, summary)
+    from solver.check.run import check_solution
+
+    violations = check_pathway(case, tables, builds, summary, check_solution)
     summary["seconds"]["check"] = time.perf_counter() - start
     summary["verified"] = not violations
     result = Result(status=str(report.status), objective=report.objective,
@@ -232,7 +236,6 @@ def first_infeasible_period(case: Case) -> InfeasibleError:
     it out is timing: lead times, build rates and the installed base's retirement.
     """
     from solver.model.pathway import build_pathway
-    from solver.solve import infeasible_error
 
     periods = periods_of(case)
     for t, period in enumerate(periods):
@@ -247,7 +250,11 @@ def first_infeasible_period(case: Case) -> InfeasibleError:
         name = period.name or "the period"
         alone = None
         if _period_alone_infeasible(path.cases[t]):
-            alone = infeasible_error(path.cases[t])
+            from solver.diagnose.explain import explain
+
+            report = explain(path.cases[t])
+            alone = InfeasibleError(f"case {case.name!r} is infeasible:\n{report}",
+                                    report=report)
             text = f"{name}: the period's requirements cannot hold:\n{alone.report or alone}"
         else:
             short = _short_layers(path, t)

@@ -31,6 +31,7 @@ from solver.case.options import (
 )
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
+from solver.case.table_files import with_table_file
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
 from solver.case.validate import blank_ids, cross_checks
 from solver.case.workbook import Book, is_workbook, read_workbook
@@ -490,13 +491,13 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
     case = replace(case, objective=spec.objective, solver=spec.solver, sweep=spec.sweep,
                    scenario_options=spec.scenarios, share_options=spec.share)
     if spec.scenarios.file:
-        case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
+        case = with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
     if spec.chain.file:
-        case = _with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
+        case = with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
     for table in ("periods", "targets"):
         file = getattr(spec.pathway, table)
         if file:
-            case = _with_table_file(case, path, table, file, allow_outside)
+            case = with_table_file(case, path, table, file, allow_outside)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
     if spec.pathway.periods or spec.pathway.targets:
@@ -506,33 +507,6 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         if problems:
             raise CaseError(problems)
     return case
-
-
-def _with_table_file(case: Case, model: Path, table: str, file: str,
-                     allow_outside: bool) -> Case:
-    """The case with the table that ``[scenarios] file`` or ``[chain] file`` names (checked)."""
-    option = {"scenarios": "[scenarios] file", "inputs": "[chain] file"}.get(
-        table, f"[pathway] {table}")
-    where = (model.resolve().parent / file).resolve()
-    if not allow_outside and (Path(file).is_absolute()
-                              or not where.is_relative_to(model.resolve().parent.parent)):
-        raise CaseError([Problem(model.name, f"{option} = {file!r} leaves the project "
-                                             "folder; keep the file inside it")])
-    if not where.is_file():
-        raise CaseError([Problem(model.name, f"{option} = {file!r}: no such file")])
-    frame, problems = read_table(where, TABLES[table])
-    if frame is None:
-        raise CaseError(problems)
-    lines = {table: frame[LINE]}
-    digest = hashlib.sha256((case.files_sha256 + "\0").encode() + where.read_bytes())
-    read = frame.drop(columns=[LINE])
-    changes: dict[str, Any] = {table: read, "files_sha256": digest.hexdigest()}
-    new = replace(case, **changes)
-    filename = TABLES[table].filename
-    problems += [p for p in cross_checks(new, lines=lines) if p.file == filename]
-    if problems:
-        raise CaseError(problems)
-    return new
 
 
 def case_frames_equal(a: Case, b: Case) -> bool:

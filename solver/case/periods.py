@@ -9,12 +9,12 @@ family of README, The model with that period's data: the final demand times the 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 from solver.errors import CaseError, Problem
 
-if TYPE_CHECKING:
-    from solver.case.loader import Case
+#: A case (:class:`solver.case.loader.Case`; not imported, which imports this module).
+Case = Any
 
 #: The columns of capabilities.csv that only a case with several periods uses.
 PATHWAY_ONLY = ("lead_time", "lifetime", "existing_until")
@@ -74,7 +74,6 @@ def period_case(case: Case, period: Period) -> Case:
     The result has no periods.csv nor targets.csv. A target that names nothing raises
     :class:`CaseError` naming targets.csv, its line and the column ``set``.
     """
-    from solver.case.loader import apply_overrides
     from solver.case.overrides import OverrideError, parse_assignment
 
     one = replace(case, periods=None, targets=None)
@@ -97,8 +96,8 @@ def period_case(case: Case, period: Period) -> Case:
         where = Problem("targets.csv", "", line=i + 2, column="set",
                         value=str(rows.at[i, "set"]))
         try:
-            one = apply_overrides(one, [parse_assignment(str(rows.at[i, "set"]))],
-                                  source="targets.csv")
+            one = one.with_overrides([parse_assignment(str(rows.at[i, "set"]))],
+                                     source="targets.csv")
         except OverrideError as exc:
             raise CaseError([replace(where, message=str(exc))]) from None
         except CaseError as exc:

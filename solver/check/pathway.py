@@ -18,7 +18,7 @@ Nothing here imports the model: the service windows, weights and costs are recom
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -52,10 +52,12 @@ def _number(cell: Any, default: float) -> float:
 
 def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
                   builds: pd.DataFrame | None, summary: Mapping[str, Any],
+                  check_solution: Callable[..., list[Violation]],
                   tolerance: Tolerance = TOLERANCE) -> list[Violation]:
-    """Every violation of a pathway plan (empty: verified). ``tables`` as the run writes them."""
-    from solver.check.run import check_solution
+    """Every violation of a pathway plan (empty: verified). ``tables`` as the run writes them.
 
+    ``check_solution`` is :func:`solver.check.run.check_solution`, the check of one period.
+    """
     out: list[Violation] = []
     periods = periods_of(case)
     names = [p.name for p in periods]
