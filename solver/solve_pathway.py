@@ -19,7 +19,7 @@ import pyomo.core as pyo
 
 from solver import __version__
 from solver.case.loader import Case
-from solver.case.periods import PATHWAY_ONLY, periods_of, uses_pathway
+from solver.case.periods import periods_of, unused_columns, uses_pathway
 from solver.errors import InfeasibleError, UsageError, VerificationError
 from solver.highs.runner import HighsRunner, Status, raise_if_stopped
 from solver.results import (
@@ -37,15 +37,6 @@ from solver.results import (
 
 #: The cost terms of a period of a pathway (README, Pathways).
 PATHWAY_TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "risk", "shortage")
-
-
-def unused_columns(case: Case) -> list[str]:
-    """The columns of capabilities.csv a case without periods.csv sets but cannot use."""
-    if case.is_pathway:
-        return []
-    cap = case.capabilities
-    return [name for name in PATHWAY_ONLY if cap[name].notna().any()
-            and not (name == "lead_time" and bool((cap[name] == 0).all()))]
 
 
 def refuse_design(case: Case) -> None:

@@ -27,6 +27,15 @@ def uses_pathway(case: Case) -> bool:
         or ("max_build" in cap and bool(cap["max_build"].notna().any()))
 
 
+def unused_columns(case: Case) -> list[str]:
+    """The columns of capabilities.csv a case without periods.csv sets but cannot use."""
+    if case.is_pathway:
+        return []
+    cap = case.capabilities
+    return [name for name in PATHWAY_ONLY if name in cap and cap[name].notna().any()
+            and not (name == "lead_time" and bool((cap[name] == 0).all()))]
+
+
 def refuse_pathway(case: Case, what: str) -> None:
     """Refuse ``what`` on a pathway case with a UsageError (exit 2) that says so.
 

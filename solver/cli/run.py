@@ -118,7 +118,9 @@ def format_summary(case: Case, result: Result) -> str:
     buildout = buildout_lines(result)
     if buildout:
         lines += ["", *buildout]
-    for column in result.summary.get("unused_columns", []):
+    from solver.case.periods import unused_columns
+
+    for column in unused_columns(case):
         lines.append(f"note: capabilities.csv's {column} has no effect without periods.csv")
     if result.scenarios is not None:
         lines.append("")
