@@ -380,3 +380,51 @@ def test_report_draws_the_chain_and_every_desk_command_works(tmp_path: Path) -> 
                              str(tmp_path / "compare.csv")])
     assert compared.exit_code == 0, compared.output
     assert "capacity" in compared.output
+
+
+def test_sweep_and_alternatives_through_the_chain(tmp_path: Path) -> None:
+    # Cloud demand 10 and 20 (numbers only: D follows through the Leontief inverse on the
+    # persistent model), and the chip coefficient 0.5 and 1 (a rebuild): each point is the
+    # optimum of its own case.
+    from solver import alternatives, sweep
+
+    case = chain_case(tmp_path)
+    table = sweep(case, ["layers.demand*=1,2", "inputs.per_unit*=1,2"], plots=False)
+    assert set(table["status"]) == {"optimal"}
+    assert table["verified"].all(), table["reason"].tolist()
+    for row in table.itertuples():
+        values = table.loc[row.Index]
+        point = case.with_overrides([f"layers.demand*={values['layers.demand*']}",
+                                     f"inputs.per_unit*={values['inputs.per_unit*']}"])
+        assert row.objective == pytest.approx(solve(point, mip_gap=0.0).objective, rel=1e-6)
+    # Demand alone: one persistent model, D_l an expression of the demand parameters.
+    table = sweep(case, ["layers.demand*=1,2,3"], plots=False)
+    assert not table["rebuilt"].iloc[-1] and table["verified"].all()
+    for row in table.itertuples():
+        point = case.with_overrides([f"layers.demand*={table.loc[row.Index, 'layers.demand*']}"])
+        assert row.objective == pytest.approx(solve(point, mip_gap=0.0).objective, rel=1e-6)
+    found = alternatives(case, slack=0.5, count=1, plots=False)
+    assert len(found.plans) >= 1
+
+
+def test_a_two_stage_design_over_a_chain_is_refused_by_name(tmp_path: Path) -> None:
+    scenarios = "scenario,probability,partner,capacity_factor\nhalf,0.1,A,0.5\n"
+    folder = write_case(tmp_path / "case", **CHAIN, scenarios=scenarios)
+    result = CliRunner().invoke(main, ["solve", str(folder), "--design", "expected", "--set",
+                                       "objective.shortage_cost=10"])
+    assert result.exit_code == 2
+    assert "a two-stage design does not yet route a chain's inputs" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_shocks_cascade_in_random_draws(tmp_path: Path) -> None:
+    # A (the only chip maker) is lost in every draw: all of cloud's 10 go unmet each time,
+    # though no cloud host is lost.
+    from solver.studies.shocks.monte_carlo import sample
+
+    case = chain_case(tmp_path)
+    plan = solve(case, mip_gap=0.0)
+    lossy = case.with_overrides({"partners[A].disruption_risk": 1.0})
+    result = sample(lossy, 4, seed=1, allocation=plan.allocation)
+    assert list(result.draws["lost"]) == ["A"] * 4
+    assert list(result.draws["unmet_cloud"]) == pytest.approx([10.0] * 4)

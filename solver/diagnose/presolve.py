@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from solver.case.chain import input_matrix, total_requirement
+
 if TYPE_CHECKING:
     from solver.case.loader import Case
 
@@ -92,6 +94,12 @@ class _Data:
 def _data(case: Case) -> _Data:
     demand = case.demand[case.demand["demand"] > 0]
     layer_demand = demand.groupby("layer")["demand"].sum()
+    if case.has_inputs:
+        # D is the total requirement (README, The stack as a chain); demand rows stay final.
+        ids = case.layers["layer"].astype(str).tolist()
+        final = layer_demand.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+        total = total_requirement(input_matrix(ids, case.inputs), final)
+        layer_demand = pd.Series(total, index=ids)[total > 0]
     layers = case.layers.set_index("layer")
     layers = layers.loc[layers.index.isin(layer_demand.index)].copy()
     layers["D"] = layer_demand.reindex(layers.index).to_numpy(dtype=float)

@@ -30,6 +30,7 @@ from pyomo.core.expr.relational_expr import (
 )
 
 from solver.model.context import Context
+from solver.model.data import group_positions
 
 Row = tuple[list[Any], list[Any] | None]
 """The variables of a row and their coefficients (``None``: every coefficient is 1)."""
@@ -459,10 +460,10 @@ def add_input_balance(ctx: Context) -> None:
     if chain is None or chain.balances.empty:
         return
     balances = chain.balances
-    g, q = ctx.var_g, ctx.var_q
-    rows: list[list[Any]] = [[] for _ in range(len(balances))]
-    for j, b in enumerate(chain.flows["balance"].tolist()):
-        rows[b].append(g[j])
+    q = ctx.var_q
+    g = np.fromiter(ctx.var_g, dtype=object, count=chain.n_flows)
+    rows = [g[js].tolist() for js in group_positions(chain.flows["balance"].to_numpy(),
+                                                     len(balances))]
     for b, (a, per_unit) in enumerate(zip(balances["producer"].tolist(),
                                           balances["per_unit"].tolist(), strict=True)):
         rows[b].append(MonomialTermExpression((-per_unit, q[a])))

@@ -56,6 +56,7 @@ TARGETS: dict[str, tuple[float, str, str]] = {
     "coalition solve sample case, wall s": (1.5, "<=", "-"),
     "coalition --help, wall s": (0.3, "<=", "-"),
     "sample solve / (imports + HiGHS) floor": (1.3, "<=", "1.34"),
+    "M with a chain / without, build + hand-over per nonzero": (1.2, "<=", "-"),
 }
 
 #: What no command line can avoid: Python and the libraries a solve needs, imported.
@@ -266,6 +267,9 @@ def figures(results: dict[str, Any]) -> dict[str, float]:
     if sw:
         f["sweep point on M, wall / HiGHS"] = sw["ratio"]
         f["sweep speed-up, 2 workers vs 1"] = sw["speedup"]
+    chain = results.get("chain")
+    if chain:
+        f["M with a chain / without, build + hand-over per nonzero"] = chain["ratio"]
     cli = results.get("cli")
     if cli:
         f["coalition solve sample case, wall s"] = cli["solve"]
@@ -287,6 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--points", type=int, default=20, help="points of the sweep bench")
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep bench")
     parser.add_argument("--no-cli", action="store_true", help="skip the command line timings")
+    parser.add_argument("--no-chain", action="store_true",
+                        help="skip the M case with a chain against the same case without")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--update", action="store_true",
                         help="keep what --out holds and replace only the parts run now (each "
@@ -301,9 +307,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.update and args.out.exists():
         kept = json.loads(args.out.read_text(encoding="utf-8"))
         results["sizes"] = kept.get("sizes", {})
-        results.update({k: kept[k] for k in ("sweep", "cli") if k in kept})
+        results.update({k: kept[k] for k in ("sweep", "cli", "chain") if k in kept})
         before = kept.get("machine", {}).get("commit")
-        for part in [*results["sizes"].values(), *(results.get(k) for k in ("sweep", "cli"))]:
+        for part in [*results["sizes"].values(),
+                     *(results.get(k) for k in ("sweep", "cli", "chain"))]:
             if isinstance(part, dict):
                 part.setdefault("commit", before)
     commit = results["machine"]["commit"]
@@ -337,6 +344,21 @@ def main(argv: list[str] | None = None) -> None:
             sw["speedup"] = one["wall"] / max(two["wall"], 1e-9)
             sw["commit"] = commit
             results["sweep"] = sw
+        if not args.no_chain:
+            from tests.bench.chain import add_chain
+
+            size = SIZES["M"]
+            measured = {}
+            for label in ("plain", "chained"):
+                folder = generate_case(size.partners, size.layers, size.members, args.seed,
+                                       Path(tmp) / f"M-{label}")
+                if label == "chained":
+                    add_chain(folder, args.seed)
+                print(f"[bench] M {label}: build and hand-over ...", file=sys.stderr, flush=True)
+                measured[label] = python_module("tests.bench.chain", str(folder))
+            results["chain"] = {**measured, "commit": commit,
+                                "ratio": measured["chained"]["per_nnz_us"]
+                                / max(measured["plain"]["per_nnz_us"], 1e-12)}
         if not args.no_cli:
             print("[bench] command line ...", file=sys.stderr, flush=True)
             cmd = coalition_command()

@@ -12,7 +12,9 @@ finds how much demand the plan still meets and at what trade cost. ``price`` is
 ``objective.shortage_cost``; without it unmet demand is minimised first (a price above any
 re-routing can save: longer than an augmenting path times the dearest route) and no
 shortage cost is reported. One HiGHS LP is built once per plan and re-solved per scenario
-with only its bounds changed (warm-started).
+with only its bounds changed (warm-started). With a chain (inputs.csv) the LP also routes
+the inputs (:mod:`solver.studies.engine.chain`): production needs the inputs that still
+arrive, and an outcome says how much unmet demand that adds (``through_inputs``).
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ routes that are allowed, in three stages on one HiGHS model:
 3. among those plans, ship at the least trade cost.
 
 The lost partner's supply is gone; its own demand stays (as in the N-1 requirement of
-README, The model). Planning rules that are not physical (dependency, domestic, shares) do not
-bind an emergency re-routing. The cost of re-routing is the trade cost of the re-routed
-plan minus that of the same LP with nobody lost. With ``redesign=True`` each loss is also
-solved as a new design without the partner (every requirement of the case kept).
+README, The model). With a chain (inputs.csv) production also needs the inputs that still
+arrive (:mod:`solver.studies.engine.chain`), and each layer row says how much of its unmet
+demand the chain adds (``through_inputs``). Planning rules that are not physical
+(dependency, domestic, shares) do not bind an emergency re-routing. The cost of re-routing
+is the trade cost of the re-routed plan minus that of the same LP with nobody lost. With
+``redesign=True`` each loss is also solved as a new design without the partner (every
+requirement of the case kept).
 
 :func:`stress` returns one table (``stress.csv``) with a ``scope`` column: a ``total`` row
 per lost partner (with the costs), then a ``layer`` row per layer and a ``member`` row per

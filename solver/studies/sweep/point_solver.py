@@ -186,6 +186,11 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
         tuple(data.partners["partner"]), tuple(data.layers["layer"]),
         tuple(data.layers["resilience_k"]) if "resilience_k" in data.layers else (),
     ]
+    if data.chain is not None:
+        # The input coefficients shape D's expressions and the input flows: not numbers of
+        # a persistent model (README, The stack as a chain).
+        parts.append(data.chain.matrix.tobytes())
+        parts.append(digest(data.chain.flows[["exporter", "importer", "layer", "input"]]))
     if "demand" in quantities:
         parts.append((np.asarray(data.layer_demand) > 0).tobytes())
     if "max_surplus" in quantities:

@@ -1,0 +1,68 @@
+"""Build and hand-over of a case with a chain against the same case without one.
+
+``python -m tests.bench.chain CASE_DIR`` builds the model of the case and hands it over to
+HiGHS (no solve) and prints one JSON object: build and hand-over seconds, rows, columns and
+nonzeros. :func:`add_chain` writes an inputs.csv into a generated case: every layer with 2 or
+3 inputs (seeded), sources mixed as a real stack's are (mostly ``any``, some ``bloc`` and
+``local``), coefficients small enough for a productive chain. make bench compares the time per
+nonzero of the two (README, Performance: within 1.2x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def add_chain(case_dir: Path, seed: int) -> Path:
+    """Write ``inputs.csv`` into ``case_dir``: 2-3 inputs per layer; return its path."""
+    rng = np.random.default_rng(seed)
+    layers = pd.read_csv(case_dir / "layers.csv")["layer"].astype(str).tolist()
+    rows = []
+    for layer in layers:
+        others = [m for m in layers if m != layer]
+        for inp in rng.choice(others, size=int(rng.integers(2, 4)), replace=False):
+            rows.append({"layer": layer, "input": str(inp),
+                         "per_unit": float(rng.choice([0.02, 0.05, 0.1])),
+                         "source": str(rng.choice(["any", "any", "bloc", "local"]))})
+    path = case_dir / "inputs.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def measure(case_dir: str) -> dict[str, Any]:
+    """Build the case's model and hand it over to HiGHS; the seconds and the size."""
+    from solver.case.loader import load_case
+    from solver.highs.runner import HighsRunner
+    from solver.model.build import build
+    from solver.solve import variable_groups
+
+    case = load_case(case_dir)
+    start = time.perf_counter()
+    built = build(case)
+    build_seconds = time.perf_counter() - start
+    runner = HighsRunner(threads=1)
+    start = time.perf_counter()
+    runner.set_model(built.m, dict(variable_groups(built.m)))
+    handover = time.perf_counter() - start
+    h = runner.highs
+    return {"build": build_seconds, "handover": handover, "rows": h.getNumRow(),
+            "cols": h.getNumCol(), "nnz": h.getNumNz(),
+            "per_nnz_us": 1e6 * (build_seconds + handover) / max(h.getNumNz(), 1)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("case_dir")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.case_dir)))
+
+
+if __name__ == "__main__":
+    main()
