@@ -58,6 +58,8 @@ class Result:
     """With inputs.csv: the input flows (``input_flows.csv``, :func:`input_flows_table`)."""
     inputs: pd.DataFrame | None = None
     """With inputs.csv: each producer's inputs and their sources (``inputs.csv``)."""
+    builds: pd.DataFrame | None = None
+    """A pathway's new capacity per period and its years of service (``builds.csv``)."""
 
     def __repr__(self) -> str:
         objective = "None" if self.objective is None else f"{self.objective:,.6g}"
@@ -386,7 +388,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
                        "shortage.csv", "summary.json", "run.xlsx", "report.html",
                        "scenarios.csv", "scenario_flows.csv", "input_flows.csv",
-                       "inputs.csv"})
+                       "inputs.csv", "builds.csv"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -498,6 +500,8 @@ def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = Fa
             tables["scenarios"] = result.scenarios
         if result.scenario_flows is not None:
             tables["scenario_flows"] = result.scenario_flows
+        if result.builds is not None:
+            tables["builds"] = result.builds
         write_tables(tmp, tables, result.summary)
         if xlsx:
             from solver.report.xlsx import write_workbook

@@ -78,6 +78,15 @@ def solve(
     check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     if solver is not None and not isinstance(solver, str):
         raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
+    from solver.case.periods import uses_pathway
+    from solver.solve_pathway import solve_pathway
+
+    if uses_pathway(case):
+        if (solver or case.solver.name).strip().lower() != "highs":
+            raise UsageError(f"solver {solver or case.solver.name!r}: a pathway (periods.csv, "
+                             "existing or max_build) is solved with HiGHS only, for now")
+        return solve_pathway(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                             raise_on_failure=raise_on_failure)
     check_design(case)
     findings = find_infeasibilities(case)
     if findings and raise_on_failure:

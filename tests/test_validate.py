@@ -163,7 +163,7 @@ FAULTS = [
           "layers.csv, line 1: header cell 6 is empty (a trailing comma?)"),
     Fault("stray file", {}, "partner.csv: not a case file; did you mean partners.csv? (case "
           "files: partners.csv, layers.csv, capabilities.csv, demand.csv, trade.csv, "
-          "scenarios.csv, inputs.csv)",
+          "scenarios.csv, inputs.csv, periods.csv, targets.csv)",
           setup=_stray_file),
     Fault("override names nothing", {},
           "--set: 'layers.maxshare' names no column of layers; did you mean 'max_share'? "

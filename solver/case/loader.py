@@ -32,6 +32,7 @@ from solver.case.options import (
 from solver.case.override_rows import named_rows, names_nothing, new_route
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
+from solver.case.table_files import with_table_file
 from solver.case.tables import LINE, MAX_INT, check_range, read_table
 from solver.case.validate import cross_checks
 from solver.case.workbook import Book, is_workbook, read_workbook
@@ -72,6 +73,15 @@ class Case:
     """``[share]`` of the model file: the defaults of ``coalition share``."""
     inputs: pd.DataFrame | None = None
     """inputs.csv (README, The stack as a chain), or None: the layers each layer consumes."""
+    periods: pd.DataFrame | None = None
+    """periods.csv (README, Pathways), or None: the case is one period."""
+    targets: pd.DataFrame | None = None
+    """targets.csv (README, Pathways), or None: per-period overrides."""
+
+    @property
+    def is_pathway(self) -> bool:
+        """Whether the case has periods.csv (README, Pathways)."""
+        return self.periods is not None and not self.periods.empty
 
     @property
     def has_inputs(self) -> bool:
@@ -114,7 +124,9 @@ class Case:
         h = hashlib.sha256(self.files_sha256.encode())
         for o in self.overrides:
             h.update(b"\0" + o.encode())
-        h.update(self.objective.model_dump_json().encode())
+        # A rate of 0 (the default) leaves the fingerprint of a case made before it existed.
+        unused = {"discount_rate"} if self.objective.discount_rate == 0 else None
+        h.update(self.objective.model_dump_json(exclude=unused).encode())
         if self.scenario_options.design != "none":
             h.update(self.scenario_options.model_dump_json().encode())
         return h.hexdigest()
@@ -229,6 +241,8 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         demand_table=tables["demand"],
         scenarios=tables["scenarios"],
         inputs=tables["inputs"],
+        periods=tables["periods"],
+        targets=tables["targets"],
         objective=obj,
         solver=sol,
         overrides=case.overrides + tuple(str(o) for o in overrides),
@@ -337,12 +351,18 @@ def _load_folder(folder: Path, name: str) -> Case:
         demand_table=strip["demand"],
         scenarios=strip["scenarios"],
         inputs=strip["inputs"],
+        periods=strip["periods"],
+        targets=strip["targets"],
         files_sha256=digest,
     )
     # Cells that failed are defaulted, so the checks across tables still run: one pass
     # lists every problem.
     crossed = cross_checks(case, lines={n: f[LINE] for n, f in frames.items() if f is not None})
     problems += _without_follow_ons(crossed, problems, frames)
+    if not problems:
+        from solver.case.periods import target_problems
+
+        problems = target_problems(case)
     if problems:
         raise CaseError(relabel(problems))
     return case
@@ -416,38 +436,22 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
                    sensitivity_options=spec.sensitivity,
                    unit=spec.unit.strip() or None if spec.unit else None)
     if spec.scenarios.file:
-        case = _with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
+        case = with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
     if spec.chain.file:
-        case = _with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
+        case = with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
+    for table in ("periods", "targets"):
+        file = getattr(spec.pathway, table)
+        if file:
+            case = with_table_file(case, path, table, file, allow_outside)
     if spec.set:
         case = case.with_overrides(spec.set, source=f"{path.name} [set]")
+    if spec.pathway.periods or spec.pathway.targets:
+        from solver.case.periods import target_problems
+
+        problems = target_problems(case)
+        if problems:
+            raise CaseError(problems)
     return case
-
-
-def _with_table_file(case: Case, model: Path, table: str, file: str,
-                     allow_outside: bool) -> Case:
-    """The case with the table that ``[scenarios] file`` or ``[chain] file`` names (checked)."""
-    option = "[scenarios]" if table == "scenarios" else "[chain]"
-    where = (model.resolve().parent / file).resolve()
-    if not allow_outside and (Path(file).is_absolute()
-                              or not where.is_relative_to(model.resolve().parent.parent)):
-        raise CaseError([Problem(model.name, f"{option} file = {file!r} leaves the project "
-                                             "folder; keep the file inside it")])
-    if not where.is_file():
-        raise CaseError([Problem(model.name, f"{option} file = {file!r}: no such file")])
-    frame, problems = read_table(where, TABLES[table])
-    if frame is None:
-        raise CaseError(problems)
-    lines = {table: frame[LINE]}
-    digest = hashlib.sha256((case.files_sha256 + "\0").encode() + where.read_bytes())
-    read = frame.drop(columns=[LINE])
-    new = (replace(case, scenarios=read, files_sha256=digest.hexdigest()) if table == "scenarios"
-           else replace(case, inputs=read, files_sha256=digest.hexdigest()))
-    filename = TABLES[table].filename
-    problems += [p for p in cross_checks(new, lines=lines) if p.file == filename]
-    if problems:
-        raise CaseError(problems)
-    return new
 
 
 def case_frames_equal(a: Case, b: Case) -> bool:

@@ -28,6 +28,10 @@ class ObjectiveOptions(BaseModel):
     shortage_cost: float | None = Field(
         default=None, ge=0, le=1e15,
         description="price per unit of unmet demand; unset: demand is hard (README, The model)")
+    discount_rate: float = Field(
+        default=0.0, ge=0, le=1,
+        description="discount rate r: period t's costs count (1 + r)^-(year_t - year_first) "
+        "(README, Pathways)")
 
 
 class SolverOptions(BaseModel):
@@ -78,6 +82,17 @@ class ChainOptions(BaseModel):
     file: str | None = Field(
         default=None, description="an inputs.csv to use instead of the case folder's, "
         "relative to the model file")
+
+
+class PathwayOptions(BaseModel):
+    """Where a pathway's periods.csv and targets.csv are (``[pathway]``, README, Pathways)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    periods: str | None = Field(
+        default=None, description="a periods.csv, relative to the model file")
+    targets: str | None = Field(
+        default=None, description="a targets.csv, relative to the model file")
 
 
 class ShareOptions(BaseModel):
@@ -139,3 +154,4 @@ class ModelFile(BaseModel):
     share: ShareOptions = Field(default_factory=ShareOptions)
     chain: ChainOptions = Field(default_factory=ChainOptions)
     sensitivity: SensitivityOptions = Field(default_factory=SensitivityOptions)
+    pathway: PathwayOptions = Field(default_factory=PathwayOptions)

@@ -22,7 +22,7 @@ _KEY = re.compile(
     r"^(?P<table>[a-z_]+)(?:\[(?P<index>[^\]]*)\])?\.(?P<column>[A-Za-z_][A-Za-z0-9_]*)$"
 )
 
-OBJECTIVE_KEYS = {"redundancy_weight", "risk_weight", "budget", "shortage_cost"}
+OBJECTIVE_KEYS = {"redundancy_weight", "risk_weight", "budget", "shortage_cost", "discount_rate"}
 SOLVER_KEYS = {"time_limit", "mip_gap", "threads"}
 
 

@@ -112,6 +112,27 @@ class CapabilityRow(_Row):
     min_capacity: NonNegative = Field(
         default=0.0, description="minimum efficient scale if hosted (<= capacity)"
     )
+    existing: NonNegative = Field(
+        default=0.0, description="capacity installed before the first period (<= capacity)"
+    )
+    existing_cost: NonNegative | None = Field(
+        default=None, description="annual cost per unit of existing capacity (its capital is "
+        "sunk; empty: = unit_cost)"
+    )
+    existing_until: int | None = Field(
+        default=None, description="existing capacity is out of service in periods whose year "
+        ">= this (empty: never)"
+    )
+    lead_time: NonNegative = Field(
+        default=0.0, description="years from the decision to build to service"
+    )
+    lifetime: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None, description="years new capacity serves once in service (empty: forever)"
+    )
+    max_build: NonNegative | None = Field(
+        default=None, description="most new capacity decided in one period, the build rate "
+        "(empty: = capacity)"
+    )
 
 
 class DemandRow(_Row):
@@ -162,6 +183,27 @@ class InputRow(_Row):
         description="where the input may come from: `any` (over the allowed routes), `bloc` "
         "(a partner of the producer's own bloc) or `local` (the producer itself)",
     )
+
+
+class PeriodRow(_Row):
+    """periods.csv: one row per planning period, in order (README, Pathways)."""
+
+    period: Id = Field(description="the period's key (`2026`, `2030-34`)")
+    year: int = Field(description="first year of the period; strictly increasing down the file")
+    years: Annotated[float, Field(gt=0.0)] = Field(
+        default=1.0, description="how many years the period's annual costs count for"
+    )
+    demand_factor: NonNegative = Field(
+        default=1.0, description="multiplies every final demand row in this period"
+    )
+
+
+class TargetRow(_Row):
+    """targets.csv: per-period values in the override syntax of `--set` (README, Pathways)."""
+
+    period: Id = Field(description="a period of periods.csv; the row applies to it only")
+    set: str = Field(description="an override as `--set` takes it "
+                     "(`layers[semiconductors].max_share=0.4`, `demand[*,ai_models].demand*=2`)")
 
 
 class ScenarioRow(_Row):
@@ -218,6 +260,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("scenarios", ScenarioRow,
                   ("scenario", "partner", "layer", "exporter", "importer"), False),
         TableSpec("inputs", InputRow, ("layer", "input"), False),
+        TableSpec("periods", PeriodRow, ("period",), False),
+        TableSpec("targets", TargetRow, ("period", "set"), False),
     )
 }
 

@@ -286,7 +286,8 @@ def _default_column(col: ColumnSpec, n: int, index: pd.Index) -> pd.Series:
         return pd.Series([""] * n, index=index, dtype=object)
     if col.kind in ("float", "int"):
         fill = np.nan if col.default is None else col.default
-        dtype = float if col.kind == "float" else np.int64
+        # An optional whole number keeps its empty cells as NaN (a float column).
+        dtype = float if col.kind == "float" or col.default is None else np.int64
         return pd.Series(np.full(n, fill, dtype=dtype), index=index)
     return pd.Series([col.default] * n, index=index, dtype=object)
 
@@ -361,7 +362,7 @@ def _convert(
     bad(ok & (low_bad | high_bad), f"out of range: must be {col.range_text()}")
     fill = np.nan if col.default is None else float(col.default)
     numbers = numbers.where(ok, fill)
-    if col.kind == "int":
+    if col.kind == "int" and not (col.optional and col.default is None):
         return numbers.fillna(0).round().astype(np.int64), problems
     return numbers, problems
 

@@ -123,6 +123,50 @@ def check_capabilities(case: Case, lines: Lines | None) -> list[Problem]:
                      lambda r: f"min_capacity is above capacity ({r['capacity']:g})")
 
 
+def check_existing(case: Case, lines: Lines | None) -> list[Problem]:
+    """The installed base fits: existing <= capacity on every row (README, Pathways)."""
+    cap = case.capabilities
+    mask = (cap["existing"] > cap["capacity"]).to_numpy()
+    return _problems(case, lines, "capabilities", mask, "existing",
+                     lambda r: f"existing is above capacity ({r['capacity']:g})")
+
+
+def check_periods(case: Case, lines: Lines | None) -> list[Problem]:
+    """periods.csv's years strictly increase; targets.csv names periods and parses as --set.
+
+    Whether a target's key names something is judged when it is applied to its period
+    (:func:`solver.case.periods.period_case`), as ``--set`` is.
+    """
+    from solver.case.overrides import OverrideError, parse_assignment
+
+    periods, targets = case.table("periods"), case.table("targets")
+    out: list[Problem] = []
+    if periods is not None and not periods.empty:
+        year = periods["year"].to_numpy()
+        mask = np.zeros(len(year), dtype=bool)
+        mask[1:] = year[1:] <= np.maximum.accumulate(year)[:-1]
+        out += _problems(case, lines, "periods", mask, "year",
+                         _const("years must strictly increase down the file"))
+    if targets is None or targets.empty:
+        return out
+    known = set() if periods is None else set(periods["period"].astype(str))
+    if periods is None or periods.empty:
+        return out + _problems(case, lines, "targets", np.ones(len(targets), dtype=bool),
+                               "period", _const("targets.csv needs periods.csv"))
+    out += _problems(case, lines, "targets", ~targets["period"].astype(str).isin(known)
+                     .to_numpy(), "period", _const("not a period of periods.csv"))
+    bad: dict[int, str] = {}
+    for i, text in enumerate(targets["set"].astype(str)):
+        try:
+            parse_assignment(text)
+        except OverrideError as exc:
+            bad[i] = str(exc)
+    mask = np.zeros(len(targets), dtype=bool)
+    mask[list(bad)] = True
+    messages = iter(bad[i] for i in sorted(bad))
+    return out + _problems(case, lines, "targets", mask, "set", lambda r: next(messages))
+
+
 def check_trade(case: Case, lines: Lines | None) -> list[Problem]:
     """No route from a partner to itself (domestic supply is always allowed and free)."""
     trade = case.trade
@@ -273,6 +317,8 @@ def blank_ids(column: pd.Series) -> pd.Series:
 CHECKS: list[Callable[[Case, Lines | None], list[Problem]]] = [
     check_ids,
     check_capabilities,
+    check_existing,
+    check_periods,
     check_trade,
     check_partners,
     check_layer_demand,

@@ -75,6 +75,7 @@ from typing import Any
 import pandas as pd
 
 from solver.case.loader import Case
+from solver.case.periods import uses_pathway
 from solver.check.case_data import (
     CaseData,
 )
@@ -271,6 +272,13 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
         input_flows = read_table(run_dir / "input_flows.csv", out)
     if allocation is None or flows is None or summary is None:
         return out
+    if uses_pathway(case):
+        from solver.check.pathway import check_pathway
+
+        builds = read_table(run_dir / "builds.csv", out)
+        tables = {"allocation": allocation, "flows": flows, "layers": layers,
+                  "partners": partners, "shortage": shortage, "input_flows": input_flows}
+        return out + check_pathway(case, tables, builds, summary, check_solution, tolerance)
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, shortage=shortage,
                                 scenario_flows=scenario_flows, scenarios=scenarios,

@@ -112,8 +112,18 @@ def format_summary(case: Case, result: Result) -> str:
     lines.append(header)
     for row in result.layers.to_dict("records"):
         n1 = "-" if math.isnan(row["n1_coverage"]) else f"{row['n1_coverage']:.2f}"
-        lines.append(f"{row['layer']!s:<24}{readable(row['demand']):>12}{row['suppliers']:>10}"
+        name = f"{row['period']} {row['layer']}" if "period" in row else row["layer"]
+        lines.append(f"{name!s:<24}{readable(row['demand']):>12}{row['suppliers']:>10}"
                      f"{row['max_share']:>10.2f}{row['hhi']:>7.2f}{n1:>7}")
+    from solver.report.buildout import buildout_lines
+
+    buildout = buildout_lines(result)
+    if buildout:
+        lines += ["", *buildout]
+    from solver.case.periods import unused_columns
+
+    for column in unused_columns(case):
+        lines.append(f"note: capabilities.csv's {column} has no effect without periods.csv")
     if result.scenarios is not None:
         lines.append("")
         what = "designed against" if "recourse" in result.costs else "re-routed"
@@ -188,6 +198,17 @@ def explain(path: Path, overrides: tuple[str, ...], time_limit: float | None) ->
     case = load(path, overrides)
     if time_limit is not None:
         case = replace(case, solver=case.solver.model_copy(update={"time_limit": time_limit}))
+    from solver.case.periods import uses_pathway
+
+    if uses_pathway(case):
+        from solver.solve_pathway import explain_pathway
+
+        text = explain_pathway(case)
+        if text is None:
+            echo(f"case {case.name!r} is feasible: every period's requirements can hold")
+            return
+        click.echo(text)
+        sys.exit(EXIT_INFEASIBLE)
     report = explain_case(case)
     if report.feasible:
         echo(str(report))

@@ -60,6 +60,9 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
     replaced only with ``force`` and only if it is an ordinary file
     (:func:`solver.report.writing.check_target`).
     """
+    from solver.case.periods import refuse_pathway
+
+    refuse_pathway(case, "coalition export")
     from solver.highs.compile import compile_model
     from solver.model.build import build
 

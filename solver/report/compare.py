@@ -45,6 +45,8 @@ class Run:
     layers: pd.DataFrame
     partners: pd.DataFrame | None = None
     verified: bool | None = None
+    periods: list[str] | None = None
+    """A pathway's periods (README, Pathways): its rows are named by period."""
 
 
 def read_run(spec: str | Path) -> Run:
@@ -72,7 +74,7 @@ def read_run(spec: str | Path) -> Run:
         raise UsageError(f"{summary_path}: not a JSON object")
     costs = summary.get("costs")
     costs = costs if isinstance(costs, dict) else {}
-    return Run(
+    run = Run(
         label=text, status=str(summary.get("status", "?")),
         objective=_float(summary.get("objective")),
         costs={str(k): float(v) for k, v in costs.items() if _float(v) is not None},
@@ -81,6 +83,34 @@ def read_run(spec: str | Path) -> Run:
         partners=_csv(path / "partners.csv", ("partner", "participation"))
         if (path / "partners.csv").is_file() else None,
         verified=summary.get("verified") if isinstance(summary.get("verified"), bool) else None)
+    return _by_period(run, summary) if "periods" in summary else run
+
+
+def _by_period(run: Run, summary: dict[str, Any]) -> Run:
+    """A pathway run with every row named by its period (``2030 semiconductors``).
+
+    So that two pathways compare period by period (README, Pathways); the costs gain each
+    period's terms (``2030 capacity``) beside the discounted totals.
+    """
+    def named(frame: pd.DataFrame | None, key: str) -> pd.DataFrame | None:
+        if frame is None or "period" not in frame:
+            return frame
+        out = frame.drop(columns="period").copy()
+        out[key] = frame["period"].astype(str) + " " + frame[key].astype(str)
+        return out
+
+    allocation = named(run.allocation, "layer")
+    layers = named(run.layers, "layer")
+    assert allocation is not None and layers is not None
+    costs = dict(run.costs)
+    by_period = summary.get("costs_by_period")
+    for period, terms in (by_period.items() if isinstance(by_period, dict) else ()):
+        for term, value in (terms.items() if isinstance(terms, dict) else ()):
+            if _float(value) is not None:
+                costs[f"{period} {term}"] = float(value)
+    return Run(label=run.label, status=run.status, objective=run.objective, costs=costs,
+               allocation=allocation, layers=layers, partners=named(run.partners, "partner"),
+               verified=run.verified, periods=[str(p) for p in summary.get("periods") or []])
 
 
 def _sweep_point(folder: Path, point: int, label: str) -> Run:
@@ -183,7 +213,14 @@ def compare_runs(a: str | Path | Run, b: str | Path | Run) -> Comparison:
     """Compare two runs (run folders or ``SWEEP:N`` points); see :class:`Comparison`."""
     run_a = a if isinstance(a, Run) else read_run(a)
     run_b = b if isinstance(b, Run) else read_run(b)
+    if (run_a.periods is None) != (run_b.periods is None):
+        raise UsageError("a pathway run and a one-period run cannot be compared: compare two "
+                         "pathways period by period, or two one-period runs")
     notes = []
+    if run_a.periods is not None and run_a.periods != run_b.periods:
+        notes.append(f"the runs have different periods ({', '.join(run_a.periods)} against "
+                     f"{', '.join(run_b.periods or [])}): a period in one only is compared "
+                     "with nothing")
     if run_a.partners is None or run_b.partners is None:
         notes.append("participation needs each run's partners.csv; a sweep point has none, "
                      "so the partners table shows layers hosted only")

@@ -190,6 +190,9 @@ def render_report(run: RunFolder) -> str:
                 + html_table(run.partners, KINDS, HEADERS, table_id="partner-table")),
     ]
     sections.append(chain_section(run.path, unit))  # empty without inputs.csv
+    from solver.report.buildout import buildout_section
+
+    sections.insert(2, buildout_section(run.allocation))  # empty without periods
     for name, frame in run.extra.items():
         sections.append(section(name, EXTRA_TABLES[name],
                                 html_table(frame, KINDS, HEADERS, table_id=f"{name}-table")))

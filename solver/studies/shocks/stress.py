@@ -80,6 +80,9 @@ def stress(
     With ``out`` the table is written to ``out/stress.csv``. ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
     """
+    from solver.case.periods import refuse_pathway
+
+    refuse_pathway(case, "coalition stress")
     from solver.model.data import model_data
     from solver.solve import solve
 
