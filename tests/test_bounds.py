@@ -144,7 +144,7 @@ def test_a_damaged_workbook_is_bad_input(sample_book: Path, tmp_path: Path, faul
 def test_a_game_of_millions_of_groups_is_refused_before_anything_is_solved(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 22 players, every group: 4,194,302 groups (3.3 GB before the first one, it was).
-    from solver.studies import share
+    from solver.studies.game import share
 
     def no_solve(*args: object, **kwargs: object) -> None:
         raise AssertionError("solved before the groups were counted")

@@ -428,7 +428,7 @@ def test_every_refusal_is_one_error_line(case_dir: Path, args: list[str], messag
 def test_workers_has_the_same_default_in_every_study() -> None:
     defaults = {name: p.default for name, command in main.commands.items()
                 for p in command.params if p.name == "workers"}
-    assert set(defaults) == {"sweep", "stress", "share", "alternatives"}
+    assert set(defaults) == {"sweep", "stress", "share", "alternatives", "sensitivity"}
     assert set(defaults.values()) == {1}, defaults
 
 

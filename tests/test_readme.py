@@ -13,7 +13,8 @@ what it prints (stderr, then stdout) must be what the block shows:
 The cases a block names but the repository lacks (``my-case``, ``my-case.xlsx``, the
 two-member ``case`` of the game) are made here as the README describes them. Blocks that
 solve for more than a few seconds of CPU (the stress test with redesigns, the frontier,
-the sweep, the bloc game, the alternatives, SCIP) are skipped with their reason unless
+the sweep, the bloc game, the alternatives, SCIP, the sensitivity study, the
+pathway) are skipped with their reason unless
 ``COALITION_README=all`` is set: ``make test`` must stay under ten minutes on a loaded
 2-core machine.
 """
@@ -51,6 +52,10 @@ LONG = {
         "4 searches of near-optimal plans",
     "coalition export models/allied-ai-stack.toml --format mps":
         "a SCIP solve of the sample (about 3 s of CPU)",
+    "coalition sensitivity models/allied-ai-stack.toml --workers 2":
+        "80 MILP solves of the Morris study (about 3 minutes)",
+    "coalition solve models/allied-ai-stack-2035.toml":
+        "the four-period pathway of the sample (about 40 s)",
 }
 
 _TIME = re.compile(r"\b\d+:\d\d(?::\d\d)? (elapsed|left)\b")

@@ -175,7 +175,8 @@ FAULTS = [
           args=("--set", "layers[chip].max_share=0.3")),
     Fault("override table with a typo", {},
           "--set: 'layer.max_share' names no table; did you mean 'layers'? (tables: "
-          "partners, layers, capabilities, demand, trade, scenarios, objective, solver)",
+          "partners, layers, capabilities, demand, trade, scenarios, inputs, periods, targets, "
+          "objective, solver)",
           args=("--set", "layer.max_share=0.3")),
     Fault("override is never evaluated", {},
           "--set: layers.max_share: \"__import__('os').getcwd()\" is not a number",

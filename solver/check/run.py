@@ -131,7 +131,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    scenarios: pd.DataFrame | None = None,
                    tolerance: Tolerance = TOLERANCE,
                    data: CaseData | None = None,
-                   input_flows: pd.DataFrame | None = None) -> list[Violation]:
+                   input_flows: pd.DataFrame | None = None,
+                   scenario_table: bool = True) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
     ``allocation`` and ``flows`` are the run tables (README, A worked example) as written or read
@@ -142,7 +143,9 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     (``shortage.csv``, :mod:`solver.check.shortage`); None means none is unmet. A two-stage
     design also gives ``scenario_flows`` and ``scenarios`` (:mod:`solver.check.design`).
     ``data`` is ``CaseData.of(case)`` if the caller has it already (a coalition game checks
-    many groups of one case: :meth:`CaseData.with_numbers`).
+    many groups of one case: :meth:`CaseData.with_numbers`). ``scenario_table=False`` is for
+    a plan that claims no scenario outcomes (a group of the game, checked in memory): a run
+    folder of a case with scenarios holds scenarios.csv, and every claim of it is checked.
     """
     from solver.check.claims import check_alternative, check_gap
     from solver.check.design import check_design, designs, planned_flows
@@ -184,10 +187,14 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     if designs(case):
         costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
                                          planned_flows(flows), recomputed, out, tolerance)
-    if summary.get("status") in SOLVED:
+    if summary.get("status") in SOLVED and (scenario_table or scenarios is not None):
         check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
     check_budget(case, costs, out, tolerance)
     check_status(summary, pairs, fl, out)
+    if summary.get("unit", case.unit) != case.unit:
+        out.append(Violation("table", "summary.json", 1.0,
+                             f"summary.json: unit {summary.get('unit')!r}, the model file's is "
+                             f"{case.unit!r}"))
     check_objective(summary, costs, out, tolerance)
     objective = finite_number(summary.get("objective"))
     if summary.get("status") in SOLVED and objective is not None:

@@ -1,13 +1,14 @@
 """Every claim of a run folder's scenarios.csv, checked (README, Shocks).
 
 Each row's numbers are finite and not negative; its ``probability`` is the case's; its
-``unmet_share`` is ``unmet`` over the total demand; ``worst_layer`` is a layer (empty only
-when nothing is unmet), ``worst_layer_unmet`` at most ``unmet`` and ``worst_layer_share`` it
-over the layer's demand; ``shortage_cost`` is ``shortage_cost * unmet`` (empty without a
-price) and ``second_stage_cost`` is ``trade_cost + shortage_cost``; every scenario of the
-case has one row. For a two-stage design, whose scenario flows are in the run folder,
-:mod:`solver.check.design` recomputes ``unmet``, ``trade_cost``, the worst layer and
-``rerouted`` from them and passes them here to compare.
+``unmet_share`` is ``unmet`` over the total final demand (with a chain, not D);
+``worst_layer`` is a layer (empty only when nothing is unmet), ``worst_layer_unmet`` at most
+``unmet`` and ``worst_layer_share`` it over the layer's final demand; ``shortage_cost`` is
+``shortage_cost * unmet`` (empty without a price) and ``second_stage_cost`` is
+``trade_cost + shortage_cost``; every scenario of the case has one row. For a two-stage
+design, whose scenario flows are in the run folder, :mod:`solver.check.design` recomputes
+``unmet``, ``trade_cost``, the worst layer and ``rerouted`` from them and passes them here
+to compare.
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
     for j in np.flatnonzero(ids.duplicated().to_numpy()):
         out.append(Violation("table", FILE, 1.0, f"{FILE}, line {line_of(j)}: scenario "
                                                  f"{ids.iloc[j]} has a second row"))
-    total = float(data.layers["D"].sum())
+    # Scenarios leave members' final demand unmet (a chain's inputs are not demand rows).
+    final = data.layers["final_demand"] if "final_demand" in data.layers.columns \
+        else data.layers["D"]
+    final = final.astype(float)
+    total = float(final.sum())
     price = case.objective.shortage_cost
     for i, row in enumerate(table.to_dict("records")):
         sid = str(row["scenario"])
@@ -69,7 +74,7 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
                 out.append(Violation("table", FILE, 1.0, f"{where}: column worst_layer: "
                                                          f"{layer!r} is not a layer"))
             else:
-                demand = float(data.layers["D"].astype(float)[layer])
+                demand = float(final[layer])
                 claims["worst_layer_share"] = v["worst_layer_unmet"] / demand if demand > 0 \
                     else 0.0
         else:
