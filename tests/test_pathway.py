@@ -321,7 +321,7 @@ def test_one_period_notes_the_columns_it_does_not_use(tmp_path: Path) -> None:
     """Without periods.csv, lead_time and lifetime have no effect, and solve says so."""
     path = case_of(tmp_path, "partner,layer,capacity,unit_cost,lead_time,lifetime\n"
                              "A,chips,100,1,3,5\nB,chips,100,2,0,\n")
-    result = CliRunner().invoke(main, ["solve", str(path)])
+    result = CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "total cost 10" in result.output
     assert "capabilities.csv's lead_time has no effect without periods.csv" in result.output
