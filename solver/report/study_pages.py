@@ -170,7 +170,8 @@ def _sweep_chart(table: pd.DataFrame, key: str, others: list[str], unit: str | N
 
 def stress_sections(folder: Path) -> list[str]:
     """Each partner lost in turn (stress.csv): the worst losses, in words and bars."""
-    table = _read(folder, ("stress.csv",)).tables["stress.csv"]
+    study = _read(folder, ("stress.csv",), ("stress.json",))
+    table, unit = study.tables["stress.csv"], study.unit
     totals = table[table["scope"] == "total"].sort_values("unmet_share", ascending=False)
     if totals.empty:
         return [section("stress", "Losing one partner", "<p>stress.csv has no partner.</p>")]
@@ -191,7 +192,11 @@ def stress_sections(folder: Path) -> list[str]:
                            "redesign_reason") if c in totals and totals[c].notna().any()]
     return [section("stress", "Losing one partner", f'<p class="verdict">{e(words)}</p>'
                     + svg_text(fig, "unmet demand per lost partner")
-                    + html_table(totals[columns], KINDS, {**HEADERS, "lost": "partner lost"},
+                    + html_table(totals[columns], KINDS, {
+                        **HEADERS, "lost": "partner lost", "unmet": with_unit("unmet", unit),
+                        "rerouting_cost": with_unit("re-routing", unit),
+                        "redesign_cost": with_unit("redesign cost", unit),
+                        "redesign_extra_cost": with_unit("redesign extra", unit)},
                                  table_id="stress-table"))]
 
 
@@ -223,7 +228,9 @@ def monte_carlo_sections(folder: Path) -> list[str]:
         chart = svg_text(fig, "histogram of unmet demand")
     body = f'<p class="verdict">{e(words)}</p>' + chart
     if len(dist):
-        body += html_table(dist, KINDS, HEADERS, table_id="distribution-table")
+        body += html_table(dist, KINDS, {**HEADERS, **{c: with_unit(HEADERS.get(c, c), study.unit)
+                                                     for c in ("mean", "p95", "cvar95")}},
+                           table_id="distribution-table")
     if len(worst):
         body += html_table(worst, KINDS, HEADERS, table_id="worst-partners-table")
     return [section("monte-carlo", "Random disruptions", body)]
@@ -250,8 +257,8 @@ def scenarios_sections(folder: Path) -> list[str]:
 
 def frontier_sections(folder: Path) -> list[str]:
     """The cost of one requirement (frontier.csv, frontier_search.csv)."""
-    study = _read(folder, ("frontier.csv", "frontier_search.csv"))
-    curve = study.tables["frontier.csv"]
+    study = _read(folder, ("frontier.csv", "frontier_search.csv"), ("frontier.json",))
+    curve, unit = study.tables["frontier.csv"], study.unit
     keys = _varied(curve)
     key = keys[0] if keys else curve.columns[1]
     solved = _solved(curve)
@@ -263,15 +270,16 @@ def frontier_sections(folder: Path) -> list[str]:
         words = (f"The tightest feasible {key} is {readable(tight[key], 6)}; tightening it "
                  f"from {readable(loose[key], 6)} raises the total cost from "
                  f"{readable(loose['objective'], 6)} to {readable(tight['objective'], 6)} "
-                 f"({pct:+.1f}%).")
+                 f"({pct:+.1f}%)" + (f", in {unit}" if unit else "") + ".")
     fig, ax = _chart(7.0, 3.4)
     ax.plot(pd.to_numeric(solved[key]), solved["objective"].astype(float), marker="o",
             color="#14263d")
     ax.set_xlabel(key, fontsize=9)
-    ax.set_ylabel("total cost", fontsize=9)
+    ax.set_ylabel(with_unit("total cost", unit), fontsize=9)
     body = (f'<p class="verdict">{e(words)}</p>' + svg_text(fig, e(f"cost against {key}"))
             + html_table(curve[[c for c in ("point", key, "status", "objective", "gap",
-                                           "verified") if c in curve]], KINDS, HEADERS,
+                                           "verified") if c in curve]], KINDS,
+                         {**HEADERS, "objective": with_unit("total cost", unit)},
                          table_id="frontier-table"))
     search = study.tables.get("frontier_search.csv")
     if search is not None and len(search):
