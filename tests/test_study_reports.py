@@ -43,6 +43,9 @@ STUDIES = {
               "cooperation saves"),
     "alternatives": (["alternatives", "{case}", "--slack", "0.5", "--count", "1"],
                      "plans within 50% of the least cost"),
+    "sensitivity": (["sensitivity", "{case}", "--param", "capabilities[A,chips].unit_cost*=1:3",
+                     "--param", "layers.max_share=0.6:1", "--samples", "2", "--workers", "1"],
+                    "capabilities[A,chips].unit_cost* moves the total cost most (mu* "),
 }
 
 
