@@ -57,7 +57,7 @@ def test_max_share_frontier(small: Any, tmp_path: Path) -> None:
     assert search["stage"].iloc[0] == "loose end" and search["stage"].iloc[1] == "limit"
     assert (search["stage"] == "bisection").sum() >= 5
     assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
-        "frontier.csv", "frontier.png", "frontier_search.csv"]
+        "frontier.csv", "frontier.json", "frontier.png", "frontier_search.csv"]
 
 
 def test_resilience_frontier_bisection(small: Any) -> None:

@@ -43,6 +43,9 @@ STUDIES = {
               "cooperation saves"),
     "alternatives": (["alternatives", "{case}", "--slack", "0.5", "--count", "1"],
                      "plans within 50% of the least cost"),
+    "sensitivity": (["sensitivity", "{case}", "--param", "capabilities[A,chips].unit_cost*=1:3",
+                     "--param", "layers.max_share=0.6:1", "--samples", "2", "--workers", "1"],
+                    "capabilities[A,chips].unit_cost* moves the total cost most (mu* "),
 }
 
 
@@ -84,6 +87,25 @@ def test_the_game_page_says_what_was_not_established(folders: dict[str, Path],
     (share / "summary.json").write_text(json.dumps(summary))
     assert CliRunner().invoke(main, ["report", str(share)]).exit_code == 0
     assert "Only 2 of 3 groups were evaluated" in (share / "report.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["frontier", "stress", "sample"])
+def test_each_study_page_shows_the_unit_its_model_file_names(folders: dict[str, Path],
+                                                            tmp_path: Path,
+                                                            name: str) -> None:
+    write_case(tmp_path / "case", **CASE)
+    model = tmp_path / "chips.toml"
+    model.write_text('case = "case"\nunit = "USD bn a year"\n', encoding="utf-8")
+    out = tmp_path / name
+    args = [a.format(case=model) for a in STUDIES[name][0]]
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("(USD bn a year)") >= 2  # on the chart's axis or a table's header
+    # The bare case folder names no unit: its page claims none.
+    assert CliRunner().invoke(main, ["report", str(folders[name]), "--force"]).exit_code == 0
+    assert "USD" not in (folders[name] / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_folder_that_holds_no_study_is_refused(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""One page for each study folder: a sweep, a stress test, a frontier, a game, alternatives.
+"""One page for each study folder: sweep, stress, frontier, game, alternatives, sensitivity.
 
 Each study is read from the outside, from the files its command writes (README, Commands),
 never from the code that wrote them, and shown as its verdict in words, its chart (inline
@@ -170,7 +170,8 @@ def _sweep_chart(table: pd.DataFrame, key: str, others: list[str], unit: str | N
 
 def stress_sections(folder: Path) -> list[str]:
     """Each partner lost in turn (stress.csv): the worst losses, in words and bars."""
-    table = _read(folder, ("stress.csv",)).tables["stress.csv"]
+    study = _read(folder, ("stress.csv",), ("stress.json",))
+    table, unit = study.tables["stress.csv"], study.unit
     totals = table[table["scope"] == "total"].sort_values("unmet_share", ascending=False)
     if totals.empty:
         return [section("stress", "Losing one partner", "<p>stress.csv has no partner.</p>")]
@@ -191,7 +192,11 @@ def stress_sections(folder: Path) -> list[str]:
                            "redesign_reason") if c in totals and totals[c].notna().any()]
     return [section("stress", "Losing one partner", f'<p class="verdict">{e(words)}</p>'
                     + svg_text(fig, "unmet demand per lost partner")
-                    + html_table(totals[columns], KINDS, {**HEADERS, "lost": "partner lost"},
+                    + html_table(totals[columns], KINDS, {
+                        **HEADERS, "lost": "partner lost", "unmet": with_unit("unmet", unit),
+                        "rerouting_cost": with_unit("re-routing", unit),
+                        "redesign_cost": with_unit("redesign cost", unit),
+                        "redesign_extra_cost": with_unit("redesign extra", unit)},
                                  table_id="stress-table"))]
 
 
@@ -223,7 +228,9 @@ def monte_carlo_sections(folder: Path) -> list[str]:
         chart = svg_text(fig, "histogram of unmet demand")
     body = f'<p class="verdict">{e(words)}</p>' + chart
     if len(dist):
-        body += html_table(dist, KINDS, HEADERS, table_id="distribution-table")
+        body += html_table(dist, KINDS, {**HEADERS, **{c: with_unit(HEADERS.get(c, c), study.unit)
+                                                     for c in ("mean", "p95", "cvar95")}},
+                           table_id="distribution-table")
     if len(worst):
         body += html_table(worst, KINDS, HEADERS, table_id="worst-partners-table")
     return [section("monte-carlo", "Random disruptions", body)]
@@ -250,8 +257,8 @@ def scenarios_sections(folder: Path) -> list[str]:
 
 def frontier_sections(folder: Path) -> list[str]:
     """The cost of one requirement (frontier.csv, frontier_search.csv)."""
-    study = _read(folder, ("frontier.csv", "frontier_search.csv"))
-    curve = study.tables["frontier.csv"]
+    study = _read(folder, ("frontier.csv", "frontier_search.csv"), ("frontier.json",))
+    curve, unit = study.tables["frontier.csv"], study.unit
     keys = _varied(curve)
     key = keys[0] if keys else curve.columns[1]
     solved = _solved(curve)
@@ -263,15 +270,16 @@ def frontier_sections(folder: Path) -> list[str]:
         words = (f"The tightest feasible {key} is {readable(tight[key], 6)}; tightening it "
                  f"from {readable(loose[key], 6)} raises the total cost from "
                  f"{readable(loose['objective'], 6)} to {readable(tight['objective'], 6)} "
-                 f"({pct:+.1f}%).")
+                 f"({pct:+.1f}%)" + (f", in {unit}" if unit else "") + ".")
     fig, ax = _chart(7.0, 3.4)
     ax.plot(pd.to_numeric(solved[key]), solved["objective"].astype(float), marker="o",
             color="#14263d")
     ax.set_xlabel(key, fontsize=9)
-    ax.set_ylabel("total cost", fontsize=9)
+    ax.set_ylabel(with_unit("total cost", unit), fontsize=9)
     body = (f'<p class="verdict">{e(words)}</p>' + svg_text(fig, e(f"cost against {key}"))
             + html_table(curve[[c for c in ("point", key, "status", "objective", "gap",
-                                           "verified") if c in curve]], KINDS, HEADERS,
+                                           "verified") if c in curve]], KINDS,
+                         {**HEADERS, "objective": with_unit("total cost", unit)},
                          table_id="frontier-table"))
     search = study.tables.get("frontier_search.csv")
     if search is not None and len(search):
@@ -365,6 +373,63 @@ def alternatives_sections(folder: Path) -> list[str]:
                       "<code>coalition report</code> on it draws its own page.</p>")]
 
 
+#: Readable headers of the sensitivity study's indices (README, Global sensitivity).
+INDEX_HEADERS = {"mu": "mu", "mu_star": "mu*", "sigma": "sigma", "mu_star_conf": "mu* conf.",
+                 "S1": "S1 (first order)", "S1_conf": "S1 conf.", "ST": "ST (total)",
+                 "ST_conf": "ST conf."}
+
+
+def _output_name(output: str) -> str:
+    """``objective`` is the total cost, ``cost_trade`` the trade cost; a metric as named."""
+    if output == "objective":
+        return "the total cost"
+    return f"the {output[len('cost_'):]} cost" if output.startswith("cost_") else output
+
+
+def sensitivity_sections(folder: Path) -> list[str]:
+    """Which assumptions move the answer (indices.csv, sensitivity.json).
+
+    Per output, the parameter that moves it most; mu* (Morris) or ST (Sobol) as bars.
+    """
+    study = _read(folder, ("indices.csv",), ("sensitivity.json",))
+    table = study.tables["indices.csv"]
+    method = str(study.meta.get("sensitivity.json", {}).get("method")
+                 or ("sobol" if "ST" in table else "morris"))
+    rank = "ST" if method == "sobol" else "mu_star"
+    if table.empty or rank not in table:
+        return [section("sensitivity", "Global sensitivity",
+                        "<p>indices.csv has no index.</p>")]
+    outputs = list(dict.fromkeys(table["output"].astype(str)))
+    words = [f"{method.capitalize()} indices of {len(outputs)} output"
+             f"{'s' if len(outputs) != 1 else ''} over "
+             f"{table['parameter'].nunique()} parameters, ranked by {INDEX_HEADERS[rank]}."]
+    for output in outputs:
+        rows = table[table["output"].astype(str) == output]
+        values = pd.to_numeric(rows[rank], errors="coerce").fillna(0.0)
+        if not len(rows) or float(values.abs().max()) == 0.0:
+            words.append(f"No parameter moves {_output_name(output)}.")
+            continue
+        top = rows.iloc[int(values.to_numpy().argmax())]
+        words.append(f"{top['parameter']} moves {_output_name(output)} most "
+                     f"({INDEX_HEADERS[rank]} {readable(top[rank], 4)}).")
+    chart_output = "objective" if "objective" in outputs else outputs[0]
+    bars = table[table["output"].astype(str) == chart_output].copy()
+    bars[rank] = pd.to_numeric(bars[rank], errors="coerce").fillna(0.0)
+    bars = bars.sort_values(rank, kind="stable")
+    fig, ax = _chart(7.0, 0.6 + 0.3 * len(bars))
+    ax.barh(bars["parameter"].astype(str), bars[rank], color="#2f6db3")
+    ax.set_xlabel(f"{INDEX_HEADERS[rank]} of {_output_name(chart_output)}", fontsize=9)
+    ax.tick_params(axis="y", labelsize=7)
+    shown = table.copy()
+    shown["output"] = [_output_name(o).removeprefix("the ") for o in shown["output"].astype(str)]
+    return [section("sensitivity", "Global sensitivity",
+                    f'<p class="verdict">{e(" ".join(words))}</p>'
+                    + svg_text(fig, e(f"{INDEX_HEADERS[rank]} per parameter, "
+                                      f"{_output_name(chart_output)}"))
+                    + html_table(shown, KINDS, {**HEADERS, **INDEX_HEADERS},
+                                 table_id="indices-table"))]
+
+
 #: Each study: the file that marks its folder, its title and its sections, in page order.
 STUDIES: list[tuple[str, str, Callable[[Path], list[str]]]] = [
     ("sweep.csv", "sweep", sweep_sections),
@@ -374,6 +439,7 @@ STUDIES: list[tuple[str, str, Callable[[Path], list[str]]]] = [
     ("distribution.csv", "random disruptions", monte_carlo_sections),
     ("players.csv", "coalition game", game_sections),
     ("alternatives.csv", "near-optimal alternatives", alternatives_sections),
+    ("indices.csv", "global sensitivity", sensitivity_sections),
 ]
 
 

@@ -75,6 +75,14 @@ def write_file(path: Path, write: Callable[[Path], Any]) -> Path:
     return Path(path)
 
 
+def write_unit(path: Path, unit: str | None) -> Path:
+    """Write ``{"unit": unit}`` to ``path`` whole: the case's unit, for the study's page."""
+    import json
+
+    text = json.dumps({"unit": unit}, indent=2) + "\n"
+    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def save_figure(fig: Any, target: Path | Any, **kwargs: Any) -> None:
     """``fig.savefig(target)`` with every text plain (no mathtext); a path is written whole.
 

@@ -152,7 +152,8 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     if folder is not None:
         request = {"command": "stress --sample", "case_sha256": case.sha256,
                    "overrides": [str(o) for o in case.overrides], "sample": n, "seed": seed,
-                   "batch": batch, "design_sha256": _design_sha256(allocation)}
+                   "batch": batch, "design_sha256": _design_sha256(allocation),
+                   "unit": case.unit}
         try:
             lock, done = _start_folder(folder, request, layers, resume, force)
         except BaseException:

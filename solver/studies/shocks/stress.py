@@ -37,6 +37,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
+from solver.report.writing import write_unit
 from solver.studies.engine.recourse import CLEAN, RerouteLP
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ def stress(
 
     ``result`` is the design to stress (default: :func:`solver.solve` of ``case``, which
     raises if the case has no plan). ``partners`` limits the partners lost (default: all).
-    With ``out`` the table is written to ``out/stress.csv``. ``progress`` (a
+    With ``out`` the table is written to ``out/stress.csv`` (the case's unit to
+    ``out/stress.json``). ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
     """
     from solver.case.periods import refuse_pathway
@@ -144,6 +146,7 @@ def stress(
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         safe_frame(table).to_csv(folder / "stress.csv", index=False)
+        write_unit(folder / "stress.json", case.unit)
     return table
 
 

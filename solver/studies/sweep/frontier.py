@@ -26,6 +26,7 @@ from solver.case.loader import Case
 from solver.case.overrides import OverrideError, make_override
 from solver.errors import InfeasibleError, UsageError
 from solver.report.readback import read_csv
+from solver.report.writing import write_unit
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ def frontier(
     tightest feasible value, found by bisection to within ``tol`` (a value ``tol`` tighter
     has no plan, unless the limit itself has one). ``loose`` and ``limit`` replace the
     requirement's natural ends. With ``out`` the curve, every probe of the search
-    (``frontier_search.csv``) and ``frontier.png`` are written there. ``progress`` (a
+    (``frontier_search.csv``), the case's unit (``frontier.json``) and ``frontier.png``
+    are written there. ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each solve.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
@@ -171,6 +173,7 @@ def frontier(
         folder.mkdir(parents=True, exist_ok=True)
         curve.to_csv(folder / "frontier.csv", index=False)
         search.to_csv(folder / "frontier_search.csv", index=False)
+        write_unit(folder / "frontier.json", case.unit)
         if plots:
             from solver.report.plots import frontier_plot
 
