@@ -86,6 +86,19 @@ def test_compare_two_sweep_points(runs, tmp_path: Path):
     assert c.costs.set_index("term").loc["total", "change"] > 0
     assert any("partners.csv" in n for n in c.notes)
     assert "layers_hosted" in set(c.partners["metric"])
+    assert c.a.verified is True and c.b.verified is True
+    # A point the checker rejected reads back as not verified, not as the text "False".
+    table = (sweep / "sweep.csv").read_text().splitlines()
+    head = table[0].split(",")
+    at = head.index("verified")
+    for line, flag in ((1, ""), (2, "False")):  # point 0 unknown, point 1 rejected
+        cells = table[line].split(",")
+        cells[at] = flag
+        table[line] = ",".join(cells)
+    (sweep / "sweep.csv").write_text("\n".join(table) + "\n")
+    c = compare_runs(f"{sweep}:0", f"{sweep}:1")
+    assert c.a.verified is None and c.b.verified is False
+    assert "NOT verified" in str(c)
 
 
 def test_compare_names_what_is_not_a_run(runs, tmp_path: Path):

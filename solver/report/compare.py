@@ -130,7 +130,21 @@ def _sweep_point(folder: Path, point: int, label: str) -> Run:
                costs=costs,
                allocation=allocation[allocation["point"] == point].drop(columns="point"),
                layers=layers[layers["point"] == point].drop(columns="point"),
-               verified=bool(row["verified"]) if "verified" in row else None)
+               verified=_flag(row["verified"]) if "verified" in row else None)
+
+
+def _flag(cell: object) -> bool | None:
+    """A yes/no cell of a CSV as written (``True``/``False``, any case, or 1/0); else None.
+
+    Read back as text, ``bool("False")`` would be true: a point the checker rejected would
+    show as verified.
+    """
+    text = str(cell).strip().lower()
+    if text in ("true", "1", "1.0", "yes"):
+        return True
+    if text in ("false", "0", "0.0", "no"):
+        return False
+    return None
 
 
 def _csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
