@@ -5,6 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from solver.studies.engine.progress import Progress
+from solver.studies.sweep.point_solver import PointOutcome
+
 SMALL = {
     "partners": """
         partner,member,trust
@@ -89,3 +92,16 @@ def write_case(folder: Path, tables: dict[str, str]) -> Path:
         (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n",
                                             encoding="utf-8")
     return folder
+
+
+class StopAfter(Progress):
+    """Counts the points (or samples) solved in this run; presses Ctrl-C after ``n`` of them."""
+
+    def __init__(self, n: int | None = None) -> None:
+        self.n = n
+        self.solved: list[int] = []
+
+    def point(self, outcome: PointOutcome) -> None:
+        self.solved.append(outcome.point.index)
+        if self.n is not None and len(self.solved) == self.n:
+            raise KeyboardInterrupt

@@ -21,6 +21,11 @@ import pytest
 from solver import load_case, solve
 from solver.errors import InfeasibleError
 
+try:
+    from formulation import optimum, write_tables
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.formulation import optimum, write_tables
+
 PARTNERS = {"M1": ("e", 1.0), "M2": ("e", 0.9), "S1": ("s", 0.6), "S2": ("t", 1.0)}
 MEMBERS = ("M1", "M2")
 LAYERS = ("chips", "cloud", "power")
@@ -160,25 +165,13 @@ def independent_optimum(t: dict[str, pd.DataFrame]) -> float | None:
             for p in hosts[lay] or [None]:
                 rest = total - k[(p, lay)] if p is not None else total
                 h.addConstr(rest >= share * D)
-    h.minimize()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return None
-    assert status == highspy.HighsModelStatus.kOptimal, status
-    return float(h.getInfo().objective_function_value)
-
-
-def write(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    for name, frame in tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False)
-    return folder
+    return optimum(h)
 
 
 @pytest.mark.parametrize("seed", range(16))
 def test_random_chained_cases_agree(tmp_path: Path, seed: int) -> None:
     tables = random_tables(seed)
-    case = load_case(write(tables, tmp_path / "case")).with_overrides(
+    case = load_case(write_tables(tables, tmp_path / "case")).with_overrides(
         {"objective.shortage_cost": SHORTAGE_COST})
     want = independent_optimum(tables)
     try:

@@ -25,6 +25,11 @@ import pytest
 from solver import load_case, solve
 from solver.errors import InfeasibleError
 
+try:
+    from formulation import optimum, write_tables
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.formulation import optimum, write_tables
+
 PARTNERS = ("A", "B", "C")
 LAYERS = ("chips", "cloud")
 
@@ -142,26 +147,14 @@ def independent_optimum(t: dict[str, pd.DataFrame], rate: float) -> float | None
             D = float(layers.loc[lay, "demand"])
             h.addConstr(sum(q_of[lay], start=zero) == D)
             h.addConstr(sum(y_of[lay], start=zero) >= int(layers.loc[lay, "min_suppliers"]))
-    h.minimize()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return None
-    assert status == highspy.HighsModelStatus.kOptimal, status
-    return float(h.getInfo().objective_function_value)
-
-
-def write(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    for name, frame in tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False)
-    return folder
+    return optimum(h)
 
 
 @pytest.mark.parametrize("seed", range(16))
 def test_random_pathways_agree(tmp_path: Path, seed: int) -> None:
     tables = random_tables(seed)
     rate = [0.0, 0.035, 0.1][seed % 3]
-    case = load_case(write(tables, tmp_path / "case")).with_overrides(
+    case = load_case(write_tables(tables, tmp_path / "case")).with_overrides(
         {"objective.discount_rate": rate})
     want = independent_optimum(tables, rate)
     try:

@@ -17,15 +17,13 @@ from click.testing import CliRunner
 from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
-from solver.studies.engine.progress import Progress
 from solver.studies.sensitivity.study import FailedSamples, sensitivity
-from solver.studies.sweep.point_solver import PointOutcome
 
 try:
-    from sweep_cases import SMALL, write_case
+    from sweep_cases import SMALL, StopAfter, write_case
     from tiny import TWO_SUPPLIERS
 except ModuleNotFoundError:  # tests/ imported as a package
-    from tests.sweep_cases import SMALL, write_case
+    from tests.sweep_cases import SMALL, StopAfter, write_case
     from tests.tiny import TWO_SUPPLIERS
 
 #: Two of SMALL's assumptions that move its plan, and one (C's chip fixed cost, C never
@@ -179,19 +177,6 @@ def test_failed_samples_exit_3_saying_how_many_and_where(tmp_path: Path) -> None
 
 
 # ---------------------------------------------------------------- the engine
-
-
-class StopAfter(Progress):
-    """Counts the samples solved in this run; presses Ctrl-C after ``n`` of them."""
-
-    def __init__(self, n: int | None = None) -> None:
-        self.n = n
-        self.solved: list[int] = []
-
-    def point(self, outcome: PointOutcome) -> None:
-        self.solved.append(outcome.point.index)
-        if self.n is not None and len(self.solved) == self.n:
-            raise KeyboardInterrupt
 
 
 def test_resume_after_an_interruption_gives_the_same_indices(small: Any,

@@ -16,15 +16,13 @@ from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
 from solver.solve import solve
-from solver.studies.engine.progress import Progress
 from solver.studies.sweep.grid import make_points, parse_vary
-from solver.studies.sweep.point_solver import PointOutcome
 from solver.studies.sweep.sweep import sweep
 
 try:
-    from sweep_cases import SMALL, write_case
+    from sweep_cases import SMALL, StopAfter, write_case
 except ModuleNotFoundError:  # tests/ imported as a package
-    from tests.sweep_cases import SMALL, write_case
+    from tests.sweep_cases import SMALL, StopAfter, write_case
 
 GRID = ["layers.max_share=0.4,0.7", "capabilities[D,*].unit_cost*=1,2,4"]
 
@@ -237,19 +235,6 @@ def test_dask_cluster_gives_the_same_table(small: Any, tmp_path: Path) -> None:
                         out=tmp_path / "dask", plots=False)
     same_tables(one, on_dask)
     assert pd.read_csv(tmp_path / "dask" / "sweep.csv")["point"].tolist() == list(range(6))
-
-
-class StopAfter(Progress):
-    """Counts the points solved in this run; presses Ctrl-C after ``n`` of them."""
-
-    def __init__(self, n: int | None = None) -> None:
-        self.n = n
-        self.solved: list[int] = []
-
-    def point(self, outcome: PointOutcome) -> None:
-        self.solved.append(outcome.point.index)
-        if self.n is not None and len(self.solved) == self.n:
-            raise KeyboardInterrupt
 
 
 def test_resume_computes_only_missing_points(small: Any, tmp_path: Path) -> None:

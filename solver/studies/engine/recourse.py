@@ -269,7 +269,6 @@ class Recourse:
         keys = pd.MultiIndex.from_arrays([d.pairs["partner"], d.pairs["layer"]])
         self.k = built.reindex(keys).fillna(0.0).to_numpy(dtype=float)
         self.cost = d.flows["unit_cost"].to_numpy(dtype=float)
-        self.demand = d.rows["demand"].to_numpy(dtype=float)
         price = case.objective.shortage_cost
         self.price = price
         longest = 2 * (min(d.n_pairs, len(d.rows)) + 1)
@@ -290,7 +289,7 @@ class Recourse:
         z[z < 1e-9] = 0.0
         shortage = None if self.price is None else float(self.price) * float(z.sum())
         through = None if out.free_unmet is None else \
-            through_inputs(z, out.free_unmet, self.demand)
+            through_inputs(z, out.free_unmet, self.lp.demand)
         return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f) + out.input_trade_cost,
                        shortage_cost=shortage, through_inputs=through)
 

@@ -13,23 +13,14 @@ changes its structure (trust, routes, membership) or a number that is not a para
 Points run in this process (``workers=1``), in local processes, or on an existing Dask
 cluster (``scheduler=ADDRESS``). Each finished point is appended to the output folder at
 once, so an interrupted sweep keeps what finished and ``resume=True`` computes only the
-missing points:
+missing points: the files of :mod:`solver.studies.sweep.folder` (``sweep.csv``,
+``sweep_layers.csv``, ``allocations.csv``, ``sweep.json``) and ``plots/`` (objective and
+cost terms against each varied key; a tornado chart in one-at-a-time mode).
 
-``sweep.csv``
-    one row per point: the varied values, status, reason, objective, cost terms, gap,
-    seconds, and whether the point needed a new model (``rebuilt``).
-``sweep_layers.csv``
-    per point and layer: suppliers, HHI, N-1 coverage (the columns of ``layers.csv``).
-``allocations.csv``
-    per point and capability pair: the columns of ``allocation.csv``.
-``sweep.json``
-    what was swept (to check that ``resume`` continues the same sweep).
-``plots/``
-    objective and cost terms against each varied key; a tornado chart in one-at-a-time mode.
-
-The parts, in :mod:`solver.studies`: ``grid`` (the axes and points), ``point_solver`` (one
-persistent model), ``workers`` (where points run), ``sweep_folder`` (the files, appended and
-resumed) and ``progress``.
+The parts: :mod:`~solver.studies.sweep.grid` (the axes and points),
+:mod:`~solver.studies.sweep.point_solver` (one persistent model),
+:mod:`~solver.studies.engine.executor` (where points run), :mod:`~solver.studies.sweep.folder`
+(the files, appended and resumed) and :mod:`~solver.studies.engine.progress`.
 """
 
 from __future__ import annotations

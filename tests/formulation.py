@@ -1,0 +1,27 @@
+"""What the formulations written apart from the model (tests/test_*_formulation.py) share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import highspy
+import pandas as pd
+
+
+def optimum(h: Any) -> float | None:
+    """Minimise the highspy model ``h``: its optimum, or None if it is infeasible."""
+    h.minimize()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None
+    assert status == highspy.HighsModelStatus.kOptimal, status
+    return float(h.getInfo().objective_function_value)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
+    """A case folder holding ``tables`` (a CSV file each)."""
+    folder.mkdir(parents=True)
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
