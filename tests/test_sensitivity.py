@@ -268,7 +268,7 @@ def test_cli_prints_the_ranking_from_the_model_file_s_table(tmp_path: Path) -> N
     write_case(tmp_path / "data" / "two", TWO_SUPPLIERS)
     model = tmp_path / "models" / "two.toml"
     model.parent.mkdir()
-    model.write_text('case = "../data/two"\n[sensitivity]\n'
+    model.write_text('case = "../data/two"\nunit = "EUR m a year"\n[sensitivity]\n'
                      'params = ["capabilities[A,chips].unit_cost=1:1.5", '
                      '"capabilities[B,chips].unit_cost=2:3"]\n'
                      'samples = 3\noutputs = ["share[A,chips]"]\n')
@@ -277,13 +277,78 @@ def test_cli_prints_the_ranking_from_the_model_file_s_table(tmp_path: Path) -> N
     assert run.exit_code == 0, run.output
     lines = run.stdout.splitlines()
     assert lines[0] == "Morris, 3 trajectories on 4 levels: 9 samples, each with a verified plan"
-    at = lines.index("total cost (cost a year):")
+    # Costs in the model file's unit, a share as a fraction whatever the unit.
+    at = lines.index("total cost (EUR m a year):")
+    assert lines[at + 1].split() == ["parameter", "mu", "mu_star", "sigma", "mu_star_conf"]
     first = lines[at + 2].split()
     assert first[0] == "capabilities[A,chips].unit_cost"
     assert math.isclose(float(first[2].replace(",", "")), 5.0, rel_tol=1e-3)
-    assert "share[A,chips] (share of the layer's demand):" in lines
+    assert lines[at + 5] == "cost terms (EUR m a year), the largest mu_star of each " \
+        "(+/- its 95% interval):"
+    assert lines[at + 6].split()[:5] == ["capacity", "cost", "capabilities[A,chips].unit_cost",
+                                        "5", "(+/-"]
+    assert "share[A,chips] (fraction of the layer's demand):" in lines
+    assert "cost a year" not in run.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "indices.csv", "plots", "samples.csv", "sensitivity.json"]
+    meta = json.loads((out / "sensitivity.json").read_text())
+    assert meta["unit"] == "EUR m a year"
+    assert meta["units"]["objective"] == meta["units"]["cost_trade"] == "EUR m a year"
+    assert meta["units"]["share[A,chips]"] == "fraction of the layer's demand"
+
+
+def test_without_a_unit_costs_are_printed_bare_and_unmet_in_units_of_demand(
+        tmp_path: Path) -> None:
+    from solver.cli.sensitivity import format_ranking
+
+    case = load_case(write_case(tmp_path / "two", {
+        **TWO_SUPPLIERS, "scenarios": "scenario,probability,partner\nlose_a,0.1,A\n"}))
+    result = sensitivity(case, ["capabilities[A,chips].capacity=5:10"], samples=2,
+                         outputs=["unmet[lose_a]", "hosts[A]"], seed=0)
+    lines = format_ranking(result).splitlines()
+    assert "total cost:" in lines
+    assert "unmet[lose_a] (units of demand):" in lines
+    assert "hosts[A] (layers hosted):" in lines
+    assert result.unit("objective") is None
+    # The model file's unit is the unit of quantities too (README, The case format).
+    model = tmp_path / "two.toml"
+    model.write_text('case = "two"\nunit = "USD bn a year"\n', encoding="utf-8")
+    priced = sensitivity(load_case(model), ["capabilities[A,chips].capacity=5:10"],
+                         samples=2, outputs=["unmet[lose_a]"], seed=0)
+    assert priced.unit("unmet[lose_a]") == priced.unit("cost_fixed") == "USD bn a year"
+
+
+def test_sobol_ranking_shows_the_intervals_and_says_its_indices_are_fractions(
+        tmp_path: Path) -> None:
+    from solver.cli.sensitivity import format_ranking
+
+    case = load_case(write_case(tmp_path / "two", TWO_SUPPLIERS))
+    result = sensitivity(case, ["capabilities[A,chips].unit_cost=1:1.5",
+                                "capabilities[B,chips].unit_cost=2:3"],
+                         method="sobol", samples=4, seed=0)
+    lines = format_ranking(result).splitlines()
+    at = lines.index("total cost:")
+    assert lines[at + 1].split() == ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert lines[-1].startswith("S1 and ST are fractions of the output's variance")
+
+
+def test_morris_plot_axes_are_in_the_output_s_unit(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver.report import plots
+
+    drawn: dict[str, Any] = {}
+    monkeypatch.setattr(plots, "save_figure",
+                        lambda fig, path, **kw: drawn.__setitem__(Path(path).stem, fig))
+    indices = pd.DataFrame({"parameter": ["a", "b"] * 2,
+                            "output": ["objective"] * 2 + ["share[A,chips]"] * 2,
+                            "mu": [1.0, 0.5] * 2, "mu_star": [1.0, 0.5] * 2,
+                            "sigma": [0.1, 0.0] * 2, "mu_star_conf": [0.1, 0.1] * 2})
+    plots.sensitivity_plots(indices, "morris", tmp_path, units={
+        "objective": "USD bn a year", "share[A,chips]": "fraction of the layer's demand"})
+    cost, share = (drawn[k].axes[0] for k in ("objective", "share_A_chips"))
+    assert cost.get_xlabel().endswith("(USD bn a year)")
+    assert cost.get_ylabel() == "sigma: spread of the effect (USD bn a year)"
+    assert share.get_xlabel().endswith("(fraction of the layer's demand)")
 
 
 # ---------------------------------------------------------------- the README's ranking

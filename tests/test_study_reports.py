@@ -108,6 +108,30 @@ def test_each_study_page_shows_the_unit_its_model_file_names(folders: dict[str, 
     assert "USD" not in (folders[name] / "report.html").read_text(encoding="utf-8")
 
 
+def test_the_sensitivity_page_gives_each_output_its_unit_and_the_intervals(
+        folders: dict[str, Path], tmp_path: Path) -> None:
+    write_case(tmp_path / "case", **CASE)
+    model = tmp_path / "chips.toml"
+    model.write_text('case = "case"\nunit = "USD bn a year"\n', encoding="utf-8")
+    out = tmp_path / "sensitivity"
+    args = [a.format(case=model) for a in STUDIES["sensitivity"][0]]
+    result = CliRunner().invoke(main, [*args, "--output", "share[X,chips]", "--out", str(out),
+                                       "-q"])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    verdict = re.search(r'<p class="verdict">(.*?)</p>', page)
+    assert verdict and re.search(r"moves the total cost most \(mu\* [\d.]+ USD bn a year "
+                                 r"\+/- [\d.]+\)", verdict[1]), verdict
+    assert "(USD bn a year)" in page  # the chart's axis
+    table = page[page.index('id="indices-table"'):]
+    assert "mu* conf." in table and "fraction of the layer&#x27;s demand" in table
+    # The bare case folder names no unit: its page claims none.
+    assert CliRunner().invoke(main, ["report", str(folders["sensitivity"]), "--force"]) \
+        .exit_code == 0
+    assert "USD" not in (folders["sensitivity"] / "report.html").read_text(encoding="utf-8")
+
+
 def test_a_folder_that_holds_no_study_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2 and result.output.startswith("error: ")

@@ -97,12 +97,14 @@ def sensitivity(path: Path, params: tuple[str, ...], method: str | None, samples
 def format_ranking(result: Any) -> str:
     """Per output (the total cost, the requested metrics), the parameters ranked, with units.
 
-    Each cost term that some parameter moves gets one line: its three largest effects
-    (every index is in indices.csv).
+    Each table has the method's indices and their confidence (mu* and its 95% interval, or
+    S1 and ST and theirs). Each cost term that some parameter moves gets one line: its three
+    largest effects, each with its interval (every index is in indices.csv).
     """
     from solver.cli.common import number
+    from solver.report.numbers import with_unit
     from solver.studies.sensitivity.methods import INDICES, RANK_BY
-    from solver.studies.sensitivity.outputs import ALWAYS, COST_UNIT, label, unit
+    from solver.studies.sensitivity.outputs import ALWAYS, label
 
     m = result.meta
     how = (f"Morris, {m['samples']} trajectories on {m['levels']} levels"
@@ -110,6 +112,7 @@ def format_ranking(result: Any) -> str:
     lines = [f"{how}: {len(result.samples)} samples, each with a verified plan"]
     columns = INDICES[result.method]
     rank = RANK_BY[result.method]
+    conf = f"{rank}_conf"
     width = max(len(p) for p in result.params) + 2
     terms = []
     at = len(lines)  # the cost terms' lines go after the total cost's table
@@ -119,11 +122,11 @@ def format_ranking(result: Any) -> str:
             moved = ranked[ranked[rank] > 0].head(3)
             if len(moved):
                 terms.append(f"  {label(output):<18}" + ", ".join(
-                    f"{r['parameter']} {number(r[rank], ',.4g')}"
-                    for r in moved.to_dict("records")))
+                    f"{r['parameter']} {number(r[rank], ',.4g')} "
+                    f"(+/- {number(r[conf], ',.2g')})" for r in moved.to_dict("records")))
             continue
         lines.append("")
-        lines.append(f"{label(output)} ({unit(output)}):")
+        lines.append(with_unit(label(output), result.unit(output)) + ":")
         lines.append(f"  {'parameter':<{width}}" + "".join(f"{c:>14}" for c in columns))
         for row in ranked.to_dict("records"):
             lines.append(f"  {row['parameter']:<{width}}"
@@ -131,6 +134,14 @@ def format_ranking(result: Any) -> str:
         if output == ALWAYS[0]:
             at = len(lines)
     if terms:
-        head = ["", f"cost terms ({COST_UNIT}), the largest {rank} of each:", *terms]
+        cost_unit = result.unit(ALWAYS[0])
+        head = ["", with_unit("cost terms", cost_unit)
+                + f", the largest {rank} of each (+/- its 95% interval):", *terms]
         lines[at:at] = head
+    if result.method == "sobol":
+        lines += ["", "S1 and ST are fractions of the output's variance, whatever its unit; "
+                      "S1_conf and ST_conf are half their 95% intervals."]
+    else:
+        lines += ["", "mu, mu* and sigma are in the output's unit, over the parameter's whole "
+                      "range; mu_star_conf is half the 95% interval of mu*."]
     return "\n".join(lines)

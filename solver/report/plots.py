@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -293,10 +293,13 @@ def alternatives_plot(table: pd.DataFrame, key: str, path: Path) -> Path:
     return path
 
 
-def sensitivity_plots(indices: pd.DataFrame, method: str, folder: Path) -> list[Path]:
+def sensitivity_plots(indices: pd.DataFrame, method: str, folder: Path,
+                      units: Mapping[str, str | None] | None = None) -> list[Path]:
     """Per output of a sensitivity study: Morris's mu* against sigma, or Sobol's S1 and ST.
 
-    An output that no parameter moves (every index 0) gets no chart.
+    ``units`` gives each output's unit (sensitivity.json's ``units``): Morris's axes are in
+    it; Sobol's indices are fractions of the output's variance whatever its unit. An output
+    that no parameter moves (every index 0) gets no chart.
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -306,14 +309,14 @@ def sensitivity_plots(indices: pd.DataFrame, method: str, folder: Path) -> list[
             continue
         path = folder / f"{slug(str(output))}.png"
         if method == "morris":
-            _morris_chart(rows, str(output), path)
+            _morris_chart(rows, str(output), path, (units or {}).get(str(output)))
         else:
             _sobol_chart(rows, str(output), path)
         written.append(path)
     return written
 
 
-def _morris_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
+def _morris_chart(rows: pd.DataFrame, output: str, path: Path, unit: str | None) -> None:
     fig = _figure(7, 5)
     ax = fig.subplots()
     mu_star = rows["mu_star"].to_numpy(dtype=float)
@@ -330,8 +333,8 @@ def _morris_chart(rows: pd.DataFrame, output: str, path: Path) -> None:
             label="sigma = mu* (effect depends on the others)")
     ax.set_xlim(0, right)
     ax.set_ylim(0, top)
-    ax.set_xlabel("mu*: mean absolute effect over the range (95% interval)")
-    ax.set_ylabel("sigma: spread of the effect")
+    ax.set_xlabel(with_unit("mu*: mean absolute effect over the range (95% interval)", unit))
+    ax.set_ylabel(with_unit("sigma: spread of the effect", unit))
     ax.set_title(f"Morris: what moves {output}", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

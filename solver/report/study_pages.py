@@ -389,20 +389,32 @@ def _output_name(output: str) -> str:
 def sensitivity_sections(folder: Path) -> list[str]:
     """Which assumptions move the answer (indices.csv, sensitivity.json).
 
-    Per output, the parameter that moves it most; mu* (Morris) or ST (Sobol) as bars.
+    Per output, the parameter that moves it most; mu* (Morris, in the output's unit) or ST
+    (Sobol, a fraction of its variance) as bars with their 95% intervals; the table gives
+    each output's unit as sensitivity.json records it.
     """
     study = _read(folder, ("indices.csv",), ("sensitivity.json",))
     table = study.tables["indices.csv"]
-    method = str(study.meta.get("sensitivity.json", {}).get("method")
-                 or ("sobol" if "ST" in table else "morris"))
+    info = study.meta.get("sensitivity.json", {})
+    method = str(info.get("method") or ("sobol" if "ST" in table else "morris"))
     rank = "ST" if method == "sobol" else "mu_star"
     if table.empty or rank not in table:
         return [section("sensitivity", "Global sensitivity",
                         "<p>indices.csv has no index.</p>")]
+    recorded = info.get("units")
+    units: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+
+    def unit_of(output: str) -> str | None:
+        # Sobol's indices are fractions of the output's variance, whatever its unit.
+        found = units.get(output) if method == "morris" else None
+        return str(found) if found else None
+
     outputs = list(dict.fromkeys(table["output"].astype(str)))
     words = [f"{method.capitalize()} indices of {len(outputs)} output"
              f"{'s' if len(outputs) != 1 else ''} over "
-             f"{table['parameter'].nunique()} parameters, ranked by {INDEX_HEADERS[rank]}."]
+             f"{table['parameter'].nunique()} parameters, ranked by {INDEX_HEADERS[rank]}"
+             + (" (in each output's unit)." if method == "morris" else
+                " (a fraction of each output's variance).")]
     for output in outputs:
         rows = table[table["output"].astype(str) == output]
         values = pd.to_numeric(rows[rank], errors="coerce").fillna(0.0)
@@ -410,17 +422,26 @@ def sensitivity_sections(folder: Path) -> list[str]:
             words.append(f"No parameter moves {_output_name(output)}.")
             continue
         top = rows.iloc[int(values.to_numpy().argmax())]
+        amount = readable(top[rank], 4) + (f" {unit_of(output)}" if unit_of(output) else "")
+        conf = f"{rank}_conf"
+        within = f" +/- {readable(top[conf], 2)}" if conf in rows else ""
         words.append(f"{top['parameter']} moves {_output_name(output)} most "
-                     f"({INDEX_HEADERS[rank]} {readable(top[rank], 4)}).")
+                     f"({INDEX_HEADERS[rank]} {amount}{within}).")
     chart_output = "objective" if "objective" in outputs else outputs[0]
     bars = table[table["output"].astype(str) == chart_output].copy()
     bars[rank] = pd.to_numeric(bars[rank], errors="coerce").fillna(0.0)
     bars = bars.sort_values(rank, kind="stable")
+    errors = pd.to_numeric(bars[f"{rank}_conf"], errors="coerce").fillna(0.0) \
+        if f"{rank}_conf" in bars else None
     fig, ax = _chart(7.0, 0.6 + 0.3 * len(bars))
-    ax.barh(bars["parameter"].astype(str), bars[rank], color="#2f6db3")
-    ax.set_xlabel(f"{INDEX_HEADERS[rank]} of {_output_name(chart_output)}", fontsize=9)
+    ax.barh(bars["parameter"].astype(str), bars[rank], color="#2f6db3", xerr=errors,
+            ecolor="#888888", capsize=2)
+    ax.set_xlabel(with_unit(f"{INDEX_HEADERS[rank]} of {_output_name(chart_output)}, "
+                            "95% interval", unit_of(chart_output)), fontsize=9)
     ax.tick_params(axis="y", labelsize=7)
     shown = table.copy()
+    if method == "morris":
+        shown.insert(2, "unit", [unit_of(o) or "" for o in shown["output"].astype(str)])
     shown["output"] = [_output_name(o).removeprefix("the ") for o in shown["output"].astype(str)]
     return [section("sensitivity", "Global sensitivity",
                     f'<p class="verdict">{e(" ".join(words))}</p>'

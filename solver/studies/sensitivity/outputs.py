@@ -4,7 +4,9 @@ The total cost (``objective``) and each cost term (``cost_fixed``, ...) always; 
 ``share[P,L]`` (P's share of layer L's demand), ``participation[P]`` (P's share of the
 stack's value), ``suppliers[L]``, ``hosts[P]`` (layers P hosts), ``hhi[L]``,
 ``n1_coverage[L]`` and ``unmet[SCENARIO]`` (what the plan leaves unmet in a scenario of
-scenarios.csv). Each is read from the tables of the plan's result.
+scenarios.csv). Each is read from the tables of the plan's result, and has its unit: costs
+and quantities (unmet demand) are in the model file's ``unit``, shares are fractions, counts
+are counts.
 """
 
 from __future__ import annotations
@@ -17,22 +19,25 @@ from typing import Any
 from solver.errors import UsageError
 from solver.results import COST_TERMS
 
-#: Per metric: the ids it takes (what each names), its table, column and unit.
-METRICS: dict[str, tuple[tuple[str, ...], str, str, str]] = {
-    "share": (("partner", "layer"), "allocation", "share", "share of the layer's demand"),
-    "participation": (("partner",), "partners", "participation", "share of the stack's value"),
+#: Per metric: the ids it takes (what each names), its table, column and unit (``None``: a
+#: quantity, in the case's unit).
+METRICS: dict[str, tuple[tuple[str, ...], str, str, str | None]] = {
+    "share": (("partner", "layer"), "allocation", "share",
+              "fraction of the layer's demand"),
+    "participation": (("partner",), "partners", "participation",
+                      "fraction of the stack's value"),
     "hosts": (("partner",), "partners", "layers_hosted", "layers hosted"),
     "suppliers": (("layer",), "layers", "suppliers", "partners supplying"),
-    "hhi": (("layer",), "layers", "hhi", "Herfindahl index"),
-    "n1_coverage": (("layer",), "layers", "n1_coverage", "share of demand"),
-    "unmet": (("scenario",), "scenarios", "unmet", "units of demand"),
+    "hhi": (("layer",), "layers", "hhi", "Herfindahl index, 0 to 1"),
+    "n1_coverage": (("layer",), "layers", "n1_coverage", "fraction of the layer's demand"),
+    "unmet": (("scenario",), "scenarios", "unmet", None),
 }
 
 #: The outputs every study measures: the total cost and each cost term.
 ALWAYS = ("objective", *(f"cost_{t}" for t in COST_TERMS))
 
-#: The unit of the total cost and of each term.
-COST_UNIT = "cost a year"
+#: A quantity's unit when the model file names none.
+DEMAND_UNITS = "units of demand"
 
 _NAME = re.compile(r"^(?P<kind>[a-z_0-9]+)\[(?P<ids>[^\]]*)\]$")
 
@@ -100,12 +105,20 @@ def check_outputs(case: Any, metrics: Sequence[Metric]) -> None:
                 raise UsageError(f"--output {metric.name}: {have}")
 
 
-def unit(output: str) -> str:
-    """The unit of an output column of samples.csv."""
+def unit(output: str, case_unit: str | None) -> str | None:
+    """The unit of an output column of samples.csv; ``case_unit`` is the model file's.
+
+    The total cost and each term are in ``case_unit`` (``None`` when the model file names
+    none: a cost is then shown without a unit, as every command shows it); unmet demand
+    is a quantity, in ``case_unit`` or else in units of demand; the other metrics are
+    fractions or counts whatever the case.
+    """
     if output in ALWAYS:
-        return COST_UNIT
+        return case_unit
     match = _NAME.match(output)
-    return METRICS[match["kind"]][3] if match and match["kind"] in METRICS else ""
+    if not match or match["kind"] not in METRICS:
+        return None
+    return METRICS[match["kind"]][3] or case_unit or DEMAND_UNITS
 
 
 def label(output: str) -> str:

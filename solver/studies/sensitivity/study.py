@@ -12,7 +12,8 @@ the rest. Indices are computed from the rows of samples.csv once every point has
 ``indices.csv``
     a row per (parameter, output): the method's indices and their confidence.
 ``sensitivity.json``
-    what was run (the case, method, parameters, samples, seed, outputs), for ``resume``.
+    what was run (the case, method, parameters, samples, seed, outputs), for ``resume``; the
+    model file's ``unit`` and each output's unit (``units``).
 ``plots/``
     per output, Morris's mu* against sigma, or Sobol's S1 and ST bars.
 """
@@ -33,7 +34,13 @@ from solver.report.cells import safe_frame
 from solver.studies.engine.progress import Progress
 from solver.studies.engine.scheduler import scheduler_address
 from solver.studies.sensitivity import methods
-from solver.studies.sensitivity.outputs import ALWAYS, Metric, check_outputs, parse_output
+from solver.studies.sensitivity.outputs import (
+    ALWAYS,
+    Metric,
+    check_outputs,
+    parse_output,
+    unit,
+)
 from solver.studies.sensitivity.params import check_params, parse_param, points
 from solver.studies.sweep.folder import SweepFolder, cannot_write, refuse_existing
 from solver.studies.sweep.grid import HARD_POINTS, Axis, mutable_columns
@@ -126,6 +133,17 @@ class SensitivityResult:
         return rows.sort_values(methods.RANK_BY[self.method], ascending=False,
                                 kind="stable").reset_index(drop=True)
 
+    def unit(self, output: str) -> str | None:
+        """The unit of ``output`` (and of Morris's mu, mu* and sigma of it), if it has one.
+
+        As sensitivity.json records it; a folder written before units were recorded there
+        gets its cost terms in no unit and its metrics in theirs.
+        """
+        units = self.meta.get("units")
+        if isinstance(units, dict) and output in units:
+            return units[output]
+        return unit(output, self.meta.get("unit"))
+
 
 def sensitivity(
     case: Case,
@@ -186,6 +204,8 @@ def sensitivity(
     settings = SampleSettings(mutable=mutable_columns(axes), presolve=False,
                               metrics=tuple(metrics))
     measured = [*ALWAYS, *names]
+    units = {o: unit(o, case.unit) for o in measured}
+    meta.update(unit=case.unit, units=units)
     found: dict[str, pd.DataFrame] = {}
 
     def analyse(table: pd.DataFrame) -> None:
@@ -203,7 +223,7 @@ def sensitivity(
             if plots:
                 from solver.report.plots import sensitivity_plots
 
-                sensitivity_plots(indices, method, Path(out) / "plots")
+                sensitivity_plots(indices, method, Path(out) / "plots", units=units)
 
     table = solve_points(case, settings, todo_all, columns, meta, workers=workers,
                          scheduler=scheduler, out=out, resume=resume, force=force,
