@@ -21,9 +21,11 @@ from solver.studies.sensitivity.study import FailedSamples, sensitivity
 
 try:
     from sweep_cases import SMALL, StopAfter, write_case
+    from test_chain import CHAIN
     from tiny import TWO_SUPPLIERS
 except ModuleNotFoundError:  # tests/ imported as a package
     from tests.sweep_cases import SMALL, StopAfter, write_case
+    from tests.test_chain import CHAIN
     from tests.tiny import TWO_SUPPLIERS
 
 #: Two of SMALL's assumptions that move its plan, and one (C's chip fixed cost, C never
@@ -400,3 +402,33 @@ def test_unmet_in_a_scenario_is_measured(tmp_path: Path) -> None:
     row = result.ranking("unmet[lose_a]").iloc[0]
     assert row["mu_star"] == pytest.approx(5.0, rel=1e-9)
     assert row["sigma"] == pytest.approx(0.0, abs=1e-9)
+
+
+# ---------------------------------------------------------------- a chain's coefficients
+
+
+@pytest.mark.parametrize("param", ["inputs[cloud,chips].per_unit=0.4:0.6",
+                                   "inputs[cloud,chips].per_unit*=0.8:1.2"])
+def test_a_chain_coefficient_is_a_parameter_set_or_multiplied(tmp_path: Path,
+                                                             param: str) -> None:
+    # test_chain's CHAIN: cloud (final demand 10) takes a chips per unit (0.5), chips 0.2
+    # power. Chips 10a at 1, power 5 + 2a at 1, cloud 26 whatever a: cost 31 + 12a, linear
+    # in a; a from 0.4 to 0.6 (or 0.5 times 0.8 to 1.2) moves it by 2.4: mu* 2.4, sigma 0.
+    from solver.cli.sensitivity import format_ranking
+
+    folder = write_case(tmp_path / "chain", CHAIN)
+    (tmp_path / "chain.toml").write_text(
+        f'case = "chain"\nunit = "EUR m"\n[sensitivity]\nparams = ["{param}"]\nsamples = 2\n'
+        'outputs = ["share[B,cloud]"]\n', encoding="utf-8")
+    result = sensitivity(load_case(tmp_path / "chain.toml"), seed=0)
+    assert load_case(folder).has_inputs and result.samples["verified"].all()
+    a = result.samples[result.params[0]].to_numpy(dtype=float)
+    a = a if "*=" not in param else 0.5 * a
+    assert np.allclose(result.samples["objective"], 31 + 12 * a, rtol=1e-6)
+    row = result.ranking("objective").iloc[0]
+    assert row["mu_star"] == pytest.approx(2.4, rel=1e-6)
+    assert row["sigma"] == pytest.approx(0.0, abs=1e-6)
+    # B's power (3, local) caps its cloud at 6 whatever a: the share does not move.
+    assert result.ranking("share[B,cloud]").iloc[0]["mu_star"] == 0
+    assert f"  {result.params[0]}" in format_ranking(result)
+    assert "total cost (EUR m):" in format_ranking(result).splitlines()
