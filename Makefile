@@ -63,7 +63,7 @@ figures: $(STAMP)
 	$(BIN)/coalition alternatives models/allied-ai-stack.toml --slack 0.002,0.005,0.01,0.02 \
 	    --minimize 'share[TW,semiconductors]' --out $(FIG_OUT)/tw-chips -q
 	cp $(FIG_OUT)/tw-chips/plots/alternatives.png $(FIGURES)/tw-chips-alternatives.png
-	$(BIN)/coalition sensitivity models/allied-ai-stack.toml --workers 2 \
+	$(BIN)/coalition sensitivity models/allied-ai-stack-chain.toml --workers 2 \
 	    --out $(FIG_OUT)/sensitivity -q
 	cp $(FIG_OUT)/sensitivity/plots/objective.png $(FIGURES)/sensitivity-cost-morris.png
 	cp $(FIG_OUT)/sensitivity/plots/share_TW_semiconductors.png \

@@ -52,8 +52,8 @@ LONG = {
         "4 searches of near-optimal plans",
     "coalition export models/allied-ai-stack.toml --format mps":
         "a SCIP solve of the sample (about 3 s of CPU)",
-    "coalition sensitivity models/allied-ai-stack.toml --workers 2":
-        "80 MILP solves of the Morris study (about 3 minutes)",
+    "coalition sensitivity models/allied-ai-stack-chain.toml --workers 2":
+        "54 MILP solves of the Morris study over the chain (about 10 minutes)",
     "coalition solve models/allied-ai-stack-2035.toml":
         "the four-period pathway of the sample (about 40 s)",
 }

@@ -357,20 +357,20 @@ def test_morris_plot_axes_are_in_the_output_s_unit(tmp_path: Path,
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_STUDY = ROOT / "data" / "allied-ai-stack" / "sensitivity"
-README_COMMAND = "$ coalition sensitivity models/allied-ai-stack.toml --workers 2 " \
+README_COMMAND = "$ coalition sensitivity models/allied-ai-stack-chain.toml --workers 2 " \
     "--out out/sensitivity\n"
 
 
 def test_the_readme_ranking_is_what_the_command_printed_for_the_sample() -> None:
-    """The sample's study folder (the README command's, kept in the repository) is of the
-    model file and case as they are, its indices are SALib's on its samples, and the README
+    """The chained sample's study folder (the README command's, kept in the repository) is of
+    the model file and case as they are, its indices are SALib's on its samples, and the README
     shows what the command prints for it."""
     from solver.cli.sensitivity import format_ranking
     from solver.studies.sensitivity import methods
     from solver.studies.sensitivity.params import parse_param
     from solver.studies.sensitivity.study import read_study
 
-    case = load_case(ROOT / "models" / "allied-ai-stack.toml")
+    case = load_case(ROOT / "models" / "allied-ai-stack-chain.toml")
     study = read_study(SAMPLE_STUDY)
     opts = case.sensitivity_options
     assert study.meta["case_sha256"] == case.sha256, "the sample changed: run the study again"
@@ -379,6 +379,8 @@ def test_the_readme_ranking_is_what_the_command_printed_for_the_sample() -> None
         (opts.samples, opts.seed, opts.outputs)
     samples = study.samples
     assert len(samples) == opts.samples * (len(opts.params) + 1)
+    # Among the ranked assumptions, the chain's coefficients (issue 26).
+    assert [p for p in study.params if p.startswith("inputs[")]
     assert samples["verified"].all()
     spec = methods.problem([parse_param(p) for p in opts.params])
     again = methods.indices_table("morris", spec, samples[spec["names"]].to_numpy(float),
