@@ -122,7 +122,7 @@ def test_the_sensitivity_page_gives_each_output_its_unit_and_the_intervals(
     page = (out / "report.html").read_text(encoding="utf-8")
     verdict = re.search(r'<p class="verdict">(.*?)</p>', page)
     assert verdict and re.search(r"moves the total cost most \(mu\* [\d.]+ USD bn a year "
-                                 r"\+/- [\d.]+\)", verdict[1]), verdict
+                                 r"\+/- [\d.e+-]+\)", verdict[1]), verdict
     assert "(USD bn a year)" in page  # the chart's axis
     table = page[page.index('id="indices-table"'):]
     assert "mu* conf." in table and "fraction of the layer&#x27;s demand" in table
