@@ -1,0 +1,191 @@
+"""The array path (solver/model/assembly.py) builds the matrices the Pyomo path compiles to.
+
+Random small cases that switch every family on or off (with and without inputs.csv, with
+shortage, budgets, N-k resilience, participation, dependency and domestic shares): the
+matrix, row and column bounds, costs, offset and integrality from ``assemble`` equal, entry by
+entry, those ``compile_model`` reads from ``build``'s Pyomo model; and a family with no array
+form sends the case down the Pyomo path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from solver import load_case, solve
+from solver.case.loader import Case
+from solver.highs.compile import compile_model, group_columns
+from solver.model.assembly import assemble
+from solver.model.build import build
+from solver.model.constraints import FAMILIES
+from solver.model.data import model_data
+from solver.solve import variable_groups
+
+try:
+    from formulation import write_tables
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.formulation import write_tables
+
+
+def random_tables(seed: int, chain: bool) -> dict[str, pd.DataFrame]:
+    """A small case whose families are each on or off at random."""
+    rng = np.random.default_rng(seed)
+    n_p, n_l = int(rng.integers(3, 6)), int(rng.integers(2, 5))
+    partners = [f"P{i}" for i in range(n_p)]
+    layers = [f"L{i}" for i in range(n_l)]
+    members = partners[: max(2, n_p - 1)]
+    tables = {
+        "partners": pd.DataFrame({
+            "partner": partners, "member": [p in members for p in partners],
+            "trust": rng.choice([0.5, 0.8, 1.0], n_p),
+            "bloc": rng.choice(["a", "b"], n_p),
+            "min_participation": rng.choice([0.0, 0.0, 0.02], n_p),
+            "max_participation": rng.choice([1.0, 1.0, 0.9], n_p),
+            "disruption_risk": rng.choice([0.0, 0.1, 0.3], n_p)}),
+        "layers": pd.DataFrame({
+            "layer": layers, "unit_value": rng.choice([1.0, 2.5], n_l),
+            "min_suppliers": rng.integers(0, 3, n_l),
+            "min_supplier_share": rng.choice([0.0, 0.05], n_l),
+            "max_share": rng.choice([1.0, 0.7], n_l),
+            "min_trust": rng.choice([0.0, 0.7], n_l),
+            "resilience": rng.choice([0.0, 0.3], n_l),
+            "resilience_k": rng.choice([1, 1, 2], n_l),
+            "redundancy_cost": rng.choice([0.0, 0.05], n_l),
+            "max_surplus": rng.choice([np.nan, 1.5], n_l)}),
+        "capabilities": pd.DataFrame([
+            {"partner": p, "layer": la, "capacity": float(rng.integers(20, 90)),
+             "unit_cost": float(rng.integers(1, 6)), "fixed_cost": float(rng.choice([0, 3])),
+             "min_capacity": float(rng.choice([0, 0, 2]))}
+            for p in partners for la in layers if rng.random() < 0.8]),
+        "demand": pd.DataFrame([
+            {"member": m, "layer": la, "demand": float(rng.integers(0, 15)),
+             "max_dependency": float(rng.choice([1.0, 0.8])),
+             "min_domestic": float(rng.choice([0.0, 0.1]))}
+            for m in members for la in layers]),
+        "trade": pd.DataFrame([
+            {"exporter": e, "importer": i, "unit_cost": float(rng.integers(0, 3)),
+             "allowed": bool(rng.random() < 0.9)}
+            for e in partners for i in members if e != i]),
+    }
+    if chain:
+        tables["inputs"] = pd.DataFrame([
+            {"layer": la, "input": inp, "per_unit": float(rng.choice([0.05, 0.2])),
+             "source": str(rng.choice(["any", "bloc", "local"]))}
+            for la in layers for inp in layers if rng.random() < 0.4]
+            or [{"layer": layers[0], "input": layers[-1], "per_unit": 0.1, "source": "any"}])
+    return tables
+
+
+def random_case(tmp_path: Path, seed: int, chain: bool) -> Case:
+    """The case of :func:`random_tables` with random objective settings."""
+    rng = np.random.default_rng(1000 + seed)
+    folder = tmp_path / f"case{seed}{'c' if chain else ''}"
+    case = load_case(write_tables(random_tables(seed, chain), folder))
+    overrides: dict[str, Any] = {"objective.risk_weight": float(rng.choice([0.0, 0.5])),
+                                 "objective.redundancy_weight": float(rng.choice([0.0, 1.0]))}
+    if rng.random() < 0.5:
+        overrides["objective.shortage_cost"] = 50.0
+    if rng.random() < 0.4:
+        overrides["objective.budget"] = 1e4
+    return case.with_overrides(overrides)
+
+
+def assert_same_matrices(case: Case) -> None:
+    """``assemble(case)`` equals the compiled Pyomo model, entry by entry."""
+    built = build(case)
+    want = compile_model(built.m)
+    want_columns = group_columns(want, variable_groups(built.m))
+    got = assemble(case)
+    assert got is not None and got.compiled is not None
+    have = got.compiled
+    assert (have.n_rows, have.n_cols, have.sense) == (want.n_rows, want.n_cols, want.sense)
+    for name in ("start", "index", "value", "row_lower", "row_upper", "cost"):
+        np.testing.assert_array_equal(getattr(have, name), getattr(want, name), err_msg=name)
+    for name in ("lower", "upper", "integer"):
+        np.testing.assert_array_equal(getattr(have.bounds, name), getattr(want.bounds, name),
+                                      err_msg=name)
+    assert have.offset == want.offset
+    assert got.columns.keys() == want_columns.keys()
+    for name, cols in want_columns.items():
+        np.testing.assert_array_equal(got.columns[name], cols, err_msg=name)
+    names = [c.name for c in want.constraints]
+    assert [r.name for r in have.constraints] == names
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_array_path_builds_the_pyomo_matrices(tmp_path: Path, seed: int) -> None:
+    assert_same_matrices(random_case(tmp_path, seed, chain=False))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_array_path_builds_the_pyomo_matrices_with_inputs(tmp_path: Path,
+                                                              seed: int) -> None:
+    assert_same_matrices(random_case(tmp_path, seed, chain=True))
+
+
+def test_the_random_cases_switch_every_family_on(tmp_path: Path) -> None:
+    """The cases above reach every family and the N-k columns at least once."""
+    seen: set[str] = set()
+    for seed in range(12):
+        for chain in (False, True):
+            got = assemble(random_case(tmp_path, seed, chain))
+            assert got is not None and got.compiled is not None
+            seen |= {r.name.split("[")[0] for r in got.compiled.constraints}
+            seen |= set(got.columns)
+    assert seen >= {"define_supplied", "define_built", "demand", "input_balance",
+                    "surplus_part", "capacity", "hosting", "hosting_min", "supplier_share",
+                    "diversification", "resilience", "resilience_top", "surplus",
+                    "participation", "budget", "res_t", "res_s", "g", "z", "u"}
+
+
+def test_a_family_without_an_array_form_falls_back_to_pyomo(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A family written only in Pyomo style sends the whole solve down the Pyomo path."""
+    import importlib
+
+    import pyomo.core as pyo
+
+    from solver.model.context import Context
+
+    build_module = importlib.import_module("solver.model.build")
+
+    def add_cap_on_first_pair(ctx: Context) -> None:
+        """A Pyomo-only family: ``k[0] <= 1``."""
+        ctx.m.cap_first = pyo.Constraint(expr=ctx.m.k[0] <= 1.0)
+        ctx.m.row_keys["cap_first"] = [()]
+
+    case = random_case(tmp_path, 3, chain=False)
+    families = [*FAMILIES, add_cap_on_first_pair]
+    assert assemble(case, families) is None
+    monkeypatch.setattr(build_module, "FAMILIES", families)
+    import solver.model.constraints as constraints_module
+
+    monkeypatch.setattr(constraints_module, "FAMILIES", families)
+    result = solve(case, raise_on_failure=False)
+    assert result.summary["size"]["constraints"] == compile_model(build(case).m).n_rows
+    first = model_data(case).pairs.iloc[0]
+    a = result.allocation
+    if result.has_solution:
+        at = (a["partner"] == first["partner"]) & (a["layer"] == first["layer"])
+        assert float(a.loc[at, "capacity"].iloc[0]) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_both_paths_solve_to_the_same_plan_cost(tmp_path: Path, seed: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """solve() on the array path and, with it switched off, on Pyomo: the same optimum."""
+    import solver.model.assembly as assembly_module
+
+    case = random_case(tmp_path, seed, chain=seed == 2)
+    fast = solve(case, mip_gap=0.0, raise_on_failure=False)
+    monkeypatch.setattr(assembly_module, "assemble", lambda *_: None)
+    slow = solve(case, mip_gap=0.0, raise_on_failure=False)
+    assert fast.status == slow.status
+    assert fast.summary["size"] == slow.summary["size"]
+    if slow.objective is not None:
+        assert fast.objective == pytest.approx(slow.objective, rel=1e-9, abs=1e-9)
+        assert fast.verified
