@@ -161,23 +161,31 @@ def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: 
     })
 
     # Every (balance row, supplier pair of its input), then the source rule and the routes.
-    link_input = links["input"].to_numpy()
-    suppliers_of = [pairs_of_layer[link_input[k]] for k in link.tolist()]
-    counts = np.array([len(x) for x in suppliers_of], dtype=np.int64)
+    # The suppliers of a balance row are the pairs of its input layer (pairs_of_layer).
+    link_input = links["input"].to_numpy()[link]
+    by_layer = np.argsort(pair_layer, kind="stable")
+    pair_first = np.searchsorted(pair_layer[by_layer], np.arange(len(layers) + 1))
+    counts = np.diff(pair_first)[link_input].astype(np.int64)
     balance = np.repeat(np.arange(len(balances), dtype=np.int64), counts)
-    supplier = (np.concatenate(suppliers_of) if len(suppliers_of) else np.zeros(0)).astype(
-        np.int64)
+    offset = np.arange(len(balance), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts,
+                                                                 counts)
+    supplier = by_layer[pair_first[link_input][balance] + offset].astype(np.int64)
     exporter_p, importer_p = pair_partner[supplier], pair_partner[producer[balance]]
     domestic = exporter_p == importer_p
-    source = links["source"].to_numpy()[link[balance]]
-    blocs = partners["bloc"].astype(str).to_numpy()
-    keep = np.where(source == "local", domestic,
-                    np.where(source == "bloc", blocs[exporter_p] == blocs[importer_p], True))
+    # Compared as integer codes, not strings (a few hundred thousand candidate flows).
+    rule = np.select([links["source"].to_numpy() == "local",
+                      links["source"].to_numpy() == "bloc"], [1, 2], 0)[link[balance]]
+    blocs = pd.factorize(partners["bloc"].astype(str))[0]
+    keep = np.where(rule == 1, domestic,
+                    np.where(rule == 2, blocs[exporter_p] == blocs[importer_p], True))
     names = pd.Index(partners["partner"].astype(str).to_numpy(dtype=object))
     input_layer = pair_layer[supplier]
     unit_cost, allowed = route_terms(case, names, exporter_p, importer_p, layer_ids, input_layer)
     unit_cost[domestic] = 0.0
     keep &= allowed | domestic
+    # Sorted by supplier pair, then balance row (the order the model reads them in).
+    keep = np.flatnonzero(keep)
+    keep = keep[np.lexsort((balance[keep], supplier[keep]))]
     balance, supplier = balance[keep], supplier[keep]
     flows = pd.DataFrame({
         "supplier": supplier,
@@ -186,12 +194,11 @@ def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: 
         "exporter": names.to_numpy()[exporter_p[keep]],
         "importer": names.to_numpy()[importer_p[keep]],
         "input": np.asarray(layer_ids, dtype=object)[input_layer[keep]]
-        if keep.any() else np.zeros(0, dtype=object),
+        if len(keep) else np.zeros(0, dtype=object),
         "layer": balances["layer"].to_numpy()[balance],
         "unit_cost": unit_cost[keep],
         "domestic": domestic[keep],
     })
-    flows = flows.sort_values(["supplier", "balance"], kind="stable").reset_index(drop=True)
     return Chain(matrix=matrix, links=links, balances=balances, flows=flows)
 
 
