@@ -3,8 +3,10 @@
 Random small cases that switch every family on or off (with and without inputs.csv, with
 shortage, budgets, N-k resilience, participation, dependency and domestic shares): the
 matrix, row and column bounds, costs, offset and integrality from ``assemble`` equal, entry by
-entry, those ``compile_model`` reads from ``build``'s Pyomo model; and a family with no array
-form sends the case down the Pyomo path.
+entry, those ``compile_model`` reads from ``build``'s Pyomo model; the same for pathways
+(periods.csv, an installed base, lead times, lifetimes, build rates, budgets) between
+``assemble_pathway`` and ``build_pathway``; and a family with no array form sends the case
+(a pathway too) down the Pyomo path.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from solver.model.assembly import assemble
 from solver.model.build import build
 from solver.model.constraints import FAMILIES
 from solver.model.data import model_data
+from solver.model.pathway import build_pathway
+from solver.model.pathway_arrays import assemble_pathway
 from solver.solve import variable_groups
 
 try:
@@ -80,18 +84,55 @@ def random_tables(seed: int, chain: bool) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def random_case(tmp_path: Path, seed: int, chain: bool) -> Case:
-    """The case of :func:`random_tables` with random objective settings."""
+def random_case(tmp_path: Path, seed: int, chain: bool, periods: bool = False) -> Case:
+    """The case of :func:`random_tables` with random objective settings (and periods)."""
     rng = np.random.default_rng(1000 + seed)
-    folder = tmp_path / f"case{seed}{'c' if chain else ''}"
-    case = load_case(write_tables(random_tables(seed, chain), folder))
+    folder = tmp_path / f"case{seed}{'c' if chain else ''}{'p' if periods else ''}"
+    tables = random_tables(seed, chain)
+    if periods:
+        add_periods(tables, rng)
+    case = load_case(write_tables(tables, folder))
     overrides: dict[str, Any] = {"objective.risk_weight": float(rng.choice([0.0, 0.5])),
                                  "objective.redundancy_weight": float(rng.choice([0.0, 1.0]))}
     if rng.random() < 0.5:
         overrides["objective.shortage_cost"] = 50.0
     if rng.random() < 0.4:
         overrides["objective.budget"] = 1e4
+    if periods:
+        overrides["objective.discount_rate"] = float(rng.choice([0.0, 0.035]))
     return case.with_overrides(overrides)
+
+
+def add_periods(tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """periods.csv of 2-4 periods; an installed base, lead times, lifetimes and build rates."""
+    n_t = int(rng.integers(2, 5))
+    years = np.cumsum(rng.integers(1, 4, n_t)) + 2025
+    tables["periods"] = pd.DataFrame({
+        "period": [f"p{y}" for y in years], "year": years,
+        "years": rng.choice([1.0, 2.0, 5.0], n_t),
+        "demand_factor": np.round(np.cumprod(rng.choice([1.0, 1.2], n_t)), 6)})
+    cap = tables["capabilities"]
+    n = len(cap)
+    has_base = rng.random(n) < 0.5
+    cap["existing"] = np.where(has_base, np.floor(cap["capacity"] * rng.random(n)), 0.0)
+    cap["existing_cost"] = np.where(has_base, rng.choice([0.0, 0.5, 2.0], n), np.nan)
+    cap["existing_until"] = pd.array(np.where(rng.random(n) < 0.3, rng.choice(years, n), -1),
+                                     dtype="Int64")
+    cap.loc[cap["existing_until"] < 0, "existing_until"] = pd.NA
+    cap["lead_time"] = rng.choice([0.0, 0.0, 1.0, 3.0], n)
+    cap["lifetime"] = np.where(rng.random(n) < 0.4, rng.choice([1.0, 2.0, 4.0], n), np.nan)
+    cap["max_build"] = np.where(rng.random(n) < 0.4, rng.integers(0, 30, n), np.nan)
+
+
+def assert_same_compiled(have: Any, want: Any) -> None:
+    """Two :class:`Compiled` models hold the same matrix, bounds, costs and integrality."""
+    assert (have.n_rows, have.n_cols, have.sense) == (want.n_rows, want.n_cols, want.sense)
+    for name in ("start", "index", "value", "row_lower", "row_upper", "cost"):
+        np.testing.assert_array_equal(getattr(have, name), getattr(want, name), err_msg=name)
+    for name in ("lower", "upper", "integer"):
+        np.testing.assert_array_equal(getattr(have.bounds, name), getattr(want.bounds, name),
+                                      err_msg=name)
+    assert have.offset == want.offset
 
 
 def assert_same_matrices(case: Case) -> None:
@@ -102,18 +143,32 @@ def assert_same_matrices(case: Case) -> None:
     got = assemble(case)
     assert got is not None and got.compiled is not None
     have = got.compiled
-    assert (have.n_rows, have.n_cols, have.sense) == (want.n_rows, want.n_cols, want.sense)
-    for name in ("start", "index", "value", "row_lower", "row_upper", "cost"):
-        np.testing.assert_array_equal(getattr(have, name), getattr(want, name), err_msg=name)
-    for name in ("lower", "upper", "integer"):
-        np.testing.assert_array_equal(getattr(have.bounds, name), getattr(want.bounds, name),
-                                      err_msg=name)
-    assert have.offset == want.offset
+    assert_same_compiled(have, want)
     assert got.columns.keys() == want_columns.keys()
     for name, cols in want_columns.items():
         np.testing.assert_array_equal(got.columns[name], cols, err_msg=name)
     names = [c.name for c in want.constraints]
     assert [r.name for r in have.constraints] == names
+
+
+def assert_same_pathway(case: Case) -> None:
+    """``assemble_pathway(case)`` equals the compiled Pyomo pathway, entry by entry.
+
+    Rows and columns are named alike up to their index (``in_service[3]``).
+    """
+    path = build_pathway(case)
+    want = compile_model(path.m)
+    got = assemble_pathway(case)
+    assert got is not None and got.compiled is not None
+    assert_same_compiled(got.compiled, want)
+
+    def kinds(items: Any) -> list[str]:
+        return [x.name.split("[")[0] for x in items]
+
+    assert kinds(got.compiled.constraints) == kinds(want.constraints)
+    assert kinds(got.compiled.declared) == kinds(want.declared)
+    assert list(got.m.b) == list(path.m.b.keys())
+    assert list(got.m.x) == list(path.m.x.keys())
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -140,6 +195,23 @@ def test_the_random_cases_switch_every_family_on(tmp_path: Path) -> None:
                     "surplus_part", "capacity", "hosting", "hosting_min", "supplier_share",
                     "diversification", "resilience", "resilience_top", "surplus",
                     "participation", "budget", "res_t", "res_s", "g", "z", "u"}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_array_path_builds_the_pyomo_pathway(tmp_path: Path, seed: int) -> None:
+    assert_same_pathway(random_case(tmp_path, seed, chain=seed % 2 == 1, periods=True))
+
+
+def test_the_random_pathways_reach_every_pathway_family(tmp_path: Path) -> None:
+    """The pathways above have builds, a base, its retirement, and budgets in some period."""
+    seen: set[str] = set()
+    for seed in range(8):
+        got = assemble_pathway(random_case(tmp_path, seed, chain=seed % 2 == 1, periods=True))
+        assert got is not None and got.compiled is not None
+        seen |= {r.name.split("[")[0] for r in got.compiled.constraints}
+        seen |= {c.name.split("[")[0] for c in got.compiled.declared}
+    assert seen >= {"b", "x", "retirement", "in_service", "budget", "period_0.input_balance",
+                    "period_1.demand", "period_0.g", "period_1.z"}
 
 
 def test_a_family_without_an_array_form_falls_back_to_pyomo(
@@ -189,3 +261,40 @@ def test_both_paths_solve_to_the_same_plan_cost(tmp_path: Path, seed: int,
     if slow.objective is not None:
         assert fast.objective == pytest.approx(slow.objective, rel=1e-9, abs=1e-9)
         assert fast.verified
+
+
+@pytest.mark.parametrize(("seed", "chain"), [(2, False), (11, True)])
+def test_a_pathway_solves_to_the_same_cost_on_both_paths(
+        tmp_path: Path, seed: int, chain: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """solve() of a pathway on the array path and, with it switched off, on Pyomo.
+
+    (Seeds whose random pathway has a plan; most have none, lead times and build rates
+    being drawn at random.)
+    """
+    import solver.model.pathway_arrays as pathway_arrays
+
+    case = random_case(tmp_path, seed, chain=chain, periods=True).with_overrides(
+        {"objective.shortage_cost": 50.0})
+    fast = solve(case, mip_gap=0.0, raise_on_failure=False)
+    monkeypatch.setattr(pathway_arrays, "assemble_pathway", lambda *_: None)
+    slow = solve(case, mip_gap=0.0, raise_on_failure=False)
+    assert fast.summary["size"] == slow.summary["size"]
+    assert slow.objective is not None
+    assert fast.objective == pytest.approx(slow.objective, rel=1e-9, abs=1e-9)
+    # The same verdict of the checker (it reads the plan, not the matrices).
+    assert [v.message for v in fast.violations] == [v.message for v in slow.violations]
+    pd.testing.assert_frame_equal(fast.builds, slow.builds)
+
+
+def test_a_pathway_with_a_family_without_an_array_form_falls_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One period without an array form: the whole pathway is built in Pyomo."""
+    import solver.model.assembly as assembly_module
+
+    case = random_case(tmp_path, 2, chain=False, periods=True)
+    assert assemble_pathway(case) is not None
+    monkeypatch.setattr(assembly_module, "assemble", lambda *_: None)
+    import solver.model.pathway_arrays as pathway_arrays
+
+    monkeypatch.setattr(pathway_arrays, "assemble", lambda *_: None)
+    assert assemble_pathway(case) is None

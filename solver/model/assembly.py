@@ -32,8 +32,8 @@ from solver.model.numbers import values
 
 
 @dataclass
-class _Block:
-    """A component's rows: its name, row count and first row (or column) of the matrix."""
+class NamedBlock:
+    """A component's rows (or columns): its name, first row (or column) and count."""
 
     name: str
     start: int
@@ -46,12 +46,17 @@ class Names(Sequence[Any]):
     Stands in for the Pyomo components a :class:`Compiled` names in its messages.
     """
 
-    def __init__(self, blocks: list[_Block]) -> None:
+    def __init__(self, blocks: list[NamedBlock]) -> None:
         self._blocks = blocks
         self._starts = [b.start for b in blocks]
 
     def __len__(self) -> int:
         return sum(b.n for b in self._blocks)
+
+    @property
+    def blocks(self) -> list[NamedBlock]:
+        """The named blocks, in order."""
+        return self._blocks
 
     def __iter__(self) -> Iterator[Any]:
         return (self[i] for i in range(len(self)))
@@ -81,11 +86,11 @@ class Assembly:
     arrays: dict[str, np.ndarray]
     shortage: bool
     col: dict[str, int] = field(default_factory=dict)
-    groups: list[_Block] = field(default_factory=list)
+    groups: list[NamedBlock] = field(default_factory=list)
     lower: list[np.ndarray] = field(default_factory=list)
     upper: list[np.ndarray] = field(default_factory=list)
     integer: list[np.ndarray] = field(default_factory=list)
-    blocks: list[_Block] = field(default_factory=list)
+    blocks: list[NamedBlock] = field(default_factory=list)
     entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     row_lower: list[np.ndarray] = field(default_factory=list)
     row_upper: list[np.ndarray] = field(default_factory=list)
@@ -110,7 +115,7 @@ class Assembly:
         """Add ``n`` columns named ``name`` (``[0, 1]`` if integer, else ``[0, inf)``)."""
         start = self.n_cols
         self.col[name] = start
-        self.groups.append(_Block(name, start, n))
+        self.groups.append(NamedBlock(name, start, n))
         self.lower.append(np.zeros(n))
         self.upper.append(np.ones(n) if integer else np.full(n, INF))
         self.integer.append(np.full(n, 1 if integer else 0, dtype=np.uint8))
@@ -142,7 +147,7 @@ class Assembly:
         rows = np.concatenate([np.asarray(r, dtype=np.int64) for r in row])
         order = np.argsort(rows, kind="stable")
         start = sum(b.n for b in self.blocks)
-        self.blocks.append(_Block(name, start, n))
+        self.blocks.append(NamedBlock(name, start, n))
         self.entries.append((rows[order] + start,
                              np.concatenate([np.asarray(c, dtype=np.int64) for c in col])[order],
                              np.concatenate([np.asarray(v, dtype=float) for v in value])[order]))
