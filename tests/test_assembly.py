@@ -20,6 +20,7 @@ import pytest
 
 from solver import load_case, solve
 from solver.case.loader import Case
+from solver.errors import InfeasibleError
 from solver.highs.compile import compile_model, group_columns
 from solver.model.assembly import assemble
 from solver.model.build import build
@@ -202,6 +203,25 @@ def test_the_array_path_builds_the_pyomo_pathway(tmp_path: Path, seed: int) -> N
     assert_same_pathway(random_case(tmp_path, seed, chain=seed % 2 == 1, periods=True))
 
 
+@pytest.mark.parametrize("target", ["layers[L0].min_trust=0.9", "partners[P1].bloc=c",
+                                    "trade[P0,P1].allowed=false"])
+def test_a_period_laid_out_anew_where_its_targets_change_the_flows(tmp_path: Path,
+                                                                    target: str) -> None:
+    """A later period whose targets change pairs, blocs or routes lays out its own flows."""
+    tables = random_tables(4, chain=True)
+    tables["inputs"]["source"] = "bloc"
+    add_periods(tables, np.random.default_rng(4))
+    last = str(tables["periods"]["period"].iloc[-1])
+    tables["targets"] = pd.DataFrame({"period": [last], "set": [target]})
+    case = load_case(write_tables(tables, tmp_path / "case"))
+    got = assemble_pathway(case)
+    assert got is not None
+    first, final = got.blocks[0].data, got.blocks[-1].data
+    assert first.chain is not None and final.chain is not None
+    assert not (first.flows.equals(final.flows) and first.chain.flows.equals(final.chain.flows))
+    assert_same_pathway(case)
+
+
 def test_the_random_pathways_reach_every_pathway_family(tmp_path: Path) -> None:
     """The pathways above have builds, a base, its retirement, and budgets in some period."""
     seen: set[str] = set()
@@ -214,29 +234,33 @@ def test_the_random_pathways_reach_every_pathway_family(tmp_path: Path) -> None:
                     "period_1.demand", "period_0.g", "period_1.z"}
 
 
+def add_cap_on_first_pair(ctx: Any) -> None:
+    """A Pyomo-only family: ``k[0] <= 1``."""
+    import pyomo.core as pyo
+
+    ctx.m.cap_first = pyo.Constraint(expr=ctx.m.k[0] <= 1.0)
+    ctx.m.row_keys["cap_first"] = [()]
+
+
+def with_pyomo_only_family(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """FAMILIES with :func:`add_cap_on_first_pair` added, where build() and assemble() read it."""
+    import importlib
+
+    import solver.model.constraints as constraints_module
+
+    families = [*FAMILIES, add_cap_on_first_pair]
+    monkeypatch.setattr(importlib.import_module("solver.model.build"), "FAMILIES", families)
+    monkeypatch.setattr(constraints_module, "FAMILIES", families)
+    return families
+
+
 def test_a_family_without_an_array_form_falls_back_to_pyomo(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A family written only in Pyomo style sends the whole solve down the Pyomo path."""
-    import importlib
-
-    import pyomo.core as pyo
-
-    from solver.model.context import Context
-
-    build_module = importlib.import_module("solver.model.build")
-
-    def add_cap_on_first_pair(ctx: Context) -> None:
-        """A Pyomo-only family: ``k[0] <= 1``."""
-        ctx.m.cap_first = pyo.Constraint(expr=ctx.m.k[0] <= 1.0)
-        ctx.m.row_keys["cap_first"] = [()]
-
     case = random_case(tmp_path, 3, chain=False)
-    families = [*FAMILIES, add_cap_on_first_pair]
-    assert assemble(case, families) is None
-    monkeypatch.setattr(build_module, "FAMILIES", families)
-    import solver.model.constraints as constraints_module
-
-    monkeypatch.setattr(constraints_module, "FAMILIES", families)
+    assert assemble(case) is not None
+    families = with_pyomo_only_family(monkeypatch)
+    assert assemble(case, families) is None and assemble(case) is None
     result = solve(case, raise_on_failure=False)
     assert result.summary["size"]["constraints"] == compile_model(build(case).m).n_rows
     first = model_data(case).pairs.iloc[0]
@@ -244,6 +268,30 @@ def test_a_family_without_an_array_form_falls_back_to_pyomo(
     if result.has_solution:
         at = (a["partner"] == first["partner"]) & (a["layer"] == first["layer"])
         assert float(a.loc[at, "capacity"].iloc[0]) <= 1.0 + 1e-6
+
+
+def test_a_pathway_with_a_family_without_an_array_form_falls_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Pyomo-only family: the whole pathway is built in Pyomo, the family in every period."""
+    case = random_case(tmp_path, 2, chain=False, periods=True).with_overrides(
+        {"objective.shortage_cost": 50.0})
+    assert assemble_pathway(case) is not None
+    with_pyomo_only_family(monkeypatch)
+    assert assemble_pathway(case) is None
+    path = build_pathway(case)
+    assert all(hasattr(block.m, "cap_first") for block in path.blocks)
+    import solver.model.pathway as pathway_module
+
+    built: list[Any] = []
+
+    def spy(c: Case) -> Any:
+        built.append(build_pathway(c))
+        return built[-1]
+
+    monkeypatch.setattr(pathway_module, "build_pathway", spy)
+    with pytest.raises(InfeasibleError):  # k[0] <= 1 in every period rules out every plan
+        solve(case, mip_gap=0.0, raise_on_failure=False)
+    assert built and hasattr(built[0].blocks[-1].m, "cap_first")  # (built again to explain)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -285,16 +333,3 @@ def test_a_pathway_solves_to_the_same_cost_on_both_paths(
     assert [v.message for v in fast.violations] == [v.message for v in slow.violations]
     pd.testing.assert_frame_equal(fast.builds, slow.builds)
 
-
-def test_a_pathway_with_a_family_without_an_array_form_falls_back(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One period without an array form: the whole pathway is built in Pyomo."""
-    import solver.model.assembly as assembly_module
-
-    case = random_case(tmp_path, 2, chain=False, periods=True)
-    assert assemble_pathway(case) is not None
-    monkeypatch.setattr(assembly_module, "assemble", lambda *_: None)
-    import solver.model.pathway_arrays as pathway_arrays
-
-    monkeypatch.setattr(pathway_arrays, "assemble", lambda *_: None)
-    assert assemble_pathway(case) is None

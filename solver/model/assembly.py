@@ -201,12 +201,12 @@ class Assembled:
         self.compiled = None
 
 
-def assemble(case: Case, families: Sequence[Callable[..., Any]] | None = None
-             ) -> Assembled | None:
+def assemble(case: Case, families: Sequence[Callable[..., Any]] | None = None,
+             like: tuple[Case, ModelData] | None = None) -> Assembled | None:
     """The matrices of ``build(case)`` made with numpy, or None if a family has no array form.
 
     ``families`` are the Pyomo families to mirror (:data:`FAMILIES` by default). Two-stage
-    designs are left to Pyomo (None).
+    designs are left to Pyomo (None). ``like`` lends its flows (:func:`model_data`).
     """
     from solver.model.array_families import ARRAY_FORMS, objective
     from solver.model.build import designs, has_shortage
@@ -215,7 +215,7 @@ def assemble(case: Case, families: Sequence[Callable[..., Any]] | None = None
     families = FAMILIES if families is None else families
     if designs(case) or any(f not in ARRAY_FORMS for f in families):
         return None
-    data = model_data(case)
+    data = model_data(case, like=like)
     asm = Assembly(data=data, arrays=values(case, data), shortage=has_shortage(case))
     asm.add_columns("y", asm.n_pairs, integer=True)
     for name in ("k", "q"):

@@ -54,11 +54,15 @@ class ModelData:
         return len(self.flows)
 
 
-def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
+def model_data(case: Case, keep_zero_demand: bool = False,
+               like: tuple[Case, ModelData] | None = None) -> ModelData:
     """Lay out the sets of README, The model for ``case``.
 
     Demand rows with zero demand carry no flows unless ``keep_zero_demand`` (a sweep that
     varies demand keeps them so that the structure does not change between points).
+    ``like``, another case and its data (a pathway's earlier period), lends its flows and
+    input flows where they would come out the same: the same pairs, demand rows, partners,
+    trade and inputs.
     """
     partners = case.partners.reset_index(drop=True)
     layers = case.layers.reset_index(drop=True)
@@ -80,12 +84,15 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
     layer_demand = np.bincount(row_layer, weights=rows["demand"].to_numpy(dtype=float),
                                minlength=len(layers))
 
-    flows = _flows(case, pairs, rows, pair_layer, row_layer, len(layers))
+    same = like is not None and _same_layout(case, pairs, rows, *like)
+    flows = (like[1].flows if same and like is not None
+             else _flows(case, pairs, rows, pair_layer, row_layer, len(layers)))
     unit_value = layers["unit_value"].to_numpy(dtype=float)
     final_demand = chain = None
     if case.has_inputs:
         final_demand = layer_demand
-        chain = make_chain(case, partners, layers, pairs, pair_layer, pair_partner)
+        chain = (like[1].chain if same and like is not None and like[1].chain is not None
+                 else make_chain(case, partners, layers, pairs, pair_layer, pair_partner))
         layer_demand = total_requirement(chain.matrix, final_demand)
     return ModelData(
         partners=partners,
@@ -103,6 +110,21 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
         final_demand=final_demand,
         chain=chain,
     )
+
+
+def _same_layout(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, other: Case,
+                 data: ModelData) -> bool:
+    """Whether ``case`` lays out the flows and input flows ``other`` laid out as ``data``."""
+
+    def same(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+        return a is b or (a is not None and b is not None and a.equals(b))
+
+    keys = (["partner", "layer"], ["member", "layer"])
+    return (pairs[keys[0]].equals(data.pairs[keys[0]])
+            and rows[keys[1]].equals(data.rows[keys[1]])
+            and same(case.trade, other.trade) and same(case.inputs, other.inputs)
+            and same(case.partners, other.partners) and same(case.layers[["layer"]],
+                                                               other.layers[["layer"]]))
 
 
 @dataclass(frozen=True)

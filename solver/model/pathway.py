@@ -152,7 +152,7 @@ def _builds(path: Pathway) -> list[tuple[int, int]]:
 def build_keys(serves: np.ndarray, max_build: np.ndarray) -> list[tuple[int, int]]:
     """The (c, tau) with ``serves[c, tau, t]`` for some t and ``max_build[c, tau] > 0``."""
     serves_any = serves.any(axis=2)
-    return [(int(c), int(tau)) for c, tau in np.argwhere(serves_any & (max_build > 0))]
+    return [(c, tau) for c, tau in np.argwhere(serves_any & (max_build > 0)).tolist()]
 
 
 def add_builds(path: Pathway) -> None:

@@ -25,6 +25,7 @@ from solver.case.periods import Period, period_cases
 from solver.highs.compile import Compiled
 from solver.highs.reading import INF, Bounds
 from solver.model.assembly import Assembled, NamedBlock, Names, assemble
+from solver.model.data import ModelData
 from solver.model.pathway import PathwayTerms, build_keys, pathway_numbers
 
 
@@ -108,16 +109,21 @@ def assemble_pathway(case: Case) -> PathwayArrays | None:
     cases = [c for _, c in pairs]
     numbers = pathway_numbers(case, periods, cases)
     blocks: list[Assembled] = []
+    like: tuple[Case, ModelData] | None = None
     for c_t in cases:
         free = c_t.capabilities.assign(unit_cost=0.0)
-        block = assemble(replace(c_t, capabilities=free,
-                                 objective=c_t.objective.model_copy(update={"budget": None})))
+        block_case = replace(c_t, capabilities=free,
+                             objective=c_t.objective.model_copy(update={"budget": None}))
+        # Periods mostly differ in numbers only: an earlier period's flows are reused where
+        # they would come out the same.
+        block = assemble(block_case, like=like)
         if block is None or block.compiled is None:
             return None
+        like = (block_case, block.data)
         blocks.append(block)
     capabilities = case.capabilities[["partner", "layer"]].reset_index(drop=True)
     b_keys = build_keys(numbers["serves"], numbers["max_build"])
-    x_keys = [(int(c), int(t)) for c, t in np.argwhere(numbers["base"] > 0).tolist()]
+    x_keys = [(c, t) for c, t in np.argwhere(numbers["base"] > 0).tolist()]
     n_b, n_x = len(b_keys), len(x_keys)
     b_col = dict(zip(b_keys, range(n_b), strict=True))
     x_col = dict(zip(x_keys, range(n_b, n_b + n_x), strict=True))
