@@ -355,6 +355,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.update and args.out.exists():
         kept = json.loads(args.out.read_text(encoding="utf-8"))
         results["sizes"] = kept.get("sizes", {})
+        for part in results["sizes"].values():  # figures added since are derived anew
+            part["derived"] = derive(part["run"], part["reference"])
         results.update({k: kept[k] for k in ("sweep", "cli", "chain", "pathway") if k in kept})
         before = kept.get("machine", {}).get("commit")
         for part in [*results["sizes"].values(),
