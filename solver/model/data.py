@@ -198,15 +198,17 @@ def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: 
     rule = np.select([links["source"].to_numpy() == "local",
                       links["source"].to_numpy() == "bloc"], [1, 2], 0)[link[balance]]
     blocs = pd.factorize(partners["bloc"].astype(str))[0]
-    keep = np.where(rule == 1, domestic,
-                    np.where(rule == 2, blocs[exporter_p] == blocs[importer_p], True))
+    by_rule = np.flatnonzero(np.where(
+        rule == 1, domestic, np.where(rule == 2, blocs[exporter_p] == blocs[importer_p], True)))
+    # Routes are looked up only for the flows the source rules leave.
+    balance, supplier, domestic = balance[by_rule], supplier[by_rule], domestic[by_rule]
+    exporter_p, importer_p = exporter_p[by_rule], importer_p[by_rule]
     names = pd.Index(partners["partner"].astype(str).to_numpy(dtype=object))
     input_layer = pair_layer[supplier]
     unit_cost, allowed = route_terms(case, names, exporter_p, importer_p, layer_ids, input_layer)
     unit_cost[domestic] = 0.0
-    keep &= allowed | domestic
     # Sorted by supplier pair, then balance row (the order the model reads them in).
-    keep = np.flatnonzero(keep)
+    keep = np.flatnonzero(allowed | domestic)
     keep = keep[np.lexsort((balance[keep], supplier[keep]))]
     balance, supplier = balance[keep], supplier[keep]
     flows = pd.DataFrame({
