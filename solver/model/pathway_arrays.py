@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from solver.case.loader import Case
 from solver.case.periods import Period, period_cases
@@ -138,32 +139,9 @@ def assemble_pathway(case: Case) -> PathwayArrays | None:
 
     rows = _Rows([], [], [], [], [], [])
     serves, cost, ex_cost = numbers["serves"], numbers["cost"], numbers["existing_cost"]
-    # retirement: x[c,t] - x[c,t-1] <= 0 (the second term only where x[c,t-1] exists).
-    kept = [(c, t) for c, t in x_keys if t > 0]
-    rows.add("retirement", [[x_col[(c, t)], *([x_col[(c, t - 1)]] if (c, t - 1) in x_col else [])]
-                            for c, t in kept],
-             [[1.0, -1.0][: 1 + ((c, t - 1) in x_col)] for c, t in kept], -INF, 0.0)
+    retirement_rows(rows, x_col)
 
-    # in_service: k[a,t] - x[c,t] - sum_tau b[c,tau] = 0 for every pair a of period t's model.
-    index = {(p, la): c for c, (p, la) in enumerate(
-        zip(capabilities["partner"], capabilities["layer"], strict=True))}
-    parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
-    first = 0
-    for t, block in enumerate(blocks):
-        pp = block.data.pairs
-        c_of = np.array([index[key] for key in zip(pp["partner"], pp["layer"], strict=True)],
-                        dtype=np.int64)
-        at = np.arange(len(c_of))
-        terms = [(at, int(block_start[t]) + block.columns["k"].astype(np.int64), 1.0)]
-        terms.append(_present(at, x_at[c_of, t]))
-        terms += [_present(at, np.where(serves[c_of, tau, t], b_at[c_of, tau], -1))
-                  for tau in range(t + 1)]
-        for r, col, v in terms:
-            parts[0].append(r + first)
-            parts[1].append(col)
-            parts[2].append(np.full(len(r), v))
-        first += len(c_of)
-    rows.add_entries("in_service", first, *parts, 0.0, 0.0)
+    in_service_rows(rows, blocks, block_start, capabilities, x_at, b_at, serves)
 
     budgets = [c.objective.budget for c in cases]
     use = [t for t, b in enumerate(budgets) if b is not None]
@@ -183,6 +161,47 @@ def assemble_pathway(case: Case) -> PathwayArrays | None:
     return PathwayArrays(m=Keys(b=b_col, x=x_col), periods=periods, cases=cases, blocks=blocks,
                          capabilities=capabilities, compiled=compiled, columns=columns,
                          **numbers)
+
+
+def retirement_rows(rows: _Rows, x_col: dict[tuple[int, int], int]) -> None:
+    """retirement: ``x[c,t] - x[c,t-1] <= 0`` (:func:`solver.model.pathway.add_retirement`).
+
+    The second term only where ``x[c,t-1]`` exists (else ``x[c,t] <= 0``).
+    """
+    kept = [(c, t) for c, t in x_col if t > 0]
+    rows.add("retirement", [[x_col[(c, t)], *([x_col[(c, t - 1)]] if (c, t - 1) in x_col else [])]
+                            for c, t in kept],
+             [[1.0, -1.0][: 1 + ((c, t - 1) in x_col)] for c, t in kept], -INF, 0.0)
+
+
+def in_service_rows(rows: _Rows, blocks: list[Assembled], block_start: np.ndarray,
+                    capabilities: pd.DataFrame, x_at: np.ndarray, b_at: np.ndarray,
+                    serves: np.ndarray) -> None:
+    """in_service: ``k[a,t] - x[c,t] - sum_{tau: in service in t} b[c,tau] = 0``.
+
+    For every pair a = (p, l) = capability c of period t's model
+    (:func:`solver.model.pathway.add_in_service`); ``x_at``/``b_at`` hold the columns of
+    ``x``/``b`` (-1: none).
+    """
+    index = {(p, la): c for c, (p, la) in enumerate(
+        zip(capabilities["partner"], capabilities["layer"], strict=True))}
+    parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    first = 0
+    for t, block in enumerate(blocks):
+        pp = block.data.pairs
+        c_of = np.array([index[key] for key in zip(pp["partner"], pp["layer"], strict=True)],
+                        dtype=np.int64)
+        at = np.arange(len(c_of))
+        terms = [(at, int(block_start[t]) + block.columns["k"].astype(np.int64), 1.0)]
+        terms.append(_present(at, x_at[c_of, t]))
+        terms += [_present(at, np.where(serves[c_of, tau, t], b_at[c_of, tau], -1))
+                  for tau in range(t + 1)]
+        for r, col, v in terms:
+            parts[0].append(r + first)
+            parts[1].append(col)
+            parts[2].append(np.full(len(r), v))
+        first += len(c_of)
+    rows.add_entries("in_service", first, *parts, 0.0, 0.0)
 
 
 def _present(at: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
