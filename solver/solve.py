@@ -97,14 +97,20 @@ def solve(
     # case included.
     case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
-    built = build(case)
-    build_seconds = time.perf_counter() - start
     if opts.name.strip().lower() != "highs":
-        return _solve_other(case, built, findings, build_seconds, tee, raise_on_failure)
+        model = build(case)
+        return _solve_other(case, model, findings, time.perf_counter() - start, tee,
+                            raise_on_failure)
+    # HiGHS alone needs only the matrices: made with numpy where every family has an array
+    # form (solver.model.assembly), else compiled from the Pyomo model.
+    from solver.model.assembly import assemble
+
+    built: Any = assemble(case) or build(case)
+    build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads, tee=tee)
     runner.progress = progress
-    runner.set_model(built.m, variable_groups(built.m))
+    hand_over(runner, built)
     # HiGHS has its own copy now; the Pyomo model would only sit beside it during the solve.
     # Freed before the solve, not while it runs: HiGHS makes its largest allocations at the
     # start (L: peak 989 MB freed before, 1287 MB freed in a thread during the solve).
@@ -202,6 +208,16 @@ def check_design(case: Case) -> None:
         raise UsageError(f"design {design!r} needs objective.shortage_cost: the price of the "
                          "demand a scenario leaves unmet (set it in [objective] or with --set "
                          "objective.shortage_cost=...)")
+
+
+def hand_over(runner: HighsRunner, built: Any) -> None:
+    """Hand ``built`` (a Pyomo model's :class:`Built`, or :class:`Assembled` matrices) to HiGHS."""
+    from solver.model.assembly import Assembled
+
+    if isinstance(built, Assembled):
+        runner.set_matrices(built.compiled, built.columns)
+    else:
+        runner.set_model(built.m, variable_groups(built.m))
 
 
 def variable_groups(m: Any) -> dict[str, Any]:

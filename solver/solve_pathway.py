@@ -55,22 +55,20 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     :class:`~solver.errors.VerificationError` if the checker rejects the plan.
     """
     from solver.model.pathway import build_pathway
+    from solver.model.pathway_arrays import assemble_pathway
 
     refuse_design(case)
     changes = {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads}
     opts = case.solver.model_copy(update={k: v for k, v in changes.items() if v is not None})
     case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
-    path = build_pathway(case)
-    groups: dict[str, Any] = {}
-    for i, block in enumerate(path.blocks):
-        groups.update({f"{var.local_name}@{i}": var for var in
-                       block.m.component_objects(pyo.Var, descend_into=False)})
-    groups.update(b=path.m.b, x=path.m.x)
+    # The matrices straight from numpy where every period has an array form
+    # (solver.model.pathway_arrays), else the Pyomo model.
+    path: Any = assemble_pathway(case) or build_pathway(case)
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads)
-    runner.set_model(path.m, groups)
+    hand_over_pathway(runner, path)
     report = runner.solve(None)
     raise_if_stopped(report)
     if not report.has_solution:
@@ -132,6 +130,25 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     if raise_on_failure and violations:
         raise VerificationError(violations, result=result)
     return result
+
+
+def hand_over_pathway(runner: HighsRunner, path: Any) -> None:
+    """Hand ``path`` (a Pyomo :class:`Pathway` or :class:`PathwayArrays`) over to HiGHS.
+
+    The column groups are each period's variables (``y@0``, ...) and ``b``, ``x``.
+    """
+    from solver.model.pathway_arrays import PathwayArrays
+
+    if isinstance(path, PathwayArrays):
+        runner.set_matrices(path.compiled, path.columns)
+        path.release()
+        return
+    groups: dict[str, Any] = {}
+    for i, block in enumerate(path.blocks):
+        groups.update({f"{var.local_name}@{i}": var for var in
+                       block.m.component_objects(pyo.Var, descend_into=False)})
+    groups.update(b=path.m.b, x=path.m.x)
+    runner.set_model(path.m, groups)
 
 
 def _stack(parts: list[tuple[str, pd.DataFrame | None]]) -> pd.DataFrame | None:

@@ -260,6 +260,24 @@ class HighsRunner:
         self._last_runtime = self._highs.getRunTime()
         self.handover_seconds = time.perf_counter() - start
 
+    def set_matrices(self, compiled: Any, columns: dict[str, np.ndarray]) -> None:
+        """Hand HiGHS matrices built without Pyomo (:mod:`solver.model.assembly`).
+
+        ``columns`` names the columns to read back. As after :meth:`forget_model`, there is
+        no model to re-solve: :meth:`solve` with ``m=None`` solves what HiGHS holds.
+        """
+        from solver.highs.reading import release_freed_memory
+
+        start = time.perf_counter()
+        self._compiled = None
+        self._highs.setOptionValue("output_flag", False)
+        compiled.pass_to(self._highs)
+        self._model, self._groups, self._columns = None, {}, dict(columns)
+        self._is_mip = compiled.is_mip
+        release_freed_memory()
+        self._last_runtime = self._highs.getRunTime()
+        self.handover_seconds = time.perf_counter() - start
+
     @property
     def column_counts(self) -> dict[str, int]:
         """How many HiGHS columns each variable group of the handed-over model has."""

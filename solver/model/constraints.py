@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.core.expr.relational_expr import (
@@ -347,9 +348,13 @@ def add_resilience(ctx: Context) -> None:
 
 def resilience_k(ctx: Context) -> list[int]:
     """``resilience_k`` of each layer (1 where the column is absent)."""
-    layers = ctx.data.layers
+    return layer_resilience_k(ctx.data.layers)
+
+
+def layer_resilience_k(layers: pd.DataFrame) -> list[int]:
+    """``resilience_k`` of each row of ``layers`` (1 where the column is absent)."""
     if "resilience_k" not in layers:
-        return [1] * ctx.n_layers
+        return [1] * len(layers)
     return [max(int(x), 1) for x in layers["resilience_k"].tolist()]
 
 

@@ -54,11 +54,15 @@ class ModelData:
         return len(self.flows)
 
 
-def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
+def model_data(case: Case, keep_zero_demand: bool = False,
+               like: tuple[Case, ModelData] | None = None) -> ModelData:
     """Lay out the sets of README, The model for ``case``.
 
     Demand rows with zero demand carry no flows unless ``keep_zero_demand`` (a sweep that
     varies demand keeps them so that the structure does not change between points).
+    ``like``, another case and its data (a pathway's earlier period), lends its flows and
+    input flows where they would come out the same: the same pairs, demand rows, partners,
+    trade and inputs.
     """
     partners = case.partners.reset_index(drop=True)
     layers = case.layers.reset_index(drop=True)
@@ -80,12 +84,15 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
     layer_demand = np.bincount(row_layer, weights=rows["demand"].to_numpy(dtype=float),
                                minlength=len(layers))
 
-    flows = _flows(case, pairs, rows, pair_layer, row_layer, len(layers))
+    same = like is not None and _same_layout(case, pairs, rows, *like)
+    flows = (like[1].flows if same and like is not None
+             else _flows(case, pairs, rows, pair_layer, row_layer, len(layers)))
     unit_value = layers["unit_value"].to_numpy(dtype=float)
     final_demand = chain = None
     if case.has_inputs:
         final_demand = layer_demand
-        chain = make_chain(case, partners, layers, pairs, pair_layer, pair_partner)
+        chain = (like[1].chain if same and like is not None and like[1].chain is not None
+                 else make_chain(case, partners, layers, pairs, pair_layer, pair_partner))
         layer_demand = total_requirement(chain.matrix, final_demand)
     return ModelData(
         partners=partners,
@@ -103,6 +110,21 @@ def model_data(case: Case, keep_zero_demand: bool = False) -> ModelData:
         final_demand=final_demand,
         chain=chain,
     )
+
+
+def _same_layout(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, other: Case,
+                 data: ModelData) -> bool:
+    """Whether ``case`` lays out the flows and input flows ``other`` laid out as ``data``."""
+
+    def same(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+        return a is b or (a is not None and b is not None and a.equals(b))
+
+    keys = (["partner", "layer"], ["member", "layer"])
+    return (pairs[keys[0]].equals(data.pairs[keys[0]])
+            and rows[keys[1]].equals(data.rows[keys[1]])
+            and same(case.trade, other.trade) and same(case.inputs, other.inputs)
+            and same(case.partners, other.partners) and same(case.layers[["layer"]],
+                                                               other.layers[["layer"]]))
 
 
 @dataclass(frozen=True)
@@ -161,23 +183,33 @@ def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: 
     })
 
     # Every (balance row, supplier pair of its input), then the source rule and the routes.
-    link_input = links["input"].to_numpy()
-    suppliers_of = [pairs_of_layer[link_input[k]] for k in link.tolist()]
-    counts = np.array([len(x) for x in suppliers_of], dtype=np.int64)
+    # The suppliers of a balance row are the pairs of its input layer (pairs_of_layer).
+    link_input = links["input"].to_numpy()[link]
+    by_layer = np.argsort(pair_layer, kind="stable")
+    pair_first = np.searchsorted(pair_layer[by_layer], np.arange(len(layers) + 1))
+    counts = np.diff(pair_first)[link_input].astype(np.int64)
     balance = np.repeat(np.arange(len(balances), dtype=np.int64), counts)
-    supplier = (np.concatenate(suppliers_of) if len(suppliers_of) else np.zeros(0)).astype(
-        np.int64)
+    offset = np.arange(len(balance), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts,
+                                                                 counts)
+    supplier = by_layer[pair_first[link_input][balance] + offset].astype(np.int64)
     exporter_p, importer_p = pair_partner[supplier], pair_partner[producer[balance]]
     domestic = exporter_p == importer_p
-    source = links["source"].to_numpy()[link[balance]]
-    blocs = partners["bloc"].astype(str).to_numpy()
-    keep = np.where(source == "local", domestic,
-                    np.where(source == "bloc", blocs[exporter_p] == blocs[importer_p], True))
+    # Compared as integer codes, not strings (a few hundred thousand candidate flows).
+    rule = np.select([links["source"].to_numpy() == "local",
+                      links["source"].to_numpy() == "bloc"], [1, 2], 0)[link[balance]]
+    blocs = pd.factorize(partners["bloc"].astype(str))[0]
+    by_rule = np.flatnonzero(np.where(
+        rule == 1, domestic, np.where(rule == 2, blocs[exporter_p] == blocs[importer_p], True)))
+    # Routes are looked up only for the flows the source rules leave.
+    balance, supplier, domestic = balance[by_rule], supplier[by_rule], domestic[by_rule]
+    exporter_p, importer_p = exporter_p[by_rule], importer_p[by_rule]
     names = pd.Index(partners["partner"].astype(str).to_numpy(dtype=object))
     input_layer = pair_layer[supplier]
     unit_cost, allowed = route_terms(case, names, exporter_p, importer_p, layer_ids, input_layer)
     unit_cost[domestic] = 0.0
-    keep &= allowed | domestic
+    # Sorted by supplier pair, then balance row (the order the model reads them in).
+    keep = np.flatnonzero(allowed | domestic)
+    keep = keep[np.lexsort((balance[keep], supplier[keep]))]
     balance, supplier = balance[keep], supplier[keep]
     flows = pd.DataFrame({
         "supplier": supplier,
@@ -186,12 +218,11 @@ def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: 
         "exporter": names.to_numpy()[exporter_p[keep]],
         "importer": names.to_numpy()[importer_p[keep]],
         "input": np.asarray(layer_ids, dtype=object)[input_layer[keep]]
-        if keep.any() else np.zeros(0, dtype=object),
+        if len(keep) else np.zeros(0, dtype=object),
         "layer": balances["layer"].to_numpy()[balance],
         "unit_cost": unit_cost[keep],
         "domestic": domestic[keep],
     })
-    flows = flows.sort_values(["supplier", "balance"], kind="stable").reset_index(drop=True)
     return Chain(matrix=matrix, links=links, balances=balances, flows=flows)
 
 

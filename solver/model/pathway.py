@@ -30,13 +30,11 @@ from solver.model.build import Built, build
 
 
 @dataclass
-class Pathway:
-    """A built pathway model: its periods, their cases and blocks, builds and the base."""
+class PathwayTerms:
+    """A pathway's periods, their cases, and the numbers of its builds and installed base."""
 
-    m: pyo.ConcreteModel
     periods: list[Period]
     cases: list[Case]
-    blocks: list[Built]
     capabilities: pd.DataFrame
     """One row per capability (partner, layer), in case order."""
     cost: np.ndarray
@@ -49,13 +47,21 @@ class Pathway:
     """ex[c, t]: the installed base that may serve in t."""
     existing_cost: np.ndarray
     """existing_cost[c, t]: annual cost of a unit of the installed base kept in t."""
-    service: list[tuple[float, float]] = field(default_factory=list)
+    service: list[tuple[float, float]]
     """Per (c, tau) in row-major order: the years a build is in service from and until."""
 
     @property
     def n_periods(self) -> int:
         """How many periods the pathway has."""
         return len(self.periods)
+
+
+@dataclass
+class Pathway(PathwayTerms):
+    """A built pathway model: its terms, the model and each period's block."""
+
+    m: pyo.ConcreteModel = field(default_factory=pyo.ConcreteModel)
+    blocks: list[Built] = field(default_factory=list)
 
 
 def _column(case: Case, name: str, default: str) -> np.ndarray:
@@ -140,8 +146,13 @@ def build_pathway(case: Case) -> Pathway:
 
 def _builds(path: Pathway) -> list[tuple[int, int]]:
     """The (c, tau) whose build serves some period and may be positive."""
-    serves_any = path.serves.any(axis=2)
-    return [(int(c), int(tau)) for c, tau in np.argwhere(serves_any & (path.max_build > 0))]
+    return build_keys(path.serves, path.max_build)
+
+
+def build_keys(serves: np.ndarray, max_build: np.ndarray) -> list[tuple[int, int]]:
+    """The (c, tau) with ``serves[c, tau, t]`` for some t and ``max_build[c, tau] > 0``."""
+    serves_any = serves.any(axis=2)
+    return [(c, tau) for c, tau in np.argwhere(serves_any & (max_build > 0)).tolist()]
 
 
 def add_builds(path: Pathway) -> None:

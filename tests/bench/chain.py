@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -36,20 +37,34 @@ def add_chain(case_dir: Path, seed: int) -> Path:
     return path
 
 
-def measure(case_dir: str) -> dict[str, Any]:
-    """Build the case's model and hand it over to HiGHS; the seconds and the size."""
+def measure(case_dir: str, pyomo: bool = False) -> dict[str, Any]:
+    """Build the case's model as solve() does and hand it over to HiGHS; seconds and size.
+
+    A pathway case (periods.csv) is built as :func:`solver.solve_pathway.solve_pathway`
+    builds it. ``pyomo`` builds and compiles the Pyomo model even where the array path
+    applies.
+    """
     from solver.case.loader import load_case
+    from solver.case.periods import uses_pathway
     from solver.highs.runner import HighsRunner
+    from solver.model.assembly import assemble
     from solver.model.build import build
-    from solver.solve import variable_groups
+    from solver.model.pathway import build_pathway
+    from solver.model.pathway_arrays import assemble_pathway
+    from solver.solve import hand_over
+    from solver.solve_pathway import hand_over_pathway
 
     case = load_case(case_dir)
+    pathway = uses_pathway(case)
     start = time.perf_counter()
-    built = build(case)
+    if pathway:
+        built: Any = (None if pyomo else assemble_pathway(case)) or build_pathway(case)
+    else:
+        built = (None if pyomo else assemble(case)) or build(case)
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(threads=1)
     start = time.perf_counter()
-    runner.set_model(built.m, dict(variable_groups(built.m)))
+    (hand_over_pathway if pathway else hand_over)(runner, built)
     handover = time.perf_counter() - start
     h = runner.highs
     return {"build": build_seconds, "handover": handover, "rows": h.getNumRow(),
@@ -57,11 +72,37 @@ def measure(case_dir: str) -> dict[str, Any]:
             "per_nnz_us": 1e6 * (build_seconds + handover) / max(h.getNumNz(), 1)}
 
 
+def measured(folders: dict[str, Path], repeat: int = 3) -> dict[str, dict[str, Any]]:
+    """:func:`measure` of each folder in fresh processes, the folders in turn ``repeat`` times.
+
+    Per folder: its first run, with ``per_nnz_us`` the median and ``runs`` all of them.
+    Taking the folders in turn puts each round under about the same load of a shared machine:
+    compare them round by round (:func:`ratio`).
+    """
+    from tests.bench.run import python_module
+
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in folders}
+    for _ in range(max(repeat, 1)):
+        for label, folder in folders.items():
+            runs[label].append(python_module("tests.bench.chain", str(folder)))
+    out = {}
+    for label, got in runs.items():
+        out[label] = {**got[0], "per_nnz_us": statistics.median(r["per_nnz_us"] for r in got),
+                      "runs": [r["per_nnz_us"] for r in got]}
+    return out
+
+
+def ratio(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """The median, over rounds, of ``a``'s time per nonzero over ``b``'s in the same round."""
+    return statistics.median(x / max(y, 1e-12) for x, y in zip(a["runs"], b["runs"], strict=True))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("case_dir")
+    parser.add_argument("--pyomo", action="store_true", help="build the Pyomo model")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.case_dir)))
+    print(json.dumps(measure(args.case_dir, args.pyomo)))
 
 
 if __name__ == "__main__":

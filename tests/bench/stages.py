@@ -8,8 +8,10 @@ load and validate, the presolve checks, build, hand-over to HiGHS, freeing the P
 call separately), extraction of the tables, the
 checker, and writing.
 
-``--relax`` solves the LP relaxation (the binaries made continuous in the Pyomo model
-before the hand-over); the checker then still runs, on a plan that is not integral.
+``--relax`` solves the LP relaxation (the binaries made continuous before the hand-over);
+the checker then still runs, on a plan that is not integral. The build is what
+:func:`solver.solve` builds: the matrices from numpy (:mod:`solver.model.assembly`) where
+every family has an array form; ``--pyomo`` builds and compiles the Pyomo model instead.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from tests.bench.memory import peak_mb, reset_peak
 
 
-def run(case_dir: str, relax: bool) -> dict[str, Any]:
+def run(case_dir: str, relax: bool, pyomo: bool = False) -> dict[str, Any]:
     """Solve ``case_dir`` stage by stage; see the module docstring."""
     stages: dict[str, dict[str, float]] = {}
     mark = {"t": time.perf_counter()}
@@ -45,8 +47,9 @@ def run(case_dir: str, relax: bool) -> dict[str, Any]:
     from solver.case.loader import load_case
     from solver.diagnose.presolve import find_infeasibilities
     from solver.highs.runner import HighsRunner
-    from solver.model.build import build
-    from solver.solve import finish, variable_groups
+    from solver.model.assembly import assemble
+    from solver.model.build import Built, build
+    from solver.solve import finish, hand_over
 
     end("imports")
 
@@ -60,29 +63,35 @@ def run(case_dir: str, relax: bool) -> dict[str, Any]:
     if findings:
         raise SystemExit(f"{case_dir}: infeasible before solving: {findings}")
 
+    # As in solve(): the matrices straight from numpy where every family has an array form
+    # (solver.model.assembly), else the Pyomo model (--pyomo forces it).
     begin()
-    built = build(case)
+    built: Any = None if pyomo else assemble(case)
+    built = built or build(case)
     end("build")
     build_seconds = stages["build"]["seconds"]
+    path = "pyomo" if isinstance(built, Built) else "arrays"
 
     if relax:
         # Bench-only, not a stage; the collector is paused so that no collection the
         # pipeline would pay for happens here instead.
         from pyomo.common.gc_manager import PauseGC
 
-        with PauseGC():
-            for v in built.m.y.values():
-                v.domain = pyo.UnitInterval
+        if path == "arrays":
+            built.compiled.bounds.integer[:] = 0
+        else:
+            with PauseGC():
+                for v in built.m.y.values():
+                    v.domain = pyo.UnitInterval
 
     opts = case.solver
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads)
-    groups = variable_groups(built.m)
     # As in solve(): hand the model over, let HiGHS keep the only copy, free the Pyomo model.
     begin()
-    runner.set_model(built.m, groups)
+    hand_over(runner, built)
     end("handover")
-    n_binaries = 0 if relax else len(built.m.y)
+    n_binaries = 0 if relax else runner.column_counts["y"]
     begin()
     runner.forget_model()
     built.release()
@@ -131,6 +140,7 @@ def run(case_dir: str, relax: bool) -> dict[str, Any]:
         "nnz": h.getNumNz(),
         "flows": built.data.n_flows,
         "binaries": n_binaries,
+        "path": path,
     }
 
 
@@ -138,8 +148,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("case_dir")
     parser.add_argument("--relax", action="store_true", help="solve the LP relaxation")
+    parser.add_argument("--pyomo", action="store_true",
+                        help="build the Pyomo model even where the array path applies")
     args = parser.parse_args(argv)
-    out = run(args.case_dir, args.relax)
+    out = run(args.case_dir, args.relax, args.pyomo)
     sys.stdout.write(json.dumps(out) + "\n")
 
 
