@@ -126,9 +126,11 @@ class PointSolver:
         from solver.model.numbers import mutable_quantities, values
         from solver.solve import finish
 
-        # Provably infeasible points are answered from the tables, without HiGHS.
-        findings = find_infeasibilities(case) if self.settings.presolve else []
-        if findings:
+        def infeasible() -> PointOutcome | None:
+            """The point's row if counting rules it out from the tables, without HiGHS."""
+            findings = find_infeasibilities(case) if self.settings.presolve else []
+            if not findings:
+                return None
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
             return _failed(point, "infeasible", f"{findings[0]}{more}", start)
 
@@ -144,6 +146,12 @@ class PointSolver:
             rebuild = bool(stale)
         build_seconds = 0.0
         if rebuild:
+            # A model is built only for a point counting does not rule out. A point re-solved
+            # on the held model is counted only if HiGHS finds no plan (the same row: the
+            # count is a pass over the case that a feasible point does not need).
+            ruled_out = infeasible()
+            if ruled_out is not None:
+                return ruled_out
             build_seconds = resolver.build(lambda: build(case, mutable=mutable))
             self._signature = signature
         built = resolver.built
@@ -157,6 +165,10 @@ class PointSolver:
             return result, bool(result.verified)
 
         outcome = resolver.solve(check)
+        if not outcome.has_solution and not rebuild:
+            ruled_out = infeasible()
+            if ruled_out is not None:
+                return ruled_out
         report = outcome.report
         result: Any = outcome.checked if outcome.has_solution else \
             finish(case, built, report, runner, build_seconds, raise_on_failure=False)
