@@ -61,6 +61,19 @@ class Outcome(Generic[T]):
         return bool(self.report.has_solution)
 
 
+def runner_for(opts: Any) -> Any:
+    """A runner of the case's ``[solver]`` options: HiGHS's, or Pyomo's for another solver."""
+    if opts.name.strip().lower() == "highs":
+        from solver.highs.runner import HighsRunner
+
+        return HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                           threads=opts.threads)
+    from solver.highs.pyomo_runner import PyomoRunner
+
+    return PyomoRunner(opts.name, time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                       threads=opts.threads)
+
+
 def model_groups(built: Any) -> dict[str, Any]:
     """The variables a one-period model's plan is read back as (``variable_groups``)."""
     from solver.solve import variable_groups

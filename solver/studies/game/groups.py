@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.studies.engine.resolver import Resolver
+from solver.studies.engine.resolver import Resolver, runner_for
 
 #: The columns of ``groups.csv``.
 GROUP_COLUMNS = ("group", "size", "cost", "shortfall_cost", "status", "seconds")
@@ -113,10 +113,9 @@ class GroupSolver:
     def _setup(self) -> Resolver:
         from solver.model.build import build
         from solver.results import AllocationLayout
-        from solver.studies.game.separation import game_runner
 
         case = self.case
-        resolver = Resolver(game_runner(case.solver), groups=priced_groups)
+        resolver = Resolver(runner_for(case.solver), groups=priced_groups)
         resolver.build(lambda: build(case, mutable={"capabilities.capacity", "demand.demand"},
                                      priced=True))
         built = resolver.built

@@ -20,9 +20,8 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
-from solver.highs.runner import HighsRunner
 from solver.results import COST_TERMS
-from solver.studies.engine.resolver import Resolver
+from solver.studies.engine.resolver import Resolver, runner_for
 from solver.studies.sweep.grid import Point
 
 #: The columns of ``sweep.csv`` after the varied keys.
@@ -106,17 +105,8 @@ class PointSolver:
     def _resolver_for(self, case: Case) -> Resolver:
         """The resolver, with a runner of the case's solver (one per point if not persistent)."""
         if self._resolver is None or not self.settings.persistent:
-            opts = case.solver
-            runner: Any
-            if opts.name.strip().lower() == "highs":
-                runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                                     threads=opts.threads)
-            else:
-                from solver.highs.pyomo_runner import PyomoRunner
-
-                runner = PyomoRunner(opts.name, time_limit=opts.time_limit,
-                                     mip_gap=opts.mip_gap, threads=opts.threads)
-            self._resolver = Resolver(runner, warm_start=self.settings.warm_start)
+            self._resolver = Resolver(runner_for(case.solver),
+                                      warm_start=self.settings.warm_start)
         return self._resolver
 
     def _solve(self, point: Point, case: Case, start: float) -> PointOutcome:
