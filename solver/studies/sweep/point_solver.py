@@ -56,8 +56,9 @@ class Settings:
     persistent: bool = True
     warm_start: bool = True
     presolve: bool = True
-    """Answer points that counting rules out from the tables, without HiGHS (it costs a
-    pass over the case at every point; HiGHS finds them infeasible too)."""
+    """Answer points that counting rules out from the tables, with the count's reason: before
+    a model is built for the point, or once HiGHS finds no plan on the held model (the count
+    is a pass over the case that a feasible point does not need)."""
 
     def make_solver(self, case: Case) -> PointSolver:
         """The solver of a worker's points (the executor's hook)."""
