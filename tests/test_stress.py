@@ -13,7 +13,7 @@ from solver.case.loader import load_case
 from solver.cli import main
 from solver.errors import UsageError
 from solver.solve import solve
-from solver.studies.shocks.stress import stress, without_partner, worst_cases
+from solver.studies.shocks.stress import Redesign, stress, without_partner, worst_cases
 
 try:
     from sweep_cases import SMALL, SOLE_SUPPLIER, write_case
@@ -108,6 +108,32 @@ def test_redesign(sole: Any, small: Any) -> None:
     assert d["redesign_extra_cost"] >= 0
     with pytest.raises(UsageError, match="no such partner"):
         stress(small, partners=["ZZ"])
+
+
+def test_every_redesign_is_solved_and_checked_on_one_resolver(small: Any) -> None:
+    redesign = Redesign(small, solve(small).objective)
+    checked: list[bool] = []
+    real = redesign.resolver.solve
+
+    def spy(check: Any = None, **kw: Any) -> Any:
+        outcome = real(check, **kw)
+        checked.append(outcome.accepted)
+        return outcome
+
+    redesign.resolver.solve = spy  # type: ignore[method-assign]
+    runner = redesign.resolver.runner
+    partners = small.partners["partner"].tolist()
+    for p in partners:
+        row = redesign(p)
+        fresh = solve(without_partner(small, p), raise_on_failure=False)
+        assert row["redesign_status"] == fresh.status
+        if fresh.has_solution:
+            assert row["redesign_cost"] == pytest.approx(fresh.objective, rel=1e-9)
+        else:
+            assert row["redesign_cost"] is None and row["redesign_reason"]
+    # One model per loss HiGHS solves, on one runner, each plan verified by the checker.
+    assert redesign.resolver.builds == len(checked) >= 2
+    assert redesign.resolver.runner is runner and all(checked)
 
 
 def test_worst_cases(small: Any) -> None:

@@ -172,6 +172,24 @@ def test_failed_points_are_rows_and_the_sweep_goes_on(small: Any, tmp_path: Path
                                                        "point"].iloc[0])}
 
 
+def test_a_point_counting_rules_out_has_one_row_whether_held_or_built(small: Any) -> None:
+    # Re-solved on the held model, the point is counted only once HiGHS finds no plan; as
+    # the first point it is counted before a model is built. The rows agree.
+    from solver.diagnose.presolve import find_infeasibilities
+
+    later = sweep(small, ["demand.demand*=1,50"], workers=1)
+    first = sweep(small, ["demand.demand*=50"], workers=1)
+    findings = find_infeasibilities(small.with_overrides(["demand.demand*=50"]))
+    assert findings
+    held, built = later.iloc[1], first.iloc[0]
+    for row in (held, built):
+        assert row["status"] == "infeasible"
+        assert row["reason"].startswith(str(findings[0]))
+        assert pd.isna(row["solve_seconds"]) and pd.isna(row["objective"])
+    assert held["reason"] == built["reason"]
+    assert later["rebuilt"].tolist()[0] is True
+
+
 def test_budget_sweep_from_no_budget(small: Any) -> None:
     # One-at-a-time: the base point has no budget; the others set one (a rebuild).
     table = sweep(small, ["objective.budget=200,100"], mode="one-at-a-time", workers=1)

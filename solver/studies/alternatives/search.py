@@ -31,6 +31,7 @@ import numpy as np
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.model.near_optimal import Direction
+from solver.studies.engine.resolver import Resolver
 
 #: ``participation[IN]``, ``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``.
 KEY = re.compile(r"^\s*(participation|suppliers|share|hosts)\s*\[\s*([^\],]+?)\s*"
@@ -165,29 +166,46 @@ class SearchOutcome:
 
 
 class AlternativeSolver:
-    """One case's near-optimal search model, built once and re-solved for every search."""
+    """One case's near-optimal search model, built once and re-solved for every search.
+
+    An adapter over the engine's one re-solver (:class:`~solver.studies.engine.resolver.
+    Resolver`): a search step is a numbers change of the search model (the cost cap, the
+    distance floor, a reference plan's row, the objective's weights, a direction's bounds),
+    and every plan kept is a cost-minimising solve checked by the independent checker.
+    """
 
     def __init__(self, case: Case, *, slots: int, key: str | None = None,
                  optimum: Optimum | None = None) -> None:
         from solver.highs.runner import HighsRunner
         from solver.model.build import build
         from solver.model.near_optimal import add_near_optimal
-        from solver.solve import variable_groups
 
         self.case = case
-        start = time.perf_counter()
-        self.built = build(case)
-        self.direction = parse_direction(case, self.built.data, key) if key else None
-        self.near = add_near_optimal(self.built, max(slots, 1), self.direction)
-        self.build_seconds = time.perf_counter() - start
         opts = case.solver
-        self.runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                                  threads=opts.threads)
-        self.groups = {**variable_groups(self.built.m), **self.near.groups()}
-        self._start: dict[str, np.ndarray] = {}
+        self.resolver = Resolver(HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                                             threads=opts.threads))
+
+        def make() -> Any:
+            built = build(case)
+            self.direction = parse_direction(case, built.data, key) if key else None
+            self.near = add_near_optimal(built, max(slots, 1), self.direction)
+            return built
+
+        self.build_seconds = self.resolver.build(make)
+        self.resolver.add_groups(self.near.groups())
         self.optimum = optimum
         if optimum is not None:
-            self._start = dict(optimum.values)
+            self.resolver.start = dict(optimum.values)
+
+    @property
+    def built(self) -> Any:
+        """The built search model (the cost model with the search components)."""
+        return self.resolver.built
+
+    @property
+    def runner(self) -> Any:
+        """The resolver's HiGHS runner."""
+        return self.resolver.runner
 
     def solve_optimum(self) -> Any:
         """The least-cost plan, as a verified Result (raises as :func:`solver.solve` does)."""
@@ -195,21 +213,20 @@ class AlternativeSolver:
 
         self.near.minimise_cost()
         self.near.cap(None)
-        report = self._solve()
-        result = finish(self.case, self.built, report, self.runner, self.build_seconds)
+        outcome = self.resolver.solve(self._check)
+        report = outcome.report
+        result = outcome.checked if outcome.has_solution else \
+            finish(self.case, self.built, report, self.runner, self.build_seconds)
         self.optimum = Optimum(cost=float(report.objective or 0.0), values=report.values)
         return result
 
-    def _solve(self) -> Any:
-        from solver.highs.runner import raise_if_stopped
+    def _check(self, report: Any) -> tuple[Any, bool]:
+        """A cost-minimising plan as a Result, accepted if the checker verifies it."""
+        from solver.solve import finish
 
-        if self._start:
-            self.runner.warm_start(self.built.m, self._start)
-        report = self.runner.solve(self.built.m, self.groups)
-        raise_if_stopped(report)
-        if report.has_solution:
-            self._start = dict(report.values)
-        return report
+        result = finish(self.case, self.built, report, self.runner, self.build_seconds,
+                        raise_on_failure=False)
+        return result, bool(result.verified)
 
     def _value(self, report: Any, name: str) -> float:
         return float(np.asarray(report.values[name], dtype=float)[0])
@@ -246,9 +263,9 @@ class AlternativeSolver:
             started = time.perf_counter()
             near.distance_floor(0.0)
             near.maximise_distance()
-            if "no_t" in self._start:
-                self._start["no_t"] = np.zeros(1)
-            first = self._solve()
+            if "no_t" in self.resolver.start:
+                self.resolver.start["no_t"] = np.zeros(1)
+            first = self.resolver.solve().report
             if not first.has_solution:
                 outcome.stopped = f"no plan found ({first.status})"
                 return
@@ -263,7 +280,7 @@ class AlternativeSolver:
                 return
             near.distance_floor(far - 0.5)
             near.minimise_cost()
-            result = self._finish(self._solve())
+            result = self._cheapest()
             if result is None:
                 outcome.stopped = "no plan found at that distance"
                 return
@@ -288,7 +305,7 @@ class AlternativeSolver:
         started = time.perf_counter()
         near.direction_bounds(None, None)
         near.push(task.sense)
-        first = self._solve()
+        first = self.resolver.solve().report
         if not first.has_solution:
             outcome.stopped = f"no plan found ({first.status})"
             return
@@ -299,7 +316,7 @@ class AlternativeSolver:
         else:
             near.direction_bounds(None, best + give)
         near.minimise_cost()
-        result = self._finish(self._solve())
+        result = self._cheapest()
         near.direction_bounds(None, None)
         if result is None:
             outcome.stopped = "no plan found at that value"
@@ -325,13 +342,10 @@ class AlternativeSolver:
             note["value"] = value
         result.summary["alternative"] = note
 
-    def _finish(self, report: Any) -> Any:
-        from solver.solve import finish
-
-        if not report.has_solution:
-            return None
-        return finish(self.case, self.built, report, self.runner, self.build_seconds,
-                      raise_on_failure=False)
+    def _cheapest(self) -> Any:
+        """The cheapest plan as the model now stands, as a checked Result (None: no plan)."""
+        outcome = self.resolver.solve(self._check)
+        return outcome.checked if outcome.has_solution else None
 
 
 def result_hosted(solver: AlternativeSolver, result: Any) -> list[float]:

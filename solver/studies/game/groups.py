@@ -6,9 +6,11 @@ capacities and demands as mutable parameters
 group S is then a change of numbers: members outside S lose their capacity (and cannot
 host), their demand goes to zero, and an outside supplier offers the share
 ``D_l(S) / D_l(N)`` of its capacity of layer l. HiGHS re-solves, warm-started from the
-previous group's plan. Each plan is verified by the independent checker against the case
-restricted to S: everything but the priced requirement rows must hold, and the plan's cost
-must agree with the checker's own recomputation.
+previous group's plan, on the engine's one re-solver
+(:class:`~solver.studies.engine.resolver.Resolver`). Each plan is verified by the
+independent checker against the case restricted to S: everything but the priced
+requirement rows must hold, and the plan's cost must agree with the checker's own
+recomputation.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
+from solver.studies.engine.resolver import Resolver, runner_for
 
 #: The columns of ``groups.csv``.
 GROUP_COLUMNS = ("group", "size", "cost", "shortfall_cost", "status", "seconds")
@@ -76,37 +79,47 @@ class GroupOutcome:
 
 
 class GroupSolver:
-    """Evaluates c(S) of groups in turn on one persistent priced model.
+    """Evaluates c(S) of groups in turn on one persistent priced model (a Resolver's).
 
     ``case`` is :func:`game_case` of the case; ``members`` maps each player to the member
-    partners it stands for. ``builds`` counts the models built (one), ``retries`` the
-    groups solved again without a warm start because the warm-started plan failed.
+    partners it stands for. A group is a numbers change: capacities, demands and the
+    hosting bounds of the partners outside it.
     """
 
     def __init__(self, case: Case, members: dict[str, list[str]]) -> None:
         self.case = case
         self.members = members
-        self.builds = 0
-        self.retries = 0
-        self.highs_seconds = 0.0
-        self.last_highs_seconds = 0.0
-        self._built: Any = None
+        self.resolver: Resolver | None = None
         self._check_data: Any = None
         self._cap_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._alloc_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._layout: Any = None
 
-    def _setup(self) -> None:
+    @property
+    def builds(self) -> int:
+        """How many models were built (one, once a group has been evaluated)."""
+        return self.resolver.builds if self.resolver is not None else 0
+
+    @property
+    def retries(self) -> int:
+        """Groups solved again cold because the warm-started plan failed."""
+        return self.resolver.retries if self.resolver is not None else 0
+
+    @property
+    def highs_seconds(self) -> float:
+        """HiGHS's own time over every group evaluated here."""
+        return self.resolver.highs_seconds if self.resolver is not None else 0.0
+
+    def _setup(self) -> Resolver:
         from solver.model.build import build
         from solver.results import AllocationLayout
-        from solver.solve import variable_groups
-        from solver.studies.game.separation import game_runner
 
         case = self.case
-        self._built = build(case, mutable={"capabilities.capacity", "demand.demand"},
-                            priced=True)
-        self.builds += 1
-        data = self._built.data
+        resolver = Resolver(runner_for(case.solver), groups=priced_groups)
+        resolver.build(lambda: build(case, mutable={"capabilities.capacity", "demand.demand"},
+                                     priced=True))
+        built = resolver.built
+        data = built.data
         member = case.partners.set_index("partner")["member"].astype(bool)
         self.capacity = data.pairs["capacity"].to_numpy(dtype=float)
         self.demand = data.rows["demand"].to_numpy(dtype=float)
@@ -116,16 +129,12 @@ class GroupSolver:
         self.n_layers = len(data.layers)
         self.layer_pos = {lay: i for i, lay in enumerate(data.layers["layer"])}
         self.D_N = np.bincount(data.row_layer, weights=self.demand, minlength=self.n_layers)
-        self.groups = dict(variable_groups(self._built.m))
-        self.slacks = []
-        for name, var, _w, side in self._built.ctx.slacks:
-            key = f"slack_{name}_{side}"
-            self.groups[key] = var
-            self.slacks.append((key, name))
-        self.runner = game_runner(case.solver)
-        self.y = list(self._built.m.y.values())
+        self.slacks = [(f"slack_{name}_{side}", name)
+                       for name, _var, _w, side in built.ctx.slacks]
+        self.y = list(built.m.y.values())
         self._layout = AllocationLayout(case, data)
-        self._start: dict[str, np.ndarray] = {}
+        self.resolver = resolver
+        return resolver
 
     def pair_partner_is(self, flag: Any) -> np.ndarray:
         """``flag[partner]`` for each pair of the model."""
@@ -148,7 +157,8 @@ class GroupSolver:
 
     def numbers(self, inside: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Capacity per pair, demand per row and the layers' share D_l(S)/D_l(N) for S."""
-        data = self._built.data
+        assert self.resolver is not None
+        data = self.resolver.built.data
         row_in = np.array([m in inside for m in self.row_member], dtype=bool)
         demand = np.where(row_in, self.demand, 0.0)
         d_s = np.bincount(data.row_layer, weights=demand, minlength=self.n_layers)
@@ -217,29 +227,27 @@ class GroupSolver:
         }
 
     def _solve(self, task: GroupTask) -> dict[str, Any]:
-        if self._built is None:
-            self._setup()
-        built = self._built
+        resolver = self.resolver or self._setup()
+        built = resolver.built
         inside = {m for p in task.players for m in self.members[p]}
         capacity, demand, share = self.numbers(inside)
         built.num.update(built.m, {"capacity": capacity, "demand": demand})
         for a, var in enumerate(self.y):
             var.setub(0 if capacity[a] <= 0 else 1)
-        # A warm start sends HiGHS the changes first: the solve then has none to send.
-        warm = bool(self._start) and hasattr(self.runner, "warm_start") and \
-            self.runner.warm_start(built.m, self._start)
-        row = self._attempt(task, inside, demand, share, synced=warm)
-        if warm and row.get("cost") is None:
-            # HiGHS can lose the objective offset of a MIP start in its presolved space and
-            # stop at a wrong "optimum" (which the checker refuses): solve again, cold.
-            self.runner.highs.clearSolver()
-            self.retries += 1
-            row = self._attempt(task, inside, demand, share, synced=False)
-        return row
 
-    def _attempt(self, task: GroupTask, inside: set[str], demand: np.ndarray,
-                 share: np.ndarray, synced: bool) -> dict[str, Any]:
-        """Solve the group as the model now stands; verify the plan with the checker.
+        def check(report: Any) -> tuple[dict[str, Any], bool]:
+            row = self._check(report, task, inside, demand, share)
+            return row, row.get("cost") is not None
+
+        # A warm plan that fails (no plan, or one the checker refuses) is solved again cold.
+        outcome = resolver.solve(check, retry_unsolved=True)
+        if outcome.checked is None:
+            return {"status": str(outcome.report.status)}
+        return outcome.checked
+
+    def _check(self, report: Any, task: GroupTask, inside: set[str], demand: np.ndarray,
+               share: np.ndarray) -> dict[str, Any]:
+        """The group's row from a plan, verified with the checker.
 
         The checker reads the plan's allocation, flows and shortfall as tables and the case
         of S as its own :class:`~solver.check.case_data.CaseData` (made once, with each
@@ -252,17 +260,11 @@ class GroupSolver:
         from solver.case.chain import total_requirement
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
-        from solver.highs.runner import raise_if_stopped
         from solver.model.build import slack_prices
         from solver.results import flows_table, input_flows_table, shortage_table
 
-        built = self._built
-        report = self.runner.solve(None if synced else built.m, self.groups)
-        raise_if_stopped(report)  # Ctrl-C or SIGTERM stops the game, not only this group
-        self.highs_seconds += report.highs_seconds
-        self.last_highs_seconds = report.highs_seconds
-        if not report.has_solution:
-            return {"status": str(report.status)}
+        assert self.resolver is not None
+        built = self.resolver.built
         slack_cost = 0.0
         for key, family in self.slacks:  # a diversification price follows the demand
             prices = np.array([float(value(p)) for p in slack_prices(built.ctx, family)])
@@ -290,7 +292,19 @@ class GroupSolver:
         wrong = [v for v in violations if v.family not in PRICED]
         if wrong:
             return {"status": "unverified: " + "; ".join(str(v) for v in wrong[:2])}
-        self._start = dict(report.values)
         return {"cost": report.objective,
                 "shortfall_cost": slack_cost + costs["shortage"],
                 "status": str(report.status)}
+
+
+def priced_groups(built: Any) -> dict[str, Any]:
+    """The variables a plan of the game's priced model is read back as.
+
+    The model's own, and each requirement family's slack (``slack_<family>_<side>``).
+    """
+    from solver.solve import variable_groups
+
+    groups = dict(variable_groups(built.m))
+    for name, var, _w, side in built.ctx.slacks:
+        groups[f"slack_{name}_{side}"] = var
+    return groups

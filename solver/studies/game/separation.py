@@ -18,24 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from solver.case.loader import Case
+from solver.studies.engine.resolver import runner_for
 
 Group = frozenset[str]
 
 #: Row generation stops after this many rounds (each adds one group), bounds as they are.
 MAX_ROUNDS = 500
-
-
-def game_runner(opts: Any) -> Any:
-    """The persistent runner of a case's ``[solver]`` options: HiGHS, or another via Pyomo."""
-    from solver.highs.runner import HighsRunner
-
-    if opts.name.strip().lower() == "highs":
-        return HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                           threads=opts.threads)
-    from solver.highs.pyomo_runner import PyomoRunner
-
-    return PyomoRunner(opts.name, time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                       threads=opts.threads)
 
 
 @dataclass
@@ -80,7 +68,7 @@ class Separator:
         self.players = self.separation.players
         self.cost = cost
         self.tol = tol
-        self.runner = game_runner(case.solver)
+        self.runner = runner_for(case.solver)
         if hasattr(self.runner, "highs"):
             # A relative gap means little near an excess of 0: stop within the tolerance.
             self.runner.highs.setOptionValue("mip_abs_gap", float(tol))

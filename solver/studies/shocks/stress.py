@@ -106,6 +106,7 @@ def stress(
     members = sorted(set(rows["member"]))
     layer_ids = data.layers["layer"].tolist()
     hosted = result.allocation[result.allocation["hosted"]]
+    redesigned = Redesign(case, result.objective) if redesign else None
     frames = []
     if progress is not None:
         progress.start("stress", len(lost_list))
@@ -117,8 +118,8 @@ def stress(
                      trade_cost=rr.trade_cost,
                      rerouting_cost=_clean(rr.trade_cost - baseline.trade_cost,
                                            baseline.trade_cost))
-        if redesign:
-            total.update(_redesign(case, p, result.objective))
+        if redesigned is not None:
+            total.update(redesigned(p))
         by_layer = np.bincount(lp.row_layer, weights=rr.unmet, minlength=len(layer_ids))
         demand_layer = np.bincount(lp.row_layer, weights=d, minlength=len(layer_ids))
         layer_rows = [_frame(p, "layer", layer, "", float(demand_layer[i]), float(by_layer[i]))
@@ -160,26 +161,59 @@ def _frame(lost: str, scope: str, layer: str, member: str, demand: float,
             "unmet": unmet, "unmet_share": unmet / demand if demand > 0 else 0.0}
 
 
-def _redesign(case: Case, partner: str, base_objective: float | None) -> dict[str, Any]:
-    from solver.diagnose.presolve import find_infeasibilities
-    from solver.solve import solve
+class Redesign:
+    """Each loss solved again as a new design, on the engine's one re-solver.
 
-    reduced = without_partner(case, partner)
-    result = solve(reduced, raise_on_failure=False)
-    cost = result.objective
-    extra = cost - base_objective if cost is not None and base_objective is not None else None
-    if extra is not None:
-        extra = _clean(extra, base_objective or 0.0)
-    reason = ""
-    if result.status == "infeasible":
+    Losing a partner removes its capabilities (sets, not numbers): each loss builds its own
+    model, solved by the one :class:`~solver.studies.engine.resolver.Resolver` and runner
+    of the stress test and checked by the independent checker. A loss that counting rules
+    out (:func:`~solver.diagnose.presolve.find_infeasibilities`) is not built.
+    """
+
+    def __init__(self, case: Case, base_objective: float | None) -> None:
+        from solver.studies.engine.resolver import Resolver, runner_for
+
+        self.case = case
+        self.base_objective = base_objective
+        self.resolver = Resolver(runner_for(case.solver))
+
+    def __call__(self, partner: str) -> dict[str, Any]:
+        """The ``redesign_*`` columns of the loss of ``partner``."""
+        from solver.diagnose.presolve import find_infeasibilities
+
+        reduced = without_partner(self.case, partner)
         findings = find_infeasibilities(reduced)
-        reason = str(findings[0]) if findings else (
-            f"no plan meets every requirement without {partner} (coalition explain with "
-            f"its capabilities removed tells which)")
-    elif not result.has_solution:
-        reason = f"no plan found within the limits ({result.status})"
-    return {"redesign_status": result.status, "redesign_cost": cost,
-            "redesign_extra_cost": extra, "redesign_reason": reason}
+        status, cost = ("infeasible", None) if findings else self._solve(reduced)
+        base = self.base_objective
+        extra = cost - base if cost is not None and base is not None else None
+        if extra is not None:
+            extra = _clean(extra, base or 0.0)
+        reason = ""
+        if status == "infeasible":
+            reason = str(findings[0]) if findings else (
+                f"no plan meets every requirement without {partner} (coalition explain with "
+                f"its capabilities removed tells which)")
+        elif cost is None:
+            reason = f"no plan found within the limits ({status})"
+        return {"redesign_status": status, "redesign_cost": cost,
+                "redesign_extra_cost": extra, "redesign_reason": reason}
+
+    def _solve(self, reduced: Case) -> tuple[str, float | None]:
+        """Status and cost of the reduced case's design (its plan checked)."""
+        from solver.model.build import build
+        from solver.solve import finish
+
+        resolver = self.resolver
+        seconds = resolver.build(lambda: build(reduced))
+
+        def check(report: Any) -> tuple[Any, bool]:
+            result = finish(reduced, resolver.built, report, resolver.runner, seconds,
+                            raise_on_failure=False)
+            return result, bool(result.verified)
+
+        outcome = resolver.solve(check)
+        report = outcome.report
+        return str(report.status), report.objective if outcome.has_solution else None
 
 
 def worst_cases(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:

@@ -1,7 +1,9 @@
 """Solving the points of a sweep one after another with one persistent model.
 
 When a point changes only numbers (costs, shares, capacities, demands), the model's mutable
-parameters are updated and HiGHS re-solves, warm-started from the previous plan. The model
+parameters are updated and the engine's one re-solver
+(:class:`~solver.studies.engine.resolver.Resolver`) solves again, warm-started from the
+previous plan. The model
 is rebuilt only when a point changes its structure (trust, routes, membership) or a number
 that is not a parameter. Each point becomes one row of ``sweep.csv`` (a failure too, with
 its status and reason) and its per-layer and plan tables.
@@ -19,6 +21,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
 from solver.results import COST_TERMS
+from solver.studies.engine.resolver import Resolver, runner_for
 from solver.studies.sweep.grid import Point
 
 #: The columns of ``sweep.csv`` after the varied keys.
@@ -53,8 +56,9 @@ class Settings:
     persistent: bool = True
     warm_start: bool = True
     presolve: bool = True
-    """Answer points that counting rules out from the tables, without HiGHS (it costs a
-    pass over the case at every point; HiGHS finds them infeasible too)."""
+    """Answer points that counting rules out from the tables, with the count's reason: before
+    a model is built for the point, or once HiGHS finds no plan on the held model (the count
+    is a pass over the case that a feasible point does not need)."""
 
     def make_solver(self, case: Case) -> PointSolver:
         """The solver of a worker's points (the executor's hook)."""
@@ -62,19 +66,23 @@ class Settings:
 
 
 class PointSolver:
-    """Solves points of one sweep in turn, keeping one persistent model between them.
+    """Solves points of one sweep in turn on the engine's one persistent re-solver.
 
-    ``builds`` counts the models built; a numbers-only sweep builds one.
+    A point is a numbers-only change of the model the :class:`Resolver` holds when its sets
+    and absent numbers are those of the model (:func:`_signature`); otherwise the model is
+    built again. ``builds`` counts the models built; a numbers-only sweep builds one.
     """
 
     def __init__(self, base: Case, settings: Settings) -> None:
         self.base = base
         self.settings = settings
-        self.builds = 0
-        self._built: Any = None
         self._signature: tuple[Any, ...] | None = None
-        self._runner: Any = None
-        self._start: dict[str, np.ndarray] = {}
+        self._resolver: Resolver | None = None
+
+    @property
+    def builds(self) -> int:
+        """How many models were built."""
+        return self._resolver.builds if self._resolver is not None else 0
 
     def run(self, point: Point) -> PointOutcome:
         """Solve one point; a failure becomes a row with its status and reason."""
@@ -95,17 +103,25 @@ class PointSolver:
         except Exception as exc:
             return _failed(point, "error", f"{type(exc).__name__}: {exc}", start)
 
+    def _resolver_for(self, case: Case) -> Resolver:
+        """The resolver, with a runner of the case's solver (one per point if not persistent)."""
+        if self._resolver is None or not self.settings.persistent:
+            self._resolver = Resolver(runner_for(case.solver),
+                                      warm_start=self.settings.warm_start)
+        return self._resolver
+
     def _solve(self, point: Point, case: Case, start: float) -> PointOutcome:
         from solver.diagnose.presolve import find_infeasibilities
-        from solver.highs.runner import HighsRunner
         from solver.model.build import build
         from solver.model.data import model_data
         from solver.model.numbers import mutable_quantities, values
-        from solver.solve import finish, variable_groups
+        from solver.solve import finish
 
-        # Provably infeasible points are answered from the tables, without HiGHS.
-        findings = find_infeasibilities(case) if self.settings.presolve else []
-        if findings:
+        def infeasible() -> PointOutcome | None:
+            """The point's row if counting rules it out from the tables, without HiGHS."""
+            findings = find_infeasibilities(case) if self.settings.presolve else []
+            if not findings:
+                return None
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
             return _failed(point, "infeasible", f"{findings[0]}{more}", start)
 
@@ -113,46 +129,45 @@ class PointSolver:
         data = model_data(case, keep_zero_demand="demand" in quantities)
         mutable = self._mutable_for(case)
         signature = _signature(case, data, mutable, quantities)
-        rebuild = (not self.settings.persistent or self._built is None
+        resolver = self._resolver_for(case)
+        rebuild = (not self.settings.persistent or resolver.built is None
                    or signature != self._signature)
         if not rebuild:
-            stale = self._built.num.update(self._built.m, values(case, data))
+            stale = resolver.built.num.update(resolver.built.m, values(case, data))
             rebuild = bool(stale)
         build_seconds = 0.0
         if rebuild:
-            t = time.perf_counter()
-            self._built = build(case, mutable=mutable)
-            build_seconds = time.perf_counter() - t
+            # A model is built only for a point counting does not rule out. A point re-solved
+            # on the held model is counted only if HiGHS finds no plan (the same row: the
+            # count is a pass over the case that a feasible point does not need).
+            ruled_out = infeasible()
+            if ruled_out is not None:
+                return ruled_out
+            build_seconds = resolver.build(lambda: build(case, mutable=mutable))
             self._signature = signature
-            self._start = {}
-            self.builds += 1
-        built = self._built
+        built = resolver.built
         built.data = data
-        opts = case.solver
-        if self._runner is None or not self.settings.persistent:
-            if opts.name.strip().lower() == "highs":
-                self._runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                                           threads=opts.threads)
-            else:
-                from solver.highs.pyomo_runner import PyomoRunner
+        runner = resolver.runner
+        runner.time_limit, runner.mip_gap = case.solver.time_limit, case.solver.mip_gap
 
-                self._runner = PyomoRunner(opts.name, time_limit=opts.time_limit,
-                                           mip_gap=opts.mip_gap, threads=opts.threads)
-        runner = self._runner
-        runner.time_limit, runner.mip_gap = opts.time_limit, opts.mip_gap
-        groups = variable_groups(built.m)
-        if self.settings.warm_start and self._start and not rebuild and \
-                isinstance(runner, HighsRunner):
-            runner.warm_start(built.m, self._start)
-        report = runner.solve(built.m, groups)
-        result = finish(case, built, report, runner, build_seconds, raise_on_failure=False)
-        if report.has_solution:
-            self._start = report.values
+        def check(report: Any) -> tuple[Any, bool]:
+            result = finish(case, built, report, runner, build_seconds,
+                            raise_on_failure=False)
+            return result, bool(result.verified)
+
+        outcome = resolver.solve(check)
+        if not outcome.has_solution and not rebuild:
+            ruled_out = infeasible()
+            if ruled_out is not None:
+                return ruled_out
+        report = outcome.report
+        result: Any = outcome.checked if outcome.has_solution else \
+            finish(case, built, report, runner, build_seconds, raise_on_failure=False)
         row = _row(point, result.status, _reason(result), start)
         row.update(objective=result.objective,
                    bound=result.bound if result.has_solution else None, gap=result.gap,
                    verified=result.verified if result.has_solution else None,
-                   rebuilt=rebuild, solve_seconds=report.highs_seconds)
+                   rebuilt=rebuild, solve_seconds=outcome.highs_seconds)
         if result.has_solution:
             row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
             row.update(self.outputs(result))

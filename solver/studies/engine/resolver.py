@@ -1,0 +1,176 @@
+"""One persistent re-solver under every study: build once, change numbers, solve, check.
+
+A :class:`Resolver` holds one built model and a persistent solver runner
+(:class:`~solver.highs.runner.HighsRunner`, which keeps the model compiled,
+:class:`~solver.highs.compile.Compiled`, and sends HiGHS only what changed). A study:
+
+1. builds the model once with :meth:`Resolver.build`, from a function of its own (the
+   one-period model of :func:`solver.model.build.build`, the game's priced model, the
+   near-optimal search model; a pathway model plugs in the same way, with its own
+   ``groups``);
+2. changes numbers only, through the model (mutable parameters, variable bounds, a row's
+   or an objective's weights: whatever :meth:`Compiled.refresh` re-reads);
+3. calls :meth:`Resolver.solve` with its ``check``: the resolver sends the changes and the
+   last accepted plan as a MIP start in one pass, solves, raises if Ctrl-C or SIGTERM
+   stopped the solve, hands the report to ``check`` (the independent checker, through the
+   study's tables) and returns one :class:`Outcome`. A warm-started plan that ``check``
+   refuses is solved again cold: HiGHS can lose a MIP start's objective offset in its
+   presolved space and stop at a wrong "optimum", which the checker refuses (a study may
+   ask for the same when a warm solve finds no plan at all).
+
+What a study keeps for itself: how its unit of work (a point, a group, a search step) maps
+to a change of numbers, and which row it makes of the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+#: A study's check of a plan: what it makes of the report, and whether the plan is accepted
+#: (verified by the independent checker). Called only for a report with a plan.
+Check = Callable[[Any], tuple[T, bool]]
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """One solve of the resolver: HiGHS's report and what the study's check made of it."""
+
+    report: Any
+    """The :class:`~solver.highs.runner.SolveReport` of the last attempt."""
+    checked: T | None
+    """What ``check`` returned for the plan; None when the solve found no plan."""
+    accepted: bool
+    """Whether ``check`` accepted the plan (False without a plan)."""
+    warm: bool
+    """Whether the last attempt started from the previous accepted plan."""
+    retried: bool
+    """Whether a warm-started plan was refused and the change solved again cold."""
+    highs_seconds: float
+    """HiGHS's own time over every attempt of this solve."""
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether HiGHS returned a plan."""
+        return bool(self.report.has_solution)
+
+
+def runner_for(opts: Any) -> Any:
+    """A runner of the case's ``[solver]`` options: HiGHS's, or Pyomo's for another solver."""
+    if opts.name.strip().lower() == "highs":
+        from solver.highs.runner import HighsRunner
+
+        return HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                           threads=opts.threads)
+    from solver.highs.pyomo_runner import PyomoRunner
+
+    return PyomoRunner(opts.name, time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                       threads=opts.threads)
+
+
+def model_groups(built: Any) -> dict[str, Any]:
+    """The variables a one-period model's plan is read back as (``variable_groups``)."""
+    from solver.solve import variable_groups
+
+    return variable_groups(built.m)
+
+
+class Resolver:
+    """A built model re-solved after numbers-only changes, warm-started, each plan checked.
+
+    ``runner`` solves (a :class:`~solver.highs.runner.HighsRunner`, or a runner of another
+    solver without warm starts); ``groups`` names the variables a plan is read back as, for
+    a built model (default: the one-period model's). ``warm_start`` False solves every change
+    cold. ``builds`` counts the models built, ``retries`` the warm plans refused and solved
+    again cold, ``highs_seconds`` HiGHS's time over every solve.
+    """
+
+    def __init__(self, runner: Any, *, groups: Callable[[Any], dict[str, Any]] = model_groups,
+                 warm_start: bool = True) -> None:
+        self.runner = runner
+        self.group_names = groups
+        self.warm_start = warm_start
+        self.built: Any = None
+        self.groups: dict[str, Any] = {}
+        self.builds = 0
+        self.retries = 0
+        self.highs_seconds = 0.0
+        self.build_seconds = 0.0
+        self.start: dict[str, np.ndarray] = {}
+        """The last accepted plan, the next solve's MIP start (empty: none)."""
+
+    def build(self, make: Callable[[], Any]) -> float:
+        """Build the model with ``make()`` (an object with its Pyomo model as ``.m``).
+
+        Replaces the model held, forgets the warm start, returns the seconds it took. The
+        runner is handed the model at the next solve.
+        """
+        started = time.perf_counter()
+        self.built = make()
+        self.groups = dict(self.group_names(self.built))
+        self.build_seconds = time.perf_counter() - started
+        self.builds += 1
+        self.start = {}
+        return self.build_seconds
+
+    def add_groups(self, groups: dict[str, Any]) -> None:
+        """Read back these variables too (a study's own components of the model)."""
+        self.groups.update(groups)
+
+    def solve(self, check: Check[T] | None = None, *,
+              retry_unsolved: bool = False) -> Outcome[T]:
+        """Solve the model as it now stands; return HiGHS's report and ``check``'s verdict.
+
+        ``check`` None accepts every plan unchecked (a step whose plan is not kept, such as
+        the distance-maximising solve of a search). A plan ``check`` refuses does not become
+        the next start, and if it came from a warm start the change is solved again cold;
+        with ``retry_unsolved`` so is a warm solve that found no plan.
+        Raises KeyboardInterrupt or SIGTERM's exception if a signal stopped the solve.
+        """
+        if self.built is None:
+            raise RuntimeError("the resolver has no model: build one first")
+        warm = self._warm()
+        outcome = self._attempt(check, warm)
+        refused = outcome.has_solution or retry_unsolved
+        if warm and refused and not outcome.accepted:
+            self.retries += 1
+            highs = getattr(self.runner, "highs", None)
+            if highs is not None:
+                highs.clearSolver()
+            spent = outcome.highs_seconds
+            outcome = self._attempt(check, warm=False)
+            outcome.retried = True
+            outcome.highs_seconds += spent
+        return outcome
+
+    def _warm(self) -> bool:
+        """Send the pending changes and the last accepted plan as a start; whether it was."""
+        if not self.warm_start or not self.start:
+            return False
+        set_start = getattr(self.runner, "warm_start", None)
+        return bool(set_start is not None and set_start(self.built.m, self.start))
+
+    def _attempt(self, check: Check[T] | None, warm: bool) -> Outcome[T]:
+        from solver.highs.runner import raise_if_stopped
+
+        # A warm start has sent the model's changes already: the solve has none to send.
+        report = self.runner.solve(None if warm else self.built.m, self.groups)
+        raise_if_stopped(report)
+        self.highs_seconds += report.highs_seconds
+        checked: Any = None
+        accepted = False
+        if report.has_solution:
+            if check is None:
+                accepted = True
+            else:
+                checked, accepted = check(report)
+        if accepted:
+            self.start = dict(report.values)
+        return Outcome(report=report, checked=checked, accepted=accepted, warm=warm,
+                       retried=False, highs_seconds=report.highs_seconds)
