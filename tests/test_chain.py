@@ -407,16 +407,6 @@ def test_sweep_and_alternatives_through_the_chain(tmp_path: Path) -> None:
     assert len(found.plans) >= 1
 
 
-def test_a_two_stage_design_over_a_chain_is_refused_by_name(tmp_path: Path) -> None:
-    scenarios = "scenario,probability,partner,capacity_factor\nhalf,0.1,A,0.5\n"
-    folder = write_case(tmp_path / "case", **CHAIN, scenarios=scenarios)
-    result = CliRunner().invoke(main, ["solve", str(folder), "--design", "expected", "--set",
-                                       "objective.shortage_cost=10"])
-    assert result.exit_code == 2
-    assert "a two-stage design does not yet route a chain's inputs" in result.output
-    assert "Traceback" not in result.output
-
-
 def test_shocks_cascade_in_random_draws(tmp_path: Path) -> None:
     # A (the only chip maker) is lost in every draw: all of cloud's 10 go unmet each time,
     # though no cloud host is lost.

@@ -7,6 +7,9 @@ capacity that survives; no consumer receives more than its demand, and the rest 
 unmet demand. Each outcome's second-stage cost is trade + shortage_cost * unmet; the
 recourse term is their expectation (with the no-disruption outcome at the remaining
 probability) or, with ``design = "cvar"``, its blend with the CVaR, computed by sorting.
+Over a chain (whose scenario input flows are not written) each outcome's cost is the optimum
+of the checker's own re-routing LP (:mod:`solver.check.rerouting`, the chain's rule): given
+its capacity the design's recourse must reach it, scenario by scenario.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from solver.case.loader import Case
 from solver.case.scenarios import recourse_term, scenarios_over
 from solver.check.case_data import CaseData
 from solver.check.common import Row, Tolerance, Violation, fmt, line_of, missing_columns, numbers
+from solver.check.rerouting import ScenarioLP
 
 
 def designs(case: Case) -> bool:
@@ -79,7 +83,12 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
     for s in sorted(set(frame["scenario"]) - known):
         out.append(Violation("table", name, 1.0, f"{name}: scenario {s} is not in scenarios.csv"))
     outcomes = [costs["trade"] + costs["shortage"]]
-    layer_demand = data.layers["D"].astype(float)
+    # Over a chain the scenario input flows are not written: each outcome's cost is the
+    # optimum of the checker's own re-routing LP, which the design's recourse must reach.
+    lp = ScenarioLP(case, data, pairs) if data.inputs is not None else None
+    at = {} if lp is None else {sid: s for s, sid in enumerate(lp.scenarios.ids)}
+    layer_demand = data.layers["final_demand" if "final_demand" in data.layers.columns
+                               else "D"].astype(float)
     for s, sid in enumerate(scen.ids):
         mine = (frame["scenario"] == sid).to_numpy()
         rows = frame[mine]
@@ -122,6 +131,13 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
         unit = [0.0 if e == i else route_cost.get((e, i), 0.0)
                 for e, i in zip(rows["exporter"], rows["importer"], strict=True)]
         trade = float(np.asarray(unit) @ qty) if len(qty) else 0.0
+        if lp is not None:
+            try:
+                least = lp.solve(at[sid], price)[0]
+            except RuntimeError as exc:
+                out.append(Violation("scenario", sid, 1.0, f"{where}: not re-checked: {exc}"))
+                least = float("nan")
+            trade = least - price * unmet  # its final and input flows' trade cost
         outcomes.append(trade + price * unmet)
         recomputed[sid] = {"unmet": unmet, "trade_cost": trade,
                            **_worst(short, layer_demand, tol),

@@ -22,7 +22,9 @@ two optima. ``rerouted`` is at most the scenario's final flows (final demand les
 ``unmet``): which of equally good routings was chosen is not unique. With a chain,
 ``through_inputs`` is at most ``unmet`` and at least ``unmet`` less what the same LP without
 the input balances leaves unmet (with a price, the most any of its optima leaves). A
-two-stage design's scenario flows are checked by :mod:`solver.check.design` instead.
+two-stage design's scenario flows are checked by :mod:`solver.check.design`; over a chain its
+scenarios.csv is held here too (given the capacity it builds, a design's recourse in each
+scenario is this LP's optimum, since the recourse term grows with every scenario's cost).
 """
 
 from __future__ import annotations

@@ -188,7 +188,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     if designs(case):
         costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
                                          planned_flows(flows), recomputed, out, tolerance)
-    if summary.get("status") in SOLVED and scenarios is not None and not designs(case):
+    if summary.get("status") in SOLVED and scenarios is not None and (
+            not designs(case) or data.inputs is not None):
         recheck_scenarios(case, data, pairs, scenarios, recomputed, out, tolerance)
     if summary.get("status") in SOLVED and (scenario_table or scenarios is not None):
         check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
