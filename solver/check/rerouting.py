@@ -175,6 +175,31 @@ class ScenarioLP:
         self.scenarios = scenarios_over(sc, *pair_ids, *f_keys)
         self.closed_inputs = scenarios_over(sc, *pair_ids, *g_keys).closed
         self.n_f, self.n_g = n_f, n_g
+        self._split: dict[bool, tuple[Any, ...]] = {}
+
+    def _matrices(self, balances: bool) -> tuple[Any, ...]:
+        """The rows as ``A_ub``, ``A_eq`` and the masks that split them.
+
+        The same in every scenario: only the capacity rows' (finite) upper bounds change.
+        """
+        if balances not in self._split:
+            from scipy.sparse import coo_matrix, vstack
+
+            blk = self.block
+            lower, upper = np.concatenate(blk.lower), np.concatenate(blk.upper)
+            keep = np.ones(blk.count, dtype=bool)
+            if not balances:
+                keep[self.balance_rows] = False
+            matrix = coo_matrix((np.concatenate(blk.vals), (np.concatenate(blk.rows),
+                                                            np.concatenate(blk.cols))),
+                                shape=(blk.count, self.n_col)).tocsr()[keep]
+            lower, upper = lower[keep], upper[keep]
+            eq = lower == upper
+            le = ~eq & np.isfinite(upper)
+            ge = ~eq & np.isfinite(lower)
+            a_ub = vstack([matrix[le], -matrix[ge]]).tocsr()
+            self._split[balances] = (a_ub, matrix[eq], keep, le, ge, eq)
+        return self._split[balances]
 
     def solve(self, s: int, price: float | None, balances: bool = True
               ) -> tuple[float, float]:
@@ -185,28 +210,17 @@ class ScenarioLP:
         price and NaN without one.
         """
         from scipy.optimize import linprog
-        from scipy.sparse import coo_matrix
+        from scipy.sparse import coo_matrix, vstack
 
         blk = self.block
         lower, upper = np.concatenate(blk.lower), np.concatenate(blk.upper)
         upper[self.cap_rows] = self.scenarios.factor[s] * self.k
-        keep = np.ones(blk.count, dtype=bool)
-        if not balances:
-            keep[self.balance_rows] = False
+        a_ub, a_eq, keep, le, ge, eq = self._matrices(balances)
+        lower, upper = lower[keep], upper[keep]
+        b_ub = np.concatenate([upper[le], -lower[ge]])
         col_upper = self.upper.copy()
         col_upper[:self.n_f][self.scenarios.closed[s]] = 0.0
         col_upper[self.n_f:self.n_f + self.n_g][self.closed_inputs[s]] = 0.0
-        matrix = coo_matrix((np.concatenate(blk.vals), (np.concatenate(blk.rows),
-                                                        np.concatenate(blk.cols))),
-                            shape=(blk.count, self.n_col)).tocsr()[keep]
-        lower, upper = lower[keep], upper[keep]
-        eq = lower == upper
-        le = ~eq & np.isfinite(upper)
-        ge = ~eq & np.isfinite(lower)
-        from scipy.sparse import vstack
-
-        a_ub = vstack([matrix[le], -matrix[ge]]).tocsr()
-        b_ub = np.concatenate([upper[le], -lower[ge]])
         bounds = np.column_stack([np.zeros(self.n_col), col_upper])
 
         def run(cost: np.ndarray, extra: tuple[np.ndarray, float] | None = None) -> float:
@@ -214,7 +228,7 @@ class ScenarioLP:
             if extra is not None:
                 ub = vstack([a_ub, coo_matrix(extra[0][None, :])]).tocsr()
                 bu = np.concatenate([b_ub, [extra[1]]])
-            res = linprog(cost, A_ub=ub, b_ub=bu, A_eq=matrix[eq], b_eq=lower[eq],
+            res = linprog(cost, A_ub=ub, b_ub=bu, A_eq=a_eq, b_eq=lower[eq],
                           bounds=bounds, method="highs")
             if res.status != 0:
                 raise RuntimeError(f"the checker's re-routing LP failed: {res.message}")
