@@ -17,6 +17,7 @@ from typing import Any
 
 import highspy
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -162,6 +163,17 @@ def test_solve_designs_over_a_chain_from_the_command_line(tmp_path: Path) -> Non
     res = CliRunner().invoke(main, ["solve", str(folder), "--design", "expected", "--set",
                                     f"objective.shortage_cost={PRICE}", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    res = CliRunner().invoke(main, ["check", str(folder), str(out), "--set",
-                                    f"objective.shortage_cost={PRICE}"])
+    check = ["check", str(folder), str(out), "--set", f"objective.shortage_cost={PRICE}"]
+    res = CliRunner().invoke(main, check)
     assert res.exit_code == 0, res.output
+    # A scenario claiming only its final flows' trade cost (its inputs shipped for free) is
+    # rejected: the checker's own re-routing LP prices the inputs too.
+    table = pd.read_csv(out / "scenarios.csv")
+    assert (table["trade_cost"] > 0).any()
+    at = int(np.argmax(table["trade_cost"].to_numpy()))
+    table.loc[at, "second_stage_cost"] -= table.loc[at, "trade_cost"]
+    table.loc[at, "trade_cost"] = 0.0
+    table.to_csv(out / "scenarios.csv", index=False)
+    res = CliRunner().invoke(main, check)
+    assert res.exit_code == 5, res.output
+    assert f"scenario {table.loc[at, 'scenario']}" in res.output
