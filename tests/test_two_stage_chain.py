@@ -177,3 +177,29 @@ def test_solve_designs_over_a_chain_from_the_command_line(tmp_path: Path) -> Non
     res = CliRunner().invoke(main, check)
     assert res.exit_code == 5, res.output
     assert f"scenario {table.loc[at, 'scenario']}" in res.output
+
+
+def test_a_tie_of_worst_layers_may_name_either(tmp_path: Path) -> None:
+    # Chips (final 20) feed cloud (final 10) at 0.5: D chips 25. A fire leaves 60% of A's
+    # chips; rationed, chips lose 8 of 20 and cloud 4 of 10: both 40%, either is the worst.
+    # A design at a price of 3 does not insure against it (10 more chips cost 10, save 3.6).
+    folder = write_case(
+        tmp_path / "case", partners="partner\nA\nB\n",
+        layers="layer,demand,min_supplier_share\nchips,20,0\ncloud,10,0\n",
+        capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\nB,cloud,100,1\n",
+        inputs="layer,input,per_unit\ncloud,chips,0.5\n",
+        scenarios="scenario,probability,partner,layer,capacity_factor\nfire,0.1,A,chips,0.6\n")
+    out = tmp_path / "run"
+    args = ["--set", "objective.shortage_cost=3"]
+    res = CliRunner().invoke(main, ["solve", str(folder), "--design", "expected", *args,
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "scenarios.csv")
+    assert table.loc[0, "unmet"] == pytest.approx(12.0)
+    assert table.loc[0, "worst_layer_share"] == pytest.approx(0.4)
+    for layer, unmet, code in (("chips", 8.0, 0), ("cloud", 4.0, 0), ("cloud", 8.0, 5)):
+        table.loc[0, ["worst_layer", "worst_layer_unmet", "worst_layer_share"]] = [
+            layer, unmet, unmet / {"chips": 20.0, "cloud": 10.0}[layer]]
+        table.to_csv(out / "scenarios.csv", index=False)
+        res = CliRunner().invoke(main, ["check", str(folder), str(out), *args])
+        assert res.exit_code == code, (layer, unmet, res.output)

@@ -161,7 +161,8 @@ def _worst(short: pd.Series, layer_demand: pd.Series, tol: Tolerance) -> dict[st
     """The layer with the largest unmet share and its unmet demand.
 
     The layer is named only when it is clear: some demand is unmet beyond the tolerance and
-    no other layer's share is within the tolerance of it (a tie may go either way).
+    no other layer's share is within the tolerance of it. A tie may go either way: then the
+    tied layers and their unmet demand (``worst_layer_tied``).
     """
     per_layer = short.groupby(level=1).sum().reindex(layer_demand.index).fillna(0.0)
     share = (per_layer / layer_demand.where(layer_demand > 0)).fillna(0.0)
@@ -169,10 +170,12 @@ def _worst(short: pd.Series, layer_demand: pd.Series, tol: Tolerance) -> dict[st
         return {}
     at = int(np.argmax(share.to_numpy()))
     top = float(share.iloc[at])
-    out: dict[str, Any] = {"worst_layer_unmet": float(per_layer.iloc[at])}
-    if int((share >= top - tol.absolute).sum()) == 1:
-        out["worst_layer"] = str(share.index[at])
-    return out
+    tied = share >= top - tol.absolute
+    if int(tied.sum()) == 1:
+        return {"worst_layer_unmet": float(per_layer.iloc[at]),
+                "worst_layer": str(share.index[at])}
+    # A tie (rationing over a chain leaves every layer downstream the same share): any of them.
+    return {"worst_layer_tied": {str(k): float(v) for k, v in per_layer[tied].items()}}
 
 
 def _rerouted(rows: pd.DataFrame, planned: pd.Series) -> float:
