@@ -35,7 +35,8 @@ PRICE = 20.0
 CAPS = {("A", "chips"): 1.0, ("C", "chips"): 3.0, ("B", "cloud"): 1.0, ("C", "cloud"): 4.0,
         ("A", "power"): 1.0, ("C", "power"): 2.0}
 DEMAND = {("A", "cloud"): 6.0, ("B", "cloud"): 4.0, ("B", "chips"): 2.0}
-LINKS = {("cloud", "chips"): 0.5, ("chips", "power"): 0.2, ("cloud", "power"): 0.1}
+LINKS = {("cloud", "chips"): 0.5, ("chips", "power"): 0.2, ("cloud", "power"): 0.1,
+         ("power", "power"): 0.05}
 TRADE = {("A", "B"): 1.0, ("B", "A"): 1.0, ("C", "A"): 2.0, ("C", "B"): 2.0, ("A", "C"): 1.0,
          ("B", "C"): 1.0}
 #: name -> (probability, {pair: capacity factor}, closed (exporter, importer, layer) routes)

@@ -112,17 +112,23 @@ class ChainRecourse:
         for s, name in enumerate(scen.ids):
             js, h = self.flows_of(s)
             fj, fv = final[s]
-            out_of = [[] for _ in range(n_pairs)]  # type: list[list[Any]]
+            out_of: list[list[Any]] = [[] for _ in range(n_pairs)]
             for a, v in zip(np.asarray(data.flow_pair)[fj].tolist(), fv.tolist(), strict=True):
                 out_of[a].append(v)
             for a, v in zip(self.supplier[js].tolist(), h.tolist(), strict=True):
                 out_of[a].append(v)
             into = group_positions(chain.flows["balance"].to_numpy()[js], len(balances))
             for b, at in enumerate(into):
-                made = [MonomialTermExpression((-per_unit[b], v)) for v in out_of[producer[b]]]
-                if len(at) == 0 and not made:
+                # A layer its own input (energy for energy) meets its own row twice: one term.
+                coef: dict[int, list[Any]] = {}
+                for v, c in [*((v, 1.0) for v in h[at].tolist()),
+                             *((v, -per_unit[b]) for v in out_of[producer[b]])]:
+                    coef.setdefault(id(v), [v, 0.0])[1] += c
+                terms = [v if c == 1.0 else MonomialTermExpression((c, v))
+                         for v, c in coef.values() if c != 0.0]
+                if not terms:
                     continue
-                bal_args.append([*h[at].tolist(), *made])
+                bal_args.append(terms)
                 bal_keys.append((name, str(balances["partner"].iloc[b]),
                                  str(balances["layer"].iloc[b]), str(balances["input"].iloc[b])))
             link_of = chain.balances["link"].to_numpy()[chain.flows["balance"].to_numpy()[js]]
