@@ -200,10 +200,6 @@ def check_design(case: Case) -> None:
     if not has_scenarios(case.scenarios):
         raise UsageError(f"design {design!r}: the case has no scenarios.csv to design against "
                          "(or one without rows)")
-    if case.has_inputs:
-        raise UsageError(f"design {design!r}: a two-stage design does not yet route a chain's "
-                         "inputs (inputs.csv) in its scenarios; solve with --design none, whose "
-                         "scenarios.csv re-routes the plan through the chain")
     if case.objective.shortage_cost is None:
         raise UsageError(f"design {design!r} needs objective.shortage_cost: the price of the "
                          "demand a scenario leaves unmet (set it in [objective] or with --set "

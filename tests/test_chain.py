@@ -407,16 +407,6 @@ def test_sweep_and_alternatives_through_the_chain(tmp_path: Path) -> None:
     assert len(found.plans) >= 1
 
 
-def test_a_two_stage_design_over_a_chain_is_refused_by_name(tmp_path: Path) -> None:
-    scenarios = "scenario,probability,partner,capacity_factor\nhalf,0.1,A,0.5\n"
-    folder = write_case(tmp_path / "case", **CHAIN, scenarios=scenarios)
-    result = CliRunner().invoke(main, ["solve", str(folder), "--design", "expected", "--set",
-                                       "objective.shortage_cost=10"])
-    assert result.exit_code == 2
-    assert "a two-stage design does not yet route a chain's inputs" in result.output
-    assert "Traceback" not in result.output
-
-
 def test_shocks_cascade_in_random_draws(tmp_path: Path) -> None:
     # A (the only chip maker) is lost in every draw: all of cloud's 10 go unmet each time,
     # though no cloud host is lost.
@@ -425,6 +415,49 @@ def test_shocks_cascade_in_random_draws(tmp_path: Path) -> None:
     case = chain_case(tmp_path)
     plan = solve(case, mip_gap=0.0)
     lossy = case.with_overrides({"partners[A].disruption_risk": 1.0})
-    result = sample(lossy, 4, seed=1, allocation=plan.allocation)
+    result = sample(lossy, 4, seed=1, allocation=plan.allocation, out=tmp_path / "mc")
     assert list(result.draws["lost"]) == ["A"] * 4
     assert list(result.draws["unmet_cloud"]) == pytest.approx([10.0] * 4)
+    # All of it through the missing chips, in each draw and in the distribution.
+    assert list(result.draws["through_inputs"]) == pytest.approx([10.0] * 4)
+    assert list(result.draws["through_cloud"]) == pytest.approx([10.0] * 4)
+    dist = result.distribution.set_index("layer")["through_inputs_mean"]
+    assert dist.to_dict() == pytest.approx({"": 10.0, "chips": 0.0, "cloud": 10.0,
+                                           "power": 0.0})
+    # A resumed sample reads the through-inputs columns back from draws.csv.
+    again = sample(lossy, 4, seed=1, allocation=plan.allocation, out=tmp_path / "mc",
+                   resume=True)
+    assert list(again.draws["through_cloud"]) == pytest.approx([10.0] * 4)
+
+
+RATIONED = {
+    "partners": "partner\nA\nB\n",
+    "layers": "layer,demand,min_supplier_share\nchips,10,0\ncloud,10,0\n",
+    "capabilities": "partner,layer,capacity,unit_cost\nA,chips,100,1\nB,cloud,100,1\n",
+    "inputs": "layer,input,per_unit\ncloud,chips,0.5\n",
+    "scenarios": ("scenario,probability,partner,layer,exporter,importer,capacity_factor\n"
+                  "fab_fire,0.1,A,chips,,,0.6\n"),
+}
+
+
+def test_a_short_layer_is_rationed_between_final_demand_and_its_users(tmp_path: Path) -> None:
+    # D: chips 10 + 0.5 * 10 = 15. A fire leaves 9 of A's 15 chips. Shared in proportion
+    # to the planned claims (10 final, 5 for cloud): 6 to chip buyers (4 unmet) and 3 to
+    # cloud, which makes 6 of its 10 (4 unmet, all through the missing input). Serving chip
+    # buyers first would leave cloud 10 unmet; feeding cloud first, chip buyers 6.
+    from solver.studies.shocks.stress import stress
+
+    case = load_case(write_case(tmp_path / "case", **RATIONED))
+    result = solve(case, mip_gap=0.0)
+    assert result.scenarios is not None
+    row = result.scenarios.set_index("scenario").loc["fab_fire"]
+    assert row["unmet"] == pytest.approx(8.0)
+    assert row["through_inputs"] == pytest.approx(4.0)
+    assert row["worst_layer_share"] == pytest.approx(0.4)
+    # Losing A: no chips, so no cloud either; losing B costs cloud alone.
+    table = stress(case, result=result).set_index(["lost", "scope", "layer"])
+    assert table.loc[("A", "layer", "cloud"), "unmet"] == pytest.approx(10.0)
+    assert table.loc[("A", "layer", "cloud"), "through_inputs"] == pytest.approx(10.0)
+    assert table.loc[("A", "layer", "chips"), "through_inputs"] == pytest.approx(0.0)
+    assert table.loc[("B", "layer", "chips"), "unmet"] == pytest.approx(0.0)
+    assert table.loc[("B", "layer", "cloud"), "through_inputs"] == pytest.approx(0.0)

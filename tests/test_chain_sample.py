@@ -34,8 +34,13 @@ def test_the_chained_sample_is_what_the_readme_shows(tmp_path: Path) -> None:
     assert printed == shown
     case = load_case(MODEL)
     assert check_run(case, out) == []
-    # Losing Taiwan: 161 of chip demand unmet, 103 of it through inputs (README).
-    table = stress(case, partners=["TW"], result=solve(case))
-    semis = table[(table["scope"] == "layer") & (table["layer"] == "semiconductors")].iloc[0]
-    assert semis["unmet"] == pytest.approx(161.1392, abs=1e-3)
-    assert semis["through_inputs"] == pytest.approx(102.848, abs=1e-3)
+    # Losing Taiwan: 40% of chips and of every layer they feed unmet, 296 of the 416 unmet
+    # through inputs (README): chips short for lack of chips, cloud compute and AI models
+    # short for lack of their inputs.
+    table = stress(case, partners=["TW"], result=solve(case)).set_index(["scope", "layer"])
+    for layer, unmet, through in [("semiconductors", 120.0, 0.0), ("cloud_compute", 80.0, 80.0),
+                                  ("ai_models", 48.0, 48.0), ("energy", 0.0, 0.0)]:
+        assert table.loc[("layer", layer), "unmet"] == pytest.approx(unmet, abs=1e-3)
+        assert table.loc[("layer", layer), "through_inputs"] == pytest.approx(through, abs=1e-3)
+    assert table.loc[("total", ""), "unmet"] == pytest.approx(416.0, abs=1e-3)
+    assert table.loc[("total", ""), "through_inputs"] == pytest.approx(296.0, abs=1e-3)

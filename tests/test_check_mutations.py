@@ -172,3 +172,92 @@ def test_a_design_solved_with_the_option_is_checked_with_the_same_model_file(
     assert provenance_note(plain, run) is None  # the fingerprint covers the design solved
     summary = json.loads((run / "summary.json").read_text())
     assert summary["design"]["design"] == "expected"
+
+
+def solved(folder: Path, price: float | None
+           ) -> tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]:
+    """The case in ``folder`` solved into ``folder/run`` (at ``price`` per unit unmet)."""
+    over = [] if price is None else [f"objective.shortage_cost={price}"]
+    run = folder / "run"
+    res = CliRunner().invoke(main, ["solve", str(folder), "--out", str(run), *(
+        ["--set", *over] if over else [])])
+    assert res.exit_code == 0, res.output
+    tables = tables_of(run)
+    if (run / "input_flows.csv").is_file():
+        found = read_table(run / "input_flows.csv", [])
+        assert found is not None
+        tables["input_flows"] = found
+    summary = json.loads((run / "summary.json").read_text())
+    return load_case(folder).with_overrides(over), tables, summary
+
+
+def lie_about_unmet(table: pd.DataFrame, scenario: str, unmet: float, final: float,
+                    layer_final: float, price: float | None) -> pd.DataFrame:
+    """scenarios.csv with one scenario claiming ``unmet``, every other column consistent."""
+    out = table.copy()
+    at = out.index[out["scenario"] == scenario][0]
+    out.loc[at, ["unmet", "unmet_share", "worst_layer_unmet", "worst_layer_share"]] = [
+        repr(unmet), repr(unmet / final), repr(unmet), repr(unmet / layer_final)]
+    if price is not None:
+        cost = repr(price * unmet + float(out.at[at, "trade_cost"]))
+        out.loc[at, ["shortage_cost", "second_stage_cost"]] = [repr(price * unmet), cost]
+    return out
+
+
+@pytest.mark.parametrize("price", [10.0, None])
+def test_a_consistent_but_false_scenario_outcome_is_rejected(tmp_path: Path,
+                                                             price: float | None) -> None:
+    # Losing A leaves 60 chips unmet (of 100 chips, 150 in all) however the plan re-routes.
+    # Claiming 50 with every other cell of the row made to agree passed the checker when it
+    # only held the row to itself; its own re-routing LP finds 60 the least unmet.
+    folder = write_case(tmp_path / "case", layers=LAYERS_NO_DEMAND, demand=DEMAND,
+                        scenarios=SCENARIOS)
+    case, tables, summary = solved(folder, price)
+    data = CaseData.of(case)
+    assert check(case, data, tables, summary) == []
+    row = tables["scenarios"].set_index("scenario").loc["lossA"]
+    assert float(row["unmet"]) == pytest.approx(60.0)
+    for claimed in (50.0, 70.0):
+        lied = {**tables, "scenarios": lie_about_unmet(tables["scenarios"], "lossA", claimed,
+                                                       150.0, 100.0, price)}
+        found = check(case, data, lied, summary)
+        assert len(found) == 1 and "scenario lossA" in found[0].message, found
+    # More re-routed than all the flows of the scenario (150 less 60 unmet) is impossible.
+    lied = {**tables, "scenarios": tables["scenarios"].copy()}
+    lied["scenarios"].loc[lied["scenarios"]["scenario"] == "lossA", "rerouted"] = "91"
+    assert any("rerouted" in v.message for v in check(case, data, lied, summary))
+
+
+@pytest.mark.parametrize("price", [10.0, None])
+def test_a_false_cascade_is_rejected(tmp_path: Path, price: float | None) -> None:
+    # The chain of tests/test_chain.py: A is the only chip maker; half its chips make 5 of
+    # cloud's 10, so 5 go unmet, all of it through the missing input.
+    try:
+        from test_chain import CHAIN
+        from tiny import write_case as write_tiny
+    except ModuleNotFoundError:  # tests/ imported as a package
+        from tests.test_chain import CHAIN
+        from tests.tiny import write_case as write_tiny
+
+    scenarios = ("scenario,probability,partner,layer,capacity_factor\n"
+                 "half_chips,0.1,A,chips,0.5\n")
+    folder = write_tiny(tmp_path / "case", **CHAIN, scenarios=scenarios)
+    case, tables, summary = solved(folder, price)
+    data = CaseData.of(case)
+
+    def verdict(scen: pd.DataFrame) -> list[Any]:
+        return check_solution(case, tables["allocation"], tables["flows"], summary,
+                              layers=tables["layers"], partners=tables["partners"],
+                              shortage=tables.get("shortage"), scenarios=scen,
+                              input_flows=tables["input_flows"], data=data)
+
+    assert verdict(tables["scenarios"]) == []
+    row = tables["scenarios"].set_index("scenario").loc["half_chips"]
+    assert (float(row["unmet"]), float(row["through_inputs"])) == pytest.approx((5.0, 5.0))
+    # Cloud served in full (chips short, no cascade): the old rule's answer.
+    assert verdict(lie_about_unmet(tables["scenarios"], "half_chips", 0.0, 10.0, 10.0,
+                                   price)) != []
+    for through in ("0", "6"):  # less than the missing chips cause; more than is unmet
+        lied = tables["scenarios"].copy()
+        lied["through_inputs"] = through
+        assert any("through_inputs" in v.message for v in verdict(lied)), through

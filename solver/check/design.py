@@ -7,6 +7,9 @@ capacity that survives; no consumer receives more than its demand, and the rest 
 unmet demand. Each outcome's second-stage cost is trade + shortage_cost * unmet; the
 recourse term is their expectation (with the no-disruption outcome at the remaining
 probability) or, with ``design = "cvar"``, its blend with the CVaR, computed by sorting.
+Over a chain (whose scenario input flows are not written) each outcome's cost is the optimum
+of the checker's own re-routing LP (:mod:`solver.check.rerouting`, the chain's rule): given
+its capacity the design's recourse must reach it, scenario by scenario.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from solver.case.loader import Case
 from solver.case.scenarios import recourse_term, scenarios_over
 from solver.check.case_data import CaseData
 from solver.check.common import Row, Tolerance, Violation, fmt, line_of, missing_columns, numbers
+from solver.check.rerouting import ScenarioLP
 
 
 def designs(case: Case) -> bool:
@@ -79,7 +83,12 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
     for s in sorted(set(frame["scenario"]) - known):
         out.append(Violation("table", name, 1.0, f"{name}: scenario {s} is not in scenarios.csv"))
     outcomes = [costs["trade"] + costs["shortage"]]
-    layer_demand = data.layers["D"].astype(float)
+    # Over a chain the scenario input flows are not written: each outcome's cost is the
+    # optimum of the checker's own re-routing LP, which the design's recourse must reach.
+    lp = ScenarioLP(case, data, pairs) if data.inputs is not None else None
+    at = {} if lp is None else {sid: s for s, sid in enumerate(lp.scenarios.ids)}
+    layer_demand = data.layers["final_demand" if "final_demand" in data.layers.columns
+                               else "D"].astype(float)
     for s, sid in enumerate(scen.ids):
         mine = (frame["scenario"] == sid).to_numpy()
         rows = frame[mine]
@@ -122,6 +131,13 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
         unit = [0.0 if e == i else route_cost.get((e, i), 0.0)
                 for e, i in zip(rows["exporter"], rows["importer"], strict=True)]
         trade = float(np.asarray(unit) @ qty) if len(qty) else 0.0
+        if lp is not None:
+            try:
+                least = lp.solve(at[sid], price)[0]
+            except RuntimeError as exc:
+                out.append(Violation("scenario", sid, 1.0, f"{where}: not re-checked: {exc}"))
+                least = float("nan")
+            trade = least - price * unmet  # its final and input flows' trade cost
         outcomes.append(trade + price * unmet)
         recomputed[sid] = {"unmet": unmet, "trade_cost": trade,
                            **_worst(short, layer_demand, tol),
@@ -145,7 +161,8 @@ def _worst(short: pd.Series, layer_demand: pd.Series, tol: Tolerance) -> dict[st
     """The layer with the largest unmet share and its unmet demand.
 
     The layer is named only when it is clear: some demand is unmet beyond the tolerance and
-    no other layer's share is within the tolerance of it (a tie may go either way).
+    no other layer's share is within the tolerance of it. A tie may go either way: then the
+    tied layers and their unmet demand (``worst_layer_tied``).
     """
     per_layer = short.groupby(level=1).sum().reindex(layer_demand.index).fillna(0.0)
     share = (per_layer / layer_demand.where(layer_demand > 0)).fillna(0.0)
@@ -153,10 +170,12 @@ def _worst(short: pd.Series, layer_demand: pd.Series, tol: Tolerance) -> dict[st
         return {}
     at = int(np.argmax(share.to_numpy()))
     top = float(share.iloc[at])
-    out: dict[str, Any] = {"worst_layer_unmet": float(per_layer.iloc[at])}
-    if int((share >= top - tol.absolute).sum()) == 1:
-        out["worst_layer"] = str(share.index[at])
-    return out
+    tied = share >= top - tol.absolute
+    if int(tied.sum()) == 1:
+        return {"worst_layer_unmet": float(per_layer.iloc[at]),
+                "worst_layer": str(share.index[at])}
+    # A tie (rationing over a chain leaves every layer downstream the same share): any of them.
+    return {"worst_layer_tied": {str(k): float(v) for k, v in per_layer[tied].items()}}
 
 
 def _rerouted(rows: pd.DataFrame, planned: pd.Series) -> float:

@@ -150,6 +150,7 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     from solver.check.claims import check_alternative, check_gap
     from solver.check.design import check_design, designs, planned_flows
     from solver.check.reports import check_layers, check_partners
+    from solver.check.rerouting import recheck_scenarios
     from solver.check.scenario_claims import check_scenario_table
     from solver.check.shortage import read_unmet
 
@@ -187,6 +188,9 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     if designs(case):
         costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
                                          planned_flows(flows), recomputed, out, tolerance)
+    if summary.get("status") in SOLVED and scenarios is not None and (
+            not designs(case) or data.inputs is not None):
+        recheck_scenarios(case, data, pairs, scenarios, recomputed, out, tolerance)
     if summary.get("status") in SOLVED and (scenario_table or scenarios is not None):
         check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
     check_budget(case, costs, out, tolerance)

@@ -66,8 +66,8 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
             out.append(Violation("table", FILE, 1.0, f"{where}: not a scenario of the case"))
             continue
         v = {c: _number(str(row[c]), c, where, out) for c in NUMBERS}
-        claims = {"probability": float(probability[sid]),
-                  "unmet_share": v["unmet"] / total if total > 0 else 0.0}
+        claims: dict[str, Any] = {"probability": float(probability[sid]),
+                                  "unmet_share": v["unmet"] / total if total > 0 else 0.0}
         layer = "" if pd.isna(row["worst_layer"]) else str(row["worst_layer"]).strip()
         if layer:
             if layer not in data.layers.index:
@@ -91,6 +91,12 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
                 out.append(Violation("table", FILE, 1.0, f"{where}: column {col}: "
                                                          f"{row[col]!r} without a shortage price"))
         claims.update(recomputed.get(sid, {}))
+        tied = claims.pop("worst_layer_tied", None)
+        if tied is not None and layer in tied:
+            claims["worst_layer_unmet"] = tied[layer]
+        elif tied is not None:
+            out.append(Violation("table", FILE, 1.0, f"{where}: column worst_layer is {layer!r}, "
+                                                     f"recomputed one of {', '.join(tied)}"))
         worst = claims.pop("worst_layer", layer)
         if str(worst) != layer:
             out.append(Violation("table", FILE, 1.0, f"{where}: column worst_layer is {layer!r}, "

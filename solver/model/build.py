@@ -172,9 +172,9 @@ def _cost(ctx: Context, recourse: list[Any] | None = None) -> LinearExpression:
     terms(ctx.var_k, "unit_cost")
     if recourse is None:
         terms(ctx.var_f, "trade_cost")
-    else:
+        terms(ctx.var_g, "input_trade_cost")
+    else:  # the no-disruption outcome's trade cost, inputs' too, is in the recourse
         args.extend(recourse)
-    terms(ctx.var_g, "input_trade_cost")
     rw, rc = num.scalar("redundancy_weight"), num["redundancy_cost"]
     mutable = num.is_mutable("redundancy_cost") or num.is_mutable("redundancy_weight")
     layers = range(ctx.n_layers) if mutable else np.flatnonzero(

@@ -34,6 +34,8 @@ class Context:
     unmet_domestic: Sequence[tuple[str, ...]] = field(default_factory=list)
     res_pairs: list[int] = field(default_factory=list)
     scenario_flows: list[np.ndarray] = field(default_factory=list)
+    chain_recourse: Any = None
+    """A two-stage design over a chain: its :class:`~solver.model.two_stage_chain.ChainRecourse`."""
 
     def __post_init__(self) -> None:
         d = self.data

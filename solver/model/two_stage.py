@@ -16,8 +16,10 @@ The second-stage cost of each outcome, ``C_0`` (no disruption: the flows f and u
 With ``design = "expected"`` the recourse term is ``sum_s pi_s C_s`` (``pi_0`` the rest of
 1); with ``design = "cvar"`` it is ``(1 - c) * E[C] + c * CVaR_alpha[C]``, CVaR by
 Rockafellar-Uryasev: a free ``eta`` and an excess ``e_s >= C_s - eta, e_s >= 0``
-(``scenario_excess``), ``CVaR = eta + sum_s pi_s e_s / (1 - alpha)``. Every row is built
-with numpy index arithmetic over all flows of a scenario at once.
+(``scenario_excess``), ``CVaR = eta + sum_s pi_s e_s / (1 - alpha)``. Over a chain ``C_0``
+has the plan's input flows' trade cost too, and each scenario's recourse obeys the chain
+(:mod:`solver.model.two_stage_chain`: its input flows, balances and rationing). Every row
+is built with numpy index arithmetic over all flows of a scenario at once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from solver.case.scenarios import Scenarios, scenarios_over
 from solver.model.constraints import add_bodies, minus
 from solver.model.context import Context
 from solver.model.data import ModelData, group_positions
+from solver.model.two_stage_chain import ChainRecourse
 
 
 def scenarios_of(case: Case, data: ModelData) -> Scenarios:
@@ -75,6 +78,8 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
     cap_keys: list[tuple[str, ...]] = []
     cap_args: list[list[Any]] = []
     cost_args: list[list[Any]] = [_baseline_cost(ctx, price, cost[0])]
+    chain = ChainRecourse(ctx, case, scen) if data.chain is not None else None
+    ctx.chain_recourse = chain
     for s, js in enumerate(flows_of):
         name = scen.ids[s]
         mine = g[offset[s]:offset[s + 1]]
@@ -85,8 +90,9 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
         pairs = data.flow_pair[js]
         bounds = np.searchsorted(pairs, np.arange(ctx.n_pairs + 1))
         factor = scen.factor[s].tolist()
-        for a in np.flatnonzero(np.diff(bounds) > 0).tolist():
-            cap_args.append([*mine[bounds[a]:bounds[a + 1]].tolist(),
+        inputs = {} if chain is None else chain.capacity_terms(s)
+        for a in sorted(set(np.flatnonzero(np.diff(bounds) > 0).tolist()) | set(inputs)):
+            cap_args.append([*mine[bounds[a]:bounds[a + 1]].tolist(), *inputs.get(a, []),
                              MonomialTermExpression((-factor[a], k[a]))])
             cap_keys.append((name, ctx.pair_partner_id[a], ctx.pair_layer_id[a]))
         if ctx.num.is_mutable("trade_cost"):  # a sweep varies trade costs: every flow
@@ -98,8 +104,12 @@ def add_two_stage(ctx: Context, case: Case, scen: Scenarios) -> list[Any]:
             row = list(map(MonomialTermExpression, zip(trade[js][use].tolist(),
                                                       mine[use].tolist(), strict=True)))
         row += [MonomialTermExpression((price, v)) for v in w[s * n_rows:(s + 1) * n_rows]]
+        if chain is not None:
+            row += chain.cost_terms(s)
         row.append(minus(cost[s + 1]))
         cost_args.append(row)
+    if chain is not None:
+        chain.add_rows([(js, g[offset[s]:offset[s + 1]]) for s, js in enumerate(flows_of)], w)
     add_bodies(ctx, "scenario_demand", dem_keys, dem_args, dem_bound, dem_bound,
                requirement=False)
     add_bodies(ctx, "scenario_capacity", cap_keys, cap_args, None, [0.0] * len(cap_keys),
@@ -135,6 +145,12 @@ def _baseline_cost(ctx: Context, price: Any, c0: Any) -> list[Any]:
     f, tnum = ctx.var_f, ctx.num["trade_cost"]
     row: list[Any] = [MonomialTermExpression((tnum[j], f[j])) for j in use]
     row += [MonomialTermExpression((price, z)) for z in ctx.var_z]
+    if ctx.data.chain is not None:  # the plan's input flows
+        cost = np.asarray(ctx.arrays["input_trade_cost"], dtype=float)
+        use = range(len(cost)) if ctx.num.is_mutable("input_trade_cost") else \
+            np.flatnonzero(cost != 0).tolist()
+        g, gnum = ctx.var_g, ctx.num["input_trade_cost"]
+        row += [MonomialTermExpression((gnum[j], g[j])) for j in use]
     row.append(minus(c0))
     return row
 
@@ -144,6 +160,8 @@ def two_stage_variables(m: Any) -> dict[str, Any]:
     if not hasattr(m, "sc_cost"):
         return {}
     out = {"sc_g": m.sc_g, "sc_w": m.sc_w, "sc_cost": m.sc_cost}
+    if hasattr(m, "sc_h"):
+        out.update(sc_h=m.sc_h, sc_x=m.sc_x)
     if hasattr(m, "sc_eta"):
         out.update(sc_eta=m.sc_eta, sc_excess=m.sc_excess)
     return out

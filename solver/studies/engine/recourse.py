@@ -44,7 +44,7 @@ class Outcome:
     trade_cost: float
     shortage_cost: float | None
     through_inputs: np.ndarray | None = None
-    """With a chain: per demand row, the part of ``unmet`` a missing input caused."""
+    """With a chain: per layer, the part of its unmet final demand a missing input caused."""
 
 
 #: Relative slack when a stage's optimum becomes a bound of the next stage.
@@ -62,7 +62,7 @@ class _Priced:
     unmet: np.ndarray
     input_trade_cost: float
     free_unmet: np.ndarray | None
-    """With a chain: unmet demand per row had every input arrived (the balances lifted)."""
+    """With a chain: unmet demand per layer had every input arrived (the balances lifted)."""
 
 
 @dataclass
@@ -142,7 +142,8 @@ class RerouteLP:
         self.inf = inf
         self.flow_partner = data.pairs["partner"].to_numpy()[flow_pair]
         self.row_layer = row_layer
-        self.chain = None if data.chain is None else InputBlock(h, data, np.arange(n_a), f_cols)
+        self.chain = None if data.chain is None else InputBlock(h, data, np.arange(n_a), f_cols,
+                                                                u_cols)
 
     def _solve(self, cost: np.ndarray) -> np.ndarray:
         h = self.h
@@ -156,7 +157,8 @@ class RerouteLP:
         return np.asarray(h.getSolution().col_value, dtype=float)
 
     def priced(self, price: float, factor: np.ndarray, closed: np.ndarray,
-               closed_inputs: np.ndarray | None = None) -> _Priced:
+               closed_inputs: np.ndarray | None = None, lexicographic: bool = False
+               ) -> _Priced:
         """Flows and unmet demand at least trade cost plus ``price`` per unit unmet.
 
         With ``factor[a]`` of each pair's capacity and the ``closed`` flows shut:
@@ -165,8 +167,11 @@ class RerouteLP:
             s.t. sum_{j in r} f_j + u_r = d_r,   sum_{j of a} f_j <= factor[a] * k[a]
 
         With a chain, ``closed_inputs`` are the input flows whose routes close; the input
-        flows are priced at their routes' cost and the outcome says how much of the unmet
-        demand (per row) a missing input caused: the same LP with the balances lifted.
+        flows are priced at their routes' cost, the chain's rows hold (rationing, module
+        :mod:`~solver.studies.engine.chain`), and the outcome says how much of the unmet
+        final demand (per layer) a missing input caused: the same LP with the balances lifted.
+        ``lexicographic`` (a chain only) minimises the unmet demand first and then the trade
+        cost with it capped (no price of unmet demand was given).
         """
         h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
         n_col = n_f + n_r + n_l
@@ -190,9 +195,11 @@ class RerouteLP:
             self.chain.costs(h, on=True)
             self.chain.open(h, np.where(shut, 0.0, self.inf))
             self.chain.relax(h, relaxed=True)
-            free = np.maximum(self._solve(cost)[n_f:n_f + n_r], 0.0)
+            free = self.layer_unmet(self._solve_lexicographic(cost) if lexicographic
+                                     else self._solve(cost))
             self.chain.relax(h, relaxed=False)
-        x = self._solve(cost)
+        x = self._solve_lexicographic(cost) if lexicographic and self.chain is not None \
+            else self._solve(cost)
         if self.n_a:  # the capacity the staged runs re-route over
             h.changeRowsBounds(self.n_a, np.arange(self.n_a, dtype=np.int32),
                                np.full(self.n_a, -self.inf), self.capacity)
@@ -201,6 +208,23 @@ class RerouteLP:
             return _Priced(flows=f, unmet=u, input_trade_cost=0.0, free_unmet=None)
         return _Priced(flows=f, unmet=u, input_trade_cost=self.chain.trade_cost(x),
                        free_unmet=free)
+
+    def _solve_lexicographic(self, cost: np.ndarray) -> np.ndarray:
+        """Least unmet demand first, then least trade cost with it capped (a chain only)."""
+        assert self.chain is not None
+        n_f, n_r = self.n_f, self.n_r
+        first = np.zeros(len(cost))
+        first[n_f:n_f + n_r] = 1.0
+        self.chain.costs(self.h, on=False)
+        most = float(np.clip(self._solve(first)[n_f:n_f + n_r], 0.0, None).sum())
+        self.chain.cap_unmet(self.h, most + STAGE_TOL * (1.0 + most))
+        self.chain.costs(self.h, on=True)
+        second = cost.copy()
+        second[n_f:n_f + n_r] = 0.0
+        try:
+            return self._solve(second)
+        finally:
+            self.chain.cap_unmet(self.h, self.inf)
 
     def run(self, lost: str | None) -> _Reroute:
         """Re-route after losing partner ``lost`` (None: nobody)."""
@@ -220,10 +244,10 @@ class RerouteLP:
             self.chain.costs(h, on=False)
             self.chain.open(h, np.where(self.chain.exporter == lost, 0.0, self.inf))
             self.chain.relax(h, relaxed=True)
-            free = self._layer_unmet(self._solve(cost))
+            free = self.layer_unmet(self._solve(cost))
             self.chain.relax(h, relaxed=False)
         x = self._solve(cost)
-        per_layer = self._layer_unmet(x)
+        per_layer = self.layer_unmet(x)
         h.changeRowsBounds(n_l, self.tot0 + layers,
                            np.full(n_l, -self.inf), per_layer + STAGE_TOL * (1.0 + per_layer))
         cost[:] = 0.0
@@ -245,11 +269,11 @@ class RerouteLP:
         if self.chain is not None and free is not None:
             trade += self.chain.trade_cost(x)
             demand = np.bincount(self.row_layer, weights=self.demand, minlength=n_l)
-            through = through_inputs(self._layer_unmet(np.concatenate([x[:n_f], unmet])),
+            through = through_inputs(self.layer_unmet(np.concatenate([x[:n_f], unmet])),
                                      free, demand)
         return _Reroute(unmet=unmet, trade_cost=trade, through_inputs=through)
 
-    def _layer_unmet(self, x: np.ndarray) -> np.ndarray:
+    def layer_unmet(self, x: np.ndarray) -> np.ndarray:
         """Unmet demand per layer in the solution ``x`` (flows, then unmet per row)."""
         n_f, n_r = self.n_f, self.n_r
         return np.bincount(self.row_layer, weights=np.clip(x[n_f:n_f + n_r], 0.0, None),
@@ -274,6 +298,9 @@ class Recourse:
         longest = 2 * (min(d.n_pairs, len(d.rows)) + 1)
         self.lp_price = float(price) if price is not None else \
             1.0 + longest * float(self.cost.max(initial=0.0))
+        # A chain's unit served may need many shipments upstream: no price is sure to be
+        # above them, so without a price unmet demand is minimised first, then trade cost.
+        self.lexicographic = price is None and d.chain is not None
         self.lp = RerouteLP(d, self.k, threads=1)
         self.chain = self.lp.chain
 
@@ -284,12 +311,13 @@ class Recourse:
         With a chain, ``closed_inputs`` are the input flows whose routes close, and the
         outcome tells how much of the unmet demand a missing input caused.
         """
-        out = self.lp.priced(self.lp_price, factor, closed, closed_inputs)
+        out = self.lp.priced(self.lp_price, factor, closed, closed_inputs, self.lexicographic)
         f, z = out.flows, out.unmet
         z[z < 1e-9] = 0.0
         shortage = None if self.price is None else float(self.price) * float(z.sum())
-        through = None if out.free_unmet is None else \
-            through_inputs(z, out.free_unmet, self.lp.demand)
+        through = None if out.free_unmet is None else through_inputs(
+            self.lp.layer_unmet(np.concatenate([f, z])), out.free_unmet,
+            np.asarray(self.data.final_demand, dtype=float))
         return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f) + out.input_trade_cost,
                        shortage_cost=shortage, through_inputs=through)
 
@@ -380,6 +408,7 @@ def design_tables(case: Case, data: ModelData, ctx: Any, values: dict[str, np.nd
     rows, frames = [], []
     start = 0
     costs = [baseline]
+    cascade = None if data.chain is None else _DesignCascade(case, data, ctx, values)
     for s, name in enumerate(scen.ids):
         js = ctx.scenario_flows[s]
         f = np.zeros(data.n_flows)
@@ -389,8 +418,13 @@ def design_tables(case: Case, data: ModelData, ctx: Any, values: dict[str, np.nd
         z[z < 1e-9] = 0.0
         f[f < 1e-9] = 0.0
         trade = float(data.flows["unit_cost"].to_numpy(dtype=float) @ f)
+        through = None
+        if cascade is not None:
+            trade += cascade.trade_cost(s)
+            through = cascade.through_inputs(s, z)
         outcome = Outcome(unmet=z, flows=f, trade_cost=trade,
-                          shortage_cost=None if price is None else price * float(z.sum()))
+                          shortage_cost=None if price is None else price * float(z.sum()),
+                          through_inputs=through)
         rows.append(outcome_row(case, data, name, float(scen.probability[s]), outcome,
                                 planned))
         costs.append(trade + (outcome.shortage_cost or 0.0))
@@ -406,4 +440,37 @@ def design_tables(case: Case, data: ModelData, ctx: Any, values: dict[str, np.nd
     term = recourse_term(np.array(costs), pi, opts.design, opts.cvar_alpha, opts.cvar_weight)
     moved = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["scenario", "exporter", "importer", "layer", "quantity"])
-    return pd.DataFrame(rows, columns=SCENARIO_COLUMNS), moved, term
+    columns = SCENARIO_COLUMNS + ([] if cascade is None else ["through_inputs"])
+    return pd.DataFrame(rows, columns=columns), moved, term
+
+
+class _DesignCascade:
+    """A design's scenario input flows over a chain, and what its missing inputs caused."""
+
+    def __init__(self, case: Case, data: ModelData, ctx: Any,
+                 values: dict[str, np.ndarray]) -> None:
+        self.case, self.data = case, data
+        self.chain = ctx.chain_recourse
+        self.h = np.maximum(np.asarray(values["sc_h"], dtype=float), 0.0)
+        # The re-routing LP of the design's capacity tells what every input arriving allows.
+        self.recourse = Recourse(case, pd.DataFrame({
+            "partner": data.pairs["partner"], "layer": data.pairs["layer"],
+            "capacity": np.asarray(values["k"], dtype=float)}), data)
+        self.scen = scenarios_of(case, data)
+
+    def trade_cost(self, s: int) -> float:
+        """The trade cost of scenario ``s``'s input flows."""
+        js = self.chain.open[s]
+        return float(self.chain.cost[js] @ self.h[self.chain.offset[s]:self.chain.offset[s + 1]])
+
+    def through_inputs(self, s: int, unmet: np.ndarray) -> np.ndarray:
+        """Per layer, the part of the design's unmet final demand a missing input caused."""
+        lp = self.recourse
+        assert lp.chain is not None
+        out = lp.lp.priced(lp.lp_price, self.scen.factor[s], self.scen.closed[s],
+                           lp.chain.closed_by(self.case, s))
+        assert out.free_unmet is not None
+        per_layer = np.bincount(self.data.row_layer, weights=unmet,
+                                minlength=len(self.data.layers))
+        return through_inputs(per_layer, out.free_unmet,
+                              np.asarray(self.data.final_demand, dtype=float))

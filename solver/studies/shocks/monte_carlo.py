@@ -9,6 +9,9 @@ processes, or on a Dask cluster, and each batch is appended to ``draws.csv`` as 
 (``resume`` skips the draws already there). The distribution of unmet demand (mean, P95,
 CVaR at 95%) per layer and in all goes to ``distribution.csv``, the partners lost in the
 worst 5% of draws to ``worst_partners.csv``, and a histogram to ``unmet_histogram.png``.
+Over a chain (inputs.csv) each draw also says how much of its unmet final demand a missing
+input caused (``through_inputs`` and ``through_<layer>`` in ``draws.csv``, the mean per layer
+and in all as ``through_inputs_mean`` in ``distribution.csv``).
 """
 
 from __future__ import annotations
@@ -72,7 +75,11 @@ class Batch:
 
 @dataclass
 class BatchOutcome:
-    """A re-routed batch: unmet demand per layer of each of its draws."""
+    """A re-routed batch: unmet demand per layer of each of its draws.
+
+    Over a chain, each row holds the unmet demand per layer and then, per layer, the part of
+    it a missing input caused.
+    """
 
     point: Batch
     unmet: np.ndarray
@@ -95,12 +102,15 @@ class BatchSolver:
         """Unmet demand per layer of each draw of ``batch``."""
         data = self.lp.data
         closed = np.zeros(data.n_flows, dtype=bool)
-        out = np.zeros((len(batch.lost), len(data.layers)))
+        n_l = len(data.layers)
+        out = np.zeros((len(batch.lost), n_l if self.lp.chain is None else 2 * n_l))
         for i, row in enumerate(batch.lost):
             factor = np.where(row[self.pair_partner], 0.0, 1.0) if len(self.pair_partner) \
                 else np.ones(0)
             outcome = self.lp.solve(factor, closed)
-            out[i] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=len(out[i]))
+            out[i, :n_l] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=n_l)
+            if outcome.through_inputs is not None:
+                out[i, n_l:] = outcome.through_inputs
         return BatchOutcome(point=batch, unmet=out)
 
 
@@ -155,7 +165,8 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
                    "batch": batch, "design_sha256": _design_sha256(allocation),
                    "unit": case.unit}
         try:
-            lock, done = _start_folder(folder, request, layers, resume, force)
+            lock, done = _start_folder(folder, request, _columns(layers, case.has_inputs),
+                                       resume, force)
         except BaseException:
             if client is not None:
                 client.close()
@@ -201,9 +212,11 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
     finally:
         if progress is not None:
             progress.finish(interrupted)
-    unmet = np.vstack([done[i] for i in sorted(done)])
-    draws = _draw_rows(0, unmet, lost, partners, layers)
-    result = Sample(draws=draws, distribution=distribution(case, unmet),
+    both = np.vstack([done[i] for i in sorted(done)])
+    unmet = both[:, :len(layers)]
+    through = both[:, len(layers):] if case.has_inputs else None
+    draws = _draw_rows(0, both, lost, partners, layers)
+    result = Sample(draws=draws, distribution=distribution(case, unmet, through),
                     worst_partners=worst_partners(case, unmet, lost))
     if folder is not None:
         draws.to_csv(folder / "draws.csv", index=False)
@@ -214,13 +227,20 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
     return result
 
 
-def _start_folder(folder: Path, request: dict[str, Any], layers: Sequence[str],
+def _columns(layers: Sequence[str], chained: bool) -> list[str]:
+    """The per-layer columns of ``draws.csv``: unmet, then (a chain) through inputs."""
+    unmet = [f"unmet_{lay}" for lay in layers]
+    return unmet + ([f"through_{lay}" for lay in layers] if chained else [])
+
+
+def _start_folder(folder: Path, request: dict[str, Any], per_layer: Sequence[str],
                   resume: bool, force: bool) -> tuple[FolderLock, dict[int, np.ndarray]]:
     """Lock ``folder``; with ``resume`` the complete batches of ``draws.csv``, checked."""
     n, batch = int(request["sample"]), int(request["batch"])
     refuse_existing(folder, resume=resume, force=force, request=REQUEST, study="sample")
     lock = FolderLock(folder).acquire()
-    header = ["draw", "lost", "unmet", *(f"unmet_{lay}" for lay in layers)]
+    chained = any(c.startswith("through_") for c in per_layer)
+    header = ["draw", "lost", "unmet", *(["through_inputs"] if chained else []), *per_layer]
     done: dict[int, np.ndarray] = {}
     path = folder / "draws.csv"
     try:
@@ -233,7 +253,7 @@ def _start_folder(folder: Path, request: dict[str, Any], layers: Sequence[str],
             for start in np.unique(starts).tolist():
                 group = frame[starts == start]
                 if len(group) == min(batch, n - start):
-                    done[start] = group[header[3:]].to_numpy(dtype=float)
+                    done[start] = group[list(per_layer)].to_numpy(dtype=float)
             kept = frame[np.isin(starts, list(done))]
             kept[header].to_csv(path, index=False)
             return lock, done
@@ -247,15 +267,24 @@ def _start_folder(folder: Path, request: dict[str, Any], layers: Sequence[str],
     return lock, done
 
 
-def _draw_rows(first: int, unmet: np.ndarray, lost: np.ndarray, partners: Sequence[str],
+def _draw_rows(first: int, values: np.ndarray, lost: np.ndarray, partners: Sequence[str],
                layers: Sequence[str]) -> pd.DataFrame:
-    idx = np.arange(first, first + len(unmet))
+    """Rows of ``draws.csv``.
+
+    ``values`` holds, per draw, the unmet demand per layer, then (a chain) the part of it
+    a missing input caused, per layer.
+    """
+    idx = np.arange(first, first + len(values))
     names = np.asarray(partners, dtype=object)
+    n_l = len(layers)
+    chained = values.shape[1] > n_l
     frame = pd.DataFrame({"draw": idx,
                           "lost": [";".join(names[lost[i]]) for i in idx],
-                          "unmet": unmet.sum(axis=1)})
-    for j, lay in enumerate(layers):
-        frame[f"unmet_{lay}"] = unmet[:, j]
+                          "unmet": values[:, :n_l].sum(axis=1)})
+    if chained:
+        frame["through_inputs"] = values[:, n_l:].sum(axis=1)
+    for j, name in enumerate(_columns(layers, chained)):
+        frame[name] = values[:, j]
     return frame
 
 
@@ -266,19 +295,26 @@ def _tail(x: np.ndarray) -> tuple[float, float, float]:
     return float(x.mean()), float(np.quantile(x, TAIL)), float(ordered[:k].mean())
 
 
-def distribution(case: Case, unmet: np.ndarray) -> pd.DataFrame:
-    """Per layer and in all: demand, and the mean, P95 and CVaR of unmet demand."""
+def distribution(case: Case, unmet: np.ndarray, through: np.ndarray | None = None
+                 ) -> pd.DataFrame:
+    """Per layer and in all: demand, and the mean, P95 and CVaR of unmet demand.
+
+    With ``through`` (a chain: per draw and layer, the unmet demand a missing input caused)
+    also its mean, ``through_inputs_mean``.
+    """
     demand = case.demand.groupby("layer")["demand"].sum()
     layers = case.layers["layer"].astype(str).tolist()
+    caused = np.zeros_like(unmet) if through is None else through
     rows = []
-    for name, x, d in [("total", unmet.sum(axis=1), float(demand.sum())),
-                       *((lay, unmet[:, j], float(demand.get(lay, 0.0)))
-                         for j, lay in enumerate(layers))]:
+    for name, x, d, t in [("total", unmet.sum(axis=1), float(demand.sum()), caused.sum(axis=1)),
+                          *((lay, unmet[:, j], float(demand.get(lay, 0.0)), caused[:, j])
+                            for j, lay in enumerate(layers))]:
         mean, p95, tail = _tail(x)
         rows.append({"scope": "total" if name == "total" else "layer",
                      "layer": "" if name == "total" else name, "demand": d, "mean": mean,
                      "p95": p95, "cvar95": tail, "mean_share": mean / d if d > 0 else 0.0,
-                     "cvar95_share": tail / d if d > 0 else 0.0})
+                     "cvar95_share": tail / d if d > 0 else 0.0,
+                     **({} if through is None else {"through_inputs_mean": float(t.mean())})})
     return pd.DataFrame(rows)
 
 
