@@ -412,10 +412,10 @@ def test_quiet_and_verbose_work_after_the_command(case_dir: Path, tmp_path: Path
     (["nosuchcommand"], "error: No such command 'nosuchcommand'."),
     (["sweep", "{case}", "--resume"], "error: --resume needs the --out folder"),
     (["solve", "{case}", "--set", "layers[chip].max_share=0.5"],
-     "error: 1 problem in the case:\n  --set: layers[chip].max_share names no row of "
+     "error: 1 problem in the case:\n  --set 1: layers[chip].max_share names no row of "
      "layers.csv; did you mean 'chips'?"),
     (["validate", "{case}", "--set", "layer.max_share=0.5"],
-     "error: {case}: 1 problem:\n  --set: 'layer.max_share' names no table; did you mean "
+     "error: {case}: 1 problem:\n  --set 1: 'layer.max_share' names no table; did you mean "
      "'layers'?"),
 ])
 def test_every_refusal_is_one_error_line(case_dir: Path, args: list[str], message: str) -> None:

@@ -80,8 +80,9 @@ def periods_of(case: Case) -> list[Period]:
 def period_case(case: Case, period: Period) -> Case:
     """The one-period case of ``period``: demand times its factor, then its targets.
 
-    The result has no periods.csv nor targets.csv. A target that names nothing raises
-    :class:`CaseError` naming targets.csv, its line and the column ``set``.
+    The result has no periods.csv nor targets.csv. Every target that names nothing or
+    does not fit is tried, then :class:`CaseError` names each: targets.csv, its line and the
+    column ``set``.
     """
     from solver.case.overrides import OverrideError, parse_assignment
 
@@ -101,6 +102,7 @@ def period_case(case: Case, period: Period) -> Case:
     if targets is None or targets.empty:
         return one
     rows = targets.reset_index(drop=True)
+    problems: list[Problem] = []
     for i in rows.index[rows["period"].astype(str) == period.name].tolist():
         where = Problem("targets.csv", "", line=i + 2, column="set",
                         value=str(rows.at[i, "set"]))
@@ -108,10 +110,12 @@ def period_case(case: Case, period: Period) -> Case:
             one = one.with_overrides([parse_assignment(str(rows.at[i, "set"]))],
                                      source="targets.csv")
         except OverrideError as exc:
-            raise CaseError([replace(where, message=str(exc))]) from None
-        except CaseError as exc:
-            raise CaseError([replace(where, message=f"period {period.name}: {p.message}")
-                             for p in exc.problems]) from None
+            problems.append(replace(where, message=str(exc)))
+        except CaseError as exc:  # the row is left out, and the rows after it still tried
+            problems += [replace(where, message=f"period {period.name}: {p.message}")
+                         for p in exc.problems]
+    if problems:
+        raise CaseError(problems)
     return replace(one, overrides=case.overrides)
 
 

@@ -202,7 +202,7 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         wrong = any(v.entity in ("objective", "bound") for v in out)
         check_gap(summary, objective, None if wrong else finite_number(summary.get("bound")),
                   out, tolerance, required=not wrong and summary.get("bound") is not None)
-        check_alternative(summary, objective, len(pairs), out, tolerance)
+        check_alternative(summary, objective, pairs, out, tolerance)
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:

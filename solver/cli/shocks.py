@@ -46,7 +46,10 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     allocation, flows = design_of(case, run)
     table = evaluate_scenarios(case, allocation, flows)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "scenarios.csv", index=False)
+    from solver.report.cells import safe_frame
+    from solver.report.writing import write_csv
+
+    write_csv(out / "scenarios.csv", safe_frame(table))
     lines = [f"{'scenario':<24}{'probability':>12}{'unmet':>12}{'share':>8}  worst layer"]
     for row in table.to_dict("records"):
         lines.append(f"{row['scenario']!s:<24}{row['probability']:>12.3g}{readable(row['unmet']):>12}"

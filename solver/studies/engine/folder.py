@@ -156,9 +156,9 @@ def _short(value: Any) -> str:
 
 def write_request(out: Path, request: str, meta: Mapping[str, Any]) -> None:
     """Write the request that made ``out`` (whole, or not at all)."""
-    tmp = out / f".{request}.partial"
-    tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / request)
+    from solver.report.writing import write_json
+
+    write_json(out / request, meta)
 
 
 def read_rows(path: Path, types: Mapping[str, str]) -> pd.DataFrame:
@@ -201,9 +201,9 @@ def keep_rows(path: Path, frame: pd.DataFrame) -> None:
     """Rewrite ``path`` with ``frame`` only (whole, or not at all), if it exists."""
     if not path.exists():
         return
-    tmp = path.with_name(f".{path.name}.partial")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    from solver.report.writing import write_csv
+
+    write_csv(path, frame)
 
 
 def _cell(path: Path, line: int, column: str, text: str, kind: str) -> Any:

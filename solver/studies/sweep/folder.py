@@ -24,7 +24,7 @@ import pandas as pd
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.report.readback import read_csv
-from solver.report.writing import write_file
+from solver.report.writing import write_file, write_json
 from solver.results import COST_TERMS, check_writable
 from solver.studies.engine.folder import FolderLock, entries, read_rows
 from solver.studies.sweep.grid import Point
@@ -104,7 +104,7 @@ class SweepFolder:
                     self._check_meta(json.loads(meta_path.read_text(encoding="utf-8")), meta)
                     self._load()
             out.mkdir(parents=True, exist_ok=True)
-            meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            write_json(meta_path, meta)
         except OSError as exc:
             self._lock.release()
             if made:
