@@ -106,3 +106,30 @@ def test_every_bad_target_row_is_named_by_its_line(tmp_path: Path) -> None:
            "layers[chips].max_share = 7: out of range" in out
     assert "targets.csv, line 4, column set: 'layers[ZZ].max_share=0.5': period 2028: " \
            "layers[ZZ].max_share names no row" in out
+
+
+def test_a_dotted_key_without_quotes_is_the_override_of_that_key(tmp_path: Path) -> None:
+    write_case(tmp_path / "case")
+    model = tmp_path / "models" / "m.toml"
+    model.parent.mkdir()
+    model.write_text('case = "../case"\n[set]\nlayers.max_share = 0.5\n'
+                     'objective . risk_weight = -1\n')
+    code, out = validate(model)
+    assert code == 2 and "m.toml, line 4: risk_weight" in out
+    model.write_text('case = "../case"\n[set]\nlayers.max_share = 0.5\n')
+    case = load_case(model)
+    assert case.layers["max_share"].tolist() == [0.5, 0.5]
+
+
+def test_a_target_row_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
+    # A blank line and a quoted line break: the rows are not one a line.
+    case = write_case(tmp_path / "case", periods="period,year\n2026,2026\n2028,2028\n",
+                      targets='period,set\n\n2026,"layers[chips].max_share=0.5\n"\n'
+                              "2028,layers[ZZ].max_share=0.5\n")
+    code, out = validate(case)
+    assert code == 2
+    assert "targets.csv, line 5, column set: 'layers[ZZ].max_share=0.5'" in out
+    (case / "targets.csv").write_text("period,set\n2026,\n")
+    code, out = validate(case)
+    assert code == 2 and out.count("targets.csv, line 2") == 1  # the empty cell, once
+    assert "a value is required" in out

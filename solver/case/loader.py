@@ -385,7 +385,8 @@ def _load_folder(folder: Path, name: str) -> Case:
     if not problems:
         from solver.case.periods import target_problems
 
-        problems = target_problems(case)
+        targets = frames["targets"]
+        problems = target_problems(case, None if targets is None else targets[LINE].tolist())
     if problems:
         raise CaseError(relabel(problems))
     return case
@@ -477,10 +478,11 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         if file:
             case = with_table_file(case, path, table, file, allow_outside)
     if spec.set:
-        from solver.case.override_sources import model_file_places
+        from solver.case.override_sources import flat_keys, model_file_places
 
-        case = case.with_overrides(spec.set, source=f"{path.name} [set]",
-                                   where=model_file_places(path.name, text, spec.set))
+        keys = flat_keys(spec.set)
+        case = case.with_overrides(keys, source=f"{path.name} [set]",
+                                   where=model_file_places(path.name, text, keys))
     if spec.pathway.periods or spec.pathway.targets:
         from solver.case.periods import target_problems
 

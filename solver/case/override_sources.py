@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from solver.errors import Problem
 
 #: A table header line: ``[set]``, ``[ objective ]``, ``[[x]]`` (with a comment after it).
 HEADER = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
-#: The key of a ``KEY = VALUE`` line: a bare key, a "basic" or a 'literal' string.
-KEY = re.compile(r"""^\s*((?:"(?:[^"\\]|\\.)*")|(?:'[^']*')|[A-Za-z0-9_-]+)\s*=""")
+#: One part of a key: a bare key, a "basic" or a 'literal' string.
+PART = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
+#: The key of a ``KEY = VALUE`` line: parts joined by dots (``layers.max_share = 0.5``).
+KEY = re.compile(rf"^\s*({PART}(?:\s*\.\s*{PART})*)\s*=")
+
+
+def flat_keys(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The ``[set]`` table with TOML's dotted keys joined again.
+
+    ``layers.max_share = 0.5`` (no quotes) is, in TOML, the table ``layers`` holding
+    ``max_share``: as an override it is the key ``layers.max_share``.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            flat.update(flat_keys(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def command_line_places(count: int) -> list[Problem]:
@@ -47,6 +65,6 @@ def _set_lines(text: str) -> dict[str, int]:
             parsed = tomllib.loads(f"{match.group(1)} = 0")
         except tomllib.TOMLDecodeError:
             continue
-        for key in parsed:
+        for key in flat_keys(parsed):
             found.setdefault(key, number)
     return found
