@@ -239,7 +239,7 @@ def read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
         return None
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         out.append(Violation("table", name, 1.0, f"{name}: not valid JSON: {exc}"))
         return None
     if not isinstance(content, dict):
@@ -330,7 +330,7 @@ def provenance_note(case: Case, run_dir: Path) -> str | None:
     """
     try:
         summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(summary, dict):
         return None

@@ -89,7 +89,7 @@ def prepare(folder: Path, meta: dict[str, Any], *, resume: bool,
     if resume:
         try:
             before = json.loads((folder / META).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise UsageError(f"--resume: cannot read {folder / META}: {exc}") from None
         if before != meta:
             changed = sorted(k for k in meta if before.get(k) != meta[k])

@@ -126,7 +126,7 @@ def read_request(out: Path, request: str) -> dict[str, Any]:
     """The request an earlier run wrote in ``out`` (exit 2 if it cannot be read)."""
     try:
         found = json.loads((out / request).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(f"--resume: cannot read {out / request}: {exc}") from None
     if not isinstance(found, dict):
         raise UsageError(f"--resume: {out / request} does not hold a request")

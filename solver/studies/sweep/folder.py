@@ -109,7 +109,7 @@ class SweepFolder:
             if made:
                 shutil.rmtree(out, ignore_errors=True)
             raise cannot_write(out, exc) from None
-        except ValueError as exc:  # sweep.json is not JSON
+        except (ValueError, RecursionError) as exc:  # sweep.json is not JSON
             self._lock.release()
             raise UsageError(f"cannot resume the {self.study} in {out}: {meta_path.name} is "
                              f"not valid JSON ({exc}); pass --force to start again") from None
