@@ -115,3 +115,23 @@ def test_rows_that_fail_to_append_are_cut_back_and_resume_reads_the_rest(
     append_text(path, "B,2\n")
     rows = read_rows(path, {"group": "str", "cost": "int"})
     assert rows.to_dict("records") == [{"group": "A", "cost": 1}, {"group": "B", "cost": 2}]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link"])
+def test_appended_files_that_are_not_ordinary_files_are_refused(tmp_path: Path,
+                                                                kind: str) -> None:
+    # A FIFO would block the study for ever; a link would lead its rows elsewhere.
+    from solver.errors import UsageError
+
+    path = tmp_path / "sweep.csv"
+    outside = tmp_path / "outside.csv"
+    outside.write_text("point\n")
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(outside)
+    with pytest.raises(UsageError, match="not an ordinary file"):
+        read_rows(path, {"point": "int"})
+    with pytest.raises(UsageError, match="not an ordinary file"):
+        append_text(path, "1\n")
+    assert outside.read_text() == "point\n"

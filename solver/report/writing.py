@@ -116,10 +116,12 @@ def append_text(path: Path, text: str) -> None:
 
     A write that fails (a full disk) cuts ``path`` back to its length before, so it never
     leaves part of a row behind; only a crash in the middle of the write can (a reader of
-    the study's folder drops a last row without its end of line).
+    the study's folder drops a last row without its end of line). A ``path`` that is there
+    and not an ordinary file is refused as :func:`replacing` refuses it.
     """
+    refuse_special(path)  # a FIFO would block, a link write elsewhere
     data = text.encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:
         before = os.fstat(fd).st_size
         try:

@@ -22,6 +22,7 @@ import io
 import json
 import math
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -170,6 +171,9 @@ def read_rows(path: Path, types: Mapping[str, str]) -> pd.DataFrame:
     naming the file, line and column. Columns not in ``types`` are kept as text.
     """
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO would block, a link lead out
+            raise UsageError(f"--resume: {path} is not an ordinary file; start again with "
+                             "--force")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return pd.DataFrame(columns=list(types))
