@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint types pytest bench figures clean
+.PHONY: run test test-slow lint types pytest bench figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ pytest: $(DEVSTAMP)
 	$(BIN)/python -m pytest
 
 test: lint types pytest
+
+# What make test leaves out to stay under ten minutes: the further random seeds and larger
+# cases of the formulation and game tests (pytest -m exhaustive --exhaustive).
+test-slow: $(DEVSTAMP)
+	$(BIN)/python -m pytest --exhaustive -m exhaustive
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench

@@ -30,3 +30,26 @@ def leaves_nothing_in_the_repository() -> Iterator[None]:
     yield
     new = sorted(f for f in _files() - before if not f.endswith(".py"))  # .py: someone's edit
     assert not new, f"the tests left files in the repository: {new[:10]}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--exhaustive``: also run the tests marked ``exhaustive`` (``make test-slow``)."""
+    parser.addoption("--exhaustive", action="store_true",
+                     help="also run the exhaustive tests: the further seeds and larger cases "
+                          "of tests the unit suite runs small (make test-slow)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``exhaustive`` marker."""
+    config.addinivalue_line("markers", "exhaustive: a further seed or a larger case of a test "
+                                       "the unit suite runs small; run by make test-slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the ``exhaustive`` tests unless ``--exhaustive`` is given."""
+    if config.getoption("--exhaustive"):
+        return
+    left = [item for item in items if item.get_closest_marker("exhaustive") is not None]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if item.get_closest_marker("exhaustive") is None]

@@ -25,3 +25,14 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+def seeds(count: int, unit: int) -> list[Any]:
+    """The random seeds ``0 .. count - 1``; those from ``unit`` on are marked ``exhaustive``.
+
+    ``make test`` runs the first ``unit`` seeds, ``make test-slow`` the others.
+    """
+    import pytest
+
+    return [s if s < unit else pytest.param(s, marks=pytest.mark.exhaustive)
+            for s in range(count)]

@@ -263,7 +263,8 @@ def test_model_file_set_errors_name_the_file(folder: Path) -> None:
     text = 'case = "../data/tiny"\n[set]\n"layers[gpu].max_share" = 0.5\n'
     with pytest.raises(CaseError) as exc:
         load_case(write_model(folder, text, name="bad.toml"))
-    assert exc.value.problems[0].file == "bad.toml [set]"
+    problem = exc.value.problems[0]
+    assert (problem.file, problem.line) == ("bad.toml", 3)
 
 
 # Overrides (SPEC section 4).
@@ -389,9 +390,9 @@ def test_set_and_with_overrides_share_one_path(case: Case, folder: Path,
     calls: list[list[str]] = []
     apply = solver.case.loader.apply_overrides
 
-    def spy(c: Case, overrides: list[Any], source: str) -> Case:
+    def spy(c: Case, overrides: list[Any], source: str, where: Any = None) -> Case:
         calls.append([str(o) for o in overrides])
-        return apply(c, overrides, source)
+        return apply(c, overrides, source, where=where)
 
     monkeypatch.setattr(solver.case.loader, "apply_overrides", spy)
     sets = ("capabilities[A,*].unit_cost*=2", "layers[cloud].max_share=0.6",

@@ -261,3 +261,46 @@ def test_a_false_cascade_is_rejected(tmp_path: Path, price: float | None) -> Non
         lied = tables["scenarios"].copy()
         lied["through_inputs"] = through
         assert any("through_inputs" in v.message for v in verdict(lied)), through
+
+
+def test_an_alternative_distance_is_recomputed_from_its_references(
+        runs: dict[str, tuple[Any, Path]]) -> None:
+    case, run = runs["alternative"]
+    tables = tables_of(run)
+    summary = json.loads((run / "summary.json").read_text())
+    data = CaseData.of(case)
+    note = summary["alternative"]
+    optimum = note["references"][0]
+    hosted = tables["allocation"][tables["allocation"]["hosted"] == "True"]
+    plan = sorted([p, layer] for p, layer in zip(hosted["partner"], hosted["layer"],
+                                                 strict=True))
+    assert note["distance"] == len({tuple(p) for p in plan} ^ {tuple(p) for p in optimum}) > 0
+    pairs = len(tables["allocation"])
+    unhosted = next([str(p), str(layer)] for p, layer in
+                    zip(tables["allocation"]["partner"], tables["allocation"]["layer"],
+                        strict=True) if [p, layer] not in optimum)
+
+    def altered(**changes: Any) -> dict[str, Any]:
+        mutated = copy.deepcopy(summary)
+        mutated["alternative"].update(changes)
+        return mutated
+
+    wrong: dict[str, dict[str, Any]] = {
+        f"distance {d}": altered(distance=d) for d in range(pairs + 1) if d != note["distance"]}
+    wrong |= {
+        "the optimum less a pair": altered(references=[optimum[1:]]),
+        "the optimum with a pair more": altered(references=[[*optimum, unhosted]]),
+        "a pair of no capability": altered(references=[[*optimum, ["ZZ", "chips"]]]),
+        "a pair twice": altered(references=[[*optimum, optimum[0]]]),
+        "no reference": altered(references=[]),
+        "not a list": altered(references="optimum"),
+        "no references key": {**summary, "alternative": {
+            k: v for k, v in note.items() if k != "references"}},
+        "a pair not of two": altered(references=[[[optimum[0][0]], *optimum[1:]]]),
+    }
+    passed = [what for what, mutated in wrong.items()
+              if not check(case, data, tables, mutated)]
+    assert passed == []
+    # The nearest reference counts: the plan itself among them makes the distance 0.
+    assert check(case, data, tables, altered(references=[optimum, plan], distance=0)) == []
+    assert check(case, data, tables, altered(references=[optimum, plan])) != []

@@ -412,10 +412,16 @@ def test_quiet_and_verbose_work_after_the_command(case_dir: Path, tmp_path: Path
     (["nosuchcommand"], "error: No such command 'nosuchcommand'."),
     (["sweep", "{case}", "--resume"], "error: --resume needs the --out folder"),
     (["solve", "{case}", "--set", "layers[chip].max_share=0.5"],
-     "error: 1 problem in the case:\n  --set: layers[chip].max_share names no row of "
+     "error: 1 problem in the case:\n  --set 1: layers[chip].max_share names no row of "
      "layers.csv; did you mean 'chips'?"),
+    (["stress", "{case}", "--sample", "4", "--seed", "-1"],
+     "error: Invalid value for '--seed': -1 is not in the range x>=0."),
+    (["frontier", "{case}", "--trade-off", "layers.max_share", "--from", "nan"],
+     "error: Invalid value for '--from': 'nan' is not a finite number."),
+    (["stress", "{case}", "--run", "{case}"],
+     "error: --run {case}: not a run folder (it has no allocation.csv)"),
     (["validate", "{case}", "--set", "layer.max_share=0.5"],
-     "error: {case}: 1 problem:\n  --set: 'layer.max_share' names no table; did you mean "
+     "error: {case}: 1 problem:\n  --set 1: 'layer.max_share' names no table; did you mean "
      "'layers'?"),
 ])
 def test_every_refusal_is_one_error_line(case_dir: Path, args: list[str], message: str) -> None:

@@ -26,9 +26,9 @@ from solver import load_case, solve
 from solver.errors import InfeasibleError
 
 try:
-    from formulation import optimum, write_tables
+    from formulation import optimum, seeds, write_tables
 except ModuleNotFoundError:  # tests/ imported as a package
-    from tests.formulation import optimum, write_tables
+    from tests.formulation import optimum, seeds, write_tables
 
 PARTNERS = ("A", "B", "C")
 LAYERS = ("chips", "cloud")
@@ -150,7 +150,7 @@ def independent_optimum(t: dict[str, pd.DataFrame], rate: float) -> float | None
     return optimum(h)
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", seeds(16, unit=6))
 def test_random_pathways_agree(tmp_path: Path, seed: int) -> None:
     tables = random_tables(seed)
     rate = [0.0, 0.035, 0.1][seed % 3]

@@ -179,3 +179,26 @@ def test_a_redesign_drops_the_lost_members_own_domestic_floor(tmp_path: Path) ->
     lost_a = rows(table, "A", "total").iloc[0]
     assert lost_a["redesign_status"] == "infeasible"
     assert lost_a["redesign_reason"].startswith("layer chips: demand 10 cannot hold")
+
+
+def test_stress_of_a_written_design_stresses_that_design(tmp_path: Path) -> None:
+    # --run is the design in the run folder, edited or not: not a fresh solve of the case.
+    from solver.report.readback import read_csv
+
+    case = write_case(tmp_path / "case", SMALL)
+    runner = CliRunner()
+    assert runner.invoke(main, ["solve", str(case), "--out", str(tmp_path / "run")]
+                         ).exit_code == 0
+    allocation = read_csv(tmp_path / "run" / "allocation.csv")
+    lost = str(allocation.loc[allocation["hosted"], "partner"].iloc[0])
+    allocation.loc[allocation["partner"] == lost, ["capacity", "hosted"]] = [0.0, False]
+    allocation.to_csv(tmp_path / "run" / "allocation.csv", index=False)
+    for name, extra in (("fresh", []), ("written", ["--run", str(tmp_path / "run")])):
+        result = runner.invoke(main, ["stress", str(case), "--partner", lost, "--redesign",
+                                      "--out", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+    fresh = pd.read_csv(tmp_path / "fresh" / "stress.csv")
+    written = pd.read_csv(tmp_path / "written" / "stress.csv")
+    assert rows(fresh, lost, "total")["lost_capacity"].iloc[0] > 0
+    assert rows(written, lost, "total")["lost_capacity"].iloc[0] == 0
+    assert rows(written, lost, "total")["layers_hosted"].iloc[0] == 0

@@ -166,42 +166,42 @@ FAULTS = [
           "scenarios.csv, inputs.csv, periods.csv, targets.csv)",
           setup=_stray_file),
     Fault("override names nothing", {},
-          "--set: 'layers.maxshare' names no column of layers; did you mean 'max_share'? "
+          "--set 1: 'layers.maxshare' names no column of layers; did you mean 'max_share'? "
           "(columns: name, demand, unit_value, min_suppliers, min_supplier_share, max_share, "
           "min_trust, resilience, resilience_k, redundancy_cost, max_surplus)",
           args=("--set", "layers.maxshare=0.3")),
     Fault("override row with a typo", {},
-          "--set: layers[chip].max_share names no row of layers.csv; did you mean 'chips'?",
+          "--set 1: layers[chip].max_share names no row of layers.csv; did you mean 'chips'?",
           args=("--set", "layers[chip].max_share=0.3")),
     Fault("override table with a typo", {},
-          "--set: 'layer.max_share' names no table; did you mean 'layers'? (tables: "
+          "--set 1: 'layer.max_share' names no table; did you mean 'layers'? (tables: "
           "partners, layers, capabilities, demand, trade, scenarios, inputs, periods, targets, "
           "objective, solver)",
           args=("--set", "layer.max_share=0.3")),
     Fault("override is never evaluated", {},
-          "--set: layers.max_share: \"__import__('os').getcwd()\" is not a number",
+          "--set 1: layers.max_share: \"__import__('os').getcwd()\" is not a number",
           args=("--set", "layers.max_share=__import__('os').getcwd()")),
     Fault("override out of range", {},
-          "--set: layers[chips].max_share = 2: out of range: must be in (0, 1]",
+          "--set 1: layers[chips].max_share = 2: out of range: must be in (0, 1]",
           args=("--set", "layers[chips].max_share=2")),
     Fault("override whole number too large", {},
-          "--set: layers.min_suppliers: '1e20' is too large for a whole number",
+          "--set 1: layers.min_suppliers: '1e20' is too large for a whole number",
           args=("--set", "layers.min_suppliers=1e20")),
     Fault("override product too large", {},
-          "--set: layers.min_suppliers*=1e+300 gives 2e+300: too large for a whole number (at "
+          "--set 1: layers.min_suppliers*=1e+300 gives 2e+300: too large for a whole number (at "
           "most 2^53)", args=("--set", "layers.min_suppliers*=1e300")),
     Fault("override too large for HiGHS", {},
-          "--set: capabilities[A,chips].capacity = 8e+14: too large: at most 1e12; use a "
+          "--set 1: capabilities[A,chips].capacity = 8e+14: too large: at most 1e12; use a "
           "larger unit (thousands, millions)",
           args=("--set", "capabilities[A,chips].capacity*=1e13")),
     Fault("override row that does not exist", {},
-          "--set: partners[Q].trust names no row of partners.csv",
+          "--set 1: partners[Q].trust names no row of partners.csv",
           args=("--set", "partners[Q].trust=0.5")),
     Fault("reserved partner id", {"partners": P + "coalition,Us,false,0.5\n"},
           "partners.csv, line 6, column partner: 'coalition': 'coalition' is reserved for the "
           "single consumer of a case without demand.csv; rename the partner"),
     Fault("override number with underscores", {},
-          "--set: layers.max_share: '1_0' is not a number",
+          "--set 1: layers.max_share: '1_0' is not a number",
           args=("--set", "layers.max_share=1_0")),
 ]
 
@@ -404,9 +404,9 @@ def test_model_file_escape_through_symlink(tmp_path: Path) -> None:
     ('case = "../data/c"\nsolver = { time_limt = 5 }\n', "m.toml: solver.time_limt: Extra "
                                                           "inputs are not permitted"),
     ('case = "../data/c"\n[set]\n"layers.max_share" = "__import__(\'os\').getcwd()"\n',
-     "m.toml [set]: layers.max_share: \"__import__('os').getcwd()\" is not a number"),
+     "m.toml, line 3: layers.max_share: \"__import__('os').getcwd()\" is not a number"),
     ('case = "../data/c"\n[set]\n"layers.max_share" = [1, 2]\n',
-     "m.toml [set]: layers.max_share: [1, 2] is not a number"),
+     "m.toml, line 3: layers.max_share: [1, 2] is not a number"),
     ('case = "../data/nothing"\n', "m.toml: case = '../data/nothing': no such case folder"),
     ("name = " + "[" * 5000 + "\n", "m.toml: not valid TOML"),
 ])

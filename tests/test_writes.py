@@ -184,3 +184,25 @@ def test_compare_of_a_run_missing_a_column_or_a_sweep_without_points_is_exit_2(
     assert result.exit_code == 2
     assert "the sweep has no finished point" in result.output
     assert not (tmp_path / "c.csv").exists() and not (tmp_path / "d.csv").exists()
+
+
+def test_json_nested_past_the_parser_is_bad_input(solved: tuple[Path, Path],
+                                                  tmp_path: Path) -> None:
+    import shutil
+
+    case, run_dir = solved
+    nested = "[" * 100_000 + "]" * 100_000
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    (copy / "summary.json").write_text(nested)
+    result = run("check", case, copy)
+    assert result.exit_code == 5 and "summary.json: not valid JSON" in result.output
+    for command in (("report", copy), ("compare", copy, run_dir)):
+        result = run(*command)
+        assert result.exit_code == 2 and "not valid JSON" in result.output, result.output
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "sweep.json").write_text(nested)
+    result = run("sweep", case, "--vary", "layers.max_share=0.6,1", "--out", sweep,
+                 "--resume", "--no-plots")
+    assert result.exit_code == 2 and "sweep.json is not valid JSON" in result.output

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from solver.errors import UsageError
+from solver.report.writing import write_csv
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,6 @@ def generate_case(partners: int, layers: int, members: int, seed: int,
         if frame.empty:  # only trade.csv can be: a tiny case may draw no route
             path.unlink(missing_ok=True)
             continue
-        frame.to_csv(path, index=False, float_format="%.10g",
-                     lineterminator="\n")
+        write_csv(path, frame, float_format="%.10g", lineterminator="\n")
     return out
 

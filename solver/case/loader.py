@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import time
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +29,7 @@ from solver.case.options import (
     SolverOptions,
     SweepOptions,
 )
-from solver.case.override_rows import named_rows, names_nothing, new_route
+from solver.case.override_rows import Writers, named_rows, names_nothing, new_route
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.table_files import with_table_file
@@ -139,22 +139,29 @@ class Case:
         return frame
 
     def with_overrides(
-        self, overrides: Mapping[str, Any] | Iterable[str | Override], source: str = "--set"
+        self, overrides: Mapping[str, Any] | Iterable[str | Override], source: str = "--set",
+        where: Sequence[Problem] | None = None,
     ) -> Case:
         """A copy of the case with overrides applied, re-validated.
 
         ``overrides`` is a mapping ``{key: value}`` (a key ending in ``*`` multiplies:
         ``{"capabilities[TW,*].unit_cost*": 4}``) or a list of ``"KEY=VALUE"`` /
         ``"KEY*=FACTOR"`` strings. A key that names nothing raises :class:`CaseError`.
+        Each problem names ``source``, or with ``where`` (one per override, in order) the
+        place its override came from (``--set 2``, a model file's line); a value out of
+        range names the last override that wrote it.
         """
         parsed: list[Override] = []
         problems: list[Problem] = []
-        items: Iterable[Any]
+        items: list[Any]
         if isinstance(overrides, Mapping):
             items = [(str(k), v) for k, v in overrides.items()]
         else:
             items = list(overrides)
-        for item in items:
+        places = list(where) if where is not None else [Problem(source, "")] * len(items)
+        if len(places) != len(items):
+            raise ValueError("where: one place per override")
+        for item, place in zip(items, places, strict=True):
             try:
                 if isinstance(item, Override):
                     parsed.append(item)
@@ -167,26 +174,34 @@ class Case:
                 else:
                     parsed.append(parse_assignment(str(item)))
             except OverrideError as exc:
-                problems.append(Problem(source, str(exc)))
+                problems.append(replace(place, message=str(exc)))
         if problems:
             raise CaseError(problems)
-        return apply_overrides(self, parsed, source)
+        return apply_overrides(self, parsed, source, where=places)
 
 
-def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
-    """Apply parsed overrides in order; raise :class:`CaseError` naming each bad one."""
+def apply_overrides(case: Case, overrides: list[Override], source: str,
+                    where: Sequence[Problem] | None = None) -> Case:
+    """Apply parsed overrides in order; raise :class:`CaseError` naming each bad one.
+
+    A problem names the place of its override (``where``, one per override) or ``source``.
+    """
     tables = {name: case.table(name) for name in TABLES}
     tables = {k: (v.copy() if v is not None else None) for k, v in tables.items()}
     objective = case.objective.model_dump()
     solver = case.solver.model_dump()
     problems: list[Problem] = []
-    for o in overrides:
+    places = list(where) if where is not None else [Problem(source, "")] * len(overrides)
+    wrote = Writers()
+    for o, place in zip(overrides, places, strict=True):
         if o.table in ("objective", "solver"):
             opts = objective if o.table == "objective" else solver
+            wrote.note(o.table, o.column, None, place)
             if o.op == "=":
                 opts[o.column] = o.value
             elif opts[o.column] is None:
-                problems.append(Problem(source, f"{o.key} is not set, so it cannot be multiplied"))
+                problems.append(replace(place, message=f"{o.key} is not set, so it cannot be "
+                                                       "multiplied"))
             else:
                 opts[o.column] = opts[o.column] * o.value
             continue
@@ -197,10 +212,11 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
                                                 ignore_index=True).astype(frame.dtypes)
         unnamed = names_nothing(case, o, frame)
         if unnamed:
-            problems.append(Problem(source, unnamed))
+            problems.append(replace(place, message=unnamed))
             continue
         assert frame is not None
         mask = named_rows(o, frame)
+        wrote.note(o.table, o.column, mask, place)
         if o.op == "=":
             if frame[o.column].dtype == bool or frame[o.column].dtype.kind in "if":
                 frame.loc[mask, o.column] = o.value
@@ -212,12 +228,14 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
             if frame[o.column].dtype.kind in "iu":
                 whole = product.isna() | (product == product.round())
                 if not whole.all():
-                    problems.append(Problem(source, f"{o} gives {product[~whole].iloc[0]:g}: "
-                                                    f"{o.column} is a whole number"))
+                    problems.append(replace(place, message=f"{o} gives "
+                                            f"{product[~whole].iloc[0]:g}: {o.column} is a "
+                                            "whole number"))
                     continue
                 if (product.abs() > MAX_INT).any():
-                    problems.append(Problem(source, f"{o} gives {product.abs().max():g}: too "
-                                                    "large for a whole number (at most 2^53)"))
+                    problems.append(replace(place, message=f"{o} gives "
+                                            f"{product.abs().max():g}: too large for a whole "
+                                            "number (at most 2^53)"))
                     continue
                 product = product.round().astype(frame[o.column].dtype)
             frame.loc[mask, o.column] = product
@@ -227,11 +245,15 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         obj = ObjectiveOptions(**objective)
         sol = SolverOptions(**solver)
     except ValidationError as exc:
-        raise CaseError([Problem(source, _pydantic_message(exc))]) from None
+        field_name = str(exc.errors()[0]["loc"][0]) if exc.errors() else ""
+        table = "objective" if exc.title == ObjectiveOptions.__name__ else "solver"
+        at = wrote.last(table, field_name, None) or Problem(source, "")
+        problems.append(replace(at, message=_pydantic_message(exc)))
+        obj, sol = case.objective, case.solver  # the problem is raised with the others
     for name, spec in TABLES.items():
         frame = tables[name]
         if frame is not None:
-            problems.extend(check_range(frame, spec, source))
+            problems.extend(check_range(frame, spec, source, at=wrote.at(name)))
     new = replace(
         case,
         partners=_present(tables["partners"]),
@@ -248,7 +270,8 @@ def apply_overrides(case: Case, overrides: list[Override], source: str) -> Case:
         overrides=case.overrides + tuple(str(o) for o in overrides),
     )
     new.__dict__.pop("demand", None)
-    problems.extend(cross_checks(new))
+    if not problems:  # what a bad value breaks across tables is not news
+        problems = [wrote.blame(p) for p in cross_checks(new)]
     if problems:
         if is_workbook(case.path):
             problems = Book(name=case.path.name, frames={}, problems=[], digest="",
@@ -362,7 +385,8 @@ def _load_folder(folder: Path, name: str) -> Case:
     if not problems:
         from solver.case.periods import target_problems
 
-        problems = target_problems(case)
+        targets = frames["targets"]
+        problems = target_problems(case, None if targets is None else targets[LINE].tolist())
     if problems:
         raise CaseError(relabel(problems))
     return case
@@ -391,6 +415,10 @@ def _without_follow_ons(crossed: list[Problem], found: list[Problem],
 
 def read_model_file(path: Path) -> ModelFile:
     """Parse a model file (TOML); raise :class:`CaseError` naming what is wrong."""
+    return _parse_model_file(path, _model_file_text(path))
+
+
+def _model_file_text(path: Path) -> str:
     try:
         raw = read_capped(path, MAX_MODEL_FILE_BYTES, "a model file")
     except FileRefused as exc:
@@ -399,9 +427,14 @@ def read_model_file(path: Path) -> ModelFile:
         raise CaseError([Problem(path.name, f"cannot read the file: {exc.strerror or exc}")]) \
             from None
     try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CaseError([Problem(path.name, "not UTF-8 text")]) from None
+
+
+def _parse_model_file(path: Path, text: str) -> ModelFile:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CaseError([Problem(path.name, f"not valid TOML: {exc}")]) from None
     except RecursionError:
@@ -413,7 +446,8 @@ def read_model_file(path: Path) -> ModelFile:
 
 
 def _load_model_file(path: Path, allow_outside: bool) -> Case:
-    spec = read_model_file(path)
+    text = _model_file_text(path)
+    spec = _parse_model_file(path, text)
     case_path = Path(spec.case)
     if not allow_outside:
         root = path.resolve().parent.parent
@@ -444,7 +478,11 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         if file:
             case = with_table_file(case, path, table, file, allow_outside)
     if spec.set:
-        case = case.with_overrides(spec.set, source=f"{path.name} [set]")
+        from solver.case.override_sources import flat_keys, model_file_places
+
+        keys = flat_keys(spec.set)
+        case = case.with_overrides(keys, source=f"{path.name} [set]",
+                                   where=model_file_places(path.name, text, keys))
     if spec.pathway.periods or spec.pathway.targets:
         from solver.case.periods import target_problems
 

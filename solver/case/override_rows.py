@@ -10,6 +10,8 @@ trade route that the case lacks adds the route (README, The case format).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ import pandas as pd
 from solver.case.overrides import Override
 from solver.case.schema import COALITION, TABLES
 from solver.case.validate import blank_ids
+from solver.errors import Problem
 
 
 def named_rows(o: Override, frame: pd.DataFrame) -> np.ndarray:
@@ -92,3 +95,41 @@ def new_route(case: Any, o: Override) -> dict[str, Any] | None:
                     "allowed": bool(route["allowed"].iloc[0])}
     return {"exporter": exporter, "importer": importer, "layer": layer, "unit_cost": 0.0,
             "allowed": True}
+
+
+@dataclass
+class Writers:
+    """Which override wrote each value, so that a value out of range names its override."""
+
+    places: dict[tuple[str, str], list[tuple[np.ndarray | None, Problem]]] = field(
+        default_factory=dict)
+
+    def note(self, table: str, column: str, rows: np.ndarray | None, place: Problem) -> None:
+        """``place``'s override wrote ``table.column`` in ``rows`` (a mask; None: the option)."""
+        self.places.setdefault((table, column), []).append((rows, place))
+
+    def last(self, table: str, column: str, row: int | None) -> Problem | None:
+        """The place of the last override that wrote ``table.column`` at position ``row``."""
+        for rows, place in reversed(self.places.get((table, column), [])):
+            if rows is None or (row is not None and row < len(rows) and rows[row]):
+                return place
+        return None
+
+    def blame(self, problem: Problem) -> Problem:
+        """``problem`` of a case table, named by the last override that wrote that table.
+
+        The case was valid before its overrides, so what a cross-table check finds now is
+        theirs; the table, column and value stay in the message.
+        """
+        table = next((t for t, spec in TABLES.items() if spec.filename == problem.file), None)
+        place = next((place for (t, _), writes in reversed(self.places.items()) if t == table
+                      for _, place in reversed(writes)), None)
+        if place is None:
+            return problem
+        where = problem.file + (f", column {problem.column}" if problem.column else "")
+        value = f" {problem.value!r}" if problem.value is not None else ""
+        return replace(place, message=f"{where}{value}: {problem.message}")
+
+    def at(self, table: str) -> Callable[[str, int], Problem | None]:
+        """:meth:`last` for one table: ``at(column, row)``."""
+        return lambda column, row: self.last(table, column, row)

@@ -8,6 +8,7 @@ family of README, The model with that period's data: the final demand times the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -77,11 +78,12 @@ def periods_of(case: Case) -> list[Period]:
                                   frame["demand_factor"], strict=True)]
 
 
-def period_case(case: Case, period: Period) -> Case:
+def period_case(case: Case, period: Period, lines: Sequence[int] | None = None) -> Case:
     """The one-period case of ``period``: demand times its factor, then its targets.
 
-    The result has no periods.csv nor targets.csv. A target that names nothing raises
-    :class:`CaseError` naming targets.csv, its line and the column ``set``.
+    The result has no periods.csv nor targets.csv. Every target that names nothing or
+    does not fit is tried, then :class:`CaseError` names each: targets.csv, its line (from
+    ``lines``, one per row of targets.csv, if given) and the column ``set``.
     """
     from solver.case.overrides import OverrideError, parse_assignment
 
@@ -101,17 +103,23 @@ def period_case(case: Case, period: Period) -> Case:
     if targets is None or targets.empty:
         return one
     rows = targets.reset_index(drop=True)
+    problems: list[Problem] = []
     for i in rows.index[rows["period"].astype(str) == period.name].tolist():
-        where = Problem("targets.csv", "", line=i + 2, column="set",
+        if not str(rows.at[i, "set"]).strip():
+            continue  # targets.csv's own check names the empty cell
+        where = Problem("targets.csv", "", line=int(lines[i]) if lines is not None else i + 2,
+                        column="set",
                         value=str(rows.at[i, "set"]))
         try:
             one = one.with_overrides([parse_assignment(str(rows.at[i, "set"]))],
                                      source="targets.csv")
         except OverrideError as exc:
-            raise CaseError([replace(where, message=str(exc))]) from None
-        except CaseError as exc:
-            raise CaseError([replace(where, message=f"period {period.name}: {p.message}")
-                             for p in exc.problems]) from None
+            problems.append(replace(where, message=str(exc)))
+        except CaseError as exc:  # the row is left out, and the rows after it still tried
+            problems += [replace(where, message=f"period {period.name}: {p.message}")
+                         for p in exc.problems]
+    if problems:
+        raise CaseError(problems)
     return replace(one, overrides=case.overrides)
 
 
@@ -120,14 +128,17 @@ def period_cases(case: Case) -> list[tuple[Period, Case]]:
     return [(period, period_case(case, period)) for period in periods_of(case)]
 
 
-def target_problems(case: Case) -> list[Problem]:
-    """What targets.csv's rows say that names nothing, applied period by period."""
+def target_problems(case: Case, lines: Sequence[int] | None = None) -> list[Problem]:
+    """What targets.csv's rows say that names nothing, applied period by period.
+
+    ``lines`` are the file's line of each row of targets.csv (default: one row a line).
+    """
     if not case.is_pathway or case.targets is None or case.targets.empty:
         return []
     out: list[Problem] = []
     for period in periods_of(case):
         try:
-            period_case(case, period)
+            period_case(case, period, lines)
         except CaseError as exc:
             out.extend(exc.problems)
     return out

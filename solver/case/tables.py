@@ -12,6 +12,8 @@ import difflib
 import io
 import math
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -387,10 +389,12 @@ def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
     return problems
 
 
-def check_range(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[Problem]:
+def check_range(frame: pd.DataFrame, spec: TableSpec, source: str,
+                at: Callable[[str, int], Problem | None] | None = None) -> list[Problem]:
     """Re-check the ranges of the numeric columns of an already-typed ``frame``.
 
-    Used after overrides, where a value did not come from a file line.
+    Used after overrides, where a value did not come from a file line: a problem names
+    ``source``, or the place ``at(column, row position)`` gives (the override that wrote it).
     """
     problems = []
     for name, col in columns(spec.row).items():
@@ -414,7 +418,9 @@ def check_range(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[Probl
             text = "must be a finite number" if not math.isfinite(value) else (
                 TOO_LARGE if abs(value) > MAX_NUMBER else
                 f"out of range: must be {col.range_text()}")
-            problems.append(Problem(source, f"{spec.table}[{key}].{name} = {value:g}: {text}"))
+            place = (at(name, int(i)) if at is not None else None) or Problem(source, "")
+            problems.append(replace(place, message=f"{spec.table}[{key}].{name} = {value:g}: "
+                                                   f"{text}"))
         if len(bad) > MAX_PROBLEMS_PER_FAULT:
             problems.append(Problem(source, f"... and {len(bad) - MAX_PROBLEMS_PER_FAULT} more "
                                             f"rows of {spec.table} with {name} out of range or "

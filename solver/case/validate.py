@@ -157,6 +157,8 @@ def check_periods(case: Case, lines: Lines | None) -> list[Problem]:
                      .to_numpy(), "period", _const("not a period of periods.csv"))
     bad: dict[int, str] = {}
     for i, text in enumerate(targets["set"].astype(str)):
+        if not text.strip():
+            continue  # the empty cell is named once, as a required value
         try:
             parse_assignment(text)
         except OverrideError as exc:

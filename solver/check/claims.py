@@ -4,14 +4,19 @@ The ``gap`` is a finite number >= 0 and, with a bound, ``|objective - bound| / |
 A near-optimal alternative's ``alternative`` entry (README, Near-optimal alternatives) says
 against what it was found: its ``slack`` is a finite number >= 0, its ``cost_cap`` is
 ``optimum + slack * |optimum|``, the plan's objective is within that cap and not below the
-optimum by more than the optimum's MIP gap, and its ``distance`` (hosting decisions that
-differ) is a whole number between 0 and the number of capability pairs.
+optimum by more than the optimum's MIP gap, and its ``distance`` is recomputed: its
+``references`` are the plans it was compared with (the optimum, then the plans its search
+found before it), each the list of its hosted ``[partner, layer]`` capability pairs, and the
+distance is the number of hosting decisions in which the plan (``allocation.csv``'s hosted)
+differs from the nearest of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import pandas as pd
 
 from solver.check.common import Tolerance, Violation, fmt
 from solver.check.costs import finite_number
@@ -39,7 +44,7 @@ def check_gap(summary: Mapping[str, Any], objective: float, bound: float | None,
                                  f"from the objective and the bound {fmt(recomputed)}"))
 
 
-def check_alternative(summary: Mapping[str, Any], objective: float, pairs: int,
+def check_alternative(summary: Mapping[str, Any], objective: float, pairs: pd.DataFrame,
                       out: list[Violation], tol: Tolerance) -> None:
     """An alternative's ``alternative`` entry against the plan's objective (see module)."""
     note = summary.get("alternative")
@@ -55,16 +60,21 @@ def check_alternative(summary: Mapping[str, Any], objective: float, pairs: int,
                                                          "distance"))
     if slack is not None and slack < 0:
         bad_keys.append("slack")
-    if distance is not None and (distance != int(distance) or not 0 <= distance <= pairs):
+    if distance is not None and (distance != int(distance) or not 0 <= distance <= len(pairs)):
         bad_keys.append("distance")
     search = note.get("search")
     if not isinstance(search, str) or not (search == "most different" or search.startswith(
             ("maximize ", "minimize "))):
         bad_keys.append("search")
+    references = _references(note.get("references"), pairs)
+    if references is None:
+        bad_keys.append("references")
     for k in bad_keys:
         out.append(Violation("table", f"alternative.{k}", 1.0,
-                             f"{FILE}: alternative.{k} is {note.get(k)!r}, not what a search "
-                             "writes"))
+                             f"{FILE}: alternative.{k} is {_short(note.get(k))}, not what a "
+                             "search writes"))
+    if references is not None and distance is not None and "distance" not in bad_keys:
+        _check_distance(int(distance), references, pairs, out)
     if slack is None or optimum is None or cap is None or slack < 0:
         return
     claimed = optimum + slack * abs(optimum)
@@ -84,3 +94,48 @@ def check_alternative(summary: Mapping[str, Any], objective: float, pairs: int,
         out.append(Violation("objective", "alternative.optimum", float(short),
                              f"objective: the plan costs {fmt(objective)}, below the optimum "
                              f"{fmt(optimum)} it is an alternative to"))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _references(written: Any, pairs: pd.DataFrame) -> list[set[tuple[str, str]]] | None:
+    """The reference plans' hosted pairs (None unless well formed).
+
+    Well formed: a non-empty list of lists of ``[partner, layer]`` capability pairs of the
+    case, each pair at most once in a plan.
+    """
+    if not isinstance(written, list) or not written:
+        return None
+    known = set(zip(pairs["partner"].astype(str), pairs["layer"].astype(str), strict=True))
+    plans = []
+    for plan in written:
+        if not isinstance(plan, list):
+            return None
+        hosted = set()
+        for pair in plan:
+            if not isinstance(pair, list) or len(pair) != 2 or \
+                    not all(isinstance(part, str) for part in pair):
+                return None
+            key = (pair[0], pair[1])
+            if key not in known or key in hosted:
+                return None
+            hosted.add(key)
+        plans.append(hosted)
+    return plans
+
+
+def _check_distance(distance: int, references: list[set[tuple[str, str]]],
+                    pairs: pd.DataFrame, out: list[Violation]) -> None:
+    """``distance`` = min over the references R of |hosted symmetric-difference R|."""
+    on = pairs["y"].to_numpy() >= 0.5
+    hosted = set(zip(pairs["partner"].astype(str)[on], pairs["layer"].astype(str)[on],
+                     strict=True))
+    nearest = min(len(hosted ^ ref) for ref in references)
+    if nearest != distance:
+        out.append(Violation("objective", "alternative.distance", float(abs(nearest - distance)),
+                             f"objective: {FILE} says the plan differs from the nearest of its "
+                             f"{len(references)} reference plan(s) in {distance} hosting "
+                             f"decisions; allocation.csv's hosted gives {nearest}"))

@@ -206,7 +206,7 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         wrong = any(v.entity in ("objective", "bound") for v in out)
         check_gap(summary, objective, None if wrong else finite_number(summary.get("bound")),
                   out, tolerance, required=not wrong and summary.get("bound") is not None)
-        check_alternative(summary, objective, len(pairs), out, tolerance)
+        check_alternative(summary, objective, pairs, out, tolerance)
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
@@ -243,7 +243,7 @@ def read_summary(path: Path, out: list[Violation]) -> Mapping[str, Any] | None:
         return None
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         out.append(Violation("table", name, 1.0, f"{name}: not valid JSON: {exc}"))
         return None
     if not isinstance(content, dict):
@@ -334,7 +334,7 @@ def provenance_note(case: Case, run_dir: Path) -> str | None:
     """
     try:
         summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(summary, dict):
         return None

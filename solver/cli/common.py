@@ -268,10 +268,12 @@ def solver_options(func: F) -> F:
 def load(path: Path, overrides: tuple[str, ...] = ()) -> Case:
     """Load a case folder or model file and apply ``--set`` overrides."""
     from solver.case.loader import load_case
+    from solver.case.override_sources import command_line_places
 
     case = load_case(path)
     if overrides:
-        case = case.with_overrides(list(overrides), source="--set")
+        case = case.with_overrides(list(overrides), source="--set",
+                                   where=command_line_places(len(overrides)))
     return case
 
 

@@ -35,6 +35,40 @@ def design_of(case: Case, run: Path | None) -> tuple[pd.DataFrame, pd.DataFrame 
     return allocation, flows
 
 
+def written_design(case: Case, run: Path) -> Any:
+    """The design of the run folder ``run`` as plain ``stress`` takes it (``result``).
+
+    Its ``allocation`` (capacity as numbers, hosted as booleans) and ``objective`` (from
+    summary.json, what a redesign is compared with).
+    """
+    import json
+    import math
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from solver.errors import UsageError
+
+    allocation, _ = design_of(case, run)
+    try:
+        capacity = pd.to_numeric(allocation["capacity"], errors="raise").astype(float)
+    except (ValueError, TypeError):
+        raise UsageError(f"--run {run}: allocation.csv's capacity is not a number in every "
+                         "row") from None
+    hosted = allocation["hosted"].astype(str).str.lower().eq("true") \
+        if "hosted" in allocation else capacity > 0
+    try:
+        summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+        objective = float(summary["objective"])
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        objective = math.nan
+    if not math.isfinite(objective):
+        raise UsageError(f"--run {run}: summary.json has no finite objective")
+    frame = allocation[["partner", "layer"]].astype(str).assign(capacity=capacity,
+                                                                hosted=hosted)
+    return SimpleNamespace(allocation=frame, objective=objective)
+
+
 def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     """Re-route the design in each scenario of scenarios.csv; write out/scenarios.csv."""
     from solver.case.scenarios import has_scenarios
@@ -46,7 +80,10 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
     allocation, flows = design_of(case, run)
     table = evaluate_scenarios(case, allocation, flows)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "scenarios.csv", index=False)
+    from solver.report.cells import safe_frame
+    from solver.report.writing import write_csv
+
+    write_csv(out / "scenarios.csv", safe_frame(table))
     lines = [f"{'scenario':<24}{'probability':>12}{'unmet':>12}{'share':>8}  worst layer"]
     for row in table.to_dict("records"):
         lines.append(f"{row['scenario']!s:<24}{row['probability']:>12.3g}{readable(row['unmet']):>12}"
@@ -104,7 +141,7 @@ def shock_options(f: Any) -> Any:
                      help="Monte Carlo: N random disruptions, each partner lost with its "
                           "disruption_risk (writes draws.csv, distribution.csv, "
                           "worst_partners.csv, unmet_histogram.png)."),
-        click.option("--seed", type=int, default=0, show_default=True,
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seed of --sample: the same seed gives the same draws."),
         click.option("--run", "run", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="Stress the design of this run folder instead of "

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from solver.cli.common import (
+    FiniteFloat,
     State,
     case_argument,
     check_scheduler,
@@ -191,13 +192,18 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
             stress_sample(case, shocks["sample"], shocks["seed"], out, shocks["run"],
                           shocks["workers"], shocks["scheduler"], shocks["resume"], force)
         return
+    design = None
+    if shocks["run"] is not None:
+        from solver.cli.shocks import written_design
+
+        design = written_design(case, shocks["run"])
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
     from solver.studies.engine.steps import Steps
 
     steps = None if State.quiet else Steps(sys.stderr)
     table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out,
-                       progress=steps)
+                       progress=steps, result=design)
     echo(format_stress(worst_cases(table, top), redesign))
     echo(f"written: {out / 'stress.csv'}")
     if fmt == "xlsx":
@@ -237,10 +243,10 @@ def format_stress(worst: Any, redesign: bool) -> str:
               help="Points on the curve, from the loose end to the tightest feasible value.")
 @click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-3,
               show_default=True, help="Precision of the bisection for the tightest value.")
-@click.option("--from", "loose", type=float, default=None,
+@click.option("--from", "loose", type=FiniteFloat(), default=None,
               help="Loose end of the curve (default: where the requirement does not bind, "
                    "e.g. max_share 1, resilience 0).")
-@click.option("--to", "limit", type=float, default=None,
+@click.option("--to", "limit", type=FiniteFloat(), default=None,
               help="Tightest value to try (default: the requirement's limit, e.g. "
                    "max_share 0, resilience 1).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,

@@ -68,7 +68,7 @@ def read_run(spec: str | Path) -> Run:
         raise UsageError(f"{text} is not a run folder: it has no summary.json")
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UsageError(f"{summary_path}: not valid JSON ({exc})") from None
     if not isinstance(summary, dict):
         raise UsageError(f"{summary_path}: not a JSON object")

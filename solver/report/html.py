@@ -50,7 +50,7 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{folder} is not a run folder: it has no summary.json") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UsageError(f"{folder / 'summary.json'}: not valid JSON ({exc})") from None
     tables = {}
     for name in ("allocation", "flows", "layers", "partners"):

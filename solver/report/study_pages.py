@@ -84,7 +84,7 @@ def read_json(path: Path) -> dict[str, Any]:
     """A JSON file of a study folder as a dict; :class:`UsageError` naming it if invalid."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UsageError(f"{path}: not valid JSON ({exc})") from None
     return data if isinstance(data, dict) else {}
 

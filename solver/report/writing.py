@@ -49,15 +49,29 @@ def check_target(path: Path, *, force: bool, option: str = "--force") -> None:
         raise UsageError(f"{path} already exists; pass {option} to replace it")
 
 
+def refuse_special(path: Path) -> None:
+    """Raise :class:`~solver.errors.UsageError` if ``path`` is there and not an ordinary file."""
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if not stat.S_ISREG(info.st_mode):
+        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else kind_of(info.st_mode)
+        raise UsageError(f"{path} is {what}, not an ordinary file; it is never replaced")
+
+
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary path to write ``path``'s content to; renamed over ``path`` on success.
 
     The temporary file is beside ``path`` (same file system, so the rename is atomic) and
     hidden (``.NAME.PID.partial``); on any failure, interruptions included, it is removed
-    and ``path`` is untouched. The folder of ``path`` is made if needed.
+    and ``path`` is untouched. The folder of ``path`` is made if needed. A ``path`` that
+    holds anything but an ordinary file (a folder, a device, a FIFO, a symbolic link) is
+    never replaced: :class:`~solver.errors.UsageError` before anything is written.
     """
     path = Path(path)
+    refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -75,12 +89,56 @@ def write_file(path: Path, write: Callable[[Path], Any]) -> Path:
     return Path(path)
 
 
-def write_unit(path: Path, unit: str | None) -> Path:
-    """Write ``{"unit": unit}`` to ``path`` whole: the case's unit, for the study's page."""
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` whole (see :func:`replacing`)."""
+    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write ``value`` as indented JSON to ``path`` whole (see :func:`replacing`)."""
     import json
 
-    text = json.dumps({"unit": unit}, indent=2) + "\n"
-    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return write_text(path, json.dumps(value, indent=2) + "\n")
+
+
+def write_csv(path: Path, frame: Any, **kwargs: Any) -> Path:
+    """Write a table to ``path`` whole with ``frame.to_csv`` (no index unless asked).
+
+    See :func:`replacing`. Text cells are written as given: a caller that writes ids
+    passes :func:`solver.report.cells.safe_frame` of its table where its readers expect it.
+    """
+    kwargs.setdefault("index", False)
+    return write_file(path, lambda tmp: frame.to_csv(tmp, **kwargs))
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append ``text`` (whole rows, each ending with a new line) to ``path`` in one write.
+
+    A write that fails (a full disk) cuts ``path`` back to its length before, so it never
+    leaves part of a row behind; only a crash in the middle of the write can (a reader of
+    the study's folder drops a last row without its end of line). A ``path`` that is there
+    and not an ordinary file is refused as :func:`replacing` refuses it.
+    """
+    refuse_special(path)  # a FIFO would block, a link write elsewhere
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        before = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, before)
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_unit(path: Path, unit: str | None) -> Path:
+    """Write ``{"unit": unit}`` to ``path`` whole: the case's unit, for the study's page."""
+    return write_json(path, {"unit": unit})
 
 
 def save_figure(fig: Any, target: Path | Any, **kwargs: Any) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.readback import read_csv
-from solver.report.writing import write_file
+from solver.report.writing import write_file, write_json
 from solver.studies.engine.folder import entries
 
 META = "alternatives.json"
@@ -89,7 +89,7 @@ def prepare(folder: Path, meta: dict[str, Any], *, resume: bool,
     if resume:
         try:
             before = json.loads((folder / META).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise UsageError(f"--resume: cannot read {folder / META}: {exc}") from None
         if before != meta:
             changed = sorted(k for k in meta if before.get(k) != meta[k])
@@ -105,7 +105,7 @@ def prepare(folder: Path, meta: dict[str, Any], *, resume: bool,
                 entry.unlink()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_json(folder / META, meta)
     except OSError as exc:
         raise UsageError(f"cannot write {folder}: {exc.strerror or exc}") from None
     return {}

@@ -257,8 +257,10 @@ class AlternativeSolver:
         near.set_reference(0, self.optimum.hosted)
         for slot in range(1, near.slots):
             self._clear(slot)
+        references = [self.optimum.hosted]
         for slot, hosts in enumerate(task.earlier[:near.slots - 1], start=1):
-            near.set_reference(slot, self.hosted_of(set(hosts)))
+            references.append(self.hosted_of(set(hosts)))
+            near.set_reference(slot, references[-1])
         for number in range(len(task.earlier) + 1, task.count + 1):
             started = time.perf_counter()
             near.distance_floor(0.0)
@@ -284,11 +286,13 @@ class AlternativeSolver:
             if result is None:
                 outcome.stopped = "no plan found at that distance"
                 return
-            self._note(result, task, far)
-            yield Found(task=task, number=number, result=result, distance=far,
+            hosted = np.asarray(result_hosted(self, result))
+            distance = self._note(result, task, references)
+            yield Found(task=task, number=number, result=result, distance=distance,
                         seconds=time.perf_counter() - started)
             if number < near.slots:
-                near.set_reference(number, np.asarray(result_hosted(self, result)))
+                references.append(hosted)
+                near.set_reference(number, hosted)
 
     def hosted_of(self, hosts: set[tuple[str, str]]) -> np.ndarray:
         """0/1 per pair of the model: whether (partner, layer) is in ``hosts``."""
@@ -321,26 +325,40 @@ class AlternativeSolver:
         if result is None:
             outcome.stopped = "no plan found at that value"
             return
-        hosted = result_hosted(self, result)
-        differs = int(np.sum(np.abs(np.asarray(hosted) - self.optimum.hosted) > 0.5)) \
-            if self.optimum is not None else 0
-        self._note(result, task, differs, value=best)
+        assert self.optimum is not None
+        differs = self._note(result, task, [self.optimum.hosted], value=best)
         yield Found(task=task, number=1, result=result, distance=differs,
                     seconds=time.perf_counter() - started)
 
-    def _note(self, result: Any, task: SearchTask, distance: int,
-              value: float | None = None) -> None:
-        """Say in the plan's summary.json which search found it, and against what cap."""
+    def _note(self, result: Any, task: SearchTask, references: list[np.ndarray],
+              value: float | None = None) -> int:
+        """Say in the plan's summary.json which search found it, against what cap and plans.
+
+        ``references`` are the 0/1 hosting of the plans it is compared with (the optimum,
+        then the plans its search found before it); ``distance`` is the number of hosting
+        decisions in which it differs from the nearest of them, returned too. The
+        references are written as their hosted pairs, so that the checker recomputes it.
+        """
         assert self.optimum is not None
+        hosted = np.asarray(result_hosted(self, result))
+        distance = min(int(np.sum(np.abs(hosted - ref) > 0.5)) for ref in references)
         note: dict[str, Any] = {
             "slack": task.slack, "optimum": self.optimum.cost,
             "cost_cap": cost_cap(self.optimum.cost, task.slack),
             "search": "most different" if not task.sense else
             f"{'maximize' if task.sense > 0 else 'minimize'} {task.key}",
-            "distance": distance}
+            "distance": distance,
+            "references": [self.hosted_pairs(ref) for ref in references]}
         if value is not None:
             note["value"] = value
         result.summary["alternative"] = note
+        return distance
+
+    def hosted_pairs(self, hosted: np.ndarray) -> list[list[str]]:
+        """The ``[partner, layer]`` pairs a 0/1 hosting per pair of the model hosts."""
+        pairs = self.built.data.pairs
+        return [[str(p), str(layer)] for p, layer, on in
+                zip(pairs["partner"], pairs["layer"], hosted, strict=True) if on > 0.5]
 
     def _cheapest(self) -> Any:
         """The cheapest plan as the model now stands, as a checked Result (None: no plan)."""

@@ -22,6 +22,7 @@ import io
 import json
 import math
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -126,7 +127,7 @@ def read_request(out: Path, request: str) -> dict[str, Any]:
     """The request an earlier run wrote in ``out`` (exit 2 if it cannot be read)."""
     try:
         found = json.loads((out / request).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(f"--resume: cannot read {out / request}: {exc}") from None
     if not isinstance(found, dict):
         raise UsageError(f"--resume: {out / request} does not hold a request")
@@ -156,9 +157,9 @@ def _short(value: Any) -> str:
 
 def write_request(out: Path, request: str, meta: Mapping[str, Any]) -> None:
     """Write the request that made ``out`` (whole, or not at all)."""
-    tmp = out / f".{request}.partial"
-    tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / request)
+    from solver.report.writing import write_json
+
+    write_json(out / request, meta)
 
 
 def read_rows(path: Path, types: Mapping[str, str]) -> pd.DataFrame:
@@ -170,6 +171,9 @@ def read_rows(path: Path, types: Mapping[str, str]) -> pd.DataFrame:
     naming the file, line and column. Columns not in ``types`` are kept as text.
     """
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # a FIFO would block, a link lead out
+            raise UsageError(f"--resume: {path} is not an ordinary file; start again with "
+                             "--force")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return pd.DataFrame(columns=list(types))
@@ -201,9 +205,9 @@ def keep_rows(path: Path, frame: pd.DataFrame) -> None:
     """Rewrite ``path`` with ``frame`` only (whole, or not at all), if it exists."""
     if not path.exists():
         return
-    tmp = path.with_name(f".{path.name}.partial")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    from solver.report.writing import write_csv
+
+    write_csv(path, frame)
 
 
 def _cell(path: Path, line: int, column: str, text: str, kind: str) -> Any:

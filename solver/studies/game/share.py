@@ -7,7 +7,6 @@ one persistent priced model (:mod:`solver.studies.game.groups`); the arithmetic 
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -20,6 +19,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.report.writing import append_text
 from solver.studies.engine.folder import (
     FolderLock,
     check_request,
@@ -379,7 +379,7 @@ def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, client: 
             rows.append(row)
             if path is not None:
                 header = not path.exists() or path.stat().st_size == 0
-                pd.DataFrame([row]).to_csv(path, mode="a", header=header, index=False)
+                append_text(path, pd.DataFrame([row]).to_csv(header=header, index=False))
             progress.point(outcome)
         interrupted = False
     finally:
@@ -398,12 +398,12 @@ def _demand_value(case: Case, members: dict[str, list[str]]) -> dict[str, float]
 def write_share(result: ShareResult, out: Path, unit: str | None = None) -> None:
     """Write ``players.csv``, ``groups.csv``, ``summary.json`` and ``plots/`` in ``out``."""
     from solver.report.cells import safe_frame
+    from solver.report.writing import write_csv, write_json
 
     out.mkdir(parents=True, exist_ok=True)
-    safe_frame(result.players).to_csv(out / "players.csv", index=False)
-    safe_frame(result.groups).to_csv(out / "groups.csv", index=False)
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
-                                      encoding="utf-8")
+    write_csv(out / "players.csv", safe_frame(result.players))
+    write_csv(out / "groups.csv", safe_frame(result.groups))
+    write_json(out / "summary.json", result.summary)
     from solver.report.plots import savings_plot
 
     savings_plot(result.players, out / "plots" / "savings.png", unit=unit)

@@ -20,7 +20,6 @@ the rest. Indices are computed from the rows of samples.csv once every point has
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import CoalitionError, UsageError
 from solver.report.cells import safe_frame
+from solver.report.writing import write_csv
 from solver.studies.engine.progress import Progress
 from solver.studies.engine.scheduler import scheduler_address
 from solver.studies.sensitivity import methods
@@ -273,9 +273,7 @@ def _failure_message(table: pd.DataFrame, failed: pd.DataFrame, axes: Sequence[A
 def _write_whole(out: Path, name: str, frame: pd.DataFrame) -> None:
     """Write a whole table (indices.csv) at once: complete or not at all."""
     try:
-        tmp = out / f".{name}.partial"
-        safe_frame(frame).to_csv(tmp, index=False)
-        os.replace(tmp, out / name)
+        write_csv(out / name, safe_frame(frame))
     except OSError as exc:
         raise cannot_write(out, exc) from None
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
-from solver.report.writing import save_figure
+from solver.report.writing import append_text, save_figure, write_csv
 from solver.studies.engine.folder import (
     FolderLock,
     check_request,
@@ -204,8 +204,8 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
             first, unmet = outcome.point.first, outcome.unmet
             done[first] = unmet
             if folder is not None:
-                _draw_rows(first, unmet, lost, partners, layers).to_csv(
-                    folder / "draws.csv", mode="a", header=False, index=False)
+                append_text(folder / "draws.csv", _draw_rows(
+                    first, unmet, lost, partners, layers).to_csv(header=False, index=False))
             if progress is not None:
                 progress.point(outcome)
         interrupted = False
@@ -219,9 +219,9 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
     result = Sample(draws=draws, distribution=distribution(case, unmet, through),
                     worst_partners=worst_partners(case, unmet, lost))
     if folder is not None:
-        draws.to_csv(folder / "draws.csv", index=False)
-        result.distribution.to_csv(folder / "distribution.csv", index=False)
-        result.worst_partners.to_csv(folder / "worst_partners.csv", index=False)
+        write_csv(folder / "draws.csv", draws)
+        write_csv(folder / "distribution.csv", result.distribution)
+        write_csv(folder / "worst_partners.csv", result.worst_partners)
         histogram(draws["unmet"].to_numpy(), folder / "unmet_histogram.png", n, seed,
                   unit=case.unit)
     return result
@@ -255,12 +255,12 @@ def _start_folder(folder: Path, request: dict[str, Any], per_layer: Sequence[str
                 if len(group) == min(batch, n - start):
                     done[start] = group[list(per_layer)].to_numpy(dtype=float)
             kept = frame[np.isin(starts, list(done))]
-            kept[header].to_csv(path, index=False)
+            write_csv(path, kept[header])  # the next rows go after whole ones
             return lock, done
         for name in (*OWN_FILES, REQUEST):
             (folder / name).unlink(missing_ok=True)
         write_request(folder, REQUEST, request)
-        pd.DataFrame(columns=header).to_csv(path, index=False)
+        write_csv(path, pd.DataFrame(columns=header))
     except BaseException:
         lock.release()
         raise

@@ -37,7 +37,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
-from solver.report.writing import write_unit
+from solver.report.writing import write_csv, write_unit
 from solver.studies.engine.recourse import CLEAN, RerouteLP
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def stress(
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        safe_frame(table).to_csv(folder / "stress.csv", index=False)
+        write_csv(folder / "stress.csv", safe_frame(table))
         write_unit(folder / "stress.json", case.unit)
     return table
 

@@ -13,18 +13,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.report.readback import read_csv
-from solver.report.writing import write_file
+from solver.report.writing import append_text, write_file, write_json
 from solver.results import COST_TERMS, check_writable
 from solver.studies.engine.folder import FolderLock, entries, read_rows
 from solver.studies.sweep.grid import Point
@@ -88,7 +87,7 @@ class SweepFolder:
         self.out = out
         self.columns = columns
         self.done: dict[int, dict[str, Any]] = {}
-        self._files: dict[str, TextIO] = {}
+        self._started: set[str] = set()  # the files appended to (their header is there)
         refuse_existing(out, resume=resume, force=force, study=self.study)
         check_writable(out)
         meta_path = out / f"{self.study}.json"
@@ -104,13 +103,13 @@ class SweepFolder:
                     self._check_meta(json.loads(meta_path.read_text(encoding="utf-8")), meta)
                     self._load()
             out.mkdir(parents=True, exist_ok=True)
-            meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            write_json(meta_path, meta)
         except OSError as exc:
             self._lock.release()
             if made:
                 shutil.rmtree(out, ignore_errors=True)
             raise cannot_write(out, exc) from None
-        except ValueError as exc:  # sweep.json is not JSON
+        except (ValueError, RecursionError) as exc:  # sweep.json is not JSON
             self._lock.release()
             raise UsageError(f"cannot resume the {self.study} in {out}: {meta_path.name} is "
                              f"not valid JSON ({exc}); pass --force to start again") from None
@@ -172,23 +171,18 @@ class SweepFolder:
             raise cannot_write(self.out, exc) from None
 
     def _append(self, name: str, frame: pd.DataFrame) -> None:
+        """Append ``frame``'s rows (after the header, if the file has none) in one write.
+
+        A write that fails leaves the file as it was (:func:`append_text`).
+        """
         path = self.out / self.files[name]
-        handle = self._files.get(name)
-        if handle is None:
-            header = not path.exists() or path.stat().st_size == 0
-            handle = self._files[name] = path.open("a", encoding="utf-8", newline="")
-            if header:
-                handle.write(frame.iloc[:0].to_csv(index=False))
-        buf = io.StringIO()
-        safe_frame(frame).to_csv(buf, index=False, header=False)
-        handle.write(buf.getvalue())
-        handle.flush()
+        header = name not in self._started and (not path.exists() or path.stat().st_size == 0)
+        append_text(path, safe_frame(frame).to_csv(index=False, header=header))
+        self._started.add(name)
 
     def close(self) -> None:
         """Close the files (everything written so far stays)."""
-        for handle in self._files.values():
-            handle.close()
-        self._files = {}
+        self._started = set()
 
     def release(self) -> None:
         """Close the files and let another process write the folder."""

@@ -26,7 +26,7 @@ from solver.case.loader import Case
 from solver.case.overrides import OverrideError, make_override
 from solver.errors import InfeasibleError, UsageError
 from solver.report.readback import read_csv
-from solver.report.writing import write_unit
+from solver.report.writing import write_csv, write_unit
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +171,8 @@ def frontier(
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        curve.to_csv(folder / "frontier.csv", index=False)
-        search.to_csv(folder / "frontier_search.csv", index=False)
+        write_csv(folder / "frontier.csv", curve)
+        write_csv(folder / "frontier_search.csv", search)
         write_unit(folder / "frontier.json", case.unit)
         if plots:
             from solver.report.plots import frontier_plot
