@@ -7,6 +7,7 @@ a plan the check refuses is reported, solved again cold and never becomes a star
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,27 @@ def test_a_refused_plan_is_reported_retried_cold_and_never_a_start(case: Case) -
     assert len(seen) == 2 and seen[0] == pytest.approx(seen[1], rel=1e-9)
     assert seen[0] > good.report.objective
     assert all((resolver.start[k] == v).all() for k, v in kept.items())
+
+
+def test_a_refused_warm_plan_s_warnings_are_not_shown_the_cold_plan_s_are(
+        case: Case, caplog: pytest.LogCaptureFixture) -> None:
+    resolver = resolver_of(case)
+    resolver.solve()
+    change_to(resolver, scaled(case, 1.1))
+    attempts: list[bool] = []
+
+    def warn(report: Any) -> tuple[None, bool]:
+        attempts.append(True)
+        logging.getLogger("solver.solve").warning("checker: attempt %d", len(attempts))
+        return None, len(attempts) > 1  # the warm plan refused, the cold one kept
+
+    with caplog.at_level(logging.DEBUG):
+        outcome = resolver.solve(warn)
+    assert outcome.accepted and outcome.retried
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert shown == ["checker: attempt 2"]
+    assert any("attempt 1" in r.getMessage() and r.levelno == logging.DEBUG
+               for r in caplog.records)
 
 
 def test_no_plan_is_not_accepted_and_not_retried_by_default(case: Case) -> None:

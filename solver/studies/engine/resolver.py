@@ -24,8 +24,10 @@ to a change of numbers, and which row it makes of the outcome.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +38,45 @@ T = TypeVar("T")
 #: A study's check of a plan: what it makes of the report, and whether the plan is accepted
 #: (verified by the independent checker). Called only for a report with a plan.
 Check = Callable[[Any], tuple[T, bool]]
+
+log = logging.getLogger(__name__)
+
+
+class _Held(logging.Handler):
+    """Keeps the warnings a check logs, to be shown only if its plan is the one kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _held_warnings(hold: bool) -> Iterator[_Held]:
+    """Hold the package's warnings while ``hold`` (a warm plan's check) instead of printing.
+
+    A warm plan the checker refuses is solved again cold, so its violations are not the
+    study's result: they go to the debug log, not to the planner's screen.
+    """
+    held = _Held()
+    if not hold:
+        yield held
+        return
+    root = logging.getLogger("solver")
+    saved = root.propagate, root.handlers[:]
+    root.addHandler(held)
+    root.propagate = False
+    for h in saved[1]:
+        root.removeHandler(h)
+    try:
+        yield held
+    finally:
+        root.removeHandler(held)
+        root.propagate = saved[0]
+        for h in saved[1]:
+            root.addHandler(h)
 
 
 @dataclass
@@ -169,7 +210,14 @@ class Resolver:
             if check is None:
                 accepted = True
             else:
-                checked, accepted = check(report)
+                with _held_warnings(warm) as held:
+                    checked, accepted = check(report)
+                for record in held.records:
+                    if accepted:
+                        logging.getLogger(record.name).handle(record)
+                    else:
+                        log.debug("warm plan refused, solved again cold: %s",
+                                  record.getMessage())
         if accepted:
             self.start = dict(report.values)
         return Outcome(report=report, checked=checked, accepted=accepted, warm=warm,
