@@ -15,6 +15,7 @@ objective of the plan returned.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from solver.strengthen.hosts import PER_HOST, Hosts, read_hosts
 from solver.strengthen.lagrangian import Point, ascend, evaluate, first_multipliers
 from solver.strengthen.primal import Plan, core, restricted_plan
 from solver.strengthen.rows import add_layer_rows, add_strong_rows, separate
+
+log = logging.getLogger(__name__)
 
 #: ``auto`` (where it pays, see :func:`declines`), ``on`` (wherever the model allows), ``off``.
 MODES = ("auto", "on", "off")
@@ -110,15 +113,25 @@ def strengthen(highs: Any, columns: dict[str, np.ndarray], data: ModelData,
     done.relaxed, done.hosts = hosts.relaxed, hosts.n_hosts
     budget = time_limit if time_limit is not None else math.inf
     point = bound_point(hosts, first_multipliers(hosts), None, FIRST_STEPS)
-    plan = first_plan(highs, hosts, point, threads=threads, mip_gap=mip_gap,
+    chosen = core(hosts, point.opened, flipped_bounds(hosts, point),
+                  max(3 * int(np.count_nonzero(point.opened)), 20))
+    used = np.flatnonzero((point.taken > 0) & chosen[hosts.flow_pair])
+    done.rows = add_layer_rows(highs, hosts) + add_strong_rows(highs, hosts, used)
+    plan = first_plan(highs, hosts, chosen, threads=threads, mip_gap=mip_gap,
                       seconds=min(CORE_SECONDS, budget / 2))
+    log.info("strengthen: bound %.10g, plan %s (%.1f s)", point.bound,
+             plan.cost if plan else None, time.perf_counter() - started)
     if plan is not None:
         point = bound_point(hosts, point.u, plan.cost, ALL_STEPS - FIRST_STEPS, point)
     done.applied = True
     done.bound = point.bound if math.isfinite(point.bound) else None
     fixed = fix(highs, hosts, point, plan, done)
     free = np.setdiff1d(np.flatnonzero(hosts.can_open), fixed)
-    done.rows = add_rows(highs, hosts, point, free, threads=threads, seconds=budget / 4)
+    log.info("strengthen: bound %.10g, %d hosts closed and %d opened for good (%.1f s)",
+             point.bound, done.closed, done.opened, time.perf_counter() - started)
+    done.rows += add_rows(highs, hosts, point, free, used, threads=threads,
+                          seconds=budget / 4)
+    log.info("strengthen: %d rows added (%.1f s)", done.rows, time.perf_counter() - started)
     if plan is not None:
         done.plan_cost, done.start = plan.cost, plan.columns
         set_start(highs, plan.columns)
@@ -139,19 +152,16 @@ def bound_point(hosts: Hosts, u: np.ndarray, target: float | None, steps: int,
     return point if best is None or point.bound >= best.bound else best
 
 
-def first_plan(highs: Any, hosts: Hosts, point: Point, *, threads: int, mip_gap: float,
-               seconds: float) -> Plan | None:
-    """A plan of the whole model from a core of hosts; the core doubles once if none found."""
-    flipped = flipped_bounds(hosts, point)
-    extra = max(3 * int(np.count_nonzero(point.opened)), 20)
-    for _ in range(2):
-        chosen = core(hosts, point.opened, flipped, extra)
-        plan = restricted_plan(highs, hosts, chosen, threads=threads, mip_gap=mip_gap,
-                               time_limit=seconds)
-        if plan is not None or chosen[hosts.can_open].all():
-            return plan
-        extra *= 2
-    return None
+def first_plan(highs: Any, hosts: Hosts, chosen: np.ndarray, *, threads: int,
+               mip_gap: float, seconds: float) -> Plan | None:
+    """A plan of the whole model from the ``chosen`` hosts; all hosts if they give none."""
+    plan = restricted_plan(highs, hosts, chosen, threads=threads, mip_gap=mip_gap,
+                           time_limit=seconds)
+    if plan is not None or chosen[hosts.can_open].all():
+        return plan
+    everyone = np.ones(hosts.n_hosts, dtype=bool)
+    return restricted_plan(highs, hosts, everyone, threads=threads, mip_gap=mip_gap,
+                           time_limit=seconds)
 
 
 def fix(highs: Any, hosts: Hosts, point: Point, plan: Plan | None,
@@ -169,13 +179,16 @@ def fix(highs: Any, hosts: Hosts, point: Point, plan: Plan | None,
     return np.concatenate([close, open_])
 
 
-def add_rows(highs: Any, hosts: Hosts, point: Point, free: np.ndarray, *, threads: int,
-             seconds: float) -> int:
-    """Count and aggregate rows, strong rows on the free hosts' used flows, then violated."""
-    added = add_layer_rows(highs, hosts)
+def add_rows(highs: Any, hosts: Hosts, point: Point, free: np.ndarray, done: np.ndarray, *,
+             threads: int, seconds: float) -> int:
+    """Strong rows on the free hosts' flows the relaxation uses, then where the LP violates.
+
+    ``done`` are the flows whose rows are in already.
+    """
     on_free = np.isin(hosts.flow_pair, free)
+    on_free[done] = False
     used = np.flatnonzero(on_free & (point.taken > 0))
-    added += add_strong_rows(highs, hosts, used)
+    added = add_strong_rows(highs, hosts, used)
     rest = np.flatnonzero(on_free & ~(point.taken > 0))
     return added + separate(highs, hosts, rest, threads=threads, rounds=ROUNDS,
                             time_limit=max(seconds, 1.0))
