@@ -102,13 +102,19 @@ def subgradient(hosts: Hosts, point: Point) -> np.ndarray:
     return hosts.demand - delivered
 
 
-def ascend(hosts: Hosts, start: Point, target: float, steps: int,
+#: Without a plan's cost, the steps aim this far (relative) above the best bound so far.
+AHEAD = 0.05
+
+
+def ascend(hosts: Hosts, start: Point, target: float | None, steps: int,
            patience: int = 30, shrink: float = 0.7) -> Point:
     """Subgradient steps ``u += lam (target - L(u)) g / |g|^2`` from ``start``; the best point.
 
     ``lam`` starts at 1 and shrinks by ``shrink`` after ``patience`` steps without a better
-    bound (Polyak's step aimed at ``target``, an upper bound or an estimate of one). Stops
-    early when the relaxation's plan meets every demand row or ``lam`` is negligible.
+    bound (Polyak's step aimed at ``target``, a plan's cost). Without one (None) the aim moves
+    with the best bound, ``AHEAD`` above it, so the steps do not vanish while the bound is
+    still far below the optimum. Stops early when the relaxation's plan meets every demand
+    row or ``lam`` is negligible.
     """
     best = point = start
     lam, stale = 1.0, 0
@@ -117,7 +123,8 @@ def ascend(hosts: Hosts, start: Point, target: float, steps: int,
         norm = float(g @ g)
         if norm <= 1e-18 or lam < 1e-6 or not math.isfinite(point.bound):
             break
-        step = lam * max(target - point.bound, 1e-9 * max(abs(target), 1.0)) / norm
+        aim = target if target is not None else best.bound + AHEAD * max(abs(best.bound), 1.0)
+        step = lam * max(aim - point.bound, 1e-9 * max(abs(aim), 1.0)) / norm
         point = evaluate(hosts, point.u + step * g)
         if point.bound > best.bound:
             best, stale = point, 0

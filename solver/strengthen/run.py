@@ -25,7 +25,7 @@ import numpy as np
 
 from solver.model.data import ModelData
 from solver.strengthen.fixing import decisions_to_fix, flipped_bounds
-from solver.strengthen.hosts import PER_HOST, Hosts, read_hosts
+from solver.strengthen.hosts import KEPT, PER_HOST, Hosts, read_hosts
 from solver.strengthen.lagrangian import Point, ascend, evaluate, first_multipliers
 from solver.strengthen.primal import Plan, core, restricted_plan
 from solver.strengthen.rows import add_layer_rows, add_strong_rows, separate
@@ -70,20 +70,30 @@ class Strengthening:
                 "seconds": self.seconds}
 
 
+def coupling(families: dict[str, int]) -> str:
+    """Why ``auto`` declines from the row families alone (no model read), or ``""``.
+
+    A family that couples hosts and that the relaxation would drop (resilience, surplus,
+    domestic, participation, budget) leaves the bound weak; a chain's input balances are
+    not relaxed at all. Both are known from the row counts, so ``auto`` declines at once.
+    """
+    if families.get("input_balance"):
+        return "a chain's input balances couple layers"
+    names = sorted(name for name, n in families.items()
+                   if n and name not in KEPT and name not in PER_HOST)
+    return "rows that couple hosts (" + ", ".join(names) + ")" if names else ""
+
+
 def declines(hosts: Hosts, mode: str) -> str:
     """Why ``auto`` leaves the model to HiGHS alone, or ``""`` if it strengthens it.
 
     ``auto`` strengthens only a facility-location structure where the bound can pay: no
-    family that couples hosts is relaxed (resilience, surplus, domestic, participation,
-    budget: the relaxation would ignore them and the bound be weak), and at least
-    ``AUTO_MIN_HOSTS`` hosts that may host carry a fixed cost (below that HiGHS's own search
-    is fast). ``on`` strengthens wherever the model allows.
+    family that couples hosts is relaxed (:func:`coupling`) and at least ``AUTO_MIN_HOSTS``
+    hosts that may host carry a fixed cost (below that HiGHS's own search is fast). ``on``
+    strengthens wherever the model allows.
     """
     if mode == "on":
         return ""
-    coupling = [name for name in hosts.relaxed if name not in PER_HOST]
-    if coupling:
-        return "rows that couple hosts (" + ", ".join(coupling) + ")"
     priced = int(np.count_nonzero(hosts.can_open & (hosts.fixed > 0)))
     if priced < AUTO_MIN_HOSTS:
         return f"{priced} hosts with a fixed cost (fewer than {AUTO_MIN_HOSTS})"
@@ -103,12 +113,14 @@ def strengthen(highs: Any, columns: dict[str, np.ndarray], data: ModelData,
     if mode == "off":
         done.reason = "off"
         return done
-    hosts = read_hosts(highs, columns, data, families)
+    done.reason = coupling(families) if mode == "auto" else ""
+    hosts = read_hosts(highs, columns, data, families) if not done.reason else ""
     if isinstance(hosts, str):
-        done.reason = hosts
-        return done
-    done.reason = declines(hosts, mode)
-    if done.reason:
+        done.reason = done.reason or hosts
+    else:
+        done.reason = declines(hosts, mode)
+    if done.reason or isinstance(hosts, str):
+        done.seconds = time.perf_counter() - started
         return done
     done.relaxed, done.hosts = hosts.relaxed, hosts.n_hosts
     budget = time_limit if time_limit is not None else math.inf
@@ -143,12 +155,10 @@ def bound_point(hosts: Hosts, u: np.ndarray, target: float | None, steps: int,
                 best: Point | None = None) -> Point:
     """The best relaxation point after ``steps`` subgradient steps from ``u``.
 
-    Aimed at ``target`` (a plan's cost) when known, else 5% above the bound at ``u``.
+    Aimed at ``target`` (a plan's cost) when known, else just above the best bound so far
+    (:func:`~solver.strengthen.lagrangian.ascend`).
     """
-    start = evaluate(hosts, u)
-    if target is None:
-        target = start.bound + 0.05 * max(abs(start.bound), 1.0)
-    point = ascend(hosts, start, target, steps)
+    point = ascend(hosts, evaluate(hosts, u), target, steps)
     return point if best is None or point.bound >= best.bound else best
 
 
