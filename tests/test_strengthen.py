@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -59,6 +60,22 @@ def rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1.0)
 
 
+def hosts_of(case: Any) -> tuple[Any, Any]:
+    """The HiGHS runner holding ``case``'s model and the relaxation's hosts read from it."""
+    from solver.highs.runner import HighsRunner
+    from solver.model.build import build
+    from solver.solve import variable_groups
+    from solver.strengthen.hosts import read_hosts
+
+    built = build(case)
+    runner = HighsRunner(mip_gap=GAP)
+    runner.set_model(built.m, variable_groups(built.m))
+    families = {name: len(keys) for name, keys in built.m.row_keys.items()}
+    hosts = read_hosts(runner.highs, runner.columns, built.data, families)
+    assert not isinstance(hosts, str)
+    return runner, hosts
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_facility_cases_same_optimum(seed: int, tmp_path: Path) -> None:
     on, off = solve_both(write_facility_case(tmp_path / "case", 12, 30, seed))
@@ -88,20 +105,11 @@ def test_coupled_cases_same_optimum(seed: int, tmp_path: Path) -> None:
 def test_fixing_keeps_the_optimum(seed: int, tmp_path: Path) -> None:
     """Every decision fixed, flipped, gives only plans dearer than the plan used to fix."""
     from solver import load_case
-    from solver.highs.runner import HighsRunner
-    from solver.model.build import build
-    from solver.solve import variable_groups
     from solver.strengthen.fixing import decisions_to_fix
-    from solver.strengthen.hosts import read_hosts
     from solver.strengthen.lagrangian import ascend, evaluate, first_multipliers
     from solver.strengthen.primal import restricted_plan
 
-    built = build(load_case(write_facility_case(tmp_path / "case", 10, 25, seed)))
-    runner = HighsRunner(mip_gap=GAP)
-    runner.set_model(built.m, variable_groups(built.m))
-    families = {name: len(keys) for name, keys in built.m.row_keys.items()}
-    hosts = read_hosts(runner.highs, runner.columns, built.data, families)
-    assert not isinstance(hosts, str)
+    runner, hosts = hosts_of(load_case(write_facility_case(tmp_path / "case", 10, 25, seed)))
     start = evaluate(hosts, first_multipliers(hosts))
     chosen = np.ones(hosts.n_hosts, dtype=bool)
     plan = restricted_plan(runner.highs, hosts, chosen, threads=1, mip_gap=GAP,
@@ -179,3 +187,18 @@ def test_library_refuses_an_unknown_mode(tmp_path: Path) -> None:
     case = load_case(write_facility_case(tmp_path / "case", 4, 6, 3))
     with pytest.raises(UsageError, match="strengthen='yes'"):
         solve(case, strengthen="yes")
+
+
+@pytest.mark.parametrize("seed", [10, 11])
+def test_bound_without_a_plan_rises_and_stays_below_the_optimum(seed: int,
+                                                                 tmp_path: Path) -> None:
+    """Aimed just above the best bound (no plan yet), the steps raise it, never past the optimum."""
+    from solver import load_case, solve
+    from solver.strengthen.lagrangian import ascend, evaluate, first_multipliers
+
+    case = load_case(write_facility_case(tmp_path / "case", 12, 30, seed))
+    best = solve(case, mip_gap=GAP, strengthen="off").objective
+    _, hosts = hosts_of(case)
+    start = evaluate(hosts, first_multipliers(hosts))
+    point = ascend(hosts, start, None, 300)
+    assert start.bound < point.bound <= best * (1 + TOL)
