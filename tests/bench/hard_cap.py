@@ -70,7 +70,7 @@ def cell(run: dict[str, Any] | None, best: float) -> str:
     if "error" in run:
         return f"failed (exit {run['exit']})"
     gap = run.get("gap")
-    gap_text = f"gap {100 * gap:.3f}%" if gap is not None else "no bound"
+    gap_text = f"gap {100 * gap:.4f}%" if gap is not None else "no bound"
     word = "proved" if proved(run, best) else "NOT proved"
     return f"{run['wall_s']:7.1f} s {word}, {gap_text}"
 
