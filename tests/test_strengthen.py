@@ -202,3 +202,15 @@ def test_bound_without_a_plan_rises_and_stays_below_the_optimum(seed: int,
     start = evaluate(hosts, first_multipliers(hosts))
     point = ascend(hosts, start, None, 300)
     assert start.bound < point.bound <= best * (1 + TOL)
+
+
+def test_on_falls_back_where_the_relaxation_does_not_hold(tmp_path: Path) -> None:
+    """A chain's input balances are not relaxed: ``on`` leaves the model to HiGHS, same plan."""
+    from solver import load_case, solve
+
+    case = load_case("models/allied-ai-stack-chain.toml")
+    on, off = solve(case, strengthen="on"), solve(case, strengthen="off")
+    done = on.summary["strengthen"]
+    assert done["applied"] is False and "chain" in done["reason"]
+    assert on.objective == pytest.approx(off.objective, rel=1e-9)
+    assert on.bound == pytest.approx(off.bound, rel=1e-9)
