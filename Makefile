@@ -47,6 +47,8 @@ bench: $(DEVSTAMP)
 	$(BIN)/python -m tests.bench.game_arithmetic
 	$(BIN)/python -m tests.bench.game_separation
 	$(BIN)/python -m tests.bench.sensitivity
+	$(BIN)/python -m tests.bench.hard_cap
+	$(BIN)/python -m tests.bench.strengthen_cost
 
 # The sample's figures of README.md, drawn again by the code that draws them for every user,
 # so that they never drift from it. The runs go to out/figures (kept, for a look).

@@ -55,6 +55,7 @@ def solve(
     raise_on_failure: bool = True,
     solver: str | None = None,
     progress: Callable[[SolveProgress], None] | None = None,
+    strengthen: str = "auto",
 ) -> Result:
     """Solve ``case`` to (near-)optimality with HiGHS and verify the plan independently.
 
@@ -70,12 +71,16 @@ def solve(
     checker rejects the plan; with ``raise_on_failure=False`` those outcomes return the
     Result instead (without a solution, or with ``verified`` false). ``progress``, if given,
     is called with a :class:`~solver.highs.runner.SolveProgress` (elapsed seconds,
-    incumbent, bound, gap) each time HiGHS logs a line of its MIP search.
+    incumbent, bound, gap) each time HiGHS logs a line of its MIP search. ``strengthen``
+    (``auto``, ``on`` or ``off``) runs :mod:`solver.strengthen` before HiGHS: a Lagrangian
+    bound, hosting decisions fixed that no optimal plan takes, strong rows and a start;
+    ``auto`` does so only where it pays (:func:`solver.strengthen.run.declines`).
     """
     from solver.diagnose.presolve import find_infeasibilities
     from solver.model.build import build
 
     check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    check_strengthen(strengthen)
     if solver is not None and not isinstance(solver, str):
         raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
     from solver.case.periods import uses_pathway
@@ -111,6 +116,7 @@ def solve(
                          threads=opts.threads, tee=tee)
     runner.progress = progress
     hand_over(runner, built)
+    families = row_families(built)
     # HiGHS has its own copy now; the Pyomo model would only sit beside it during the solve.
     # Freed before the solve, not while it runs: HiGHS makes its largest allocations at the
     # start (L: peak 989 MB freed before, 1287 MB freed in a thread during the solve).
@@ -123,14 +129,57 @@ def solve(
         report = SolveReport(status=Status.INFEASIBLE, has_solution=False, objective=None,
                              bound=None, gap=None, highs_seconds=0.0, wall_seconds=0.0,
                              termination="presolve")
+        done = None
     else:
-        report = runner.solve(None)
+        report, done = _solve_strengthened(runner, built.data, families, strengthen)
     result = finish(case, built, report, runner, build_seconds,
                     raise_on_failure=raise_on_failure)
     result.summary["seconds"]["release"] = release_seconds
+    if done is not None:
+        result.summary["strengthen"] = done.summary()
+        result.summary["seconds"]["strengthen"] = done.seconds
     if raise_on_failure and result.has_solution and not result.verified:
         raise VerificationError(result.violations, result=result)
     return result
+
+
+def check_strengthen(mode: Any) -> None:
+    """Raise :class:`~solver.errors.UsageError` unless ``mode`` is auto, on or off."""
+    from solver.strengthen import MODES
+
+    if not isinstance(mode, str) or mode not in MODES:
+        raise UsageError(f"solve(): strengthen={mode!r}: must be one of {', '.join(MODES)}")
+
+
+def _solve_strengthened(runner: HighsRunner, data: Any, families: dict[str, int],
+                        mode: str) -> tuple[SolveReport, Any]:
+    """Strengthen the model HiGHS holds (:mod:`solver.strengthen`), solve it, merge the bounds.
+
+    The time limit covers both: the final solve gets what the strengthening left. The
+    report's bound is :func:`~solver.strengthen.run.true_bound`, its gap recomputed.
+    """
+    from solver.strengthen import strengthen
+    from solver.strengthen.run import true_bound
+
+    done = strengthen(runner.highs, runner.columns, data, families, mode=mode,
+                      threads=runner.threads, mip_gap=runner.mip_gap,
+                      time_limit=runner.time_limit)
+    if not done.applied:
+        return runner.solve(None), done
+    runner.restart_clock()
+    limit = runner.time_limit
+    if limit is not None:
+        runner.time_limit = max(limit - done.seconds, 1.0)
+    try:
+        report = runner.solve(None)
+    finally:
+        runner.time_limit = limit
+    if report.has_solution or report.bound is not None:
+        report.bound = true_bound(report.bound, done, report.objective)
+        if report.objective is not None and report.bound is not None:
+            report.gap = abs(report.objective - report.bound) / max(abs(report.objective),
+                                                                    1e-10)
+    return report, done
 
 
 def _solve_other(case: Case, built: Any, findings: list[Any], build_seconds: float, tee: bool,
@@ -214,6 +263,19 @@ def hand_over(runner: HighsRunner, built: Any) -> None:
         runner.set_matrices(built.compiled, built.columns)
     else:
         runner.set_model(built.m, variable_groups(built.m))
+
+
+def row_families(built: Any) -> dict[str, int]:
+    """Each row family of ``built`` (a Pyomo model's or the matrices') to its number of rows."""
+    from solver.model.assembly import Assembled
+
+    if isinstance(built, Assembled):
+        counts: dict[str, int] = {}
+        names: Any = built.compiled.constraints if built.compiled is not None else None
+        for block in names.blocks if names is not None else ():
+            counts[block.name] = counts.get(block.name, 0) + block.n
+        return counts
+    return {name: len(keys) for name, keys in built.m.row_keys.items()}
 
 
 def variable_groups(m: Any) -> dict[str, Any]:

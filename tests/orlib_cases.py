@@ -11,6 +11,7 @@ model's optimum is the published (multi-source) optimum.
 from __future__ import annotations
 
 import csv
+import gzip
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +49,12 @@ def read_orlib(instance_path: Path, capacity: float | None = None) -> OrlibInsta
 
     ``capacity`` replaces the literal word ``capacity`` used by capa/capb/capc, which take the
     warehouse capacity as a parameter; it is required for those files and an error otherwise.
+    A file whose name ends in ``.gz`` is read through gzip (the large capa/capb/capc copies).
     """
-    tokens = Path(instance_path).read_text().split()
+    path = Path(instance_path)
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" \
+        else path.read_text()
+    tokens = text.split()
     pos = 0
 
     def take() -> str:

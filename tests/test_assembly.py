@@ -28,7 +28,7 @@ from solver.model.constraints import FAMILIES
 from solver.model.data import model_data
 from solver.model.pathway import build_pathway
 from solver.model.pathway_arrays import assemble_pathway
-from solver.solve import variable_groups
+from solver.solve import row_families, variable_groups
 
 try:
     from formulation import write_tables
@@ -181,6 +181,16 @@ def test_the_array_path_builds_the_pyomo_matrices(tmp_path: Path, seed: int) -> 
 def test_the_array_path_builds_the_pyomo_matrices_with_inputs(tmp_path: Path,
                                                               seed: int) -> None:
     assert_same_matrices(random_case(tmp_path, seed, chain=True))
+
+
+@pytest.mark.parametrize("chain", [False, True])
+def test_both_paths_count_the_same_row_families(tmp_path: Path, chain: bool) -> None:
+    """What --strengthen reads of a model (its row families) is the same on both paths."""
+    for seed in range(4):
+        case = random_case(tmp_path, seed, chain)
+        assembled = assemble(case)
+        assert assembled is not None
+        assert row_families(assembled) == row_families(build(case)), seed
 
 
 def test_the_random_cases_switch_every_family_on(tmp_path: Path) -> None:

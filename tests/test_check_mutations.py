@@ -36,7 +36,7 @@ TABLES = ("allocation", "flows", "layers", "partners", "shortage", "scenario_flo
           "scenarios")
 #: Written for people or provenance, not claims about the plan.
 NOT_CLAIMS = {"seconds", "size", "case", "case_sha256", "version", "overrides", "solver",
-              "verified"}
+              "verified", "strengthen"}
 
 
 @pytest.fixture(scope="module")

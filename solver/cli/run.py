@@ -46,10 +46,20 @@ if TYPE_CHECKING:
               help="Design against scenarios.csv: two-stage on the expected recourse cost, "
                    "or its blend with the CVaR; none only reports each scenario (default: "
                    "[scenarios] design of the model file, else none).")
+@click.option("--strengthen", type=click.Choice(["auto", "on", "off"]), default="auto",
+              show_default=True,
+              help="Before HiGHS: a Lagrangian bound (demand rows relaxed, one small problem "
+                   "per host), hosting decisions fixed that no optimal plan takes, strong "
+                   "rows where the LP needs them, a plan as start; summary.json reports the "
+                   "bound of the whole problem. auto does it only where it pays: no chain, "
+                   "shortage or two-stage design, no rows coupling hosts (resilience, "
+                   "surplus, domestic, participation, budget) and at least 50 hosts with a "
+                   "fixed cost; on wherever the model allows; off never.")
 @handle_errors
 def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
           time_limit: float | None, mip_gap: float | None, threads: int | None,
-          fmt: str, solver_name: str | None, html_report: bool, design: str | None) -> None:
+          fmt: str, solver_name: str | None, html_report: bool, design: str | None,
+          strengthen: str) -> None:
     """Solve a case and write its run folder (allocation, flows, layers, partners, summary).
 
     \b
@@ -74,7 +84,7 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
     watch = None if State.quiet or State.verbose else SolveWatch(sys.stderr)
     try:
         result = solve_case(case, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                            tee=State.verbose > 0, progress=watch)
+                            tee=State.verbose > 0, progress=watch, strengthen=strengthen)
     except VerificationError as exc:
         if exc.result is None:
             raise

@@ -279,6 +279,15 @@ class HighsRunner:
         self.handover_seconds = time.perf_counter() - start
 
     @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """The HiGHS columns of each variable group of the handed-over model."""
+        return dict(self._columns)
+
+    def restart_clock(self) -> None:
+        """Count the next solve's HiGHS time from now (work on the model since is not in it)."""
+        self._last_runtime = self._highs.getRunTime()
+
+    @property
     def column_counts(self) -> dict[str, int]:
         """How many HiGHS columns each variable group of the handed-over model has."""
         return {name: len(cols) for name, cols in self._columns.items()}
