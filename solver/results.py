@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.case.chain import input_matrix, total_requirement
 from solver.errors import UsageError
 
 #: Flows below this are written as zero (not listed in flows.csv).
@@ -60,6 +59,8 @@ class Result:
     """With inputs.csv: each producer's inputs and their sources (``inputs.csv``)."""
     builds: pd.DataFrame | None = None
     """A pathway's new capacity per period and its years of service (``builds.csv``)."""
+    markets: pd.DataFrame | None = None
+    """With markets.csv: each market's supply, share and revenue (``markets.csv``)."""
 
     def __repr__(self) -> str:
         objective = "None" if self.objective is None else f"{self.objective:,.6g}"
@@ -96,8 +97,17 @@ class Result:
 
 
 def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per capability pair: hosted, capacity built, supplied, share and cost."""
-    return AllocationLayout(case, data).table(values, data.layer_demand)
+    """One row per capability pair: hosted, capacity built, supplied, share and cost.
+
+    ``share`` is over the layer's total requirement D, market supply included.
+    """
+    demand = data.layer_demand
+    markets = getattr(data, "markets", None)
+    if markets is not None and "s" in values:
+        sent = np.bincount(markets.rows["layer_pos"].to_numpy(dtype=np.int64),
+                           weights=_clean(values["s"]), minlength=len(data.layers))
+        demand = np.asarray(demand, dtype=float) + markets.reach @ sent
+    return AllocationLayout(case, data).table(values, demand)
 
 
 class AllocationLayout:
@@ -247,22 +257,29 @@ def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | N
 
 
 def layers_table(case: Any, allocation: pd.DataFrame,
-                 shortage: pd.DataFrame | None = None) -> pd.DataFrame:
+                 shortage: pd.DataFrame | None = None,
+                 market_supply: pd.Series | None = None) -> pd.DataFrame:
     """Per layer: demand, capacity, supply, suppliers, concentration and N-1 coverage.
 
     With ``shortage`` (a :func:`shortage_table`), also ``unmet`` per layer, and the surplus
-    is the positive part of capacity minus demand.
+    is the positive part of capacity minus demand. With markets, ``market_supply`` is what
+    the coalition sends them per layer (``market_supplied``), and ``demand`` is the total
+    requirement with it (README, Markets outside the coalition).
     """
+    from solver.market_tables import requirement_with_markets
+
     layers = case.layers[["layer"]].copy()
     demand = case.demand.groupby("layer")["demand"].sum()
     layers["demand"] = layers["layer"].map(demand).fillna(0.0).astype(float)
-    if getattr(case, "has_inputs", False):
+    final = layers["demand"].to_numpy()
+    if getattr(case, "has_inputs", False) or market_supply is not None:
         # demand is the total requirement D (README, The stack as a chain).
-        final = layers["demand"].to_numpy()
-        matrix = input_matrix(layers["layer"].astype(str).tolist(), case.inputs)
-        layers["demand"] = total_requirement(matrix, final)
+        layers["demand"] = requirement_with_markets(case, final, market_supply)
+    if getattr(case, "has_inputs", False):
         layers["final_demand"] = final
         layers["total_requirement"] = layers["demand"]
+    if market_supply is not None:
+        layers["market_supplied"] = market_supply.to_numpy(dtype=float)
     g = allocation.groupby("layer")
     layers["capacity"] = layers["layer"].map(g["capacity"].sum()).fillna(0.0)
     layers["supplied"] = layers["layer"].map(g["supplied"].sum()).fillna(0.0)
@@ -302,16 +319,22 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     return layers.sort_values("layer").reset_index(drop=True)
 
 
-def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """Per partner: value supplied, participation share, layers hosted and cost."""
+def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
+                   market_supply: pd.Series | None = None) -> pd.DataFrame:
+    """Per partner: value supplied, participation share, layers hosted and cost.
+
+    With markets, the stack's value includes what is sent to them (``market_supply``).
+    """
+    from solver.market_tables import requirement_with_markets
+
     p = case.partners[["partner", "member"]].copy()
     unit_value = case.layers.set_index("layer")["unit_value"]
     value = allocation["supplied"] * allocation["layer"].map(unit_value).to_numpy()
     need = case.demand.groupby("layer")["demand"].sum()
-    if getattr(case, "has_inputs", False):
+    if getattr(case, "has_inputs", False) or market_supply is not None:
         ids = case.layers["layer"].astype(str).tolist()
         final = need.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-        need = pd.Series(total_requirement(input_matrix(ids, case.inputs), final), index=ids)
+        need = pd.Series(requirement_with_markets(case, final, market_supply), index=ids)
     total = float((need * unit_value.reindex(need.index)).sum())
     p["value"] = p["partner"].map(value.groupby(allocation["partner"]).sum()).fillna(0.0)
     p["participation"] = p["value"] / total if total > 0 else 0.0
@@ -324,8 +347,15 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> 
 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
-               layers: pd.DataFrame, shortage: pd.DataFrame | None = None) -> dict[str, float]:
-    """The objective's terms recomputed from the tables (README, The model)."""
+               layers: pd.DataFrame, shortage: pd.DataFrame | None = None,
+               markets: pd.DataFrame | None = None) -> dict[str, float]:
+    """The objective's terms recomputed from the tables (README, The model).
+
+    With ``markets`` (a markets table, README, Markets outside the coalition), also
+    ``market_revenue`` (negative) and ``entry``; ``flows`` then holds the market flows too.
+    """
+    from solver.market_tables import market_cost_terms
+
     obj = case.objective
     fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
     capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())
@@ -340,7 +370,7 @@ def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
     price = obj.shortage_cost or 0.0
     unmet = float(shortage["unmet"].sum()) if shortage is not None else 0.0
     return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
-            "risk": risk, "shortage": price * unmet}
+            "risk": risk, "shortage": price * unmet, **market_cost_terms(markets)}
 
 
 def _clean(x: np.ndarray) -> np.ndarray:
@@ -388,7 +418,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
                        "shortage.csv", "summary.json", "run.xlsx", "report.html",
                        "scenarios.csv", "scenario_flows.csv", "input_flows.csv",
-                       "inputs.csv", "builds.csv"})
+                       "inputs.csv", "builds.csv", "markets.csv"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -502,6 +532,8 @@ def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = Fa
             tables["scenario_flows"] = result.scenario_flows
         if result.builds is not None:
             tables["builds"] = result.builds
+        if result.markets is not None:
+            tables["markets"] = result.markets
         write_tables(tmp, tables, result.summary)
         if xlsx:
             from solver.report.xlsx import write_workbook

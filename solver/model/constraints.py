@@ -142,7 +142,8 @@ def add_supplied(ctx: Context) -> None:
 
     Written ``sum_n f[p,n,l] - q[p,l] = 0``, so that the flows are bare terms. With inputs
     (README, The stack as a chain) supply is final plus input deliveries:
-    ``q[p,l] = sum_n f[p,n,l] + sum_{r,l'} g[p,r,l',l]``.
+    ``q[p,l] = sum_n f[p,n,l] + sum_{r,l'} g[p,r,l',l]``. With markets it includes what p
+    sends them: ``+ sum_r h[p,r]``.
     """
     f, q, start = ctx.var_f, ctx.var_q, ctx.pair_flow_start.tolist()
     args = [[*f[start[a]:start[a + 1]], _minus(q[a])] for a in range(ctx.n_pairs)]
@@ -153,6 +154,14 @@ def add_supplied(ctx: Context) -> None:
                                   np.arange(ctx.n_pairs + 1)).tolist()
         for a in range(ctx.n_pairs):
             args[a][-1:-1] = g[g_start[a]:g_start[a + 1]]
+    markets = ctx.data.markets
+    if markets is not None and markets.n_flows:
+        # Market flows h[p,r] (README, Markets outside the coalition).
+        h = list(ctx.m.h.values())
+        h_start = np.searchsorted(markets.flows["pair"].to_numpy(),
+                                  np.arange(ctx.n_pairs + 1)).tolist()
+        for a in range(ctx.n_pairs):
+            args[a][-1:-1] = h[h_start[a]:h_start[a + 1]]
     zeros = [0.0] * ctx.n_pairs
     add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
                 zeros, requirement=False)
@@ -190,13 +199,15 @@ def add_demand(ctx: Context) -> None:
 def add_surplus_part(ctx: Context) -> None:
     """With shortage, the surplus is a positive part: ``u_l >= built[l] - D_l``, ``u_l >= 0``.
 
-    Written ``u_l - built[l] >= -D_l``. Without shortage the surplus is ``built[l] - D_l``
-    (never negative: demand is met from built capacity) and there is no ``u``.
+    Written ``u_l - built[l] >= -D_l``, with markets ``u_l - built[l] + mk_l >= -D0_l``.
+    Without shortage the surplus is ``built[l] - D_l`` (never negative: demand is met from
+    built capacity) and there is no ``u``.
     """
     if not ctx.shortage:
         return
     u, built = ctx.var_u, ctx.var_built
-    args = [[u[layer], _minus(built[layer])] for layer in range(ctx.n_layers)]
+    args = [[u[layer], _minus(built[layer]), *ctx.market_terms(layer, -1.0)]
+            for layer in range(ctx.n_layers)]
     lower = [-D for D in ctx.D]
     add_bodies(ctx, "surplus_part", [(lay,) for lay in ctx.layer_id], args, lower, None,
                 requirement=False)
@@ -220,7 +231,7 @@ def add_hosting(ctx: Context) -> None:
     """
     k, y = ctx.var_k, ctx.var_y
     if not ctx.num.is_mutable("demand"):
-        for a in np.flatnonzero(ctx.demand_value[ctx.pair_layer] <= 0).tolist():
+        for a in np.flatnonzero(ctx.demand_upper[ctx.pair_layer] <= 0).tolist():
             y[a].setub(0)
     cap, minc = ctx.num["capacity"], ctx.num["min_capacity"]
     keys = _pair_keys(ctx, range(ctx.n_pairs))
@@ -236,7 +247,12 @@ def add_hosting(ctx: Context) -> None:
 
 
 def add_supplier_share(ctx: Context) -> None:
-    """A host supplies at least its share: ``q[p,l] >= min_supplier_share_l * D_l * y[p,l]``."""
+    """A host supplies at least its share: ``q[p,l] >= min_supplier_share_l * D_l * y[p,l]``.
+
+    Where markets reach the layer D_l is a variable, and the row is written with D's upper
+    bound ``U_l`` (README, Markets outside the coalition): ``q >= sigma D - sigma U (1 - y)``,
+    that is ``q - sigma mk - sigma U y >= -sigma (U_l - D0_l)``.
+    """
     q, y, share, D, pl = ctx.var_q, ctx.var_y, ctx.num["min_supplier_share"], ctx.D, \
         ctx.pair_layer.tolist()
     mutable = ctx.num.is_mutable("min_supplier_share") or ctx.num.is_mutable("demand")
@@ -244,12 +260,17 @@ def add_supplier_share(ctx: Context) -> None:
         use = list(range(ctx.n_pairs))
     else:
         need = ctx.arrays["min_supplier_share"][ctx.pair_layer] * \
-            ctx.demand_value[ctx.pair_layer]
+            ctx.demand_upper[ctx.pair_layer]
         use = np.flatnonzero(need > 0).tolist()
-    args = [[q[a], MonomialTermExpression((-share[pl[a]] * D[pl[a]], y[a]))] for a in use]
+    reached, extra = ctx.market_requirement, ctx.market_upper.tolist()
+    args = [[q[a], MonomialTermExpression((-share[pl[a]] * D[pl[a]], y[a]))]
+            if pl[a] not in reached else
+            [q[a], *ctx.market_terms(pl[a], share[pl[a]]),
+             MonomialTermExpression((-share[pl[a]] * (D[pl[a]] + extra[pl[a]]), y[a]))]
+            for a in use]
+    lower = [0.0 if pl[a] not in reached else -share[pl[a]] * extra[pl[a]] for a in use]
     scale = np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist()
-    add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, [0.0] * len(use), None,
-                scale=scale)
+    add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, lower, None, scale=scale)
 
 
 def add_diversification(ctx: Context) -> None:
@@ -273,7 +294,9 @@ def add_diversification(ctx: Context) -> None:
 def add_concentration(ctx: Context) -> None:
     """No partner supplies more than its share: ``q[p,l] <= max_share_l * D_l``.
 
-    One variable per row, so outside elastic mode it is a bound on ``q``.
+    One variable per row, so outside elastic mode it is a bound on ``q``. With markets it
+    caps the share of all of the layer's supply: ``q[p,l] - max_share_l mk_l <= max_share_l
+    D0_l``, a row where markets reach the layer.
     """
     q, share, D, pl = ctx.var_q, ctx.num["max_share"], ctx.D, ctx.pair_layer.tolist()
     if ctx.num.is_mutable("max_share"):
@@ -281,13 +304,14 @@ def add_concentration(ctx: Context) -> None:
     else:
         use = np.flatnonzero(ctx.arrays["max_share"][ctx.pair_layer] < 1.0).tolist()
     ub = [share[pl[a]] * D[pl[a]] for a in use]
-    if not ctx.elastic:
+    if not ctx.elastic and not ctx.market_requirement:
         for a, bound in zip(use, ub, strict=True):
             q[a].setub(bound)
         ctx.bounds["concentration"] = _pair_keys(ctx, use)
         return
-    add_rows(ctx, "concentration", _pair_keys(ctx, use), [([q[a]], None) for a in use], None,
-             ub, scale=np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist())
+    add_bodies(ctx, "concentration", _pair_keys(ctx, use),
+               [[q[a], *ctx.market_terms(pl[a], share[pl[a]])] for a in use], None, ub,
+               scale=np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist())
 
 
 def add_resilience(ctx: Context) -> None:
@@ -313,14 +337,14 @@ def add_resilience(ctx: Context) -> None:
     single = [w and big_k[layer] == 1 for layer, w in enumerate(wanted)]
     use = [a for a in range(ctx.n_pairs) if single[pl[a]]]
     keys: list[tuple[str, ...]] = list(_pair_keys(ctx, use))
-    args = [[built[pl[a]], _minus(k[a])] for a in use]
+    args = [[built[pl[a]], _minus(k[a]), *ctx.market_terms(pl[a], res[pl[a]])] for a in use]
     lower = [res[pl[a]] * D[pl[a]] for a in use]
     # Layers that nobody can host still need N-1 cover: a row with the layer total only.
     hosted = set(pl)
     for layer in range(ctx.n_layers):
         if single[layer] and layer not in hosted:
             keys.append(("", ctx.layer_id[layer]))
-            args.append([built[layer]])
+            args.append([built[layer], *ctx.market_terms(layer, res[layer])])
             lower.append(res[layer] * D[layer])
     many = [layer for layer in range(ctx.n_layers) if wanted[layer] and big_k[layer] > 1]
     if many:
@@ -339,7 +363,8 @@ def add_resilience(ctx: Context) -> None:
             keys.append((f"{big_k[layer]} largest", ctx.layer_id[layer]))
             args.append([built[layer], MonomialTermExpression((-float(big_k[layer]),
                                                                 t_of[layer])),
-                         *(_minus(s_of[a]) for a in ctx.pairs_of_layer[layer])])
+                         *(_minus(s_of[a]) for a in ctx.pairs_of_layer[layer]),
+                         *ctx.market_terms(layer, res[layer])])
             lower.append(res[layer] * D[layer])
     scale = [max(ctx.demand_value[ctx.layer_pos[key[1]]], 1.0) for key in keys]
     add_bodies(ctx, "resilience", keys, args, lower, None, scale=scale)
@@ -354,13 +379,17 @@ def resilience_k(ctx: Context) -> list[int]:
 
 
 def add_surplus(ctx: Context) -> None:
-    """Surplus capacity is capped: ``built[l] - D_l <= max_surplus_l * D_l``."""
+    """Surplus capacity is capped: ``built[l] - D_l <= max_surplus_l * D_l``.
+
+    Written ``built[l] - (1 + max_surplus_l) mk_l <= (1 + max_surplus_l) D0_l`` with markets.
+    """
     built, ms = ctx.var_built, ctx.num["max_surplus"]
     use = [layer for layer in range(ctx.n_layers)
            if not np.isnan(ctx.arrays["max_surplus"][layer])]
     keys = [(ctx.layer_id[layer],) for layer in use]
     upper = [(1.0 + ms[layer]) * ctx.D[layer] for layer in use]
-    add_bodies(ctx, "surplus", keys, [[built[layer]] for layer in use], None, upper,
+    add_bodies(ctx, "surplus", keys, [[built[layer], *ctx.market_terms(layer, 1.0 + ms[layer])]
+                                      for layer in use], None, upper,
                 scale=[max(ctx.demand_value[layer], 1.0) for layer in use])
 
 
@@ -427,6 +456,10 @@ def add_participation(ctx: Context) -> None:
     """Economic participation in value, ``V = sum_l v_l D_l``.
 
     ``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``.
+
+    With markets ``V = V0 + sum_l v_l mk_l`` includes market supply, and the two sides are two
+    rows: ``sum_l v_l q[p,l] - min_part_p sum_l v_l mk_l >= min_part_p V0`` (``participation``)
+    and the same with max_part_p and ``<=`` (``participation_max``).
     """
     q, lo, hi, v = ctx.var_q, ctx.num["min_participation"], ctx.num["max_participation"], \
         ctx.num["unit_value"]
@@ -444,7 +477,23 @@ def add_participation(ctx: Context) -> None:
         lower.append(lo[p] * ctx.V if has_lo else 0.0)
         upper.append(hi[p] * ctx.V if has_hi else None)
         scale.append(max(ctx.total_value, 1.0))
-    add_rows(ctx, "participation", keys, terms, lower, upper, scale=scale)
+    if not ctx.market_requirement:
+        add_rows(ctx, "participation", keys, terms, lower, upper, scale=scale)
+        return
+    reached = sorted(ctx.market_requirement)
+    for name, bound, share in (("participation", lower, lo), ("participation_max", upper, hi)):
+        use = [i for i, (key, b) in enumerate(zip(keys, bound, strict=True)) if b is not None
+               and (mutable or name == "participation_max"
+                    or ctx.arrays["min_participation"][ctx.partner_id.index(key[0])] > 0)]
+        rows = []
+        for i in use:
+            part = share[ctx.partner_id.index(keys[i][0])]
+            rows.append([*_terms(*terms[i]),
+                         *(t for lay in reached for t in ctx.market_terms(lay, part * v[lay]))])
+        at = [bound[i] for i in use]
+        add_bodies(ctx, name, [keys[i] for i in use], rows,
+                   at if name == "participation" else None,
+                   at if name != "participation" else None, scale=[scale[i] for i in use])
 
 
 def add_input_balance(ctx: Context) -> None:
@@ -476,7 +525,11 @@ def add_input_balance(ctx: Context) -> None:
 
 
 def add_budget(ctx: Context) -> None:
-    """Spending cap: ``fixed + capacity + trade costs <= objective.budget``."""
+    """Spending cap: ``fixed + capacity + trade costs <= objective.budget``.
+
+    With markets the cap includes entry costs and the market flows' trade costs, never the
+    market revenue.
+    """
     if not ctx.num.is_mutable("budget") and np.isnan(ctx.arrays["budget"][0]):
         return
     vars_: list[Any] = []
@@ -489,6 +542,14 @@ def add_budget(ctx: Context) -> None:
         numbers = ctx.num[name]
         vars_ += [var[i] for i in use]
         coefs += [numbers[i] for i in use]
+    markets = ctx.data.markets
+    if markets is not None:
+        h, e = list(ctx.m.h.values()), list(ctx.m.e.values())
+        cost = markets.flows["unit_cost"].to_numpy(dtype=float)
+        use = np.flatnonzero(cost != 0).tolist()
+        vars_ += [h[j] for j in use] + e
+        coefs += cost[use].tolist() + markets.rows["entry_cost"].to_numpy(
+            dtype=float)[markets.entry_rows].tolist()
     budget = ctx.num.scalar("budget")
     add_rows(ctx, "budget", [()], [(vars_, coefs)], None, [budget],
              scale=[max(float(np.nan_to_num(ctx.arrays["budget"][0])), 1.0)])

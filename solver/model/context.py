@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.core as pyo
+from pyomo.core.expr.numeric_expr import MonomialTermExpression
 
 from solver.case.chain import leontief_inverse
 from solver.highs.reading import members
@@ -70,10 +71,32 @@ class Context:
                               if inverse[lay, m] != 0) for lay in range(self.n_layers)]
         else:
             self.D = np.asarray(d.layer_demand, dtype=float).tolist()
+        markets = d.markets
+        self.market_upper = np.zeros(self.n_layers) if markets is None else markets.upper
+        """The most markets add to each D_l (README, Markets outside the coalition)."""
+        self.demand_upper = np.asarray(d.layer_demand, dtype=float) + self.market_upper
+        """U_l: D_l's upper bound, every market at its max_share."""
+        self.market_requirement: dict[int, Any] = {}
+        """Layer -> the variable mk_l, D_l's market part (layers that markets reach)."""
+        if markets is not None:
+            self.market_requirement = dict(zip(markets.reached, self.m.mk.values(),
+                                               strict=True))
         if self.num.is_mutable("demand") or self.num.is_mutable("unit_value"):
             self.V: Any = sum(value[i] * self.D[i] for i in range(self.n_layers))
         else:
             self.V = float(d.total_value)
+
+    def market_terms(self, layer: int, coef: Any = 1.0) -> list[Any]:
+        """The terms ``-coef * mk_l`` that move D's market part into a row's body.
+
+        A row ``body >= coef * D_l`` is written ``body - coef * mk_l >= coef * D0_l`` (and so
+        for ``<=``), ``D0_l`` the members' total requirement; empty for a layer that no
+        market reaches (README, Markets outside the coalition).
+        """
+        var = self.market_requirement.get(layer)
+        if var is None:
+            return []
+        return [MonomialTermExpression((-coef, var))]
 
     def _cached(self, name: str, make: Any) -> Any:
         if name not in self._cache:
