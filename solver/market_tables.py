@@ -12,10 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from solver.case.chain import input_matrix, total_requirement
-
-#: Quantities below this are written as zero.
-ZERO = 1e-9
+from solver.results import ZERO, clean
 
 MARKET_COLUMNS = ("market", "layer", "demand", "min_share", "max_share", "supplied", "share",
                   "price", "revenue", "entered", "entry_cost", "largest_supplier",
@@ -31,7 +28,7 @@ def market_flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame
     if markets is None:
         return None
     h = markets.flows
-    qty = _clean(values.get("h", np.zeros(len(h))))
+    qty = clean(values.get("h", np.zeros(len(h))))
     keep = qty > ZERO
     return pd.DataFrame({
         "exporter": h["exporter"].to_numpy()[keep],
@@ -49,18 +46,6 @@ def market_supply(case: Any, market_flows: pd.DataFrame | None) -> pd.Series | N
     sent = market_flows.groupby("layer")["quantity"].sum()
     ids = case.layers["layer"].astype(str)
     return pd.Series(ids.map(sent).fillna(0.0).to_numpy(dtype=float), index=ids.to_numpy())
-
-
-def requirement_with_markets(case: Any, final: np.ndarray,
-                             supply: pd.Series | None) -> np.ndarray:
-    """D = (I - A^T)^-1 (d + s): the total requirement with market supply ``s`` in it."""
-    final = np.asarray(final, dtype=float)
-    if supply is not None:
-        final = final + supply.to_numpy(dtype=float)
-    if not getattr(case, "has_inputs", False):
-        return final
-    ids = case.layers["layer"].astype(str).tolist()
-    return total_requirement(input_matrix(ids, case.inputs), final)
 
 
 def markets_table(case: Any, data: Any, values: dict[str, np.ndarray],
@@ -107,9 +92,3 @@ def market_cost_terms(markets: pd.DataFrame | None) -> dict[str, float]:
     entered = markets["entered"].astype(bool)
     return {"market_revenue": -float(markets["revenue"].sum()),
             "entry": float(markets.loc[entered, "entry_cost"].sum())}
-
-
-def _clean(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=float).copy()
-    x[np.abs(x) < ZERO] = 0.0
-    return x

@@ -16,6 +16,7 @@ import pandas as pd
 from solver import __version__
 from solver.case.loader import Case
 from solver.case.scenarios import has_scenarios
+from solver.chain_tables import input_flows_table, inputs_table
 from solver.errors import (
     InfeasibleError,
     NoSolutionError,
@@ -30,14 +31,17 @@ from solver.highs.runner import (
     Status,
     raise_if_stopped,
 )
-from solver.market_tables import market_flows_table, market_supply, markets_table
+from solver.market_tables import (
+    market_cost_terms,
+    market_flows_table,
+    market_supply,
+    markets_table,
+)
 from solver.results import (
     Result,
     allocation_table,
     cost_terms,
     flows_table,
-    input_flows_table,
-    inputs_table,
     layers_table,
     partners_table,
     shortage_table,
@@ -263,7 +267,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
     input_flows = input_flows_table(built.data, values if report.has_solution else {})
     shipped = flows if input_flows is None else pd.concat([flows, input_flows])
     partners = partners_table(case, allocation, shipped, supply)
-    costs = cost_terms(case, allocation, shipped, layers, shortage, markets)
+    costs = {**cost_terms(case, allocation, shipped, layers, shortage),
+             **market_cost_terms(markets)}
     inputs = None if input_flows is None else inputs_table(case, allocation, input_flows)
     extract_seconds = time.perf_counter() - start
     columns = runner.column_counts

@@ -48,7 +48,7 @@ def market_row(result: object, market: str, layer: str, column: str) -> object:
     return row[column].iloc[0]
 
 
-def test_market_floor_binds(tmp_path: Path) -> None:
+def test_family_market_floor(tmp_path: Path) -> None:
     # Price 0: the coalition supplies only the floor, 10 units from A: cost 10 + 10 = 20.
     result = solve(market_case(tmp_path), mip_gap=0.0)
     assert result.objective == pytest.approx(20.0)
@@ -60,7 +60,7 @@ def test_market_floor_binds(tmp_path: Path) -> None:
     assert result.summary["verified"] is True
 
 
-def test_market_ceiling_binds_and_revenue_is_negative(tmp_path: Path) -> None:
+def test_family_market_ceiling(tmp_path: Path) -> None:
     # Price 1.25 > A's cost 1: the coalition sells up to the ceiling, 20: 30 - 25 = 5.
     result = solve(market_case(tmp_path, markets="market,layer,demand,min_share,max_share,"
                                "price\nBR,chips,40,0.25,0.5,1.25\n"), mip_gap=0.0)
@@ -102,7 +102,7 @@ def test_max_share_caps_all_of_the_layers_supply(tmp_path: Path) -> None:
     assert result.summary["verified"] is True
 
 
-def test_diversification_where_only_a_market_needs_the_layer(tmp_path: Path) -> None:
+def test_family_market_diversification(tmp_path: Path) -> None:
     # Members need no telecom; BR's floor needs 5, from two suppliers (A at 1, B at 2):
     # B supplies at least min_supplier_share 0.2 of 5 = 1: 4 + 2 = 6, on top of chips' 10.
     result = solve(market_case(
@@ -129,6 +129,65 @@ def test_goods_sent_to_markets_need_their_inputs(tmp_path: Path) -> None:
     assert result.objective == pytest.approx(30.0)
     assert layer_value(result, "power", "demand") == pytest.approx(10.0)
     assert result.summary["verified"] is True
+
+
+def test_family_market_participation(tmp_path: Path) -> None:
+    # V = 10 + 10 with the market's floor: B must supply 0.4 of 20 = 8: 12 + 16 = 28 (with V
+    # over members' demand alone B would supply 4: 24).
+    result = solve(market_case(tmp_path, partners="partner,min_participation\nA,0\nB,0.4\n"),
+                   mip_gap=0.0)
+    assert result.objective == pytest.approx(28.0)
+    assert result.summary["verified"] is True
+
+
+def test_family_market_diversification_through_a_binary(tmp_path: Path) -> None:
+    # Members need no telecom; BR pays 3 for up to 10 once entered (entry 1). Entering needs
+    # two suppliers (B at least 0.2 of 10): A 8 at 1, B 2 at 2: 12 - 30 + 1 = -17, plus
+    # chips' 10: -7. Staying out would cost 10.
+    result = solve(market_case(
+        tmp_path,
+        layers="layer,demand,min_supplier_share,min_suppliers\nchips,10,0,1\n"
+               "telecom,0,0.2,2\n",
+        capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n"
+                     "A,telecom,100,1\nB,telecom,100,2\n",
+        markets="market,layer,demand,min_share,max_share,price,entry_cost\n"
+                "BR,telecom,10,0.5,1,3,1\n"),
+        mip_gap=0.0)
+    assert result.objective == pytest.approx(-7.0)
+    assert flow(result, "B", "BR", "telecom") == pytest.approx(2.0)
+    assert result.summary["verified"] is True
+
+
+def test_supplier_share_is_over_market_supply_too(tmp_path: Path) -> None:
+    # D = 10 + 10; two suppliers, each at least 0.2 of 20: A 16, B 4: 16 + 8 = 24 (over
+    # members' demand alone B would supply 2: 22).
+    result = solve(market_case(tmp_path, layers="layer,demand,min_supplier_share,"
+                               "min_suppliers\nchips,10,0.2,2\n"), mip_gap=0.0)
+    assert result.objective == pytest.approx(24.0)
+    assert result.summary["verified"] is True
+
+
+def test_budget_excludes_market_revenue(tmp_path: Path) -> None:
+    # Price 1.25: unbounded by the budget A sells 20 (cost 30, objective 5). A budget of 25
+    # caps spending, revenue aside: 15 to BR: 25 - 18.75 = 6.25.
+    case = market_case(tmp_path, markets="market,layer,demand,min_share,max_share,price\n"
+                       "BR,chips,40,0.25,0.5,1.25\n").with_overrides(["objective.budget=25"])
+    result = solve(case, mip_gap=0.0)
+    assert result.objective == pytest.approx(6.25)
+    assert market_row(result, "BR", "chips", "supplied") == pytest.approx(15.0)
+    assert result.summary["verified"] is True
+
+
+def test_every_market_family_has_a_test() -> None:
+    from solver.model.market_families import MARKET_FAMILIES
+
+    definitions = {"market_supplied", "market_requirement"}
+    families = {f.__name__.removeprefix("add_") for f in MARKET_FAMILIES} - definitions
+    tests = [name for name in globals() if name.startswith("test_family_")]
+    untested = {f for f in families
+                if not any(t == f"test_family_{f}" or t.startswith(f"test_family_{f}_")
+                           for t in tests)}
+    assert not untested, f"market families without a test: {untested}"
 
 
 @pytest.mark.parametrize(("markets", "message"), [

@@ -22,111 +22,13 @@ from typing import Any
 
 import numpy as np
 import pyomo.core as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
-from pyomo.core.expr.relational_expr import (
-    EqualityExpression,
-    InequalityExpression,
-    RangedExpression,
-)
+from pyomo.core.expr.numeric_expr import MonomialTermExpression
 
 from solver.model.context import Context
 from solver.model.data import group_positions
+from solver.model.rows import Row, add_bodies, add_rows, minus
 
-Row = tuple[list[Any], list[Any] | None]
-"""The variables of a row and their coefficients (``None``: every coefficient is 1)."""
-
-
-def _is_one(c: Any) -> bool:
-    return c.__class__ in (float, int) and c == 1
-
-
-def _terms(vars_: Sequence[Any], coefs: Sequence[Any] | None) -> list[Any]:
-    """The arguments of a ``LinearExpression``: bare variables for coefficient 1."""
-    if coefs is None:
-        return list(vars_)
-    return [v if _is_one(c) else MonomialTermExpression((c, v))
-            for v, c in zip(vars_, coefs, strict=True)]
-
-
-def add_rows(
-    ctx: Context,
-    name: str,
-    keys: Sequence[tuple[str, ...]],
-    terms: Sequence[Row],
-    lower: Sequence[Any] | None,
-    upper: Sequence[Any] | None,
-    requirement: bool = True,
-    scale: Sequence[float] | None = None,
-) -> None:
-    """Add the rows ``lower <= sum(coefs * vars) <= upper`` as component ``m.<name>``.
-
-    In elastic mode a requirement row gets slack variables ``m.<name>_below`` (how far the
-    body may fall short of ``lower``) and ``m.<name>_above`` (how far it may exceed
-    ``upper``), priced in the elastic objective at ``1 / scale`` per unit.
-    """
-    add_bodies(ctx, name, keys, [_terms(v, c) for v, c in terms], lower, upper,
-                requirement, scale)
-
-
-def add_bodies(
-    ctx: Context,
-    name: str,
-    keys: Sequence[tuple[str, ...]],
-    args: list[list[Any]],
-    lower: Sequence[Any] | None,
-    upper: Sequence[Any] | None,
-    requirement: bool = True,
-    scale: Sequence[float] | None = None,
-) -> None:
-    """:func:`add_rows` for rows given as ``LinearExpression`` arguments.
-
-    A row that is not a requirement (``requirement=False``: a definition, or the rows of
-    :mod:`solver.model.two_stage` and :mod:`solver.model.near_optimal`) gets no elastic
-    slack.
-    """
-    m = ctx.m
-    n = len(keys)
-    if n == 0:
-        return
-    if ctx.elastic and requirement:
-        weights = [1.0 / max(abs(s), 1e-6) for s in (scale or [1.0] * n)]
-        if lower is not None:
-            below = pyo.Var(pyo.SetOf(range(n)), within=pyo.NonNegativeReals)
-            m.add_component(f"{name}_below", below)
-            for i, v in enumerate(below.values()):
-                args[i].append(v)
-            ctx.slacks.append((name, below, weights, "below"))
-        if upper is not None:
-            above = pyo.Var(pyo.SetOf(range(n)), within=pyo.NonNegativeReals)
-            m.add_component(f"{name}_above", above)
-            for i, v in enumerate(above.values()):
-                args[i].append(MonomialTermExpression((-1.0, v)))
-            ctx.slacks.append((name, above, weights, "above"))
-    lo = lower if lower is not None else [None] * n
-    hi = upper if upper is not None else [None] * n
-    rows = [_relation(lo[i], LinearExpression(a), hi[i]) for i, a in enumerate(args)]
-    m.add_component(name, pyo.Constraint(pyo.SetOf(range(n)), rule=rows))
-    m.row_keys[name] = list(keys)
-
-
-def minus(v: Any) -> MonomialTermExpression:
-    """The term ``-v``."""
-    return MonomialTermExpression((-1.0, v))
-
-
-def _relation(lo: Any, body: Any, hi: Any) -> Any:
-    """``lo <= body <= hi`` as a Pyomo relational expression, made directly.
-
-    What Pyomo would make of the tuple ``(lo, body, hi)``, at half the cost (a ``(lo, body,
-    lo)`` tuple also goes through a general dispatch); equal bounds make an equality.
-    """
-    if lo is None:
-        return InequalityExpression((body, hi), False) if hi is not None else (lo, body, hi)
-    if hi is None:
-        return InequalityExpression((lo, body), False)
-    if lo is hi or (lo.__class__ is float and hi.__class__ is float and lo == hi):
-        return EqualityExpression((body, lo))
-    return RangedExpression((lo, body, hi), (False, False))
+__all__ = ["FAMILIES", "Row", "add_bodies", "add_rows", "minus"]
 
 
 def _pair_keys(ctx: Context, pairs: Sequence[int] | np.ndarray) -> list[tuple[str, str]]:
@@ -154,14 +56,8 @@ def add_supplied(ctx: Context) -> None:
                                   np.arange(ctx.n_pairs + 1)).tolist()
         for a in range(ctx.n_pairs):
             args[a][-1:-1] = g[g_start[a]:g_start[a + 1]]
-    markets = ctx.data.markets
-    if markets is not None and markets.n_flows:
-        # Market flows h[p,r] (README, Markets outside the coalition).
-        h = list(ctx.m.h.values())
-        h_start = np.searchsorted(markets.flows["pair"].to_numpy(),
-                                  np.arange(ctx.n_pairs + 1)).tolist()
-        for a in range(ctx.n_pairs):
-            args[a][-1:-1] = h[h_start[a]:h_start[a + 1]]
+    for a, h in enumerate(ctx.market_flows_of_pair):
+        args[a][-1:-1] = h
     zeros = [0.0] * ctx.n_pairs
     add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
                 zeros, requirement=False)
@@ -455,12 +351,11 @@ def add_domestic(ctx: Context) -> None:
 def add_participation(ctx: Context) -> None:
     """Economic participation in value, ``V = sum_l v_l D_l``.
 
-    ``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``.
-
-    With markets ``V = V0 + sum_l v_l mk_l`` includes market supply, and the two sides are two
-    rows: ``sum_l v_l q[p,l] - min_part_p sum_l v_l mk_l >= min_part_p V0`` (``participation``)
-    and the same with max_part_p and ``<=`` (``participation_max``).
+    ``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``. With markets V includes market
+    supply (:func:`solver.model.market_families.add_market_participation`).
     """
+    if ctx.market_requirement:
+        return
     q, lo, hi, v = ctx.var_q, ctx.num["min_participation"], ctx.num["max_participation"], \
         ctx.num["unit_value"]
     pl = ctx.pair_layer.tolist()
@@ -477,23 +372,7 @@ def add_participation(ctx: Context) -> None:
         lower.append(lo[p] * ctx.V if has_lo else 0.0)
         upper.append(hi[p] * ctx.V if has_hi else None)
         scale.append(max(ctx.total_value, 1.0))
-    if not ctx.market_requirement:
-        add_rows(ctx, "participation", keys, terms, lower, upper, scale=scale)
-        return
-    reached = sorted(ctx.market_requirement)
-    for name, bound, share in (("participation", lower, lo), ("participation_max", upper, hi)):
-        use = [i for i, (key, b) in enumerate(zip(keys, bound, strict=True)) if b is not None
-               and (mutable or name == "participation_max"
-                    or ctx.arrays["min_participation"][ctx.partner_id.index(key[0])] > 0)]
-        rows = []
-        for i in use:
-            part = share[ctx.partner_id.index(keys[i][0])]
-            rows.append([*_terms(*terms[i]),
-                         *(t for lay in reached for t in ctx.market_terms(lay, part * v[lay]))])
-        at = [bound[i] for i in use]
-        add_bodies(ctx, name, [keys[i] for i in use], rows,
-                   at if name == "participation" else None,
-                   at if name != "participation" else None, scale=[scale[i] for i in use])
+    add_rows(ctx, "participation", keys, terms, lower, upper, scale=scale)
 
 
 def add_input_balance(ctx: Context) -> None:
@@ -542,14 +421,8 @@ def add_budget(ctx: Context) -> None:
         numbers = ctx.num[name]
         vars_ += [var[i] for i in use]
         coefs += [numbers[i] for i in use]
-    markets = ctx.data.markets
-    if markets is not None:
-        h, e = list(ctx.m.h.values()), list(ctx.m.e.values())
-        cost = markets.flows["unit_cost"].to_numpy(dtype=float)
-        use = np.flatnonzero(cost != 0).tolist()
-        vars_ += [h[j] for j in use] + e
-        coefs += cost[use].tolist() + markets.rows["entry_cost"].to_numpy(
-            dtype=float)[markets.entry_rows].tolist()
+    market_vars, market_coefs = ctx.market_spending()
+    vars_, coefs = vars_ + market_vars, coefs + market_coefs
     budget = ctx.num.scalar("budget")
     add_rows(ctx, "budget", [()], [(vars_, coefs)], None, [budget],
              scale=[max(float(np.nan_to_num(ctx.arrays["budget"][0])), 1.0)])

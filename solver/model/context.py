@@ -98,6 +98,32 @@ class Context:
             return []
         return [MonomialTermExpression((-coef, var))]
 
+    @property
+    def market_flows_of_pair(self) -> list[list[Any]]:
+        """For each pair, its market flows ``h`` (part of its supply); empty without markets."""
+        markets = self.data.markets
+        if markets is None or not markets.n_flows:
+            return []
+        h = members(self.m.h)
+        start = np.searchsorted(markets.flows["pair"].to_numpy(),
+                                np.arange(self.n_pairs + 1)).tolist()
+        return [h[start[a]:start[a + 1]] for a in range(self.n_pairs)]
+
+    def market_spending(self) -> tuple[list[Any], list[float]]:
+        """The variables and coefficients of market trade and entry costs (the budget's part).
+
+        ``sum unit_cost h + sum entry_cost e``: never the revenue (README, Markets outside the
+        coalition).
+        """
+        markets = self.data.markets
+        if markets is None:
+            return [], []
+        h, e = members(self.m.h), members(self.m.e)
+        cost = markets.flows["unit_cost"].to_numpy(dtype=float)
+        use = np.flatnonzero(cost != 0).tolist()
+        entry = markets.rows["entry_cost"].to_numpy(dtype=float)[markets.entry_rows]
+        return [h[j] for j in use] + e, cost[use].tolist() + entry.tolist()
+
     def _cached(self, name: str, make: Any) -> Any:
         if name not in self._cache:
             self._cache[name] = make()

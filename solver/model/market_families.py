@@ -20,9 +20,9 @@ import numpy as np
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import MonomialTermExpression
 
-from solver.model.constraints import add_bodies, minus
 from solver.model.context import Context
 from solver.model.data import Markets, group_positions
+from solver.model.rows import add_bodies, minus
 
 
 def add_market_variables(m: pyo.ConcreteModel, markets: Markets) -> None:
@@ -188,6 +188,33 @@ def add_market_diversification(ctx: Context) -> None:
                lower, None)
 
 
+def add_market_participation(ctx: Context) -> None:
+    """Participation where markets reach a layer: V includes market supply.
+
+    ``V = V0 + sum_l v_l mk_l``, so ``min_part_p V <= sum_l v_l q[p,l] <= max_part_p V`` are
+    two rows: ``sum_l v_l q[p,l] - min_part_p sum_l v_l mk_l >= min_part_p V0``
+    (``participation``) and the same with ``max_part_p`` and ``<=`` (``participation_max``).
+    Without markets :func:`solver.model.constraints.add_participation` writes the family.
+    """
+    if not ctx.market_requirement:
+        return
+    q, v, pl = ctx.var_q, ctx.num["unit_value"], ctx.pair_layer.tolist()
+    mutable = ctx.num.is_mutable("min_participation") or ctx.num.is_mutable("max_participation")
+    reached = sorted(ctx.market_requirement)
+    for name, column, apply in (("participation", "min_participation", lambda x: x > 0),
+                                ("participation_max", "max_participation", lambda x: x < 1)):
+        share = ctx.num[column]
+        use = [p for p in range(ctx.n_partners) if mutable or apply(ctx.arrays[column][p])]
+        args = [[*(MonomialTermExpression((v[pl[a]], q[a])) for a in ctx.pairs_of_partner[p]),
+                 *(t for lay in reached for t in ctx.market_terms(lay, share[p] * v[lay]))]
+                for p in use]
+        bound = [share[p] * ctx.V for p in use]
+        low = name == "participation"
+        add_bodies(ctx, name, [(ctx.partner_id[p],) for p in use], args,
+                   bound if low else None, None if low else bound,
+                   scale=[max(ctx.total_value, 1.0)] * len(use))
+
+
 def market_cost_terms(ctx: Context) -> list[Any]:
     """The objective's market terms: ``- sum price h`` (revenue) ``+ sum entry_cost e``."""
     markets = ctx.data.markets
@@ -220,4 +247,5 @@ MARKET_FAMILIES = [
     add_market_floor,
     add_market_ceiling,
     add_market_diversification,
+    add_market_participation,
 ]
