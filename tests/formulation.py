@@ -7,6 +7,7 @@ from typing import Any
 
 import highspy
 import pandas as pd
+import pytest
 
 
 def optimum(h: Any) -> float | None:
@@ -25,3 +26,18 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> Path:
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+def assert_same_optimum(case: Any, want: float | None) -> None:
+    """``solve(case)`` reaches ``want`` (the formulation's optimum; None: both infeasible)."""
+    from solver import solve
+    from solver.errors import InfeasibleError
+
+    try:
+        result = solve(case, mip_gap=0.0)
+    except InfeasibleError:
+        assert want is None
+        return
+    assert result.verified, result.violations
+    assert want is not None
+    assert result.objective == pytest.approx(want, rel=1e-7, abs=1e-6)

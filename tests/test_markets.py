@@ -31,6 +31,14 @@ MARKET = {
 }
 
 
+#: Telecom, which members do not need, from two suppliers (A at 1, B at 2).
+TELECOM = {
+    "layers": "layer,demand,min_supplier_share,min_suppliers\nchips,10,0,1\ntelecom,0,0.2,2\n",
+    "capabilities": "partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n"
+                    "A,telecom,100,1\nB,telecom,100,2\n",
+}
+
+
 def market_case(tmp_path: Path, **tables: str) -> Case:
     return load_case(write_case(tmp_path / "case", **{**MARKET, **tables}))
 
@@ -107,10 +115,7 @@ def test_family_market_diversification(tmp_path: Path) -> None:
     # B supplies at least min_supplier_share 0.2 of 5 = 1: 4 + 2 = 6, on top of chips' 10.
     result = solve(market_case(
         tmp_path,
-        layers="layer,demand,min_supplier_share,min_suppliers\nchips,10,0,1\n"
-               "telecom,0,0.2,2\n",
-        capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n"
-                     "A,telecom,100,1\nB,telecom,100,2\n",
+        **TELECOM,
         markets="market,layer,demand,min_share,max_share,price\nBR,telecom,10,0.5,1,0\n"),
         mip_gap=0.0)
     assert result.objective == pytest.approx(16.0)
@@ -146,10 +151,7 @@ def test_family_market_diversification_through_a_binary(tmp_path: Path) -> None:
     # chips' 10: -7. Staying out would cost 10.
     result = solve(market_case(
         tmp_path,
-        layers="layer,demand,min_supplier_share,min_suppliers\nchips,10,0,1\n"
-               "telecom,0,0.2,2\n",
-        capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,2\n"
-                     "A,telecom,100,1\nB,telecom,100,2\n",
+        **TELECOM,
         markets="market,layer,demand,min_share,max_share,price,entry_cost\n"
                 "BR,telecom,10,0.5,1,3,1\n"),
         mip_gap=0.0)
