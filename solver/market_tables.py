@@ -14,7 +14,7 @@ import pandas as pd
 
 from solver.results import ZERO, clean
 
-MARKET_COLUMNS = ("market", "layer", "demand", "min_share", "max_share", "supplied", "share",
+MARKET_COLUMNS = ("market", "layer", "demand", "floor", "ceiling", "supplied", "share",
                   "price", "revenue", "entered", "entry_cost", "largest_supplier",
                   "largest_quantity")
 
@@ -79,6 +79,7 @@ def markets_table(case: Any, data: Any, values: dict[str, np.ndarray],
                                    kind="stable").drop_duplicates(keys).set_index(keys)
     rows["largest_supplier"] = top["exporter"].reindex(at).fillna("").to_numpy()
     rows["largest_quantity"] = top["quantity"].reindex(at).fillna(0.0).to_numpy(dtype=float)
+    rows = rows.rename(columns={"min_share": "floor", "max_share": "ceiling"})
     return rows[list(MARKET_COLUMNS)].sort_values(["market", "layer"]).reset_index(drop=True)
 
 

@@ -291,3 +291,26 @@ def test_checker_recomputes_the_markets(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert "market BR chips: market_floor: the coalition supplies 6 of its demand 40" in \
         result.output + result.stderr
+
+
+def test_explain_names_a_market_floor_that_cannot_hold(tmp_path: Path) -> None:
+    # BR's floor needs 0.3 of 150 = 45 telecom; A and B can build 10 each.
+    folder = write_case(tmp_path / "case", **{
+        **MARKET, **TELECOM,
+        "capabilities": "partner,layer,capacity,unit_cost\nA,chips,100,1\nA,telecom,10,1\n"
+                        "B,telecom,10,2\n",
+        "markets": "market,layer,demand,min_share\nBR,telecom,150,0.3\n"})
+    result = CliRunner().invoke(main, ["explain", str(folder)])
+    assert result.exit_code == 3, result.output
+    assert "BR telecom: min_share 0.3 needs 45 cannot hold; the routes to BR can carry 20" in \
+        result.output + result.stderr
+
+
+def test_report_shows_each_markets_share(tmp_path: Path) -> None:
+    out = solve(market_case(tmp_path), mip_gap=0.0).write(tmp_path / "run")
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    table = page[page.index('id="markets-table"'):]
+    assert "<td>BR</td><td>chips</td>" in table
+    assert '<td class="n">25.0%</td>' in table.split("</tr>")[1]
