@@ -83,8 +83,11 @@ def solve(
     check_arguments(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     if solver is not None and not isinstance(solver, str):
         raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
+    from solver.case.markets import check_markets_scope
     from solver.case.periods import uses_pathway
     from solver.solve_pathway import solve_pathway
+
+    check_markets_scope(case)
 
     if uses_pathway(case):
         if (solver or case.solver.name).strip().lower() != "highs":

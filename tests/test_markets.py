@@ -314,3 +314,20 @@ def test_report_shows_each_markets_share(tmp_path: Path) -> None:
     table = page[page.index('id="markets-table"'):]
     assert "<td>BR</td><td>chips</td>" in table
     assert '<td class="n">25.0%</td>' in table.split("</tr>")[1]
+
+
+@pytest.mark.parametrize(("extra", "args", "message"), [
+    ({"periods": "period,year\np1,2026\np2,2031\n"}, ["solve"],
+     "markets.csv with a pathway (periods.csv"),
+    ({"scenarios": "scenario,probability,partner,layer,capacity_factor\nAout,0.1,A,,0\n"},
+     ["solve"], "markets.csv with scenarios.csv is not yet supported"),
+    ({}, ["stress"], "coalition stress on a case with markets outside the coalition"),
+    ({}, ["share"], "coalition share on a case with markets outside the coalition"),
+])
+def test_what_markets_do_not_reach_yet_is_refused_by_name(
+        tmp_path: Path, extra: dict[str, str], args: list[str], message: str) -> None:
+    folder = write_case(tmp_path / "case", **{**MARKET, **extra})
+    result = CliRunner().invoke(main, [*args, str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output + result.stderr
+    assert not (tmp_path / "out").exists()
