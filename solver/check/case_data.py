@@ -156,8 +156,9 @@ class CaseData:
     def with_market_supply(self, supply: np.ndarray) -> CaseData:
         """The case data with what the plan sends markets in the total requirement.
 
-        ``supply`` is per layer; ``D = (I - A^T)^-1 (d + s)`` (README, Markets outside the
-        coalition), and the stack's value V with it. ``market_supplied`` is kept per layer.
+        ``supply`` is per layer; ``D = (I - A^T)^-1 (d + s)``
+        (README, Markets outside the coalition), and the stack's value V with it.
+        ``market_supplied`` is kept per layer.
         """
         final = (self.layers["final_demand"] if self.inputs is not None
                  else self.layers["D"]).to_numpy(dtype=float)

@@ -112,8 +112,8 @@ class Context:
     def market_spending(self) -> tuple[list[Any], list[float]]:
         """The variables and coefficients of market trade and entry costs (the budget's part).
 
-        ``sum unit_cost h + sum entry_cost e``: never the revenue (README, Markets outside the
-        coalition).
+        ``sum unit_cost h + sum entry_cost e``, never the revenue
+        (README, Markets outside the coalition).
         """
         markets = self.data.markets
         if markets is None:
