@@ -331,3 +331,32 @@ def test_what_markets_do_not_reach_yet_is_refused_by_name(
     assert result.exit_code == 2, result.output
     assert message in result.output + result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_checker_holds_market_routes_and_entry(tmp_path: Path) -> None:
+    # Entry pays at price 1.5 (the entry test's case): tamper the route and the entry claim.
+    case = market_case(tmp_path, markets="market,layer,demand,min_share,max_share,price,"
+                       "entry_cost\nBR,chips,40,0.25,0.5,1.5,8\n",
+                       trade="exporter,importer,unit_cost,allowed\nB,BR,0,false\n")
+    out = solve(case, mip_gap=0.0).write(tmp_path / "run")
+    invoke = CliRunner().invoke
+    assert invoke(main, ["check", str(tmp_path / "case"), str(out)]).exit_code == 0
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    flows = pd.read_csv(out / "flows.csv")
+    flows.loc[flows["importer"] == "BR", "exporter"] = "B"
+    flows.to_csv(moved / "flows.csv", index=False)
+    result = invoke(main, ["check", str(tmp_path / "case"), str(moved)])
+    assert result.exit_code == 5
+    assert "the route B->BR is forbidden (trade.csv allowed = false)" in \
+        result.output + result.stderr
+    # A plan that says it did not enter BR, yet ships there.
+    closed = tmp_path / "closed"
+    shutil.copytree(out, closed)
+    table = pd.read_csv(out / "markets.csv")
+    table["entered"] = False
+    table.to_csv(closed / "markets.csv", index=False)
+    result = invoke(main, ["check", str(tmp_path / "case"), str(closed)])
+    assert result.exit_code == 5
+    assert "market BR chips: market_ceiling: the coalition supplies 20, it does not enter " \
+        "the market (entered = false)" in result.output + result.stderr
