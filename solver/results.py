@@ -60,6 +60,8 @@ class Result:
     """With inputs.csv: each producer's inputs and their sources (``inputs.csv``)."""
     builds: pd.DataFrame | None = None
     """A pathway's new capacity per period and its years of service (``builds.csv``)."""
+    markets: pd.DataFrame | None = None
+    """With markets.csv: each market's supply, share and revenue (``markets.csv``)."""
 
     def __repr__(self) -> str:
         objective = "None" if self.objective is None else f"{self.objective:,.6g}"
@@ -96,8 +98,17 @@ class Result:
 
 
 def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per capability pair: hosted, capacity built, supplied, share and cost."""
-    return AllocationLayout(case, data).table(values, data.layer_demand)
+    """One row per capability pair: hosted, capacity built, supplied, share and cost.
+
+    ``share`` is over the layer's total requirement D, market supply included.
+    """
+    demand = data.layer_demand
+    markets = getattr(data, "markets", None)
+    if markets is not None and "s" in values:
+        sent = np.bincount(markets.rows["layer_pos"].to_numpy(dtype=np.int64),
+                           weights=clean(values["s"]), minlength=len(data.layers))
+        demand = np.asarray(demand, dtype=float) + markets.reach @ sent
+    return AllocationLayout(case, data).table(values, demand)
 
 
 class AllocationLayout:
@@ -136,8 +147,8 @@ class AllocationLayout:
             return np.where(self.known, column[self.at], 0)
 
         hosted = taken(values["y"] > 0.5).astype(bool)
-        capacity = taken(_clean(values["k"])).astype(float)
-        supplied = taken(_clean(values["q"])).astype(float)
+        capacity = taken(clean(values["k"])).astype(float)
+        supplied = taken(clean(values["q"])).astype(float)
         demand = np.asarray(layer_demand, dtype=float)[self.pair_layer] if len(
             layer_demand) else np.zeros(len(self.at))
         share = np.divide(supplied, demand, out=np.zeros(len(supplied)),
@@ -158,7 +169,7 @@ def _resilience_k(case: Any) -> pd.Series | None:
 def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per nonzero flow: exporter, importer, layer, quantity, unit_cost."""
     f = data.flows
-    qty = _clean(values["f"])
+    qty = clean(values["f"])
     keep = qty > ZERO
     out = pd.DataFrame({
         "exporter": f["exporter"].to_numpy()[keep],
@@ -170,62 +181,6 @@ def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
     return out.sort_values(["exporter", "importer", "layer"]).reset_index(drop=True)
 
 
-INPUT_FLOW_COLUMNS = ("exporter", "importer", "layer", "input", "quantity", "unit_cost")
-
-
-def input_flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | None:
-    """One row per nonzero input flow g[p,r,l,m] (README, The stack as a chain); None without.
-
-    ``exporter`` p sends ``quantity`` of ``input`` m to ``importer`` r for r's production of
-    ``layer`` l, at the route's ``unit_cost`` for m. Written as ``input_flows.csv``.
-    """
-    if data.chain is None:
-        return None
-    g = data.chain.flows
-    qty = _clean(values.get("g", np.zeros(len(g))))
-    keep = qty > ZERO
-    out = pd.DataFrame({name: g[name].to_numpy()[keep] for name in INPUT_FLOW_COLUMNS
-                        if name != "quantity"})
-    out.insert(4, "quantity", qty[keep])
-    out["unit_cost"] = out["unit_cost"].astype(float)
-    return out.sort_values(["exporter", "importer", "layer", "input"]).reset_index(drop=True)
-
-
-def inputs_table(case: Any, allocation: pd.DataFrame,
-                 input_flows: pd.DataFrame) -> pd.DataFrame:
-    """Per producing pair and input: what it needed and where it came from (``inputs.csv``).
-
-    Columns partner, layer, input, source (the case's rule), required (``a[l,m] * q``), and
-    the input received from the producer itself (domestic), from others of its bloc (bloc),
-    from outside it (imported), and the largest source with its quantity.
-    """
-    assert case.inputs is not None
-    links = case.inputs[case.inputs["per_unit"] > 0][["layer", "input", "per_unit", "source"]]
-    made = allocation[allocation["supplied"] > 0][["partner", "layer", "supplied"]]
-    rows = made.merge(links, on="layer")
-    rows["required"] = rows["per_unit"] * rows["supplied"]
-    bloc = case.partners.set_index("partner")["bloc"]
-    g = input_flows.assign(
-        domestic=np.where(input_flows["exporter"] == input_flows["importer"],
-                          input_flows["quantity"], 0.0))
-    same = (input_flows["exporter"].map(bloc) == input_flows["importer"].map(bloc)).to_numpy()
-    g["bloc"] = np.where(same, g["quantity"], 0.0) - g["domestic"]
-    g["imported"] = np.where(same, 0.0, g["quantity"])
-    keys = ["importer", "layer", "input"]
-    sums = g.groupby(keys)[["domestic", "bloc", "imported"]].sum()
-    top = g.sort_values("quantity", ascending=False, kind="stable").drop_duplicates(keys)
-    top = top.set_index(keys)[["exporter", "quantity"]]
-    top.columns = pd.Index(["largest_source", "largest_quantity"])
-    rows = rows.merge(sums.join(top), left_on=["partner", "layer", "input"],
-                      right_index=True, how="left")
-    rows[["domestic", "bloc", "imported", "largest_quantity"]] = rows[
-        ["domestic", "bloc", "imported", "largest_quantity"]].fillna(0.0)
-    rows["largest_source"] = rows["largest_source"].fillna("")
-    columns = ["partner", "layer", "input", "source", "required", "domestic", "bloc",
-               "imported", "largest_source", "largest_quantity"]
-    return rows[columns].sort_values(["partner", "layer", "input"]).reset_index(drop=True)
-
-
 def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | None:
     """With shortage: one row per demand row left partly unmet (member, layer, demand, unmet).
 
@@ -235,7 +190,7 @@ def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | N
     if "z" not in values:
         return None
     rows = data.rows
-    unmet = _clean(values["z"])
+    unmet = clean(values["z"])
     keep = unmet > ZERO
     out = pd.DataFrame({
         "member": rows["member"].to_numpy()[keep],
@@ -247,22 +202,27 @@ def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | N
 
 
 def layers_table(case: Any, allocation: pd.DataFrame,
-                 shortage: pd.DataFrame | None = None) -> pd.DataFrame:
+                 shortage: pd.DataFrame | None = None,
+                 market_supply: pd.Series | None = None) -> pd.DataFrame:
     """Per layer: demand, capacity, supply, suppliers, concentration and N-1 coverage.
 
     With ``shortage`` (a :func:`shortage_table`), also ``unmet`` per layer, and the surplus
-    is the positive part of capacity minus demand.
+    is the positive part of capacity minus demand. With markets, ``market_supply`` is what
+    the coalition sends them per layer (``market_supplied``), and ``demand`` is the total
+    requirement with it (README, Markets outside the coalition).
     """
     layers = case.layers[["layer"]].copy()
     demand = case.demand.groupby("layer")["demand"].sum()
     layers["demand"] = layers["layer"].map(demand).fillna(0.0).astype(float)
-    if getattr(case, "has_inputs", False):
+    final = layers["demand"].to_numpy()
+    if getattr(case, "has_inputs", False) or market_supply is not None:
         # demand is the total requirement D (README, The stack as a chain).
-        final = layers["demand"].to_numpy()
-        matrix = input_matrix(layers["layer"].astype(str).tolist(), case.inputs)
-        layers["demand"] = total_requirement(matrix, final)
+        layers["demand"] = requirement(case, final, market_supply)
+    if getattr(case, "has_inputs", False):
         layers["final_demand"] = final
         layers["total_requirement"] = layers["demand"]
+    if market_supply is not None:
+        layers["market_supplied"] = market_supply.to_numpy(dtype=float)
     g = allocation.groupby("layer")
     layers["capacity"] = layers["layer"].map(g["capacity"].sum()).fillna(0.0)
     layers["supplied"] = layers["layer"].map(g["supplied"].sum()).fillna(0.0)
@@ -302,16 +262,20 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     return layers.sort_values("layer").reset_index(drop=True)
 
 
-def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """Per partner: value supplied, participation share, layers hosted and cost."""
+def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
+                   market_supply: pd.Series | None = None) -> pd.DataFrame:
+    """Per partner: value supplied, participation share, layers hosted and cost.
+
+    With markets, the stack's value includes what is sent to them (``market_supply``).
+    """
     p = case.partners[["partner", "member"]].copy()
     unit_value = case.layers.set_index("layer")["unit_value"]
     value = allocation["supplied"] * allocation["layer"].map(unit_value).to_numpy()
     need = case.demand.groupby("layer")["demand"].sum()
-    if getattr(case, "has_inputs", False):
+    if getattr(case, "has_inputs", False) or market_supply is not None:
         ids = case.layers["layer"].astype(str).tolist()
         final = need.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-        need = pd.Series(total_requirement(input_matrix(ids, case.inputs), final), index=ids)
+        need = pd.Series(requirement(case, final, market_supply), index=ids)
     total = float((need * unit_value.reindex(need.index)).sum())
     p["value"] = p["partner"].map(value.groupby(allocation["partner"]).sum()).fillna(0.0)
     p["participation"] = p["value"] / total if total > 0 else 0.0
@@ -325,7 +289,11 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame) -> 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
                layers: pd.DataFrame, shortage: pd.DataFrame | None = None) -> dict[str, float]:
-    """The objective's terms recomputed from the tables (README, The model)."""
+    """The objective's terms recomputed from the tables (README, The model).
+
+    With markets ``flows`` holds the market flows too; their own terms are
+    :func:`solver.market_tables.market_cost_terms`.
+    """
     obj = case.objective
     fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
     capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())
@@ -343,7 +311,18 @@ def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
             "risk": risk, "shortage": price * unmet}
 
 
-def _clean(x: np.ndarray) -> np.ndarray:
+def requirement(case: Any, final: np.ndarray, supply: pd.Series | None) -> np.ndarray:
+    """D = (I - A^T)^-1 (d + s): the total requirement, with market supply ``s`` if given."""
+    need = np.asarray(final, dtype=float)
+    if supply is not None:
+        need = need + supply.to_numpy(dtype=float)
+    if not getattr(case, "has_inputs", False):
+        return need
+    return total_requirement(input_matrix(case.layers["layer"].astype(str).tolist(),
+                                          case.inputs), need)
+
+
+def clean(x: np.ndarray) -> np.ndarray:
     """Clip solver noise: tiny negatives and values below :data:`ZERO` become 0."""
     x = np.asarray(x, dtype=float).copy()
     x[np.abs(x) < ZERO] = 0.0
@@ -388,7 +367,7 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame], summary: dict[st
 RUN_FILES = frozenset({"allocation.csv", "flows.csv", "layers.csv", "partners.csv",
                        "shortage.csv", "summary.json", "run.xlsx", "report.html",
                        "scenarios.csv", "scenario_flows.csv", "input_flows.csv",
-                       "inputs.csv", "builds.csv"})
+                       "inputs.csv", "builds.csv", "markets.csv"})
 
 
 def check_out(out: Path, *, force: bool = False) -> None:
@@ -502,6 +481,8 @@ def write_run(result: Result, out: Path, *, force: bool = False, xlsx: bool = Fa
             tables["scenario_flows"] = result.scenario_flows
         if result.builds is not None:
             tables["builds"] = result.builds
+        if result.markets is not None:
+            tables["markets"] = result.markets
         write_tables(tmp, tables, result.summary)
         if xlsx:
             from solver.report.xlsx import write_workbook

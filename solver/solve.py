@@ -16,6 +16,7 @@ import pandas as pd
 from solver import __version__
 from solver.case.loader import Case
 from solver.case.scenarios import has_scenarios
+from solver.chain_tables import input_flows_table, inputs_table
 from solver.errors import (
     InfeasibleError,
     NoSolutionError,
@@ -30,13 +31,17 @@ from solver.highs.runner import (
     Status,
     raise_if_stopped,
 )
+from solver.market_tables import (
+    market_cost_terms,
+    market_flows_table,
+    market_supply,
+    markets_table,
+)
 from solver.results import (
     Result,
     allocation_table,
     cost_terms,
     flows_table,
-    input_flows_table,
-    inputs_table,
     layers_table,
     partners_table,
     shortage_table,
@@ -83,8 +88,11 @@ def solve(
     check_strengthen(strengthen)
     if solver is not None and not isinstance(solver, str):
         raise UsageError(f"solve(): solver={solver!r}: must be a solver's name, such as 'scip'")
+    from solver.case.markets import check_markets_scope
     from solver.case.periods import uses_pathway
     from solver.solve_pathway import solve_pathway
+
+    check_markets_scope(case)
 
     if uses_pathway(case):
         if (solver or case.solver.name).strip().lower() != "highs":
@@ -283,6 +291,10 @@ def variable_groups(m: Any) -> dict[str, Any]:
     groups = {"y": m.y, "k": m.k, "q": m.q, "f": m.f, "built": m.built}
     if hasattr(m, "g"):
         groups["g"] = m.g
+    if hasattr(m, "h"):
+        groups.update(h=m.h, s=m.s, e=m.e, mk=m.mk)
+        if hasattr(m, "market_on"):
+            groups["market_on"] = m.market_on
     if hasattr(m, "z"):
         groups.update(z=m.z, u=m.u)
     if hasattr(m, "res_t"):
@@ -313,22 +325,27 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
                    if runner.time_limit else ""))
     start = time.perf_counter()
     values = report.values
-    if report.has_solution:
-        allocation = allocation_table(case, built.data, values)
-        flows = flows_table(built.data, values)
-    else:
-        empty = {name: np.zeros(n) for name, n in runner.column_counts.items()}
-        allocation = allocation_table(case, built.data, empty)
-        flows = flows_table(built.data, empty)
+    if not report.has_solution:
+        values = {name: np.zeros(n) for name, n in runner.column_counts.items()}
+    allocation = allocation_table(case, built.data, values)
+    flows = flows_table(built.data, values)
+    market_flows = market_flows_table(built.data, values)
+    markets = supply = None
+    if market_flows is not None:
+        markets = markets_table(case, built.data, values, market_flows)
+        supply = market_supply(case, market_flows)
+        flows = pd.concat([flows, market_flows]).sort_values(
+            ["exporter", "importer", "layer"]).reset_index(drop=True)
     shortage = None
     if case.objective.shortage_cost is not None:
         shortage = shortage_table(built.data, values if report.has_solution else
                                   {"z": np.zeros(len(built.data.rows))})
-    layers = layers_table(case, allocation, shortage)
+    layers = layers_table(case, allocation, shortage, supply)
     input_flows = input_flows_table(built.data, values if report.has_solution else {})
     shipped = flows if input_flows is None else pd.concat([flows, input_flows])
-    partners = partners_table(case, allocation, shipped)
-    costs = cost_terms(case, allocation, shipped, layers, shortage)
+    partners = partners_table(case, allocation, shipped, supply)
+    costs = {**cost_terms(case, allocation, shipped, layers, shortage),
+             **market_cost_terms(markets)}
     inputs = None if input_flows is None else inputs_table(case, allocation, input_flows)
     extract_seconds = time.perf_counter() - start
     columns = runner.column_counts
@@ -377,7 +394,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         violations = check_solution(case, allocation, flows, summary, layers=layers,
                                     partners=partners, shortage=shortage,
                                     scenario_flows=scenario_flows, scenarios=scenarios,
-                                    input_flows=input_flows)
+                                    input_flows=input_flows, markets=markets)
         summary["seconds"]["check"] = time.perf_counter() - start
         summary["verified"] = not violations
         for v in violations:
@@ -399,6 +416,7 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         scenario_flows=scenario_flows,
         input_flows=input_flows,
         inputs=inputs,
+        markets=markets,
     )
 
 

@@ -20,6 +20,7 @@ import pyomo.core as pyo
 from solver import __version__
 from solver.case.loader import Case
 from solver.case.periods import periods_of, unused_columns, uses_pathway
+from solver.chain_tables import input_flows_table, inputs_table
 from solver.errors import InfeasibleError, UsageError, VerificationError
 from solver.highs.runner import HighsRunner, Status, raise_if_stopped
 from solver.results import (
@@ -28,8 +29,6 @@ from solver.results import (
     allocation_table,
     cost_terms,
     flows_table,
-    input_flows_table,
-    inputs_table,
     layers_table,
     partners_table,
     shortage_table,

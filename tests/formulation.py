@@ -7,6 +7,7 @@ from typing import Any
 
 import highspy
 import pandas as pd
+import pytest
 
 
 def optimum(h: Any) -> float | None:
@@ -36,3 +37,18 @@ def seeds(count: int, unit: int) -> list[Any]:
 
     return [s if s < unit else pytest.param(s, marks=pytest.mark.exhaustive)
             for s in range(count)]
+
+
+def assert_same_optimum(case: Any, want: float | None) -> None:
+    """``solve(case)`` reaches ``want`` (the formulation's optimum; None: both infeasible)."""
+    from solver import solve
+    from solver.errors import InfeasibleError
+
+    try:
+        result = solve(case, mip_gap=0.0)
+    except InfeasibleError:
+        assert want is None
+        return
+    assert result.verified, result.violations
+    assert want is not None
+    assert result.objective == pytest.approx(want, rel=1e-7, abs=1e-6)

@@ -73,6 +73,8 @@ class Case:
     """``[share]`` of the model file: the defaults of ``coalition share``."""
     inputs: pd.DataFrame | None = None
     """inputs.csv (README, The stack as a chain), or None: the layers each layer consumes."""
+    markets: pd.DataFrame | None = None
+    """markets.csv (README, Markets outside the coalition), or None: members only."""
     periods: pd.DataFrame | None = None
     """periods.csv (README, Pathways), or None: the case is one period."""
     targets: pd.DataFrame | None = None
@@ -82,6 +84,11 @@ class Case:
     def is_pathway(self) -> bool:
         """Whether the case has periods.csv (README, Pathways)."""
         return self.periods is not None and not self.periods.empty
+
+    @property
+    def has_markets(self) -> bool:
+        """Whether the case has markets outside the coalition (markets.csv with rows)."""
+        return self.markets is not None and not self.markets.empty
 
     @property
     def has_inputs(self) -> bool:
@@ -263,6 +270,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
         demand_table=tables["demand"],
         scenarios=tables["scenarios"],
         inputs=tables["inputs"],
+        markets=tables["markets"],
         periods=tables["periods"],
         targets=tables["targets"],
         objective=obj,
@@ -374,6 +382,7 @@ def _load_folder(folder: Path, name: str) -> Case:
         demand_table=strip["demand"],
         scenarios=strip["scenarios"],
         inputs=strip["inputs"],
+        markets=strip["markets"],
         periods=strip["periods"],
         targets=strip["targets"],
         files_sha256=digest,
@@ -473,6 +482,8 @@ def _load_model_file(path: Path, allow_outside: bool) -> Case:
         case = with_table_file(case, path, "scenarios", spec.scenarios.file, allow_outside)
     if spec.chain.file:
         case = with_table_file(case, path, "inputs", spec.chain.file, allow_outside)
+    if spec.markets.file:
+        case = with_table_file(case, path, "markets", spec.markets.file, allow_outside)
     for table in ("periods", "targets"):
         file = getattr(spec.pathway, table)
         if file:

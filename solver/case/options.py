@@ -84,6 +84,16 @@ class ChainOptions(BaseModel):
         "relative to the model file")
 
 
+class MarketOptions(BaseModel):
+    """Where the markets.csv is (``[markets]``, README, Markets outside the coalition)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str | None = Field(
+        default=None, description="a markets.csv to use instead of the case folder's, "
+        "relative to the model file")
+
+
 class PathwayOptions(BaseModel):
     """Where a pathway's periods.csv and targets.csv are (``[pathway]``, README, Pathways)."""
 
@@ -153,5 +163,6 @@ class ModelFile(BaseModel):
     scenarios: ScenarioOptions = Field(default_factory=ScenarioOptions)
     share: ShareOptions = Field(default_factory=ShareOptions)
     chain: ChainOptions = Field(default_factory=ChainOptions)
+    markets: MarketOptions = Field(default_factory=MarketOptions)
     sensitivity: SensitivityOptions = Field(default_factory=SensitivityOptions)
     pathway: PathwayOptions = Field(default_factory=PathwayOptions)

@@ -80,6 +80,8 @@ def new_route(case: Any, o: Override) -> dict[str, Any] | None:
     layer = o.index[2] if len(o.index) == 3 else None
     partners = set(case.partners["partner"].astype(str))
     importers = partners if case.has_demand_file else partners | {COALITION}
+    if case.markets is not None:
+        importers = importers | set(case.markets["market"].astype(str))
     if exporter == importer or exporter not in partners or importer not in importers:
         return None
     if layer is not None and layer not in set(case.layers["layer"].astype(str)):

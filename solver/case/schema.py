@@ -154,7 +154,8 @@ class TradeRow(_Row):
     """trade.csv: one row per route (exporter, importer), or per route and layer."""
 
     exporter: Id = Field(description="a partner")
-    importer: Id = Field(description="a partner (or `coalition` when there is no demand.csv)")
+    importer: Id = Field(description="a partner (or `coalition` when there is no demand.csv, "
+                         "or a market of markets.csv)")
     layer: Id | None = Field(
         default=None,
         description="only this layer (empty: every layer); overrides the route's row without "
@@ -182,6 +183,29 @@ class InputRow(_Row):
         default="any",
         description="where the input may come from: `any` (over the allowed routes), `bloc` "
         "(a partner of the producer's own bloc) or `local` (the producer itself)",
+    )
+
+
+class MarketRow(_Row):
+    """markets.csv: one row per (market, layer) outside the coalition that it competes to supply."""
+
+    market: Id = Field(description="a market's key, not a partner id (`BR`, `ID_market`, "
+                       "`africa`)")
+    layer: Id = Field(description="a layer of layers.csv")
+    demand: NonNegative = Field(description="the market's demand for the layer")
+    min_share: Fraction = Field(
+        default=0.0, description="the coalition's floor on its share of that demand"
+    )
+    max_share: Fraction = Field(
+        default=1.0, description="its ceiling (countries blend providers)"
+    )
+    price: NonNegative = Field(
+        default=0.0, description="what the market pays per unit (a rival's price): revenue "
+        "for the coalition"
+    )
+    entry_cost: NonNegative = Field(
+        default=0.0, description="the cost of serving this market with this layer at all "
+        "(co-deployment)"
     )
 
 
@@ -262,6 +286,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("inputs", InputRow, ("layer", "input"), False),
         TableSpec("periods", PeriodRow, ("period",), False),
         TableSpec("targets", TargetRow, ("period", "set"), False),
+        TableSpec("markets", MarketRow, ("market", "layer"), False),
     )
 }
 

@@ -1,6 +1,7 @@
 """A table that a model file names instead of the case folder's (README, The case format).
 
-``[scenarios] file``, ``[chain] file``, ``[pathway] periods`` and ``[pathway] targets``.
+``[scenarios] file``, ``[chain] file``, ``[markets] file``, ``[pathway] periods`` and
+``[pathway] targets``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from solver.errors import CaseError, Problem
 def with_table_file(case: Any, model: Path, table: str, file: str,
                     allow_outside: bool) -> Any:
     """The case (a :class:`solver.case.loader.Case`) with the table the model file names."""
-    option = {"scenarios": "[scenarios] file", "inputs": "[chain] file"}.get(
+    option = {"scenarios": "[scenarios] file", "inputs": "[chain] file",
+              "markets": "[markets] file"}.get(
         table, f"[pathway] {table}")
     where = (model.resolve().parent / file).resolve()
     if not allow_outside and (Path(file).is_absolute()

@@ -88,7 +88,9 @@ def check_ids(case: Case, lines: Lines | None) -> list[Problem]:
         importers = partners
     else:
         importers = partners | {COALITION}
-    refs += [("trade", "importer", importers, "names no partner of partners.csv")]
+    importers = importers | market_ids(case)
+    refs += [("trade", "importer", importers, "names no partner of partners.csv"
+              + (" nor a market of markets.csv" if market_ids(case) else ""))]
     refs += [("inputs", "layer", layers, "names no layer of layers.csv"),
              ("inputs", "input", layers, "names no layer of layers.csv")]
     for table, column, known, text in refs:
@@ -311,6 +313,35 @@ def check_inputs(case: Case, lines: Lines | None) -> list[Problem]:
     return out + _problems(case, lines, "inputs", first, "per_unit", _const(text))
 
 
+def market_ids(case: Case) -> set[str]:
+    """The markets of markets.csv (empty without it)."""
+    frame = case.table("markets")
+    return set() if frame is None else set(frame["market"].astype(str))
+
+
+def check_markets(case: Case, lines: Lines | None) -> list[Problem]:
+    """markets.csv: a market is not a partner, its layer exists, min_share <= max_share.
+
+    A market id that is also a partner id (or ``coalition``) would make a trade row's importer
+    ambiguous (README, Markets outside the coalition).
+    """
+    frame = case.table("markets")
+    if frame is None or frame.empty:
+        return []
+    partners = set(case.partners["partner"].astype(str)) | {COALITION}
+    market = frame["market"].astype(str)
+    out = _problems(case, lines, "markets", market.isin(partners).to_numpy(), "market",
+                    lambda r: f"{r['market']!r} is a partner id; a market is a country or "
+                              "region outside the coalition: give it another id")
+    out += _problems(case, lines, "markets",
+                     ~frame["layer"].astype(str).isin(set(case.layers["layer"])).to_numpy(),
+                     "layer", _const("names no layer of layers.csv"))
+    out += _problems(case, lines, "markets",
+                     (frame["min_share"] > frame["max_share"]).to_numpy(), "min_share",
+                     lambda r: f"min_share is above max_share ({r['max_share']:g})")
+    return out
+
+
 def blank_ids(column: pd.Series) -> pd.Series:
     """An optional id column as strings, ``""`` where empty (a cell or a column left out)."""
     return column.fillna("").astype(str)
@@ -326,6 +357,7 @@ CHECKS: list[Callable[[Case, Lines | None], list[Problem]]] = [
     check_layer_demand,
     check_scenarios,
     check_inputs,
+    check_markets,
 ]
 
 

@@ -90,6 +90,9 @@ class CaseData:
         consumer_ids = pd.Index(consumers, dtype=object)
         layer_ids = pd.Index(layers.index.astype(object))
         n_layers, n_consumers = len(layer_ids), len(consumer_ids)
+        # Routes to markets of markets.csv are checked apart (solver/check/markets.py).
+        trade = trade[codes(consumer_ids, trade["importer"].astype(str)) >= 0].reset_index(
+            drop=True)
         pair_keys = (codes(partner_ids, pairs["partner"]) * n_layers
                      + codes(layer_ids, pairs["layer"]))
         row_keys = (codes(consumer_ids, demand["member"]) * n_layers
@@ -149,6 +152,23 @@ class CaseData:
                                   D=self.pairs["layer"].map(layers["D"]).to_numpy(dtype=float))
         value = layers["unit_value"].to_numpy(dtype=float) @ layers["D"].to_numpy(dtype=float)
         return replace(self, layers=layers, pairs=pairs, demand=demand, total_value=float(value))
+
+    def with_market_supply(self, supply: np.ndarray) -> CaseData:
+        """The case data with what the plan sends markets in the total requirement.
+
+        ``supply`` is per layer; ``D = (I - A^T)^-1 (d + s)``
+        (README, Markets outside the coalition), and the stack's value V with it.
+        ``market_supplied`` is kept per layer.
+        """
+        final = (self.layers["final_demand"] if self.inputs is not None
+                 else self.layers["D"]).to_numpy(dtype=float)
+        total = final + np.asarray(supply, dtype=float)
+        if self.inputs is not None:
+            total = requirement(self.inputs, total)
+        layers = self.layers.assign(D=total, market_supplied=np.asarray(supply, dtype=float))
+        pairs = self.pairs.assign(D=self.pairs["layer"].map(layers["D"]).to_numpy(dtype=float))
+        value = layers["unit_value"].to_numpy(dtype=float) @ total
+        return replace(self, layers=layers, pairs=pairs, total_value=float(value))
 
 
 # ---------------------------------------------------------------------------------------

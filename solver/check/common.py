@@ -22,7 +22,10 @@ SOLVED = frozenset({"optimal", "time_limit"})
 KNOWN_STATUSES = SOLVED | {"infeasible", "unbounded", "no_solution", "interrupted", "error"}
 
 #: The objective's terms, as written under ``summary.json``'s ``costs``.
-COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk", "shortage")
+COST_TERMS = ("fixed", "capacity", "trade", "redundancy", "risk", "shortage", "market_revenue",
+              "entry")
+#: Terms a run without them may leave out of summary.json (their cost is then 0).
+OPTIONAL_TERMS = ("shortage", "market_revenue", "entry")
 
 ALLOCATION_COLUMNS = ("partner", "layer", "hosted", "capacity", "supplied", "share",
                       "unit_cost", "fixed_cost", "cost")

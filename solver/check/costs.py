@@ -16,6 +16,7 @@ from solver.check.case_data import (
 from solver.check.common import (
     COST_TERMS,
     KNOWN_STATUSES,
+    OPTIONAL_TERMS,
     SOLVED,
     Tolerance,
     Violation,
@@ -55,11 +56,14 @@ def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
 
 def check_budget(case: Case, costs: Mapping[str, float], out: list[Violation],
             tol: Tolerance) -> None:
-    """Spending cap: ``fixed + capacity + trade <= objective.budget``."""
+    """Spending cap: ``fixed + capacity + trade (+ entry) <= objective.budget``.
+
+    Market revenue never counts against the budget (README, Markets outside the coalition).
+    """
     budget = case.objective.budget
     if budget is None:
         return
-    spent = costs["fixed"] + costs["capacity"] + costs["trade"]
+    spent = costs["fixed"] + costs["capacity"] + costs["trade"] + costs.get("entry", 0.0)
     bad, excess = tol.over(spent, budget)
     if bool(bad):
         out.append(Violation("budget", "budget", float(excess),
@@ -119,23 +123,26 @@ def check_objective(summary: Mapping[str, Any], costs: Mapping[str, float], out:
         written = {}
     for term in COST_TERMS:
         value = finite_number(written.get(term))
-        if value is None and term == "shortage" and term not in written and costs[term] == 0:
+        if value is None and term in OPTIONAL_TERMS and term not in written \
+                and costs.get(term, 0.0) == 0:
             continue  # a run from before the shortage term, or one without it
         if value is None:
             if written:
                 out.append(Violation("table", f"costs.{term}", 1.0,
                                      f"{file}: costs.{term} is missing or not a number"))
             continue
-        bad, miss = tol.differ(value, costs[term])
+        bad, miss = tol.differ(value, costs.get(term, 0.0))
         if bool(bad):
             out.append(Violation("objective", f"costs.{term}", float(miss),
                                  f"objective: {file} says costs.{term} = {fmt(value)}, recomputed "
-                                 f"from the case and the tables {fmt(costs[term])} (off by "
+                                 f"from the case and the tables {fmt(costs.get(term, 0.0))} "
+                                 "(off by "
                                  f"{fmt(float(miss))})"))
     total = float(sum(costs.values()))
     if "recourse" in costs:
         # A two-stage design: the recourse term replaces trade and shortage (README, Shocks).
-        total = sum(costs[t] for t in ("fixed", "capacity", "redundancy", "risk", "recourse"))
+        total = sum(costs.get(t, 0.0) for t in ("fixed", "capacity", "redundancy", "risk",
+                                                "recourse", "market_revenue", "entry"))
         value = finite_number(written.get("recourse"))
         bad, miss = tol.differ(value if value is not None else np.nan, costs["recourse"])
         if value is None or bool(bad):

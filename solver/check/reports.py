@@ -78,6 +78,8 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
         lost = np.bincount(code[top], weights=k[top], minlength=n)
         expected["nk_coverage"] = np.divide(capacity - lost, demand, out=np.full(n, np.nan),
                                             where=demand > 0)
+    if "market_supplied" in data.layers:
+        expected["market_supplied"] = data.layers["market_supplied"].to_numpy(dtype=float)
     if unmet is not None:
         expected["surplus"] = np.maximum(capacity - demand, 0.0)
         row_layer = codes(ids, data.demand["layer"].astype(str))

@@ -72,6 +72,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
@@ -132,7 +133,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                    tolerance: Tolerance = TOLERANCE,
                    data: CaseData | None = None,
                    input_flows: pd.DataFrame | None = None,
-                   scenario_table: bool = True) -> list[Violation]:
+                   scenario_table: bool = True,
+                   markets: pd.DataFrame | None = None) -> list[Violation]:
     """Every violation of the case's requirements by a written solution (empty: verified).
 
     ``allocation`` and ``flows`` are the run tables (README, A worked example) as written or read
@@ -146,6 +148,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     many groups of one case: :meth:`CaseData.with_numbers`). ``scenario_table=False`` is for
     a plan that claims no scenario outcomes (a group of the game, checked in memory): a run
     folder of a case with scenarios holds scenarios.csv, and every claim of it is checked.
+    With markets.csv, ``flows`` holds the market flows too (the market as importer) and
+    ``markets`` is the run's markets.csv (:mod:`solver.check.markets`).
     """
     from solver.check.claims import check_alternative, check_gap
     from solver.check.design import check_design, designs, planned_flows
@@ -157,6 +161,13 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     out: list[Violation] = []
     case = as_solved(case, summary, out)
     data = CaseData.of(case) if data is None else data
+    market = None
+    if case.has_markets:
+        from solver.check.markets import check_markets, split_flows
+
+        flows, market_flows = split_flows(case, flows)
+        market = check_markets(case, data, market_flows, markets, out, tolerance)
+        data = data.with_market_supply(market.supply)
     pairs = read_allocation(data, allocation, out, tolerance)
     fl = read_flows(data, flows, out, tolerance)
     if pairs is None or fl is None:
@@ -164,8 +175,10 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     check_routes(data, fl, out)
     chain = read_input_flows(data, input_flows, out, tolerance) if data.inputs is not None \
         else None
-    check_supplied(pairs, fl, out, tolerance,
-                   None if chain is None else delivered(data, chain))
+    extra = None if chain is None else delivered(data, chain)
+    if market is not None:
+        extra = market.delivered if extra is None else extra + market.delivered
+    check_supplied(pairs, fl, out, tolerance, extra)
     if chain is not None:
         check_input_balance(data, pairs, chain, out, tolerance)
     soft = case.objective.shortage_cost is not None
@@ -184,6 +197,9 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     costs = cost_terms(case, data, pairs, fl, unmet)
     if chain is not None:
         costs["trade"] += float(chain.trade_cost @ chain.qty)
+    if market is not None:
+        costs["trade"] += float(market.trade_cost @ market.qty)
+        costs.update(market.costs)
     recomputed: dict[str, dict[str, Any]] = {}
     if designs(case):
         costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
@@ -210,8 +226,16 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
-        check_partners(data, pairs, fl if chain is None else shipments(data, fl, chain),
-                       partners, out, tolerance)
+        shipped: Any = fl if chain is None else shipments(data, fl, chain)
+        if market is not None:
+            from solver.check.inputs import Shipments
+
+            shipped = Shipments(
+                exporter=pd.concat([shipped.exporter.astype(str), market.exporter],
+                                   ignore_index=True),
+                qty=np.concatenate([shipped.qty, market.qty]),
+                trade_cost=np.concatenate([shipped.trade_cost, market.trade_cost]))
+        check_partners(data, pairs, shipped, partners, out, tolerance)
     return out
 
 
@@ -281,6 +305,7 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     input_flows = None
     if case.inputs is not None and (case.inputs["per_unit"] > 0).any():
         input_flows = read_table(run_dir / "input_flows.csv", out)
+    markets = read_table(run_dir / "markets.csv", out) if case.has_markets else None
     if allocation is None or flows is None or summary is None:
         return out
     if uses_pathway(case):
@@ -293,7 +318,7 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, shortage=shortage,
                                 scenario_flows=scenario_flows, scenarios=scenarios,
-                                tolerance=tolerance, input_flows=input_flows)
+                                tolerance=tolerance, input_flows=input_flows, markets=markets)
 
 
 def as_solved(case: Case, summary: Mapping[str, Any], out: list[Violation]) -> Case:

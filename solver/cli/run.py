@@ -143,6 +143,15 @@ def format_summary(case: Case, result: Result) -> str:
             lines.append(f"  {row['scenario']!s:<26}{row['probability']:>10.3g}"
                          f"{readable(row['unmet']):>10}{row['unmet_share']:>7.1%}  "
                          f"{row['worst_layer'] or '-'}")
+    if result.markets is not None:
+        lines.append("")
+        lines.append(f"{'market':<32}{'demand':>8}{'supplied':>10}{'share':>7}{'revenue':>9}  "
+                     "largest supplier")
+        for row in result.markets.to_dict("records"):
+            name = f"{row['market']} {row['layer']}"
+            lines.append(f"{name:<32}{readable(row['demand']):>8}{readable(row['supplied']):>10}"
+                         f"{row['share']:>7.1%}{readable(row['revenue']):>9}  "
+                         f"{row['largest_supplier'] or '-'}")
     lines.append(f"verified: {'yes' if result.verified else 'NO'}")
     return "\n".join(lines)
 

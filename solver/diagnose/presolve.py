@@ -390,7 +390,8 @@ def check_participation(case: Case, data: _Data) -> list[Finding]:
     """Participation floors and ceilings that no split of the stack's value can meet.
 
     Floors summing above 1; a partner whose floor is above the value it can supply at most;
-    ceilings (each capped by that most) summing below 1.
+    ceilings (each capped by that most) summing below 1. With markets only the first: the
+    value a partner can supply grows with its market supply.
     """
     V = data.total_value
     if V <= 0:
@@ -406,6 +407,9 @@ def check_participation(case: Case, data: _Data) -> list[Finding]:
             "participation", (), "partners", f"min_participation floors summing to "
             f"{fmt(floors)}", "the partners' shares of the stack's value add up to exactly 1",
             floors, 1.0, excess=True))
+    if case.has_markets:
+        # A partner's value grows with what it sends markets: the most below is no bound.
+        return out
     for p in partners:
         pid, floor = str(p["partner"]), float(p["min_participation"])
         can = float(most.get(pid, 0.0))

@@ -28,6 +28,8 @@ FAMILY_TEXT = {
     "participation": "each partner's share of the stack's value within its bounds",
     "budget": "fixed + capacity + trade costs within the budget",
     "input_balance": "every unit produced gets its inputs (inputs.csv)",
+    "market_floor": "the coalition holds at least min_share of a market (markets.csv)",
+    "market_ceiling": "the coalition holds at most max_share of a market (markets.csv)",
 }
 
 
@@ -317,3 +319,20 @@ class Wording:
                   else f"{who} cannot produce {inp}")
         return (f"partner {partner}, layer {layer}", f"{fmt(a)} {inp} per unit ({rule_text})",
                 reason, amount)
+
+    def _market_floor(self, key: tuple[str, ...], s: Slack, amount: float) -> tuple:
+        market, layer = key
+        markets = self.built.data.markets
+        assert markets is not None
+        rows = markets.rows
+        row = rows[(rows["market"] == market) & (rows["layer"] == layer)].iloc[0]
+        share = float(row["min_share"])
+        need = share * float(row["demand"])
+        flows = markets.flows
+        serving = flows.loc[(flows["importer"] == market) & (flows["layer"] == layer), "pair"]
+        cap = float(self.built.data.pairs["capacity"].to_numpy(dtype=float)[
+            serving.to_numpy(dtype=int)].sum())
+        reason = (f"the routes to {market} can carry {fmt(cap)}" if cap < need else
+                  f"the other requirements leave it {fmt(need - amount)}")
+        return f"{market} {layer}", f"min_share {fmt(share)} needs {fmt(need)}", reason, amount
+

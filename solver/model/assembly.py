@@ -206,15 +206,15 @@ def assemble(case: Case, families: Sequence[Callable[..., Any]] | None = None,
     """The matrices of ``build(case)`` made with numpy, or None if a family has no array form.
 
     ``families`` are the Pyomo families to mirror (:data:`FAMILIES` by default). Two-stage
-    designs are left to Pyomo (None). ``like`` lends its flows (:func:`model_data`).
+    designs and markets are left to Pyomo (None). ``like`` lends its flows (:func:`model_data`).
     """
     from solver.model.array_families import ARRAY_FORMS, objective
     from solver.model.build import designs, has_shortage
     from solver.model.constraints import FAMILIES
 
     families = FAMILIES if families is None else families
-    if designs(case) or any(f not in ARRAY_FORMS for f in families):
-        return None
+    if designs(case) or case.has_markets or any(f not in ARRAY_FORMS for f in families):
+        return None  # markets' families have no array form yet: the Pyomo model has them
     data = model_data(case, like=like)
     asm = Assembly(data=data, arrays=values(case, data), shortage=has_shortage(case))
     asm.add_columns("y", asm.n_pairs, integer=True)

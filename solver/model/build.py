@@ -16,6 +16,12 @@ from solver.highs.reading import release_freed_memory
 from solver.model.constraints import FAMILIES
 from solver.model.context import Context
 from solver.model.data import ModelData, model_data
+from solver.model.market_families import (
+    MARKET_FAMILIES,
+    add_market_variables,
+    market_cost_terms,
+    market_trade_terms,
+)
 from solver.model.numbers import Numbers, mutable_quantities, values
 
 log = logging.getLogger(__name__)
@@ -95,13 +101,15 @@ def build(case: Case, mutable: set[str] | frozenset[str] = frozenset(),
         if data.chain is not None:
             # Input flows g[p,r,l,m] (README, The stack as a chain).
             m.g = pyo.Var(pyo.SetOf(range(data.chain.n_flows)), within=pyo.NonNegativeReals)
+        if data.markets is not None:
+            add_market_variables(m, data.markets)
         if has_shortage(case) and (priced or not elastic):
             # Unmet demand per demand row, and the surplus as a positive part (README, The model).
             m.z = pyo.Var(pyo.SetOf(range(len(data.rows))), within=pyo.NonNegativeReals)
             m.u = pyo.Var(pyo.SetOf(range(len(data.layers))), within=pyo.NonNegativeReals)
 
         ctx = Context(m=m, data=data, num=num, elastic=elastic or priced)
-        for family in FAMILIES:
+        for family in FAMILIES + MARKET_FAMILIES:
             family(ctx)
         # Set after construction rather than passed as ``expr``: a component keeps what it
         # was constructed from, and the objective is a scalar component, in a reference
@@ -150,7 +158,7 @@ def _promote_to_oldest_generation() -> None:
 
 
 def _cost(ctx: Context, recourse: list[Any] | None = None) -> LinearExpression:
-    """Fixed + capacity + trade + redundancy + risk (+ shortage), as one linear expression.
+    """Fixed + capacity + trade + redundancy + risk (+ shortage, + market revenue and entry).
 
     A term is left out where its coefficient is zero and cannot change. With shortage the
     redundancy term prices the positive part ``u_l`` instead of ``built_l - D_l``, and
@@ -175,6 +183,8 @@ def _cost(ctx: Context, recourse: list[Any] | None = None) -> LinearExpression:
         terms(ctx.var_g, "input_trade_cost")
     else:  # the no-disruption outcome's trade cost, inputs' too, is in the recourse
         args.extend(recourse)
+    args.extend(market_trade_terms(ctx))
+    args.extend(market_cost_terms(ctx))
     rw, rc = num.scalar("redundancy_weight"), num["redundancy_cost"]
     mutable = num.is_mutable("redundancy_cost") or num.is_mutable("redundancy_weight")
     layers = range(ctx.n_layers) if mutable else np.flatnonzero(
@@ -185,6 +195,7 @@ def _cost(ctx: Context, recourse: list[Any] | None = None) -> LinearExpression:
             args.append(MonomialTermExpression((rw * rc[layer], ctx.var_u[layer])))
             continue
         args.append(MonomialTermExpression((rw * rc[layer], ctx.var_built[layer])))
+        args.extend(ctx.market_terms(layer, rw * rc[layer]))
         constant = constant - rw * rc[layer] * ctx.D[layer]
     if ctx.shortage and recourse is None:
         price = num.scalar("shortage_cost")
@@ -250,6 +261,8 @@ def solution_arrays(built: Built) -> dict[str, np.ndarray]:
 
     out = {"y": np.round(get(m.y)), "k": get(m.k), "q": get(m.q), "f": get(m.f),
            "built": get(m.built)}
+    if hasattr(m, "h"):
+        out.update(h=get(m.h), s=get(m.s), e=np.round(get(m.e)))
     if hasattr(m, "g"):
         out["g"] = get(m.g)
     if hasattr(m, "z"):

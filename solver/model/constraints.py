@@ -23,111 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyomo.core as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
-from pyomo.core.expr.relational_expr import (
-    EqualityExpression,
-    InequalityExpression,
-    RangedExpression,
-)
+from pyomo.core.expr.numeric_expr import MonomialTermExpression
 
 from solver.model.context import Context
 from solver.model.data import group_positions
+from solver.model.rows import Row, add_bodies, add_rows, minus
 
-Row = tuple[list[Any], list[Any] | None]
-"""The variables of a row and their coefficients (``None``: every coefficient is 1)."""
-
-
-def _is_one(c: Any) -> bool:
-    return c.__class__ in (float, int) and c == 1
-
-
-def _terms(vars_: Sequence[Any], coefs: Sequence[Any] | None) -> list[Any]:
-    """The arguments of a ``LinearExpression``: bare variables for coefficient 1."""
-    if coefs is None:
-        return list(vars_)
-    return [v if _is_one(c) else MonomialTermExpression((c, v))
-            for v, c in zip(vars_, coefs, strict=True)]
-
-
-def add_rows(
-    ctx: Context,
-    name: str,
-    keys: Sequence[tuple[str, ...]],
-    terms: Sequence[Row],
-    lower: Sequence[Any] | None,
-    upper: Sequence[Any] | None,
-    requirement: bool = True,
-    scale: Sequence[float] | None = None,
-) -> None:
-    """Add the rows ``lower <= sum(coefs * vars) <= upper`` as component ``m.<name>``.
-
-    In elastic mode a requirement row gets slack variables ``m.<name>_below`` (how far the
-    body may fall short of ``lower``) and ``m.<name>_above`` (how far it may exceed
-    ``upper``), priced in the elastic objective at ``1 / scale`` per unit.
-    """
-    add_bodies(ctx, name, keys, [_terms(v, c) for v, c in terms], lower, upper,
-                requirement, scale)
-
-
-def add_bodies(
-    ctx: Context,
-    name: str,
-    keys: Sequence[tuple[str, ...]],
-    args: list[list[Any]],
-    lower: Sequence[Any] | None,
-    upper: Sequence[Any] | None,
-    requirement: bool = True,
-    scale: Sequence[float] | None = None,
-) -> None:
-    """:func:`add_rows` for rows given as ``LinearExpression`` arguments.
-
-    A row that is not a requirement (``requirement=False``: a definition, or the rows of
-    :mod:`solver.model.two_stage` and :mod:`solver.model.near_optimal`) gets no elastic
-    slack.
-    """
-    m = ctx.m
-    n = len(keys)
-    if n == 0:
-        return
-    if ctx.elastic and requirement:
-        weights = [1.0 / max(abs(s), 1e-6) for s in (scale or [1.0] * n)]
-        if lower is not None:
-            below = pyo.Var(pyo.SetOf(range(n)), within=pyo.NonNegativeReals)
-            m.add_component(f"{name}_below", below)
-            for i, v in enumerate(below.values()):
-                args[i].append(v)
-            ctx.slacks.append((name, below, weights, "below"))
-        if upper is not None:
-            above = pyo.Var(pyo.SetOf(range(n)), within=pyo.NonNegativeReals)
-            m.add_component(f"{name}_above", above)
-            for i, v in enumerate(above.values()):
-                args[i].append(MonomialTermExpression((-1.0, v)))
-            ctx.slacks.append((name, above, weights, "above"))
-    lo = lower if lower is not None else [None] * n
-    hi = upper if upper is not None else [None] * n
-    rows = [_relation(lo[i], LinearExpression(a), hi[i]) for i, a in enumerate(args)]
-    m.add_component(name, pyo.Constraint(pyo.SetOf(range(n)), rule=rows))
-    m.row_keys[name] = list(keys)
-
-
-def minus(v: Any) -> MonomialTermExpression:
-    """The term ``-v``."""
-    return MonomialTermExpression((-1.0, v))
-
-
-def _relation(lo: Any, body: Any, hi: Any) -> Any:
-    """``lo <= body <= hi`` as a Pyomo relational expression, made directly.
-
-    What Pyomo would make of the tuple ``(lo, body, hi)``, at half the cost (a ``(lo, body,
-    lo)`` tuple also goes through a general dispatch); equal bounds make an equality.
-    """
-    if lo is None:
-        return InequalityExpression((body, hi), False) if hi is not None else (lo, body, hi)
-    if hi is None:
-        return InequalityExpression((lo, body), False)
-    if lo is hi or (lo.__class__ is float and hi.__class__ is float and lo == hi):
-        return EqualityExpression((body, lo))
-    return RangedExpression((lo, body, hi), (False, False))
+__all__ = ["FAMILIES", "Row", "add_bodies", "add_rows", "minus"]
 
 
 def _pair_keys(ctx: Context, pairs: Sequence[int] | np.ndarray) -> list[tuple[str, str]]:
@@ -143,7 +45,8 @@ def add_supplied(ctx: Context) -> None:
 
     Written ``sum_n f[p,n,l] - q[p,l] = 0``, so that the flows are bare terms. With inputs
     (README, The stack as a chain) supply is final plus input deliveries:
-    ``q[p,l] = sum_n f[p,n,l] + sum_{r,l'} g[p,r,l',l]``.
+    ``q[p,l] = sum_n f[p,n,l] + sum_{r,l'} g[p,r,l',l]``. With markets it includes what p
+    sends them: ``+ sum_r h[p,r]``.
     """
     f, q, start = ctx.var_f, ctx.var_q, ctx.pair_flow_start.tolist()
     args = [[*f[start[a]:start[a + 1]], _minus(q[a])] for a in range(ctx.n_pairs)]
@@ -154,6 +57,8 @@ def add_supplied(ctx: Context) -> None:
                                   np.arange(ctx.n_pairs + 1)).tolist()
         for a in range(ctx.n_pairs):
             args[a][-1:-1] = g[g_start[a]:g_start[a + 1]]
+    for a, h in enumerate(ctx.market_flows_of_pair):
+        args[a][-1:-1] = h
     zeros = [0.0] * ctx.n_pairs
     add_bodies(ctx, "define_supplied", _pair_keys(ctx, range(ctx.n_pairs)), args, zeros,
                 zeros, requirement=False)
@@ -191,13 +96,15 @@ def add_demand(ctx: Context) -> None:
 def add_surplus_part(ctx: Context) -> None:
     """With shortage, the surplus is a positive part: ``u_l >= built[l] - D_l``, ``u_l >= 0``.
 
-    Written ``u_l - built[l] >= -D_l``. Without shortage the surplus is ``built[l] - D_l``
-    (never negative: demand is met from built capacity) and there is no ``u``.
+    Written ``u_l - built[l] >= -D_l``, with markets ``u_l - built[l] + mk_l >= -D0_l``.
+    Without shortage the surplus is ``built[l] - D_l`` (never negative: demand is met from
+    built capacity) and there is no ``u``.
     """
     if not ctx.shortage:
         return
     u, built = ctx.var_u, ctx.var_built
-    args = [[u[layer], _minus(built[layer])] for layer in range(ctx.n_layers)]
+    args = [[u[layer], _minus(built[layer]), *ctx.market_terms(layer, -1.0)]
+            for layer in range(ctx.n_layers)]
     lower = [-D for D in ctx.D]
     add_bodies(ctx, "surplus_part", [(lay,) for lay in ctx.layer_id], args, lower, None,
                 requirement=False)
@@ -221,7 +128,7 @@ def add_hosting(ctx: Context) -> None:
     """
     k, y = ctx.var_k, ctx.var_y
     if not ctx.num.is_mutable("demand"):
-        for a in np.flatnonzero(ctx.demand_value[ctx.pair_layer] <= 0).tolist():
+        for a in np.flatnonzero(ctx.demand_upper[ctx.pair_layer] <= 0).tolist():
             y[a].setub(0)
     cap, minc = ctx.num["capacity"], ctx.num["min_capacity"]
     keys = _pair_keys(ctx, range(ctx.n_pairs))
@@ -237,7 +144,12 @@ def add_hosting(ctx: Context) -> None:
 
 
 def add_supplier_share(ctx: Context) -> None:
-    """A host supplies at least its share: ``q[p,l] >= min_supplier_share_l * D_l * y[p,l]``."""
+    """A host supplies at least its share: ``q[p,l] >= min_supplier_share_l * D_l * y[p,l]``.
+
+    Where markets reach the layer D_l is a variable, and the row is written with D's upper
+    bound ``U_l`` (README, Markets outside the coalition): ``q >= sigma D - sigma U (1 - y)``,
+    that is ``q - sigma mk - sigma U y >= -sigma (U_l - D0_l)``.
+    """
     q, y, share, D, pl = ctx.var_q, ctx.var_y, ctx.num["min_supplier_share"], ctx.D, \
         ctx.pair_layer.tolist()
     mutable = ctx.num.is_mutable("min_supplier_share") or ctx.num.is_mutable("demand")
@@ -245,12 +157,17 @@ def add_supplier_share(ctx: Context) -> None:
         use = list(range(ctx.n_pairs))
     else:
         need = ctx.arrays["min_supplier_share"][ctx.pair_layer] * \
-            ctx.demand_value[ctx.pair_layer]
+            ctx.demand_upper[ctx.pair_layer]
         use = np.flatnonzero(need > 0).tolist()
-    args = [[q[a], MonomialTermExpression((-share[pl[a]] * D[pl[a]], y[a]))] for a in use]
+    reached, extra = ctx.market_requirement, ctx.market_upper.tolist()
+    args = [[q[a], MonomialTermExpression((-share[pl[a]] * D[pl[a]], y[a]))]
+            if pl[a] not in reached else
+            [q[a], *ctx.market_terms(pl[a], share[pl[a]]),
+             MonomialTermExpression((-share[pl[a]] * (D[pl[a]] + extra[pl[a]]), y[a]))]
+            for a in use]
+    lower = [0.0 if pl[a] not in reached else -share[pl[a]] * extra[pl[a]] for a in use]
     scale = np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist()
-    add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, [0.0] * len(use), None,
-                scale=scale)
+    add_bodies(ctx, "supplier_share", _pair_keys(ctx, use), args, lower, None, scale=scale)
 
 
 def add_diversification(ctx: Context) -> None:
@@ -274,7 +191,9 @@ def add_diversification(ctx: Context) -> None:
 def add_concentration(ctx: Context) -> None:
     """No partner supplies more than its share: ``q[p,l] <= max_share_l * D_l``.
 
-    One variable per row, so outside elastic mode it is a bound on ``q``.
+    One variable per row, so outside elastic mode it is a bound on ``q``. With markets it
+    caps the share of all of the layer's supply: ``q[p,l] - max_share_l mk_l <= max_share_l
+    D0_l``, a row where markets reach the layer.
     """
     q, share, D, pl = ctx.var_q, ctx.num["max_share"], ctx.D, ctx.pair_layer.tolist()
     if ctx.num.is_mutable("max_share"):
@@ -282,13 +201,14 @@ def add_concentration(ctx: Context) -> None:
     else:
         use = np.flatnonzero(ctx.arrays["max_share"][ctx.pair_layer] < 1.0).tolist()
     ub = [share[pl[a]] * D[pl[a]] for a in use]
-    if not ctx.elastic:
+    if not ctx.elastic and not ctx.market_requirement:
         for a, bound in zip(use, ub, strict=True):
             q[a].setub(bound)
         ctx.bounds["concentration"] = _pair_keys(ctx, use)
         return
-    add_rows(ctx, "concentration", _pair_keys(ctx, use), [([q[a]], None) for a in use], None,
-             ub, scale=np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist())
+    add_bodies(ctx, "concentration", _pair_keys(ctx, use),
+               [[q[a], *ctx.market_terms(pl[a], share[pl[a]])] for a in use], None, ub,
+               scale=np.maximum(ctx.demand_value[ctx.pair_layer[use]], 1.0).tolist())
 
 
 def add_resilience(ctx: Context) -> None:
@@ -314,14 +234,14 @@ def add_resilience(ctx: Context) -> None:
     single = [w and big_k[layer] == 1 for layer, w in enumerate(wanted)]
     use = [a for a in range(ctx.n_pairs) if single[pl[a]]]
     keys: list[tuple[str, ...]] = list(_pair_keys(ctx, use))
-    args = [[built[pl[a]], _minus(k[a])] for a in use]
+    args = [[built[pl[a]], _minus(k[a]), *ctx.market_terms(pl[a], res[pl[a]])] for a in use]
     lower = [res[pl[a]] * D[pl[a]] for a in use]
     # Layers that nobody can host still need N-1 cover: a row with the layer total only.
     hosted = set(pl)
     for layer in range(ctx.n_layers):
         if single[layer] and layer not in hosted:
             keys.append(("", ctx.layer_id[layer]))
-            args.append([built[layer]])
+            args.append([built[layer], *ctx.market_terms(layer, res[layer])])
             lower.append(res[layer] * D[layer])
     many = [layer for layer in range(ctx.n_layers) if wanted[layer] and big_k[layer] > 1]
     if many:
@@ -340,7 +260,8 @@ def add_resilience(ctx: Context) -> None:
             keys.append((f"{big_k[layer]} largest", ctx.layer_id[layer]))
             args.append([built[layer], MonomialTermExpression((-float(big_k[layer]),
                                                                 t_of[layer])),
-                         *(_minus(s_of[a]) for a in ctx.pairs_of_layer[layer])])
+                         *(_minus(s_of[a]) for a in ctx.pairs_of_layer[layer]),
+                         *ctx.market_terms(layer, res[layer])])
             lower.append(res[layer] * D[layer])
     scale = [max(ctx.demand_value[ctx.layer_pos[key[1]]], 1.0) for key in keys]
     add_bodies(ctx, "resilience", keys, args, lower, None, scale=scale)
@@ -359,13 +280,17 @@ def layer_resilience_k(layers: pd.DataFrame) -> list[int]:
 
 
 def add_surplus(ctx: Context) -> None:
-    """Surplus capacity is capped: ``built[l] - D_l <= max_surplus_l * D_l``."""
+    """Surplus capacity is capped: ``built[l] - D_l <= max_surplus_l * D_l``.
+
+    Written ``built[l] - (1 + max_surplus_l) mk_l <= (1 + max_surplus_l) D0_l`` with markets.
+    """
     built, ms = ctx.var_built, ctx.num["max_surplus"]
     use = [layer for layer in range(ctx.n_layers)
            if not np.isnan(ctx.arrays["max_surplus"][layer])]
     keys = [(ctx.layer_id[layer],) for layer in use]
     upper = [(1.0 + ms[layer]) * ctx.D[layer] for layer in use]
-    add_bodies(ctx, "surplus", keys, [[built[layer]] for layer in use], None, upper,
+    add_bodies(ctx, "surplus", keys, [[built[layer], *ctx.market_terms(layer, 1.0 + ms[layer])]
+                                      for layer in use], None, upper,
                 scale=[max(ctx.demand_value[layer], 1.0) for layer in use])
 
 
@@ -431,8 +356,11 @@ def add_domestic(ctx: Context) -> None:
 def add_participation(ctx: Context) -> None:
     """Economic participation in value, ``V = sum_l v_l D_l``.
 
-    ``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``.
+    ``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``. With markets V includes market
+    supply (:func:`solver.model.market_families.add_market_participation`).
     """
+    if ctx.market_requirement:
+        return
     q, lo, hi, v = ctx.var_q, ctx.num["min_participation"], ctx.num["max_participation"], \
         ctx.num["unit_value"]
     pl = ctx.pair_layer.tolist()
@@ -481,7 +409,11 @@ def add_input_balance(ctx: Context) -> None:
 
 
 def add_budget(ctx: Context) -> None:
-    """Spending cap: ``fixed + capacity + trade costs <= objective.budget``."""
+    """Spending cap: ``fixed + capacity + trade costs <= objective.budget``.
+
+    With markets the cap includes entry costs and the market flows' trade costs, never the
+    market revenue.
+    """
     if not ctx.num.is_mutable("budget") and np.isnan(ctx.arrays["budget"][0]):
         return
     vars_: list[Any] = []
@@ -494,6 +426,8 @@ def add_budget(ctx: Context) -> None:
         numbers = ctx.num[name]
         vars_ += [var[i] for i in use]
         coefs += [numbers[i] for i in use]
+    market_vars, market_coefs = ctx.market_spending()
+    vars_, coefs = vars_ + market_vars, coefs + market_coefs
     budget = ctx.num.scalar("budget")
     add_rows(ctx, "budget", [()], [(vars_, coefs)], None, [budget],
              scale=[max(float(np.nan_to_num(ctx.arrays["budget"][0])), 1.0)])

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.core as pyo
+from pyomo.core.expr.numeric_expr import MonomialTermExpression
 
 from solver.case.chain import leontief_inverse
 from solver.highs.reading import members
@@ -72,10 +73,58 @@ class Context:
                               if inverse[lay, m] != 0) for lay in range(self.n_layers)]
         else:
             self.D = np.asarray(d.layer_demand, dtype=float).tolist()
+        markets = d.markets
+        self.market_upper = np.zeros(self.n_layers) if markets is None else markets.upper
+        """The most markets add to each D_l (README, Markets outside the coalition)."""
+        self.demand_upper = np.asarray(d.layer_demand, dtype=float) + self.market_upper
+        """U_l: D_l's upper bound, every market at its max_share."""
+        self.market_requirement: dict[int, Any] = {}
+        """Layer -> the variable mk_l, D_l's market part (layers that markets reach)."""
+        if markets is not None:
+            self.market_requirement = dict(zip(markets.reached, self.m.mk.values(),
+                                               strict=True))
         if self.num.is_mutable("demand") or self.num.is_mutable("unit_value"):
             self.V: Any = sum(value[i] * self.D[i] for i in range(self.n_layers))
         else:
             self.V = float(d.total_value)
+
+    def market_terms(self, layer: int, coef: Any = 1.0) -> list[Any]:
+        """The terms ``-coef * mk_l`` that move D's market part into a row's body.
+
+        A row ``body >= coef * D_l`` is written ``body - coef * mk_l >= coef * D0_l`` (and so
+        for ``<=``), ``D0_l`` the members' total requirement; empty for a layer that no
+        market reaches (README, Markets outside the coalition).
+        """
+        var = self.market_requirement.get(layer)
+        if var is None:
+            return []
+        return [MonomialTermExpression((-coef, var))]
+
+    @property
+    def market_flows_of_pair(self) -> list[list[Any]]:
+        """For each pair, its market flows ``h`` (part of its supply); empty without markets."""
+        markets = self.data.markets
+        if markets is None or not markets.n_flows:
+            return []
+        h = members(self.m.h)
+        start = np.searchsorted(markets.flows["pair"].to_numpy(),
+                                np.arange(self.n_pairs + 1)).tolist()
+        return [h[start[a]:start[a + 1]] for a in range(self.n_pairs)]
+
+    def market_spending(self) -> tuple[list[Any], list[float]]:
+        """The variables and coefficients of market trade and entry costs (the budget's part).
+
+        ``sum unit_cost h + sum entry_cost e``, never the revenue
+        (README, Markets outside the coalition).
+        """
+        markets = self.data.markets
+        if markets is None:
+            return [], []
+        h, e = members(self.m.h), members(self.m.e)
+        cost = markets.flows["unit_cost"].to_numpy(dtype=float)
+        use = np.flatnonzero(cost != 0).tolist()
+        entry = markets.rows["entry_cost"].to_numpy(dtype=float)[markets.entry_rows]
+        return [h[j] for j in use] + e, cost[use].tolist() + entry.tolist()
 
     def _cached(self, name: str, make: Any) -> Any:
         if name not in self._cache:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from solver.case.chain import input_matrix, total_requirement
+from solver.case.chain import input_matrix, leontief_inverse, total_requirement
 from solver.case.loader import Case
 
 
@@ -42,6 +42,8 @@ class ModelData:
     """d_l, final demand per layer (None: equal to ``layer_demand``, the case has no chain)."""
     chain: Chain | None = None
     """The input links and input flows (README, The stack as a chain); None without inputs."""
+    markets: Markets | None = None
+    """Markets outside the coalition and their flows (README, Markets outside the coalition)."""
 
     @property
     def n_pairs(self) -> int:
@@ -94,6 +96,8 @@ def model_data(case: Case, keep_zero_demand: bool = False,
         chain = (like[1].chain if same and like is not None and like[1].chain is not None
                  else make_chain(case, partners, layers, pairs, pair_layer, pair_partner))
         layer_demand = total_requirement(chain.matrix, final_demand)
+    markets = market_data(case, partners, layers, pairs, pair_layer, pair_partner,
+                          None if chain is None else chain.matrix)
     return ModelData(
         partners=partners,
         layers=layers,
@@ -109,6 +113,7 @@ def model_data(case: Case, keep_zero_demand: bool = False,
         total_value=float(unit_value @ layer_demand),
         final_demand=final_demand,
         chain=chain,
+        markets=markets,
     )
 
 
@@ -224,6 +229,95 @@ def make_chain(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: 
         "domestic": domestic[keep],
     })
     return Chain(matrix=matrix, links=links, balances=balances, flows=flows)
+
+
+#: A coefficient of the Leontief inverse below this is taken as no link.
+NO_LINK = 1e-12
+
+
+@dataclass(frozen=True)
+class Markets:
+    """The market rows, market flows and the layers their supply reaches.
+
+    ``rows`` has one row per markets.csv row with positive demand, sorted by (layer, market):
+    market, layer, position ``layer_pos``, demand, min_share, max_share, price, entry_cost.
+    ``flows`` has one row per market flow h[p, r]: ``pair``, ``row``, exporter, importer (the
+    market), layer, unit_cost; sorted by pair. ``reach[l, l']`` is ``Linv[l, l']``: the
+    requirement of layer l per unit of l' sent to a market. ``upper[l]`` is the most the
+    markets can add to D_l (every market at its max_share).
+    """
+
+    rows: pd.DataFrame
+    flows: pd.DataFrame
+    reach: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        """Number of market rows."""
+        return len(self.rows)
+
+    @property
+    def n_flows(self) -> int:
+        """Number of market flow variables."""
+        return len(self.flows)
+
+    @property
+    def entry_rows(self) -> list[int]:
+        """The market rows with an entry cost (each has a binary e)."""
+        return np.flatnonzero(self.rows["entry_cost"].to_numpy(dtype=float) > 0).tolist()
+
+    @property
+    def reached(self) -> list[int]:
+        """The layers whose requirement market supply can raise (each has a variable mk)."""
+        return np.flatnonzero(self.upper > 0).tolist()
+
+
+def market_data(case: Case, partners: pd.DataFrame, layers: pd.DataFrame, pairs: pd.DataFrame,
+                pair_layer: np.ndarray, pair_partner: np.ndarray,
+                matrix: np.ndarray | None) -> Markets | None:
+    """Lay out the markets of ``case`` (a :class:`~solver.case.loader.Case`), or None."""
+    if case.markets is None or case.markets.empty:
+        return None
+    layer_ids = layers["layer"].astype(str).tolist()
+    l_pos = {name: i for i, name in enumerate(layer_ids)}
+    given = case.markets[case.markets["demand"] > 0]
+    rows = pd.DataFrame({
+        "market": given["market"].astype(str).to_numpy(dtype=object),
+        "layer": given["layer"].astype(str).to_numpy(dtype=object),
+        "layer_pos": [l_pos[str(x)] for x in given["layer"]],
+        **{c: given[c].to_numpy(dtype=float)
+           for c in ("demand", "min_share", "max_share", "price", "entry_cost")},
+    }).sort_values(["layer", "market"]).reset_index(drop=True)
+    n_layers = len(layers)
+    rows_of_layer = group_positions(rows["layer_pos"].to_numpy(dtype=np.int64), n_layers)
+    pairs_of_layer = group_positions(pair_layer, n_layers)
+    pair = np.concatenate([np.repeat(pairs_of_layer[lay], len(rows_of_layer[lay]))
+                           for lay in range(n_layers)] + [np.zeros(0, np.int64)]).astype(np.int64)
+    row = np.concatenate([np.tile(rows_of_layer[lay], len(pairs_of_layer[lay]))
+                          for lay in range(n_layers)] + [np.zeros(0, np.int64)]).astype(np.int64)
+    names = pd.Index(pd.unique(np.concatenate([
+        partners["partner"].astype(str).to_numpy(dtype=object),
+        rows["market"].to_numpy(dtype=object)])))
+    exporter = names.get_indexer(pd.Index(pairs["partner"].astype(str)))[pair]
+    importer = names.get_indexer(pd.Index(rows["market"]))[row]
+    unit_cost, allowed = route_terms(case, names, exporter, importer, layer_ids,
+                                     pair_layer[pair])
+    pair, row, unit_cost = pair[allowed], row[allowed], unit_cost[allowed]
+    flows = pd.DataFrame({
+        "pair": pair,
+        "row": row,
+        "exporter": pairs["partner"].to_numpy(dtype=object)[pair],
+        "importer": rows["market"].to_numpy(dtype=object)[row],
+        "layer": rows["layer"].to_numpy(dtype=object)[row],
+        "unit_cost": unit_cost,
+    }).sort_values(["pair", "row"], kind="stable").reset_index(drop=True)
+    reach = np.eye(n_layers) if matrix is None or not matrix.any() else leontief_inverse(matrix)
+    reach = np.where(np.abs(reach) < NO_LINK, 0.0, reach)
+    most = np.bincount(rows["layer_pos"].to_numpy(dtype=np.int64),
+                       weights=(rows["demand"] * rows["max_share"]).to_numpy(dtype=float),
+                       minlength=n_layers)
+    return Markets(rows=rows, flows=flows, reach=reach, upper=reach @ most)
 
 
 def route_terms(case: Case, names: pd.Index, exporter: np.ndarray, importer: np.ndarray,

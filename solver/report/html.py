@@ -25,7 +25,8 @@ from solver.report.writing import check_target, write_file
 
 #: Optional tables of a run folder shown when present, with their headings.
 EXTRA_TABLES = {"scenarios": "Scenarios", "players": "The coalition game: players",
-                "groups": "The coalition game: groups"}
+                "groups": "The coalition game: groups",
+                "markets": "Markets outside the coalition: the coalition's share"}
 
 
 @dataclass
@@ -150,7 +151,8 @@ HEADERS = {
 KINDS = {"layer": "text", "partner": "text", "suppliers": "int", "layers_hosted": "int",
          "max_share": "pct", "n1_coverage": "pct", "nk_coverage": "pct",
          "participation": "pct", "unmet_share": "pct", "worst_layer_share": "pct",
-         "member": "bool", "hosted": "bool", "verified": "bool"}
+         "member": "bool", "hosted": "bool", "verified": "bool",
+         "share": "pct", "floor": "pct", "ceiling": "pct", "entered": "bool"}
 
 
 def render_report(run: RunFolder) -> str:

@@ -101,9 +101,11 @@ def alternatives(
     plan, and :class:`~solver.errors.VerificationError` if the independent checker rejects a
     plan (the plans found before it are kept).
     """
+    from solver.case.markets import refuse_markets
     from solver.case.periods import refuse_pathway
 
     refuse_pathway(case, "coalition alternatives")
+    refuse_markets(case, "coalition alternatives")
     slacks = _slacks(slack)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise UsageError(f"count {count!r}: must be a whole number from 1 to {MAX_COUNT}")

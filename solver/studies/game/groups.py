@@ -258,10 +258,11 @@ class GroupSolver:
         from pyomo.core import value
 
         from solver.case.chain import total_requirement
+        from solver.chain_tables import input_flows_table
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
         from solver.model.build import slack_prices
-        from solver.results import flows_table, input_flows_table, shortage_table
+        from solver.results import flows_table, shortage_table
 
         assert self.resolver is not None
         built = self.resolver.built

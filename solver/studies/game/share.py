@@ -136,10 +136,12 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     :class:`~solver.errors.UsageError` for a case the game cannot be played on and
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
+    from solver.case.markets import refuse_markets
     from solver.case.periods import refuse_pathway
     from solver.studies.engine.scheduler import connect, scheduler_address
 
     refuse_pathway(case, "coalition share")
+    refuse_markets(case, "coalition share")
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve

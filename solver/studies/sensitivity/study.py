@@ -180,6 +180,9 @@ def sensitivity(
     if scheduler is not None:
         scheduler_address(scheduler)
     methods.check_method(method, samples)
+    from solver.case.markets import refuse_markets
+
+    refuse_markets(case, "coalition sensitivity")
     axes = [parse_param(p) for p in (params if params else opts.params)]
     check_params(case, axes)
     metrics = [parse_output(o) for o in (outputs if outputs is not None else opts.outputs)]

@@ -137,9 +137,11 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     to ``draws.csv``. An ``out`` that holds anything is taken only with ``force`` or
     ``resume`` (the protocol of :mod:`solver.studies.engine.folder`).
     """
+    from solver.case.markets import refuse_markets
     from solver.case.periods import refuse_pathway
 
     refuse_pathway(case, "coalition stress --sample")
+    refuse_markets(case, "coalition stress --sample")
     from solver.studies.engine.scheduler import connect, scheduler_address
 
     if n < 1:

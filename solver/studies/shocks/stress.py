@@ -82,9 +82,11 @@ def stress(
     ``out/stress.json``). ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
     """
+    from solver.case.markets import refuse_markets
     from solver.case.periods import refuse_pathway
 
     refuse_pathway(case, "coalition stress")
+    refuse_markets(case, "coalition stress")
     from solver.model.data import model_data
     from solver.solve import solve
 

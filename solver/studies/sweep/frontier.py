@@ -129,9 +129,11 @@ def frontier(
     :class:`solver.studies.engine.steps.Steps`) is told of each solve.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
+    from solver.case.markets import refuse_markets
     from solver.case.periods import refuse_pathway
 
     refuse_pathway(case, "coalition frontier")
+    refuse_markets(case, "coalition frontier")
     from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
     from solver.studies.sweep.point_solver import PointSolver, Settings
 

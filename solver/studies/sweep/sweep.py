@@ -85,9 +85,11 @@ def sweep(
     :class:`~solver.errors.UsageError` unless ``yes`` (counted from the axes, before any
     point is made).
     """
+    from solver.case.markets import refuse_markets
     from solver.case.periods import refuse_pathway
 
     refuse_pathway(case, "coalition sweep")
+    refuse_markets(case, "coalition sweep")
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before anything else
     axes = [parse_vary(v) for v in (vary if vary else case.sweep.vary)]
