@@ -163,7 +163,7 @@ FAULTS = [
           "layers.csv, line 1: header cell 6 is empty (a trailing comma?)"),
     Fault("stray file", {}, "partner.csv: not a case file; did you mean partners.csv? (case "
           "files: partners.csv, layers.csv, capabilities.csv, demand.csv, trade.csv, "
-          "scenarios.csv, inputs.csv, periods.csv, targets.csv)",
+          "scenarios.csv, inputs.csv, periods.csv, targets.csv, markets.csv)",
           setup=_stray_file),
     Fault("override names nothing", {},
           "--set 1: 'layers.maxshare' names no column of layers; did you mean 'max_share'? "
@@ -176,7 +176,7 @@ FAULTS = [
     Fault("override table with a typo", {},
           "--set 1: 'layer.max_share' names no table; did you mean 'layers'? (tables: "
           "partners, layers, capabilities, demand, trade, scenarios, inputs, periods, targets, "
-          "objective, solver)",
+          "markets, objective, solver)",
           args=("--set", "layer.max_share=0.3")),
     Fault("override is never evaluated", {},
           "--set 1: layers.max_share: \"__import__('os').getcwd()\" is not a number",
