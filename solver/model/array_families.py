@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from solver.model import constraints as c
-from solver.model.assembly import Assembly
+from solver.model.matrix_blocks import Assembly
 
 
 def _ones(n: int) -> np.ndarray:

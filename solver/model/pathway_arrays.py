@@ -25,8 +25,9 @@ from solver.case.loader import Case
 from solver.case.periods import Period, period_cases
 from solver.highs.compile import Compiled
 from solver.highs.reading import INF, Bounds
-from solver.model.assembly import Assembled, NamedBlock, Names, assemble
+from solver.model.assembly import Assembled, assemble
 from solver.model.data import ModelData
+from solver.model.matrix_blocks import NamedBlock, Names
 from solver.model.pathway import PathwayTerms, build_keys, pathway_numbers
 
 
