@@ -48,11 +48,13 @@ def refuse_design(case: Case) -> None:
 
 
 def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float | None = None,
-                  threads: int | None = None, raise_on_failure: bool = True) -> Result:
+                  threads: int | None = None, raise_on_failure: bool = True,
+                  explain: bool = True) -> Result:
     """Solve the pathway of ``case`` (README, Pathways) and verify it independently.
 
-    Raises :class:`InfeasibleError` naming the first period whose requirements cannot hold,
-    :class:`~solver.errors.VerificationError` if the checker rejects the plan.
+    Raises :class:`InfeasibleError` naming the first period whose requirements cannot hold
+    (``explain=False``: without naming it, which takes a solve per period: a study's many
+    points), :class:`~solver.errors.VerificationError` if the checker rejects the plan.
     """
     from solver.model.pathway import build_pathway
 
@@ -75,6 +77,9 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     raise_if_stopped(report)
     if not report.has_solution:
         if report.status == Status.INFEASIBLE:
+            if not explain:
+                raise InfeasibleError("no plan satisfies every requirement in every period "
+                                      "(coalition explain names the first that cannot hold)")
             raise first_infeasible_period(case)
         from solver.errors import NoSolutionError
 

@@ -200,13 +200,8 @@ LEAD = "partner,layer,capacity,unit_cost,existing,lead_time\nA,chips,100,1,4,2\n
 
 
 @pytest.mark.parametrize("args", [
-    ["sweep", "{case}", "--vary", "layers.max_share=0.5,0.8", "--out", "{tmp}/sweep"],
-    ["stress", "{case}"],
-    ["stress", "{case}", "--sample", "5"],
-    ["frontier", "{case}", "--trade-off", "layers.max_share", "--points", "3"],
     ["share", "{case}"],
     ["alternatives", "{case}"],
-    ["export", "{case}", "--format", "lp", "{tmp}/model.lp"],
 ])
 def test_commands_not_yet_pathway_aware_refuse(tmp_path: Path, args: list[str]) -> None:
     """A command that would give a one-period answer refuses with exit 2 and says why."""

@@ -60,9 +60,7 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
     replaced only with ``force`` and only if it is an ordinary file
     (:func:`solver.report.writing.check_target`).
     """
-    from solver.case.periods import refuse_pathway
-
-    refuse_pathway(case, "coalition export")
+    from solver.case.periods import uses_pathway
     from solver.highs.compile import compile_model
     from solver.model.build import build
 
@@ -74,10 +72,19 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
     names_file = out.with_name(f"{out.name}.names.csv")
     check_target(out, force=force)
     check_target(names_file, force=True)
-    built = build(case)
-    compiled = compile_model(built.m)
-    col_names = column_names(built, compiled.declared)
-    row_names = row_names_of(built, compiled.constraints)
+    if uses_pathway(case):  # every period and the builds tying them (README, Pathways)
+        from solver.highs.export_pathway import pathway_column_names, pathway_row_names
+        from solver.model.pathway import build_pathway
+
+        path = build_pathway(case)
+        compiled = compile_model(path.m)
+        col_names = pathway_column_names(path, compiled.declared)
+        row_names = pathway_row_names(path, compiled.constraints)
+    else:
+        built = build(case)
+        compiled = compile_model(built.m)
+        col_names = column_names(built, compiled.declared)
+        row_names = row_names_of(built, compiled.constraints)
     shortened: dict[str, str] = {}
     with replacing(out) as tmp:
         hinted = tmp.with_name(f"{tmp.name}.{fmt}")  # HiGHS writes by the suffix

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.errors import UsageError
+from solver.errors import InfeasibleError, UsageError
 from solver.report.cells import safe_frame
 from solver.report.writing import write_unit
 from solver.studies.engine.recourse import CLEAN, RerouteLP
@@ -73,6 +73,7 @@ def stress(
     result: Any = None,
     out: str | Path | None = None,
     progress: Any = None,
+    period: str | None = None,
 ) -> pd.DataFrame:
     """Lose each partner in turn from the optimal design; return the table of ``stress.csv``.
 
@@ -81,15 +82,20 @@ def stress(
     With ``out`` the table is written to ``out/stress.csv`` (the case's unit to
     ``out/stress.json``). ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
-    """
-    from solver.case.periods import refuse_pathway
 
-    refuse_pathway(case, "coalition stress")
+    A pathway case needs ``period``: the loss hits the capacity in service in that period,
+    re-routed under that period's case (:mod:`solver.studies.shocks.period`); a redesign
+    is the whole pathway's, its cost the discounted total.
+    """
     from solver.model.data import model_data
     from solver.solve import solve
+    from solver.studies.shocks.period import period_of, period_result
 
+    full = case
+    case = period_of(full, period, "coalition stress")
     if result is None:
-        result = solve(case)
+        result = solve(full)
+    result = period_result(result, None if case is full else period)
     names = case.partners["partner"].tolist()
     lost_list = list(partners) if partners is not None else names
     unknown = [p for p in lost_list if p not in names]
@@ -118,7 +124,7 @@ def stress(
                      rerouting_cost=_clean(rr.trade_cost - baseline.trade_cost,
                                            baseline.trade_cost))
         if redesign:
-            total.update(_redesign(case, p, result.objective))
+            total.update(_redesign(full, p, result.objective))
         by_layer = np.bincount(lp.row_layer, weights=rr.unmet, minlength=len(layer_ids))
         demand_layer = np.bincount(lp.row_layer, weights=d, minlength=len(layer_ids))
         layer_rows = [_frame(p, "layer", layer, "", float(demand_layer[i]), float(by_layer[i]))
@@ -165,7 +171,12 @@ def _redesign(case: Case, partner: str, base_objective: float | None) -> dict[st
     from solver.solve import solve
 
     reduced = without_partner(case, partner)
-    result = solve(reduced, raise_on_failure=False)
+    try:
+        result = solve(reduced, raise_on_failure=False)
+    except InfeasibleError as exc:  # a pathway's names the period that cannot hold
+        return {"redesign_status": "infeasible", "redesign_cost": None,
+                "redesign_extra_cost": None, "redesign_reason": " ".join(
+                    line.strip() for line in str(exc).splitlines()[1:]) or str(exc)}
     cost = result.objective
     extra = cost - base_objective if cost is not None and base_objective is not None else None
     if extra is not None:

@@ -129,9 +129,6 @@ def frontier(
     :class:`solver.studies.engine.steps.Steps`) is told of each solve.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
-    from solver.case.periods import refuse_pathway
-
-    refuse_pathway(case, "coalition frontier")
     from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
     from solver.studies.sweep.point_solver import PointSolver, Settings
 
@@ -163,7 +160,10 @@ def frontier(
         rows.append({**row, "point": i, key: value, "tightest": i == len(values) - 1})
     if progress is not None:
         progress.finish()
-    curve = pd.DataFrame(rows).reindex(columns=["point", key, *CURVE_COLUMNS[1:]])
+    columns = ["point", key, *CURVE_COLUMNS[1:]]
+    if "cost_existing" in rows[0]:  # a pathway's installed base (README, Pathways)
+        columns.insert(columns.index("cost_trade"), "cost_existing")
+    curve = pd.DataFrame(rows).reindex(columns=columns)
     search = pd.DataFrame(run.probes).reindex(
         columns=["stage", key, "status", "reason", "objective", "seconds"])
     search.insert(0, "probe", range(len(search)))

@@ -87,6 +87,12 @@ class PointSolver:
             reason = "; ".join(str(p) for p in exc.problems)
             return _failed(point, "invalid", reason, start)
         try:
+            from solver.case.periods import uses_pathway
+
+            if uses_pathway(case):  # the whole pathway, anew (studies/sweep/pathway_point.py)
+                from solver.studies.sweep.pathway_point import solve_pathway_point
+
+                return solve_pathway_point(point, case, start, self.outputs)
             return self._solve(point, case, start)
         except KeyboardInterrupt:
             raise
