@@ -166,6 +166,7 @@ def _period_tables(path: Any, t: int, values: dict[str, np.ndarray],
     allocation = allocation.merge(base, on=["partner", "layer"], how="left")
     allocation["existing"] = np.minimum(allocation["existing"].fillna(0.0),
                                         allocation["capacity"])
+    allocation["cost"] = pair_costs(path, t, everything, kept, allocation)
     # The report draws the build-out by bloc from the run folder alone.
     allocation["bloc"] = allocation["partner"].map(case.partners.set_index("partner")["bloc"])
     flows = flows_table(data, values)
@@ -188,6 +189,25 @@ def _period_tables(path: Any, t: int, values: dict[str, np.ndarray],
 
         out["scenarios"] = evaluate_scenarios(case, allocation, flows)
     return out
+
+
+def pair_costs(path: Any, t: int, values: dict[str, np.ndarray], kept: np.ndarray,
+               allocation: pd.DataFrame) -> np.ndarray:
+    """Each pair's annual cost in period t (allocation.csv's ``cost`` of a pathway).
+
+    ``fixed_cost * hosted + sum over its builds in service in t of unit_cost_tau * b[c,tau]
+    + existing_cost_t * x[c,t]``: what the pair costs that year, not what building its
+    capacity anew at t's unit cost would (README, Pathways).
+    """
+    own = kept * path.existing_cost[:, t]
+    for (c, tau), v in zip(path.m.b.keys(), values.get("b", []), strict=True):
+        if path.serves[c, tau, t] and v > ZERO:
+            own[c] += float(path.cost[c, tau]) * float(v)
+    caps = path.capabilities.assign(own=own).set_index(["partner", "layer"])["own"]
+    keys = pd.MultiIndex.from_frame(allocation[["partner", "layer"]])
+    fixed = allocation["fixed_cost"].to_numpy(dtype=float) * \
+        allocation["hosted"].to_numpy(dtype=float)
+    return fixed + caps.reindex(keys).fillna(0.0).to_numpy(dtype=float)
 
 
 def _value_of(path: Any, values: dict[str, np.ndarray], name: str, t: int,

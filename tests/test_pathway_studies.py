@@ -7,6 +7,7 @@ A to 60% of chips.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import highspy
@@ -155,3 +156,27 @@ def test_export_writes_the_pathway_model(tmp_path: Path) -> None:
     highs.run()
     assert highs.getInfo().objective_function_value == pytest.approx(
         solve(load_case(path)).objective)
+
+
+def test_allocation_cost_is_what_each_pair_pays_that_period(tmp_path: Path) -> None:
+    """allocation.csv's cost per period: fixed, builds in service and the base kept; checked."""
+    path = pathway(tmp_path)
+    out = tmp_path / "run"
+    run("solve", path, "--out", out)
+    allocation = pd.read_csv(out / "allocation.csv")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for period, costs in summary["costs_by_period"].items():
+        rows = allocation[allocation["period"].astype(str) == period]
+        paid = costs["fixed"] + costs["capacity"] + costs["existing"]
+        assert rows["cost"].sum() == pytest.approx(paid)
+    # B's 2026 build (cost 2 a unit) serves two years: in 2028 it pays nothing.
+    b = allocation[allocation["partner"] == "B"]
+    b = b.set_index(b["period"].astype(str))
+    assert b.at["2026", "cost"] == pytest.approx(2 * b.at["2026", "capacity"])
+    assert b.at["2028", "cost"] == pytest.approx(0)
+    partners = pd.read_csv(out / "partners.csv")
+    assert partners["cost"].sum() == pytest.approx(allocation["cost"].sum())
+    allocation.loc[allocation["partner"] == "A", "cost"] += 1
+    allocation.to_csv(out / "allocation.csv", index=False)
+    tampered = CliRunner().invoke(main, ["check", str(path), str(out)])
+    assert tampered.exit_code == 5 and "allocation.csv: cost of 2026: A,chips" in tampered.output
