@@ -180,3 +180,24 @@ def test_allocation_cost_is_what_each_pair_pays_that_period(tmp_path: Path) -> N
     allocation.to_csv(out / "allocation.csv", index=False)
     tampered = CliRunner().invoke(main, ["check", str(path), str(out)])
     assert tampered.exit_code == 5 and "allocation.csv: cost of 2026: A,chips" in tampered.output
+
+
+def test_report_draws_hosts_flows_and_participation_per_period(tmp_path: Path) -> None:
+    """One heat map, flow table and partner table per period, each of that period's plan."""
+    path = pathway(tmp_path)
+    out = tmp_path / "run"
+    run("solve", path, "--out", out)
+    run("report", out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for period in ("2026", "2028"):
+        for table in ("heatmap", "flow-table", "partner-table"):
+            assert f'id="{table}-{period}"' in page
+    assert 'id="heatmap"' not in page
+    heat = {p: page.split(f'id="heatmap-{p}"')[1].split("</table>")[0] for p in ("2026", "2028")}
+    flows = {p: page.split(f'id="flow-table-{p}"')[1].split("</table>")[0] for p in heat}
+    # The 2026 target holds A to 60% (6 of 10); in 2028 A supplies all 20 of chips.
+    assert "A hosts chips: 60.0% of supply" in heat["2026"]
+    assert "A hosts chips: 100.0% of supply" in heat["2028"]
+    assert "<td>A</td><td>coalition</td><td class=\"n\">6</td>" in flows["2026"]
+    assert "<td>A</td><td>coalition</td><td class=\"n\">20</td>" in flows["2028"]
+    assert "<td>B</td>" in flows["2026"] and "<td>B</td>" not in flows["2028"]
