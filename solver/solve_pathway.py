@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,8 +50,12 @@ def refuse_design(case: Case) -> None:
 
 def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float | None = None,
                   threads: int | None = None, raise_on_failure: bool = True,
-                  explain: bool = True) -> Result:
+                  explain: bool = True,
+                  extend: Callable[[Any], None] | None = None) -> Result:
     """Solve the pathway of ``case`` (README, Pathways) and verify it independently.
+
+    ``extend(path)``, if given, adds rows to the built pathway before it is solved (the
+    near-optimal search's cost cap and distance floor); the plan is checked without them.
 
     Raises :class:`InfeasibleError` naming the first period whose requirements cannot hold
     (``explain=False``: without naming it, which takes a solve per period: a study's many
@@ -64,6 +69,8 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
     path = build_pathway(case)
+    if extend is not None:
+        extend(path)
     groups: dict[str, Any] = {}
     for i, block in enumerate(path.blocks):
         groups.update({f"{var.local_name}@{i}": var for var in

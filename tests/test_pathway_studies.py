@@ -201,3 +201,22 @@ def test_report_draws_hosts_flows_and_participation_per_period(tmp_path: Path) -
     assert "<td>A</td><td>coalition</td><td class=\"n\">6</td>" in flows["2026"]
     assert "<td>A</td><td>coalition</td><td class=\"n\">20</td>" in flows["2028"]
     assert "<td>B</td>" in flows["2026"] and "<td>B</td>" not in flows["2028"]
+
+
+def test_alternatives_differ_in_hosting_decisions_per_period(tmp_path: Path) -> None:
+    """The most different pathway within 50%: B also hosts chips in 2028; checked, capped."""
+    path = pathway(tmp_path)
+    out = tmp_path / "alt"
+    run("alternatives", path, "--slack", "0.5", "--count", "2", "--out", out)
+    table = pd.read_csv(out / "alternatives.csv").set_index("plan")
+    optimum = solve(load_case(path)).objective
+    assert table.at["optimum", "cost"] == pytest.approx(optimum)
+    alt = table.loc["alternative-1"]
+    # 2026's target makes A and B host; the only decision left is who hosts in 2028.
+    assert alt["distance"] == 1 and alt["gained"] == "B:chips@2028"
+    assert bool(alt["verified"]) and optimum < alt["cost"] <= 1.5 * optimum
+    assert {"suppliers[chips@2026]", "suppliers[chips@2028]"} <= set(table.columns)
+    plan = pd.read_csv(out / "alternative-1" / "allocation.csv")
+    hosts = plan[plan["hosted"]].groupby(plan["period"].astype(str))["partner"].apply(set)
+    assert hosts.to_dict() == {"2026": {"A", "B"}, "2028": {"A", "B"}}
+    assert "verified against case" in run("check", path, out / "alternative-1")
