@@ -220,3 +220,20 @@ def test_alternatives_differ_in_hosting_decisions_per_period(tmp_path: Path) -> 
     hosts = plan[plan["hosted"]].groupby(plan["period"].astype(str))["partner"].apply(set)
     assert hosts.to_dict() == {"2026": {"A", "B"}, "2028": {"A", "B"}}
     assert "verified against case" in run("check", path, out / "alternative-1")
+
+
+def test_stress_sample_period_of_a_written_pathway_run(tmp_path: Path) -> None:
+    """--sample --run RUN --period P draws on P's rows of the run; a one-period run refused."""
+    path = pathway(tmp_path)
+    out = tmp_path / "run"
+    run("solve", path, "--out", out)
+    run("stress", path, "--sample", 5, "--period", "2028", "--run", out, "--out",
+        tmp_path / "st")
+    table = pd.read_csv(tmp_path / "st" / "distribution.csv")
+    assert float(table[table["scope"] == "total"]["demand"].iloc[0]) == pytest.approx(20)
+    allocation = pd.read_csv(out / "allocation.csv")
+    allocation.drop(columns="period").to_csv(out / "allocation.csv", index=False)
+    refused = CliRunner().invoke(main, ["stress", str(path), "--sample", "5", "--period",
+                                        "2028", "--run", str(out), "--out",
+                                        str(tmp_path / "st2")])
+    assert refused.exit_code == 2 and "a run of one period" in refused.output
