@@ -220,6 +220,12 @@ def test_alternatives_differ_in_hosting_decisions_per_period(tmp_path: Path) -> 
     hosts = plan[plan["hosted"]].groupby(plan["period"].astype(str))["partner"].apply(set)
     assert hosts.to_dict() == {"2026": {"A", "B"}, "2028": {"A", "B"}}
     assert "verified against case" in run("check", path, out / "alternative-1")
+    # Resumed, the plan read back is a reference by (partner, layer@period): none further.
+    text = run("alternatives", path, "--slack", "0.5", "--count", "2", "--out", out,
+               "--resume")
+    assert "no plan within the slack differs from every one found" in text
+    assert pd.read_csv(out / "alternatives.csv")["plan"].tolist() == ["optimum",
+                                                                       "alternative-1"]
 
 
 def test_stress_sample_period_of_a_written_pathway_run(tmp_path: Path) -> None:
