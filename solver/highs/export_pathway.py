@@ -25,7 +25,7 @@ def _capability(path: Any, c: int, t: int) -> str:
 
 def pathway_column_names(path: Any, variables: list[Any]) -> list[str]:
     """The names of the pathway model's columns, in ``variables`` order."""
-    from solver.highs.export import column_names
+    from solver.highs.model_names import column_names
 
     owners = _owners(path)
     by_block: dict[int, list[int]] = {}
@@ -46,7 +46,7 @@ def pathway_column_names(path: Any, variables: list[Any]) -> list[str]:
 
 def pathway_row_names(path: Any, constraints: list[Any]) -> list[str]:
     """The names of the pathway model's rows, in ``constraints`` order."""
-    from solver.highs.export import row_names_of
+    from solver.highs.model_names import row_names_of
 
     owners = _owners(path)
     names: list[str] = [""] * len(constraints)

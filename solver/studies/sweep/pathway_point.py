@@ -16,12 +16,12 @@ from typing import Any
 from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError
 from solver.studies.sweep.grid import Point
-from solver.studies.sweep.point_solver import (
+from solver.studies.sweep.outcome import (
     PointOutcome,
-    _failed,
-    _reason,
-    _row,
-    _with_point,
+    failed_outcome,
+    point_row,
+    reason_of,
+    with_point,
 )
 
 #: The cost terms of a pathway point's row (``cost_<term>``): a sweep's and ``existing``.
@@ -41,11 +41,11 @@ def solve_pathway_point(point: Point, case: Case, start: float,
     try:
         result = solve_pathway(case, raise_on_failure=False, explain=False)
     except InfeasibleError as exc:
-        return _failed(point, "infeasible", str(exc), start)
+        return failed_outcome(point, "infeasible", str(exc), start)
     except NoSolutionError as exc:
-        return _failed(point, "no_solution", str(exc), start)
+        return failed_outcome(point, "no_solution", str(exc), start)
     summary = result.summary
-    row = _row(point, result.status, _reason(result), start)
+    row = point_row(point, result.status, reason_of(result), start)
     row.update(objective=result.objective, bound=result.bound, gap=result.gap,
                verified=result.verified, rebuilt=True,
                solve_seconds=summary["seconds"]["solve"])
@@ -55,5 +55,5 @@ def solve_pathway_point(point: Point, case: Case, start: float,
         row["reason"] = "the independent checker rejected the plan: " + "; ".join(
             str(v) for v in result.violations[:3])
     row["seconds"] = time.perf_counter() - start
-    return PointOutcome(point=point, row=row, layers=_with_point(result.layers, point.index),
-                        allocation=_with_point(result.allocation, point.index))
+    return PointOutcome(point=point, row=row, layers=with_point(result.layers, point.index),
+                        allocation=with_point(result.allocation, point.index))
