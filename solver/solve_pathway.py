@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -47,11 +48,17 @@ def refuse_design(case: Case) -> None:
 
 
 def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float | None = None,
-                  threads: int | None = None, raise_on_failure: bool = True) -> Result:
+                  threads: int | None = None, raise_on_failure: bool = True,
+                  explain: bool = True,
+                  extend: Callable[[Any], None] | None = None) -> Result:
     """Solve the pathway of ``case`` (README, Pathways) and verify it independently.
 
-    Raises :class:`InfeasibleError` naming the first period whose requirements cannot hold,
-    :class:`~solver.errors.VerificationError` if the checker rejects the plan.
+    ``extend(path)``, if given, adds rows to the built pathway before it is solved (the
+    near-optimal search's cost cap and distance floor); the plan is checked without them.
+
+    Raises :class:`InfeasibleError` naming the first period whose requirements cannot hold
+    (``explain=False``: without naming it, which takes a solve per period: a study's many
+    points), :class:`~solver.errors.VerificationError` if the checker rejects the plan.
     """
     from solver.model.pathway import build_pathway
     from solver.model.pathway_arrays import assemble_pathway
@@ -62,8 +69,12 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     case = dataclasses.replace(case, solver=opts)
     start = time.perf_counter()
     # The matrices straight from numpy where every period has an array form
-    # (solver.model.pathway_arrays), else the Pyomo model.
-    path: Any = assemble_pathway(case) or build_pathway(case)
+    # (solver.model.pathway_arrays), else the Pyomo model; rows added by ``extend`` need the
+    # Pyomo model.
+    path: Any = build_pathway(case) if extend is not None else (
+        assemble_pathway(case) or build_pathway(case))
+    if extend is not None:
+        extend(path)
     build_seconds = time.perf_counter() - start
     runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
                          threads=opts.threads)
@@ -72,6 +83,9 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     raise_if_stopped(report)
     if not report.has_solution:
         if report.status == Status.INFEASIBLE:
+            if not explain:
+                raise InfeasibleError("no plan satisfies every requirement in every period "
+                                      "(coalition explain names the first that cannot hold)")
             raise first_infeasible_period(case)
         from solver.errors import NoSolutionError
 
@@ -177,6 +191,7 @@ def _period_tables(path: Any, t: int, values: dict[str, np.ndarray],
     allocation = allocation.merge(base, on=["partner", "layer"], how="left")
     allocation["existing"] = np.minimum(allocation["existing"].fillna(0.0),
                                         allocation["capacity"])
+    allocation["cost"] = pair_costs(path, t, everything, kept, allocation)
     # The report draws the build-out by bloc from the run folder alone.
     allocation["bloc"] = allocation["partner"].map(case.partners.set_index("partner")["bloc"])
     flows = flows_table(data, values)
@@ -199,6 +214,25 @@ def _period_tables(path: Any, t: int, values: dict[str, np.ndarray],
 
         out["scenarios"] = evaluate_scenarios(case, allocation, flows)
     return out
+
+
+def pair_costs(path: Any, t: int, values: dict[str, np.ndarray], kept: np.ndarray,
+               allocation: pd.DataFrame) -> np.ndarray:
+    """Each pair's annual cost in period t (allocation.csv's ``cost`` of a pathway).
+
+    ``fixed_cost * hosted + sum over its builds in service in t of unit_cost_tau * b[c,tau]
+    + existing_cost_t * x[c,t]``: what the pair costs that year, not what building its
+    capacity anew at t's unit cost would (README, Pathways).
+    """
+    own = kept * path.existing_cost[:, t]
+    for (c, tau), v in zip(path.m.b.keys(), values.get("b", []), strict=True):
+        if path.serves[c, tau, t] and v > ZERO:
+            own[c] += float(path.cost[c, tau]) * float(v)
+    caps = path.capabilities.assign(own=own).set_index(["partner", "layer"])["own"]
+    keys = pd.MultiIndex.from_frame(allocation[["partner", "layer"]])
+    fixed = allocation["fixed_cost"].to_numpy(dtype=float) * \
+        allocation["hosted"].to_numpy(dtype=float)
+    return fixed + caps.reindex(keys).fillna(0.0).to_numpy(dtype=float)
 
 
 def _value_of(path: Any, values: dict[str, np.ndarray], name: str, t: int,

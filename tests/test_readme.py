@@ -56,6 +56,8 @@ LONG = {
         "54 MILP solves of the Morris study over the chain (about 10 minutes)",
     "coalition solve models/allied-ai-stack-2035.toml":
         "the four-period pathway of the sample (about 40 s)",
+    "coalition frontier models/allied-ai-stack-2035.toml":
+        "6 solves of the four-period pathway (about 4 minutes)",
 }
 
 _TIME = re.compile(r"\b\d+:\d\d(?::\d\d)? (elapsed|left)\b")

@@ -37,8 +37,10 @@ def unused_columns(case: Case) -> list[str]:
             and not (name == "lead_time" and bool((cap[name] == 0).all()))]
 
 
-def refuse_pathway(case: Case, what: str) -> None:
-    """Refuse ``what`` on a pathway case with a UsageError (exit 2) that says so.
+def refuse_pathway(case: Case, what: str,
+                   why: str = "`coalition solve` and `coalition explain` solve the pathway",
+                   ) -> None:
+    """Refuse ``what`` on a pathway case with a UsageError (exit 2) that says so, and ``why``.
 
     Never a silent one-period answer (README, Pathways).
     """
@@ -46,8 +48,7 @@ def refuse_pathway(case: Case, what: str) -> None:
         from solver.errors import UsageError
 
         raise UsageError(f"{what} on a pathway case (periods.csv, or capabilities.csv's existing "
-                         "or max_build) is not yet supported; `coalition solve` and `coalition "
-                         "explain` solve the pathway")
+                         f"or max_build) is not yet supported: {why}")
 
 
 @dataclass(frozen=True)

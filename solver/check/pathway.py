@@ -45,6 +45,11 @@ def _capabilities(case: Case) -> dict[tuple[str, str], dict[str, Any]]:
             for r in case.capabilities.to_dict("records")}
 
 
+def _hosted(cell: Any) -> float:
+    """A written hosted cell as 1 or 0 (the one-period check says if it is neither)."""
+    return 1.0 if str(cell).strip().lower() in ("true", "1", "1.0") else 0.0
+
+
 def _number(cell: Any, default: float) -> float:
     value = pd.to_numeric(pd.Series([cell]), errors="coerce").iloc[0]
     return default if pd.isna(value) else float(value)
@@ -113,12 +118,18 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
                 else 0.0
         capacity_cost = 0.0
         new: dict[tuple[str, str], float] = {}
+        paid: dict[tuple[str, str], float] = {}
         for key, tau, built, cost, start, stop in vintages:
             if tau <= t and (single or start <= period.year < stop):
                 new[key] = new.get(key, 0.0) + built
+                paid[key] = paid.get(key, 0.0) + cost * built
                 capacity_cost += cost * built
         existing_cost = 0.0
-        for row in alloc.to_dict("records"):
+        # allocation.csv's cost is the pair's cost that year (vintages and base kept); the
+        # one-period check is handed the one-period cost, and partners.csv's cost the same.
+        one_cost = pd.to_numeric(alloc["cost"], errors="coerce").astype(float) \
+            if "cost" in alloc else None
+        for i, row in enumerate(alloc.to_dict("records")):
             key = (str(row["partner"]), str(row["layer"]))
             where = f"{period.name}: {key[0]},{key[1]}"
             kept = float(row.get("existing", 0.0))
@@ -137,7 +148,12 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
                                      f"base, more than {kept_before.get(key, 0.0):g} before: "
                                      "retired capacity does not come back"))
             kept_before[key] = kept
-            existing_cost += _number(c["existing_cost"], float(c["unit_cost"])) * kept
+            own = _number(c["existing_cost"], float(c["unit_cost"])) * kept
+            existing_cost += own
+            if one_cost is not None:
+                out += _pair_cost(row, c, where, paid.get(key, 0.0) + own, tolerance)
+                one_cost.iloc[i] = float(c["fixed_cost"]) * _hosted(row["hosted"]) + \
+                    float(c["unit_cost"]) * _number(row["capacity"], 0.0)
             serving = kept + new.get(key, 0.0)
             k = float(row["capacity"])
             bad, miss = tolerance.differ(k, serving)
@@ -159,11 +175,15 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
         one = replace(c_t, objective=c_t.objective.model_copy(update={"budget": None}))
         flows = _of(tables["flows"], period.name)
         assert flows is not None
+        partners = _of(tables.get("partners"), period.name)
+        if one_cost is not None:
+            partners = _one_period_partners(partners, alloc, one_cost)
+            alloc = alloc.assign(cost=one_cost)
         found = check_solution(
             one, alloc.drop(columns=["existing", "bloc"], errors="ignore"), flows,
             {"status": status, "costs": single_costs, "objective": sum(single_costs.values())},
             layers=_of(tables.get("layers"), period.name),
-            partners=_of(tables.get("partners"), period.name),
+            partners=partners,
             shortage=_of(tables.get("shortage"), period.name),
             input_flows=_of(tables.get("input_flows"), period.name), tolerance=tolerance)
         prefix = f"{period.name}: " if period.name else ""
@@ -184,3 +204,34 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
                                  f"costs per period sum to {total:g}"))
     return out
 
+
+def _pair_cost(row: Mapping[Any, Any], c: Mapping[str, Any], where: str, paid: float,
+               tolerance: Tolerance) -> list[Violation]:
+    """allocation.csv's cost of a pair in a period: fixed_cost * hosted + what it pays.
+
+    ``paid``: the unit costs of its builds in service then and its installed base kept.
+    """
+    want = _number(c["fixed_cost"], 0.0) * _hosted(row["hosted"]) + paid
+    written = _number(row.get("cost"), math.nan)
+    bad, miss = tolerance.differ(written, want)
+    if bool(bad) or not math.isfinite(written):
+        return [Violation("table", where, float(miss) if math.isfinite(written) else 1.0,
+                          f"allocation.csv: cost of {where} is {row.get('cost')}, but "
+                          "fixed_cost*hosted + its builds in service + its installed base "
+                          f"kept cost {want:g}")]
+    return []
+
+
+def _one_period_partners(partners: pd.DataFrame | None, alloc: pd.DataFrame,
+                         one_cost: pd.Series) -> pd.DataFrame | None:
+    """partners.csv of a period with each partner's cost as a one-period plan states it.
+
+    The written cost less its pairs' written costs plus their one-period costs, so that the
+    one-period check of partners.csv holds it to the allocation (itself checked above).
+    """
+    if partners is None or "cost" not in partners:
+        return partners
+    written = pd.to_numeric(alloc["cost"], errors="coerce").fillna(0.0)
+    shift = (one_cost.astype(float) - written).groupby(alloc["partner"].astype(str)).sum()
+    cost = pd.to_numeric(partners["cost"], errors="coerce")
+    return partners.assign(cost=cost + partners["partner"].astype(str).map(shift).fillna(0.0))

@@ -17,29 +17,36 @@ if TYPE_CHECKING:
     from solver.case.loader import Case
 
 
-def design_of(case: Case, run: Path | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The design to stress: a written run folder's allocation and flows, or a fresh solve."""
+def design_of(case: Case, run: Path | None,
+              period: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The design to stress: a written run folder's allocation and flows, or a fresh solve.
+
+    With ``period`` (a pathway): the rows of that period (README, Pathways).
+    """
     from solver.errors import UsageError
     from solver.report.readback import read_csv
+    from solver.studies.shocks.period import rows_of
 
     if run is None:
         from solver.solve import solve
 
         result = solve(case)
-        return result.allocation, result.flows
+        return rows_of(result.allocation, period), rows_of(result.flows, period)
     for name in ("allocation.csv", "flows.csv"):
         if not (run / name).is_file():
             raise UsageError(f"--run {run}: not a run folder (it has no {name})")
     allocation = read_csv(run / "allocation.csv", required=("partner", "layer", "capacity"))
     flows = read_csv(run / "flows.csv", required=("exporter", "importer", "layer", "quantity"))
-    return allocation, flows
+    if period is not None and "period" not in allocation:
+        raise UsageError(f"--run {run}: a run of one period, not of the pathway")
+    return rows_of(allocation, period), rows_of(flows, period)
 
 
-def written_design(case: Case, run: Path) -> Any:
+def written_design(case: Case, run: Path, period: str | None = None) -> Any:
     """The design of the run folder ``run`` as plain ``stress`` takes it (``result``).
 
-    Its ``allocation`` (capacity as numbers, hosted as booleans) and ``objective`` (from
-    summary.json, what a redesign is compared with).
+    Its ``allocation`` (capacity as numbers, hosted as booleans; on a pathway, the rows of
+    ``period``) and ``objective`` (from summary.json, what a redesign is compared with).
     """
     import json
     import math
@@ -49,7 +56,7 @@ def written_design(case: Case, run: Path) -> Any:
 
     from solver.errors import UsageError
 
-    allocation, _ = design_of(case, run)
+    allocation, _ = design_of(case, run, period)
     try:
         capacity = pd.to_numeric(allocation["capacity"], errors="raise").astype(float)
     except (ValueError, TypeError):
@@ -69,16 +76,22 @@ def written_design(case: Case, run: Path) -> Any:
     return SimpleNamespace(allocation=frame, objective=objective)
 
 
-def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
-    """Re-route the design in each scenario of scenarios.csv; write out/scenarios.csv."""
+def stress_scenarios(case: Case, out: Path, run: Path | None,
+                     period: str | None = None) -> None:
+    """Re-route the design in each scenario of scenarios.csv; write out/scenarios.csv.
+
+    On a pathway, the design of ``period`` under that period's case.
+    """
     from solver.case.scenarios import has_scenarios
     from solver.errors import UsageError
     from solver.studies.engine.recourse import evaluate_scenarios
+    from solver.studies.shocks.period import period_of
 
     if not has_scenarios(case.scenarios):
         raise UsageError("--scenarios: the case has no scenarios.csv (or one without rows)")
-    allocation, flows = design_of(case, run)
-    table = evaluate_scenarios(case, allocation, flows)
+    one = period_of(case, period, "coalition stress --scenarios")
+    allocation, flows = design_of(case, run, None if one is case else period)
+    table = evaluate_scenarios(one, allocation, flows)
     out.mkdir(parents=True, exist_ok=True)
     from solver.report.cells import safe_frame
     from solver.report.writing import write_csv
@@ -94,18 +107,20 @@ def stress_scenarios(case: Case, out: Path, run: Path | None) -> None:
 
 def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
                   workers: int | None, scheduler: str | None, resume: bool,
-                  force: bool = False) -> None:
+                  force: bool = False, period: str | None = None) -> None:
     """Monte Carlo: ``n`` random disruptions of the design; write the distribution."""
     from solver.studies.engine.progress import Progress, progress_for
     from solver.studies.shocks.monte_carlo import sample
+    from solver.studies.shocks.period import period_of
 
-    allocation, _flows = design_of(case, run)
+    one = period_of(case, period, "coalition stress --sample")  # refused before a solve
+    allocation, _flows = design_of(case, run, None if one is case else period)
     progress: Any = Progress() if State.quiet else progress_for(sys.stderr, study="stress",
                                                                  unit="batch")
     try:
         result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
                         scheduler=scheduler, out=out, resume=resume, progress=progress,
-                        force=force)
+                        force=force, period=period)
     except KeyboardInterrupt as exc:
         from solver.cli.common import interrupt_exit_code, interruption
 
@@ -143,6 +158,9 @@ def shock_options(f: Any) -> Any:
                           "worst_partners.csv, unmet_histogram.png)."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Seed of --sample: the same seed gives the same draws."),
+        click.option("--period", default=None, metavar="P",
+                     help="On a pathway (periods.csv): shock period P's plan, the capacity "
+                          "in service in P, under P's demand and targets (required there)."),
         click.option("--run", "run", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="Stress the design of this run folder instead of "
                                         "solving the case."),

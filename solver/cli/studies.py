@@ -67,6 +67,10 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int,
     Points that change only numbers re-solve the same model, warm-started; every finished
     point is written at once (Ctrl-C keeps them; --resume continues).
 
+    On a pathway (periods.csv) a point's values apply to the case's data in every period,
+    targets.csv's rows still on top in their periods; its cost is the discounted total,
+    and the pathway is solved anew at each point.
+
     \b
     Writes in --out: sweep.csv (one row per point), sweep_layers.csv (per point and
     layer: suppliers, HHI, N-1 coverage), allocations.csv (every point's plan),
@@ -119,7 +123,8 @@ def format_sweep(table: Any, limit: int = 40) -> str:
     """The table ``coalition sweep`` prints: varied values, status, cost, gap."""
     from solver.studies.sweep.point_solver import RESULT_COLUMNS
 
-    keys = [c for c in table.columns if c not in RESULT_COLUMNS and c != "point"]
+    keys = [c for c in table.columns if c not in RESULT_COLUMNS
+            and c not in ("point", "cost_existing")]
     failed = int(table["objective"].isna().sum())
     lines = [f"{len(table)} points, {len(table) - failed} with a plan, {failed} without"]
     widths = [max(len(k), 8) + 2 for k in keys]
@@ -187,23 +192,24 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
         from solver.cli.shocks import stress_sample, stress_scenarios
 
         if shocks["named"]:
-            stress_scenarios(case, out, shocks["run"])
+            stress_scenarios(case, out, shocks["run"], shocks["period"])
         if shocks["sample"]:
             stress_sample(case, shocks["sample"], shocks["seed"], out, shocks["run"],
-                          shocks["workers"], shocks["scheduler"], shocks["resume"], force)
+                          shocks["workers"], shocks["scheduler"], shocks["resume"], force,
+                          shocks["period"])
         return
     design = None
     if shocks["run"] is not None:
         from solver.cli.shocks import written_design
 
-        design = written_design(case, shocks["run"])
+        design = written_design(case, shocks["run"], shocks["period"])
     if (out / "stress.csv").exists() and not force:
         raise click.UsageError(f"{out / 'stress.csv'} already exists; pass --force to replace it")
     from solver.studies.engine.steps import Steps
 
     steps = None if State.quiet else Steps(sys.stderr)
     table = run_stress(case, redesign=redesign, partners=list(partners) or None, out=out,
-                       progress=steps, result=design)
+                       progress=steps, result=design, period=shocks["period"])
     echo(format_stress(worst_cases(table, top), redesign))
     echo(f"written: {out / 'stress.csv'}")
     if fmt == "xlsx":
@@ -266,6 +272,10 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
 
     The epsilon-constraint method: the requirement is fixed at each value and cost is
     minimised. The tightest feasible value is found first by bisection.
+
+    On a pathway (periods.csv) the value applies in every period, targets.csv's rows
+    still on top in their periods (a 2026 target keeps 2026's value), and the cost is the
+    discounted total.
 
     \b
     Example:

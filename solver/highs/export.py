@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from solver.errors import UsageError
+from solver.highs.model_names import column_names, row_names_of
 from solver.report.writing import check_target, replacing, write_file
 
 FORMATS = ("lp", "mps")
@@ -60,9 +61,7 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
     replaced only with ``force`` and only if it is an ordinary file
     (:func:`solver.report.writing.check_target`).
     """
-    from solver.case.periods import refuse_pathway
-
-    refuse_pathway(case, "coalition export")
+    from solver.case.periods import uses_pathway
     from solver.highs.compile import compile_model
     from solver.model.build import build
 
@@ -74,10 +73,19 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
     names_file = out.with_name(f"{out.name}.names.csv")
     check_target(out, force=force)
     check_target(names_file, force=True)
-    built = build(case)
-    compiled = compile_model(built.m)
-    col_names = column_names(built, compiled.declared)
-    row_names = row_names_of(built, compiled.constraints)
+    if uses_pathway(case):  # every period and the builds tying them (README, Pathways)
+        from solver.highs.export_pathway import pathway_column_names, pathway_row_names
+        from solver.model.pathway import build_pathway
+
+        path = build_pathway(case)
+        compiled = compile_model(path.m)
+        col_names = pathway_column_names(path, compiled.declared)
+        row_names = pathway_row_names(path, compiled.constraints)
+    else:
+        built = build(case)
+        compiled = compile_model(built.m)
+        col_names = column_names(built, compiled.declared)
+        row_names = row_names_of(built, compiled.constraints)
     shortened: dict[str, str] = {}
     with replacing(out) as tmp:
         hinted = tmp.with_name(f"{tmp.name}.{fmt}")  # HiGHS writes by the suffix
@@ -95,39 +103,6 @@ def export_model(case: Any, out: str | Path, fmt: str | None = None, *,
     return Export(path=out, format=fmt, rows=compiled.n_rows, columns=compiled.n_cols,
                   integers=int(np.count_nonzero(compiled.bounds.integer)),
                   names=names_file if shortened else None)
-
-
-def column_names(built: Any, variables: list[Any]) -> list[str]:
-    """``y[TW,semiconductors]``, ``f[TW,US,semiconductors]``, ... for the model's columns."""
-    data = built.data
-    pairs = [f"{p},{lyr}" for p, lyr in zip(data.pairs["partner"], data.pairs["layer"],
-                                            strict=True)]
-    flows = [f"{e},{i},{lyr}" for e, i, lyr in zip(data.flows["exporter"],
-                                                   data.flows["importer"],
-                                                   data.flows["layer"], strict=True)]
-    keys = {"y": pairs, "k": pairs, "q": pairs, "f": flows,
-            "built": [str(x) for x in data.layers["layer"]]}
-    if data.chain is not None:  # g[exporter,importer,layer,input] (README, The stack as a chain)
-        g = data.chain.flows
-        keys["g"] = [f"{e},{i},{lyr},{m}" for e, i, lyr, m in zip(
-            g["exporter"], g["importer"], g["layer"], g["input"], strict=True)]
-    return [_named(v, keys) for v in variables]
-
-
-def row_names_of(built: Any, constraints: list[Any]) -> list[str]:
-    """``demand[US,semiconductors]``, ``budget``, ... for the model's rows."""
-    keys = {name: [",".join(map(str, k)) for k in rows]
-            for name, rows in built.m.row_keys.items()}
-    return [_named(c, keys) for c in constraints]
-
-
-def _named(item: Any, keys: dict[str, list[str]]) -> str:
-    component = item.parent_component().local_name
-    index = item.index()
-    table = keys.get(component)
-    if table is not None and isinstance(index, int) and 0 <= index < len(table):
-        return f"{component}[{table[index]}]" if table[index] else component
-    return str(item.name)
 
 
 def lp_name(name: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from solver.errors import UsageError
+from solver.report.by_period import by_period, periods_in
 from solver.report.numbers import with_unit
 from solver.report.page import e as _e
 from solver.report.page import html_table, section
@@ -99,7 +100,7 @@ def write_report(folder: str | Path, out: str | Path | None = None, *,
     return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def heat_map(allocation: pd.DataFrame) -> str:
+def heat_map(allocation: pd.DataFrame, table_id: str = "heatmap") -> str:
     """Partners by layers: each cell the partner's share of the layer's supply, shaded."""
     alloc = allocation.copy()
     alloc["hosted"] = alloc["hosted"].astype(str).str.lower().isin(["true", "1"])
@@ -130,7 +131,7 @@ def heat_map(allocation: pd.DataFrame) -> str:
             else:
                 cells.append('<td class="cell"></td>')
         rows.append(f"<tr><th>{_e(p)}</th>{''.join(cells)}</tr>")
-    return (f'<div class="scroll"><table class="heat" id="heatmap"><thead><tr><th></th>{head}'
+    return (f'<div class="scroll"><table class="heat" id="{table_id}"><thead><tr><th></th>{head}'
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
             '<p class="note">Each cell: the partner\'s share of the layer\'s supply (darker: '
             "larger). A dot: the partner could host the layer but does not. Only partners "
@@ -158,18 +159,19 @@ KINDS = {"layer": "text", "partner": "text", "suppliers": "int", "layers_hosted"
 def render_report(run: RunFolder) -> str:
     """The page for ``run`` as HTML text."""
     from solver.report.chain import chain_section
-    from solver.report.charts import cost_chart, flows_chart, main_flows, participation_chart
+    from solver.report.charts import cost_chart, main_flows, participation_chart
     from solver.report.page import as_dict, page, status_block
 
     s = run.summary
     unit = s.get("unit") if isinstance(s.get("unit"), str) else None
     in_unit = f", in {_e(unit)}" if unit else ""
+    per_period = ", in each period" if periods_in(run.allocation) else ""
     costs = as_dict(s.get("costs"))
     title = f"{s.get('case', run.path.name)}: coalition plan"
     cost_rows = pd.DataFrame([{"term": k, "cost": v} for k, v in costs.items()]
                              + [{"term": "total", "cost": s.get("objective")}])
     cost_rows.columns = ["term", with_unit("cost", unit)]
-    top = main_flows(run.flows)
+    tops = [main_flows(f) for f in _period_frames(run.flows)]
     sections = [
         status_block(s, run),
         section("costs", "Cost split", f"<p>Every term of the objective{in_unit}.</p>"
@@ -180,16 +182,18 @@ def render_report(run: RunFolder) -> str:
                 f"capacity still covers without its largest host); quantities{in_unit} of "
                 "output.</p>"
                 + html_table(run.layers, KINDS, HEADERS, table_id="layer-table")),
-        section("hosts", "Who hosts what", heat_map(run.allocation)),
+        section("hosts", "Who hosts what", by_period(
+            run.allocation, lambda rows, tag: heat_map(rows, f"heatmap{tag}"))),
         section("flows", "Main flows between partners",
-                f"<p>The {len(top)} largest flows from one partner to another, summed over "
-                f"layers (supply at home is not a flow here){in_unit} of output.</p>"
-                + flows_chart(top, unit)
-                + html_table(top, {"layers": "text"}, table_id="flow-table")),
+                f"<p>The {max(map(len, tops), default=0)} largest flows from one partner to "
+                "another, summed over layers (supply at home is not a flow here)"
+                f"{in_unit} of output{per_period}.</p>"
+                + by_period(run.flows, lambda rows, tag: _flows_panel(rows, tag, unit))),
         section("participation", "Participation per partner",
-                "<p>Each partner's share of the value the stack supplies.</p>"
-                + participation_chart(run.partners)
-                + html_table(run.partners, KINDS, HEADERS, table_id="partner-table")),
+                f"<p>Each partner's share of the value the stack supplies{per_period}.</p>"
+                + by_period(run.partners, lambda rows, tag: participation_chart(rows)
+                            + html_table(rows, KINDS, HEADERS,
+                                         table_id=f"partner-table{tag}"))),
     ]
     sections.append(chain_section(run.path, unit))  # empty without inputs.csv
     from solver.report.buildout import buildout_section
@@ -199,3 +203,20 @@ def render_report(run: RunFolder) -> str:
         sections.append(section(name, EXTRA_TABLES[name],
                                 html_table(frame, KINDS, HEADERS, table_id=f"{name}-table")))
     return page(_e(title), "\n".join(sections), _e(s.get("version", "")))
+
+
+def _period_frames(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """``frame``'s rows of each period (the whole frame for a one-period run)."""
+    periods = periods_in(frame)
+    if not periods:
+        return [frame]
+    return [frame[frame["period"].astype(str) == p] for p in periods]
+
+
+def _flows_panel(flows: pd.DataFrame, tag: str, unit: str | None) -> str:
+    """The main flows of one period (or of a one-period run): bars and their table."""
+    from solver.report.charts import flows_chart, main_flows
+
+    top = main_flows(flows)
+    return flows_chart(top, unit) + html_table(top, {"layers": "text"},
+                                               table_id=f"flow-table{tag}")

@@ -28,6 +28,7 @@ from solver.studies.alternatives.folder import (
     write_plan,
     write_table,
 )
+from solver.studies.alternatives.pathway import keyed
 from solver.studies.alternatives.search import (
     AlternativeSolver,
     Found,
@@ -102,9 +103,7 @@ def alternatives(
     plan (the plans found before it are kept).
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import refuse_pathway
 
-    refuse_pathway(case, "coalition alternatives")
     refuse_markets(case, "coalition alternatives")
     slacks = _slacks(slack)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
@@ -135,21 +134,30 @@ def _search(case: Case, slacks: list[float], count: int, key: str | None, sense:
             folder: Path | None, resume: bool, workers: int, scheduler: Any, progress: Any,
             plots: bool) -> Alternatives:
     """The searches of :func:`alternatives`, once its arguments and folder are checked."""
+    from solver.case.periods import uses_pathway
     from solver.diagnose.presolve import find_infeasibilities
     from solver.solve import check_design, presolve_error
     from solver.studies.engine.scheduler import connect
 
-    check_design(case)
-    findings = find_infeasibilities(case)
-    if findings:
-        raise presolve_error(case, findings)
-    solver = AlternativeSolver(case, slots=count if sense == 0 else 1, key=key)
+    pathway = uses_pathway(case)
+    solver: Any
+    if pathway:  # built anew per solve (studies/alternatives/pathway.py)
+        from solver.studies.alternatives.pathway import PathwaySearch
+
+        solver = PathwaySearch(case, key=key)
+    else:
+        check_design(case)
+        findings = find_infeasibilities(case)
+        if findings:
+            raise presolve_error(case, findings)
+        solver = AlternativeSolver(case, slots=count if sense == 0 else 1, key=key)
     meta = {"case_sha256": case.sha256, "slacks": slacks, "count": count, "key": key,
             "sense": sense}
     # The cluster is joined, and the optimum found, before the folder is made or emptied:
     # a cluster that does not answer or an optimum that fails leaves an earlier search whole.
     # Only several slacks are searches to send out.
-    client = connect(scheduler) if scheduler is not None and len(slacks) > 1 else None
+    client = connect(scheduler) \
+        if scheduler is not None and len(slacks) > 1 and not pathway else None
     try:
         optimum = solver.solve_optimum()
         if not optimum.verified:
@@ -238,7 +246,8 @@ def _outcomes(case: Case, solver: AlternativeSolver, tasks: list[SearchTask], wo
 
     ``client`` (a Dask client, closed when the searches end) sends them to its cluster.
     """
-    if len(tasks) > 1 and (client is not None or workers > 1):
+    if len(tasks) > 1 and (client is not None or workers > 1) and \
+            isinstance(solver, AlternativeSolver):  # a pathway's searches run here
         from solver.studies.engine.executor import execute
 
         assert solver.optimum is not None
@@ -283,7 +292,7 @@ def _step_text(name: str, plan: Found, optimum: float) -> str:
 
 
 def _hosted(result: Any) -> pd.Series:
-    frame = result.allocation
+    frame = keyed(result.allocation, "layer")
     return pd.Series(frame["hosted"].to_numpy(dtype=bool),
                      index=pd.MultiIndex.from_frame(frame[["partner", "layer"]]))
 
@@ -306,11 +315,12 @@ def plan_table(optimum: Any, plans: dict[str, Found], key: str | None) -> pd.Dat
     """``alternatives.csv``: the optimum, then each plan, side by side (module docstring)."""
     base_cost = float(optimum.objective)
     base_hosted = _hosted(optimum)
-    base_part = optimum.partners.set_index("partner")["participation"]
+    base_part = keyed(optimum.partners, "partner").set_index("partner")["participation"]
     # Workers finish in any order; the table follows the searches' order.
     plans = dict(sorted(plans.items(), key=lambda kv: (kv[1].task.index, kv[1].number)))
     results = {"optimum": optimum, **{n: p.result for n, p in plans.items()}}
-    shifts = {n: r.partners.set_index("partner")["participation"].reindex(base_part.index)
+    shifts = {n: keyed(r.partners, "partner").set_index("partner")["participation"]
+              .reindex(base_part.index)
               - base_part for n, r in results.items()}
     moved = pd.concat(shifts, axis=1).abs().max(axis=1) if shifts else pd.Series(dtype=float)
     shown = [p for p in moved.sort_values(ascending=False, kind="stable").index
@@ -335,10 +345,10 @@ def plan_table(optimum: Any, plans: dict[str, Found], key: str | None) -> pd.Dat
             "value": direction_value(result, key) if key is not None else None,
             "shifts": _shifts(shifts[name], shown),
         }
-        part = result.partners.set_index("partner")["participation"]
+        part = keyed(result.partners, "partner").set_index("partner")["participation"]
         for p in shown:
             row[f"participation[{p}]"] = float(part.get(p, 0.0))
-        layers = result.layers.set_index("layer")
+        layers: Any = keyed(result.layers, "layer").set_index("layer")
         for layer in layers.index:
             row[f"suppliers[{layer}]"] = int(layers.at[layer, "suppliers"])
         for layer in layers.index:

@@ -40,8 +40,10 @@ class WrittenPlan:
 
     @property
     def hosts(self) -> tuple[tuple[str, str], ...]:
-        """The hosted (partner, layer) pairs."""
-        a = self.allocation[self.allocation["hosted"]]
+        """The hosted (partner, layer) pairs; on a pathway (partner, layer@period)."""
+        from solver.studies.alternatives.pathway import keyed
+
+        a = keyed(self.allocation[self.allocation["hosted"]], "layer")  # chips@2030
         return tuple(zip(a["partner"].astype(str), a["layer"].astype(str), strict=True))
 
 

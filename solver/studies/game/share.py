@@ -140,7 +140,10 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     from solver.case.periods import refuse_pathway
     from solver.studies.engine.scheduler import connect, scheduler_address
 
-    refuse_pathway(case, "coalition share")
+    refuse_pathway(case, "coalition share", "a group's cost would be the discounted pathway of "
+                   "its members from their own installed base, which the game's one-period "
+                   "group model does not build (solve, sweep, frontier, alternatives and "
+                   "stress --period work on the pathway)")
     refuse_markets(case, "coalition share")
 
     if scheduler is not None:

@@ -128,20 +128,29 @@ class SampleSettings:
 def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None = None,
            workers: int = 1, scheduler: Any = None, out: str | Path | None = None,
            resume: bool = False, batch: int | None = None, progress: Any = None,
-           force: bool = False) -> Sample:
+           force: bool = False, period: str | None = None) -> Sample:
     """Draw ``n`` random disruptions of the design and re-route each; see the module.
 
     ``allocation`` is the design (partner, layer, capacity; default: the case's optimal
     plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
     the draws an interrupted run of the same request (case, design, ``n``, ``seed``) wrote
     to ``draws.csv``. An ``out`` that holds anything is taken only with ``force`` or
-    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`).
+    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). A pathway case needs
+    ``period``: the draws hit the capacity in service then (a pathway ``allocation`` is
+    taken in that period), under that period's case (:mod:`solver.studies.shocks.period`).
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import refuse_pathway
 
-    refuse_pathway(case, "coalition stress --sample")
     refuse_markets(case, "coalition stress --sample")
+    from solver.studies.shocks.period import period_of, rows_of
+
+    full = case
+    case = period_of(full, period, "coalition stress --sample")
+    if case is not full:
+        from solver.solve import solve
+
+        allocation = rows_of(solve(full).allocation if allocation is None else allocation,
+                             period)
     from solver.studies.engine.scheduler import connect, scheduler_address
 
     if n < 1:

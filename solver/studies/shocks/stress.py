@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.errors import UsageError
+from solver.errors import InfeasibleError, UsageError
 from solver.report.cells import safe_frame
 from solver.report.writing import write_csv, write_unit
 from solver.studies.engine.recourse import CLEAN, RerouteLP
@@ -73,6 +73,7 @@ def stress(
     result: Any = None,
     out: str | Path | None = None,
     progress: Any = None,
+    period: str | None = None,
 ) -> pd.DataFrame:
     """Lose each partner in turn from the optimal design; return the table of ``stress.csv``.
 
@@ -81,17 +82,23 @@ def stress(
     With ``out`` the table is written to ``out/stress.csv`` (the case's unit to
     ``out/stress.json``). ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
+
+    A pathway case needs ``period``: the loss hits the capacity in service in that period,
+    re-routed under that period's case (:mod:`solver.studies.shocks.period`); a redesign
+    is the whole pathway's, its cost the discounted total.
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import refuse_pathway
 
-    refuse_pathway(case, "coalition stress")
     refuse_markets(case, "coalition stress")
     from solver.model.data import model_data
     from solver.solve import solve
+    from solver.studies.shocks.period import period_of, period_result
 
+    full = case
+    case = period_of(full, period, "coalition stress")
     if result is None:
-        result = solve(case)
+        result = solve(full)
+    result = period_result(result, None if case is full else period)
     names = case.partners["partner"].tolist()
     lost_list = list(partners) if partners is not None else names
     unknown = [p for p in lost_list if p not in names]
@@ -108,7 +115,7 @@ def stress(
     members = sorted(set(rows["member"]))
     layer_ids = data.layers["layer"].tolist()
     hosted = result.allocation[result.allocation["hosted"]]
-    redesigned = Redesign(case, result.objective) if redesign else None
+    redesigned = Redesign(full, result.objective) if redesign else None
     frames = []
     if progress is not None:
         progress.start("stress", len(lost_list))
@@ -181,9 +188,12 @@ class Redesign:
 
     def __call__(self, partner: str) -> dict[str, Any]:
         """The ``redesign_*`` columns of the loss of ``partner``."""
+        from solver.case.periods import uses_pathway
         from solver.diagnose.presolve import find_infeasibilities
 
         reduced = without_partner(self.case, partner)
+        if uses_pathway(reduced):
+            return self._pathway(reduced)
         findings = find_infeasibilities(reduced)
         status, cost = ("infeasible", None) if findings else self._solve(reduced)
         base = self.base_objective
@@ -198,6 +208,25 @@ class Redesign:
         elif cost is None:
             reason = f"no plan found within the limits ({status})"
         return {"redesign_status": status, "redesign_cost": cost,
+                "redesign_extra_cost": extra, "redesign_reason": reason}
+
+    def _pathway(self, reduced: Case) -> dict[str, Any]:
+        """The ``redesign_*`` columns of a pathway's loss: the whole pathway solved again."""
+        from solver.solve import solve
+
+        try:
+            result = solve(reduced, raise_on_failure=False)
+        except InfeasibleError as exc:  # it names the period that cannot hold
+            return {"redesign_status": "infeasible", "redesign_cost": None,
+                    "redesign_extra_cost": None, "redesign_reason": " ".join(
+                        line.strip() for line in str(exc).splitlines()[1:]) or str(exc)}
+        cost, base = result.objective, self.base_objective
+        extra = cost - base if cost is not None and base is not None else None
+        if extra is not None:
+            extra = _clean(extra, base or 0.0)
+        reason = "" if result.has_solution else \
+            f"no plan found within the limits ({result.status})"
+        return {"redesign_status": result.status, "redesign_cost": cost,
                 "redesign_extra_cost": extra, "redesign_reason": reason}
 
     def _solve(self, reduced: Case) -> tuple[str, float | None]:

@@ -203,9 +203,11 @@ class SweepFolder:
             frame = _read(self.out / self.files[name])
             if frame is not None:
                 # A point solved again after a torn write appears twice: keep its last plan.
-                keys = ["point"] + [c for c in ("partner", "layer") if c in frame]
+                keys = ["point"] + [c for c in ("period", "partner", "layer") if c in frame]
                 frame = frame.drop_duplicates(keys, keep="last")
-                self._rewrite(self.files[name], frame.sort_values(keys, kind="stable"))
+                # A pathway's periods stay in their order, not sorted by name.
+                order = ["point"] if "period" in frame else keys
+                self._rewrite(self.files[name], frame.sort_values(order, kind="stable"))
 
 
 def _read(path: Path) -> pd.DataFrame | None:

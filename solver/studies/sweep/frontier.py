@@ -130,9 +130,7 @@ def frontier(
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import refuse_pathway
 
-    refuse_pathway(case, "coalition frontier")
     refuse_markets(case, "coalition frontier")
     from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
     from solver.studies.sweep.point_solver import PointSolver, Settings
@@ -165,7 +163,10 @@ def frontier(
         rows.append({**row, "point": i, key: value, "tightest": i == len(values) - 1})
     if progress is not None:
         progress.finish()
-    curve = pd.DataFrame(rows).reindex(columns=["point", key, *CURVE_COLUMNS[1:]])
+    columns = ["point", key, *CURVE_COLUMNS[1:]]
+    if "cost_existing" in rows[0]:  # a pathway's installed base (README, Pathways)
+        columns.insert(columns.index("cost_trade"), "cost_existing")
+    curve = pd.DataFrame(rows).reindex(columns=columns)
     search = pd.DataFrame(run.probes).reindex(
         columns=["stage", key, "status", "reason", "objective", "seconds"])
     search.insert(0, "probe", range(len(search)))

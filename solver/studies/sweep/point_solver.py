@@ -23,29 +23,11 @@ from solver.errors import CaseError, CoalitionError
 from solver.results import COST_TERMS
 from solver.studies.engine.resolver import Resolver, runner_for
 from solver.studies.sweep.grid import Point
-
-#: The columns of ``sweep.csv`` after the varied keys.
-RESULT_COLUMNS = ("status", "reason", "objective", "bound", "gap",
-                  *(f"cost_{t}" for t in COST_TERMS),
-                  "verified", "rebuilt", "seconds", "solve_seconds", "overrides")
-
-#: Statuses that a resumed sweep computes again (not an answer about the point).
-RETRY = {"error"}
-
-
-@dataclass
-class PointOutcome:
-    """A solved (or failed) point: its ``sweep.csv`` row and its per-layer and plan tables."""
-
-    point: Point
-    row: dict[str, Any]
-    layers: pd.DataFrame | None = None
-    allocation: pd.DataFrame | None = None
-
-    @property
-    def failed(self) -> bool:
-        """Whether the point has no plan."""
-        return self.row.get("objective") is None or self.row["status"] in RETRY
+from solver.studies.sweep.outcome import RESULT_COLUMNS, RETRY, PointOutcome
+from solver.studies.sweep.outcome import failed_outcome as _failed
+from solver.studies.sweep.outcome import point_row as _row
+from solver.studies.sweep.outcome import reason_of as _reason
+from solver.studies.sweep.outcome import with_point as _with_point
 
 
 @dataclass(frozen=True)
@@ -95,6 +77,12 @@ class PointSolver:
             reason = "; ".join(str(p) for p in exc.problems)
             return _failed(point, "invalid", reason, start)
         try:
+            from solver.case.periods import uses_pathway
+
+            if uses_pathway(case):  # the whole pathway, anew (studies/sweep/pathway_point.py)
+                from solver.studies.sweep.pathway_point import solve_pathway_point
+
+                return solve_pathway_point(point, case, start, self.outputs)
             return self._solve(point, case, start)
         except KeyboardInterrupt:
             raise
@@ -225,33 +213,5 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
     return tuple(parts)
 
 
-def _with_point(frame: pd.DataFrame, index: int) -> pd.DataFrame:
-    out = frame.copy()
-    out.insert(0, "point", index)
-    return out
-
-
-def _reason(result: Any) -> str:
-    if result.has_solution:
-        if result.status == "time_limit":
-            return f"stopped at the time limit with a gap of {result.gap:.2e}" \
-                if result.gap is not None else "stopped at the time limit"
-        return ""
-    return {
-        "infeasible": "no plan satisfies every requirement (coalition explain tells which)",
-        "no_solution": "no feasible plan found within the limits",
-        "unbounded": "the model is unbounded",
-    }.get(result.status, f"HiGHS stopped: {result.status}")
-
-
-def _row(point: Point, status: str, reason: str, start: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"point": point.index}
-    row.update(dict(point.values))
-    row.update(dict.fromkeys(RESULT_COLUMNS))
-    row.update(status=status, reason=reason, overrides=point.label,
-               seconds=time.perf_counter() - start)
-    return row
-
-
-def _failed(point: Point, status: str, reason: str, start: float) -> PointOutcome:
-    return PointOutcome(point=point, row=_row(point, status, reason, start))
+#: RESULT_COLUMNS, RETRY and PointOutcome live in studies/sweep/outcome.py, kept importable here.
+__all__ = ["RESULT_COLUMNS", "RETRY", "PointOutcome", "PointSolver", "Settings"]

@@ -86,9 +86,8 @@ def sweep(
     point is made).
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import refuse_pathway
+    from solver.case.periods import uses_pathway
 
-    refuse_pathway(case, "coalition sweep")
     refuse_markets(case, "coalition sweep")
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before anything else
@@ -103,6 +102,8 @@ def sweep(
         refuse_existing(Path(out), resume=resume, force=force)
     points = make_points(axes, mode)
     columns = ["point", *(a.column for a in axes), *RESULT_COLUMNS]
+    if uses_pathway(case):  # the installed base's discounted cost (README, Pathways)
+        columns.append("cost_existing")
     settings = Settings(mutable=mutable_columns(axes), persistent=persistent,
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
@@ -183,7 +184,7 @@ def point_table(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataF
     """The rows of a study's points, in point order, with typed columns (``sweep.csv``)."""
     table = pd.DataFrame([rows[i] for i in sorted(rows)]).reindex(columns=columns)
     for col in ("objective", "bound", "gap", *(f"cost_{t}" for t in COST_TERMS), "seconds",
-                "solve_seconds"):
+                "solve_seconds", *(["cost_existing"] if "cost_existing" in table else [])):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
     table["point"] = table["point"].astype(int)
     for col in ("verified", "rebuilt"):

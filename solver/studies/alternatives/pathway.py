@@ -1,0 +1,158 @@
+"""The most different plans of a pathway case (README, Near-optimal alternatives; Pathways).
+
+On a pathway a plan's cost is the discounted total, and its hosting decisions are
+``y[p,l,t]``, one per pair and period: the distance between two plans counts the decisions
+over (partner, layer, period) in which they differ. A pathway's hosting decision is named
+``(partner, "layer@period")`` here, in ``alternatives.csv`` (``gained``, ``lost``) and in
+the per-period columns (``suppliers[chips@2030]``).
+
+The pathway model is built and solved anew for every solve (no persistent model): for each
+plan, maximise ``t``, the distance to the nearest reference plan (the optimum and the plans
+found before), with cost at most ``c* + e |c*|``; then the cheapest pathway at that distance,
+verified by the pathway checker like any solve. ``--maximize`` and ``--minimize`` are not yet
+supported on a pathway (refused, exit 2).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import pyomo.core as pyo
+
+from solver.case.loader import Case
+from solver.errors import UsageError
+from solver.studies.alternatives.search import (
+    Found,
+    Optimum,
+    SearchOutcome,
+    SearchTask,
+    cost_cap,
+)
+
+#: A hosting decision of a pathway: (partner, "layer@period").
+Decision = tuple[str, str]
+
+
+def keyed(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A pathway table with ``column`` named per period (``chips@2030``), ``period`` dropped.
+
+    A one-period table is returned as it is.
+    """
+    if "period" not in frame:
+        return frame
+    named = frame[column].astype(str) + "@" + frame["period"].astype(str)
+    return frame.drop(columns="period").assign(**{column: named})
+
+
+def hosted_decisions(allocation: pd.DataFrame) -> set[Decision]:
+    """The hosted (partner, "layer@period") decisions of a pathway's allocation table."""
+    rows = keyed(allocation, "layer")
+    on = rows["hosted"].astype(str).str.lower().isin(["true", "1", "1.0"])
+    return set(zip(rows["partner"][on].astype(str), rows["layer"][on].astype(str),
+                   strict=True))
+
+
+def add_search(path: Any, references: list[set[Decision]], cap: float,
+               floor: float | None) -> Any:
+    """Add the search rows to a built pathway; the distance variable ``alt_t``.
+
+    alt_cap: ``discounted cost <= cap``. alt_distance, for each reference plan r:
+    ``t <= sum over y[p,l,t] of (1 - y if r hosts (p,l,t) else y)``; ``t >= floor`` when given.
+    """
+    m = path.m
+    decisions = []
+    for t, built in enumerate(path.blocks):
+        pairs = built.data.pairs
+        name = path.periods[t].name
+        for a, var in built.m.y.items():
+            decisions.append(((str(pairs["partner"].iat[a]),
+                               f"{pairs['layer'].iat[a]}@{name}"), var))
+    m.alt_cap = pyo.Constraint(expr=m.objective.expr <= cap)
+    m.alt_t = pyo.Var(bounds=(floor, len(decisions)))
+    m.alt_distance = pyo.ConstraintList()
+    for ref in references:
+        m.alt_distance.add(m.alt_t <= sum((1 - var) if key in ref else var
+                                          for key, var in decisions))
+    return m.alt_t
+
+
+class PathwaySearch:
+    """The near-optimal searches of a pathway case, each solve on a pathway built anew.
+
+    The interface of :class:`~solver.studies.alternatives.search.AlternativeSolver` that
+    :func:`~solver.studies.alternatives.alternatives.alternatives` uses in its own process.
+    """
+
+    def __init__(self, case: Case, *, key: str | None = None) -> None:
+        if key is not None:
+            raise UsageError(f"--maximize/--minimize {key} on a pathway case (periods.csv) is "
+                             "not yet supported; the most different plans are (leave them "
+                             "out)")
+        self.case = case
+        self.optimum: Optimum | None = None
+        self._hosts: set[Decision] = set()
+
+    def solve_optimum(self) -> Any:
+        """The least-cost pathway, as a verified Result (raises as :func:`solver.solve` does)."""
+        from solver.solve_pathway import solve_pathway
+
+        result = solve_pathway(self.case, raise_on_failure=False)
+        self.optimum = Optimum(cost=float(result.objective or 0.0), values={})
+        self._hosts = hosted_decisions(result.allocation)
+        return result
+
+    def search(self, task: SearchTask, outcome: SearchOutcome) -> Iterator[Found]:
+        """Yield the most different plans of ``task`` as they are found.
+
+        ``outcome.stopped`` says why the search ended before ``task.count`` plans.
+        """
+        from solver.solve_pathway import solve_pathway
+
+        if self.optimum is None:
+            raise RuntimeError("the optimum is needed before a search")
+        cap = cost_cap(self.optimum.cost, task.slack)
+        references = [self._hosts, *(set(hosts) for hosts in task.earlier)]
+        for number in range(len(task.earlier) + 1, task.count + 1):
+            started = time.perf_counter()
+            far, stopped = self._farthest(references, cap)
+            if stopped or far < 1:
+                outcome.stopped = stopped or (
+                    "no other plan within the slack" if number == 1 else
+                    "no plan within the slack differs from every one found")
+                return
+            result = solve_pathway(self.case, raise_on_failure=False, explain=False,
+                                   extend=partial(add_search, references=list(references),
+                                                  cap=cap, floor=far - 0.5))
+            result.summary["alternative"] = {
+                "slack": task.slack, "optimum": self.optimum.cost, "cost_cap": cap,
+                "search": "most different", "distance": far}
+            yield Found(task=task, number=number, result=result, distance=far,
+                        seconds=time.perf_counter() - started)
+            references.append(hosted_decisions(result.allocation))
+
+    def _farthest(self, references: list[set[Decision]], cap: float) -> tuple[int, str]:
+        """The largest distance to the nearest reference within the cap; why not, if none."""
+        from solver.highs.runner import HighsRunner, raise_if_stopped
+        from solver.model.pathway import build_pathway
+
+        path = build_pathway(self.case)
+        t = add_search(path, references, cap, None)
+        path.m.objective.deactivate()
+        path.m.alt_objective = pyo.Objective(expr=t, sense=pyo.maximize)
+        opts = self.case.solver
+        runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                             threads=opts.threads)
+        runner.set_model(path.m, {"t": t})
+        report = runner.solve(None)
+        raise_if_stopped(report)
+        if not report.has_solution:
+            return 0, f"no plan found ({report.status})"
+        far = round(float(report.values["t"][0]))
+        if far < 1 and str(report.status) != "optimal":
+            return 0, (f"HiGHS stopped ({report.status}) before it found a plan that "
+                       "differs; raise --time-limit")
+        return far, ""

@@ -1,0 +1,245 @@
+"""Studies on a pathway (README, Pathways): sweep, frontier, stress --period, export.
+
+Each on a tiny pathway of one layer (demand 10, then 20), partners A (cost 1) and B (cost
+2, whose builds serve two years), A's installed base of 3, and a 2026 target that holds
+A to 60% of chips.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import highspy
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from solver import load_case, solve
+from solver.cli import main
+
+try:
+    from tiny import write_case
+except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.tiny import write_case
+
+PERIODS = "period,year,demand_factor\n2026,2026,1\n2028,2028,2\n"
+TARGETS = "period,set\n2026,layers[chips].max_share=0.6\n"
+CAPS = ("partner,layer,capacity,unit_cost,existing,lifetime\n"
+        "A,chips,100,1,3,\nB,chips,100,2,0,2\n")
+
+
+def pathway(tmp_path: Path) -> Path:
+    """The tiny pathway case folder."""
+    return write_case(tmp_path / "case", partners="partner\nA\nB\n",
+                      layers="layer,demand\nchips,10\n", capabilities=CAPS, periods=PERIODS,
+                      targets=TARGETS)
+
+
+def run(*args: object) -> str:
+    """Run the CLI; assert exit 0; its output."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def supplied(allocation: pd.DataFrame, period: str, partner: str) -> float:
+    """What ``partner`` supplies of chips in ``period``."""
+    rows = allocation[(allocation["period"].astype(str) == period)
+                      & (allocation["partner"] == partner)]
+    return float(rows["supplied"].sum())
+
+
+def test_sweep_point_is_the_discounted_pathway_with_targets_on_top(tmp_path: Path) -> None:
+    """A point's override holds in every period, the 2026 target on top; cost = solve's."""
+    path = pathway(tmp_path)
+    out = tmp_path / "sweep"
+    run("sweep", path, "--vary", "layers[chips].max_share=1,0.8", "--out", out, "--no-plots")
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["status"]) == ["optimal", "optimal"]
+    assert table["verified"].all()
+    for row in table.to_dict("records"):
+        want = solve(load_case(path).with_overrides(
+            [f"layers[chips].max_share={row['layers[chips].max_share']}"]))
+        assert row["objective"] == pytest.approx(want.objective)
+        assert row["cost_existing"] == pytest.approx(want.costs["existing"])
+    allocations = pd.read_csv(out / "allocations.csv")
+    assert {str(p) for p in allocations["period"]} == {"2026", "2028"}
+    first = allocations[allocations["point"] == 0]
+    # The 2026 target keeps A at 60% of 10; in 2028 max_share=1 lets A supply all 20.
+    assert supplied(first, "2026", "A") == pytest.approx(6)
+    assert supplied(first, "2028", "A") == pytest.approx(20)
+    second = allocations[allocations["point"] == 1]
+    assert supplied(second, "2026", "A") == pytest.approx(6)
+    assert supplied(second, "2028", "A") == pytest.approx(16)
+
+
+def test_frontier_on_a_pathway_is_one_command(tmp_path: Path) -> None:
+    """The frontier on max_share: discounted costs rise to the tightest value, 0.5."""
+    path = pathway(tmp_path)
+    out = tmp_path / "frontier"
+    text = run("frontier", path, "--trade-off", "layers[chips].max_share", "--points", "3",
+               "--tol", "0.01", "--out", out)
+    assert "tightest feasible value" in text
+    curve = pd.read_csv(out / "frontier.csv")
+    key = "layers[chips].max_share"
+    assert curve[key].iloc[-1] == pytest.approx(0.5, abs=0.01)
+    assert curve["verified"].all() and "cost_existing" in curve
+    assert curve["objective"].is_monotonic_increasing
+    loose = solve(load_case(path).with_overrides([f"{key}=1.0"]))
+    assert curve["objective"].iloc[0] == pytest.approx(loose.objective)
+
+
+def test_stress_period_hits_that_periods_capacity(tmp_path: Path) -> None:
+    """Losing A in a period leaves unmet what B has in service then; no --period: refused."""
+    path = pathway(tmp_path)
+    plan = solve(load_case(path)).allocation
+    for period, demand in (("2026", 10.0), ("2028", 20.0)):
+        out = tmp_path / f"stress-{period}"
+        run("stress", path, "--period", period, "--partner", "A", "--out", out)
+        table = pd.read_csv(out / "stress.csv")
+        total = table[table["scope"] == "total"].iloc[0]
+        rows = plan[(plan["period"].astype(str) == period) & (plan["partner"] == "B")]
+        assert total["demand"] == pytest.approx(demand)
+        assert total["unmet"] == pytest.approx(demand - float(rows["capacity"].sum()))
+    refused = CliRunner().invoke(main, ["stress", str(path), "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 2 and "--period, one of 2026, 2028" in refused.output
+    wrong = CliRunner().invoke(main, ["stress", str(path), "--period", "2027"])
+    assert wrong.exit_code == 2 and "periods are 2026, 2028" in wrong.output
+
+
+def test_stress_redesign_on_a_pathway_is_the_whole_pathway(tmp_path: Path) -> None:
+    """--redesign without B: the discounted pathway without B, against the optimum."""
+    path = pathway(tmp_path)
+    out = tmp_path / "stress"
+    run("stress", path, "--period", "2026", "--partner", "B", "--redesign", "--out", out)
+    total = pd.read_csv(out / "stress.csv").iloc[0]
+    # Without B nobody dilutes A in 2026 below the target: no plan.
+    assert total["redesign_status"] == "infeasible"
+    assert "2026" in total["redesign_reason"]
+
+
+def test_stress_sample_period_draws_that_periods_demand(tmp_path: Path) -> None:
+    """stress --sample --period P re-routes P's plan under P's demand (10, then 20)."""
+    path = pathway(tmp_path)
+    for period, demand in (("2026", 10.0), ("2028", 20.0)):
+        out = tmp_path / f"sample-{period}"
+        run("stress", path, "--sample", 20, "--seed", 3, "--period", period, "--out", out)
+        table = pd.read_csv(out / "distribution.csv")
+        assert float(table[table["scope"] == "total"]["demand"].iloc[0]) == pytest.approx(demand)
+    refused = CliRunner().invoke(main, ["stress", str(path), "--sample", "5",
+                                        "--out", str(tmp_path / "y")])
+    assert refused.exit_code == 2 and "--period" in refused.output
+    assert not (tmp_path / "y" / "draws.csv").exists()
+
+
+def test_period_on_a_one_period_case_is_refused(tmp_path: Path) -> None:
+    """--period names a period of periods.csv; a case without one refuses it."""
+    path = write_case(tmp_path / "one", partners="partner\nA\nB\n",
+                      layers="layer,demand\nchips,10\n",
+                      capabilities="partner,layer,capacity,unit_cost\nA,chips,100,1\n"
+                                   "B,chips,100,2\n")
+    result = CliRunner().invoke(main, ["stress", str(path), "--period", "2026"])
+    assert result.exit_code == 2 and "no periods.csv" in result.output
+
+
+def test_export_writes_the_pathway_model(tmp_path: Path) -> None:
+    """The exported LP names every period's rows and the builds; HiGHS solves it to the optimum."""
+    path = pathway(tmp_path)
+    out = tmp_path / "model.lp"
+    run("export", path, "--format", "lp", out)
+    text = out.read_text(encoding="utf-8")
+    assert "b(A,chips,2026)" in text and "@2028" in text and "in_service(2028,A,chips)" in text
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.readModel(str(out))
+    highs.run()
+    assert highs.getInfo().objective_function_value == pytest.approx(
+        solve(load_case(path)).objective)
+
+
+def test_allocation_cost_is_what_each_pair_pays_that_period(tmp_path: Path) -> None:
+    """allocation.csv's cost per period: fixed, builds in service and the base kept; checked."""
+    path = pathway(tmp_path)
+    out = tmp_path / "run"
+    run("solve", path, "--out", out)
+    allocation = pd.read_csv(out / "allocation.csv")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for period, costs in summary["costs_by_period"].items():
+        rows = allocation[allocation["period"].astype(str) == period]
+        paid = costs["fixed"] + costs["capacity"] + costs["existing"]
+        assert rows["cost"].sum() == pytest.approx(paid)
+    # B's 2026 build (cost 2 a unit) serves two years: in 2028 it pays nothing.
+    b = allocation[allocation["partner"] == "B"]
+    b = b.set_index(b["period"].astype(str))
+    assert b.at["2026", "cost"] == pytest.approx(2 * b.at["2026", "capacity"])
+    assert b.at["2028", "cost"] == pytest.approx(0)
+    partners = pd.read_csv(out / "partners.csv")
+    assert partners["cost"].sum() == pytest.approx(allocation["cost"].sum())
+    allocation.loc[allocation["partner"] == "A", "cost"] += 1
+    allocation.to_csv(out / "allocation.csv", index=False)
+    tampered = CliRunner().invoke(main, ["check", str(path), str(out)])
+    assert tampered.exit_code == 5 and "allocation.csv: cost of 2026: A,chips" in tampered.output
+
+
+def test_report_draws_hosts_flows_and_participation_per_period(tmp_path: Path) -> None:
+    """One heat map, flow table and partner table per period, each of that period's plan."""
+    path = pathway(tmp_path)
+    out = tmp_path / "run"
+    run("solve", path, "--out", out)
+    run("report", out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for period in ("2026", "2028"):
+        for table in ("heatmap", "flow-table", "partner-table"):
+            assert f'id="{table}-{period}"' in page
+    assert 'id="heatmap"' not in page
+    heat = {p: page.split(f'id="heatmap-{p}"')[1].split("</table>")[0] for p in ("2026", "2028")}
+    flows = {p: page.split(f'id="flow-table-{p}"')[1].split("</table>")[0] for p in heat}
+    # The 2026 target holds A to 60% (6 of 10); in 2028 A supplies all 20 of chips.
+    assert "A hosts chips: 60.0% of supply" in heat["2026"]
+    assert "A hosts chips: 100.0% of supply" in heat["2028"]
+    assert "<td>A</td><td>coalition</td><td class=\"n\">6</td>" in flows["2026"]
+    assert "<td>A</td><td>coalition</td><td class=\"n\">20</td>" in flows["2028"]
+    assert "<td>B</td>" in flows["2026"] and "<td>B</td>" not in flows["2028"]
+
+
+def test_alternatives_differ_in_hosting_decisions_per_period(tmp_path: Path) -> None:
+    """The most different pathway within 50%: B also hosts chips in 2028; checked, capped."""
+    path = pathway(tmp_path)
+    out = tmp_path / "alt"
+    run("alternatives", path, "--slack", "0.5", "--count", "2", "--out", out)
+    table = pd.read_csv(out / "alternatives.csv").set_index("plan")
+    optimum = solve(load_case(path)).objective
+    assert table.at["optimum", "cost"] == pytest.approx(optimum)
+    alt = table.loc["alternative-1"]
+    # 2026's target makes A and B host; the only decision left is who hosts in 2028.
+    assert alt["distance"] == 1 and alt["gained"] == "B:chips@2028"
+    assert bool(alt["verified"]) and optimum < alt["cost"] <= 1.5 * optimum
+    assert {"suppliers[chips@2026]", "suppliers[chips@2028]"} <= set(table.columns)
+    plan = pd.read_csv(out / "alternative-1" / "allocation.csv")
+    hosts = plan[plan["hosted"]].groupby(plan["period"].astype(str))["partner"].apply(set)
+    assert hosts.to_dict() == {"2026": {"A", "B"}, "2028": {"A", "B"}}
+    assert "verified against case" in run("check", path, out / "alternative-1")
+    # Resumed, the plan read back is a reference by (partner, layer@period): none further.
+    text = run("alternatives", path, "--slack", "0.5", "--count", "2", "--out", out,
+               "--resume")
+    assert "no plan within the slack differs from every one found" in text
+    assert pd.read_csv(out / "alternatives.csv")["plan"].tolist() == ["optimum",
+                                                                       "alternative-1"]
+
+
+def test_stress_sample_period_of_a_written_pathway_run(tmp_path: Path) -> None:
+    """--sample --run RUN --period P draws on P's rows of the run; a one-period run refused."""
+    path = pathway(tmp_path)
+    out = tmp_path / "run"
+    run("solve", path, "--out", out)
+    run("stress", path, "--sample", 5, "--period", "2028", "--run", out, "--out",
+        tmp_path / "st")
+    table = pd.read_csv(tmp_path / "st" / "distribution.csv")
+    assert float(table[table["scope"] == "total"]["demand"].iloc[0]) == pytest.approx(20)
+    allocation = pd.read_csv(out / "allocation.csv")
+    allocation.drop(columns="period").to_csv(out / "allocation.csv", index=False)
+    refused = CliRunner().invoke(main, ["stress", str(path), "--sample", "5", "--period",
+                                        "2028", "--run", str(out), "--out",
+                                        str(tmp_path / "st2")])
+    assert refused.exit_code == 2 and "a run of one period" in refused.output
