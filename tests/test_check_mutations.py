@@ -304,3 +304,34 @@ def test_an_alternative_distance_is_recomputed_from_its_references(
     # The nearest reference counts: the plan itself among them makes the distance 0.
     assert check(case, data, tables, altered(references=[optimum, plan], distance=0)) == []
     assert check(case, data, tables, altered(references=[optimum, plan])) != []
+
+
+def test_a_design_s_scenario_routes_are_priced_and_closed_per_layer(tmp_path: Path) -> None:
+    # trade.csv prices B -> A's chips apart from the route's other layers: the checker reads
+    # a scenario flow's route by its layer, as the model does (else the recourse is off).
+    trade = "exporter,importer,layer,unit_cost,allowed\nB,A,chips,3,true\nB,A,,0.5,true\n"
+    folder = write_case(tmp_path / "case", layers=LAYERS_NO_DEMAND, demand=DEMAND,
+                        scenarios=SCENARIOS, trade=trade)
+    run = tmp_path / "run"
+    res = CliRunner().invoke(main, ["solve", str(folder), "--out", str(run), "--set",
+                                    "objective.shortage_cost=10", "--design", "expected"])
+    assert res.exit_code == 0, res.output
+    over = ["objective.shortage_cost=10"]
+    case = replace(load_case(folder).with_overrides(over),
+                   scenario_options=ScenarioOptions(design="expected"))
+    tables = tables_of(run)
+    summary = json.loads((run / "summary.json").read_text())
+    assert check(case, CaseData.of(case), tables, summary) == []
+    flows = tables["scenario_flows"]
+    shipped = flows[(flows["exporter"] == "B") & (flows["importer"] == "A")
+                    & (flows["layer"] == "chips") & (flows["quantity"].astype(float) > 0)]
+    assert not shipped.empty, "the test needs a scenario shipping B's chips to A"
+    # The same tables against a trade.csv that closes B -> A for chips alone: refused.
+    closed = write_case(tmp_path / "closed", layers=LAYERS_NO_DEMAND, demand=DEMAND,
+                        scenarios=SCENARIOS, trade=trade.replace("B,A,chips,3,true",
+                                                                 "B,A,chips,3,false"))
+    other = replace(load_case(closed).with_overrides(over),
+                    scenario_options=ScenarioOptions(design="expected"))
+    found = check(other, CaseData.of(other), tables, summary)
+    assert any("B -> A ships" in v.message and "forbidden route" in v.message
+               for v in found), found

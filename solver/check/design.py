@@ -23,7 +23,16 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.case.scenarios import recourse_term, scenarios_over
 from solver.check.case_data import CaseData
-from solver.check.common import Row, Tolerance, Violation, fmt, line_of, missing_columns, numbers
+from solver.check.common import (
+    Row,
+    Tolerance,
+    Violation,
+    codes,
+    fmt,
+    line_of,
+    missing_columns,
+    numbers,
+)
 from solver.check.rerouting import ScenarioLP
 
 
@@ -71,12 +80,7 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
                           frame["exporter"].to_numpy(dtype=object),
                           frame["importer"].to_numpy(dtype=object),
                           frame["layer"].to_numpy(dtype=object))
-    forbidden = set(zip(case.trade.loc[~case.trade["allowed"].astype(bool), "exporter"],
-                        case.trade.loc[~case.trade["allowed"].astype(bool), "importer"],
-                        strict=True))
-    route_cost = {(e, i): float(c) for e, i, c in zip(case.trade["exporter"],
-                                                       case.trade["importer"],
-                                                       case.trade["unit_cost"], strict=True)}
+    route_cost, route_allowed = _routes(data, frame)
     demand = case.demand.set_index(["member", "layer"])["demand"].astype(float)
     price = float(case.objective.shortage_cost or 0.0)
     known = set(scen.ids)
@@ -101,7 +105,7 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
             if (e, lay) not in built.index:
                 out.append(Violation("capacity", f"{sid}: {e}->{i}", q,
                                      f"{where}: {e} ships {fmt(q)} of {lay} but cannot host it"))
-            elif e != i and (e, i) in forbidden:
+            elif not route_allowed[np.flatnonzero(mine)[j]]:
                 out.append(Violation("routes", f"{sid}: {e}->{i}", q,
                                      f"{where}: {e} -> {i} ships {fmt(q)} of {lay} on a "
                                      "forbidden route"))
@@ -128,9 +132,7 @@ def check_design(case: Case, data: CaseData, pairs: pd.DataFrame, costs: Mapping
                                  f"{key[1]}, above its demand"))
         short = (demand - served.reindex(demand.index).fillna(0.0)).clip(lower=0)
         unmet = float(short.sum())
-        unit = [0.0 if e == i else route_cost.get((e, i), 0.0)
-                for e, i in zip(rows["exporter"], rows["importer"], strict=True)]
-        trade = float(np.asarray(unit) @ qty) if len(qty) else 0.0
+        trade = float(route_cost[mine] @ qty) if len(qty) else 0.0
         if lp is not None:
             try:
                 least = lp.solve(at[sid], price)[0]
@@ -176,6 +178,25 @@ def _worst(short: pd.Series, layer_demand: pd.Series, tol: Tolerance) -> dict[st
                 "worst_layer": str(share.index[at])}
     # A tie (rationing over a chain leaves every layer downstream the same share): any of them.
     return {"worst_layer_tied": {str(k): float(v) for k, v in per_layer[tied].items()}}
+
+
+def _routes(data: CaseData, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each scenario flow's unit trade cost and whether its route is open in trade.csv.
+
+    A route's row for the flow's layer wins over its row without a layer
+    (:meth:`CaseData.routes`); a flow naming an unknown partner or member costs nothing
+    here (it is a violation of its own).
+    """
+    exporter = codes(data.partner_ids, frame["exporter"])
+    importer = codes(data.consumer_ids, frame["importer"])
+    layer = codes(data.layer_ids, frame["layer"])
+    known = (exporter >= 0) & (importer >= 0) & (layer >= 0)
+    cost = np.zeros(len(frame))
+    allowed = np.ones(len(frame), dtype=bool)
+    if known.any():
+        cost[known], allowed[known] = data.routes(exporter[known], importer[known],
+                                                  layer[known])
+    return cost, allowed
 
 
 def _rerouted(rows: pd.DataFrame, planned: pd.Series) -> float:
