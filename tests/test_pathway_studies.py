@@ -91,7 +91,7 @@ def test_frontier_on_a_pathway_is_one_command(tmp_path: Path) -> None:
 
 
 def test_stress_period_hits_that_periods_capacity(tmp_path: Path) -> None:
-    """Losing A in a period leaves unmet what B has in service then; no --period: refused."""
+    """Losing A in a period leaves unmet what B has in service then; no --period: the last."""
     path = pathway(tmp_path)
     plan = solve(load_case(path)).allocation
     for period, demand in (("2026", 10.0), ("2028", 20.0)):
@@ -102,8 +102,13 @@ def test_stress_period_hits_that_periods_capacity(tmp_path: Path) -> None:
         rows = plan[(plan["period"].astype(str) == period) & (plan["partner"] == "B")]
         assert total["demand"] == pytest.approx(demand)
         assert total["unmet"] == pytest.approx(demand - float(rows["capacity"].sum()))
-    refused = CliRunner().invoke(main, ["stress", str(path), "--out", str(tmp_path / "x")])
-    assert refused.exit_code == 2 and "--period, one of 2026, 2028" in refused.output
+    # Without --period: the last period's (SPEC section 13), and the command says so.
+    last = CliRunner().invoke(main, ["stress", str(path), "--partner", "A", "--out",
+                                     str(tmp_path / "x")])
+    assert last.exit_code == 0, last.output
+    assert "last period, 2028" in last.output
+    assert pd.read_csv(tmp_path / "x" / "stress.csv").equals(
+        pd.read_csv(tmp_path / "stress-2028" / "stress.csv"))
     wrong = CliRunner().invoke(main, ["stress", str(path), "--period", "2027"])
     assert wrong.exit_code == 2 and "periods are 2026, 2028" in wrong.output
 
@@ -127,10 +132,11 @@ def test_stress_sample_period_draws_that_periods_demand(tmp_path: Path) -> None:
         run("stress", path, "--sample", 20, "--seed", 3, "--period", period, "--out", out)
         table = pd.read_csv(out / "distribution.csv")
         assert float(table[table["scope"] == "total"]["demand"].iloc[0]) == pytest.approx(demand)
-    refused = CliRunner().invoke(main, ["stress", str(path), "--sample", "5",
-                                        "--out", str(tmp_path / "y")])
-    assert refused.exit_code == 2 and "--period" in refused.output
-    assert not (tmp_path / "y" / "draws.csv").exists()
+    last = CliRunner().invoke(main, ["stress", str(path), "--sample", 20, "--seed", 3,
+                                     "--out", str(tmp_path / "y")])
+    assert last.exit_code == 0, last.output
+    assert pd.read_csv(tmp_path / "y" / "distribution.csv").equals(
+        pd.read_csv(tmp_path / "sample-2028" / "distribution.csv"))
 
 
 def test_period_on_a_one_period_case_is_refused(tmp_path: Path) -> None:

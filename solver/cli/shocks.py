@@ -160,7 +160,7 @@ def shock_options(f: Any) -> Any:
                      help="Seed of --sample: the same seed gives the same draws."),
         click.option("--period", default=None, metavar="P",
                      help="On a pathway (periods.csv): shock period P's plan, the capacity "
-                          "in service in P, under P's demand and targets (required there)."),
+                          "in service in P, under P's demand and targets (default: the last)."),
         click.option("--run", "run", type=click.Path(path_type=Path, file_okay=False),
                      default=None, help="Stress the design of this run folder instead of "
                                         "solving the case."),

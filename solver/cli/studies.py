@@ -188,6 +188,13 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
                                            threads), solver_name)
     out = out or default_out(path, "stress")
     check_writable(out)
+    from solver.studies.shocks.period import chosen_period
+
+    if shocks["period"] is None and chosen_period(case, None) is not None:
+        shocks["period"] = chosen_period(case, None)
+        if not State.quiet:
+            click.echo(f"stress: the pathway's last period, {shocks['period']} (--period "
+                       "chooses another)", err=True)
     if shocks["named"] or shocks["sample"]:
         from solver.cli.shocks import stress_sample, stress_scenarios
 

@@ -135,16 +135,18 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
     the draws an interrupted run of the same request (case, design, ``n``, ``seed``) wrote
     to ``draws.csv``. An ``out`` that holds anything is taken only with ``force`` or
-    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). A pathway case needs
-    ``period``: the draws hit the capacity in service then (a pathway ``allocation`` is
-    taken in that period), under that period's case (:mod:`solver.studies.shocks.period`).
+    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). On a pathway the
+    draws of ``period`` (default: the last) hit the capacity in service then (a pathway
+    ``allocation`` is taken in that period), under that period's case
+    (:mod:`solver.studies.shocks.period`).
     """
     from solver.case.markets import refuse_markets
 
     refuse_markets(case, "coalition stress --sample")
-    from solver.studies.shocks.period import period_of, rows_of
+    from solver.studies.shocks.period import chosen_period, period_of, rows_of
 
     full = case
+    period = chosen_period(full, period)
     case = period_of(full, period, "coalition stress --sample")
     if case is not full:
         from solver.solve import solve

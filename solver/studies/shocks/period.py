@@ -2,9 +2,9 @@
 
 ``stress --period P`` (and ``--scenarios``, ``--sample`` with it) hits period P's plan: the
 capacity in service in P (builds in service and the installed base kept), re-routed over
-P's routes under P's case (its demand factor and targets). A pathway without ``--period``
-is refused with the list of its periods: a shock hits the capacity of one period, and
-which period matters is the planner's question, not one to average away.
+P's routes under P's case (its demand factor and targets). Without ``--period`` a pathway
+is shocked in its last period (SPEC section 13; :func:`chosen_period`): the capacity the
+pathway ends with.
 """
 
 from __future__ import annotations
@@ -27,6 +27,16 @@ def period_names(case: Case) -> list[str]:
     from solver.case.periods import periods_of
 
     return [p.name for p in periods_of(case)]
+
+
+def chosen_period(case: Case, period: str | None) -> str | None:
+    """``period``, or a pathway's last period where none is given (None: one period)."""
+    from solver.case.periods import uses_pathway
+
+    if period is not None or not uses_pathway(case):
+        return period
+    names = period_names(case)
+    return names[-1] if names else None
 
 
 def period_of(case: Case, period: str | None, what: str) -> Case:

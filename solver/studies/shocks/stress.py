@@ -83,7 +83,7 @@ def stress(
     ``out/stress.json``). ``progress`` (a
     :class:`solver.studies.engine.steps.Steps`) is told of each partner lost.
 
-    A pathway case needs ``period``: the loss hits the capacity in service in that period,
+    On a pathway case the loss hits the capacity in service in ``period`` (default: the last),
     re-routed under that period's case (:mod:`solver.studies.shocks.period`); a redesign
     is the whole pathway's, its cost the discounted total.
     """
@@ -92,9 +92,10 @@ def stress(
     refuse_markets(case, "coalition stress")
     from solver.model.data import model_data
     from solver.solve import solve
-    from solver.studies.shocks.period import period_of, period_result
+    from solver.studies.shocks.period import chosen_period, period_of, period_result
 
     full = case
+    period = chosen_period(full, period)
     case = period_of(full, period, "coalition stress")
     if result is None:
         result = solve(full)
