@@ -102,7 +102,7 @@ def test_stress_period_hits_that_periods_capacity(tmp_path: Path) -> None:
         rows = plan[(plan["period"].astype(str) == period) & (plan["partner"] == "B")]
         assert total["demand"] == pytest.approx(demand)
         assert total["unmet"] == pytest.approx(demand - float(rows["capacity"].sum()))
-    # Without --period: the last period's (SPEC section 13), and the command says so.
+    # Without --period: the last period's (README, Pathways), and the command says so.
     last = CliRunner().invoke(main, ["stress", str(path), "--partner", "A", "--out",
                                      str(tmp_path / "x")])
     assert last.exit_code == 0, last.output

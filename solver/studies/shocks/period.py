@@ -3,7 +3,7 @@
 ``stress --period P`` (and ``--scenarios``, ``--sample`` with it) hits period P's plan: the
 capacity in service in P (builds in service and the installed base kept), re-routed over
 P's routes under P's case (its demand factor and targets). Without ``--period`` a pathway
-is shocked in its last period (SPEC section 13; :func:`chosen_period`): the capacity the
+is shocked in its last period (README, Pathways; :func:`chosen_period`): the capacity the
 pathway ends with.
 """
 
