@@ -125,3 +125,26 @@ def test_reach_without_markets_is_refused(tmp_path: Path) -> None:
                                               if k != "markets"})
     with pytest.raises(UsageError, match="the case has no markets outside the coalition"):
         alternatives(load_case(folder), 0.1, maximize="reach")
+
+
+def test_frontier_over_a_column_takes_markets(tmp_path: Path) -> None:
+    # BR's floor of 10 from the original case: D = 10 + 10. A partner may supply at most
+    # max_share of D (markets included): A 20 s at 1, B 20 (1 - s) at 2, so 40 - 20 s for
+    # s >= 0.5 (the tightest): 20, 25, 30.
+    case = exact(write_case(tmp_path / "case", **MARKET))
+    curve = frontier(case, "layers.max_share", points=3, plots=False)
+    assert curve["layers.max_share"].tolist() == pytest.approx([1.0, 0.75, 0.5])
+    assert curve["objective"].tolist() == pytest.approx([20, 25, 30])
+    tight = solve(case.with_overrides(["layers.max_share=0.5"]))
+    assert curve["objective"].iloc[-1] == pytest.approx(tight.objective)
+    assert curve["verified"].all()
+
+
+def test_resume_reads_the_reach_back_from_the_run_folders(tmp_path: Path) -> None:
+    folder = case_with(tmp_path)
+    out = tmp_path / "out"
+    first = alternatives(exact(folder), 0.25, maximize="reach[BR]", out=out, plots=False)
+    again = alternatives(exact(folder), 0.25, maximize="reach[BR]", out=out, plots=False,
+                         resume=True)
+    assert again.table["value"].tolist() == pytest.approx(first.table["value"].tolist())
+    assert again.table["value"].iloc[-1] == pytest.approx(15 / 40, abs=1e-5)
