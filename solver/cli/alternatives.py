@@ -59,7 +59,8 @@ class Slacks(click.ParamType):
               help="Most different plans to find at each slack (at most 100).")
 @click.option("--maximize", "maximize", default=None, metavar="KEY",
               help="Instead, the plan that pushes KEY highest: participation[PARTNER], "
-                   "suppliers[LAYER], share[PARTNER,LAYER] or hosts[PARTNER].")
+                   "suppliers[LAYER], share[PARTNER,LAYER], hosts[PARTNER], or with "
+                   "markets reach[MARKET] or reach.")
 @click.option("--minimize", "minimize", default=None, metavar="KEY",
               help="Instead, the plan that pushes KEY lowest (the same keys).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,

@@ -251,7 +251,8 @@ def format_stress(worst: Any, redesign: bool) -> str:
                    "layers.resilience, layers.min_supplier_share, demand.max_dependency, "
                    "demand.min_domestic, partners.min_participation or "
                    "partners.max_participation, for every row or one "
-                   "(layers[semiconductors].max_share).")
+                   "(layers[semiconductors].max_share); with markets, a floor on "
+                   "reach[MARKET] or reach (the share of markets' demand).")
 @click.option("--points", type=click.IntRange(min=2), default=10, show_default=True,
               help="Points on the curve, from the loose end to the tightest feasible value.")
 @click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-3,

@@ -10,7 +10,7 @@ changed:
   before), ``t <= d_j(y) = sum_a [y_a differs from Y_ja]
   = |Y_j| + sum_a (1 - 2 Y_ja) y_a``, with ``t`` in ``[0, n_pairs]``; a slot not yet in use
   has an offset ``n_pairs + 1`` that makes its row never bind;
-- optionally a direction ``X = expr`` (participation, suppliers, share or hosts);
+- optionally a direction ``X = expr`` (participation, suppliers, share, hosts or reach);
 - the objective ``w_c C + w_t t + w_x X`` with mutable weights.
 
 Minimising ``C`` alone is the cost model; ``-t`` is the most different plan; ``+-X`` pushes
@@ -33,12 +33,15 @@ from solver.model.constraints import add_bodies, minus
 
 @dataclass(frozen=True)
 class Direction:
-    """A linear quantity of the plan: ``sum coef * var`` over pairs' ``y`` or ``q``."""
+    """A linear quantity of the plan: ``sum coef * var`` over pairs' ``y`` or ``q``.
+
+    With ``variable`` ``s``, over market rows' supplied ``s`` (``pairs`` are row positions).
+    """
 
     key: str
     """As the user wrote it, ``participation[IN]``."""
     variable: str
-    """``y`` (hosting) or ``q`` (supply)."""
+    """``y`` (hosting), ``q`` (supply) or ``s`` (supplied to a market row)."""
     pairs: tuple[int, ...]
     coefs: tuple[float, ...]
 
@@ -131,7 +134,8 @@ def add_near_optimal(built: Built, slots: int, direction: Direction | None = Non
     if direction is not None:
         m.no_x = pyo.Var(within=pyo.Reals)
         m.no_w_direction = pyo.Param(mutable=True, initialize=0.0)
-        var = ctx.var_y if direction.variable == "y" else ctx.var_q
+        var = ctx.var_y if direction.variable == "y" else ctx.var_q \
+            if direction.variable == "q" else list(m.s.values())
         body = [MonomialTermExpression((c, var[a]))
                 for a, c in zip(direction.pairs, direction.coefs, strict=True)]
         add_bodies(ctx, "no_direction", [(direction.key,)], [[*body, minus(m.no_x)]],

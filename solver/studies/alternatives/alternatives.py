@@ -3,7 +3,8 @@
 The least-cost plan is one of many that cost almost the same. :func:`alternatives` finds,
 within a slack ``e`` on cost, the plans that host as differently as possible from the optimum
 and from each other, or the plan that pushes one quantity (``participation[IN]``,
-``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``) furthest. The searches run
+``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``, with markets
+``reach[BR]`` or ``reach``) furthest. The searches run
 on one persistent model (:mod:`solver.studies.alternatives.search`); every plan is a verified
 run folder, and ``alternatives.csv`` lists them side by side.
 """
@@ -102,9 +103,6 @@ def alternatives(
     plan, and :class:`~solver.errors.VerificationError` if the independent checker rejects a
     plan (the plans found before it are kept).
     """
-    from solver.case.markets import refuse_markets
-
-    refuse_markets(case, "coalition alternatives")
     slacks = _slacks(slack)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise UsageError(f"count {count!r}: must be a whole number from 1 to {MAX_COUNT}")
@@ -306,6 +304,13 @@ def direction_value(result: Any, key: str) -> float:
         return float(result.partners.set_index("partner")["layers_hosted"].get(first, 0))
     if kind == "suppliers":
         return float(result.layers.set_index("layer")["suppliers"].get(first, 0))
+    if kind == "reach":
+        markets = getattr(result, "markets", None)
+        if markets is None or markets.empty:
+            return 0.0
+        mine = markets[markets["market"].astype(str) == first] if first else markets
+        total = float(mine["demand"].sum())
+        return float(mine["supplied"].sum()) / total if total > 0 else 0.0
     frame = result.allocation
     row = frame[(frame["partner"] == first) & (frame["layer"] == second)]
     return float(row["share"].sum())

@@ -37,6 +37,8 @@ class WrittenPlan:
     partners: pd.DataFrame
     layers: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    markets: pd.DataFrame | None = None
+    """With markets.csv: the run folder's markets.csv (what ``reach`` is read from)."""
 
     @property
     def hosts(self) -> tuple[tuple[str, str], ...]:
@@ -153,7 +155,8 @@ def read_plan(run: Path) -> WrittenPlan:
     return WrittenPlan(objective=float(summary["objective"]),
                        verified=bool(summary.get("verified")), allocation=allocation,
                        partners=table("partners.csv"), layers=table("layers.csv"),
-                       summary=summary)
+                       summary=summary, markets=table("markets.csv")
+                       if (run / "markets.csv").is_file() else None)
 
 
 def write_plan(result: Any, run: Path) -> None:

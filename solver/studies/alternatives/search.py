@@ -33,25 +33,33 @@ from solver.errors import UsageError
 from solver.model.near_optimal import Direction
 from solver.studies.engine.resolver import Resolver
 
-#: ``participation[IN]``, ``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``.
-KEY = re.compile(r"^\s*(participation|suppliers|share|hosts)\s*\[\s*([^\],]+?)\s*"
-                 r"(?:,\s*([^\]]+?)\s*)?\]\s*$")
+#: ``participation[IN]``, ``suppliers[telecom]``, ``share[TW,semiconductors]``, ``hosts[IN]``,
+#: ``reach[BR]``, ``reach``.
+KEY = re.compile(r"^\s*(participation|suppliers|share|hosts|reach)\s*(?:\[\s*([^\],]+?)\s*"
+                 r"(?:,\s*([^\]]+?)\s*)?\])?\s*$")
 
 KINDS = {
     "participation": "PARTNER: the partner's share of the coalition's value supplied",
     "suppliers": "LAYER: the number of partners hosting the layer",
     "share": "PARTNER,LAYER: the partner's share of the layer's demand",
     "hosts": "PARTNER: the number of layers the partner hosts",
+    "reach": "MARKET: the coalition's share of the market's demand over its layers "
+             "(reach alone: of every market's)",
 }
 
 
 def key_parts(key: str) -> tuple[str, str, str | None]:
-    """``(kind, first id, second id or None)`` of a KEY; :class:`UsageError` if malformed."""
+    """``(kind, first id, second id or None)`` of a KEY; :class:`UsageError` if malformed.
+
+    ``reach`` without brackets (every market) has first id ``""``.
+    """
     match = KEY.match(key) if isinstance(key, str) else None
-    forms = "; ".join(f"{k}[{v.split(':')[0]}]" for k, v in KINDS.items())
-    if match is None:
+    forms = "; ".join(f"{k}[{v.split(':')[0]}]" for k, v in KINDS.items()) + "; reach"
+    if match is None or (match.group(2) is None and match.group(1) != "reach"):
         raise UsageError(f"{key!r} is not a quantity of the plan; use one of {forms}")
     kind, first, second = match.groups()
+    if first is None:
+        return kind, "", None
     if second is not None and "," in second:
         raise UsageError(f"{key!r}: {kind}[{KINDS[kind].split(':')[0]}] takes "
                          f"{'two ids' if kind == 'share' else 'one id'}")
@@ -67,6 +75,8 @@ def parse_direction(case: Case, data: Any, key: str) -> Direction:
     quantity that no plan can change (a partner with no capability, a layer no one hosts).
     """
     kind, first, second = key_parts(key)
+    if kind == "reach":
+        return reach_direction(case, data, key, first)
     partners = set(case.partners["partner"].astype(str))
     layers = set(case.layers["layer"].astype(str))
     pair_partner = data.pairs["partner"].astype(str).to_numpy()
@@ -108,6 +118,34 @@ def parse_direction(case: Case, data: Any, key: str) -> Direction:
         raise UsageError(f"{key!r} names nothing a plan can change: {what}")
     return Direction(key=key.replace(" ", ""), variable=variable,
                      pairs=tuple(int(a) for a in pairs), coefs=tuple(float(c) for c in coefs))
+
+
+def reach_direction(case: Case, data: Any, key: str, market: str) -> Direction:
+    """``reach[M] = sum_r s[r] / sum_r demand_r`` over market ``M``'s rows (all rows: ``""``).
+
+    A linear expression over what the coalition supplies each market row (``s``; demand is
+    data). Raises :class:`UsageError` for a case without markets, a market markets.csv lacks,
+    or a market without demand.
+    """
+    table = getattr(case, "markets", None)
+    if not getattr(case, "has_markets", False) or table is None:
+        raise UsageError(f"{key!r}: the case has no markets outside the coalition "
+                         "(markets.csv)")
+    known = sorted(set(table["market"].astype(str)))
+    if market and market not in known:
+        raise UsageError(f"{key!r}: {market!r} is not a market of markets.csv (its markets: "
+                         f"{', '.join(known)})")
+    markets = data.markets
+    rows = markets.rows if markets is not None else None
+    mine = np.array([], dtype=np.int64) if rows is None else np.flatnonzero(
+        (rows["market"].astype(str) == market).to_numpy() if market else np.ones(len(rows)))
+    total = 0.0 if rows is None else float(rows["demand"].to_numpy(dtype=float)[mine].sum())
+    if len(mine) == 0 or total <= 0:
+        raise UsageError(f"{key!r} names nothing a plan can change: "
+                         f"{market or 'the markets'} {'has' if market else 'have'} no demand")
+    return Direction(key=key.replace(" ", ""), variable="s",
+                     pairs=tuple(int(r) for r in mine),
+                     coefs=tuple(1.0 / total for _ in mine))
 
 
 def cost_cap(optimum: float, slack: float) -> float:
@@ -219,6 +257,25 @@ class AlternativeSolver:
             finish(self.case, self.built, report, self.runner, self.build_seconds)
         self.optimum = Optimum(cost=float(report.objective or 0.0), values=report.values)
         return result
+
+    def cheapest_with(self, lower: float) -> Any:
+        """The cheapest plan whose direction is at least ``lower``, with no cost cap.
+
+        A Result either way: a solve without a plan gives one that says why (its status).
+        """
+        from solver.solve import finish
+
+        near = self.near
+        near.cap(None)
+        near.distance_floor(0.0)
+        near.direction_bounds(lower, None)
+        near.minimise_cost()
+        outcome = self.resolver.solve(self._check)
+        near.direction_bounds(None, None)
+        if outcome.has_solution:
+            return outcome.checked
+        return finish(self.case, self.built, outcome.report, self.runner, self.build_seconds,
+                      raise_on_failure=False)
 
     def _check(self, report: Any) -> tuple[Any, bool]:
         """A cost-minimising plan as a Result, accepted if the checker verifies it."""

@@ -1,11 +1,13 @@
 """Trade-off curves: the least cost of a plan against one requirement (epsilon-constraint).
 
-The requirement KEY (``layers.max_share``, ``layers[chips].resilience``, ...) is held at a
-value while cost is minimised; the curve runs from the loose end (where the requirement
-does not bind: ``max_share`` 1, ``resilience`` 0) to the tightest value at which the case
-still has a plan. That value is found first, by bisection between the loose end and the
-requirement's limit (``max_share`` towards 0, ``resilience`` towards 1), to within ``tol``.
-One persistent model serves every solve: only the requirement's parameter changes.
+The requirement KEY (``layers.max_share``, ``layers[chips].resilience``, ..., or with markets
+a floor on ``reach[MARKET]`` or ``reach``) is held at a value while cost is minimised; the
+curve runs from the loose end (where the requirement does not bind: ``max_share`` 1,
+``resilience`` 0) to the tightest value at which the case still has a plan. That value is
+found first, by bisection between the loose end and the requirement's limit (``max_share``
+towards 0, ``resilience`` towards 1), to within ``tol``. One persistent model serves every
+solve: only the requirement's parameter changes (for a reach, the bound of the near-optimal
+model's direction: :mod:`solver.studies.sweep.reach`).
 
 Tighter requirements leave fewer plans, so at true optima the cost never falls as the
 requirement tightens; with a relative MIP gap it may wobble by up to that gap.
@@ -55,6 +57,10 @@ REQUIREMENTS: dict[str, Requirement] = {
     "partners.min_participation": Requirement(+1, 0.0, 1.0),
     "partners.max_participation": Requirement(-1, 1.0, 0.0),
 }
+
+#: ``reach[MARKET]`` and ``reach``: a floor on the coalition's share of markets' demand
+#: (:mod:`solver.studies.sweep.reach`), loose at 0.
+REACH = Requirement(+1, 0.0, 1.0)
 
 CURVE_COLUMNS = ("point", "status", "reason", "objective", "bound", "gap", "cost_fixed",
                  "cost_capacity", "cost_trade", "cost_redundancy", "cost_risk", "cost_shortage",
@@ -129,13 +135,10 @@ def frontier(
     :class:`solver.studies.engine.steps.Steps`) is told of each solve.
     Raises :class:`InfeasibleError` if the case has no plan even at the loose end.
     """
-    from solver.case.markets import refuse_markets
+    from solver.studies.sweep.reach import is_reach
 
-    refuse_markets(case, "coalition frontier")
-    from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
-    from solver.studies.sweep.point_solver import PointSolver, Settings
-
-    req = requirement(key)
+    reach = is_reach(key)
+    req = REACH if reach else requirement(key)
     if points < 2:
         raise UsageError("a frontier needs at least 2 points")
     if tol <= 0:
@@ -145,9 +148,7 @@ def frontier(
     if (hi - lo) * req.tightens <= 0:
         raise UsageError(f"{key}: the tight end {hi:g} is not tighter than the loose end "
                          f"{lo:g}")
-    axis = parse_vary(f"{key}={lo!r}")
-    check_keys(case, [axis], "--trade-off")
-    solver = PointSolver(case, Settings(mutable=mutable_columns([axis])))
+    solver = _solver(case, key, lo, reach)
     run = FrontierRun(key=key, req=req, solver=solver, probes=[], progress=progress)
     if progress is not None:
         # At most: both ends, the bisection's halvings, then the curve's points.
@@ -183,6 +184,23 @@ def frontier(
             frontier_plot(curve, key, tightest, req.tightens, folder / "frontier.png",
                           unit=case.unit)
     return curve
+
+
+def _solver(case: Case, key: str, loose: float, reach: bool) -> Any:
+    """The persistent solver of the frontier's values: a reach floor's, or a column's."""
+    if reach:
+        from solver.case.periods import uses_pathway
+        from solver.studies.sweep.reach import reach_solver
+
+        if uses_pathway(case):
+            raise UsageError(f"--trade-off {key}: a pathway has no markets")
+        return reach_solver(case, key)
+    from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
+    from solver.studies.sweep.point_solver import PointSolver, Settings
+
+    axis = parse_vary(f"{key}={loose!r}")
+    check_keys(case, [axis], "--trade-off")
+    return PointSolver(case, Settings(mutable=mutable_columns([axis])))
 
 
 def _first_reason(reason: str, width: int = 100) -> str:

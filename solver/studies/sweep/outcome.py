@@ -70,6 +70,23 @@ def point_row(point: Point, status: str, reason: str, start: float) -> dict[str,
     return row
 
 
+def solved_row(point: Point, result: Any, start: float) -> dict[str, Any]:
+    """A point's ``sweep.csv`` row from its Result: status, objective, gap and cost terms.
+
+    A plan the independent checker rejects says so in ``reason``.
+    """
+    row = point_row(point, result.status, reason_of(result), start)
+    row.update(objective=result.objective,
+               bound=result.bound if result.has_solution else None, gap=result.gap,
+               verified=result.verified if result.has_solution else None)
+    if result.has_solution:
+        row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
+    if result.has_solution and not result.verified:
+        row["reason"] = "the independent checker rejected the plan: " + "; ".join(
+            str(v) for v in result.violations[:3])
+    return row
+
+
 def failed_outcome(point: Point, status: str, reason: str, start: float) -> PointOutcome:
     """The outcome of a point with no plan: its row with ``status`` and ``reason``."""
     return PointOutcome(point=point, row=point_row(point, status, reason, start))

@@ -20,13 +20,10 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
-from solver.results import COST_TERMS
 from solver.studies.engine.resolver import Resolver, runner_for
 from solver.studies.sweep.grid import Point
-from solver.studies.sweep.outcome import RESULT_COLUMNS, RETRY, PointOutcome
+from solver.studies.sweep.outcome import RESULT_COLUMNS, RETRY, PointOutcome, solved_row
 from solver.studies.sweep.outcome import failed_outcome as _failed
-from solver.studies.sweep.outcome import point_row as _row
-from solver.studies.sweep.outcome import reason_of as _reason
 from solver.studies.sweep.outcome import with_point as _with_point
 
 
@@ -151,17 +148,10 @@ class PointSolver:
         report = outcome.report
         result: Any = outcome.checked if outcome.has_solution else \
             finish(case, built, report, runner, build_seconds, raise_on_failure=False)
-        row = _row(point, result.status, _reason(result), start)
-        row.update(objective=result.objective,
-                   bound=result.bound if result.has_solution else None, gap=result.gap,
-                   verified=result.verified if result.has_solution else None,
-                   rebuilt=rebuild, solve_seconds=outcome.highs_seconds)
+        row = solved_row(point, result, start)
+        row.update(rebuilt=rebuild, solve_seconds=outcome.highs_seconds)
         if result.has_solution:
-            row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
             row.update(self.outputs(result))
-        if result.has_solution and not result.verified:
-            row["reason"] = "the independent checker rejected the plan: " + "; ".join(
-                str(v) for v in result.violations[:3])
         row["seconds"] = time.perf_counter() - start
         layers = allocation = None
         if result.has_solution:
