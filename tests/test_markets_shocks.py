@@ -121,9 +121,36 @@ def test_stress_sample_reports_the_markets_apart(tmp_path: Path) -> None:
     assert again.draws["market_unmet"].tolist() == pytest.approx([20.0] * 4)
 
 
-def test_stress_command_takes_markets(tmp_path: Path) -> None:
+def test_stress_commands_take_markets_from_a_written_run(tmp_path: Path) -> None:
+    # What the written plan sent BR is what a disruption asks of it: B lost, BR loses 20.
     folder = write_case(tmp_path / "case", **CASE)
-    result = CliRunner().invoke(main, ["stress", str(folder), "--out", str(tmp_path / "out")])
+    invoke = CliRunner().invoke
+    run = tmp_path / "run"
+    assert invoke(main, ["solve", str(folder), "--out", str(run)]).exit_code == 0
+    for name, extra in (("fresh", []), ("written", ["--run", str(run)])):
+        result = invoke(main, ["stress", str(folder), "--out", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(tmp_path / name / "stress.csv")
+        total = table[table["scope"] == "total"].set_index("lost")
+        assert total.loc["B", ["unmet", "market_unmet", "lost_revenue"]].tolist() == \
+            pytest.approx([0.0, 20.0, 25.0])
+    result = invoke(main, ["stress", str(folder), "--scenarios", "--run", str(run), "--out",
+                           str(tmp_path / "scen")])
     assert result.exit_code == 0, result.output
-    written = pd.read_csv(tmp_path / "out" / "stress.csv")
-    assert {"market_unmet", "lost_revenue"} <= set(written.columns)
+    scen = pd.read_csv(tmp_path / "scen" / "scenarios.csv").set_index("scenario")
+    assert scen.loc["both", ["unmet", "market_unmet"]].tolist() == pytest.approx([5.0, 20.0])
+
+
+def test_a_disrupted_chain_with_markets_is_refused_by_name(tmp_path: Path) -> None:
+    folder = write_case(tmp_path / "case", **{
+        **CASE, "layers": "layer,demand,min_supplier_share,min_suppliers\nchips,10,0,1\n"
+                          "power,0,0,1\n",
+        "capabilities": "partner,layer,capacity,unit_cost\nA,chips,100,1\nB,chips,100,1.1\n"
+                        "A,power,100,1\n",
+        "inputs": "layer,input,per_unit\nchips,power,0.5\n"})
+    for args in (["solve"], ["stress", "--sample", "3"]):
+        out = tmp_path / args[0]
+        result = CliRunner().invoke(main, [*args, str(folder), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert "both markets.csv and inputs.csv is not yet supported" in result.output
+        assert not out.exists()

@@ -27,10 +27,9 @@ class MarketBlock:
 
         ``target[r]`` is what the plan sent market row r (of ``data.markets.rows``).
         """
-        if data.chain is not None:
+        if data.chain is not None:  # refused by name before (solver.case.markets)
             raise UsageError("a disruption of a case with both markets.csv and inputs.csv is "
-                             "not yet supported (goods sent to markets need their inputs): "
-                             "stress the case without one of them")
+                             "not yet supported")
         markets = data.markets
         self.n_h, self.n_m = markets.n_flows, markets.n_rows
         self.trade = markets.flows["unit_cost"].to_numpy(dtype=float)

@@ -159,7 +159,10 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     pathway ``allocation`` is taken in that period), under that period's case
     (:mod:`solver.studies.shocks.period`).
     """
+    from solver.case.markets import refuse_disrupted_chain
     from solver.studies.shocks.period import chosen_period, period_of, rows_of
+
+    refuse_disrupted_chain(case, "coalition stress --sample")
 
     full = case
     period = chosen_period(full, period)
