@@ -25,6 +25,12 @@ the input balances leaves unmet (with a price, the most any of its optima leaves
 two-stage design's scenario flows are checked by :mod:`solver.check.design`; over a chain its
 scenarios.csv is held here too (given the capacity it builds, a design's recourse in each
 scenario is this LP's optimum, since the recourse term grows with every scenario's cost).
+
+With markets (README, Markets outside the coalition) the LP gains market flows ``h`` (in the
+capacity rows) and each market row's unmet supply ``v``, ``sum h + v`` = what the plan
+supplied it (:mod:`solver.check.market_rerouting`); members are served first: ``unmet`` must
+be their least unmet demand, ``trade_cost + shortage_cost * unmet + lost_revenue`` the least
+cost with it, and ``market_unmet`` and ``lost_revenue`` within what that cost's optima leave.
 """
 
 from __future__ import annotations
