@@ -374,7 +374,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
     }
     scenarios = scenario_flows = None
     if report.has_solution and has_scenarios(case.scenarios):
-        from solver.studies.engine.recourse import design_tables, evaluate_scenarios
+        from solver.studies.engine.design_outcomes import design_tables
+        from solver.studies.engine.recourse import evaluate_scenarios
 
         start = time.perf_counter()
         # What the design was solved as (a run records every option that changes the model;

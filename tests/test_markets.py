@@ -320,8 +320,7 @@ def test_report_shows_each_markets_share(tmp_path: Path) -> None:
     ({"periods": "period,year\np1,2026\np2,2031\n"}, ["solve"],
      "markets.csv with a pathway (periods.csv"),
     ({"scenarios": "scenario,probability,partner,layer,capacity_factor\nAout,0.1,A,,0\n"},
-     ["solve"], "markets.csv with scenarios.csv is not yet supported"),
-    ({}, ["stress"], "coalition stress on a case with markets outside the coalition"),
+     ["solve", "--design", "expected"], "markets.csv with a two-stage design"),
     ({}, ["share"], "coalition share on a case with markets outside the coalition"),
 ])
 def test_what_markets_do_not_reach_yet_is_refused_by_name(

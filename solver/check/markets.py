@@ -49,6 +49,8 @@ class MarketPlan:
     trade_cost: np.ndarray
     costs: dict[str, float]
     """``market_revenue`` (negative) and ``entry``; the trade cost of the market flows."""
+    supplied: np.ndarray | None = None
+    """Per row of the case's markets.csv: what the plan supplies it (``s``)."""
 
 
 def split_flows(case: Any, flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -89,7 +91,7 @@ def check_markets(case: Any, data: CaseData, flows: pd.DataFrame,
                                  + codes(data.layer_ids, layer))
     pair = np.where(codes(data.layer_ids, layer) >= 0, pair, -1)
     trusted = data.pairs["trusted"].to_numpy(dtype=bool)
-    cost, allowed = _routes(case, exporter, market, layer)
+    cost, allowed = market_routes(case, exporter, market, layer)
     for j in np.flatnonzero(qty < -tol.absolute):
         out.append(Violation("table", key(j), float(-qty[j]),
                              f"{file}: quantity of {key(j)} is {fmt(qty[j])}, negative"))
@@ -131,10 +133,10 @@ def check_markets(case: Any, data: CaseData, flows: pd.DataFrame,
     costs = {"market_revenue": -float(price @ supplied),
              "entry": float(entry_cost @ entered.astype(float))}
     return MarketPlan(supply=supply, delivered=delivered, exporter=exporter, qty=qty,
-                      trade_cost=cost, costs=costs)
+                      trade_cost=cost, costs=costs, supplied=supplied)
 
 
-def _routes(case: Any, exporter: pd.Series, market: pd.Series,
+def market_routes(case: Any, exporter: pd.Series, market: pd.Series,
             layer: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each market flow's route cost and whether it is allowed, looked up in trade.csv.
 

@@ -25,6 +25,12 @@ the input balances leaves unmet (with a price, the most any of its optima leaves
 two-stage design's scenario flows are checked by :mod:`solver.check.design`; over a chain its
 scenarios.csv is held here too (given the capacity it builds, a design's recourse in each
 scenario is this LP's optimum, since the recourse term grows with every scenario's cost).
+
+With markets (README, Markets outside the coalition) the LP gains market flows ``h`` (in the
+capacity rows) and each market row's unmet supply ``v``, ``sum h + v`` = what the plan
+supplied it (:mod:`solver.check.market_rerouting`); members are served first: ``unmet`` must
+be their least unmet demand, ``trade_cost + shortage_cost * unmet + lost_revenue`` the least
+cost with it, and ``market_unmet`` and ``lost_revenue`` within what that cost's optima leave.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from solver.case.loader import Case
 from solver.case.scenarios import scenarios_over
 from solver.check.case_data import CaseData
 from solver.check.common import Tolerance, Violation, codes, fmt, line_of
+from solver.check.market_rerouting import market_columns
 
 FILE = "scenarios.csv"
 
@@ -74,11 +81,28 @@ class _Rows:
         return np.arange(self.count - n, self.count)
 
 
+@dataclass
+class MarketOutcome:
+    """A scenario re-routed with markets: members' least unmet demand, then the least cost."""
+
+    least: float
+    best: float
+    """The least trade + shortage + lost revenue cost with members' unmet demand at ``least``."""
+    unmet: tuple[float, float]
+    """The least and most unmet market supply of an optimum."""
+    lost: tuple[float, float]
+    """The least and most lost revenue of an optimum."""
+
+
 class ScenarioLP:
     """The re-routing LP of one plan over a case, re-solved per scenario."""
 
-    def __init__(self, case: Case, data: CaseData, pairs: pd.DataFrame) -> None:
-        """``pairs``: the case's capability pairs with the plan's built capacity ``k``."""
+    def __init__(self, case: Case, data: CaseData, pairs: pd.DataFrame,
+                 market_supplied: np.ndarray | None = None) -> None:
+        """``pairs``: the case's capability pairs with the plan's built capacity ``k``.
+
+        ``market_supplied``: with markets, what the plan supplies each row of markets.csv.
+        """
         self.case = case
         trusted = np.flatnonzero(pairs["trusted"].to_numpy(dtype=bool))
         self.k = pairs["k"].to_numpy(dtype=float)[trusted]
@@ -125,17 +149,33 @@ class ScenarioLP:
         g_keys = (ids[p_code[g_sup]], ids[p_code[g_prod]], data.layer_ids.to_numpy()[
             l_code[g_sup]])
 
-        # Columns: f, g, u, x.
+        # Columns: f, g, u, x, then with markets their flows h and unmet supply v.
         f0, g0, u0, x0 = 0, n_f, n_f + n_g, n_f + n_g + n_r
         n_x = n_l if links is not None else 0
-        self.n_col = x0 + n_x
+        mk = None if market_supplied is None else market_columns(
+            case, market_supplied, ids[p_code], data.layer_ids.to_numpy()[l_code])
+        self.markets = mk
+        n_h, n_v = (0, 0) if mk is None else (len(mk.pair), len(mk.target))
+        h0 = x0 + n_x
+        self.h_cols, self.v_cols = h0 + np.arange(n_h), h0 + n_h + np.arange(n_v)
+        self.n_col = h0 + n_h + n_v
         self.u_cols = u0 + np.arange(n_r)
-        self.cost = np.concatenate([f_cost, g_cost, np.zeros(n_r + n_x)])
-        self.upper = np.concatenate([np.full(n_f + n_g, np.inf), d, np.ones(n_x)])
+        self.cost = np.concatenate([f_cost, g_cost, np.zeros(n_r + n_x),
+                                    np.zeros(0) if mk is None else mk.cost,
+                                    np.zeros(0) if mk is None else mk.price])
+        self.upper = np.concatenate([np.full(n_f + n_g, np.inf), d, np.ones(n_x),
+                                     np.full(n_h, np.inf),
+                                     np.zeros(0) if mk is None else mk.target])
         block = _Rows.empty()
-        self.cap_rows = block.add(np.concatenate([a_of, g_sup]),
-                                  np.concatenate([f0 + np.arange(n_f), g0 + np.arange(n_g)]),
-                                  np.ones(n_f + n_g), n_a, -np.inf, self.k)
+        h_pair = np.zeros(0, dtype=np.int64) if mk is None else mk.pair
+        self.cap_rows = block.add(np.concatenate([a_of, g_sup, h_pair]),
+                                  np.concatenate([f0 + np.arange(n_f), g0 + np.arange(n_g),
+                                                  self.h_cols]),
+                                  np.ones(n_f + n_g + n_h), n_a, -np.inf, self.k)
+        if mk is not None:  # a market row: sum h + v = what the plan sent it
+            block.add(np.concatenate([mk.row, np.arange(n_v)]),
+                      np.concatenate([self.h_cols, self.v_cols]), np.ones(n_h + n_v), n_v,
+                      mk.target, mk.target)
         block.add(np.concatenate([r_of, np.arange(n_r)]),
                   np.concatenate([f0 + np.arange(n_f), self.u_cols]), np.ones(n_f + n_r),
                   n_r, d, d)
@@ -174,6 +214,8 @@ class ScenarioLP:
         pair_ids = (ids[p_code], data.layer_ids.to_numpy()[l_code])
         self.scenarios = scenarios_over(sc, *pair_ids, *f_keys)
         self.closed_inputs = scenarios_over(sc, *pair_ids, *g_keys).closed
+        self.closed_markets = None if mk is None else scenarios_over(sc, *pair_ids,
+                                                                     *mk.keys).closed
         self.n_f, self.n_g = n_f, n_g
         self._split: dict[bool, tuple[Any, ...]] = {}
 
@@ -209,31 +251,7 @@ class ScenarioLP:
         the input balances and gives, second, the most unmet demand of an optimum with a
         price and NaN without one.
         """
-        from scipy.optimize import linprog
-        from scipy.sparse import coo_matrix, vstack
-
-        blk = self.block
-        lower, upper = np.concatenate(blk.lower), np.concatenate(blk.upper)
-        upper[self.cap_rows] = self.scenarios.factor[s] * self.k
-        a_ub, a_eq, keep, le, ge, eq = self._matrices(balances)
-        lower, upper = lower[keep], upper[keep]
-        b_ub = np.concatenate([upper[le], -lower[ge]])
-        col_upper = self.upper.copy()
-        col_upper[:self.n_f][self.scenarios.closed[s]] = 0.0
-        col_upper[self.n_f:self.n_f + self.n_g][self.closed_inputs[s]] = 0.0
-        bounds = np.column_stack([np.zeros(self.n_col), col_upper])
-
-        def run(cost: np.ndarray, extra: tuple[np.ndarray, float] | None = None) -> float:
-            ub, bu = a_ub, b_ub
-            if extra is not None:
-                ub = vstack([a_ub, coo_matrix(extra[0][None, :])]).tocsr()
-                bu = np.concatenate([b_ub, [extra[1]]])
-            res = linprog(cost, A_ub=ub, b_ub=bu, A_eq=a_eq, b_eq=lower[eq],
-                          bounds=bounds, method="highs")
-            if res.status != 0:
-                raise RuntimeError(f"the checker's re-routing LP failed: {res.message}")
-            return float(res.fun)
-
+        run = self._runner(s, balances)
         unmet_cost = np.zeros(self.n_col)
         unmet_cost[self.u_cols] = 1.0
         if price is not None:
@@ -248,6 +266,63 @@ class ScenarioLP:
             return least, float("nan")
         return least, run(self.cost, (unmet_cost, least + STAGE_TOL * (1.0 + least)))
 
+    def solve_markets(self, s: int, price: float | None) -> MarketOutcome:
+        """Scenario ``s`` with markets: members served first, then trade and lost revenue.
+
+        Stage 1: members' least unmet demand. Stage 2, with it capped: the least trade cost
+        plus ``price`` per unit of members' unmet demand plus each market's price per unit of
+        its unmet supply. Then, with both capped, the least and most unmet market supply and
+        lost revenue of any optimum (which of equally good routings is chosen is not unique).
+        """
+        assert self.markets is not None
+        run = self._runner(s, True)
+        unmet_cost = np.zeros(self.n_col)
+        unmet_cost[self.u_cols] = 1.0
+        least = max(run(unmet_cost), 0.0)
+        caps = [(unmet_cost, least + STAGE_TOL * (1.0 + least))]
+        second = self.cost + (0.0 if price is None else float(price)) * unmet_cost
+        best = run(second, *caps)
+        caps.append((second, best + STAGE_TOL * (1.0 + abs(best))))
+        sent, lost = np.zeros(self.n_col), np.zeros(self.n_col)
+        sent[self.v_cols], lost[self.v_cols] = 1.0, self.markets.price
+        return MarketOutcome(least=least, best=best,
+                             unmet=(run(sent, *caps), -run(-sent, *caps)),
+                             lost=(run(lost, *caps), -run(-lost, *caps)))
+
+    def _runner(self, s: int, balances: bool) -> Any:
+        """Scenario ``s``'s LP as ``run(cost, *extra)``: its optimum with ``extra`` rows.
+
+        Each extra row is ``(coefficients, upper bound)``.
+        """
+        from scipy.optimize import linprog
+        from scipy.sparse import coo_matrix, vstack
+
+        blk = self.block
+        lower, upper = np.concatenate(blk.lower), np.concatenate(blk.upper)
+        upper[self.cap_rows] = self.scenarios.factor[s] * self.k
+        a_ub, a_eq, keep, le, ge, eq = self._matrices(balances)
+        lower, upper = lower[keep], upper[keep]
+        b_ub = np.concatenate([upper[le], -lower[ge]])
+        col_upper = self.upper.copy()
+        col_upper[:self.n_f][self.scenarios.closed[s]] = 0.0
+        col_upper[self.n_f:self.n_f + self.n_g][self.closed_inputs[s]] = 0.0
+        if self.closed_markets is not None:
+            col_upper[self.h_cols[self.closed_markets[s]]] = 0.0
+        bounds = np.column_stack([np.zeros(self.n_col), col_upper])
+
+        def run(cost: np.ndarray, *extra: tuple[np.ndarray, float]) -> float:
+            ub, bu = a_ub, b_ub
+            if extra:
+                ub = vstack([a_ub, *(coo_matrix(e[0][None, :]) for e in extra)]).tocsr()
+                bu = np.concatenate([b_ub, [e[1] for e in extra]])
+            res = linprog(cost, A_ub=ub, b_ub=bu, A_eq=a_eq, b_eq=lower[eq],
+                          bounds=bounds, method="highs")
+            if res.status != 0:
+                raise RuntimeError(f"the checker's re-routing LP failed: {res.message}")
+            return float(res.fun)
+
+        return run
+
 
 def _cross(group_a: np.ndarray, group_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (i, j) with ``group_a[i] == group_b[j]`` (positions into a and b)."""
@@ -259,16 +334,18 @@ def _cross(group_a: np.ndarray, group_b: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def recheck_scenarios(case: Case, data: CaseData, pairs: pd.DataFrame, table: pd.DataFrame,
                       recomputed: dict[str, dict[str, Any]], out: list[Violation],
-                      tol: Tolerance) -> None:
+                      tol: Tolerance, market_supplied: np.ndarray | None = None) -> None:
     """Re-route the plan in every scenario and hold scenarios.csv's claims to the optima.
 
     Without a price the least unmet demand and trade cost go into ``recomputed`` (compared
     by :mod:`solver.check.scenario_claims`); with one, the claimed second-stage cost is
-    compared here, and so is ``through_inputs`` with a chain.
+    compared here, and so is ``through_inputs`` with a chain. With markets
+    (``market_supplied``: what the plan supplies each row of markets.csv), see
+    :func:`_check_markets`.
     """
     if not {"scenario", "unmet", "trade_cost"} <= set(table.columns):
         return  # scenario_claims names the missing columns
-    lp = ScenarioLP(case, data, pairs)
+    lp = ScenarioLP(case, data, pairs, market_supplied)
     index = {sid: s for s, sid in enumerate(lp.scenarios.ids)}
     price = case.objective.shortage_cost
     for i, row in enumerate(table.to_dict("records")):
@@ -277,6 +354,10 @@ def recheck_scenarios(case: Case, data: CaseData, pairs: pd.DataFrame, table: pd
             continue  # scenario_claims names it
         unmet, trade = _cell(row["unmet"]), _cell(row["trade_cost"])
         where = f"{FILE}, line {line_of(i)} (scenario {sid})"
+        if lp.markets is not None:
+            _check_markets(lp, index[sid], price, row, where, sid, recomputed, out, tol)
+            _check_rerouted(row, unmet, float(lp.d.sum()), where, sid, out, tol)
+            continue
         try:
             least, cheapest = lp.solve(index[sid], price)
         except RuntimeError as exc:
@@ -295,6 +376,41 @@ def recheck_scenarios(case: Case, data: CaseData, pairs: pd.DataFrame, table: pd
         _check_rerouted(row, unmet, float(lp.d.sum()), where, sid, out, tol)
         if lp.chained:
             _check_through(lp, index[sid], price, row, unmet, least, where, sid, out, tol)
+
+
+def _check_markets(lp: ScenarioLP, s: int, price: float | None, row: Mapping[Any, Any],
+                   where: str, sid: str, recomputed: dict[str, dict[str, Any]],
+                   out: list[Violation], tol: Tolerance) -> None:
+    """A scenario with markets: members first, then trade cost and lost market revenue.
+
+    ``unmet`` must be members' least unmet demand (compared by scenario_claims);
+    ``trade_cost + shortage_cost * unmet + lost_revenue`` the least cost with it; and
+    ``market_unmet`` and ``lost_revenue`` within what the optima of that cost leave.
+    """
+    try:
+        got = lp.solve_markets(s, price)
+    except RuntimeError as exc:
+        out.append(Violation("scenario", sid, 1.0, f"{where}: not re-checked: {exc}"))
+        return
+    recomputed.setdefault(sid, {})["unmet"] = got.least
+    unmet, trade = _cell(row["unmet"]), _cell(row["trade_cost"])
+    sent, lost = _cell(row.get("market_unmet", "nan")), _cell(row.get("lost_revenue", "nan"))
+    claimed = trade + (0.0 if price is None else float(price)) * unmet + lost
+    bad, miss = tol.differ(claimed, got.best)
+    if bool(bad):
+        out.append(Violation("scenario", sid, float(np.nan_to_num(miss, nan=1.0)),
+                             f"{where}: trade_cost + shortage_cost + lost_revenue is "
+                             f"{fmt(claimed)}, the least re-routing cost with members served "
+                             f"first is {fmt(got.best)}"))
+    for col, value, (low, high) in (("market_unmet", sent, got.unmet),
+                                    ("lost_revenue", lost, got.lost)):
+        slack = tol.absolute + tol.relative * max(abs(low), abs(high))
+        if not np.isfinite(value) or value < low - slack or value > high + slack:
+            exact = fmt(low) if high - low <= slack else f"between {fmt(low)} and {fmt(high)}"
+            out.append(Violation("scenario", sid, 1.0 if not np.isfinite(value) else
+                                 max(low - value, value - high),
+                                 f"{where}: column {col} is {row.get(col)!r}, recomputed "
+                                 f"{exact} (members served first)"))
 
 
 def _check_rerouted(row: Mapping[Any, Any], unmet: float, demand: float, where: str,

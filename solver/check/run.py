@@ -206,7 +206,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
                                          planned_flows(flows), recomputed, out, tolerance)
     if summary.get("status") in SOLVED and scenarios is not None and (
             not designs(case) or data.inputs is not None):
-        recheck_scenarios(case, data, pairs, scenarios, recomputed, out, tolerance)
+        recheck_scenarios(case, data, pairs, scenarios, recomputed, out, tolerance,
+                          None if market is None else market.supplied)
     if summary.get("status") in SOLVED and (scenario_table or scenarios is not None):
         check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
     check_budget(case, costs, out, tolerance)

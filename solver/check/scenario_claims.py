@@ -5,7 +5,9 @@ Each row's numbers are finite and not negative; its ``probability`` is the case'
 ``worst_layer`` is a layer (empty only when nothing is unmet), ``worst_layer_unmet`` at most
 ``unmet`` and ``worst_layer_share`` it over the layer's final demand; ``shortage_cost`` is
 ``shortage_cost * unmet`` (empty without a price) and ``second_stage_cost`` is
-``trade_cost + shortage_cost``; every scenario of the case has one row. For a two-stage
+``trade_cost + shortage_cost`` (with markets, ``+ lost_revenue``: the columns
+``market_unmet`` and ``lost_revenue`` say apart what markets lose; ``unmet`` is members'
+alone, its shares of members' final demand); every scenario of the case has one row. For a two-stage
 design, whose scenario flows are in the run folder, :mod:`solver.check.design` recomputes
 ``unmet``, ``trade_cost``, the worst layer and ``rerouted`` from them and passes them here
 to compare.
@@ -27,6 +29,8 @@ FILE = "scenarios.csv"
 NUMBERS = ("probability", "unmet", "unmet_share", "worst_layer_unmet", "worst_layer_share",
            "rerouted", "trade_cost")
 COLUMNS = ("scenario", *NUMBERS, "worst_layer", "shortage_cost", "second_stage_cost")
+#: With markets: what the markets lose, apart from members' unmet demand.
+MARKET_NUMBERS = ("market_unmet", "lost_revenue")
 
 
 def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
@@ -41,7 +45,9 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
     if table is None:
         out.append(Violation("table", FILE, 1.0, f"{FILE}: missing for a case with scenarios"))
         return
-    missing = [c for c in COLUMNS if c not in table.columns]
+    markets = bool(getattr(case, "has_markets", False))
+    missing = [c for c in (*COLUMNS, *(MARKET_NUMBERS if markets else ()))
+               if c not in table.columns]
     if missing:
         out.append(Violation("table", FILE, float(len(missing)),
                              f"{FILE}: missing column(s) {', '.join(missing)}"))
@@ -53,10 +59,11 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
     for j in np.flatnonzero(ids.duplicated().to_numpy()):
         out.append(Violation("table", FILE, 1.0, f"{FILE}, line {line_of(j)}: scenario "
                                                  f"{ids.iloc[j]} has a second row"))
-    # Scenarios leave members' final demand unmet (a chain's inputs are not demand rows).
-    final = data.layers["final_demand"] if "final_demand" in data.layers.columns \
-        else data.layers["D"]
-    final = final.astype(float)
+    # Scenarios leave members' final demand unmet (a chain's inputs and markets' supply are
+    # not demand rows).
+    final = data.layers["final_demand"].astype(float) if "final_demand" in data.layers.columns \
+        else data.demand.groupby("layer")["demand"].sum().reindex(data.layers.index,
+                                                                 fill_value=0.0).astype(float)
     total = float(final.sum())
     price = case.objective.shortage_cost
     for i, row in enumerate(table.to_dict("records")):
@@ -65,7 +72,8 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
         if sid not in probability.index:
             out.append(Violation("table", FILE, 1.0, f"{where}: not a scenario of the case"))
             continue
-        v = {c: _number(str(row[c]), c, where, out) for c in NUMBERS}
+        v = {c: _number(str(row[c]), c, where, out)
+             for c in (*NUMBERS, *(MARKET_NUMBERS if markets else ()))}
         claims: dict[str, Any] = {"probability": float(probability[sid]),
                                   "unmet_share": v["unmet"] / total if total > 0 else 0.0}
         layer = "" if pd.isna(row["worst_layer"]) else str(row["worst_layer"]).strip()
@@ -85,7 +93,8 @@ def check_scenario_table(case: Case, data: CaseData, table: pd.DataFrame | None,
                                  f"above the scenario's unmet {fmt(v['unmet'])}"))
         if price is not None:
             claims["shortage_cost"] = price * v["unmet"]
-            claims["second_stage_cost"] = v["trade_cost"] + price * v["unmet"]
+            claims["second_stage_cost"] = v["trade_cost"] + price * v["unmet"] + (
+                v["lost_revenue"] if markets else 0.0)
         for col in ("shortage_cost", "second_stage_cost"):
             if price is None and not pd.isna(row[col]) and str(row[col]).strip():
                 out.append(Violation("table", FILE, 1.0, f"{where}: column {col}: "

@@ -46,7 +46,8 @@ def written_design(case: Case, run: Path, period: str | None = None) -> Any:
     """The design of the run folder ``run`` as plain ``stress`` takes it (``result``).
 
     Its ``allocation`` (capacity as numbers, hosted as booleans; on a pathway, the rows of
-    ``period``) and ``objective`` (from summary.json, what a redesign is compared with).
+    ``period``), ``flows`` (what it sends markets) and ``objective`` (from summary.json, what
+    a redesign is compared with).
     """
     import json
     import math
@@ -56,7 +57,7 @@ def written_design(case: Case, run: Path, period: str | None = None) -> Any:
 
     from solver.errors import UsageError
 
-    allocation, _ = design_of(case, run, period)
+    allocation, flows = design_of(case, run, period)
     try:
         capacity = pd.to_numeric(allocation["capacity"], errors="raise").astype(float)
     except (ValueError, TypeError):
@@ -73,7 +74,7 @@ def written_design(case: Case, run: Path, period: str | None = None) -> Any:
         raise UsageError(f"--run {run}: summary.json has no finite objective")
     frame = allocation[["partner", "layer"]].astype(str).assign(capacity=capacity,
                                                                 hosted=hosted)
-    return SimpleNamespace(allocation=frame, objective=objective)
+    return SimpleNamespace(allocation=frame, objective=objective, flows=flows)
 
 
 def stress_scenarios(case: Case, out: Path, run: Path | None,
@@ -114,11 +115,12 @@ def stress_sample(case: Case, n: int, seed: int, out: Path, run: Path | None,
     from solver.studies.shocks.period import period_of
 
     one = period_of(case, period, "coalition stress --sample")  # refused before a solve
-    allocation, _flows = design_of(case, run, None if one is case else period)
+    allocation, flows = design_of(case, run, None if one is case else period)
     progress: Any = Progress() if State.quiet else progress_for(sys.stderr, study="stress",
                                                                  unit="batch")
     try:
-        result = sample(case, n, seed=seed, allocation=allocation, workers=workers or 1,
+        result = sample(case, n, seed=seed, allocation=allocation, flows=flows,
+                        workers=workers or 1,
                         scheduler=scheduler, out=out, resume=resume, progress=progress,
                         force=force, period=period)
     except KeyboardInterrupt as exc:

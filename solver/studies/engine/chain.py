@@ -39,7 +39,7 @@ import numpy as np
 INF = 1e30
 
 
-def _csc(columns: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray,
+def csc(columns: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray,
                                                                   np.ndarray]:
     """Starts, indices and values of sparse vectors given as (indices, values) pairs."""
     lengths = np.array([len(i) for i, _ in columns], dtype=np.int64)
@@ -93,7 +93,7 @@ class InputBlock:
         rows.append((np.asarray(unmet_cols, dtype=np.int64), np.ones(len(unmet_cols))))
         lower = np.concatenate([np.zeros(n_b + n_k), final[filled], [-INF]])
         upper = np.concatenate([np.full(n_b, INF), np.zeros(n_k), final[filled], [INF]])
-        starts, index, value = _csc(rows)
+        starts, index, value = csc(rows)
         status = h.addRows(len(rows), lower, upper, len(index), starts, index, value)
         if h.getNumRow() != self.row0 + len(rows):
             raise RuntimeError(f"the re-routing LP refused the chain's rows ({status})")
@@ -127,7 +127,7 @@ class InputBlock:
             cols.append((at, val))
         self.col0 = int(h.getNumCol())
         n_new = n_g + n_l
-        starts, index, value = _csc(cols)
+        starts, index, value = csc(cols)
         upper_col = np.concatenate([np.full(n_g, INF), np.ones(n_l)])
         status = h.addCols(n_new, np.zeros(n_new), np.zeros(n_new), upper_col, len(index),
                            starts, index, value)

@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.case.scenarios import recourse_term
 from solver.highs.runner import new_highs, set_threads
 from solver.model.data import ModelData, model_data
 from solver.model.two_stage import scenarios_of
 from solver.studies.engine.chain import InputBlock, through_inputs
+from solver.studies.engine.market_block import MarketBlock, market_target
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class Outcome:
     shortage_cost: float | None
     through_inputs: np.ndarray | None = None
     """With a chain: per layer, the part of its unmet final demand a missing input caused."""
+    market_unmet: np.ndarray | None = None
+    """With markets: per market row, what the plan sent it that is not delivered."""
+    lost_revenue: float | None = None
+    """With markets: what ``market_unmet`` would have paid (its price)."""
 
 
 #: Relative slack when a stage's optimum becomes a bound of the next stage.
@@ -63,6 +67,9 @@ class _Priced:
     input_trade_cost: float
     free_unmet: np.ndarray | None
     """With a chain: unmet demand per layer had every input arrived (the balances lifted)."""
+    market_unmet: np.ndarray | None = None
+    """With markets: per market row, its unmet supply."""
+    market_trade_cost: float = 0.0
 
 
 @dataclass
@@ -73,6 +80,8 @@ class _Reroute:
     trade_cost: float
     through_inputs: np.ndarray | None = None
     """With a chain: per layer, the unmet demand a missing input caused."""
+    market_unmet: np.ndarray | None = None
+    """With markets: per market row, its unmet supply."""
 
 
 class RerouteLP:
@@ -86,10 +95,15 @@ class RerouteLP:
     unmet demand under any disruption (scenarios, ``stress --sample``, :class:`Recourse`),
     where ``t`` and the layer caps are left open and so bind nothing. With a chain, the
     input flows and balances of :class:`~solver.studies.engine.chain.InputBlock` are added:
-    production needs the inputs that still arrive, so shocks cascade.
+    production needs the inputs that still arrive, so shocks cascade. With markets
+    (``market_target``: what the plan sent each market row), the market flows of
+    :class:`~solver.studies.engine.market_block.MarketBlock` share the capacity, and members
+    are served first: their unmet demand is minimised, capped, and only then are trade cost
+    and lost market revenue (a market's price per unit not delivered) minimised.
     """
 
-    def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1) -> None:
+    def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1,
+                 market_target: np.ndarray | None = None) -> None:
         import highspy
 
         self.data = data
@@ -144,6 +158,9 @@ class RerouteLP:
         self.row_layer = row_layer
         self.chain = None if data.chain is None else InputBlock(h, data, np.arange(n_a), f_cols,
                                                                 u_cols)
+        self.markets = None if data.markets is None else MarketBlock(
+            h, data, u_cols, np.zeros(data.markets.n_rows) if market_target is None
+            else market_target)
 
     def _solve(self, cost: np.ndarray) -> np.ndarray:
         h = self.h
@@ -157,8 +174,8 @@ class RerouteLP:
         return np.asarray(h.getSolution().col_value, dtype=float)
 
     def priced(self, price: float, factor: np.ndarray, closed: np.ndarray,
-               closed_inputs: np.ndarray | None = None, lexicographic: bool = False
-               ) -> _Priced:
+               closed_inputs: np.ndarray | None = None, lexicographic: bool = False,
+               closed_markets: np.ndarray | None = None) -> _Priced:
         """Flows and unmet demand at least trade cost plus ``price`` per unit unmet.
 
         With ``factor[a]`` of each pair's capacity and the ``closed`` flows shut:
@@ -171,7 +188,10 @@ class RerouteLP:
         :mod:`~solver.studies.engine.chain`), and the outcome says how much of the unmet
         final demand (per layer) a missing input caused: the same LP with the balances lifted.
         ``lexicographic`` (a chain only) minimises the unmet demand first and then the trade
-        cost with it capped (no price of unmet demand was given).
+        cost with it capped (no price of unmet demand was given). With markets,
+        ``closed_markets`` are the market flows whose routes close, and members' unmet demand
+        is minimised first; then trade cost, ``price`` per unit unmet and each market's price
+        per unit it is not delivered, with members' unmet demand capped.
         """
         h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
         n_col = n_f + n_r + n_l
@@ -198,12 +218,22 @@ class RerouteLP:
             free = self.layer_unmet(self._solve_lexicographic(cost) if lexicographic
                                      else self._solve(cost))
             self.chain.relax(h, relaxed=False)
-        x = self._solve_lexicographic(cost) if lexicographic and self.chain is not None \
-            else self._solve(cost)
+        if self.markets is not None:
+            self.markets.open(h, np.zeros(self.markets.n_h, dtype=bool)
+                              if closed_markets is None else closed_markets)
+            x = self._solve_members_first(cost)
+        elif lexicographic and self.chain is not None:
+            x = self._solve_lexicographic(cost)
+        else:
+            x = self._solve(cost)
         if self.n_a:  # the capacity the staged runs re-route over
             h.changeRowsBounds(self.n_a, np.arange(self.n_a, dtype=np.int32),
                                np.full(self.n_a, -self.inf), self.capacity)
         f, u = np.maximum(x[:n_f], 0.0), np.maximum(x[n_f:n_f + n_r], 0.0)
+        if self.markets is not None:
+            return _Priced(flows=f, unmet=u, input_trade_cost=0.0, free_unmet=None,
+                           market_unmet=self.markets.unmet(x),
+                           market_trade_cost=self.markets.trade_cost(x))
         if self.chain is None or free is None:
             return _Priced(flows=f, unmet=u, input_trade_cost=0.0, free_unmet=None)
         return _Priced(flows=f, unmet=u, input_trade_cost=self.chain.trade_cost(x),
@@ -226,6 +256,26 @@ class RerouteLP:
         finally:
             self.chain.cap_unmet(self.h, self.inf)
 
+    def _solve_members_first(self, cost: np.ndarray) -> np.ndarray:
+        """Least members' unmet demand first, then ``cost`` and lost market revenue.
+
+        Lexicographic, not a weight: the first stage prices nothing but members' unmet
+        demand (markets free), its optimum caps their total in the second.
+        """
+        assert self.markets is not None
+        markets, n_f, n_r = self.markets, self.n_f, self.n_r
+        first = np.zeros(len(cost))
+        first[n_f:n_f + n_r] = 1.0
+        markets.costs(self.h, on=False)
+        most = float(np.clip(self._solve(first)[n_f:n_f + n_r], 0.0, None).sum())
+        markets.cap_members(self.h, most + STAGE_TOL * (1.0 + most))
+        markets.costs(self.h, on=True)
+        try:
+            return self._solve(cost)
+        finally:
+            markets.cap_members(self.h, self.inf)
+            markets.costs(self.h, on=False)
+
     def run(self, lost: str | None) -> _Reroute:
         """Re-route after losing partner ``lost`` (None: nobody)."""
         h, n_f, n_r, n_l = self.h, self.n_f, self.n_r, self.n_l
@@ -240,6 +290,9 @@ class RerouteLP:
         cost = np.zeros(n_col)
         cost[n_f:n_f + n_r] = 1.0
         free = None
+        if self.markets is not None:  # served after members: priced in the last stage only
+            self.markets.costs(h, on=False)
+            self.markets.open(h, self.markets.exporter == lost)
         if self.chain is not None:
             self.chain.costs(h, on=False)
             self.chain.open(h, np.where(self.chain.exporter == lost, 0.0, self.inf))
@@ -260,18 +313,27 @@ class RerouteLP:
         cost[:n_f] = self.trade
         if self.chain is not None:
             self.chain.costs(h, on=True)
+        if self.markets is not None:
+            self.markets.costs(h, on=True)
         x = self._solve(cost)
+        market_unmet = None
+        if self.markets is not None:
+            self.markets.costs(h, on=False)
+            market_unmet = self.markets.unmet(x)
         # The stages' slack (STAGE_TOL) is not a shortfall: below CLEAN of demand is none.
         unmet = np.clip(x[n_f:n_f + n_r], 0.0, None)
         unmet[unmet <= CLEAN * (1.0 + self.demand)] = 0.0
         trade = float(self.trade @ x[:n_f])
+        if self.markets is not None:
+            trade += self.markets.trade_cost(x)
         through = None
         if self.chain is not None and free is not None:
             trade += self.chain.trade_cost(x)
             demand = np.bincount(self.row_layer, weights=self.demand, minlength=n_l)
             through = through_inputs(self.layer_unmet(np.concatenate([x[:n_f], unmet])),
                                      free, demand)
-        return _Reroute(unmet=unmet, trade_cost=trade, through_inputs=through)
+        return _Reroute(unmet=unmet, trade_cost=trade, through_inputs=through,
+                        market_unmet=market_unmet)
 
     def layer_unmet(self, x: np.ndarray) -> np.ndarray:
         """Unmet demand per layer in the solution ``x`` (flows, then unmet per row)."""
@@ -283,9 +345,13 @@ class RerouteLP:
 class Recourse:
     """The second-stage LP of one plan, re-solved for each disruption (a :class:`RerouteLP`)."""
 
-    def __init__(self, case: Case, capacity: pd.DataFrame, data: ModelData | None = None
-                 ) -> None:
-        """``capacity``: the plan's capacity built, columns partner, layer, capacity."""
+    def __init__(self, case: Case, capacity: pd.DataFrame, data: ModelData | None = None,
+                 flows: pd.DataFrame | None = None) -> None:
+        """``capacity``: the plan's capacity built, columns partner, layer, capacity.
+
+        With markets, ``flows`` are the plan's flows: what they send each market is what a
+        disruption asks of it.
+        """
         self.case = case
         self.data = data if data is not None else model_data(case)
         d = self.data
@@ -301,25 +367,34 @@ class Recourse:
         # A chain's unit served may need many shipments upstream: no price is sure to be
         # above them, so without a price unmet demand is minimised first, then trade cost.
         self.lexicographic = price is None and d.chain is not None
-        self.lp = RerouteLP(d, self.k, threads=1)
+        self.lp = RerouteLP(d, self.k, threads=1, market_target=None if d.markets is None
+                            else market_target(d, flows))
         self.chain = self.lp.chain
+        self.markets = self.lp.markets
 
     def solve(self, factor: np.ndarray, closed: np.ndarray,
-              closed_inputs: np.ndarray | None = None) -> Outcome:
+              closed_inputs: np.ndarray | None = None,
+              closed_markets: np.ndarray | None = None) -> Outcome:
         """Re-route with ``factor[a]`` of each pair's capacity and the ``closed`` flows.
 
         With a chain, ``closed_inputs`` are the input flows whose routes close, and the
-        outcome tells how much of the unmet demand a missing input caused.
+        outcome tells how much of the unmet demand a missing input caused. With markets,
+        ``closed_markets`` are the market flows whose routes close, and the outcome tells
+        each market's unmet supply and the revenue lost.
         """
-        out = self.lp.priced(self.lp_price, factor, closed, closed_inputs, self.lexicographic)
+        out = self.lp.priced(self.lp_price, factor, closed, closed_inputs, self.lexicographic,
+                             closed_markets)
         f, z = out.flows, out.unmet
         z[z < 1e-9] = 0.0
         shortage = None if self.price is None else float(self.price) * float(z.sum())
         through = None if out.free_unmet is None else through_inputs(
             self.lp.layer_unmet(np.concatenate([f, z])), out.free_unmet,
             np.asarray(self.data.final_demand, dtype=float))
-        return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f) + out.input_trade_cost,
-                       shortage_cost=shortage, through_inputs=through)
+        lost = None if out.market_unmet is None or self.markets is None \
+            else self.markets.lost_revenue(out.market_unmet)
+        return Outcome(unmet=z, flows=f, trade_cost=float(self.cost @ f) + out.input_trade_cost
+                       + out.market_trade_cost, shortage_cost=shortage, through_inputs=through,
+                       market_unmet=out.market_unmet, lost_revenue=lost)
 
 
 def plan_flows(data: ModelData, flows: pd.DataFrame | None) -> np.ndarray:
@@ -347,9 +422,12 @@ def outcome_row(case: Case, data: ModelData, name: str, probability: float,
     share = np.divide(per_layer, demand, out=np.zeros(len(layers)), where=demand > 0)
     total = float(outcome.unmet.sum())
     worst = int(np.argmax(share)) if len(layers) and share.max() > 0 else -1
-    second = outcome.trade_cost + (outcome.shortage_cost or 0.0)
-    extra = {} if outcome.through_inputs is None else {
+    second = outcome.trade_cost + (outcome.shortage_cost or 0.0) + (outcome.lost_revenue or 0.0)
+    extra: dict[str, Any] = {} if outcome.through_inputs is None else {
         "through_inputs": float(outcome.through_inputs.sum())}
+    if outcome.market_unmet is not None:
+        extra.update(market_unmet=float(outcome.market_unmet.sum()),
+                     lost_revenue=outcome.lost_revenue)
     return {**extra,
         "scenario": name,
         "probability": probability,
@@ -374,14 +452,17 @@ def evaluate_scenarios(case: Case, allocation: pd.DataFrame,
     """
     data = model_data(case)
     scenarios = scenarios_of(case, data)
-    lp = Recourse(case, allocation, data)
+    lp = Recourse(case, allocation, data, flows)
     planned = plan_flows(data, flows)
-    chain = lp.chain
+    chain, markets = lp.chain, lp.markets
     rows = [outcome_row(case, data, name, float(scenarios.probability[s]),
                         lp.solve(scenarios.factor[s], scenarios.closed[s],
-                                 None if chain is None else chain.closed_by(case, s)), planned)
+                                 None if chain is None else chain.closed_by(case, s),
+                                 None if markets is None
+                                 else markets.closed_by(case, s, data.pairs)), planned)
             for s, name in enumerate(scenarios.ids)]
-    columns = SCENARIO_COLUMNS + ([] if chain is None else ["through_inputs"])
+    columns = SCENARIO_COLUMNS + ([] if chain is None else ["through_inputs"]) + (
+        [] if markets is None else MARKET_COLUMNS)
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -390,87 +471,5 @@ SCENARIO_COLUMNS = ["scenario", "probability", "unmet", "unmet_share", "worst_la
                     "worst_layer_unmet", "worst_layer_share", "rerouted", "trade_cost",
                     "shortage_cost", "second_stage_cost"]
 
-
-def design_tables(case: Case, data: ModelData, ctx: Any, values: dict[str, np.ndarray],
-                  flows: pd.DataFrame, baseline: float
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """A two-stage design's own scenario outcomes: scenarios.csv, scenario_flows.csv, recourse.
-
-    Read from the solved model's scenario flows ``sc_g`` and unmet demand ``sc_w`` (not
-    re-solved), so that the checker verifies what the design itself planned. ``flows`` are
-    the no-disruption flows, ``baseline`` their second-stage cost (trade + shortage).
-    """
-    planned = plan_flows(data, flows)
-    scen = scenarios_of(case, data)
-    g, w = values["sc_g"], values["sc_w"]
-    n_rows = len(data.rows)
-    price = case.objective.shortage_cost
-    rows, frames = [], []
-    start = 0
-    costs = [baseline]
-    cascade = None if data.chain is None else _DesignCascade(case, data, ctx, values)
-    for s, name in enumerate(scen.ids):
-        js = ctx.scenario_flows[s]
-        f = np.zeros(data.n_flows)
-        f[js] = np.maximum(g[start:start + len(js)], 0.0)
-        start += len(js)
-        z = np.maximum(w[s * n_rows:(s + 1) * n_rows], 0.0)
-        z[z < 1e-9] = 0.0
-        f[f < 1e-9] = 0.0
-        trade = float(data.flows["unit_cost"].to_numpy(dtype=float) @ f)
-        through = None
-        if cascade is not None:
-            trade += cascade.trade_cost(s)
-            through = cascade.through_inputs(s, z)
-        outcome = Outcome(unmet=z, flows=f, trade_cost=trade,
-                          shortage_cost=None if price is None else price * float(z.sum()),
-                          through_inputs=through)
-        rows.append(outcome_row(case, data, name, float(scen.probability[s]), outcome,
-                                planned))
-        costs.append(trade + (outcome.shortage_cost or 0.0))
-        keep = f > 0
-        frames.append(pd.DataFrame({
-            "scenario": name,
-            "exporter": data.flows["exporter"].to_numpy()[keep],
-            "importer": data.flows["importer"].to_numpy()[keep],
-            "layer": data.flows["layer"].to_numpy()[keep],
-            "quantity": f[keep]}))
-    opts = case.scenario_options
-    pi = np.array([scen.rest, *scen.probability.tolist()])
-    term = recourse_term(np.array(costs), pi, opts.design, opts.cvar_alpha, opts.cvar_weight)
-    moved = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["scenario", "exporter", "importer", "layer", "quantity"])
-    columns = SCENARIO_COLUMNS + ([] if cascade is None else ["through_inputs"])
-    return pd.DataFrame(rows, columns=columns), moved, term
-
-
-class _DesignCascade:
-    """A design's scenario input flows over a chain, and what its missing inputs caused."""
-
-    def __init__(self, case: Case, data: ModelData, ctx: Any,
-                 values: dict[str, np.ndarray]) -> None:
-        self.case, self.data = case, data
-        self.chain = ctx.chain_recourse
-        self.h = np.maximum(np.asarray(values["sc_h"], dtype=float), 0.0)
-        # The re-routing LP of the design's capacity tells what every input arriving allows.
-        self.recourse = Recourse(case, pd.DataFrame({
-            "partner": data.pairs["partner"], "layer": data.pairs["layer"],
-            "capacity": np.asarray(values["k"], dtype=float)}), data)
-        self.scen = scenarios_of(case, data)
-
-    def trade_cost(self, s: int) -> float:
-        """The trade cost of scenario ``s``'s input flows."""
-        js = self.chain.open[s]
-        return float(self.chain.cost[js] @ self.h[self.chain.offset[s]:self.chain.offset[s + 1]])
-
-    def through_inputs(self, s: int, unmet: np.ndarray) -> np.ndarray:
-        """Per layer, the part of the design's unmet final demand a missing input caused."""
-        lp = self.recourse
-        assert lp.chain is not None
-        out = lp.lp.priced(lp.lp_price, self.scen.factor[s], self.scen.closed[s],
-                           lp.chain.closed_by(self.case, s))
-        assert out.free_unmet is not None
-        per_layer = np.bincount(self.data.row_layer, weights=unmet,
-                                minlength=len(self.data.layers))
-        return through_inputs(per_layer, out.free_unmet,
-                              np.asarray(self.data.final_demand, dtype=float))
+#: With markets: scenarios.csv's columns of the markets' unmet supply (members' unmet apart).
+MARKET_COLUMNS = ["market_unmet", "lost_revenue"]

@@ -11,7 +11,11 @@ CVaR at 95%) per layer and in all goes to ``distribution.csv``, the partners los
 worst 5% of draws to ``worst_partners.csv``, and a histogram to ``unmet_histogram.png``.
 Over a chain (inputs.csv) each draw also says how much of its unmet final demand a missing
 input caused (``through_inputs`` and ``through_<layer>`` in ``draws.csv``, the mean per layer
-and in all as ``through_inputs_mean`` in ``distribution.csv``).
+and in all as ``through_inputs_mean`` in ``distribution.csv``). With markets (markets.csv) a
+market asks for what the design sent it and takes what members leave (members are served
+first): each draw says apart what the markets lose (``market_unmet`` and ``lost_revenue``, and
+``market_<layer>`` and ``lost_<layer>`` in ``draws.csv``; their means per layer and in all as
+``market_unmet_mean`` and ``lost_revenue_mean`` in ``distribution.csv``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ from solver.studies.engine.folder import (
 TAIL = 0.95
 #: What made a sample's folder (compared on --resume).
 REQUEST = "sample.json"
+#: Per layer, the blocks of a draw's values after its unmet demand, and their totals'
+#: columns in ``draws.csv``: a chain's unmet demand through inputs; markets' losses.
+TOTALS = {"through": "through_inputs", "market": "market_unmet", "lost": "lost_revenue"}
 #: The files a sample writes (replaced by --force).
 OWN_FILES = ("draws.csv", "distribution.csv", "worst_partners.csv", "unmet_histogram.png")
 
@@ -90,10 +97,11 @@ class BatchOutcome:
 class BatchSolver:
     """Re-routes batches of draws on one recourse LP, kept between batches."""
 
-    def __init__(self, case: Case, allocation: pd.DataFrame) -> None:
+    def __init__(self, case: Case, allocation: pd.DataFrame,
+                 flows: pd.DataFrame | None = None) -> None:
         from solver.studies.engine.recourse import Recourse
 
-        self.lp = Recourse(case, allocation)
+        self.lp = Recourse(case, allocation, flows=flows)
         pos = {p: i for i, p in enumerate(case.partners["partner"].tolist())}
         self.pair_partner = np.array([pos[p] for p in self.lp.data.pairs["partner"]],
                                      dtype=np.int64)
@@ -103,7 +111,9 @@ class BatchSolver:
         data = self.lp.data
         closed = np.zeros(data.n_flows, dtype=bool)
         n_l = len(data.layers)
-        out = np.zeros((len(batch.lost), n_l if self.lp.chain is None else 2 * n_l))
+        markets = self.lp.markets
+        blocks = 1 + (self.lp.chain is not None) + 2 * (markets is not None)
+        out = np.zeros((len(batch.lost), blocks * n_l))
         for i, row in enumerate(batch.lost):
             factor = np.where(row[self.pair_partner], 0.0, 1.0) if len(self.pair_partner) \
                 else np.ones(0)
@@ -111,6 +121,13 @@ class BatchSolver:
             out[i, :n_l] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=n_l)
             if outcome.through_inputs is not None:
                 out[i, n_l:] = outcome.through_inputs
+            if markets is not None and outcome.market_unmet is not None:
+                at = np.array([data.layers["layer"].tolist().index(x)
+                               for x in markets.row_layer], dtype=np.int64)
+                out[i, n_l:2 * n_l] = np.bincount(at, weights=outcome.market_unmet,
+                                                  minlength=n_l)
+                out[i, 2 * n_l:] = np.bincount(at, weights=markets.price * outcome.market_unmet,
+                                               minlength=n_l)
         return BatchOutcome(point=batch, unmet=out)
 
 
@@ -119,31 +136,33 @@ class SampleSettings:
     """What a worker needs to re-route batches (the executor's ``make_solver``)."""
 
     allocation: pd.DataFrame
+    flows: pd.DataFrame | None = None
 
     def make_solver(self, case: Case) -> BatchSolver:
         """A solver of batches for ``case``."""
-        return BatchSolver(case, self.allocation)
+        return BatchSolver(case, self.allocation, self.flows)
 
 
 def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None = None,
-           workers: int = 1, scheduler: Any = None, out: str | Path | None = None,
-           resume: bool = False, batch: int | None = None, progress: Any = None,
+           flows: pd.DataFrame | None = None, workers: int = 1, scheduler: Any = None,
+           out: str | Path | None = None, resume: bool = False, batch: int | None = None,
+           progress: Any = None,
            force: bool = False, period: str | None = None) -> Sample:
     """Draw ``n`` random disruptions of the design and re-route each; see the module.
 
-    ``allocation`` is the design (partner, layer, capacity; default: the case's optimal
-    plan). With ``out`` the tables and the histogram are written there; ``resume`` keeps
-    the draws an interrupted run of the same request (case, design, ``n``, ``seed``) wrote
-    to ``draws.csv``. An ``out`` that holds anything is taken only with ``force`` or
-    ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). On a pathway the
-    draws of ``period`` (default: the last) hit the capacity in service then (a pathway
-    ``allocation`` is taken in that period), under that period's case
+    ``allocation`` is the design (partner, layer, capacity; default: the case's optimal plan;
+    ``flows``, its flows, say what it sends markets). With ``out`` the tables and the histogram
+    are written there; ``resume`` keeps the draws an interrupted run of the same request (case,
+    design, ``n``, ``seed``) wrote to ``draws.csv``. An ``out`` that holds anything is taken
+    only with ``force`` or ``resume`` (the protocol of :mod:`solver.studies.engine.folder`). On
+    a pathway the draws of ``period`` (default: the last) hit the capacity in service then (a
+    pathway ``allocation`` is taken in that period), under that period's case
     (:mod:`solver.studies.shocks.period`).
     """
-    from solver.case.markets import refuse_markets
-
-    refuse_markets(case, "coalition stress --sample")
+    from solver.case.markets import refuse_disrupted_chain
     from solver.studies.shocks.period import chosen_period, period_of, rows_of
+
+    refuse_disrupted_chain(case, "coalition stress --sample")
 
     full = case
     period = chosen_period(full, period)
@@ -163,7 +182,10 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     if allocation is None:
         from solver.solve import solve
 
-        allocation = solve(case).allocation
+        plan = solve(case)
+        allocation, flows = plan.allocation, plan.flows
+    blocks = ("unmet", *(["through"] if case.has_inputs else []),
+              *(["market", "lost"] if case.has_markets else []))
     layers = case.layers["layer"].astype(str).tolist()
     partners = case.partners["partner"].astype(str).tolist()
     lost = draw_losses(case, n, seed)
@@ -175,34 +197,39 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     if folder is not None:
         request = {"command": "stress --sample", "case_sha256": case.sha256,
                    "overrides": [str(o) for o in case.overrides], "sample": n, "seed": seed,
-                   "batch": batch, "design_sha256": _design_sha256(allocation),
+                   "batch": batch,
+                   "design_sha256": _design_sha256(allocation,
+                                                   flows if case.has_markets else None),
                    "unit": case.unit}
         try:
-            lock, done = _start_folder(folder, request, _columns(layers, case.has_inputs),
+            lock, done = _start_folder(folder, request, _columns(layers, blocks),
                                        resume, force)
         except BaseException:
             if client is not None:
                 client.close()
             raise
     try:
-        return _draw(case, n, seed, batch, allocation, lost, layers, partners, folder, done,
-                     workers, client, progress)
+        return _draw(case, n, seed, batch, SampleSettings(allocation, flows), lost, layers,
+                     blocks, partners, folder, done, workers, client, progress)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _design_sha256(allocation: pd.DataFrame) -> str:
-    """A fingerprint of the design stressed: the capacity of each pair."""
+def _design_sha256(allocation: pd.DataFrame, flows: pd.DataFrame | None = None) -> str:
+    """A fingerprint of the design stressed: the capacity of each pair (and its flows)."""
     import hashlib
 
     cells = allocation[["partner", "layer", "capacity"]].to_csv(index=False)
+    if flows is not None:
+        cells += flows[["exporter", "importer", "layer", "quantity"]].to_csv(index=False)
     return hashlib.sha256(cells.encode()).hexdigest()
 
 
-def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
-          lost: np.ndarray, layers: list[str], partners: list[str], folder: Path | None,
-          done: dict[int, np.ndarray], workers: int, client: Any, progress: Any) -> Sample:
+def _draw(case: Case, n: int, seed: int, batch: int, settings: SampleSettings,
+          lost: np.ndarray, layers: list[str], blocks: Sequence[str], partners: list[str],
+          folder: Path | None, done: dict[int, np.ndarray], workers: int, client: Any,
+          progress: Any) -> Sample:
     """Draw the batches not ``done``, appending each to ``draws.csv``; the whole sample."""
     from solver.studies.engine.executor import execute
 
@@ -212,13 +239,14 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
         progress.start(len(todo) + len(done), len(done))
     interrupted = True
     try:
-        for outcome in execute(case, SampleSettings(allocation), batches, workers=workers,
+        for outcome in execute(case, settings, batches, workers=workers,
                                client=client):
             first, unmet = outcome.point.first, outcome.unmet
             done[first] = unmet
             if folder is not None:
                 append_text(folder / "draws.csv", _draw_rows(
-                    first, unmet, lost, partners, layers).to_csv(header=False, index=False))
+                    first, unmet, lost, partners, layers, blocks).to_csv(header=False,
+                                                                         index=False))
             if progress is not None:
                 progress.point(outcome)
         interrupted = False
@@ -226,10 +254,13 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
         if progress is not None:
             progress.finish(interrupted)
     both = np.vstack([done[i] for i in sorted(done)])
-    unmet = both[:, :len(layers)]
-    through = both[:, len(layers):] if case.has_inputs else None
-    draws = _draw_rows(0, both, lost, partners, layers)
-    result = Sample(draws=draws, distribution=distribution(case, unmet, through),
+    n_l = len(layers)
+    block = {name: both[:, i * n_l:(i + 1) * n_l] for i, name in enumerate(blocks)}
+    unmet = block["unmet"]
+    markets = (block["market"], block["lost"]) if "market" in block else None
+    draws = _draw_rows(0, both, lost, partners, layers, blocks)
+    result = Sample(draws=draws, distribution=distribution(case, unmet, block.get("through"),
+                                                           markets),
                     worst_partners=worst_partners(case, unmet, lost))
     if folder is not None:
         write_csv(folder / "draws.csv", draws)
@@ -240,10 +271,12 @@ def _draw(case: Case, n: int, seed: int, batch: int, allocation: pd.DataFrame,
     return result
 
 
-def _columns(layers: Sequence[str], chained: bool) -> list[str]:
-    """The per-layer columns of ``draws.csv``: unmet, then (a chain) through inputs."""
-    unmet = [f"unmet_{lay}" for lay in layers]
-    return unmet + ([f"through_{lay}" for lay in layers] if chained else [])
+def _columns(layers: Sequence[str], blocks: Sequence[str]) -> list[str]:
+    """The per-layer columns of ``draws.csv``: ``<block>_<layer>`` for each of ``blocks``.
+
+    Unmet demand, then (a chain) through inputs, or (markets) market unmet and lost revenue.
+    """
+    return [f"{block}_{lay}" for block in blocks for lay in layers]
 
 
 def _start_folder(folder: Path, request: dict[str, Any], per_layer: Sequence[str],
@@ -252,8 +285,9 @@ def _start_folder(folder: Path, request: dict[str, Any], per_layer: Sequence[str
     n, batch = int(request["sample"]), int(request["batch"])
     refuse_existing(folder, resume=resume, force=force, request=REQUEST, study="sample")
     lock = FolderLock(folder).acquire()
-    chained = any(c.startswith("through_") for c in per_layer)
-    header = ["draw", "lost", "unmet", *(["through_inputs"] if chained else []), *per_layer]
+    header = ["draw", "lost", "unmet",
+              *(total for block, total in TOTALS.items()
+                if any(c.startswith(f"{block}_") for c in per_layer)), *per_layer]
     done: dict[int, np.ndarray] = {}
     path = folder / "draws.csv"
     try:
@@ -281,22 +315,22 @@ def _start_folder(folder: Path, request: dict[str, Any], per_layer: Sequence[str
 
 
 def _draw_rows(first: int, values: np.ndarray, lost: np.ndarray, partners: Sequence[str],
-               layers: Sequence[str]) -> pd.DataFrame:
+               layers: Sequence[str], blocks: Sequence[str]) -> pd.DataFrame:
     """Rows of ``draws.csv``.
 
-    ``values`` holds, per draw, the unmet demand per layer, then (a chain) the part of it
-    a missing input caused, per layer.
+    ``values`` holds, per draw, a block per layer for each of ``blocks``: the unmet demand,
+    then (a chain) the part of it a missing input caused, or (markets) the markets' unmet
+    supply and lost revenue.
     """
     idx = np.arange(first, first + len(values))
     names = np.asarray(partners, dtype=object)
     n_l = len(layers)
-    chained = values.shape[1] > n_l
     frame = pd.DataFrame({"draw": idx,
                           "lost": [";".join(names[lost[i]]) for i in idx],
                           "unmet": values[:, :n_l].sum(axis=1)})
-    if chained:
-        frame["through_inputs"] = values[:, n_l:].sum(axis=1)
-    for j, name in enumerate(_columns(layers, chained)):
+    for i, block in enumerate(blocks[1:], start=1):
+        frame[TOTALS[block]] = values[:, i * n_l:(i + 1) * n_l].sum(axis=1)
+    for j, name in enumerate(_columns(layers, blocks)):
         frame[name] = values[:, j]
     return frame
 
@@ -308,26 +342,34 @@ def _tail(x: np.ndarray) -> tuple[float, float, float]:
     return float(x.mean()), float(np.quantile(x, TAIL)), float(ordered[:k].mean())
 
 
-def distribution(case: Case, unmet: np.ndarray, through: np.ndarray | None = None
-                 ) -> pd.DataFrame:
+def distribution(case: Case, unmet: np.ndarray, through: np.ndarray | None = None,
+                 markets: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """Per layer and in all: demand, and the mean, P95 and CVaR of unmet demand.
 
     With ``through`` (a chain: per draw and layer, the unmet demand a missing input caused)
-    also its mean, ``through_inputs_mean``.
+    also its mean, ``through_inputs_mean``. With ``markets`` (per draw and layer, the
+    markets' unmet supply and lost revenue) their means, ``market_unmet_mean`` and
+    ``lost_revenue_mean``, apart from members' unmet demand.
     """
     demand = case.demand.groupby("layer")["demand"].sum()
     layers = case.layers["layer"].astype(str).tolist()
     caused = np.zeros_like(unmet) if through is None else through
     rows = []
-    for name, x, d, t in [("total", unmet.sum(axis=1), float(demand.sum()), caused.sum(axis=1)),
-                          *((lay, unmet[:, j], float(demand.get(lay, 0.0)), caused[:, j])
-                            for j, lay in enumerate(layers))]:
+    sent, lost = (np.zeros_like(unmet), np.zeros_like(unmet)) if markets is None else markets
+    for j, (name, x, d, t) in enumerate(
+            [("total", unmet.sum(axis=1), float(demand.sum()), caused.sum(axis=1)),
+             *((lay, unmet[:, j], float(demand.get(lay, 0.0)), caused[:, j])
+               for j, lay in enumerate(layers))]):
+        own = slice(None) if j == 0 else slice(j - 1, j)
         mean, p95, tail = _tail(x)
         rows.append({"scope": "total" if name == "total" else "layer",
                      "layer": "" if name == "total" else name, "demand": d, "mean": mean,
                      "p95": p95, "cvar95": tail, "mean_share": mean / d if d > 0 else 0.0,
                      "cvar95_share": tail / d if d > 0 else 0.0,
-                     **({} if through is None else {"through_inputs_mean": float(t.mean())})})
+                     **({} if through is None else {"through_inputs_mean": float(t.mean())}),
+                     **({} if markets is None else {
+                         "market_unmet_mean": float(sent[:, own].sum(axis=1).mean()),
+                         "lost_revenue_mean": float(lost[:, own].sum(axis=1).mean())})})
     return pd.DataFrame(rows)
 
 

@@ -12,7 +12,10 @@ routes that are allowed, in three stages on one HiGHS model:
 The lost partner's supply is gone; its own demand stays (as in the N-1 requirement of
 README, The model). With a chain (inputs.csv) production also needs the inputs that still
 arrive (:mod:`solver.studies.engine.chain`), and each layer row says how much of its unmet
-demand the chain adds (``through_inputs``). Planning rules that are not physical
+demand the chain adds (``through_inputs``). With markets (markets.csv) a market asks for
+what the plan sent it and takes what members leave: members' unmet demand is minimised
+first, and the ``total`` and ``layer`` rows say apart what the markets lose
+(``market_unmet``, and at their prices ``lost_revenue``). Planning rules that are not physical
 (dependency, domestic, shares) do not bind an emergency re-routing. The cost of re-routing
 is the trade cost of the re-routed plan minus that of the same LP with nobody lost. With
 ``redesign=True`` each loss is also solved as a new design without the partner (every
@@ -38,7 +41,8 @@ from solver.case.loader import Case
 from solver.errors import InfeasibleError, UsageError
 from solver.report.cells import safe_frame
 from solver.report.writing import write_csv, write_unit
-from solver.studies.engine.recourse import CLEAN, RerouteLP
+from solver.studies.engine.market_block import MarketBlock, market_target
+from solver.studies.engine.recourse import CLEAN, MARKET_COLUMNS, RerouteLP
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +91,11 @@ def stress(
     re-routed under that period's case (:mod:`solver.studies.shocks.period`); a redesign
     is the whole pathway's, its cost the discounted total.
     """
-    from solver.case.markets import refuse_markets
-
-    refuse_markets(case, "coalition stress")
+    from solver.case.markets import refuse_disrupted_chain
     from solver.model.data import model_data
     from solver.solve import solve
+
+    refuse_disrupted_chain(case, "coalition stress")
     from solver.studies.shocks.period import chosen_period, period_of, period_result
 
     full = case
@@ -109,7 +113,9 @@ def stress(
     built = result.allocation.set_index(["partner", "layer"])["capacity"]
     keys = pd.MultiIndex.from_frame(data.pairs[["partner", "layer"]])
     capacity = built.reindex(keys).fillna(0.0).to_numpy(dtype=float)
-    lp = RerouteLP(data, capacity, threads=case.solver.threads)
+    target = None if data.markets is None else market_target(data, getattr(result, "flows",
+                                                                           None))
+    lp = RerouteLP(data, capacity, threads=case.solver.threads, market_target=target)
     baseline = lp.run(None)
     rows = data.rows
     d = lp.demand
@@ -133,12 +139,15 @@ def stress(
         by_layer = np.bincount(lp.row_layer, weights=rr.unmet, minlength=len(layer_ids))
         demand_layer = np.bincount(lp.row_layer, weights=d, minlength=len(layer_ids))
         layer_rows = [_frame(p, "layer", layer, "", float(demand_layer[i]), float(by_layer[i]))
-                      for i, layer in enumerate(layer_ids) if demand_layer[i] > 0]
+                      for i, layer in enumerate(layer_ids) if demand_layer[i] > 0
+                      or (lp.markets is not None and layer in lp.markets.targeted)]
         if rr.through_inputs is not None:
             # Shocks cascade: how much of each layer's shortfall a missing input caused.
             total["through_inputs"] = float(rr.through_inputs.sum())
             for row in layer_rows:
                 row["through_inputs"] = float(rr.through_inputs[layer_ids.index(row["layer"])])
+        if lp.markets is not None and rr.market_unmet is not None:
+            _market_columns(lp.markets, rr.market_unmet, total, layer_rows)
         member_of = rows["member"].to_numpy()
         member_rows = [_frame(p, "member", "", n, float(d[member_of == n].sum()),
                               float(rr.unmet[member_of == n].sum())) for n in members]
@@ -148,8 +157,10 @@ def stress(
             progress.step(f"lost {p}: unmet {100 * total['unmet_share']:.1f}%{extra}")
     if progress is not None:
         progress.finish()
-    frames.sort(key=lambda f: (-f[0]["unmet_share"], -f[0]["rerouting_cost"], f[0]["lost"]))
-    columns = list(COLUMNS) + ([] if lp.chain is None else ["through_inputs"])
+    frames.sort(key=lambda f: (-f[0]["unmet_share"], -f[0].get("lost_revenue", 0.0),
+                               -f[0]["rerouting_cost"], f[0]["lost"]))
+    columns = list(COLUMNS) + ([] if lp.chain is None else ["through_inputs"]) + (
+        [] if lp.markets is None else list(MARKET_COLUMNS))
     table = pd.DataFrame([r for f in frames for r in f]).reindex(columns=columns)
     table["layers_hosted"] = table["layers_hosted"].astype("Int64")
     table = table.reset_index(drop=True)
@@ -159,6 +170,15 @@ def stress(
         write_csv(folder / "stress.csv", safe_frame(table))
         write_unit(folder / "stress.json", case.unit)
     return table
+
+
+def _market_columns(markets: MarketBlock, unmet: np.ndarray, total: dict[str, Any],
+                    layer_rows: list[dict[str, Any]]) -> None:
+    """Add what the markets lose (supply, revenue) to the total row and each layer row."""
+    total.update(market_unmet=float(unmet.sum()), lost_revenue=markets.lost_revenue(unmet))
+    for row in layer_rows:
+        mine = np.where(markets.row_layer == row["layer"], unmet, 0.0)
+        row.update(market_unmet=float(mine.sum()), lost_revenue=markets.lost_revenue(mine))
 
 
 def _clean(x: float, scale: float) -> float:
