@@ -279,7 +279,8 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
     )
     new.__dict__.pop("demand", None)
     if not problems:  # what a bad value breaks across tables is not news
-        problems = [wrote.blame(p) for p in cross_checks(new)]
+        book = case.path.name if is_workbook(case.path) else None
+        problems = [wrote.blame(p, book) for p in cross_checks(new)]
     if problems:
         if is_workbook(case.path):
             problems = Book(name=case.path.name, frames={}, problems=[], digest="",

@@ -117,18 +117,20 @@ class Writers:
                 return place
         return None
 
-    def blame(self, problem: Problem) -> Problem:
+    def blame(self, problem: Problem, book: str | None = None) -> Problem:
         """``problem`` of a case table, named by the last override that wrote that table.
 
         The case was valid before its overrides, so what a cross-table check finds now is
-        theirs; the table, column and value stay in the message.
+        theirs; the table (the sheet of workbook ``book``), column and value stay in the
+        message.
         """
         table = next((t for t, spec in TABLES.items() if spec.filename == problem.file), None)
         place = next((place for (t, _), writes in reversed(self.places.items()) if t == table
                       for _, place in reversed(writes)), None)
         if place is None:
             return problem
-        where = problem.file + (f", column {problem.column}" if problem.column else "")
+        where = problem.file if book is None or table is None else f"{book}, sheet {table}"
+        where += f", column {problem.column}" if problem.column else ""
         value = f" {problem.value!r}" if problem.value is not None else ""
         return replace(place, message=f"{where}{value}: {problem.message}")
 

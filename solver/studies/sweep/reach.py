@@ -1,10 +1,11 @@
 """A frontier over a market reach: the least cost of a plan that holds ``reach[M] >= r``.
 
-README, Trade-off curves. ``reach[MARKET]`` (the coalition's share of the market's demand,
-over its layers) and ``reach`` (of every market's) are not columns of a table but linear
-quantities of the plan: the floor is the bound of the direction ``X`` of the near-optimal
-search model (:mod:`solver.model.near_optimal`), held by one persistent model, with no cost
-cap, while cost is minimised. Every plan is checked by the independent checker.
+``coalition frontier --trade-off reach[MARKET]``: ``reach[MARKET]`` (the coalition's
+share of the market's demand, over its layers) and ``reach`` (of every market's) are not
+columns of a table but linear quantities of the plan: the floor is the bound of the
+direction ``X`` of the near-optimal search model (:mod:`solver.model.near_optimal`), held by
+one persistent model, with no cost cap, while cost is minimised. Every plan is checked by
+the independent checker.
 """
 
 from __future__ import annotations
