@@ -85,11 +85,32 @@ def random_tables(seed: int, chain: bool) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def random_case(tmp_path: Path, seed: int, chain: bool, periods: bool = False) -> Case:
-    """The case of :func:`random_tables` with random objective settings (and periods)."""
+def hostable_domestic(tables: dict[str, pd.DataFrame]) -> None:
+    """No min_domestic where the member cannot host the layer (no capability, or its trust
+    below the layer's min_trust): that requirement alone rules out every plan."""
+    trust = tables["partners"].set_index("partner")["trust"]
+    min_trust = tables["layers"].set_index("layer")["min_trust"]
+    cap = tables["capabilities"]
+    hosts = {(p, la) for p, la in zip(cap["partner"], cap["layer"], strict=True)
+             if trust[p] >= min_trust[la]}
+    demand = tables["demand"]
+    homeless = [(m, la) not in hosts for m, la in zip(demand["member"], demand["layer"],
+                                                      strict=True)]
+    demand.loc[homeless, "min_domestic"] = 0.0
+
+
+def random_case(tmp_path: Path, seed: int, chain: bool, periods: bool = False,
+                hostable: bool = False) -> Case:
+    """The case of :func:`random_tables` with random objective settings (and periods).
+
+    ``hostable``: min_domestic only where the member can host the layer
+    (:func:`hostable_domestic`), so that more of the cases have a plan.
+    """
     rng = np.random.default_rng(1000 + seed)
     folder = tmp_path / f"case{seed}{'c' if chain else ''}{'p' if periods else ''}"
     tables = random_tables(seed, chain)
+    if hostable:
+        hostable_domestic(tables)
     if periods:
         add_periods(tables, rng)
     case = load_case(write_tables(tables, folder))
@@ -321,7 +342,7 @@ def test_both_paths_solve_to_the_same_plan_cost(tmp_path: Path, seed: int,
         assert fast.verified
 
 
-@pytest.mark.parametrize(("seed", "chain"), [(2, False), (11, True)])
+@pytest.mark.parametrize(("seed", "chain"), [(11, False), (11, True)])
 def test_a_pathway_solves_to_the_same_cost_on_both_paths(
         tmp_path: Path, seed: int, chain: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """solve() of a pathway on the array path and, with it switched off, on Pyomo.
@@ -339,7 +360,6 @@ def test_a_pathway_solves_to_the_same_cost_on_both_paths(
     assert fast.summary["size"] == slow.summary["size"]
     assert slow.objective is not None
     assert fast.objective == pytest.approx(slow.objective, rel=1e-9, abs=1e-9)
-    # The same verdict of the checker (it reads the plan, not the matrices).
-    assert [v.message for v in fast.violations] == [v.message for v in slow.violations]
+    assert fast.verified and slow.verified, [v.message for v in fast.violations + slow.violations]
     pd.testing.assert_frame_equal(fast.builds, slow.builds)
 
