@@ -363,3 +363,37 @@ def test_a_pathway_solves_to_the_same_cost_on_both_paths(
     assert fast.verified and slow.verified, [v.message for v in fast.violations + slow.violations]
     pd.testing.assert_frame_equal(fast.builds, slow.builds)
 
+
+
+def verdict(case: Case, monkeypatch: pytest.MonkeyPatch, pyomo: bool) -> tuple[Any, ...]:
+    """(has a plan, objective, the checker's violations) of ``case`` on one build path."""
+    import solver.model.assembly as assembly_module
+    import solver.model.pathway_arrays as pathway_arrays
+
+    with monkeypatch.context() as patch:
+        if pyomo:
+            patch.setattr(assembly_module, "assemble", lambda *_: None)
+            patch.setattr(pathway_arrays, "assemble_pathway", lambda *_: None)
+        try:
+            result = solve(case, mip_gap=0.0, raise_on_failure=False)
+        except InfeasibleError:
+            return (False, None, [])
+    return (result.has_solution, result.objective, [v.message for v in result.violations])
+
+
+@pytest.mark.parametrize(("seed", "chain", "periods"), [
+    (0, False, False), (1, False, False), (3, False, False), (9, False, False),
+    (6, True, False), (13, True, False), (2, False, True), (29, True, True)])
+def test_random_plans_are_verified_on_both_paths(
+        tmp_path: Path, seed: int, chain: bool, periods: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded tiny cases, with and without periods: both paths reach the same verdict, and
+    every plan is one the checker accepts (seeds with a plan and seeds without)."""
+    case = random_case(tmp_path, seed, chain=chain, periods=periods, hostable=True)
+    if periods:
+        case = case.with_overrides({"objective.shortage_cost": 50.0})
+    fast, slow = (verdict(case, monkeypatch, pyomo) for pyomo in (False, True))
+    assert fast[0] == slow[0]
+    assert fast[2] == slow[2] == []
+    if fast[0]:
+        assert fast[1] == pytest.approx(slow[1], rel=1e-9, abs=1e-9)
