@@ -97,3 +97,15 @@ def test_explain_names_member_layer_and_trust(tmp_path: Path, shortage: bool) ->
     out = CliRunner().invoke(main, ["explain", str(folder), *extra])
     assert out.exit_code == 3 and "is infeasible" in out.output, out.output
     assert WHY in out.output, out.output
+
+
+def test_a_sensitivity_sample_is_infeasible_not_refused(tmp_path: Path) -> None:
+    """The sensitivity study's mutable model (no presolve): a sample with min_domestic > 0
+    is infeasible (before: a plan the checker refused)."""
+    folder = write_case(tmp_path / "case", layers=LAYERS_NO_DEMAND, demand=DEMAND)
+    out = CliRunner().invoke(main, [
+        "sensitivity", str(folder), "--param", "demand[C,chips].min_domestic=0:0.5",
+        "--param", "layers[cloud].max_share=0.7:1", "--samples", "4",
+        "--out", str(tmp_path / "out")])
+    assert "infeasible: no plan satisfies every requirement" in out.output, out.output
+    assert "checker rejected" not in out.output
