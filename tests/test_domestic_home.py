@@ -1,6 +1,6 @@
 """min_domestic for a member that cannot host the layer: the model agrees with the checker.
 
-SPEC section 3: the domestic row ``f[n,n,l] >= min_domestic d`` refers to the demand d, with
+README, The model: the domestic row ``f[n,n,l] >= min_domestic d`` refers to the demand d, with
 or without shortage; a member whose trust is below the layer's min_trust (or without the
 capability) has no domestic flow, so a positive requirement rules out every plan. The model
 used to drop the row (a plan the checker then refused); both build paths now keep it.
