@@ -201,13 +201,21 @@ def dependency_bounds(asm: Assembly) -> None:
 
 
 def domestic_bounds(asm: Assembly) -> None:
-    """:func:`~solver.model.constraints.add_domestic`: ``f[n,n,l] >= min_domestic d``."""
+    """:func:`~solver.model.constraints.add_domestic`: ``f[n,n,l] >= min_domestic d``.
+
+    A row without a domestic flow (the member cannot host the layer) is an empty row
+    ``0 >= min_domestic d``, as in the Pyomo model.
+    """
     dom, d = asm.arrays["min_domestic"], asm.arrays["demand"]
     home = np.full(asm.n_rows, -1, dtype=np.int64)
     at = np.flatnonzero(asm.flow_domestic)
     home[asm.flow_row[at]] = at
     use = np.flatnonzero((dom > 0) & (home >= 0))
     asm.set_bounds("f", home[use], lower=dom[use] * d[use])
+    homeless = np.flatnonzero((dom > 0) & (home < 0))
+    none = np.zeros(0, dtype=np.int64)
+    asm.add_rows("domestic", len(homeless), [none], [none], [np.zeros(0)],
+                 dom[homeless] * d[homeless], None)
 
 
 def participation_rows(asm: Assembly) -> None:

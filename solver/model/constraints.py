@@ -326,8 +326,10 @@ def add_domestic(ctx: Context) -> None:
     """Sovereignty: ``f[n,n,l] >= min_domestic[n,l] * d[n,l]``.
 
     One variable per row, so outside elastic mode it is a bound on the domestic flow. A row
-    whose member cannot produce the layer has no domestic flow: in elastic mode its row
-    holds the slack alone; otherwise the case is infeasible (found before solving).
+    whose member cannot host the layer (no capability, or its trust below the layer's
+    min_trust) has no domestic flow: its row ``0 >= min_domestic d`` is kept, empty (in
+    elastic mode it holds the slack alone), so that a positive requirement makes the model
+    infeasible, with or without shortage (the requirement refers to the demand d).
     """
     f, dom, d = ctx.var_f, ctx.num["min_domestic"], ctx.num["demand"]
     mutable = ctx.num.is_mutable("min_domestic")
@@ -342,11 +344,13 @@ def add_domestic(ctx: Context) -> None:
     lb = [dom[r] * d[r] for r in use]
     home_of = home.tolist()
     if not ctx.elastic:
-        ctx.unmet_domestic = [keys[i] for i, r in enumerate(use) if home_of[r] < 0]
         for r, bound in zip(use, lb, strict=True):
             if home_of[r] >= 0:
                 f[home_of[r]].setlb(bound)
-        ctx.bounds["domestic"] = keys
+        ctx.bounds["domestic"] = [keys[i] for i, r in enumerate(use) if home_of[r] >= 0]
+        homeless = [i for i, r in enumerate(use) if home_of[r] < 0]
+        add_rows(ctx, "domestic", [keys[i] for i in homeless], [([], None)] * len(homeless),
+                 [lb[i] for i in homeless], None)
         return
     terms: list[Row] = [([f[home_of[r]]] if home_of[r] >= 0 else [], None) for r in use]
     add_rows(ctx, "domestic", keys, terms, lb, None,

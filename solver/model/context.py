@@ -32,7 +32,6 @@ class Context:
     elastic: bool
     slacks: list[tuple[str, Any, list[float], str]] = field(default_factory=list)
     bounds: dict[str, Sequence[tuple[str, ...]]] = field(default_factory=dict)
-    unmet_domestic: Sequence[tuple[str, ...]] = field(default_factory=list)
     res_pairs: list[int] = field(default_factory=list)
     scenario_flows: list[np.ndarray] = field(default_factory=list)
     chain_recourse: Any = None
