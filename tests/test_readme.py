@@ -46,6 +46,8 @@ LONG = {
         "about 15 MILP solves for the bisection and the curve",
     "coalition share models/allied-ai-stack.toml --players bloc":
         "15 groups of the bloc game (about 20 s)",
+    "coalition share models/allied-ai-stack.toml --players member":
+        "284 groups of the member game and its separation MIP (about 3 minutes)",
     "coalition alternatives models/allied-ai-stack.toml --slack 0.03":
         "6 MILP solves of near-optimal searches",
     "coalition alternatives models/allied-ai-stack.toml --slack 0.002":
