@@ -201,8 +201,6 @@ LEAD = "partner,layer,capacity,unit_cost,existing,lead_time\nA,chips,100,1,4,2\n
 
 @pytest.mark.parametrize(("args", "what"), [
     (["share", "{case}", "--out", "{tmp}/out"], "coalition share"),
-    (["alternatives", "{case}", "--maximize", "hosts[A]", "--out", "{tmp}/out"],
-     "--maximize/--minimize hosts[A]"),
 ])
 def test_commands_not_yet_pathway_aware_refuse(tmp_path: Path, args: list[str],
                                                what: str) -> None:

@@ -234,6 +234,39 @@ def test_alternatives_differ_in_hosting_decisions_per_period(tmp_path: Path) -> 
                                                                        "alternative-1"]
 
 
+def test_maximize_on_a_pathway_pushes_the_sum_over_periods(tmp_path: Path) -> None:
+    """--maximize participation[B]: the sum over periods, pushed until the cost cap binds."""
+    path = pathway(tmp_path)
+    out = tmp_path / "alt"
+    run("alternatives", path, "--slack", "0.5", "--maximize", "participation[B]", "--out", out)
+    table = pd.read_csv(out / "alternatives.csv").set_index("plan")
+    optimum = solve(load_case(path)).objective
+    name = "maximize-participation-B-slack-0.5"
+    alt = table.loc[name]
+    partners = pd.read_csv(out / name / "partners.csv")
+    summed = float(partners.loc[partners["partner"] == "B", "participation"].sum())
+    assert alt["value"] == pytest.approx(summed, abs=1e-6)
+    assert alt["value"] > table.at["optimum", "value"] + 0.5
+    # B is the dearer partner: more of it costs every bit of the 50% slack.
+    assert alt["cost"] == pytest.approx(1.5 * optimum, rel=1e-5)
+    allocation = pd.read_csv(out / name / "allocation.csv")
+    b = allocation[allocation["partner"] == "B"].set_index(
+        allocation["period"].astype(str)[allocation["partner"] == "B"])
+    assert b.at["2026", "share"] == pytest.approx(0.6)  # the 2026 target holds B too
+    assert bool(b.at["2028", "hosted"]) and alt["gained"] == "B:chips@2028"
+    summary = json.loads((out / name / "summary.json").read_text(encoding="utf-8"))
+    assert summary["alternative"]["search"] == "maximize participation[B]"
+    assert "verified against case" in run("check", path, out / name)
+
+
+def test_minimize_on_a_pathway_refuses_an_unknown_id(tmp_path: Path) -> None:
+    """An id the case lacks is refused by name before anything is solved (exit 2)."""
+    path = pathway(tmp_path)
+    result = CliRunner().invoke(main, ["alternatives", str(path), "--minimize", "hosts[Z]"])
+    assert result.exit_code == 2
+    assert "'Z' is not a partner of partners.csv" in result.output
+
+
 def test_stress_sample_period_of_a_written_pathway_run(tmp_path: Path) -> None:
     """--sample --run RUN --period P draws on P's rows of the run; a one-period run refused."""
     path = pathway(tmp_path)

@@ -296,21 +296,29 @@ def _hosted(result: Any) -> pd.Series:
 
 
 def direction_value(result: Any, key: str) -> float:
-    """The value of a direction KEY in a plan, read from its (checked) tables."""
+    """The value of a direction KEY in a plan, read from its (checked) tables.
+
+    On a pathway, the sum over its periods (:mod:`solver.studies.alternatives.pathway`).
+    """
     kind, first, second = key_parts(key)
-    if kind == "participation":
-        return float(result.partners.set_index("partner")["participation"].get(first, 0.0))
-    if kind == "hosts":
-        return float(result.partners.set_index("partner")["layers_hosted"].get(first, 0))
-    if kind == "suppliers":
-        return float(result.layers.set_index("layer")["suppliers"].get(first, 0))
     if kind == "reach":
         markets = getattr(result, "markets", None)
         if markets is None or markets.empty:
             return 0.0
         mine = markets[markets["market"].astype(str) == first] if first else markets
-        total = float(mine["demand"].sum())
-        return float(mine["supplied"].sum()) / total if total > 0 else 0.0
+        if "period" not in mine:
+            total = float(mine["demand"].sum())
+            return float(mine["supplied"].sum()) / total if total > 0 else 0.0
+        return float(sum(float(rows["supplied"].sum()) / float(rows["demand"].sum())
+                         for _, rows in mine.groupby(mine["period"].astype(str))
+                         if float(rows["demand"].sum()) > 0))
+    if kind in ("participation", "hosts"):
+        frame, column = result.partners, ("participation" if kind == "participation"
+                                          else "layers_hosted")
+        return float(frame.loc[frame["partner"].astype(str) == first, column].sum())
+    if kind == "suppliers":
+        frame = result.layers
+        return float(frame.loc[frame["layer"].astype(str) == first, "suppliers"].sum())
     frame = result.allocation
     row = frame[(frame["partner"] == first) & (frame["layer"] == second)]
     return float(row["share"].sum())

@@ -9,8 +9,12 @@ the per-period columns (``suppliers[chips@2030]``).
 The pathway model is built and solved anew for every solve (no persistent model): for each
 plan, maximise ``t``, the distance to the nearest reference plan (the optimum and the plans
 found before), with cost at most ``c* + e |c*|``; then the cheapest pathway at that distance,
-verified by the pathway checker like any solve. ``--maximize`` and ``--minimize`` are not yet
-supported on a pathway (refused, exit 2).
+verified by the pathway checker like any solve.
+
+``--maximize``/``--minimize KEY`` on a pathway push KEY summed over the periods (the plan's
+``participation[US]`` in 2026 plus in 2028 ...), each period's term as the one-period search
+defines it over that period's data: first the extreme sum within the cost cap, then the
+cheapest pathway that reaches it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from solver.studies.alternatives.search import (
     SearchOutcome,
     SearchTask,
     cost_cap,
+    parse_direction,
 )
 
 #: A hosting decision of a pathway: (partner, "layer@period").
@@ -80,6 +85,45 @@ def add_search(path: Any, references: list[set[Decision]], cap: float,
     return m.alt_t
 
 
+def direction_sum(path: Any, key: str) -> Any:
+    """KEY summed over the periods of a built pathway: a linear expression.
+
+    Each period's term is the one-period direction (:func:`parse_direction`) over that
+    period's data and variables. Raises :class:`UsageError` as it does, or when no period
+    has anything a plan can change.
+    """
+    terms: list[Any] = []
+    refused: UsageError | None = None
+    for case, built in zip(path.cases, path.blocks, strict=True):
+        try:
+            direction = parse_direction(case, built.data, key)
+        except UsageError as error:
+            if "names nothing a plan can change" not in str(error):
+                raise
+            refused = error  # nothing to change in this period; another may have
+            continue
+        var = getattr(built.m, direction.variable)
+        terms.extend(c * var[a] for a, c in zip(direction.pairs, direction.coefs, strict=True))
+    if not terms:
+        assert refused is not None
+        raise refused
+    return sum(terms)
+
+
+def add_direction(path: Any, key: str, cap: float, lower: float | None,
+                  upper: float | None) -> Any:
+    """Add to a built pathway the cost cap and ``alt_x`` = KEY summed over periods, bounded.
+
+    alt_cap: ``discounted cost <= cap``; alt_value: ``alt_x = sum over periods of KEY``;
+    ``lower <= alt_x <= upper`` where given.
+    """
+    m = path.m
+    m.alt_cap = pyo.Constraint(expr=m.objective.expr <= cap)
+    m.alt_x = pyo.Var(bounds=(lower, upper))
+    m.alt_value = pyo.Constraint(expr=m.alt_x == direction_sum(path, key))
+    return m.alt_x
+
+
 class PathwaySearch:
     """The near-optimal searches of a pathway case, each solve on a pathway built anew.
 
@@ -88,10 +132,10 @@ class PathwaySearch:
     """
 
     def __init__(self, case: Case, *, key: str | None = None) -> None:
-        if key is not None:
-            raise UsageError(f"--maximize/--minimize {key} on a pathway case (periods.csv) is "
-                             "not yet supported; the most different plans are (leave them "
-                             "out)")
+        if key is not None:  # the ids, before anything is solved
+            from solver.model.pathway import build_pathway
+
+            direction_sum(build_pathway(case), key)
         self.case = case
         self.optimum: Optimum | None = None
         self._hosts: set[Decision] = set()
@@ -114,6 +158,9 @@ class PathwaySearch:
 
         if self.optimum is None:
             raise RuntimeError("the optimum is needed before a search")
+        if task.sense:
+            yield from self._push(task, outcome)
+            return
         cap = cost_cap(self.optimum.cost, task.slack)
         references = [self._hosts, *(set(hosts) for hosts in task.earlier)]
         for number in range(len(task.earlier) + 1, task.count + 1):
@@ -133,6 +180,48 @@ class PathwaySearch:
             yield Found(task=task, number=number, result=result, distance=far,
                         seconds=time.perf_counter() - started)
             references.append(hosted_decisions(result.allocation))
+
+    def _push(self, task: SearchTask, outcome: SearchOutcome) -> Iterator[Found]:
+        """The extreme of ``task.key`` within the cap, then the cheapest pathway there."""
+        from solver.errors import InfeasibleError, NoSolutionError
+        from solver.highs.runner import HighsRunner, raise_if_stopped
+        from solver.model.pathway import build_pathway
+        from solver.solve_pathway import solve_pathway
+
+        assert self.optimum is not None and task.key is not None
+        started = time.perf_counter()
+        cap = cost_cap(self.optimum.cost, task.slack)
+        path = build_pathway(self.case)
+        x = add_direction(path, task.key, cap, None, None)
+        path.m.objective.deactivate()
+        path.m.alt_objective = pyo.Objective(
+            expr=x, sense=pyo.maximize if task.sense > 0 else pyo.minimize)
+        opts = self.case.solver
+        runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                             threads=opts.threads)
+        runner.set_model(path.m, {"x": x})
+        report = runner.solve(None)
+        raise_if_stopped(report)
+        if not report.has_solution:
+            outcome.stopped = f"no plan found ({report.status})"
+            return
+        best = float(report.values["x"][0])
+        give = 1e-6 * max(abs(best), 1.0)
+        bounds = (best - give, None) if task.sense > 0 else (None, best + give)
+        try:
+            result = solve_pathway(self.case, raise_on_failure=False, explain=False,
+                                   extend=lambda p: add_direction(p, str(task.key), cap,
+                                                                  *bounds))
+        except (InfeasibleError, NoSolutionError):
+            outcome.stopped = "no plan found at that value"
+            return
+        hosts = hosted_decisions(result.allocation)
+        result.summary["alternative"] = {
+            "slack": task.slack, "optimum": self.optimum.cost, "cost_cap": cap,
+            "search": f"{'maximize' if task.sense > 0 else 'minimize'} {task.key}",
+            "distance": len(hosts ^ self._hosts), "value": best}
+        yield Found(task=task, number=1, result=result, distance=len(hosts ^ self._hosts),
+                    seconds=time.perf_counter() - started)
 
     def _farthest(self, references: list[set[Decision]], cap: float) -> tuple[int, str]:
         """The largest distance to the nearest reference within the cap; why not, if none."""
