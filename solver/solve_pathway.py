@@ -50,11 +50,16 @@ def refuse_design(case: Case) -> None:
 def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float | None = None,
                   threads: int | None = None, raise_on_failure: bool = True,
                   explain: bool = True,
-                  extend: Callable[[Any], None] | None = None) -> Result:
+                  extend: Callable[[Any], None] | None = None,
+                  priced: bool = False) -> Result:
     """Solve the pathway of ``case`` (README, Pathways) and verify it independently.
 
     ``extend(path)``, if given, adds rows to the built pathway before it is solved (the
     near-optimal search's cost cap and distance floor); the plan is checked without them.
+    ``priced`` solves the coalition game's priced pathway (:func:`build_pathway`): the
+    result's objective and costs are then the plan's costs without the prices of the rows
+    it violates, and ``summary["priced_slack_cost"]`` is those prices' discounted total
+    (the priced objective is their sum); the checker reports the violated rows.
 
     Raises :class:`InfeasibleError` naming the first period whose requirements cannot hold
     (``explain=False``: without naming it, which takes a solve per period: a study's many
@@ -71,7 +76,7 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     # The matrices straight from numpy where every period has an array form
     # (solver.model.pathway_arrays), else the Pyomo model; rows added by ``extend`` need the
     # Pyomo model.
-    path: Any = build_pathway(case) if extend is not None else (
+    path: Any = build_pathway(case, priced=priced) if extend is not None or priced else (
         assemble_pathway(case) or build_pathway(case))
     if extend is not None:
         extend(path)
@@ -106,9 +111,14 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
              for term in PATHWAY_TERMS}
     builds = builds_table(path, values)
     columns = runner.column_counts
+    slack = sum(weights[p.name] * slack_cost(path.blocks[t], values, t)
+                for t, p in enumerate(path.periods)) if priced else 0.0
+    objective = None if report.objective is None else report.objective - slack
+    # HiGHS's bound and gap are of the priced objective: not claims about the plan's cost.
+    bound, gap = (None, None) if priced else (report.bound, report.gap)
     summary: dict[str, Any] = {
-        "status": str(report.status), "objective": report.objective, "bound": report.bound,
-        "gap": report.gap, "costs": costs, "costs_by_period": by_period, "weights": weights,
+        "status": str(report.status), "objective": objective, "bound": bound,
+        "gap": gap, "costs": costs, "costs_by_period": by_period, "weights": weights,
         "periods": [p.name for p in path.periods],
         "seconds": {"load": case.load_seconds, "build": build_seconds,
                     "handover": runner.handover_seconds, "solve": report.highs_seconds,
@@ -122,6 +132,8 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
         "case": case.name, "case_sha256": case.sha256, "overrides": list(case.overrides),
         "version": __version__, "verified": False,
     }
+    if priced:
+        summary["priced_slack_cost"] = slack
     unused = unused_columns(case)
     if unused:
         summary["unused_columns"] = unused
@@ -133,8 +145,8 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     violations = check_pathway(case, tables, builds, summary, check_solution)
     summary["seconds"]["check"] = time.perf_counter() - start
     summary["verified"] = not violations
-    result = Result(status=str(report.status), objective=report.objective,
-                    bound=report.bound, gap=report.gap, costs=costs,
+    result = Result(status=str(report.status), objective=objective,
+                    bound=bound, gap=gap, costs=costs,
                     allocation=allocation, flows=flows, layers=layers, partners=partners,
                     summary=summary,
                     violations=violations, shortage=tables.get("shortage"),
@@ -143,6 +155,21 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     if raise_on_failure and violations:
         raise VerificationError(violations, result=result)
     return result
+
+
+def slack_cost(built: Any, values: dict[str, np.ndarray], t: int) -> float:
+    """Period t's priced slacks at their prices (the game's priced block; 0 without)."""
+    from pyomo.core import value
+
+    from solver.model.build import slack_prices
+
+    total = 0.0
+    for name, var, _weights, _side in built.ctx.slacks:
+        prices = np.array([float(value(p)) for p in slack_prices(built.ctx, name)])
+        got = values.get(f"{var.local_name}@{t}")
+        if got is not None and len(prices):
+            total += float(prices @ np.asarray(got, dtype=float))
+    return total
 
 
 def hand_over_pathway(runner: HighsRunner, path: Any) -> None:

@@ -199,20 +199,6 @@ def test_workbook_pathway_equals_folder(tmp_path: Path) -> None:
 LEAD = "partner,layer,capacity,unit_cost,existing,lead_time\nA,chips,100,1,4,2\nB,chips,100,2,0,0\n"
 
 
-@pytest.mark.parametrize(("args", "what"), [
-    (["share", "{case}", "--out", "{tmp}/out"], "coalition share"),
-])
-def test_commands_not_yet_pathway_aware_refuse(tmp_path: Path, args: list[str],
-                                               what: str) -> None:
-    """A command that would give a one-period answer refuses with exit 2 and says why."""
-    path = case_of(tmp_path, LEAD, periods=TWO_YEARS)
-    argv = [a.format(case=path, tmp=tmp_path) for a in args]
-    result = CliRunner().invoke(main, argv)
-    assert result.exit_code == 2, result.output
-    assert what in result.output and "not yet supported" in result.output
-    assert not (tmp_path / "out").exists()
-
-
 def test_compare_goes_period_by_period(tmp_path: Path) -> None:
     """compare names each row by its period; a pathway against one period is refused."""
     from solver.report.compare import compare_runs

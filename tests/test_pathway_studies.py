@@ -1,4 +1,4 @@
-"""Studies on a pathway (README, Pathways): sweep, frontier, stress --period, export.
+"""Studies on a pathway (README, Pathways): sweep, frontier, stress --period, export, share.
 
 Each on a tiny pathway of one layer (demand 10, then 20), partners A (cost 1) and B (cost
 2, whose builds serve two years), A's installed base of 3, and a 2026 target that holds
@@ -282,3 +282,51 @@ def test_stress_sample_period_of_a_written_pathway_run(tmp_path: Path) -> None:
                                         "2028", "--run", str(out), "--out",
                                         str(tmp_path / "st2")])
     assert refused.exit_code == 2 and "a run of one period" in refused.output
+
+
+# The game on a pathway: members A (base 4 at no cost, builds at 3) and B (builds at 5),
+# each needing 10 chips in 2026 and 20 in 2028; O, outside, offers 10 at 1 a period, shared
+# in proportion to a group's demand. A builds serve every later period and pay every period.
+GAME = {"partners": "partner,member\nA,true\nB,true\nO,false\n",
+        "layers": "layer,min_supplier_share\nchips,0\n",
+        "capabilities": "partner,layer,capacity,unit_cost,existing,existing_cost\n"
+                        "A,chips,20,3,4,0\nB,chips,20,5,0,\nO,chips,10,1,0,\n",
+        "demand": "member,layer,demand\nA,chips,10\nB,chips,10\n",
+        "periods": PERIODS}
+
+
+def test_share_on_a_pathway_prices_each_group_s_own_pathway(tmp_path: Path) -> None:
+    """c(S) is S's discounted pathway from its own installed base, O shared by demand.
+
+    A alone: 2026 base 4 + O 5 (5) + 1 built (3) = 8; 2028 base 4 + O 5 (5) + 11 in
+    service (33) = 38; c(A) = 46. B alone: 2026 O 5 (5) + 5 (25) = 30; 2028 O 5 + 15 (75)
+    = 80; c(B) = 110. Together: 2026 base 4 + O 10 (10) + A 6 (18) = 28; 2028 base 4 + O 10
+    (10) + A 16 (48) + B 10 (50) = 108; c(AB) = 136.
+    """
+    from solver import share
+
+    case = load_case(write_case(tmp_path / "case", **GAME)).with_overrides(
+        {"objective.shortage_cost": 100.0})
+    result = share(case, out=tmp_path / "out")
+    c = dict(zip(result.groups["group"], result.groups["cost"], strict=True))
+    assert c == pytest.approx({"A": 46.0, "B": 110.0, "A+B": 136.0})
+    assert c["A+B"] == pytest.approx(solve(case).objective)
+    assert set(result.groups["status"]) == {"optimal"}
+    assert result.summary["grand_priced_cost"] == pytest.approx(136.0)
+    players = result.players.set_index("player")
+    assert players.at["A", "shapley"] == pytest.approx(46.0 - 10.0)
+    # Sampled, the separation MIP (one period) is not used: the verdict says why.
+    sampled = share(case, exact_up_to=1, samples=10)
+    assert "one period" in sampled.summary["stability"]["checked"]
+    assert sampled.summary["core_empty"] is None
+
+
+def test_share_on_a_pathway_refuses_a_target_on_demand(tmp_path: Path) -> None:
+    """A target that changes what a group removes is refused by line (exit 2)."""
+    folder = write_case(tmp_path / "case", **GAME,
+                        targets='period,set\n2028,"demand[A,chips].demand=30"\n')
+    result = CliRunner().invoke(main, ["share", str(folder), "--set",
+                                       "objective.shortage_cost=100"])
+    assert result.exit_code == 2
+    assert "targets.csv, line 2, column set" in result.output
+    assert "not yet supported" in result.output

@@ -107,12 +107,14 @@ def pathway_numbers(case: Case, periods: list[Period], cases: list[Case]) -> dic
             "service": list(zip(start.ravel().tolist(), stop.ravel().tolist(), strict=True))}
 
 
-def build_pathway(case: Case) -> Pathway:
+def build_pathway(case: Case, *, priced: bool = False) -> Pathway:
     """Build the pathway MILP of README, Pathways for ``case`` (with or without periods.csv).
 
     Objective: ``sum_t w_t cost_t``, ``cost_t`` = the block's fixed, trade, redundancy, risk
     and shortage terms + ``sum over builds in service in t of unit_cost_tau * b[c,tau]`` +
-    ``sum existing_cost_t * x[c,t]``.
+    ``sum existing_cost_t * x[c,t]``. ``priced`` builds each period's block as the coalition
+    game's priced model (:func:`solver.model.build.build`): its requirement rows may be
+    violated at their price, which ``cost_t`` then holds too.
     """
     pairs = period_cases(case)
     periods = [p for p, _ in pairs]
@@ -125,7 +127,7 @@ def build_pathway(case: Case) -> Pathway:
         free = c_t.capabilities.assign(unit_cost=0.0)
         block_case = replace(c_t, capabilities=free,
                              objective=c_t.objective.model_copy(update={"budget": None}))
-        built = build(block_case)
+        built = build(block_case, priced=priced)
         built.m.objective.deactivate()
         m.add_component(f"period_{i}", built.m)
         blocks.append(built)

@@ -42,17 +42,6 @@ def game_case(case: Case) -> Case:
 
 
 @dataclass(frozen=True)
-class GameSettings:
-    """What a worker needs to evaluate groups (``executor.new_solver``)."""
-
-    members: dict[str, list[str]]
-
-    def make_solver(self, case: Case) -> GroupSolver:
-        """The worker's persistent group solver."""
-        return GroupSolver(case, self.members)
-
-
-@dataclass(frozen=True)
 class GroupTask:
     """One group to evaluate: its players (sorted) and its position in the work list."""
 

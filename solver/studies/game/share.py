@@ -30,7 +30,8 @@ from solver.studies.engine.folder import (
     refuse_existing,
     write_request,
 )
-from solver.studies.game.groups import GROUP_COLUMNS, GroupSolver, GroupTask, game_case
+from solver.studies.game.groups import GROUP_COLUMNS, GroupTask, game_case
+from solver.studies.game.solvers import group_solver
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +138,13 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import refuse_pathway
+    from solver.case.periods import uses_pathway
     from solver.studies.engine.scheduler import connect, scheduler_address
+    from solver.studies.game.pathway_groups import refuse_group_targets
 
-    refuse_pathway(case, "coalition share", "a group's cost would be the discounted pathway of "
-                   "its members from their own installed base, which the game's one-period "
-                   "group model does not build (solve, sweep, frontier, alternatives and "
-                   "stress --period work on the pathway)")
     refuse_markets(case, "coalition share")
+    if uses_pathway(case):
+        refuse_group_targets(case)
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
@@ -228,7 +228,7 @@ def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: 
     done = _done_groups(folder) if (folder is not None and resume) else {}
     rows = [done[t.label] for t in tasks if t.label in done]
     todo = [t for t in tasks if t.label not in done]
-    solver = GroupSolver(game_case(case), members)
+    solver = group_solver(game_case(case), members)
     priced_grand = solver.run(GroupTask(len(tasks), tuple(names))).row
     rows += _evaluate(solver, todo, workers, client, folder, progress, len(tasks),
                       len(rows))
@@ -299,7 +299,7 @@ def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: 
     return result
 
 
-def _stability(solver: GroupSolver, members: dict[str, list[str]],
+def _stability(solver: Any, members: dict[str, list[str]],
                c: dict[frozenset[str], float], grand: float,
                splits: dict[str, dict[str, float]], exact: bool,
                extra: list[dict[str, Any]], tol: float,
@@ -310,11 +310,16 @@ def _stability(solver: GroupSolver, members: dict[str, list[str]],
     finds evaluated on ``solver`` (their rows go to ``extra``); a game without a separation
     model falls back to the groups evaluated, and says so.
     """
+    from solver.case.periods import uses_pathway
     from solver.studies.game import separation as game_separation
 
     names = sorted(members)
     if exact:
         return game_separation.by_enumeration(names, c, splits, tol)
+    if uses_pathway(solver.case):
+        return game_separation.by_evaluated_groups(
+            names, c, splits, tol, why="the separation MIP is of one period, and this case "
+            "is a pathway")
 
     def cost(group: frozenset[str]) -> float:
         outcome = solver.run(GroupTask(len(c) + len(extra), tuple(sorted(group))))
@@ -355,7 +360,7 @@ def _done_groups(out: Path) -> dict[str, dict[str, Any]]:
             for r in table.to_dict("records")}
 
 
-def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, client: Any,
+def _evaluate(solver: Any, todo: list[GroupTask], workers: int, client: Any,
               out: str | Path | None, progress: Any, total: int,
               done: int) -> list[dict[str, Any]]:
     """Evaluate ``todo``; append each row to ``groups.csv`` as it finishes.
@@ -365,7 +370,7 @@ def _evaluate(solver: GroupSolver, todo: list[GroupTask], workers: int, client: 
     """
     from solver.studies.engine.executor import execute
     from solver.studies.engine.progress import Progress
-    from solver.studies.game.groups import GameSettings
+    from solver.studies.game.solvers import GameSettings
 
     outcomes = execute(solver.case, GameSettings(solver.members), todo, workers=workers,
                        client=client, here=solver)

@@ -1,0 +1,121 @@
+"""c(S) for the groups of the coalition game on a pathway case (README, Sharing the cost).
+
+On a pathway a group's cost is the discounted total of its own pathway: the group builds
+from its own installed base, period by period. Group S is the case with the members outside
+S removed (no capacity, no installed base, no builds, no demand) and each outside supplier
+offering the share ``D_l(S) / D_l(N)`` of its capacity, installed base and build rate of
+layer l, as the one-period game does (:mod:`solver.studies.game.groups`). Its pathway is
+built with every period's block priced (:func:`solver.model.pathway.build_pathway`), solved
+anew for each group, and verified by the pathway checker against the case of S: every rule
+but the priced requirement rows must hold, and the plan's cost must agree with the checker's
+recomputation. ``c(S)`` is the priced objective: the discounted costs plus the prices of the
+rows the group cannot meet.
+
+Targets that change what a group removes or shares (demand, capacity, existing, max_build in
+targets.csv) are refused: the share ``D_l(S) / D_l(N)`` would then differ period by period.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from solver.case.loader import Case
+from solver.errors import UsageError
+from solver.studies.game.groups import PRICED, GroupOutcome, GroupTask
+
+#: targets.csv keys a group changes: a target on them is refused (module docstring).
+GROUP_COLUMNS_CHANGED = re.compile(r"\b(demand|capacity|existing|max_build)\b")
+
+
+def refuse_group_targets(case: Case) -> None:
+    """Refuse a pathway game whose targets.csv sets what a group changes (UsageError)."""
+    targets = case.targets
+    if targets is None or targets.empty:
+        return
+    for i, cell in enumerate(targets["set"].astype(str)):
+        key = cell.split("=", 1)[0]
+        if GROUP_COLUMNS_CHANGED.search(key):
+            raise UsageError(f"targets.csv, line {i + 2}, column set: {cell.strip()!r}: "
+                             "coalition share on a pathway whose targets change demand, "
+                             "capacity, existing or max_build is not yet supported (a "
+                             "group's share of the outside suppliers would differ period "
+                             "by period); set them in demand.csv and capabilities.csv")
+
+
+def group_case(case: Case, inside: set[str], label: str) -> Case:
+    """The pathway case of group S (module docstring), with the sets of the whole case."""
+    member = case.partners.set_index("partner")["member"].astype(bool)
+    demand = case.demand
+    layers = case.layers["layer"].astype(str)
+    total = demand.groupby("layer")["demand"].sum().reindex(layers, fill_value=0.0)
+    mine = demand[demand["member"].isin(inside)].groupby("layer")["demand"].sum() \
+        .reindex(layers, fill_value=0.0)
+    share = (mine / total.where(total > 0)).fillna(0.0)
+    cap = case.capabilities
+    is_member = cap["partner"].map(member).to_numpy(dtype=bool)
+    is_in = cap["partner"].isin(inside).to_numpy(dtype=bool)
+    factor = np.where(is_member, np.where(is_in, 1.0, 0.0),
+                      cap["layer"].astype(str).map(share).to_numpy(dtype=float))
+    changed = {"capacity": cap["capacity"].to_numpy(dtype=float) * factor,
+               "existing": pd.to_numeric(cap["existing"], errors="coerce").fillna(0.0)
+               .to_numpy(dtype=float) * factor}
+    if "max_build" in cap:
+        build = pd.to_numeric(cap["max_build"], errors="coerce").to_numpy(dtype=float)
+        # An empty max_build is the capacity (README, Pathways): scaled with it.
+        changed["max_build"] = np.where(np.isnan(build), changed["capacity"], build * factor)
+    demand = demand.assign(demand=np.where(demand["member"].isin(inside), demand["demand"],
+                                           0.0))
+    return dataclasses.replace(case, capabilities=cap.assign(**changed), demand_table=demand,
+                               overrides=(*case.overrides, f"share group {label}"))
+
+
+class PathwayGroupSolver:
+    """Evaluates c(S) of groups on a pathway, each group's priced pathway built anew.
+
+    The interface of :class:`~solver.studies.game.groups.GroupSolver` that the game uses.
+    """
+
+    def __init__(self, case: Case, members: dict[str, list[str]]) -> None:
+        refuse_group_targets(case)
+        self.case = case
+        self.members = members
+        self.builds = 0
+        self.retries = 0
+        self.highs_seconds = 0.0
+
+    def run(self, task: GroupTask) -> GroupOutcome:
+        """Evaluate one group; a failure becomes a row with its status."""
+        start = time.perf_counter()
+        row: dict[str, Any] = {"group": task.label, "size": len(task.players), "cost": None,
+                               "shortfall_cost": None, "status": "error", "seconds": None}
+        try:
+            row.update(self._solve(task))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # one group's failure is its row, not the study's end
+            row["status"] = f"error: {type(exc).__name__}: {exc}"[:200]
+        row["seconds"] = time.perf_counter() - start
+        row["objective"] = row["cost"]
+        return GroupOutcome(point=task, row=row)
+
+    def _solve(self, task: GroupTask) -> dict[str, Any]:
+        from solver.solve_pathway import solve_pathway
+
+        inside = {m for p in task.players for m in self.members[p]}
+        result = solve_pathway(group_case(self.case, inside, task.label), priced=True,
+                               raise_on_failure=False, explain=False)
+        self.builds += 1
+        self.highs_seconds += float(result.summary["seconds"]["solve"])
+        wrong = [v for v in result.violations if v.family not in PRICED]
+        if wrong:
+            return {"status": "unverified: " + "; ".join(str(v) for v in wrong[:2])}
+        slack = float(result.summary["priced_slack_cost"])
+        return {"cost": float(result.objective or 0.0) + slack,
+                "shortfall_cost": slack + float(result.costs.get("shortage", 0.0)),
+                "status": result.status}
