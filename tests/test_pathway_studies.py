@@ -321,6 +321,26 @@ def test_share_on_a_pathway_prices_each_group_s_own_pathway(tmp_path: Path) -> N
     assert sampled.summary["core_empty"] is None
 
 
+def test_share_on_a_pathway_prices_the_rules_a_group_cannot_meet(tmp_path: Path) -> None:
+    """Three suppliers of chips: alone, A has two (A, O), B none outside it can host.
+
+    A lacks one supplier in each period, priced at 100 * D_l(A) / 3: 1000/3 in 2026 and
+    2000/3 in 2028, 1000 on top of its 46; B the same on top of 110. The members outside a
+    group host nothing (not even at zero capacity), so a missing supplier cannot be bought
+    for free.
+    """
+    from solver import share
+
+    tables = {**GAME, "layers": "layer,min_supplier_share,min_suppliers\nchips,0,3\n"}
+    case = load_case(write_case(tmp_path / "case", **tables)).with_overrides(
+        {"objective.shortage_cost": 100.0})
+    groups = share(case).groups.set_index("group")
+    assert groups["cost"].to_dict() == pytest.approx({"A": 1046.0, "B": 1110.0,
+                                                      "A+B": 136.0})
+    assert groups["shortfall_cost"].to_dict() == pytest.approx({"A": 1000.0, "B": 1000.0,
+                                                                "A+B": 0.0})
+
+
 def test_share_on_a_pathway_refuses_a_target_on_demand(tmp_path: Path) -> None:
     """A target that changes what a group removes is refused by line (exit 2)."""
     folder = write_case(tmp_path / "case", **GAME,

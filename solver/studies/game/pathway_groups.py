@@ -2,7 +2,8 @@
 
 On a pathway a group's cost is the discounted total of its own pathway: the group builds
 from its own installed base, period by period. Group S is the case with the members outside
-S removed (no capacity, no installed base, no builds, no demand) and each outside supplier
+S removed (their capabilities.csv rows dropped, so no capacity, installed base, builds or
+hosting; their demand zero) and each outside supplier
 offering the share ``D_l(S) / D_l(N)`` of its capacity, installed base and build rate of
 layer l, as the one-period game does (:mod:`solver.studies.game.groups`). Its pathway is
 built with every period's block priced (:func:`solver.model.pathway.build_pathway`), solved
@@ -58,10 +59,11 @@ def group_case(case: Case, inside: set[str], label: str) -> Case:
         .reindex(layers, fill_value=0.0)
     share = (mine / total.where(total > 0)).fillna(0.0)
     cap = case.capabilities
+    # A member outside S hosts nothing: a row kept at capacity 0 could still be hosted.
+    cap = cap[~(cap["partner"].map(member).to_numpy(dtype=bool)
+                & ~cap["partner"].isin(inside).to_numpy(dtype=bool))].reset_index(drop=True)
     is_member = cap["partner"].map(member).to_numpy(dtype=bool)
-    is_in = cap["partner"].isin(inside).to_numpy(dtype=bool)
-    factor = np.where(is_member, np.where(is_in, 1.0, 0.0),
-                      cap["layer"].astype(str).map(share).to_numpy(dtype=float))
+    factor = np.where(is_member, 1.0, cap["layer"].astype(str).map(share).to_numpy(dtype=float))
     changed = {"capacity": cap["capacity"].to_numpy(dtype=float) * factor,
                "existing": pd.to_numeric(cap["existing"], errors="coerce").fillna(0.0)
                .to_numpy(dtype=float) * factor}
