@@ -341,12 +341,21 @@ def test_share_on_a_pathway_prices_the_rules_a_group_cannot_meet(tmp_path: Path)
                                                                 "A+B": 0.0})
 
 
-def test_share_on_a_pathway_refuses_a_target_on_demand(tmp_path: Path) -> None:
-    """A target that changes what a group removes is refused by line (exit 2)."""
+def test_share_on_a_pathway_shares_outside_supply_by_each_period_s_demand(
+        tmp_path: Path) -> None:
+    """A 2028 target cuts A's demand to 15: O offers A 15/35 of its 10 that year, not 1/2.
+
+    O's builds serve both periods and cannot leave service, so it builds only the 30/7 it
+    may hold in 2028. A alone: 2026 base 4 + O 30/7 (at 1) + 6 - 30/7 of its own (at 3) =
+    18 - 60/7; 2028 base 4 + O 30/7 + 11 - 30/7 of its own = 33 - 60/7; c(A) = 51 - 120/7
+    (with half of O in both periods, as a base-year share would give, 31). The rows a
+    target names are the whole coalition's.
+    """
+    from solver import share
+
     folder = write_case(tmp_path / "case", **GAME,
-                        targets='period,set\n2028,"demand[A,chips].demand=30"\n')
-    result = CliRunner().invoke(main, ["share", str(folder), "--set",
-                                       "objective.shortage_cost=100"])
-    assert result.exit_code == 2
-    assert "targets.csv, line 2, column set" in result.output
-    assert "not yet supported" in result.output
+                        targets='period,set\n2028,"demand[A,chips].demand=15"\n')
+    case = load_case(folder).with_overrides({"objective.shortage_cost": 100.0})
+    c = share(case).groups.set_index("group")["cost"]
+    assert c["A"] == pytest.approx(51.0 - 120.0 / 7.0)
+    assert c["A+B"] == pytest.approx(solve(case).objective)

@@ -79,6 +79,10 @@ class Case:
     """periods.csv (README, Pathways), or None: the case is one period."""
     targets: pd.DataFrame | None = None
     """targets.csv (README, Pathways), or None: per-period overrides."""
+    period_group: Any = None
+    """A group of the coalition game on a pathway, or None: a callable ``Case -> Case``
+    that :func:`solver.case.periods.period_case` applies to each period's case after its
+    targets (:mod:`solver.studies.game.pathway_groups`)."""
 
     @property
     def is_pathway(self) -> bool:

@@ -84,8 +84,16 @@ def period_case(case: Case, period: Period, lines: Sequence[int] | None = None) 
 
     The result has no periods.csv nor targets.csv. Every target that names nothing or
     does not fit is tried, then :class:`CaseError` names each: targets.csv, its line (from
-    ``lines``, one per row of targets.csv, if given) and the column ``set``.
+    ``lines``, one per row of targets.csv, if given) and the column ``set``. A case with a
+    ``period_group`` (a group of the coalition game) is then restricted to that group.
     """
+    one = _with_targets(case, period, lines)
+    if case.period_group is None:
+        return one
+    return replace(case.period_group(one), period_group=None)
+
+
+def _with_targets(case: Case, period: Period, lines: Sequence[int] | None) -> Case:
     from solver.case.overrides import OverrideError, parse_assignment
 
     one = replace(case, periods=None, targets=None)

@@ -1,79 +1,77 @@
 """c(S) for the groups of the coalition game on a pathway case (README, Sharing the cost).
 
 On a pathway a group's cost is the discounted total of its own pathway: the group builds
-from its own installed base, period by period. Group S is the case with the members outside
-S removed (their capabilities.csv rows dropped, so no capacity, installed base, builds or
-hosting; their demand zero) and each outside supplier
-offering the share ``D_l(S) / D_l(N)`` of its capacity, installed base and build rate of
-layer l, as the one-period game does (:mod:`solver.studies.game.groups`). Its pathway is
+from its own installed base, period by period. In every period, after that period's targets,
+group S is the case with the members outside S removed (they host nothing: no capacity,
+installed base or builds, and no trust, so that no row of theirs can be hosted even at zero
+capacity; their demand is zero) and each outside supplier offering the share
+``D_l(S) / D_l(N)`` of that period's demand of its capacity, installed base and build rate
+of layer l, as the one-period game does (:mod:`solver.studies.game.groups`). Its pathway is
 built with every period's block priced (:func:`solver.model.pathway.build_pathway`), solved
 anew for each group, and verified by the pathway checker against the case of S: every rule
 but the priced requirement rows must hold, and the plan's cost must agree with the checker's
 recomputation. ``c(S)`` is the priced objective: the discounted costs plus the prices of the
 rows the group cannot meet.
-
-Targets that change what a group removes or shares (demand, capacity, existing, max_build in
-targets.csv) are refused: the share ``D_l(S) / D_l(N)`` would then differ period by period.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.errors import UsageError
 from solver.studies.game.groups import PRICED, GroupOutcome, GroupTask
 
-#: targets.csv keys a group changes: a target on them is refused (module docstring).
-GROUP_COLUMNS_CHANGED = re.compile(r"\b(demand|capacity|existing|max_build)\b")
+#: The trust of a member outside the group: below every layer's min_trust (at least 0).
+NO_TRUST = -1.0
 
 
-def refuse_group_targets(case: Case) -> None:
-    """Refuse a pathway game whose targets.csv sets what a group changes (UsageError)."""
-    targets = case.targets
-    if targets is None or targets.empty:
-        return
-    for i, cell in enumerate(targets["set"].astype(str)):
-        key = cell.split("=", 1)[0]
-        if GROUP_COLUMNS_CHANGED.search(key):
-            raise UsageError(f"targets.csv, line {i + 2}, column set: {cell.strip()!r}: "
-                             "coalition share on a pathway whose targets change demand, "
-                             "capacity, existing or max_build is not yet supported (a "
-                             "group's share of the outside suppliers would differ period "
-                             "by period); set them in demand.csv and capabilities.csv")
+@dataclass(frozen=True)
+class GroupOfPeriod:
+    """Restricts one period's case to group S (module docstring): ``Case -> Case``."""
+
+    inside: frozenset[str]
+
+    def __call__(self, case: Case) -> Case:
+        """Period case of the whole coalition -> the same period for the group."""
+        member = case.partners.set_index("partner")["member"].astype(bool)
+        demand = case.demand
+        layers = case.layers["layer"].astype(str)
+        total = demand.groupby("layer")["demand"].sum().reindex(layers, fill_value=0.0)
+        mine = demand[demand["member"].isin(self.inside)].groupby("layer")["demand"].sum() \
+            .reindex(layers, fill_value=0.0)
+        share = (mine / total.where(total > 0)).fillna(0.0)
+        cap = case.capabilities
+        is_member = cap["partner"].map(member).to_numpy(dtype=bool)
+        is_in = cap["partner"].isin(self.inside).to_numpy(dtype=bool)
+        factor = np.where(is_member, np.where(is_in, 1.0, 0.0),
+                          cap["layer"].astype(str).map(share).to_numpy(dtype=float))
+        capacity = cap["capacity"].to_numpy(dtype=float) * factor
+        changed = {"capacity": capacity,
+                   "existing": pd.to_numeric(cap["existing"], errors="coerce").fillna(0.0)
+                   .to_numpy(dtype=float) * factor}
+        if "max_build" in cap:
+            build = pd.to_numeric(cap["max_build"], errors="coerce").to_numpy(dtype=float)
+            # An empty max_build is the capacity (README, Pathways): scaled with it.
+            changed["max_build"] = np.where(np.isnan(build), capacity, build * factor)
+        outside = case.partners["member"].astype(bool) \
+            & ~case.partners["partner"].isin(self.inside)
+        partners = case.partners.assign(trust=np.where(outside, NO_TRUST,
+                                                       case.partners["trust"]))
+        demand = demand.assign(demand=np.where(demand["member"].isin(self.inside),
+                                               demand["demand"], 0.0))
+        return dataclasses.replace(case, partners=partners,
+                                   capabilities=cap.assign(**changed), demand_table=demand)
 
 
 def group_case(case: Case, inside: set[str], label: str) -> Case:
-    """The pathway case of group S (module docstring), with the sets of the whole case."""
-    member = case.partners.set_index("partner")["member"].astype(bool)
-    demand = case.demand
-    layers = case.layers["layer"].astype(str)
-    total = demand.groupby("layer")["demand"].sum().reindex(layers, fill_value=0.0)
-    mine = demand[demand["member"].isin(inside)].groupby("layer")["demand"].sum() \
-        .reindex(layers, fill_value=0.0)
-    share = (mine / total.where(total > 0)).fillna(0.0)
-    cap = case.capabilities
-    # A member outside S hosts nothing: a row kept at capacity 0 could still be hosted.
-    cap = cap[~(cap["partner"].map(member).to_numpy(dtype=bool)
-                & ~cap["partner"].isin(inside).to_numpy(dtype=bool))].reset_index(drop=True)
-    is_member = cap["partner"].map(member).to_numpy(dtype=bool)
-    factor = np.where(is_member, 1.0, cap["layer"].astype(str).map(share).to_numpy(dtype=float))
-    changed = {"capacity": cap["capacity"].to_numpy(dtype=float) * factor,
-               "existing": pd.to_numeric(cap["existing"], errors="coerce").fillna(0.0)
-               .to_numpy(dtype=float) * factor}
-    if "max_build" in cap:
-        build = pd.to_numeric(cap["max_build"], errors="coerce").to_numpy(dtype=float)
-        # An empty max_build is the capacity (README, Pathways): scaled with it.
-        changed["max_build"] = np.where(np.isnan(build), changed["capacity"], build * factor)
-    demand = demand.assign(demand=np.where(demand["member"].isin(inside), demand["demand"],
-                                           0.0))
-    return dataclasses.replace(case, capabilities=cap.assign(**changed), demand_table=demand,
+    """The pathway case of group S: each period restricted to S after its targets."""
+    return dataclasses.replace(case, period_group=GroupOfPeriod(frozenset(inside)),
                                overrides=(*case.overrides, f"share group {label}"))
 
 
@@ -84,7 +82,6 @@ class PathwayGroupSolver:
     """
 
     def __init__(self, case: Case, members: dict[str, list[str]]) -> None:
-        refuse_group_targets(case)
         self.case = case
         self.members = members
         self.builds = 0

@@ -138,13 +138,9 @@ def share(case: Case, players: str | None = None, exact_up_to: int | None = None
     :class:`~solver.errors.InfeasibleError` if the grand coalition is infeasible.
     """
     from solver.case.markets import refuse_markets
-    from solver.case.periods import uses_pathway
     from solver.studies.engine.scheduler import connect, scheduler_address
-    from solver.studies.game.pathway_groups import refuse_group_targets
 
     refuse_markets(case, "coalition share")
-    if uses_pathway(case):
-        refuse_group_targets(case)
 
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before any solve
