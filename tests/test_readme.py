@@ -60,6 +60,8 @@ LONG = {
         "the four-period pathway of the sample (about 40 s)",
     "coalition frontier models/allied-ai-stack-2035.toml":
         "6 solves of the four-period pathway (about 4 minutes)",
+    "coalition share models/allied-ai-stack-2035.toml":
+        "15 four-period pathways of the bloc game (about 2 minutes)",
 }
 
 _TIME = re.compile(r"\b\d+:\d\d(?::\d\d)? (elapsed|left)\b")
