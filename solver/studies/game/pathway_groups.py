@@ -4,7 +4,7 @@ On a pathway a group's cost is the discounted total of its own pathway: the grou
 from its own installed base, period by period. In every period, after that period's targets,
 group S is the case with the members outside S removed (they host nothing: no capacity,
 installed base or builds, and no trust, so that no row of theirs can be hosted even at zero
-capacity; their demand is zero) and each outside supplier offering the share
+capacity; their demand is zero; as in every group, no participation bounds or budget) and each outside supplier offering the share
 ``D_l(S) / D_l(N)`` of that period's demand of its capacity, installed base and build rate
 of layer l, as the one-period game does (:mod:`solver.studies.game.groups`). Its pathway is
 built with every period's block priced (:func:`solver.model.pathway.build_pathway`), solved
@@ -61,12 +61,15 @@ class GroupOfPeriod:
             changed["max_build"] = np.where(np.isnan(build), capacity, build * factor)
         outside = case.partners["member"].astype(bool) \
             & ~case.partners["partner"].isin(self.inside)
+        # As game_case, in every period (a target may set them): no participation bounds.
         partners = case.partners.assign(trust=np.where(outside, NO_TRUST,
-                                                       case.partners["trust"]))
+                                                       case.partners["trust"]),
+                                        min_participation=0.0, max_participation=1.0)
         demand = demand.assign(demand=np.where(demand["member"].isin(self.inside),
                                                demand["demand"], 0.0))
         return dataclasses.replace(case, partners=partners,
-                                   capabilities=cap.assign(**changed), demand_table=demand)
+                                   capabilities=cap.assign(**changed), demand_table=demand,
+                                   objective=case.objective.model_copy(update={"budget": None}))
 
 
 def group_case(case: Case, inside: set[str], label: str) -> Case:
