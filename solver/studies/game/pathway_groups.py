@@ -8,10 +8,10 @@ capacity; their demand is zero; as in every group, no participation bounds or bu
 each outside supplier offering the share ``D_l(S) / D_l(N)`` of that period's demand of its
 capacity, installed base and build rate of layer l, as the one-period game does
 (:mod:`solver.studies.game.groups`). Its pathway is built with every period's block priced
-(:func:`solver.model.pathway.build_pathway`), solved anew for each group, and verified by the pathway checker against the case of S: every rule
-but the priced requirement rows must hold, and the plan's cost must agree with the checker's
-recomputation. ``c(S)`` is the priced objective: the discounted costs plus the prices of the
-rows the group cannot meet.
+(:func:`solver.model.pathway.build_pathway`), solved anew for each group, and verified by
+the pathway checker against the case of S: every rule but the priced requirement rows must
+hold, and the plan's cost must agree with the checker's recomputation. ``c(S)`` is the
+priced objective: the discounted costs plus the prices of the rows the group cannot meet.
 """
 
 from __future__ import annotations
