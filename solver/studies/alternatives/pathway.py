@@ -184,7 +184,6 @@ class PathwaySearch:
     def _push(self, task: SearchTask, outcome: SearchOutcome) -> Iterator[Found]:
         """The extreme of ``task.key`` within the cap, then the cheapest pathway there."""
         from solver.errors import InfeasibleError, NoSolutionError
-        from solver.highs.runner import HighsRunner, raise_if_stopped
         from solver.model.pathway import build_pathway
         from solver.solve_pathway import solve_pathway
 
@@ -193,15 +192,7 @@ class PathwaySearch:
         cap = cost_cap(self.optimum.cost, task.slack)
         path = build_pathway(self.case)
         x = add_direction(path, task.key, cap, None, None)
-        path.m.objective.deactivate()
-        path.m.alt_objective = pyo.Objective(
-            expr=x, sense=pyo.maximize if task.sense > 0 else pyo.minimize)
-        opts = self.case.solver
-        runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                             threads=opts.threads)
-        runner.set_model(path.m, {"x": x})
-        report = runner.solve(None)
-        raise_if_stopped(report)
+        report = self._extreme(path, x, pyo.maximize if task.sense > 0 else pyo.minimize)
         if not report.has_solution:
             outcome.stopped = f"no plan found ({report.status})"
             return
@@ -223,24 +214,33 @@ class PathwaySearch:
         yield Found(task=task, number=1, result=result, distance=len(hosts ^ self._hosts),
                     seconds=time.perf_counter() - started)
 
+    def _extreme(self, path: Any, var: Any, sense: Any) -> Any:
+        """Solve ``path`` for the extreme of ``var`` (read back as ``x``) in place of its cost.
+
+        Raises as :func:`~solver.highs.runner.raise_if_stopped` does on a signal.
+        """
+        from solver.highs.runner import HighsRunner, raise_if_stopped
+
+        path.m.objective.deactivate()
+        path.m.alt_objective = pyo.Objective(expr=var, sense=sense)
+        opts = self.case.solver
+        runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
+                             threads=opts.threads)
+        runner.set_model(path.m, {"x": var})
+        report = runner.solve(None)
+        raise_if_stopped(report)
+        return report
+
     def _farthest(self, references: list[set[Decision]], cap: float) -> tuple[int, str]:
         """The largest distance to the nearest reference within the cap; why not, if none."""
-        from solver.highs.runner import HighsRunner, raise_if_stopped
         from solver.model.pathway import build_pathway
 
         path = build_pathway(self.case)
         t = add_search(path, references, cap, None)
-        path.m.objective.deactivate()
-        path.m.alt_objective = pyo.Objective(expr=t, sense=pyo.maximize)
-        opts = self.case.solver
-        runner = HighsRunner(time_limit=opts.time_limit, mip_gap=opts.mip_gap,
-                             threads=opts.threads)
-        runner.set_model(path.m, {"t": t})
-        report = runner.solve(None)
-        raise_if_stopped(report)
+        report = self._extreme(path, t, pyo.maximize)
         if not report.has_solution:
             return 0, f"no plan found ({report.status})"
-        far = round(float(report.values["t"][0]))
+        far = round(float(report.values["x"][0]))
         if far < 1 and str(report.status) != "optimal":
             return 0, (f"HiGHS stopped ({report.status}) before it found a plan that "
                        "differs; raise --time-limit")

@@ -67,6 +67,25 @@ class GroupOutcome:
         return self.row.get("cost") is None
 
 
+def evaluate(task: GroupTask, solve: Any) -> GroupOutcome:
+    """``groups.csv``'s row of ``task`` from ``solve(task)`` (the row's cost and status).
+
+    A failure becomes a row with its status: one group's failure is not the study's end.
+    """
+    start = time.perf_counter()
+    row: dict[str, Any] = {"group": task.label, "size": len(task.players), "cost": None,
+                           "shortfall_cost": None, "status": "error", "seconds": None}
+    try:
+        row.update(solve(task))
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        row["status"] = f"error: {type(exc).__name__}: {exc}"[:200]
+    row["seconds"] = time.perf_counter() - start
+    row["objective"] = row["cost"]
+    return GroupOutcome(point=task, row=row)
+
+
 class GroupSolver:
     """Evaluates c(S) of groups in turn on one persistent priced model (a Resolver's).
 
@@ -131,18 +150,7 @@ class GroupSolver:
 
     def run(self, task: GroupTask) -> GroupOutcome:
         """Evaluate one group; a failure becomes a row with its status."""
-        start = time.perf_counter()
-        row: dict[str, Any] = {"group": task.label, "size": len(task.players), "cost": None,
-                               "shortfall_cost": None, "status": "error", "seconds": None}
-        try:
-            row.update(self._solve(task))
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # one group's failure is its row, not the study's end
-            row["status"] = f"error: {type(exc).__name__}: {exc}"[:200]
-        row["seconds"] = time.perf_counter() - start
-        row["objective"] = row["cost"]
-        return GroupOutcome(point=task, row=row)
+        return evaluate(task, self._solve)
 
     def numbers(self, inside: set[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Capacity per pair, demand per row and the layers' share D_l(S)/D_l(N) for S."""

@@ -17,7 +17,6 @@ priced objective: the discounted costs plus the prices of the rows the group can
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.loader import Case
-from solver.studies.game.groups import PRICED, GroupOutcome, GroupTask
+from solver.studies.game.groups import PRICED, GroupOutcome, GroupTask, evaluate
 
 #: The trust of a member outside the group: below every layer's min_trust (at least 0).
 NO_TRUST = -1.0
@@ -93,18 +92,7 @@ class PathwayGroupSolver:
 
     def run(self, task: GroupTask) -> GroupOutcome:
         """Evaluate one group; a failure becomes a row with its status."""
-        start = time.perf_counter()
-        row: dict[str, Any] = {"group": task.label, "size": len(task.players), "cost": None,
-                               "shortfall_cost": None, "status": "error", "seconds": None}
-        try:
-            row.update(self._solve(task))
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # one group's failure is its row, not the study's end
-            row["status"] = f"error: {type(exc).__name__}: {exc}"[:200]
-        row["seconds"] = time.perf_counter() - start
-        row["objective"] = row["cost"]
-        return GroupOutcome(point=task, row=row)
+        return evaluate(task, self._solve)
 
     def _solve(self, task: GroupTask) -> dict[str, Any]:
         from solver.solve_pathway import solve_pathway
