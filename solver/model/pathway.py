@@ -240,8 +240,8 @@ def add_period_budget(path: Pathway) -> None:
     """budget: in every period, ``fixed + capacity + existing + trade <= objective.budget``.
 
     On that period's undiscounted annual costs; with markets the period's entry costs and
-    its market flows' trade costs count too, never its market revenue (README, Markets
-    outside the coalition).
+    its market flows' trade costs count too, never its market revenue
+    (README, Markets outside the coalition).
     """
     m = path.m
     budgets = [c.objective.budget for c in path.cases]
