@@ -266,3 +266,23 @@ def test_what_a_pathway_with_markets_does_not_reach_yet_is_refused_by_name(
     assert message in text
     assert "Traceback" not in text
     assert not (tmp_path / "out").exists()
+
+
+def test_each_period_is_rerouted_under_its_scenarios_with_its_markets(tmp_path: Path) -> None:
+    # Losing A in p2 leaves the members' 10 and BR's 20 unserved: 30 of revenue lost at 1.5.
+    folder = pathway_case(tmp_path, targets=targets(1.5, 8),
+                          scenarios="scenario,probability,partner,layer,capacity_factor\n"
+                                    "Aout,0.1,A,,0\n")
+    run = tmp_path / "run"
+    invoke = CliRunner().invoke
+    assert invoke(main, ["solve", str(folder), "--out", str(run), "--mip-gap", "0"]).exit_code \
+        == 0
+    table = pd.read_csv(run / "scenarios.csv", dtype={"period": str}).set_index("period")
+    assert table.at["p2", "market_unmet"] == pytest.approx(20.0)
+    assert table.at["p2", "lost_revenue"] == pytest.approx(30.0)
+    assert invoke(main, ["check", str(folder), str(run)]).exit_code == 0
+    bad = _tampered(run, tmp_path / "bad", "scenarios.csv", _set("lost_revenue", 3.0))
+    result = invoke(main, ["check", str(folder), str(bad)])
+    assert result.exit_code == 5, result.output
+    assert "p2: " in result.output + result.stderr and "lost_revenue" in \
+        result.output + result.stderr

@@ -13,7 +13,8 @@ and ``allocation.existing`` (the installed base kept in service):
   ``objective.budget``;
 * ``objective``: each period's capacity and existing costs, and ``sum_t w_t cost_t``.
 
-With markets.csv each period's market flows (in flows.csv) and markets.csv rows are checked
+With scenarios.csv each period's rows of scenarios.csv are re-routed and held to its plan by
+the one-period check. With markets.csv each period's market flows (in flows.csv) and markets.csv rows are checked
 against that period's markets (after its targets) by the one-period check
 (:mod:`solver.check.markets`), and its ``market_revenue`` and ``entry`` are terms of its cost.
 
@@ -200,7 +201,8 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
             partners=partners,
             shortage=_of(tables.get("shortage"), period.name),
             input_flows=_of(tables.get("input_flows"), period.name), tolerance=tolerance,
-            markets=_of(tables.get("markets"), period.name))
+            markets=_of(tables.get("markets"), period.name),
+            scenarios=_of(tables.get("scenarios"), period.name))
         prefix = f"{period.name}: " if period.name else ""
         out += [replace(v, entity=prefix + v.entity, message=prefix + v.message) for v in found]
         budget = c_t.objective.budget
