@@ -14,9 +14,10 @@ and ``allocation.existing`` (the installed base kept in service):
 * ``objective``: each period's capacity and existing costs, and ``sum_t w_t cost_t``.
 
 With scenarios.csv each period's rows of scenarios.csv are re-routed and held to its plan by
-the one-period check. With markets.csv each period's market flows (in flows.csv) and markets.csv rows are checked
-against that period's markets (after its targets) by the one-period check
-(:mod:`solver.check.markets`), and its ``market_revenue`` and ``entry`` are terms of its cost.
+the one-period check. With markets.csv each period's market flows (in flows.csv) and
+markets.csv rows are checked against that period's markets (after its targets) by the
+one-period check (:mod:`solver.check.markets`), and its ``market_revenue`` and ``entry`` are
+terms of its cost.
 
 Nothing here imports the model: the service windows, weights and costs are recomputed.
 """
