@@ -214,7 +214,8 @@ def test_report_export_and_explain_take_a_pathway_with_markets(
     invoke = CliRunner().invoke
     result = invoke(main, ["report", str(run)])
     assert result.exit_code == 0, result.output
-    assert 'id="markets-table"' in (run / "report.html").read_text(encoding="utf-8")
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert '<table id="markets-table"><thead><tr><th>period</th><th>market</th>' in page
     lp = tmp_path / "model.lp"
     result = invoke(main, ["export", str(folder), "--format", "lp", str(lp)])
     assert result.exit_code == 0, result.output
@@ -286,3 +287,23 @@ def test_each_period_is_rerouted_under_its_scenarios_with_its_markets(tmp_path: 
     assert result.exit_code == 5, result.output
     assert "p2: " in result.output + result.stderr and "lost_revenue" in \
         result.output + result.stderr
+
+
+def test_alternatives_and_a_frontier_over_a_column_take_a_pathway_with_markets(
+        tmp_path: Path) -> None:
+    # The case at price 1.5: the optimum 36 (above). Loosening nothing, the frontier's loose
+    # end is that optimum, with the market terms discounted (p2 twice).
+    from solver.studies.alternatives.alternatives import alternatives
+    from solver.studies.sweep.frontier import frontier
+
+    case = load_case(pathway_case(tmp_path, targets=targets(1.5, 8))).with_overrides(
+        {"solver.mip_gap": 0.0})
+    found = alternatives(case, 0.05, count=1, out=tmp_path / "alt", plots=False)
+    optimum = pd.read_csv(tmp_path / "alt" / "optimum" / "markets.csv", dtype={"period": str})
+    assert optimum["period"].tolist() == ["p1", "p2"]
+    assert found.table.set_index("plan").at["optimum", "cost"] == pytest.approx(36.0)
+    curve = frontier(case, "layers.max_share", points=2, plots=False)
+    assert curve["objective"].iloc[0] == pytest.approx(36.0)
+    assert curve["cost_market_revenue"].iloc[0] == pytest.approx(-60.0)
+    assert curve["cost_entry"].iloc[0] == pytest.approx(16.0)
+    assert curve["verified"].all()
