@@ -91,5 +91,6 @@ def market_cost_terms(markets: pd.DataFrame | None) -> dict[str, float]:
     if markets is None:
         return {}
     entered = markets["entered"].astype(bool)
-    return {"market_revenue": -float(markets["revenue"].sum()),
+    # 0.0 - x rather than -x: no revenue is 0, not -0.
+    return {"market_revenue": 0.0 - float(markets["revenue"].sum()),
             "entry": float(markets.loc[entered, "entry_cost"].sum())}

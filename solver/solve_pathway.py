@@ -24,6 +24,12 @@ from solver.case.periods import periods_of, unused_columns, uses_pathway
 from solver.chain_tables import input_flows_table, inputs_table
 from solver.errors import InfeasibleError, UsageError, VerificationError
 from solver.highs.runner import HighsRunner, Status, raise_if_stopped
+from solver.market_tables import (
+    market_cost_terms,
+    market_flows_table,
+    market_supply,
+    markets_table,
+)
 from solver.results import (
     ZERO,
     Result,
@@ -37,6 +43,13 @@ from solver.results import (
 
 #: The cost terms of a period of a pathway (README, Pathways).
 PATHWAY_TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "risk", "shortage")
+#: The terms a pathway with markets.csv adds, per period (README, Markets outside the coalition).
+MARKET_TERMS = ("market_revenue", "entry")
+
+
+def terms_of(case: Case) -> tuple[str, ...]:
+    """The cost terms of each period of ``case``'s pathway: with markets, their own two too."""
+    return PATHWAY_TERMS + (MARKET_TERMS if case.has_markets else ())
 
 
 def refuse_design(case: Case) -> None:
@@ -108,7 +121,7 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     by_period = {path.periods[t].name: p["costs"] for t, p in enumerate(parts)}
     weights = {p.name: p.weight for p in path.periods}
     costs = {term: sum(weights[t] * c[term] for t, c in by_period.items())
-             for term in PATHWAY_TERMS}
+             for term in terms_of(case)}
     builds = builds_table(path, values)
     columns = runner.column_counts
     slack = sum(weights[p.name] * slack_cost(path.blocks[t], values, t)
@@ -151,7 +164,7 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
                     summary=summary,
                     violations=violations, shortage=tables.get("shortage"),
                     scenarios=tables.get("scenarios"), input_flows=tables.get("input_flows"),
-                    inputs=tables.get("inputs"), builds=builds)
+                    inputs=tables.get("inputs"), builds=builds, markets=tables.get("markets"))
     if raise_on_failure and violations:
         raise VerificationError(violations, result=result)
     return result
@@ -222,18 +235,28 @@ def _period_tables(path: Any, t: int, values: dict[str, np.ndarray],
     # The report draws the build-out by bloc from the run folder alone.
     allocation["bloc"] = allocation["partner"].map(case.partners.set_index("partner")["bloc"])
     flows = flows_table(data, values)
+    # Markets outside the coalition: the period's market flows join its flows, as in one
+    # period (solver.solve.finish), and its markets.csv rows carry the period's data.
+    market_flows = market_flows_table(data, values)
+    markets = supply = None
+    if market_flows is not None:
+        markets = markets_table(case, data, values, market_flows)
+        supply = market_supply(case, market_flows)
+        flows = pd.concat([flows, market_flows]).sort_values(
+            ["exporter", "importer", "layer"]).reset_index(drop=True)
     shortage = shortage_table(data, values) if "z" in values else None
-    layers = layers_table(case, allocation, shortage)
+    layers = layers_table(case, allocation, shortage, supply)
     input_flows = input_flows_table(data, values)
     shipped = flows if input_flows is None else pd.concat([flows, input_flows])
-    partners = partners_table(case, allocation, shipped)
-    single = cost_terms(case, allocation, shipped, layers, shortage)
-    costs = {term: single.get(term, 0.0) for term in PATHWAY_TERMS}
+    partners = partners_table(case, allocation, shipped, supply)
+    single = {**cost_terms(case, allocation, shipped, layers, shortage),
+              **market_cost_terms(markets)}
+    costs = {term: single.get(term, 0.0) for term in terms_of(case)}
     costs["capacity"] = _value_of(path, everything, "b", t, path.cost, path.serves)
     costs["existing"] = float((kept * path.existing_cost[:, t]).sum())
     out: dict[str, Any] = {"allocation": allocation, "flows": flows, "layers": layers,
                            "partners": partners, "shortage": shortage,
-                           "input_flows": input_flows, "costs": costs}
+                           "input_flows": input_flows, "markets": markets, "costs": costs}
     if input_flows is not None:
         out["inputs"] = inputs_table(case, allocation, input_flows)
     if case.scenarios is not None and not case.scenarios.empty:

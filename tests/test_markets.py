@@ -317,8 +317,6 @@ def test_report_shows_each_markets_share(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("extra", "args", "message"), [
-    ({"periods": "period,year\np1,2026\np2,2031\n"}, ["solve"],
-     "markets.csv with a pathway (periods.csv"),
     ({"scenarios": "scenario,probability,partner,layer,capacity_factor\nAout,0.1,A,,0\n"},
      ["solve", "--design", "expected"], "markets.csv with a two-stage design"),
     ({}, ["share"], "coalition share on a case with markets outside the coalition"),

@@ -1,9 +1,11 @@
 """What a case with markets outside the coalition (markets.csv) may not be used for yet.
 
-README, Markets outside the coalition: ``coalition solve`` (one period; scenarios re-routed
-over the plan, without a two-stage design), ``check``, ``explain``, ``report``, ``export``
-and ``stress`` take markets; the commands below refuse them
-by name rather than answer without them.
+README, Markets outside the coalition: ``coalition solve`` (one period, or a pathway: every
+period has its markets, with that period's data after targets.csv, and their revenue and
+entry costs count per period, discounted; scenarios re-routed over the plan, without a
+two-stage design), ``check``, ``explain``, ``report``, ``export``, ``stress``,
+``alternatives`` and ``frontier`` take markets; the commands below refuse them by name
+rather than answer without them.
 """
 
 from __future__ import annotations
@@ -32,20 +34,15 @@ def refuse_disrupted_chain(case: Any, what: str) -> None:
 
 
 def check_markets_scope(case: Any) -> None:
-    """A solve with markets: one period, no two-stage design (UsageError: exit 2).
+    """A solve with markets: no two-stage design (UsageError: exit 2).
 
-    Scenarios are re-routed over the plan (members served first, then markets); a design
-    against them (``design = "expected"`` or ``"cvar"``) is not yet.
+    One period or a pathway. Scenarios are re-routed over the plan (members served first,
+    then markets); a design against them (``design = "expected"`` or ``"cvar"``) is not yet.
     """
-    from solver.case.periods import uses_pathway
     from solver.case.scenarios import has_scenarios
 
     if not getattr(case, "has_markets", False):
         return
-    if uses_pathway(case):
-        raise UsageError("markets.csv with a pathway (periods.csv, or capabilities.csv's "
-                         "existing or max_build) is not yet supported: solve the markets on "
-                         "one period")
     design = case.scenario_options.design
     if has_scenarios(case.scenarios):
         refuse_disrupted_chain(case, "scenarios.csv")

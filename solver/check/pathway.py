@@ -9,8 +9,15 @@ and ``allocation.existing`` (the installed base kept in service):
 * ``installed_base``: ``0 <= existing_t <= ex_t`` (``existing`` until ``existing_until``);
 * ``retirement``: ``existing_t <= existing_{t-1}``;
 * ``in_service``: ``capacity_t = existing_t + sum of the builds in service in t``;
-* ``budget``: per period, fixed + capacity + existing + trade within ``objective.budget``;
+* ``budget``: per period, fixed + capacity + existing + trade (+ entry) within
+  ``objective.budget``;
 * ``objective``: each period's capacity and existing costs, and ``sum_t w_t cost_t``.
+
+With scenarios.csv each period's rows of scenarios.csv are re-routed and held to its plan by
+the one-period check. With markets.csv each period's market flows (in flows.csv) and
+markets.csv rows are checked against that period's markets (after its targets) by the
+one-period check (:mod:`solver.check.markets`), and its ``market_revenue`` and ``entry`` are
+terms of its cost.
 
 Nothing here imports the model: the service windows, weights and costs are recomputed.
 """
@@ -28,7 +35,12 @@ from solver.case.loader import Case
 from solver.case.periods import period_case, periods_of
 from solver.check.common import TOLERANCE, Tolerance, Violation
 
-TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "risk", "shortage")
+TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "risk", "shortage",
+         "market_revenue", "entry")
+#: The terms the one-period check recomputes from a period's tables (capacity aside).
+ONE_PERIOD_TERMS = ("fixed", "trade", "redundancy", "risk", "shortage")
+#: The terms of markets outside the coalition, checked only on a case with markets.csv.
+MARKET_TERMS = ("market_revenue", "entry")
 
 
 def _of(frame: pd.DataFrame | None, period: str) -> pd.DataFrame | None:
@@ -169,8 +181,11 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
                 out.append(Violation("objective", f"{period.name}: costs.{term}", float(miss),
                                      f"objective: costs_by_period[{period.name}].{term} is "
                                      f"{costs.get(term)}, recomputed {value:g}"))
-        single_costs = {term: float(costs.get(term, 0.0)) for term in
-                        ("fixed", "trade", "redundancy", "risk", "shortage")}
+        single_costs: dict[str, Any] = {term: float(costs.get(term, 0.0))
+                                        for term in ONE_PERIOD_TERMS}
+        if c_t.has_markets:
+            # A missing market term is the one-period check's to name (not a 0 to agree with).
+            single_costs.update({term: costs.get(term) for term in MARKET_TERMS})
         single_costs["capacity"] = float((alloc["unit_cost"] * alloc["capacity"]).sum())
         one = replace(c_t, objective=c_t.objective.model_copy(update={"budget": None}))
         flows = _of(tables["flows"], period.name)
@@ -181,20 +196,24 @@ def check_pathway(case: Case, tables: Mapping[str, pd.DataFrame | None],
             alloc = alloc.assign(cost=one_cost)
         found = check_solution(
             one, alloc.drop(columns=["existing", "bloc"], errors="ignore"), flows,
-            {"status": status, "costs": single_costs, "objective": sum(single_costs.values())},
+            {"status": status, "costs": single_costs,
+             "objective": sum(_number(v, 0.0) for v in single_costs.values())},
             layers=_of(tables.get("layers"), period.name),
             partners=partners,
             shortage=_of(tables.get("shortage"), period.name),
-            input_flows=_of(tables.get("input_flows"), period.name), tolerance=tolerance)
+            input_flows=_of(tables.get("input_flows"), period.name), tolerance=tolerance,
+            markets=_of(tables.get("markets"), period.name),
+            scenarios=_of(tables.get("scenarios"), period.name))
         prefix = f"{period.name}: " if period.name else ""
         out += [replace(v, entity=prefix + v.entity, message=prefix + v.message) for v in found]
         budget = c_t.objective.budget
-        spent = single_costs["fixed"] + single_costs["trade"] + capacity_cost + existing_cost
+        spent = single_costs["fixed"] + single_costs["trade"] + capacity_cost + existing_cost \
+            + _number(costs.get("entry"), 0.0)
         if budget is not None and bool(tolerance.over(spent, budget, budget)[0]):
             out.append(Violation("budget", f"{prefix}budget", spent - budget,
                                  f"budget: {prefix}spends {spent:g}, above the budget "
                                  f"{budget:g}"))
-        total += period.weight * sum(float(costs.get(term, 0.0)) for term in TERMS)
+        total += period.weight * sum(_number(costs.get(term), 0.0) for term in TERMS)
     objective = summary.get("objective")
     if status in ("optimal", "time_limit") and objective is not None:
         bad, miss = tolerance.differ(float(objective), total)

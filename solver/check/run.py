@@ -314,7 +314,8 @@ def check_run(case: Case, run_dir: Path, *, tolerance: Tolerance = TOLERANCE) ->
 
         builds = read_table(run_dir / "builds.csv", out)
         tables = {"allocation": allocation, "flows": flows, "layers": layers,
-                  "partners": partners, "shortage": shortage, "input_flows": input_flows}
+                  "partners": partners, "shortage": shortage, "input_flows": input_flows,
+                  "markets": markets, "scenarios": scenarios}
         return out + check_pathway(case, tables, builds, summary, check_solution, tolerance)
     return out + check_solution(case, allocation, flows, summary, layers=layers,
                                 partners=partners, shortage=shortage,

@@ -149,7 +149,8 @@ def format_summary(case: Case, result: Result) -> str:
                      "largest supplier")
         for row in result.markets.to_dict("records"):
             name = f"{row['market']} {row['layer']}"
-            lines.append(f"{name:<32}{readable(row['demand']):>8}{readable(row['supplied']):>10}"
+            name = f"{row['period']} {name}" if "period" in row else name
+            lines.append(f"{name!s:<32}{readable(row['demand']):>8}{readable(row['supplied']):>10}"
                          f"{row['share']:>7.1%}{readable(row['revenue']):>9}  "
                          f"{row['largest_supplier'] or '-'}")
     lines.append(f"verified: {'yes' if result.verified else 'NO'}")

@@ -11,7 +11,11 @@ from typing import Any
 
 
 def column_names(built: Any, variables: list[Any]) -> list[str]:
-    """``y[TW,semiconductors]``, ``f[TW,US,semiconductors]``, ... for the model's columns."""
+    """``y[TW,semiconductors]``, ``f[TW,US,semiconductors]``, ... for the model's columns.
+
+    With markets also ``h[TW,BR,semiconductors]`` (a market flow), ``s[BR,semiconductors]``,
+    ``e[BR,semiconductors]`` and ``mk[semiconductors]``.
+    """
     data = built.data
     pairs = [f"{p},{lyr}" for p, lyr in zip(data.pairs["partner"], data.pairs["layer"],
                                             strict=True)]
@@ -24,7 +28,20 @@ def column_names(built: Any, variables: list[Any]) -> list[str]:
         g = data.chain.flows
         keys["g"] = [f"{e},{i},{lyr},{m}" for e, i, lyr, m in zip(
             g["exporter"], g["importer"], g["layer"], g["input"], strict=True)]
+    if data.markets is not None:  # README, Markets outside the coalition
+        keys.update(market_column_keys(data.markets, keys["built"]))
     return [_named(v, keys) for v in variables]
+
+
+def market_column_keys(markets: Any, layers: list[str]) -> dict[str, list[str]]:
+    """``h[TW,BR,chips]``, ``s[BR,chips]``, ``e[BR,chips]`` and ``mk[chips]``'s keys."""
+    h = markets.flows
+    rows = [f"{m},{lyr}" for m, lyr in zip(markets.rows["market"], markets.rows["layer"],
+                                           strict=True)]
+    return {"h": [f"{e},{i},{lyr}" for e, i, lyr in zip(h["exporter"], h["importer"],
+                                                          h["layer"], strict=True)],
+            "s": rows, "e": [rows[r] for r in markets.entry_rows],
+            "mk": [layers[lay] for lay in markets.reached]}
 
 
 def row_names_of(built: Any, constraints: list[Any]) -> list[str]:

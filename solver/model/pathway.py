@@ -241,7 +241,9 @@ def annual_cost(path: Pathway, t: int) -> Any:
 def add_period_budget(path: Pathway) -> None:
     """budget: in every period, ``fixed + capacity + existing + trade <= objective.budget``.
 
-    On that period's undiscounted annual costs.
+    On that period's undiscounted annual costs; with markets the period's entry costs and
+    its market flows' trade costs count too, never its market revenue
+    (README, Markets outside the coalition).
     """
     m = path.m
     budgets = [c.objective.budget for c in path.cases]
@@ -258,6 +260,8 @@ def add_period_budget(path: Pathway) -> None:
         if hasattr(block, "g"):
             total += sum(float(c) * block.g[j]
                          for j, c in enumerate(arrays["input_trade_cost"]) if c)
+        market_vars, market_coefs = built.ctx.market_spending()
+        total += sum(float(c) * var for var, c in zip(market_vars, market_coefs, strict=True))
         return total
 
     m.budget = pyo.Constraint(use, rule=lambda _, t: spent(t) <= float(budgets[t] or 0.0))

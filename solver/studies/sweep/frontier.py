@@ -167,6 +167,9 @@ def frontier(
     columns = ["point", key, *CURVE_COLUMNS[1:]]
     if "cost_existing" in rows[0]:  # a pathway's installed base (README, Pathways)
         columns.insert(columns.index("cost_trade"), "cost_existing")
+    markets = [c for c in ("cost_market_revenue", "cost_entry") if any(c in r for r in rows)]
+    for c in markets:  # a pathway's markets, discounted (README, Markets outside the coalition)
+        columns.insert(columns.index("cost_shortage") + 1 + markets.index(c), c)
     curve = pd.DataFrame(rows).reindex(columns=columns)
     search = pd.DataFrame(run.probes).reindex(
         columns=["stage", key, "status", "reason", "objective", "seconds"])
@@ -189,11 +192,12 @@ def frontier(
 def _solver(case: Case, key: str, loose: float, reach: bool) -> Any:
     """The persistent solver of the frontier's values: a reach floor's, or a column's."""
     if reach:
-        from solver.case.periods import uses_pathway
+        from solver.case.periods import refuse_pathway
         from solver.studies.sweep.reach import reach_solver
 
-        if uses_pathway(case):
-            raise UsageError(f"--trade-off {key}: a pathway has no markets")
+        refuse_pathway(case, f"--trade-off {key}", "a market's reach differs period by "
+                       "period; `coalition solve` plans the markets of every period, and a "
+                       "frontier over a column takes the pathway")
         return reach_solver(case, key)
     from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
     from solver.studies.sweep.point_solver import PointSolver, Settings

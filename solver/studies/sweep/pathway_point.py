@@ -3,7 +3,8 @@
 README, Pathways. A point's overrides apply to the base case's data, so in every period;
 each period's targets.csv rows are applied on top (a target of 2030 still holds in 2030).
 The point's cost is the discounted total and its cost terms the discounted terms
-(``cost_existing`` too, the installed base kept). The pathway is built and solved anew at
+(``cost_existing`` too, the installed base kept; with markets ``cost_market_revenue`` and
+``cost_entry``). The pathway is built and solved anew at
 each point (no persistent model), and verified by the pathway checker like a solve.
 """
 
@@ -50,6 +51,9 @@ def solve_pathway_point(point: Point, case: Case, start: float,
                verified=result.verified, rebuilt=True,
                solve_seconds=summary["seconds"]["solve"])
     row.update({f"cost_{t}": result.costs.get(t) for t in PATHWAY_COST_TERMS})
+    # With markets.csv their own terms too, discounted (README, Markets outside the coalition).
+    row.update({f"cost_{t}": result.costs[t] for t in ("market_revenue", "entry")
+                if t in result.costs})
     row.update(outputs(result))
     if not result.verified:
         row["reason"] = "the independent checker rejected the plan: " + "; ".join(
