@@ -252,8 +252,7 @@ def test_stress_hits_the_last_period_with_its_markets(tmp_path: Path) -> None:
      "coalition sweep on a case with markets outside the coalition"),
     (["sensitivity", "--param", "layers.max_share=0.6:0.9", "--samples", "2"],
      "coalition sensitivity on a case with markets outside the coalition"),
-    (["share"], "coalition share on a pathway case"),
-    (["alternatives", "--maximize", "reach[BR]"], "on a pathway case (periods.csv) is not yet"),
+    (["share"], "coalition share on a case with markets outside the coalition"),
     (["frontier", "--trade-off", "reach[BR]", "--points", "2"],
      "--trade-off reach[BR] on a pathway case"),
 ])
@@ -267,6 +266,28 @@ def test_what_a_pathway_with_markets_does_not_reach_yet_is_refused_by_name(
     assert message in text
     assert "Traceback" not in text
     assert not (tmp_path / "out").exists()
+
+
+def test_maximize_reach_on_a_pathway_sums_each_period_s_share(tmp_path: Path) -> None:
+    """reach[BR] over p1 and p2: each period's share of BR, summed; pushed to both ceilings.
+
+    The optimum holds BR's floor in p1 (10 of 40) and enters in p2 (20): 0.25 + 0.5. Within
+    50% the coalition holds half of BR in both periods: 1.0, for 10 more in p1.
+    """
+    folder = pathway_case(tmp_path, targets=targets(1.5, 8))
+    out = tmp_path / "alt"
+    result = CliRunner().invoke(main, ["alternatives", str(folder), "--slack", "0.5",
+                                       "--maximize", "reach[BR]", "--mip-gap", "0",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "alternatives.csv").set_index("plan")
+    assert table.at["optimum", "value"] == pytest.approx(0.75)
+    plan = table.loc["maximize-reach-BR-slack-0.5"]
+    assert plan["value"] == pytest.approx(1.0, abs=1e-5)
+    assert plan["cost"] == pytest.approx(46.0, abs=1e-4)
+    markets = pd.read_csv(out / "maximize-reach-BR-slack-0.5" / "markets.csv")
+    assert markets["share"].tolist() == pytest.approx([0.5, 0.5], abs=1e-5)
+    assert bool(plan["verified"])
 
 
 def test_each_period_is_rerouted_under_its_scenarios_with_its_markets(tmp_path: Path) -> None:
