@@ -87,3 +87,29 @@ def test_a_case_not_of_the_base_gets_its_own_data(base: Case, tmp_path: Path) ->
     other = base.with_overrides(["demand.demand*=2"], source="x")
     cache = CaseDataCache(other)  # the base has an override the case below lacks
     same_data(cache.data_for(base), CaseData.of(base))
+
+
+def test_allocation_layout_reads_each_points_costs(base: Case, plan: Result) -> None:
+    """A sweep point's allocation table: the kept layout, this point's costs.
+
+    The checker then compares the point's table with the point's case: a layout that kept
+    the last point's costs would be a ``table`` violation.
+    """
+    from solver.model.data import model_data
+    from solver.results import AllocationLayout
+
+    data = model_data(base)
+    values = {"y": (plan.allocation["hosted"].to_numpy() * 0 + 1)[:len(data.pairs)],
+              "k": pd.Series(range(len(data.pairs)), dtype=float).to_numpy(),
+              "q": pd.Series(range(len(data.pairs)), dtype=float).to_numpy()}
+    AllocationLayout._last = None
+    first = AllocationLayout.of(base, data)
+    for overrides in (["capabilities[US,semiconductors].unit_cost*=3"],
+                      ["capabilities.fixed_cost*=0.5", "demand.demand*=1.1"], []):
+        point = base.with_overrides(overrides, source="point") if overrides else base
+        kept = AllocationLayout.of(point, model_data(point))
+        assert kept.order is first.order  # the layout was kept, not made again
+        fresh = AllocationLayout(point, model_data(point))
+        pd.testing.assert_frame_equal(kept.table(values, data.layer_demand),
+                                      fresh.table(values, data.layer_demand), check_exact=True)
+    AllocationLayout._last = None
