@@ -108,7 +108,7 @@ def allocation_table(case: Any, data: Any, values: dict[str, np.ndarray]) -> pd.
         sent = np.bincount(markets.rows["layer_pos"].to_numpy(dtype=np.int64),
                            weights=clean(values["s"]), minlength=len(data.layers))
         demand = np.asarray(demand, dtype=float) + markets.reach @ sent
-    return AllocationLayout(case, data).table(values, demand)
+    return AllocationLayout.of(case, data).table(values, demand)
 
 
 class AllocationLayout:
@@ -122,12 +122,16 @@ class AllocationLayout:
     COLUMNS = ("partner", "layer", "hosted", "capacity", "supplied", "share", "unit_cost",
                "fixed_cost", "cost")
 
+    #: The last layout made, reused by :meth:`of` for a case and model of the same pairs.
+    _last: AllocationLayout | None = None
+
     def __init__(self, case: Any, data: Any) -> None:
         cap = case.capabilities[["partner", "layer", "unit_cost", "fixed_cost"]]
         model = pd.DataFrame({"partner": data.pairs["partner"].to_numpy(),
                               "layer": data.pairs["layer"].to_numpy(),
                               "at": np.arange(len(data.pairs))})
-        rows = cap.merge(model, on=["partner", "layer"], how="left")
+        rows = cap.assign(row=np.arange(len(cap))).merge(model, on=["partner", "layer"],
+                                                         how="left")
         rows = rows.sort_values(["partner", "layer"], kind="stable").reset_index(drop=True)
         at = rows["at"].to_numpy(dtype=float)
         self.known = ~np.isnan(at)
@@ -137,6 +141,31 @@ class AllocationLayout:
         self.rows = rows[["partner", "layer", "unit_cost", "fixed_cost"]]
         self.unit_cost = rows["unit_cost"].to_numpy(dtype=float)
         self.fixed_cost = rows["fixed_cost"].to_numpy(dtype=float)
+        self.order = rows["row"].to_numpy(dtype=np.int64)
+        """The capability row of each row of the table."""
+        self.key = _pairs_key(case, data)
+
+    @classmethod
+    def of(cls, case: Any, data: Any) -> AllocationLayout:
+        """The layout of ``case`` and ``data``: the last one's rows if the pairs are the same.
+
+        A sweep point changes numbers, not pairs: the merge and sort are kept, and only the
+        costs are read again from this case (the same rows in the same order).
+        """
+        last = cls._last
+        key = _pairs_key(case, data)
+        if last is None or not _same_key(last.key, key):
+            cls._last = cls(case, data)
+            return cls._last
+        layout = object.__new__(cls)
+        layout.known, layout.at, layout.pair_layer = last.known, last.at, last.pair_layer
+        layout.order, layout.key = last.order, key
+        unit_cost = case.capabilities["unit_cost"].to_numpy()[last.order]
+        fixed_cost = case.capabilities["fixed_cost"].to_numpy()[last.order]
+        layout.rows = last.rows.assign(unit_cost=unit_cost, fixed_cost=fixed_cost)
+        layout.unit_cost = layout.rows["unit_cost"].to_numpy(dtype=float)
+        layout.fixed_cost = layout.rows["fixed_cost"].to_numpy(dtype=float)
+        return layout
 
     def table(self, values: dict[str, np.ndarray], layer_demand: np.ndarray) -> pd.DataFrame:
         """The allocation of the plan ``values`` (y, k, q per model pair)."""
@@ -156,6 +185,27 @@ class AllocationLayout:
         return self.rows.assign(
             hosted=hosted, capacity=capacity, supplied=supplied, share=share,
             cost=self.fixed_cost * hosted + self.unit_cost * capacity)[list(self.COLUMNS)]
+
+
+def _pairs_key(case: Any, data: Any) -> tuple[Any, ...]:
+    """What an allocation's layout depends on but its costs: the case's and model's pairs."""
+    cap = case.capabilities
+    return (cap["partner"].to_numpy(), cap["layer"].to_numpy(), cap["partner"].dtype,
+            cap["layer"].dtype, cap["unit_cost"].dtype, cap["fixed_cost"].dtype,
+            data.pairs["partner"].to_numpy(), data.pairs["layer"].to_numpy(),
+            np.asarray(data.pair_layer))
+
+
+def _same_key(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two :func:`_pairs_key` are equal, element by element."""
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, np.ndarray):
+            if not (isinstance(y, np.ndarray) and x.dtype == y.dtype and x.shape == y.shape
+                    and bool((x == y).all())):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 def _resilience_k(case: Any) -> pd.Series | None:

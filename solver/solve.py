@@ -306,8 +306,14 @@ def variable_groups(m: Any) -> dict[str, Any]:
 
 
 def finish(case: Case, built: Any, report: SolveReport, runner: Any,
-           build_seconds: float, *, raise_on_failure: bool = True) -> Result:
-    """Turn a HiGHS report into a verified :class:`Result` (or raise on failure)."""
+           build_seconds: float, *, raise_on_failure: bool = True,
+           check_data: Any = None) -> Result:
+    """Turn a HiGHS report into a verified :class:`Result` (or raise on failure).
+
+    ``check_data`` is the checker's own case data of ``case`` if the caller has it, or a
+    function giving it, called only if a plan is checked (a study keeps it across points:
+    :class:`solver.check.case_data.CaseDataCache`).
+    """
     from solver.check.run import check_solution
 
     raise_if_stopped(report)
@@ -395,7 +401,8 @@ def finish(case: Case, built: Any, report: SolveReport, runner: Any,
         violations = check_solution(case, allocation, flows, summary, layers=layers,
                                     partners=partners, shortage=shortage,
                                     scenario_flows=scenario_flows, scenarios=scenarios,
-                                    input_flows=input_flows, markets=markets)
+                                    input_flows=input_flows, markets=markets,
+                                    data=check_data() if callable(check_data) else check_data)
         summary["seconds"]["check"] = time.perf_counter() - start
         summary["verified"] = not violations
         for v in violations:

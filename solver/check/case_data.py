@@ -172,3 +172,52 @@ class CaseData:
 
 
 # ---------------------------------------------------------------------------------------
+
+
+#: Overrides of these columns change no number of :class:`CaseData` but the ones
+#: :meth:`CaseData.with_numbers` reads again.
+_NUMBERS = frozenset({("capabilities", "capacity"), ("demand", "demand")})
+
+
+class CaseDataCache:
+    """The checker's case data of the points of one study, derived once where it can be.
+
+    A study's points are ``base`` with a few overrides each. A point whose overrides set
+    only ``objective.*`` or ``solver.*`` has ``base``'s case data (none of it is read from
+    those); one whose overrides set only capacities and demands gets ``base``'s with those
+    read again (:meth:`CaseData.with_numbers`); any other point (or a case that is not
+    ``base`` with overrides) has its own :meth:`CaseData.of`. Each point is still checked
+    against its own numbers: only what the overrides cannot have changed is reused.
+    """
+
+    def __init__(self, base: Case) -> None:
+        self.base = base
+        self._base_data: CaseData | None = None
+
+    def _of_base(self) -> CaseData:
+        if self._base_data is None:
+            self._base_data = CaseData.of(self.base)
+        return self._base_data
+
+    def data_for(self, case: Case) -> CaseData:
+        """The checker's case data of ``case`` (a point of the study)."""
+        from solver.case.overrides import OverrideError, parse_assignment
+
+        base = self.base
+        n = len(base.overrides)
+        if (case.files_sha256 != base.files_sha256 or case.path != base.path
+                or tuple(case.overrides[:n]) != tuple(base.overrides)
+                or case.has_demand_file != base.has_demand_file):
+            return CaseData.of(case)
+        try:
+            written = {(o.table, o.column) for o in map(parse_assignment, case.overrides[n:])}
+        except OverrideError:
+            return CaseData.of(case)
+        if all(table in ("objective", "solver") for table, _ in written):
+            return self._of_base()
+        if written <= _NUMBERS:
+            try:
+                return self._of_base().with_numbers(case)
+            except ValueError:
+                return CaseData.of(case)
+        return CaseData.of(case)

@@ -133,8 +133,22 @@ class Lookup:
 
 
 def codes(ids: pd.Index, values: Any) -> np.ndarray:
-    """The position of each value in ``ids`` (``-1`` if unknown)."""
-    return np.asarray(ids.get_indexer(pd.Index(values).astype(object)), dtype=np.int64)
+    """The position of each value in ``ids`` (``-1`` if unknown).
+
+    Unique ids without a missing one are looked up in a dict (pandas' ``get_indexer`` costs
+    a new index per call, and the checker codes a dozen columns per plan); the answer is
+    the same: a value equal to an id (``==`` and the same hash) finds it, any other ``-1``.
+    """
+    if not (ids.is_unique and not ids.hasnans):
+        return np.asarray(ids.get_indexer(pd.Index(values).astype(object)), dtype=np.int64)
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.to_numpy(dtype=object, na_value=np.nan)
+    at = {key: i for i, key in enumerate(ids.to_numpy(dtype=object))}
+    try:
+        return np.fromiter((at.get(v, -1) for v in np.asarray(values, dtype=object).ravel()),
+                           dtype=np.int64)
+    except TypeError:  # an unhashable cell: pandas says -1 for it
+        return np.asarray(ids.get_indexer(pd.Index(values).astype(object)), dtype=np.int64)
 
 
 def resilience_k(layers: pd.DataFrame) -> np.ndarray:

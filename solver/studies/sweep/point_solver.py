@@ -57,6 +57,8 @@ class PointSolver:
         self.settings = settings
         self._signature: tuple[Any, ...] | None = None
         self._resolver: Resolver | None = None
+        self._check_data: Any = None
+        """The checker's case data of the points (:class:`CaseDataCache`), made at first use."""
 
     @property
     def builds(self) -> int:
@@ -137,7 +139,7 @@ class PointSolver:
 
         def check(report: Any) -> tuple[Any, bool]:
             result = finish(case, built, report, runner, build_seconds,
-                            raise_on_failure=False)
+                            raise_on_failure=False, check_data=lambda: self._checker_data(case))
             return result, bool(result.verified)
 
         outcome = resolver.solve(check)
@@ -158,6 +160,18 @@ class PointSolver:
             layers = _with_point(result.layers, point.index)
             allocation = _with_point(result.allocation, point.index)
         return PointOutcome(point=point, row=row, layers=layers, allocation=allocation)
+
+    def _checker_data(self, case: Case) -> Any:
+        """The independent checker's case data of this point's ``case``.
+
+        The checker derives it from the case alone; what a point's overrides cannot have
+        changed is derived once per study (:class:`solver.check.case_data.CaseDataCache`).
+        """
+        from solver.check.case_data import CaseDataCache
+
+        if self._check_data is None or self._check_data.base is not self.base:
+            self._check_data = CaseDataCache(self.base)
+        return self._check_data.data_for(case)
 
     def outputs(self, result: Any) -> dict[str, Any]:
         """What a study adds to a solved point's row from its result (a sweep: nothing)."""
