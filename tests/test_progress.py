@@ -44,6 +44,32 @@ def test_a_solve_reports_its_incumbents_and_bounds_as_it_runs():
     assert [e.elapsed for e in seen.events] == sorted(e.elapsed for e in seen.events)
 
 
+def test_a_second_solve_of_one_runner_counts_its_time_from_zero():
+    """A runner's second solve (a strengthened solve's last) reports elapsed >= 0.
+
+    HiGHS's callback clock restarts with each run while getRunTime adds up: subtracting
+    the one from the other read below zero (minutes below, after a strengthening).
+    """
+    import time
+
+    from solver.highs.runner import HighsRunner
+    from solver.model.build import build
+    from solver.solve import variable_groups
+
+    built = build(load_case(SAMPLE))
+    runner = HighsRunner()
+    runner.set_model(built.m, dict(variable_groups(built.m)))
+    runner.solve(None)
+    seen = Recorder()
+    runner.progress = seen
+    runner.restart_clock()
+    started = time.perf_counter()
+    runner.solve(None)
+    took = time.perf_counter() - started
+    assert seen.events, "HiGHS reported no progress"
+    assert all(0.0 <= e.elapsed <= took for e in seen.events)
+
+
 def test_solve_watch_prints_plain_lines_or_one_line_redrawn():
     p = SolveProgress(elapsed=3.2, incumbent=896.103, bound=895.0713, gap=0.00121,
                       improved=True)

@@ -180,6 +180,7 @@ class HighsRunner:
         self._columns: dict[str, np.ndarray] = {}
         self._is_mip = False
         self._last_runtime = 0.0
+        self._run_started = time.perf_counter()
         self._log: list[str] = []
         self.handover_seconds = 0.0
         self._highs.cbLogging += self._note_log
@@ -202,7 +203,9 @@ class HighsRunner:
         incumbent = float(d.objective_function_value if improved else d.mip_primal_bound)
         bound, gap = float(d.mip_dual_bound), float(d.mip_gap)
         self.progress(SolveProgress(
-            elapsed=float(d.running_time) - self._last_runtime,
+            # The wall time of this run: HiGHS's own clock in a callback is not always on
+            # the scale of getRunTime (after a strengthening it read minutes below zero).
+            elapsed=time.perf_counter() - self._run_started,
             incumbent=incumbent if math.isfinite(incumbent) else None,
             bound=bound if math.isfinite(bound) else None,
             gap=gap if math.isfinite(gap) else None, improved=improved))
@@ -355,6 +358,7 @@ class HighsRunner:
         if self.progress is not None:
             self._watch()
         h.HandleKeyboardInterrupt = True
+        self._run_started = time.perf_counter()
         with noting_stops(h.cancelSolve) as stops:
             h.run()
         runtime = h.getRunTime()
