@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from solver import results
 from solver.cli import main
 from solver.errors import Terminated
 from solver.highs import runner
+from solver.report import run_folder
 
 try:
     from cases import write_case, write_random_case
@@ -106,14 +106,14 @@ def test_a_stop_while_writing_leaves_nothing(tmp_path: Path, monkeypatch: pytest
                                              message: str) -> None:
     folder = write_case(tmp_path / "case")
     out = tmp_path / "runs" / "run"
-    real = results.write_tables
+    real = run_folder.write_tables
 
     def write_then_stop(target: Path, *args: object, **kwargs: object) -> None:
         real(target, *args, **kwargs)  # type: ignore[arg-type]
         assert any(target.iterdir())  # half the run is on disk when the stop comes
         raise stop
 
-    monkeypatch.setattr(results, "write_tables", write_then_stop)
+    monkeypatch.setattr(run_folder, "write_tables", write_then_stop)
     result = run("solve", str(folder), "--out", str(out))
     assert result.exit_code == code
     assert message in result.stderr

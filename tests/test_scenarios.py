@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from solver import load_case, solve
 from solver.cli import main
-from solver.results import RUN_FILES
+from solver.report.run_folder import RUN_FILES
 from tests.tiny import write_case
 
 HEADER = "scenario,probability,partner,layer,exporter,importer,capacity_factor\n"

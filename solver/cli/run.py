@@ -67,7 +67,7 @@ def solve(path: Path, out: Path | None, force: bool, overrides: tuple[str, ...],
       coalition solve models/allied-ai-stack.toml --out out/baseline
       coalition solve data/allied-ai-stack --set layers.max_share=0.4 --time-limit 60
     """
-    from solver.results import check_out
+    from solver.report.run_folder import check_out
     from solver.solve import solve as solve_case
 
     case = with_solver(load(path, overrides), solver_name)

@@ -69,7 +69,7 @@ def sensitivity(path: Path, params: tuple[str, ...], method: str | None, samples
     import sys
 
     from solver.cli.common import State, interrupt_exit_code, interruption
-    from solver.results import check_writable
+    from solver.report.run_folder import check_writable
     from solver.studies.engine.progress import progress_for
     from solver.studies.sensitivity.study import sensitivity as run_sensitivity
 

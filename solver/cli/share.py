@@ -72,7 +72,7 @@ def share(path: Path, players: str | None, exact_up_to: int | None, samples: int
     import sys
 
     from solver.cli.common import State, interrupt_exit_code, interruption
-    from solver.results import check_writable
+    from solver.report.run_folder import check_writable
     from solver.studies.engine.progress import progress_for
     from solver.studies.game.share import share as run_share
 

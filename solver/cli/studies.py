@@ -179,7 +179,7 @@ def stress(path: Path, out: Path | None, redesign: bool, partners: tuple[str, ..
       coalition stress models/allied-ai-stack.toml --redesign --out out/stress
       coalition stress models/allied-ai-stack.toml --sample 2000 --seed 1 --workers 2
     """
-    from solver.results import check_writable
+    from solver.report.run_folder import check_writable
     from solver.studies.shocks.stress import stress as run_stress
     from solver.studies.shocks.stress import worst_cases
 
@@ -289,7 +289,7 @@ def frontier(path: Path, key: str, points: int, tol: float, loose: float | None,
     Example:
       coalition frontier models/allied-ai-stack.toml --trade-off layers.max_share --points 8
     """
-    from solver.results import check_writable
+    from solver.report.run_folder import check_writable
     from solver.studies.sweep.frontier import frontier as run_frontier
 
     case = with_solver(with_solver_options(load(path, overrides), time_limit, mip_gap,

@@ -55,7 +55,7 @@ def check_folder(folder: Path, *, force: bool, resume: bool) -> None:
     A new search needs an empty or absent folder, or with ``force`` an earlier search's;
     ``resume`` needs an earlier search's.
     """
-    from solver.results import check_out
+    from solver.report.run_folder import check_out
 
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} exists and is not a folder")
@@ -160,8 +160,8 @@ def read_plan(run: Path) -> WrittenPlan:
 
 
 def write_plan(result: Any, run: Path) -> None:
-    """Write a plan's run folder whole (see :func:`solver.results.write_run`)."""
-    from solver.results import write_run
+    """Write a plan's run folder whole (see :func:`solver.report.run_folder.write_run`)."""
+    from solver.report.run_folder import write_run
 
     write_run(result, run, force=True)
 

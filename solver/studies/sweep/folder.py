@@ -23,8 +23,9 @@ import pandas as pd
 from solver.errors import UsageError
 from solver.report.cells import safe_frame
 from solver.report.readback import read_csv
+from solver.report.run_folder import check_writable
 from solver.report.writing import append_text, write_file, write_json
-from solver.results import COST_TERMS, check_writable
+from solver.results import COST_TERMS
 from solver.studies.engine.folder import FolderLock, entries, read_rows
 from solver.studies.sweep.grid import Point
 from solver.studies.sweep.point_solver import RETRY, PointOutcome
