@@ -1,8 +1,8 @@
 """What a case with markets outside the coalition (markets.csv) may not be used for yet.
 
 README, Markets outside the coalition: ``coalition solve`` (one period; scenarios re-routed
-over the plan, without a two-stage design), ``check``, ``explain``, ``report``, ``export``
-and ``stress`` take markets; the commands below refuse them
+over the plan, without a two-stage design, with or without inputs.csv), ``check``,
+``explain``, ``report``, ``export`` and ``stress`` take markets; the commands below refuse them
 by name rather than answer without them.
 """
 
@@ -20,22 +20,12 @@ def refuse_markets(case: Any, what: str) -> None:
                          "not yet supported; `coalition solve` plans the markets")
 
 
-def refuse_disrupted_chain(case: Any, what: str) -> None:
-    """Refuse ``what`` (a disruption) on a case with both markets.csv and inputs.csv (exit 2).
-
-    Goods sent to markets need their inputs; the re-routing LP does not route them yet.
-    """
-    if getattr(case, "has_markets", False) and getattr(case, "has_inputs", False):
-        raise UsageError(f"{what}: a disruption of a case with both markets.csv and inputs.csv "
-                         "is not yet supported (goods sent to markets need their inputs): "
-                         "stress the case without one of them")
-
-
 def check_markets_scope(case: Any) -> None:
     """A solve with markets: one period, no two-stage design (UsageError: exit 2).
 
-    Scenarios are re-routed over the plan (members served first, then markets); a design
-    against them (``design = "expected"`` or ``"cvar"``) is not yet.
+    Scenarios are re-routed over the plan (members served first, then markets; with inputs.csv
+    goods sent to markets need their inputs); a design against them (``design = "expected"``
+    or ``"cvar"``) is not yet.
     """
     from solver.case.periods import uses_pathway
     from solver.case.scenarios import has_scenarios
@@ -47,8 +37,6 @@ def check_markets_scope(case: Any) -> None:
                          "existing or max_build) is not yet supported: solve the markets on "
                          "one period")
     design = case.scenario_options.design
-    if has_scenarios(case.scenarios):
-        refuse_disrupted_chain(case, "scenarios.csv")
     if has_scenarios(case.scenarios) and design != "none":
         raise UsageError(f"markets.csv with a two-stage design (design = {design!r}) is not "
                          "yet supported: solve with design \"none\" (each scenario is then "
