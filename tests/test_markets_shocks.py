@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -19,8 +20,12 @@ from solver.studies.shocks.monte_carlo import sample
 from solver.studies.shocks.stress import stress
 
 try:
+    from formulation import write_tables
+    from test_markets_formulation import random_tables
     from tiny import write_case
 except ModuleNotFoundError:  # tests/ imported as a package
+    from tests.formulation import write_tables
+    from tests.test_markets_formulation import random_tables
     from tests.tiny import write_case
 
 # Members need 10 chips. A makes them at 1, B at 1.1; A's route to BR costs 0.5, so the plan
@@ -248,3 +253,26 @@ def test_the_commands_take_a_disrupted_chain_with_markets(tmp_path: Path) -> Non
     assert scen.loc["power", ["unmet", "market_unmet"]].tolist() == pytest.approx([0, 7])
     draws = pd.read_csv(tmp_path / "stress2" / "draws.csv")
     assert draws["market_unmet"].tolist() == pytest.approx([10, 10])
+
+
+@pytest.mark.parametrize("price", [None, 40.0])
+@pytest.mark.parametrize("seed", [2, 5, 7, 8])
+def test_the_checker_agrees_on_random_chains_with_markets(tmp_path: Path, seed: int,
+                                                          price: float | None) -> None:
+    # The small random cases of the markets' formulation test, with a chain (a local input
+    # among them) and random partial losses: the tool's re-routing and the checker's own LP
+    # must agree on every scenario, and with nothing lost nothing goes unmet.
+    tables = random_tables(seed, chain=True)
+    rng = np.random.default_rng(100 + seed)
+    rows = [{"scenario": "calm", "probability": 0.1, "partner": "M1", "capacity_factor": 1.0}]
+    rows += [{"scenario": f"s{i}", "probability": 0.05, "partner": p,
+              "capacity_factor": float(rng.choice([0, 0.3, 0.6, 0.9]))}
+             for i in range(4) for p in ("M1", "M2", "S1") if rng.random() < 0.5]
+    tables["scenarios"] = pd.DataFrame(rows)
+    case = load_case(write_tables(tables, tmp_path / "case"))
+    if price is not None:
+        case = case.with_overrides({"objective.shortage_cost": price})
+    result = solve(case, mip_gap=0.0)
+    assert result.summary["verified"] is True
+    calm = by_scenario(result).loc["calm"]
+    assert (calm["unmet"], calm["market_unmet"]) == (0.0, 0.0)

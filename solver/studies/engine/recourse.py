@@ -235,6 +235,9 @@ class RerouteLP:
                                np.full(self.n_a, -self.inf), self.capacity)
         f, u = np.maximum(x[:n_f], 0.0), np.maximum(x[n_f:n_f + n_r], 0.0)
         if self.markets is not None:
+            # Members' unmet demand capped at its least (STAGE_TOL) is not priced after it:
+            # the cap's slack is noise, below CLEAN of demand none.
+            u[u <= CLEAN * (1.0 + self.demand)] = 0.0
             return _Priced(flows=f, unmet=u, input_trade_cost=0.0 if self.chain is None
                            else self.chain.trade_cost(x), free_unmet=free,
                            market_unmet=self.markets.unmet(x),
@@ -381,6 +384,10 @@ class Recourse:
         longest = 2 * (min(d.n_pairs, len(d.rows)) + 1)
         self.lp_price = float(price) if price is not None else \
             1.0 + longest * float(self.cost.max(initial=0.0))
+        if price is None and d.markets is not None:
+            # Members come first by a stage, not a price: with no shortage cost their unmet
+            # demand (capped at its least) costs nothing after it (the checker's rule too).
+            self.lp_price = 0.0
         # A chain's unit served may need many shipments upstream: no price is sure to be
         # above them, so without a price unmet demand is minimised first, then trade cost.
         self.lexicographic = price is None and d.chain is not None
