@@ -2,10 +2,10 @@
 
 README, Markets outside the coalition: ``coalition solve`` (one period, or a pathway: every
 period has its markets, with that period's data after targets.csv, and their revenue and
-entry costs count per period, discounted; scenarios re-routed over the plan, without a
-two-stage design), ``check``, ``explain``, ``report``, ``export``, ``stress``,
-``alternatives`` and ``frontier`` take markets; the commands below refuse them by name
-rather than answer without them.
+entry costs count per period, discounted; scenarios re-routed over the plan, with or
+without inputs.csv, without a two-stage design), ``check``, ``explain``, ``report``,
+``export``, ``stress``, ``alternatives`` and ``frontier`` take markets; the commands below
+refuse them by name rather than answer without them.
 """
 
 from __future__ import annotations
@@ -22,30 +22,20 @@ def refuse_markets(case: Any, what: str) -> None:
                          "not yet supported; `coalition solve` plans the markets")
 
 
-def refuse_disrupted_chain(case: Any, what: str) -> None:
-    """Refuse ``what`` (a disruption) on a case with both markets.csv and inputs.csv (exit 2).
-
-    Goods sent to markets need their inputs; the re-routing LP does not route them yet.
-    """
-    if getattr(case, "has_markets", False) and getattr(case, "has_inputs", False):
-        raise UsageError(f"{what}: a disruption of a case with both markets.csv and inputs.csv "
-                         "is not yet supported (goods sent to markets need their inputs): "
-                         "stress the case without one of them")
-
-
 def check_markets_scope(case: Any) -> None:
     """A solve with markets: no two-stage design (UsageError: exit 2).
 
     One period or a pathway. Scenarios are re-routed over the plan (members served first,
-    then markets); a design against them (``design = "expected"`` or ``"cvar"``) is not yet.
+    then markets; with inputs.csv goods sent to markets need their inputs); a design against them (``design = "expected"``
+    or ``"cvar"``) is not yet: its recourse is one cost per scenario, and in a disruption
+    members come before markets by a stage (lexicographically), which no single price of
+    members' unmet demand against lost revenue reproduces.
     """
     from solver.case.scenarios import has_scenarios
 
     if not getattr(case, "has_markets", False):
         return
     design = case.scenario_options.design
-    if has_scenarios(case.scenarios):
-        refuse_disrupted_chain(case, "scenarios.csv")
     if has_scenarios(case.scenarios) and design != "none":
         raise UsageError(f"markets.csv with a two-stage design (design = {design!r}) is not "
                          "yet supported: solve with design \"none\" (each scenario is then "

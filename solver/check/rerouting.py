@@ -31,6 +31,13 @@ capacity rows) and each market row's unmet supply ``v``, ``sum h + v`` = what th
 supplied it (:mod:`solver.check.market_rerouting`); members are served first: ``unmet`` must
 be their least unmet demand, ``trade_cost + shortage_cost * unmet + lost_revenue`` the least
 cost with it, and ``market_unmet`` and ``lost_revenue`` within what that cost's optima leave.
+With markets and a chain, goods sent to markets need their inputs: market input flows
+``g'[p,r,l,m]`` (the routes, source rules and costs of ``g``, in the capacity rows) and a
+market balance per balance row, ``sum_p g'[p,r,l,m] >= a[l,m] * (sum h[r,.,l] +
+sum g'[r,.,.,l])``. Markets have no claims: rationing and fill stay on members' own total
+requirement (D of members' final demand), so at every layer markets take what members leave.
+``through_inputs`` is then held against members' least unmet demand with and without the
+balances (members' and markets' lifted alike).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from solver.case.loader import Case
 from solver.case.scenarios import scenarios_over
 from solver.check.case_data import CaseData
 from solver.check.common import Tolerance, Violation, codes, fmt, line_of
+from solver.check.inputs import requirement
 from solver.check.market_rerouting import market_columns
 
 FILE = "scenarios.csv"
@@ -149,29 +157,33 @@ class ScenarioLP:
         g_keys = (ids[p_code[g_sup]], ids[p_code[g_prod]], data.layer_ids.to_numpy()[
             l_code[g_sup]])
 
-        # Columns: f, g, u, x, then with markets their flows h and unmet supply v.
+        # Columns: f, g, u, x, then with markets their flows h and unmet supply v, and with
+        # markets and a chain the input flows g' of what is made for markets.
         f0, g0, u0, x0 = 0, n_f, n_f + n_g, n_f + n_g + n_r
         n_x = n_l if links is not None else 0
         mk = None if market_supplied is None else market_columns(
             case, market_supplied, ids[p_code], data.layer_ids.to_numpy()[l_code])
         self.markets = mk
         n_h, n_v = (0, 0) if mk is None else (len(mk.pair), len(mk.target))
+        n_gm = n_g if mk is not None else 0
         h0 = x0 + n_x
         self.h_cols, self.v_cols = h0 + np.arange(n_h), h0 + n_h + np.arange(n_v)
-        self.n_col = h0 + n_h + n_v
+        gm_cols = h0 + n_h + n_v + np.arange(n_gm)
+        self.n_col = h0 + n_h + n_v + n_gm
         self.u_cols = u0 + np.arange(n_r)
         self.cost = np.concatenate([f_cost, g_cost, np.zeros(n_r + n_x),
                                     np.zeros(0) if mk is None else mk.cost,
-                                    np.zeros(0) if mk is None else mk.price])
+                                    np.zeros(0) if mk is None else mk.price, g_cost[:n_gm]])
         self.upper = np.concatenate([np.full(n_f + n_g, np.inf), d, np.ones(n_x),
                                      np.full(n_h, np.inf),
-                                     np.zeros(0) if mk is None else mk.target])
+                                     np.zeros(0) if mk is None else mk.target,
+                                     np.full(n_gm, np.inf)])
         block = _Rows.empty()
         h_pair = np.zeros(0, dtype=np.int64) if mk is None else mk.pair
-        self.cap_rows = block.add(np.concatenate([a_of, g_sup, h_pair]),
+        self.cap_rows = block.add(np.concatenate([a_of, g_sup, h_pair, g_sup[:n_gm]]),
                                   np.concatenate([f0 + np.arange(n_f), g0 + np.arange(n_g),
-                                                  self.h_cols]),
-                                  np.ones(n_f + n_g + n_h), n_a, -np.inf, self.k)
+                                                  self.h_cols, gm_cols]),
+                                  np.ones(n_f + n_g + n_h + n_gm), n_a, -np.inf, self.k)
         if mk is not None:  # a market row: sum h + v = what the plan sent it
             block.add(np.concatenate([mk.row, np.arange(n_v)]),
                       np.concatenate([self.h_cols, self.v_cols]), np.ones(n_h + n_v), n_v,
@@ -190,9 +202,17 @@ class ScenarioLP:
                 np.concatenate([g0 + np.arange(n_g), f0 + fj, g0 + gj]),
                 np.concatenate([np.ones(n_g), -b_per_unit[bf], -b_per_unit[bg]]),
                 n_b, 0.0, np.inf)
-            # Rationing of each link's input, and the fill of each layer's final demand.
-            total = data.layers["D"].to_numpy(dtype=float)
+            if mk is not None:  # what is made for markets needs its inputs too
+                bh, hj = _cross(b_pair, mk.pair)
+                self.balance_rows = np.concatenate([self.balance_rows, block.add(
+                    np.concatenate([g_bal, bh, bg]),
+                    np.concatenate([gm_cols, self.h_cols[hj], gm_cols[gj]]),
+                    np.concatenate([np.ones(n_g), -b_per_unit[bh], -b_per_unit[bg]]),
+                    n_b, 0.0, np.inf)])
+            # Rationing of each link's input, and the fill of each layer's final demand. The
+            # claims are members' (D of their final demand): markets take what members leave.
             final = data.layers["final_demand"].to_numpy(dtype=float)
+            total = requirement(links, final)
             link_of_g = b_link[g_bal]
             n_k = len(links)
             block.add(np.concatenate([link_of_g, np.arange(n_k)]),
@@ -214,6 +234,7 @@ class ScenarioLP:
         pair_ids = (ids[p_code], data.layer_ids.to_numpy()[l_code])
         self.scenarios = scenarios_over(sc, *pair_ids, *f_keys)
         self.closed_inputs = scenarios_over(sc, *pair_ids, *g_keys).closed
+        self.gm_cols = gm_cols
         self.closed_markets = None if mk is None else scenarios_over(sc, *pair_ids,
                                                                      *mk.keys).closed
         self.n_f, self.n_g = n_f, n_g
@@ -306,6 +327,8 @@ class ScenarioLP:
         col_upper = self.upper.copy()
         col_upper[:self.n_f][self.scenarios.closed[s]] = 0.0
         col_upper[self.n_f:self.n_f + self.n_g][self.closed_inputs[s]] = 0.0
+        if len(self.gm_cols):
+            col_upper[self.gm_cols[self.closed_inputs[s]]] = 0.0
         if self.closed_markets is not None:
             col_upper[self.h_cols[self.closed_markets[s]]] = 0.0
         bounds = np.column_stack([np.zeros(self.n_col), col_upper])
@@ -355,8 +378,10 @@ def recheck_scenarios(case: Case, data: CaseData, pairs: pd.DataFrame, table: pd
         unmet, trade = _cell(row["unmet"]), _cell(row["trade_cost"])
         where = f"{FILE}, line {line_of(i)} (scenario {sid})"
         if lp.markets is not None:
-            _check_markets(lp, index[sid], price, row, where, sid, recomputed, out, tol)
+            least = _check_markets(lp, index[sid], price, row, where, sid, recomputed, out, tol)
             _check_rerouted(row, unmet, float(lp.d.sum()), where, sid, out, tol)
+            if lp.chained and least is not None:  # members first: their least, at any price
+                _check_through(lp, index[sid], None, row, unmet, least, where, sid, out, tol)
             continue
         try:
             least, cheapest = lp.solve(index[sid], price)
@@ -380,18 +405,19 @@ def recheck_scenarios(case: Case, data: CaseData, pairs: pd.DataFrame, table: pd
 
 def _check_markets(lp: ScenarioLP, s: int, price: float | None, row: Mapping[Any, Any],
                    where: str, sid: str, recomputed: dict[str, dict[str, Any]],
-                   out: list[Violation], tol: Tolerance) -> None:
+                   out: list[Violation], tol: Tolerance) -> float | None:
     """A scenario with markets: members first, then trade cost and lost market revenue.
 
     ``unmet`` must be members' least unmet demand (compared by scenario_claims);
     ``trade_cost + shortage_cost * unmet + lost_revenue`` the least cost with it; and
-    ``market_unmet`` and ``lost_revenue`` within what the optima of that cost leave.
+    ``market_unmet`` and ``lost_revenue`` within what the optima of that cost leave. Returns
+    members' least unmet demand (None: the LP failed, and that is reported).
     """
     try:
         got = lp.solve_markets(s, price)
     except RuntimeError as exc:
         out.append(Violation("scenario", sid, 1.0, f"{where}: not re-checked: {exc}"))
-        return
+        return None
     recomputed.setdefault(sid, {})["unmet"] = got.least
     unmet, trade = _cell(row["unmet"]), _cell(row["trade_cost"])
     sent, lost = _cell(row.get("market_unmet", "nan")), _cell(row.get("lost_revenue", "nan"))
@@ -411,6 +437,7 @@ def _check_markets(lp: ScenarioLP, s: int, price: float | None, row: Mapping[Any
                                  max(low - value, value - high),
                                  f"{where}: column {col} is {row.get(col)!r}, recomputed "
                                  f"{exact} (members served first)"))
+    return got.least
 
 
 def _check_rerouted(row: Mapping[Any, Any], unmet: float, demand: float, where: str,

@@ -99,7 +99,9 @@ class RerouteLP:
     (``market_target``: what the plan sent each market row), the market flows of
     :class:`~solver.studies.engine.market_block.MarketBlock` share the capacity, and members
     are served first: their unmet demand is minimised, capped, and only then are trade cost
-    and lost market revenue (a market's price per unit not delivered) minimised.
+    and lost market revenue (a market's price per unit not delivered) minimised. With both, what
+    is made for markets needs its inputs too (the block's market input flows and balances) and
+    takes, at every layer, what members' rationed claims leave.
     """
 
     def __init__(self, data: Any, capacity: np.ndarray, threads: int = 1,
@@ -209,18 +211,20 @@ class RerouteLP:
         cost[:n_f] = self.trade
         cost[n_f:n_f + n_r] = price
         free = None
+        if self.markets is not None:
+            self.markets.open(h, np.zeros(self.markets.n_h, dtype=bool)
+                              if closed_markets is None else closed_markets, closed_inputs)
         if self.chain is not None:
             shut = np.zeros(self.chain.n_g, dtype=bool) if closed_inputs is None \
                 else closed_inputs
             self.chain.costs(h, on=True)
             self.chain.open(h, np.where(shut, 0.0, self.inf))
-            self.chain.relax(h, relaxed=True)
-            free = self.layer_unmet(self._solve_lexicographic(cost) if lexicographic
-                                     else self._solve(cost))
-            self.chain.relax(h, relaxed=False)
+            self._relax(relaxed=True)
+            free = self.layer_unmet(
+                self._solve_members_first(cost) if self.markets is not None
+                else self._solve_lexicographic(cost) if lexicographic else self._solve(cost))
+            self._relax(relaxed=False)
         if self.markets is not None:
-            self.markets.open(h, np.zeros(self.markets.n_h, dtype=bool)
-                              if closed_markets is None else closed_markets)
             x = self._solve_members_first(cost)
         elif lexicographic and self.chain is not None:
             x = self._solve_lexicographic(cost)
@@ -231,7 +235,11 @@ class RerouteLP:
                                np.full(self.n_a, -self.inf), self.capacity)
         f, u = np.maximum(x[:n_f], 0.0), np.maximum(x[n_f:n_f + n_r], 0.0)
         if self.markets is not None:
-            return _Priced(flows=f, unmet=u, input_trade_cost=0.0, free_unmet=None,
+            # Members' unmet demand capped at its least (STAGE_TOL) is not priced after it:
+            # the cap's slack is noise, below CLEAN of demand none.
+            u[u <= CLEAN * (1.0 + self.demand)] = 0.0
+            return _Priced(flows=f, unmet=u, input_trade_cost=0.0 if self.chain is None
+                           else self.chain.trade_cost(x), free_unmet=free,
                            market_unmet=self.markets.unmet(x),
                            market_trade_cost=self.markets.trade_cost(x))
         if self.chain is None or free is None:
@@ -263,13 +271,17 @@ class RerouteLP:
         demand (markets free), its optimum caps their total in the second.
         """
         assert self.markets is not None
-        markets, n_f, n_r = self.markets, self.n_f, self.n_r
+        markets, chain, n_f, n_r = self.markets, self.chain, self.n_f, self.n_r
         first = np.zeros(len(cost))
         first[n_f:n_f + n_r] = 1.0
         markets.costs(self.h, on=False)
+        if chain is not None:
+            chain.costs(self.h, on=False)
         most = float(np.clip(self._solve(first)[n_f:n_f + n_r], 0.0, None).sum())
         markets.cap_members(self.h, most + STAGE_TOL * (1.0 + most))
         markets.costs(self.h, on=True)
+        if chain is not None:
+            chain.costs(self.h, on=True)
         try:
             return self._solve(cost)
         finally:
@@ -292,13 +304,14 @@ class RerouteLP:
         free = None
         if self.markets is not None:  # served after members: priced in the last stage only
             self.markets.costs(h, on=False)
-            self.markets.open(h, self.markets.exporter == lost)
+            self.markets.open(h, self.markets.exporter == lost, None if self.chain is None
+                              else self.chain.exporter == lost)
         if self.chain is not None:
             self.chain.costs(h, on=False)
             self.chain.open(h, np.where(self.chain.exporter == lost, 0.0, self.inf))
-            self.chain.relax(h, relaxed=True)
+            self._relax(relaxed=True)
             free = self.layer_unmet(self._solve(cost))
-            self.chain.relax(h, relaxed=False)
+            self._relax(relaxed=False)
         x = self._solve(cost)
         per_layer = self.layer_unmet(x)
         h.changeRowsBounds(n_l, self.tot0 + layers,
@@ -335,6 +348,13 @@ class RerouteLP:
         return _Reroute(unmet=unmet, trade_cost=trade, through_inputs=through,
                         market_unmet=market_unmet)
 
+    def _relax(self, relaxed: bool) -> None:
+        """Lift the input balances, members' and markets' (``relaxed``), or hold them."""
+        if self.chain is not None:
+            self.chain.relax(self.h, relaxed)
+        if self.markets is not None:
+            self.markets.relax(self.h, relaxed)
+
     def layer_unmet(self, x: np.ndarray) -> np.ndarray:
         """Unmet demand per layer in the solution ``x`` (flows, then unmet per row)."""
         n_f, n_r = self.n_f, self.n_r
@@ -364,6 +384,10 @@ class Recourse:
         longest = 2 * (min(d.n_pairs, len(d.rows)) + 1)
         self.lp_price = float(price) if price is not None else \
             1.0 + longest * float(self.cost.max(initial=0.0))
+        if price is None and d.markets is not None:
+            # Members come first by a stage, not a price: with no shortage cost their unmet
+            # demand (capped at its least) costs nothing after it (the checker's rule too).
+            self.lp_price = 0.0
         # A chain's unit served may need many shipments upstream: no price is sure to be
         # above them, so without a price unmet demand is minimised first, then trade cost.
         self.lexicographic = price is None and d.chain is not None

@@ -85,7 +85,8 @@ class BatchOutcome:
     """A re-routed batch: unmet demand per layer of each of its draws.
 
     Over a chain, each row holds the unmet demand per layer and then, per layer, the part of
-    it a missing input caused.
+    it a missing input caused; with markets, then per layer the markets' unmet supply and
+    lost revenue.
     """
 
     point: Batch
@@ -120,14 +121,16 @@ class BatchSolver:
             outcome = self.lp.solve(factor, closed)
             out[i, :n_l] = np.bincount(data.row_layer, weights=outcome.unmet, minlength=n_l)
             if outcome.through_inputs is not None:
-                out[i, n_l:] = outcome.through_inputs
+                out[i, n_l:2 * n_l] = outcome.through_inputs
             if markets is not None and outcome.market_unmet is not None:
                 at = np.array([data.layers["layer"].tolist().index(x)
                                for x in markets.row_layer], dtype=np.int64)
-                out[i, n_l:2 * n_l] = np.bincount(at, weights=outcome.market_unmet,
+                # After the through-inputs block when there is a chain.
+                m0 = (blocks - 2) * n_l
+                out[i, m0:m0 + n_l] = np.bincount(at, weights=outcome.market_unmet,
                                                   minlength=n_l)
-                out[i, 2 * n_l:] = np.bincount(at, weights=markets.price * outcome.market_unmet,
-                                               minlength=n_l)
+                out[i, m0 + n_l:] = np.bincount(
+                    at, weights=markets.price * outcome.market_unmet, minlength=n_l)
         return BatchOutcome(point=batch, unmet=out)
 
 
@@ -159,10 +162,7 @@ def sample(case: Case, n: int, *, seed: int = 0, allocation: pd.DataFrame | None
     pathway ``allocation`` is taken in that period), under that period's case
     (:mod:`solver.studies.shocks.period`).
     """
-    from solver.case.markets import refuse_disrupted_chain
     from solver.studies.shocks.period import chosen_period, period_of, rows_of
-
-    refuse_disrupted_chain(case, "coalition stress --sample")
 
     full = case
     period = chosen_period(full, period)
@@ -274,7 +274,7 @@ def _draw(case: Case, n: int, seed: int, batch: int, settings: SampleSettings,
 def _columns(layers: Sequence[str], blocks: Sequence[str]) -> list[str]:
     """The per-layer columns of ``draws.csv``: ``<block>_<layer>`` for each of ``blocks``.
 
-    Unmet demand, then (a chain) through inputs, or (markets) market unmet and lost revenue.
+    Unmet demand, then (a chain) through inputs, then (markets) market unmet and lost revenue.
     """
     return [f"{block}_{lay}" for block in blocks for lay in layers]
 
@@ -319,7 +319,7 @@ def _draw_rows(first: int, values: np.ndarray, lost: np.ndarray, partners: Seque
     """Rows of ``draws.csv``.
 
     ``values`` holds, per draw, a block per layer for each of ``blocks``: the unmet demand,
-    then (a chain) the part of it a missing input caused, or (markets) the markets' unmet
+    then (a chain) the part of it a missing input caused, then (markets) the markets' unmet
     supply and lost revenue.
     """
     idx = np.arange(first, first + len(values))

@@ -91,11 +91,8 @@ def stress(
     re-routed under that period's case (:mod:`solver.studies.shocks.period`); a redesign
     is the whole pathway's, its cost the discounted total.
     """
-    from solver.case.markets import refuse_disrupted_chain
     from solver.model.data import model_data
     from solver.solve import solve
-
-    refuse_disrupted_chain(case, "coalition stress")
     from solver.studies.shocks.period import chosen_period, period_of, period_result
 
     full = case
