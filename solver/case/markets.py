@@ -26,10 +26,11 @@ def check_markets_scope(case: Any) -> None:
     """A solve with markets: no two-stage design (UsageError: exit 2).
 
     One period or a pathway. Scenarios are re-routed over the plan (members served first,
-    then markets; with inputs.csv goods sent to markets need their inputs); a design against them (``design = "expected"``
-    or ``"cvar"``) is not yet: its recourse is one cost per scenario, and in a disruption
-    members come before markets by a stage (lexicographically), which no single price of
-    members' unmet demand against lost revenue reproduces.
+    then markets; with inputs.csv goods sent to markets need their inputs); a design against
+    them (``design = "expected"`` or ``"cvar"``) is not yet: its recourse is one cost per
+    scenario, and in a disruption members come before markets by a stage
+    (lexicographically), which no single price of members' unmet demand against lost revenue
+    reproduces.
     """
     from solver.case.scenarios import has_scenarios
 
