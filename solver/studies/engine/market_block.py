@@ -8,10 +8,11 @@ rows ``sum_{j of r} h[j] + v[r] = target[r]`` and one row of the members' total 
 not delivered to a market costs its ``price`` (lost revenue): members are served first
 (lexicographically: members' unmet demand, then trade cost plus lost revenue).
 
-With a chain (inputs.csv) goods sent to markets need their inputs (README, The stack as a
-chain). What is made for markets is routed apart from what is made for members: market input
-flows ``g'[p,r,l,m]`` (the chain's input flows: same routes, source rules and costs, in the
-supplier's capacity row) and, per producing pair (r, l) and input m of l, a market balance
+With a chain (inputs.csv) goods sent to markets need their inputs
+(README, The stack as a chain). What is made for markets is routed apart from what is made
+for members: market input flows ``g'[p,r,l,m]`` (the chain's input flows: same routes,
+source rules and costs, in the supplier's capacity row) and, per producing pair (r, l) and
+input m of l, a market balance
 
     sum_p g'[p,r,l,m] - a[l,m] * (sum h[r,.,l] + sum g'[r,.,.,l]) >= 0.
 
