@@ -356,6 +356,10 @@ def test_share_on_a_pathway_shares_outside_supply_by_each_period_s_demand(
     folder = write_case(tmp_path / "case", **GAME,
                         targets='period,set\n2028,"demand[A,chips].demand=15"\n')
     case = load_case(folder).with_overrides({"objective.shortage_cost": 100.0})
-    c = share(case).groups.set_index("group")["cost"]
+    result = share(case)
+    c = result.groups.set_index("group")["cost"]
     assert c["A"] == pytest.approx(51.0 - 120.0 / 7.0)
     assert c["A+B"] == pytest.approx(solve(case).objective)
+    # The proportional split weighs each period's demand: A 10 + 15, B 10 + 20.
+    split = result.players.set_index("player")["proportional"]
+    assert split["A"] == pytest.approx(c["A+B"] * 25.0 / 55.0)

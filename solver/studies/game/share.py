@@ -394,6 +394,23 @@ def _evaluate(solver: Any, todo: list[GroupTask], workers: int, client: Any,
 
 
 def _demand_value(case: Case, members: dict[str, list[str]]) -> dict[str, float]:
+    """Each player's demand at its layers' unit value: the weights of the proportional split.
+
+    On a pathway, summed over the periods with their weights (each period's demand after
+    its targets), as the costs are.
+    """
+    from solver.case.periods import period_cases, uses_pathway
+
+    if not uses_pathway(case):
+        return _one_period_value(case, members)
+    total = dict.fromkeys(members, 0.0)
+    for period, case_t in period_cases(case):
+        for player, value in _one_period_value(case_t, members).items():
+            total[player] += period.weight * value
+    return total
+
+
+def _one_period_value(case: Case, members: dict[str, list[str]]) -> dict[str, float]:
     unit = case.layers.set_index("layer")["unit_value"]
     d = case.demand
     val = d["demand"].to_numpy(dtype=float) * d["layer"].map(unit).to_numpy(dtype=float)
