@@ -253,8 +253,6 @@ def test_stress_hits_the_last_period_with_its_markets(tmp_path: Path) -> None:
     (["sensitivity", "--param", "layers.max_share=0.6:0.9", "--samples", "2"],
      "coalition sensitivity on a case with markets outside the coalition"),
     (["share"], "coalition share on a case with markets outside the coalition"),
-    (["frontier", "--trade-off", "reach[BR]", "--points", "2"],
-     "--trade-off reach[BR] on a pathway case"),
 ])
 def test_what_a_pathway_with_markets_does_not_reach_yet_is_refused_by_name(
         tmp_path: Path, args: list[str], message: str) -> None:
@@ -288,6 +286,25 @@ def test_maximize_reach_on_a_pathway_sums_each_period_s_share(tmp_path: Path) ->
     markets = pd.read_csv(out / "maximize-reach-BR-slack-0.5" / "markets.csv")
     assert markets["share"].tolist() == pytest.approx([0.5, 0.5], abs=1e-5)
     assert bool(plan["verified"])
+
+
+def test_a_frontier_over_reach_holds_the_floor_in_every_period(tmp_path: Path) -> None:
+    """reach[BR] >= r in p1 and in p2: free up to the floor BR's min_share already holds.
+
+    The optimum (36) holds a quarter of BR in p1 and half in p2; a floor of 0.5 in every
+    period adds p1's other 10 at A's 1: 46, the tightest value (BR's max_share).
+    """
+    folder = pathway_case(tmp_path, targets=targets(1.5, 8))
+    out = tmp_path / "frontier"
+    result = CliRunner().invoke(main, ["frontier", str(folder), "--trade-off", "reach[BR]",
+                                       "--points", "3", "--mip-gap", "0", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    curve = pd.read_csv(out / "frontier.csv")
+    assert curve["reach[BR]"].tolist() == pytest.approx([0.0, 0.25, 0.5])
+    assert curve["objective"].tolist() == pytest.approx([36.0, 36.0, 46.0], abs=1e-6)
+    assert curve["verified"].astype(bool).all()
+    assert "tightest feasible value 0.5" in result.output
+    assert {"cost_market_revenue", "cost_entry"} <= set(curve.columns)
 
 
 def test_each_period_is_rerouted_under_its_scenarios_with_its_markets(tmp_path: Path) -> None:

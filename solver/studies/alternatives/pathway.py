@@ -85,9 +85,10 @@ def add_search(path: Any, references: list[set[Decision]], cap: float,
     return m.alt_t
 
 
-def direction_sum(path: Any, key: str) -> Any:
-    """KEY summed over the periods of a built pathway: a linear expression.
+def period_directions(path: Any, key: str) -> list[Any]:
+    """KEY in each period of a built pathway, as linear expressions.
 
+    None in a period where KEY names nothing a plan can change (no pair, no market demand).
     Each period's term is the one-period direction (:func:`parse_direction`) over that
     period's data and variables. Raises :class:`UsageError` as it does, or when no period
     has anything a plan can change.
@@ -101,13 +102,20 @@ def direction_sum(path: Any, key: str) -> Any:
             if "names nothing a plan can change" not in str(error):
                 raise
             refused = error  # nothing to change in this period; another may have
+            terms.append(None)
             continue
         var = getattr(built.m, direction.variable)
-        terms.extend(c * var[a] for a, c in zip(direction.pairs, direction.coefs, strict=True))
-    if not terms:
+        terms.append(sum(c * var[a] for a, c in zip(direction.pairs, direction.coefs,
+                                                   strict=True)))
+    if all(term is None for term in terms):
         assert refused is not None
         raise refused
-    return sum(terms)
+    return terms
+
+
+def direction_sum(path: Any, key: str) -> Any:
+    """KEY summed over the periods of a built pathway (:func:`period_directions`)."""
+    return sum(term for term in period_directions(path, key) if term is not None)
 
 
 def add_direction(path: Any, key: str, cap: float, lower: float | None,

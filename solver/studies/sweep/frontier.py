@@ -192,12 +192,8 @@ def frontier(
 def _solver(case: Case, key: str, loose: float, reach: bool) -> Any:
     """The persistent solver of the frontier's values: a reach floor's, or a column's."""
     if reach:
-        from solver.case.periods import refuse_pathway
         from solver.studies.sweep.reach import reach_solver
 
-        refuse_pathway(case, f"--trade-off {key}", "a market's reach differs period by "
-                       "period; `coalition solve` plans the markets of every period, and a "
-                       "frontier over a column takes the pathway")
         return reach_solver(case, key)
     from solver.studies.sweep.grid import check_keys, mutable_columns, parse_vary
     from solver.studies.sweep.point_solver import PointSolver, Settings

@@ -31,16 +31,18 @@ PATHWAY_COST_TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "r
 
 
 def solve_pathway_point(point: Point, case: Case, start: float,
-                        outputs: Callable[[Any], dict[str, Any]]) -> PointOutcome:
+                        outputs: Callable[[Any], dict[str, Any]],
+                        extend: Callable[[Any], Any] | None = None) -> PointOutcome:
     """Solve the pathway ``case`` (the base with the point's overrides); its row and tables.
 
-    ``outputs`` is the study's hook that adds to a solved point's row. A pathway with no plan
-    is a row with status ``infeasible``; a limit that stops HiGHS first, ``no_solution``.
+    ``outputs`` is the study's hook that adds to a solved point's row; ``extend`` adds rows
+    to the built pathway (a frontier's reach floors). A pathway with no plan is a row with
+    status ``infeasible``; a limit that stops HiGHS first, ``no_solution``.
     """
     from solver.solve_pathway import solve_pathway
 
     try:
-        result = solve_pathway(case, raise_on_failure=False, explain=False)
+        result = solve_pathway(case, raise_on_failure=False, explain=False, extend=extend)
     except InfeasibleError as exc:
         return failed_outcome(point, "infeasible", str(exc), start)
     except NoSolutionError as exc:

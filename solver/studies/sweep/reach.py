@@ -6,6 +6,11 @@ columns of a table but linear quantities of the plan: the floor is the bound of 
 direction ``X`` of the near-optimal search model (:mod:`solver.model.near_optimal`), held by
 one persistent model, with no cost cap, while cost is minimised. Every plan is checked by
 the independent checker.
+
+On a pathway the floor holds in every period (``reach[M]`` of each period's market rows at
+least the value; a period where the market has no demand has no floor), and the pathway is
+built and solved anew at each value, its cost the discounted total
+(:class:`PathwayReachSolver`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,15 @@ def is_reach(key: str) -> bool:
     return "".join(key.split()).split("[")[0] == "reach"
 
 
+def floor_of(point: Point, key: str, start: float) -> tuple[float, PointOutcome | None]:
+    """The point's reach floor, and its ``invalid`` outcome unless it is from 0 to 1."""
+    value = float(point.values[0][1])
+    if 0.0 <= value <= 1.0:
+        return value, None
+    return value, failed_outcome(point, "invalid", f"{key} {value:g}: a share of demand must "
+                                 "be from 0 to 1", start)
+
+
 class ReachSolver:
     """Solves a frontier's values of ``reach[M]`` one after another on one search model."""
 
@@ -40,16 +54,58 @@ class ReachSolver:
     def run(self, point: Point) -> PointOutcome:
         """The cheapest plan whose reach is at least the point's value (a row either way)."""
         start = time.perf_counter()
-        value = float(point.values[0][1])
-        if not 0.0 <= value <= 1.0:
-            return failed_outcome(point, "invalid", f"{self.key} {value:g}: a share of "
-                                  "demand must be from 0 to 1", start)
+        value, invalid = floor_of(point, self.key, start)
+        if invalid is not None:
+            return invalid
         result = self.search.cheapest_with(value)
         row = solved_row(point, result, start)
         row["seconds"] = time.perf_counter() - start
         return PointOutcome(point=point, row=row)
 
 
+class PathwayReachSolver:
+    """A frontier's values of ``reach[M]`` on a pathway: the floor in every period."""
+
+    def __init__(self, case: Case, key: str) -> None:
+        from solver.model.pathway import build_pathway
+        from solver.studies.alternatives.pathway import period_directions
+        from solver.studies.alternatives.search import key_parts
+
+        try:
+            key_parts(key)
+            period_directions(build_pathway(case), key)  # the ids, before any point
+        except UsageError as exc:
+            raise UsageError(f"--trade-off {exc}") from None
+        self.case = case
+        self.key = key
+
+    def run(self, point: Point) -> PointOutcome:
+        """The cheapest pathway whose reach is at least the value in every period."""
+        from solver.studies.sweep.pathway_point import solve_pathway_point
+
+        start = time.perf_counter()
+        value, invalid = floor_of(point, self.key, start)
+        if invalid is not None:
+            return invalid
+        return solve_pathway_point(point, self.case, start, lambda _result: {},
+                                   extend=lambda path: add_reach_floors(path, self.key, value))
+
+
+def add_reach_floors(path: Any, key: str, floor: float) -> None:
+    """``reach_floor``: KEY of each period of a built pathway at least ``floor``."""
+    import pyomo.core as pyo
+
+    from solver.studies.alternatives.pathway import period_directions
+
+    path.m.reach_floor = pyo.ConstraintList()
+    for term in period_directions(path, key):
+        if term is not None:
+            path.m.reach_floor.add(term >= floor)
+
+
 def reach_solver(case: Case, key: str) -> Any:
-    """The frontier's solver for a reach key (see :class:`ReachSolver`)."""
-    return ReachSolver(case, "".join(key.split()))
+    """The frontier's solver for a reach key (on a pathway, :class:`PathwayReachSolver`)."""
+    from solver.case.periods import uses_pathway
+
+    key = "".join(key.split())
+    return PathwayReachSolver(case, key) if uses_pathway(case) else ReachSolver(case, key)
