@@ -190,6 +190,26 @@ def test_a_point_counting_rules_out_has_one_row_whether_held_or_built(small: Any
     assert later["rebuilt"].tolist()[0] is True
 
 
+def test_a_held_point_without_a_plan_is_its_status_and_the_next_is_its_own() -> None:
+    # A point HiGHS finds no plan for on the held model, and that counting does not rule
+    # out, is its status and that status's reason (no tables are read of a plan it has
+    # not); the next point is still solved and checked against its own numbers.
+    from solver.diagnose.presolve import find_infeasibilities
+
+    case = load_case(Path(__file__).resolve().parents[1] / "models" / "allied-ai-stack.toml")
+    assert not find_infeasibilities(case.with_overrides(["demand.demand*=1.05"]))
+    table = sweep(case, ["demand.demand*=1,1.05,0.95"], workers=1)
+    none, after = table.iloc[1], table.iloc[2]
+    assert none["status"] == "infeasible" and not none["rebuilt"]
+    assert none["reason"] == "no plan satisfies every requirement (coalition explain tells " \
+        "which)"
+    assert pd.isna(none["objective"]) and pd.isna(none["verified"])
+    assert all(pd.isna(none[c]) for c in table.columns if c.startswith("cost_"))
+    alone = solve(case.with_overrides(["demand.demand*=0.95"]))
+    assert after["status"] == "optimal" and after["verified"] and not after["rebuilt"]
+    assert after["objective"] == pytest.approx(alone.objective, rel=case.solver.mip_gap)
+
+
 def test_budget_sweep_from_no_budget(small: Any) -> None:
     # One-at-a-time: the base point has no budget; the others set one (a rebuild).
     table = sweep(small, ["objective.budget=200,100"], mode="one-at-a-time", workers=1)

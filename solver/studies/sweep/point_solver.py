@@ -22,7 +22,13 @@ from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
 from solver.studies.engine.resolver import Resolver, runner_for
 from solver.studies.sweep.grid import Point
-from solver.studies.sweep.outcome import RESULT_COLUMNS, RETRY, PointOutcome, solved_row
+from solver.studies.sweep.outcome import (
+    RESULT_COLUMNS,
+    RETRY,
+    NoPlan,
+    PointOutcome,
+    solved_row,
+)
 from solver.studies.sweep.outcome import failed_outcome as _failed
 from solver.studies.sweep.outcome import with_point as _with_point
 
@@ -148,8 +154,12 @@ class PointSolver:
             if ruled_out is not None:
                 return ruled_out
         report = outcome.report
-        result: Any = outcome.checked if outcome.has_solution else \
-            finish(case, built, report, runner, build_seconds, raise_on_failure=False)
+        result: Any = outcome.checked
+        if not outcome.has_solution:
+            # No plan: the row is the status and its reason, no tables are made (finish
+            # would read an all-zero plan into tables that nothing shows).
+            result = NoPlan(str(report.status), report.gap) if report.objective is None \
+                else finish(case, built, report, runner, build_seconds, raise_on_failure=False)
         row = solved_row(point, result, start)
         row.update(rebuilt=rebuild, solve_seconds=outcome.highs_seconds)
         if result.has_solution:
