@@ -154,6 +154,24 @@ def test_structural_change_rebuilds(small: Any) -> None:
         assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
 
 
+def test_a_signature_tells_a_changed_structure_from_changed_numbers(small: Any) -> None:
+    # Compared element by element (not hashed): numbers alone keep it, a pair or a route
+    # that comes or goes changes it.
+    from solver.model.data import model_data
+    from solver.studies.sweep.point_solver import _same_signature, _signature
+
+    def signature(case: Any) -> tuple[Any, ...]:
+        return _signature(case, model_data(case), frozenset(), set())
+
+    base = signature(small)
+    assert _same_signature(base, signature(small))
+    assert _same_signature(base, signature(small.with_overrides(["layers.max_share=0.5"])))
+    assert not _same_signature(base, signature(small.with_overrides(["partners[D].trust=0.4"])))
+    assert not _same_signature(base, signature(small.with_overrides(
+        ["trade[A,B].allowed=false"])))
+    assert not _same_signature(base, None)
+
+
 def test_failed_points_are_rows_and_the_sweep_goes_on(small: Any, tmp_path: Path) -> None:
     table = sweep(small, ["layers.max_share=0.1,0.5", "capabilities[A,chips].capacity=100,-1"],
                   workers=1, out=tmp_path / "out", plots=False)

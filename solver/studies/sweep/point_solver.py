@@ -124,7 +124,7 @@ class PointSolver:
         signature = _signature(case, data, mutable, quantities)
         resolver = self._resolver_for(case)
         rebuild = (not self.settings.persistent or resolver.built is None
-                   or signature != self._signature)
+                   or not _same_signature(signature, self._signature))
         if not rebuild:
             stale = resolver.built.num.update(resolver.built.m, values(case, data))
             rebuild = bool(stale)
@@ -200,11 +200,13 @@ class PointSolver:
 
 def _signature(case: Case, data: Any, mutable: frozenset[str],
                quantities: set[str]) -> tuple[Any, ...]:
-    """What must not change between points that share a model: sets and absent numbers."""
-    from pandas.util import hash_pandas_object
+    """What must not change between points that share a model: sets and absent numbers.
 
-    def digest(frame: pd.DataFrame) -> bytes:
-        return hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    Two signatures are compared with :func:`_same_signature` (the id columns as arrays,
+    element by element: cheaper than hashing their strings at every point).
+    """
+    def digest(frame: pd.DataFrame) -> tuple[Any, ...]:
+        return tuple((str(frame[c].dtype), frame[c].to_numpy(copy=True)) for c in frame.columns)
 
     parts: list[Any] = [
         mutable,
@@ -225,6 +227,26 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
     if "max_surplus" in quantities:
         parts.append(case.layers["max_surplus"].isna().to_numpy().tobytes())
     return tuple(parts)
+
+
+def _same_signature(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    """Whether two :func:`_signature` are equal: arrays element by element, the rest by ==."""
+    if a is None or b is None:
+        return a is b
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if not _same_signature(x, y):
+                return False
+        elif isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+                    and x.dtype == y.dtype and x.shape == y.shape
+                    and bool((x == y).all())):
+                return False
+        elif x is not y and x != y:
+            return False
+    return True
 
 
 #: RESULT_COLUMNS, RETRY and PointOutcome live in studies/sweep/outcome.py, kept importable here.
