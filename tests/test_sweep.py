@@ -154,6 +154,18 @@ def test_structural_change_rebuilds(small: Any) -> None:
         assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
 
 
+def test_a_point_lent_the_last_points_flows_only_where_they_are_its_own(small: Any) -> None:
+    # Demand alone lends the flows to the next point; new trade costs make them anew. Each
+    # point's cost and check are its own (the same as an independent solve).
+    table = sweep(small, ["trade.unit_cost*=1,3", "demand.demand*=1,1.1"], workers=1)
+    assert table["verified"].all()
+    for row in table.to_dict("records"):
+        case = small.with_overrides(row["overrides"].split())
+        assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
+        assert row["cost_trade"] == pytest.approx(solve(case).costs["trade"], rel=1e-6,
+                                                  abs=1e-9)
+
+
 def test_a_signature_tells_a_changed_structure_from_changed_numbers(small: Any) -> None:
     # Compared element by element (not hashed): numbers alone keep it, a pair or a route
     # that comes or goes changes it.

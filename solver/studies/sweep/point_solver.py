@@ -63,6 +63,8 @@ class PointSolver:
         self.settings = settings
         self._signature: tuple[Any, ...] | None = None
         self._resolver: Resolver | None = None
+        self._like: tuple[Case, Any] | None = None
+        """The last point's case and model data (its flows lent to the next point's)."""
         self._check_data: Any = None
         """The checker's case data of the points (:class:`CaseDataCache`), made at first use."""
 
@@ -119,7 +121,10 @@ class PointSolver:
             return _failed(point, "infeasible", f"{findings[0]}{more}", start)
 
         quantities = mutable_quantities(set(self.settings.mutable))
-        data = model_data(case, keep_zero_demand="demand" in quantities)
+        # The last point's flows are lent where this point lays them out the same (the same
+        # pairs, rows, trade, partners and layers: model_data checks).
+        data = model_data(case, keep_zero_demand="demand" in quantities, like=self._like)
+        self._like = (case, data)
         mutable = self._mutable_for(case)
         signature = _signature(case, data, mutable, quantities)
         resolver = self._resolver_for(case)
