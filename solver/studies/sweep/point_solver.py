@@ -131,8 +131,18 @@ class PointSolver:
         rebuild = (not self.settings.persistent or resolver.built is None
                    or not _same_signature(signature, self._signature))
         if not rebuild:
-            stale = resolver.built.num.update(resolver.built.m, values(case, data))
+            num, m = resolver.built.num, resolver.built.m
+            stale = num.update(m, values(case, data))
             rebuild = bool(stale)
+            if not rebuild and hasattr(resolver.runner, "moved"):
+                # Only the numbers of the parameters this point changed are evaluated again
+                # (with what an earlier point changed and no sync has sent yet).
+                from solver.highs.moved import Moved
+
+                held = resolver.runner.moved
+                if held is None:
+                    held = resolver.runner.moved = Moved(frozenset(num.params(m)))
+                held.moved |= num.params(m, num.changed)
         build_seconds = 0.0
         if rebuild:
             # A model is built only for a point counting does not rule out. A point re-solved
