@@ -23,23 +23,6 @@ from pandas.api.types import infer_dtype
 MAX_GROUP = 64
 
 
-def _codes(keys: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each key's group (groups in sorted key order, as a groupby numbers them), or None."""
-    keys = np.asarray(keys, dtype=object)
-    if len(keys) and infer_dtype(keys, skipna=False) != "string":
-        return None
-    codes, uniques = pd.factorize(keys, sort=True)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def _read(per_group: np.ndarray, uniques: np.ndarray, ids: Any, missing: Any) -> np.ndarray:
-    """Each of ``ids``'s group's number (``missing`` for an id no key names)."""
-    at = pd.Index(uniques, dtype=object).get_indexer(np.asarray(ids, dtype=object))
-    if not len(per_group):
-        return np.full(len(at), missing, dtype=per_group.dtype)
-    return np.where(at >= 0, per_group[np.maximum(at, 0)], missing)
-
-
 def _group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray | None:
     """The sum pandas makes of ``values`` per group ``codes`` (0..n-1); None: ask pandas."""
     out = np.zeros(n)
@@ -71,40 +54,73 @@ def _group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray | No
     return out
 
 
+class Groups:
+    """The rows of ``keys`` grouped as a groupby groups them (in sorted key order).
+
+    Made once for several columns summed by the same keys; each result is read at ``ids``
+    (the table's own order), 0 where no key names an id.
+    """
+
+    def __init__(self, keys: Any) -> None:
+        self.keys = np.asarray(keys, dtype=object)
+        self.codes: np.ndarray | None = None
+        self.uniques: list[Any] = []
+        if not len(self.keys) or infer_dtype(self.keys, skipna=False) == "string":
+            codes, uniques = pd.factorize(self.keys, sort=True)
+            self.codes, self.uniques = np.asarray(codes, dtype=np.int64), list(uniques)
+        self._at: tuple[Any, np.ndarray] | None = None
+
+    def _read(self, per_group: np.ndarray, ids: Any, missing: Any) -> np.ndarray:
+        """Each of ``ids``'s group's number (``missing`` for an id no key names)."""
+        if self._at is None or self._at[0] is not ids:
+            where = {u: i for i, u in enumerate(self.uniques)}
+            self._at = (ids, np.array([where.get(x, -1) for x in ids], dtype=np.int64))
+        at = self._at[1]
+        if not len(per_group):
+            return np.full(len(at), missing, dtype=per_group.dtype)
+        return np.where(at >= 0, per_group[np.maximum(at, 0)], missing)
+
+    def _pandas(self, values: Any, ids: Any, how: str, missing: Any) -> np.ndarray:
+        by = getattr(pd.Series(values).groupby(self.keys), how)()
+        return pd.Series(np.asarray(ids, dtype=object)).map(by).fillna(missing).to_numpy()
+
+    def sum(self, values: Any, ids: Any) -> np.ndarray:
+        """``ids.map(Series(values).groupby(keys).sum()).fillna(0.0)``, as float64 numbers."""
+        values = np.asarray(values)
+        sums = None
+        if self.codes is not None and values.dtype == np.float64:
+            sums = _group_sum(self.codes, values, len(self.uniques))
+        if sums is None:
+            return self._pandas(values, ids, "sum", 0.0).astype(float)
+        return self._read(sums, ids, 0.0)
+
+    def count(self, ids: Any) -> np.ndarray:
+        """How many keys each of ``ids`` is (``groupby(keys).size()``, 0 where none)."""
+        if self.codes is None:
+            return self._pandas(self.keys, ids, "size", 0).astype(np.int64)
+        counts = np.bincount(self.codes, minlength=len(self.uniques)).astype(np.int64)
+        return self._read(counts, ids, 0).astype(np.int64)
+
+    def max(self, values: Any, ids: Any) -> np.ndarray:
+        """``ids.map(Series(values).groupby(keys).max()).fillna(0.0)``, as float64 numbers."""
+        values = np.asarray(values)
+        if self.codes is None or values.dtype != np.float64 or np.isnan(values).any():
+            return self._pandas(values, ids, "max", 0.0).astype(float)
+        top = np.full(len(self.uniques), -np.inf)
+        np.maximum.at(top, self.codes, values)
+        return self._read(top, ids, 0.0)
+
+
 def sum_by(keys: Any, values: Any, ids: Any) -> np.ndarray:
-    """``ids.map(Series(values).groupby(keys).sum()).fillna(0.0)``, as float64 numbers."""
-    values = np.asarray(values)
-    coded = _codes(keys) if values.dtype == np.float64 else None
-    sums = None
-    if coded is not None:
-        sums = _group_sum(coded[0], values, len(coded[1]))
-    if coded is None or sums is None:
-        by = pd.Series(values).groupby(np.asarray(keys, dtype=object)).sum()
-        return pd.Series(np.asarray(ids, dtype=object)).map(by).fillna(0.0).to_numpy(
-            dtype=float)
-    return _read(sums, coded[1], ids, 0.0)
+    """:meth:`Groups.sum` of ``keys``."""
+    return Groups(keys).sum(values, ids)
 
 
 def count_by(keys: Any, ids: Any) -> np.ndarray:
-    """How many of ``keys`` each of ``ids`` is (``groupby(keys).size()``, 0 where none)."""
-    coded = _codes(keys)
-    if coded is None:
-        size = pd.Series(np.asarray(keys, dtype=object)).groupby(
-            np.asarray(keys, dtype=object)).size()
-        return pd.Series(np.asarray(ids, dtype=object)).map(size).fillna(0).to_numpy(
-            dtype=np.int64)
-    counts = np.bincount(coded[0], minlength=len(coded[1])).astype(np.int64)
-    return _read(counts, coded[1], ids, 0).astype(np.int64)
+    """:meth:`Groups.count` of ``keys``."""
+    return Groups(keys).count(ids)
 
 
 def max_by(keys: Any, values: Any, ids: Any) -> np.ndarray:
-    """``ids.map(Series(values).groupby(keys).max()).fillna(0.0)``, as float64 numbers."""
-    values = np.asarray(values)
-    coded = _codes(keys) if values.dtype == np.float64 else None
-    if coded is None or np.isnan(values).any():
-        by = pd.Series(values).groupby(np.asarray(keys, dtype=object)).max()
-        return pd.Series(np.asarray(ids, dtype=object)).map(by).fillna(0.0).to_numpy(
-            dtype=float)
-    top = np.full(len(coded[1]), -np.inf)
-    np.maximum.at(top, coded[0], values)
-    return _read(top, coded[1], ids, 0.0)
+    """:meth:`Groups.max` of ``keys``."""
+    return Groups(keys).max(values, ids)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
-from solver.group_sums import count_by, max_by, sum_by
+from solver.group_sums import Groups, sum_by
 
 #: Flows below this are written as zero (not listed in flows.csv).
 ZERO = 1e-9
@@ -268,18 +268,18 @@ def layers_table(case: Any, allocation: pd.DataFrame,
         layers["total_requirement"] = layers["demand"]
     if market_supply is not None:
         layers["market_supplied"] = market_supply.to_numpy(dtype=float)
-    by = allocation["layer"].to_numpy(dtype=object)
-    layers["capacity"] = sum_by(by, allocation["capacity"].to_numpy(), ids)
-    layers["supplied"] = sum_by(by, allocation["supplied"].to_numpy(), ids)
+    by = Groups(allocation["layer"])
+    layers["capacity"] = by.sum(allocation["capacity"].to_numpy(), ids)
+    layers["supplied"] = by.sum(allocation["supplied"].to_numpy(), ids)
     hosted = allocation["hosted"].to_numpy(dtype=bool)
-    layers["suppliers"] = count_by(by[hosted], ids).astype(int)
+    layers["suppliers"] = Groups(by.keys[hosted]).count(ids).astype(int)
     share = allocation["share"].to_numpy()
-    layers["max_share"] = max_by(by, share, ids)
-    layers["hhi"] = sum_by(by, share**2, ids)
+    layers["max_share"] = by.max(share, ids)
+    layers["hhi"] = by.sum(share**2, ids)
     hhi_values = layers["hhi"].to_numpy()
     layers["effective_suppliers"] = np.divide(
         1.0, hhi_values, out=np.zeros(len(layers)), where=hhi_values > 0)
-    without = layers["capacity"] - max_by(by, allocation["capacity"].to_numpy(), ids)
+    without = layers["capacity"] - by.max(allocation["capacity"].to_numpy(), ids)
     d = layers["demand"].to_numpy()
     layers["n1_coverage"] = np.divide(without.to_numpy(), d, out=np.full(len(layers), np.nan),
                                       where=d > 0)
@@ -319,12 +319,12 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
     total = float((need * unit_value.reindex(need.index)).sum())
     # Per-partner sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
     ids = p["partner"].to_numpy(dtype=object)
-    by = allocation["partner"].to_numpy(dtype=object)
-    p["value"] = sum_by(by, value.to_numpy(), ids)
+    by = Groups(allocation["partner"])
+    p["value"] = by.sum(value.to_numpy(), ids)
     p["participation"] = p["value"] / total if total > 0 else 0.0
-    p["layers_hosted"] = count_by(by[allocation["hosted"].to_numpy(dtype=bool)], ids).astype(
-        int)
-    own = sum_by(by, allocation["cost"].to_numpy(), ids)
+    p["layers_hosted"] = Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
+        ids).astype(int)
+    own = by.sum(allocation["cost"].to_numpy(), ids)
     shipped = sum_by(flows["exporter"].to_numpy(dtype=object),
                      (flows["quantity"] * flows["unit_cost"]).to_numpy(), ids)
     p["cost"] = own + shipped
