@@ -124,3 +124,27 @@ def count_by(keys: Any, ids: Any) -> np.ndarray:
 def max_by(keys: Any, values: Any, ids: Any) -> np.ndarray:
     """:meth:`Groups.max` of ``keys``."""
     return Groups(keys).max(values, ids)
+
+
+def total(x: Any) -> float:
+    """What ``Series(x).sum()`` gives of float64 numbers: a missing one counts 0, numpy's sum."""
+    x = np.asarray(x, dtype=float)
+    missing = np.isnan(x)
+    if missing.any():
+        x = np.where(missing, 0.0, x)
+    return float(x.sum())
+
+
+def lookup(frame: pd.DataFrame, key: str, column: str, ids: Any) -> np.ndarray:
+    """``ids.map(frame.set_index(key)[column])`` as float64 numbers (NaN where no row is)."""
+    keys = frame[key].to_numpy(dtype=object)
+    if len(set(keys.tolist())) != len(keys):  # pandas refuses to map through repeated keys
+        return pd.Series(np.asarray(ids, dtype=object)).map(
+            frame.set_index(key)[column]).to_numpy(dtype=float)
+    where = {k: i for i, k in enumerate(keys.tolist())}
+    at = np.fromiter((where.get(x, -1) for x in np.asarray(ids, dtype=object).tolist()),
+                     dtype=np.int64, count=len(ids))
+    values = frame[column].to_numpy(dtype=float)
+    if not len(values):
+        return np.full(len(at), np.nan)
+    return np.where(at >= 0, values[np.maximum(at, 0)], np.nan)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
-from solver.group_sums import Groups, sum_by
+from solver.group_sums import Groups, lookup, sum_by, total
 
 #: Flows below this are written as zero (not listed in flows.csv).
 ZERO = 1e-9
@@ -336,19 +336,22 @@ def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
     """The objective's terms recomputed from the tables (README, The model).
 
     With markets ``flows`` holds the market flows too; their own terms are
-    :func:`solver.market_tables.market_cost_terms`.
+    :func:`solver.market_tables.market_cost_terms`. Each sum is pandas' ``Series.sum`` of
+    the same products (:func:`~solver.group_sums.total`), made from arrays.
     """
     obj = case.objective
-    fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
-    capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())
-    trade = float((flows["quantity"] * flows["unit_cost"]).sum())
-    rc = case.layers.set_index("layer")["redundancy_cost"]
-    redundancy = obj.redundancy_weight * float(
-        (layers["surplus"] * layers["layer"].map(rc)).sum())
-    risk_p = case.partners.set_index("partner")["disruption_risk"]
-    value = allocation["supplied"] * allocation["layer"].map(
-        case.layers.set_index("layer")["unit_value"]).to_numpy()
-    risk = obj.risk_weight * float((value * allocation["partner"].map(risk_p)).sum())
+    supplied = allocation["supplied"].to_numpy(dtype=float)
+    fixed = total(allocation["fixed_cost"].to_numpy(dtype=float)
+                  * allocation["hosted"].to_numpy())
+    capacity = total(allocation["unit_cost"].to_numpy(dtype=float)
+                     * allocation["capacity"].to_numpy(dtype=float))
+    trade = total(flows["quantity"].to_numpy(dtype=float)
+                  * flows["unit_cost"].to_numpy(dtype=float))
+    rc = lookup(case.layers, "layer", "redundancy_cost", layers["layer"])
+    redundancy = obj.redundancy_weight * total(layers["surplus"].to_numpy(dtype=float) * rc)
+    value = supplied * lookup(case.layers, "layer", "unit_value", allocation["layer"])
+    risk_p = lookup(case.partners, "partner", "disruption_risk", allocation["partner"])
+    risk = obj.risk_weight * total(value * risk_p)
     price = obj.shortage_cost or 0.0
     unmet = float(shortage["unmet"].sum()) if shortage is not None else 0.0
     return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,

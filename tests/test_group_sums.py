@@ -51,6 +51,19 @@ def test_sum_by_is_pandas_groupby_sum_to_the_last_bit(seed: int) -> None:
         assert (count_by(keys, ids) == size.to_numpy(dtype=np.int64)).all()
 
 
+def test_total_and_lookup_are_pandas_sum_and_map() -> None:
+    from solver.group_sums import lookup, total
+
+    rng = np.random.default_rng(1)
+    for m in (0, 1, 7, 9, 130, 1000):
+        x = rng.normal(size=m) * 10.0 ** rng.integers(-8, 8, m)
+        x[rng.random(m) < 0.1] = np.nan
+        assert total(x).hex() == float(pd.Series(x).sum()).hex()
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "v": [1.5, 2.0, 3]})
+    ids = pd.Series(["c", "x", "a", "a"])
+    same_bits(lookup(frame, "id", "v", ids), ids.map(frame.set_index("id")["v"]).to_numpy())
+
+
 def test_large_groups_and_keys_that_are_not_strings_go_to_pandas() -> None:
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 3, 500)  # numbers: pandas' own groupby
@@ -148,6 +161,30 @@ def pandas_partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFra
     return p.sort_values("partner").reset_index(drop=True)
 
 
+def pandas_cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
+               layers: pd.DataFrame, shortage: pd.DataFrame | None = None) -> dict[str, float]:
+    """The objective's terms recomputed from the tables (README, The model).
+
+    With markets ``flows`` holds the market flows too; their own terms are
+    :func:`solver.market_tables.market_cost_terms`.
+    """
+    obj = case.objective
+    fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
+    capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())
+    trade = float((flows["quantity"] * flows["unit_cost"]).sum())
+    rc = case.layers.set_index("layer")["redundancy_cost"]
+    redundancy = obj.redundancy_weight * float(
+        (layers["surplus"] * layers["layer"].map(rc)).sum())
+    risk_p = case.partners.set_index("partner")["disruption_risk"]
+    value = allocation["supplied"] * allocation["layer"].map(
+        case.layers.set_index("layer")["unit_value"]).to_numpy()
+    risk = obj.risk_weight * float((value * allocation["partner"].map(risk_p)).sum())
+    price = obj.shortage_cost or 0.0
+    unmet = float(shortage["unmet"].sum()) if shortage is not None else 0.0
+    return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
+            "risk": risk, "shortage": price * unmet}
+
+
 @pytest.fixture(scope="module")
 def sample() -> Any:
     from solver import load_case
@@ -162,6 +199,7 @@ def test_the_tables_are_the_pandas_made_ones(sample: Any, overrides: list[str]) 
     from solver.model.data import model_data
     from solver.results import (
         allocation_table,
+        cost_terms,
         flows_table,
         layers_table,
         partners_table,
@@ -186,3 +224,6 @@ def test_the_tables_are_the_pandas_made_ones(sample: Any, overrides: list[str]) 
         pd.testing.assert_frame_equal(partners_table(case, allocation, flows),
                                       pandas_partners_table(case, allocation, flows),
                                       check_exact=True)
+        layers = layers_table(case, allocation, shortage)
+        assert cost_terms(case, allocation, flows, layers, shortage) == pandas_cost_terms(
+            case, allocation, flows, layers, shortage)
