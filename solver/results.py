@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
+from solver.group_sums import Groups, lookup, sum_by, total
 
 #: Flows below this are written as zero (not listed in flows.csv).
 ZERO = 1e-9
@@ -255,8 +256,9 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     requirement with it (README, Markets outside the coalition).
     """
     layers = case.layers[["layer"]].copy()
-    demand = case.demand.groupby("layer")["demand"].sum()
-    layers["demand"] = layers["layer"].map(demand).fillna(0.0).astype(float)
+    ids = layers["layer"].to_numpy(dtype=object)
+    # Per-layer sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
+    layers["demand"] = sum_by(case.demand["layer"], case.demand["demand"], ids)
     final = layers["demand"].to_numpy()
     if getattr(case, "has_inputs", False) or market_supply is not None:
         # demand is the total requirement D (README, The stack as a chain).
@@ -266,22 +268,18 @@ def layers_table(case: Any, allocation: pd.DataFrame,
         layers["total_requirement"] = layers["demand"]
     if market_supply is not None:
         layers["market_supplied"] = market_supply.to_numpy(dtype=float)
-    g = allocation.groupby("layer")
-    layers["capacity"] = layers["layer"].map(g["capacity"].sum()).fillna(0.0)
-    layers["supplied"] = layers["layer"].map(g["supplied"].sum()).fillna(0.0)
-    hosted = allocation[allocation["hosted"]]
-    layers["suppliers"] = layers["layer"].map(hosted.groupby("layer").size()).fillna(0)
-    layers["suppliers"] = layers["suppliers"].astype(int)
-    share = allocation["share"]
-    layers["max_share"] = layers["layer"].map(share.groupby(allocation["layer"]).max())
-    layers["max_share"] = layers["max_share"].fillna(0.0)
-    hhi = (share**2).groupby(allocation["layer"]).sum()
-    layers["hhi"] = layers["layer"].map(hhi).fillna(0.0)
+    by = Groups(allocation["layer"])
+    layers["capacity"] = by.sum(allocation["capacity"].to_numpy(), ids)
+    layers["supplied"] = by.sum(allocation["supplied"].to_numpy(), ids)
+    hosted = allocation["hosted"].to_numpy(dtype=bool)
+    layers["suppliers"] = Groups(by.keys[hosted]).count(ids).astype(int)
+    share = allocation["share"].to_numpy()
+    layers["max_share"] = by.max(share, ids)
+    layers["hhi"] = by.sum(share**2, ids)
     hhi_values = layers["hhi"].to_numpy()
     layers["effective_suppliers"] = np.divide(
         1.0, hhi_values, out=np.zeros(len(layers)), where=hhi_values > 0)
-    biggest = allocation.groupby("layer")["capacity"].max()
-    without = layers["capacity"] - layers["layer"].map(biggest).fillna(0.0)
+    without = layers["capacity"] - by.max(allocation["capacity"].to_numpy(), ids)
     d = layers["demand"].to_numpy()
     layers["n1_coverage"] = np.divide(without.to_numpy(), d, out=np.full(len(layers), np.nan),
                                       where=d > 0)
@@ -300,8 +298,7 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     layers["surplus"] = np.where(noise, 0.0, surplus)
     if shortage is not None:
         layers["surplus"] = np.maximum(layers["surplus"].to_numpy(), 0.0)
-        unmet = shortage.groupby("layer")["unmet"].sum()
-        layers["unmet"] = layers["layer"].map(unmet).fillna(0.0).astype(float)
+        layers["unmet"] = sum_by(shortage["layer"], shortage["unmet"].to_numpy(), ids)
     return layers.sort_values("layer").reset_index(drop=True)
 
 
@@ -320,13 +317,17 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
         final = need.reindex(ids).fillna(0.0).to_numpy(dtype=float)
         need = pd.Series(requirement(case, final, market_supply), index=ids)
     total = float((need * unit_value.reindex(need.index)).sum())
-    p["value"] = p["partner"].map(value.groupby(allocation["partner"]).sum()).fillna(0.0)
+    # Per-partner sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
+    ids = p["partner"].to_numpy(dtype=object)
+    by = Groups(allocation["partner"])
+    p["value"] = by.sum(value.to_numpy(), ids)
     p["participation"] = p["value"] / total if total > 0 else 0.0
-    hosted = allocation[allocation["hosted"]].groupby("partner").size()
-    p["layers_hosted"] = p["partner"].map(hosted).fillna(0).astype(int)
-    own = allocation.groupby("partner")["cost"].sum()
-    shipped = (flows["quantity"] * flows["unit_cost"]).groupby(flows["exporter"]).sum()
-    p["cost"] = p["partner"].map(own).fillna(0.0) + p["partner"].map(shipped).fillna(0.0)
+    p["layers_hosted"] = Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
+        ids).astype(int)
+    own = by.sum(allocation["cost"].to_numpy(), ids)
+    shipped = sum_by(flows["exporter"].to_numpy(dtype=object),
+                     (flows["quantity"] * flows["unit_cost"]).to_numpy(), ids)
+    p["cost"] = own + shipped
     return p.sort_values("partner").reset_index(drop=True)
 
 
@@ -335,19 +336,22 @@ def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
     """The objective's terms recomputed from the tables (README, The model).
 
     With markets ``flows`` holds the market flows too; their own terms are
-    :func:`solver.market_tables.market_cost_terms`.
+    :func:`solver.market_tables.market_cost_terms`. Each sum is pandas' ``Series.sum`` of
+    the same products (:func:`~solver.group_sums.total`), made from arrays.
     """
     obj = case.objective
-    fixed = float((allocation["fixed_cost"] * allocation["hosted"]).sum())
-    capacity = float((allocation["unit_cost"] * allocation["capacity"]).sum())
-    trade = float((flows["quantity"] * flows["unit_cost"]).sum())
-    rc = case.layers.set_index("layer")["redundancy_cost"]
-    redundancy = obj.redundancy_weight * float(
-        (layers["surplus"] * layers["layer"].map(rc)).sum())
-    risk_p = case.partners.set_index("partner")["disruption_risk"]
-    value = allocation["supplied"] * allocation["layer"].map(
-        case.layers.set_index("layer")["unit_value"]).to_numpy()
-    risk = obj.risk_weight * float((value * allocation["partner"].map(risk_p)).sum())
+    supplied = allocation["supplied"].to_numpy(dtype=float)
+    fixed = total(allocation["fixed_cost"].to_numpy(dtype=float)
+                  * allocation["hosted"].to_numpy())
+    capacity = total(allocation["unit_cost"].to_numpy(dtype=float)
+                     * allocation["capacity"].to_numpy(dtype=float))
+    trade = total(flows["quantity"].to_numpy(dtype=float)
+                  * flows["unit_cost"].to_numpy(dtype=float))
+    rc = lookup(case.layers, "layer", "redundancy_cost", layers["layer"])
+    redundancy = obj.redundancy_weight * total(layers["surplus"].to_numpy(dtype=float) * rc)
+    value = supplied * lookup(case.layers, "layer", "unit_value", allocation["layer"])
+    risk_p = lookup(case.partners, "partner", "disruption_risk", allocation["partner"])
+    risk = obj.risk_weight * total(value * risk_p)
     price = obj.shortage_cost or 0.0
     unmet = float(shortage["unmet"].sum()) if shortage is not None else 0.0
     return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,

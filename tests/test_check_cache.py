@@ -53,6 +53,16 @@ def violations(case: Case, plan: Result, data: CaseData | None) -> list[str]:
     ["solver.mip_gap=0.01"],
     ["layers[semiconductors].max_share=0.3"],
     ["trade.unit_cost*=2", "partners.min_participation*=0.5"],
+    # the sensitivity study's parameters (columns read again, the rest kept)
+    ["capabilities[US,semiconductors].unit_cost*=2.5",
+     "capabilities[TW,semiconductors].capacity=150", "layers[semiconductors].max_share=0.35",
+     "layers.resilience*=1.05", "partners.min_participation*=0.7", "trade.unit_cost*=1.5",
+     "layers.redundancy_cost*=1.7"],
+    ["capabilities.fixed_cost*=0.5", "capabilities.min_capacity*=0", "layers.min_suppliers=1",
+     "layers.min_supplier_share*=0.5", "partners.max_participation=0.9",
+     "partners.disruption_risk*=2", "demand.max_dependency*=0.9", "demand.min_domestic=0.1"],
+    ["trade[US,JP].allowed=false", "trade.unit_cost*=3"],  # a route added: derived anew
+    ["layers.unit_value*=2", "layers.min_trust=0.5", "partners.trust*=0.9"],  # derived from
 ])
 def test_a_points_data_is_its_own(base: Case, overrides: list[str]) -> None:
     """Whatever the overrides, the cached data is what CaseData.of derives from the point."""
@@ -80,6 +90,19 @@ def test_a_point_that_makes_a_claim_false_is_caught(base: Case, plan: Result,
     assert violations(point, plan, cache.data_for(point)) == violations(point, plan, None)
     # and the base is still checked against its own numbers afterwards
     assert violations(base, plan, cache.data_for(base)) == []
+
+
+def test_only_the_written_columns_are_read_again(base: Case) -> None:
+    """A point that writes copied columns keeps the base's ids and lookups, not its numbers."""
+    cache = CaseDataCache(base)
+    kept = cache.data_for(base)
+    point = base.with_overrides(["trade.unit_cost*=2", "layers.max_share=0.3"], source="p")
+    data = cache.data_for(point)
+    assert data.pair_lookup is kept.pair_lookup and data.trade_lookup is kept.trade_lookup
+    assert (data.layers["max_share"] == 0.3).all()
+    assert (data.trade["unit_cost"].to_numpy()
+            == 2 * kept.trade["unit_cost"].to_numpy()).all()
+    same_data(cache.data_for(base), CaseData.of(base))  # the base's own data is untouched
 
 
 def test_a_case_not_of_the_base_gets_its_own_data(base: Case, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -133,3 +134,18 @@ def test_a_target_row_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
     code, out = validate(case)
     assert code == 2 and out.count("targets.csv, line 2") == 1  # the empty cell, once
     assert "a value is required" in out
+
+
+def test_overrides_of_one_call_name_the_rows_an_earlier_one_added() -> None:
+    # The key columns read once per call are those of the table as it now stands: a route
+    # the first override adds is named by the next, and the others are left as they were.
+    case = load_case(Path(__file__).resolve().parents[1] / "models" / "allied-ai-stack.toml")
+    before = case.trade.copy()
+    point = case.with_overrides(["trade[US,JP].allowed=false", "trade[US,JP].unit_cost=5",
+                                 "trade.unit_cost*=2"], source="point 1")
+    added = point.trade[(point.trade["exporter"] == "US") & (point.trade["importer"] == "JP")]
+    assert len(point.trade) == len(before) + 1 and len(added) == 1
+    assert not bool(added["allowed"].iloc[0]) and float(added["unit_cost"].iloc[0]) == 10.0
+    kept = point.trade.iloc[:len(before)]
+    assert (kept["unit_cost"].to_numpy() == 2 * before["unit_cost"].to_numpy()).all()
+    pd.testing.assert_frame_equal(case.trade, before)  # the case itself is untouched

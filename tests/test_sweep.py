@@ -144,6 +144,23 @@ def test_persistent_resolve_matches_rebuild_and_builds_once(small: Any) -> None:
     assert persistent["objective"].nunique() >= 4
 
 
+def test_a_re_solve_evaluates_again_only_what_the_changed_parameters_are_in(small: Any) -> None:
+    # One at a time, each point changes one parameter of the held model: only the numbers it
+    # is in are evaluated again (solver/highs/moved.py), and every point is what a model
+    # built for it gives.
+    from solver.highs.moved import Moved
+
+    axes = ["layers.max_share=0.6,0.45", "capabilities[D,*].unit_cost*=1,3",
+            "demand.demand*=1,1.1", "partners.min_participation*=1,0.5"]
+    persistent = sweep(small, axes, mode="one-at-a-time", workers=1)
+    rebuilt = sweep(small, axes, mode="one-at-a-time", workers=1, persistent=False)
+    same_tables(persistent, rebuilt)
+    assert not persistent["rebuilt"].tolist()[1:].count(True)
+    hint = Moved(frozenset({1, 2}), {2})
+    assert hint.untouched(frozenset({1})) and hint.untouched(frozenset())
+    assert not hint.untouched(frozenset({2})) and not hint.untouched(frozenset({3}))
+
+
 def test_structural_change_rebuilds(small: Any) -> None:
     # D's trust 0.4 drops it below chips' min_trust 0.5: the pairs change, so a new model.
     table = sweep(small, ["partners[D].trust=0.6,0.4,0.55", "layers.max_share=1,0.5"],
@@ -152,6 +169,36 @@ def test_structural_change_rebuilds(small: Any) -> None:
     for row in table.to_dict("records"):
         case = small.with_overrides(row["overrides"].split())
         assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
+
+
+def test_a_point_lent_the_last_points_flows_only_where_they_are_its_own(small: Any) -> None:
+    # Demand alone lends the flows to the next point; new trade costs make them anew. Each
+    # point's cost and check are its own (the same as an independent solve).
+    table = sweep(small, ["trade.unit_cost*=1,3", "demand.demand*=1,1.1"], workers=1)
+    assert table["verified"].all()
+    for row in table.to_dict("records"):
+        case = small.with_overrides(row["overrides"].split())
+        assert row["objective"] == pytest.approx(solve(case).objective, rel=1e-9)
+        assert row["cost_trade"] == pytest.approx(solve(case).costs["trade"], rel=1e-6,
+                                                  abs=1e-9)
+
+
+def test_a_signature_tells_a_changed_structure_from_changed_numbers(small: Any) -> None:
+    # Compared element by element (not hashed): numbers alone keep it, a pair or a route
+    # that comes or goes changes it.
+    from solver.model.data import model_data
+    from solver.studies.sweep.point_solver import _same_signature, _signature
+
+    def signature(case: Any) -> tuple[Any, ...]:
+        return _signature(case, model_data(case), frozenset(), set())
+
+    base = signature(small)
+    assert _same_signature(base, signature(small))
+    assert _same_signature(base, signature(small.with_overrides(["layers.max_share=0.5"])))
+    assert not _same_signature(base, signature(small.with_overrides(["partners[D].trust=0.4"])))
+    assert not _same_signature(base, signature(small.with_overrides(
+        ["trade[A,B].allowed=false"])))
+    assert not _same_signature(base, None)
 
 
 def test_failed_points_are_rows_and_the_sweep_goes_on(small: Any, tmp_path: Path) -> None:
@@ -188,6 +235,26 @@ def test_a_point_counting_rules_out_has_one_row_whether_held_or_built(small: Any
         assert pd.isna(row["solve_seconds"]) and pd.isna(row["objective"])
     assert held["reason"] == built["reason"]
     assert later["rebuilt"].tolist()[0] is True
+
+
+def test_a_held_point_without_a_plan_is_its_status_and_the_next_is_its_own() -> None:
+    # A point HiGHS finds no plan for on the held model, and that counting does not rule
+    # out, is its status and that status's reason (no tables are read of a plan it has
+    # not); the next point is still solved and checked against its own numbers.
+    from solver.diagnose.presolve import find_infeasibilities
+
+    case = load_case(Path(__file__).resolve().parents[1] / "models" / "allied-ai-stack.toml")
+    assert not find_infeasibilities(case.with_overrides(["demand.demand*=1.05"]))
+    table = sweep(case, ["demand.demand*=1,1.05,0.95"], workers=1)
+    none, after = table.iloc[1], table.iloc[2]
+    assert none["status"] == "infeasible" and not none["rebuilt"]
+    assert none["reason"] == "no plan satisfies every requirement (coalition explain tells " \
+        "which)"
+    assert pd.isna(none["objective"]) and pd.isna(none["verified"])
+    assert all(pd.isna(none[c]) for c in table.columns if c.startswith("cost_"))
+    alone = solve(case.with_overrides(["demand.demand*=0.95"]))
+    assert after["status"] == "optimal" and after["verified"] and not after["rebuilt"]
+    assert after["objective"] == pytest.approx(alone.objective, rel=case.solver.mip_gap)
 
 
 def test_budget_sweep_from_no_budget(small: Any) -> None:

@@ -29,7 +29,7 @@ from solver.case.options import (
     SolverOptions,
     SweepOptions,
 )
-from solver.case.override_rows import Writers, named_rows, names_nothing, new_route
+from solver.case.override_rows import IdCache, Writers, named_rows, names_nothing, new_route
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.table_files import with_table_file
@@ -204,6 +204,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
     problems: list[Problem] = []
     places = list(where) if where is not None else [Problem(source, "")] * len(overrides)
     wrote = Writers()
+    ids: IdCache = {}
     for o, place in zip(overrides, places, strict=True):
         if o.table in ("objective", "solver"):
             opts = objective if o.table == "objective" else solver
@@ -218,15 +219,16 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
             continue
         frame = tables[o.table]
         route = new_route(case, o)
-        if route is not None and frame is not None and not named_rows(o, frame).any():
+        mask = named_rows(o, frame, ids) if frame is not None else None
+        if route is not None and frame is not None and mask is not None and not mask.any():
             frame = tables[o.table] = pd.concat([frame, pd.DataFrame([route])],
                                                 ignore_index=True).astype(frame.dtypes)
-        unnamed = names_nothing(case, o, frame)
+            mask = named_rows(o, frame, ids)
+        unnamed = names_nothing(case, o, frame, mask)
         if unnamed:
             problems.append(replace(place, message=unnamed))
             continue
-        assert frame is not None
-        mask = named_rows(o, frame)
+        assert frame is not None and mask is not None
         wrote.note(o.table, o.column, mask, place)
         if o.op == "=":
             if frame[o.column].dtype == bool or frame[o.column].dtype.kind in "if":

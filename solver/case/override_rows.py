@@ -22,26 +22,44 @@ from solver.case.schema import COALITION, TABLES
 from solver.case.validate import blank_ids
 from solver.errors import Problem
 
+#: A frame's key columns as strings (:func:`blank_ids`), by the frame's id: the frame and
+#: its column's ids (an override writes no key column, so they hold while the frame does).
+IdCache = dict[tuple[int, str], tuple[pd.DataFrame, np.ndarray]]
 
-def named_rows(o: Override, frame: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``frame`` the override's ``[KEY]`` names (all rows without one)."""
+
+def _ids(frame: pd.DataFrame, col: str, cache: IdCache | None) -> np.ndarray:
+    if cache is None:
+        return blank_ids(frame[col]).to_numpy()
+    got = cache.get((id(frame), col))
+    if got is None or got[0] is not frame:
+        got = cache[(id(frame), col)] = (frame, blank_ids(frame[col]).to_numpy())
+    return got[1]
+
+
+def named_rows(o: Override, frame: pd.DataFrame, cache: IdCache | None = None) -> np.ndarray:
+    """Which rows of ``frame`` the override's ``[KEY]`` names (all rows without one).
+
+    ``cache`` keeps the key columns read as strings across the overrides of one call.
+    """
     mask = np.ones(len(frame), dtype=bool)
     if o.index is not None:
         key = TABLES[o.table].key
         if o.table == "trade" and len(o.index) == 2:
             # trade[E,I] is the route's row without a layer (README, The stack as a chain).
-            mask &= (blank_ids(frame["layer"]) == "").to_numpy()
+            mask &= _ids(frame, "layer", cache) == ""
         for part, col in zip(o.index, key, strict=False):
             if part != "*":
-                mask &= (blank_ids(frame[col]) == part).to_numpy()
+                mask &= _ids(frame, col, cache) == part
     return mask
 
 
-def names_nothing(case: Any, o: Override, frame: pd.DataFrame | None = None) -> str | None:
+def names_nothing(case: Any, o: Override, frame: pd.DataFrame | None = None,
+                  mask: np.ndarray | None = None) -> str | None:
     """Why the override's key names nothing in ``case``, or None if it names something.
 
     The key's table and column are checked when it is parsed; this checks what depends
-    on the case: the table's file exists, and ``[KEY]`` names at least one row.
+    on the case: the table's file exists, and ``[KEY]`` names at least one row (``mask``:
+    the rows of ``frame`` it names, if known).
     """
     if o.table in ("objective", "solver"):
         return None
@@ -51,7 +69,8 @@ def names_nothing(case: Any, o: Override, frame: pd.DataFrame | None = None) -> 
     if o.table == "layers" and o.column == "demand" and case.has_demand_file:
         return (f"{o.key}: layers.demand is used only without demand.csv; override "
                 "demand[MEMBER,LAYER].demand")
-    if not named_rows(o, frame).any() and new_route(case, o) is None:
+    named = named_rows(o, frame) if mask is None else mask
+    if not named.any() and new_route(case, o) is None:
         return f"{o.key} names no row of {o.table}.csv{_row_hint(o, frame)}"
     return None
 

@@ -325,8 +325,18 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
+#: :func:`columns` of each row model, worked out once (a model's fields do not change).
+_COLUMNS: dict[type, dict[str, ColumnSpec]] = {}
+
+
 def columns(row: type[_Row]) -> dict[str, ColumnSpec]:
-    """The column specs of a row model, in file order."""
+    """The column specs of a row model, in file order (a new dict; the specs are frozen)."""
+    if row not in _COLUMNS:
+        _COLUMNS[row] = _columns(row)
+    return dict(_COLUMNS[row])
+
+
+def _columns(row: type[_Row]) -> dict[str, ColumnSpec]:
     out: dict[str, ColumnSpec] = {}
     for name, field in row.model_fields.items():
         ann: Any = field.annotation

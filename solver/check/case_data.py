@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,15 +179,66 @@ class CaseData:
 #: :meth:`CaseData.with_numbers` reads again.
 _NUMBERS = frozenset({("capabilities", "capacity"), ("demand", "demand")})
 
+#: Columns that :meth:`CaseData.of` copies as they are into one of its frames (table: the
+#: frame and its columns), no other number being derived from them: an override of one
+#: changes that column alone (:func:`_with_columns`). Ids, trust, min_trust, unit_value and
+#: a layer's demand are not among them (pairs, D and the stack's value are derived).
+_COPIED = {
+    "partners": ("partners", frozenset({"min_participation", "max_participation",
+                                        "disruption_risk"})),
+    "layers": ("layers", frozenset({"min_suppliers", "min_supplier_share", "max_share",
+                                    "resilience", "resilience_k", "redundancy_cost",
+                                    "max_surplus"})),
+    "capabilities": ("pairs", frozenset({"unit_cost", "fixed_cost", "min_capacity"})),
+    "demand": ("demand", frozenset({"max_dependency", "min_domestic"})),
+    "trade": ("trade", frozenset({"unit_cost", "allowed"})),
+}
+
+
+def _copied(table: str, column: str) -> bool:
+    """Whether an override of ``table.column`` changes only that column of the case data."""
+    return table in _COPIED and column in _COPIED[table][1]
+
+
+def _with_columns(data: CaseData, base: Case, case: Case,
+                  written: set[tuple[str, str]]) -> CaseData:
+    """``data`` (of ``base``) with the ``written`` copied columns read again from ``case``.
+
+    ``case`` is ``base`` with overrides: the same rows in the same order (checked; a trade
+    override of an absent route adds a row, and then ValueError). Each column is read as
+    :meth:`CaseData.of` reads it.
+    """
+    frames: dict[str, Any] = {}
+    for table, column in sorted(written):
+        source = case.table(table)
+        before = base.table(table)
+        if source is None or before is None or len(source) != len(before):
+            raise ValueError(f"{table}: not the base's rows")
+        name = _COPIED[table][0]
+        frame = frames.get(name, getattr(data, name))
+        if column not in frame.columns:
+            raise ValueError(f"{table}.{column}: not a column of the base's data")
+        values = source[column]
+        if table == "trade":
+            if not (source["exporter"].to_numpy() == before["exporter"].to_numpy()).all() or \
+                    not (source["importer"].to_numpy() == before["importer"].to_numpy()).all():
+                raise ValueError("trade: not the base's routes")
+            kept = codes(data.consumer_ids, source["importer"].astype(str)) >= 0
+            values = values.astype(float if column == "unit_cost" else bool)[kept]
+        frames[name] = frame.assign(**{column: values.to_numpy()})
+    return replace(data, **frames)
+
 
 class CaseDataCache:
     """The checker's case data of the points of one study, derived once where it can be.
 
     A study's points are ``base`` with a few overrides each. A point whose overrides set
     only ``objective.*`` or ``solver.*`` has ``base``'s case data (none of it is read from
-    those); one whose overrides set only capacities and demands gets ``base``'s with those
-    read again (:meth:`CaseData.with_numbers`); any other point (or a case that is not
-    ``base`` with overrides) has its own :meth:`CaseData.of`. Each point is still checked
+    those); one whose overrides set only capacities and demands, and columns that
+    :meth:`CaseData.of` copies as they are (costs, shares, levels, floors: ``_COPIED``),
+    gets ``base``'s with those read again (:meth:`CaseData.with_numbers`,
+    :func:`_with_columns`); any other point (or a case that is not ``base`` with overrides)
+    has its own :meth:`CaseData.of`. Each point is still checked
     against its own numbers: only what the overrides cannot have changed is reused.
     """
 
@@ -215,9 +267,14 @@ class CaseDataCache:
             return CaseData.of(case)
         if all(table in ("objective", "solver") for table, _ in written):
             return self._of_base()
-        if written <= _NUMBERS:
+        written = {(t, c) for t, c in written if t not in ("objective", "solver")}
+        copied = {(t, c) for t, c in written if _copied(t, c)}
+        if written - copied <= _NUMBERS:
             try:
-                return self._of_base().with_numbers(case)
+                data = self._of_base()
+                if written & _NUMBERS:
+                    data = data.with_numbers(case)
+                return _with_columns(data, base, case, copied) if copied else data
             except ValueError:
                 return CaseData.of(case)
         return CaseData.of(case)

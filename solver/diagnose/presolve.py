@@ -89,6 +89,10 @@ class _Data:
     rows: pd.DataFrame
     """Demand rows (member, layer) with demand > 0."""
     total_value: float
+    records: list[dict] | None = None
+    """``layers`` as records, made once for the checks that read them (read, not changed)."""
+    pair_sums: dict[tuple[str, str], dict] | None = None
+    """Per-layer aggregates of ``pairs`` made once for the checks that read them."""
 
 
 def _data(case: Case) -> _Data:
@@ -136,7 +140,19 @@ def _sums(frame: pd.DataFrame, by: str | list[str], column: str, how: str = "sum
 
 
 def _layer_records(data: _Data) -> list[dict]:
-    return data.layers.reset_index().to_dict("records")
+    if data.records is None:
+        data.records = data.layers.reset_index().to_dict("records")
+    return data.records
+
+
+def _pair_sums(data: _Data, column: str, how: str = "sum") -> dict:
+    """:func:`_sums` of ``data.pairs`` by layer, made once per :class:`_Data`."""
+    if data.pair_sums is None:
+        data.pair_sums = {}
+    key = (column, how)
+    if key not in data.pair_sums:
+        data.pair_sums[key] = _sums(data.pairs, "layer", column, how)
+    return data.pair_sums[key]
 
 
 def check_layer_supply(case: Case, data: _Data) -> list[Finding]:
@@ -147,9 +163,9 @@ def check_layer_supply(case: Case, data: _Data) -> list[Finding]:
     (family ``concentration``).
     """
     out = []
-    capacity = _sums(data.pairs, "layer", "capacity")
-    reach = _sums(data.pairs, "layer", "reach")
-    count = _sums(data.pairs, "layer", "capacity", "size")
+    capacity = _pair_sums(data, "capacity")
+    reach = _pair_sums(data, "reach")
+    count = _pair_sums(data, "capacity", "size")
     for row in _layer_records(data):
         layer, D, t = str(row["layer"]), float(row["D"]), float(row["min_trust"])
         cap, n = float(capacity.get(layer, 0.0)), int(count.get(layer, 0))
@@ -179,7 +195,7 @@ def check_diversification(case: Case, data: _Data) -> list[Finding]:
     need = pairs["layer"].map(data.layers["min_supplier_share"] * data.layers["D"])
     able = pairs[pairs["capacity"] >= need * (1 - TOL)]
     count = _sums(able, "layer", "capacity", "size")
-    trusted = _sums(pairs, "layer", "capacity", "size")
+    trusted = _pair_sums(data, "capacity", "size")
     for row in _layer_records(data):
         layer, want = str(row["layer"]), int(row["min_suppliers"])
         n = int(count.get(layer, 0))
@@ -329,7 +345,7 @@ def check_rows(case: Case, data: _Data) -> list[Finding]:
     short = np.flatnonzero((demand - dependent > slack) | (demand - route > slack))
     if not len(short):
         return []
-    layer_reach = _sums(data.pairs, "layer", "reach")
+    layer_reach = _pair_sums(data, "reach")
     layer_demand = data.layers["D"].to_dict()
     records = data.rows.iloc[short].to_dict("records")
     out = []

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from solver.highs.moved import Moved, dependencies
 from solver.highs.reading import (
     HUGE,
     INF,
@@ -67,6 +68,7 @@ class Compiled:
     _columns: Columns | None = None
     # Where each of param_coefs sits in ``value``, for the ``start`` it was found with.
     _param_at: tuple[Any, list[int]] | None = None
+    param_deps: Any = None  # the parameters of each number above (solver/highs/moved.py)
 
     @property
     def n_cols(self) -> int:
@@ -172,17 +174,19 @@ class Compiled:
             return False
         return active_objective(model) is self.objective
 
-    def refresh(self, highs: Any = None) -> Changes:
+    def refresh(self, highs: Any = None, hint: Moved | None = None) -> Changes:
         """Re-evaluate parametric numbers and variable states; return what changed.
 
         ``highs`` holds the model as last sent; its column bounds are read back when
-        :meth:`slim` dropped ours.
+        :meth:`slim` dropped ours. With ``hint``, a number of parameters it says are
+        untouched is not evaluated again.
         """
         with evaluating():
-            return self._refresh(highs)
+            return self._refresh(highs, hint)
 
-    def _refresh(self, highs: Any) -> Changes:
+    def _refresh(self, highs: Any, hint: Moved | None = None) -> Changes:
         changes = Changes()
+        keep = dependencies(self) if hint is not None else None
         bounds = column_bounds(self.declared)
         if self.bounds.lower is None:
             n = self.n_cols
@@ -200,13 +204,18 @@ class Compiled:
         if self._param_at is None or self._param_at[0] is not self.start:
             self._param_at = (self.start, [_entry(self, row, col)
                                            for row, col, _ in self.param_coefs])
-        for (row, col, total), pos in zip(self.param_coefs, self._param_at[1], strict=True):
+        for i, ((row, col, total), pos) in enumerate(zip(self.param_coefs, self._param_at[1],
+                                                           strict=True)):
+            if keep is not None and hint is not None and hint.untouched(keep[0][i]):
+                continue
             new = float(total)
             if self.value[pos] != new:
                 self.value[pos] = new
                 changes.coefs.append((row, col, new))
         rows = []
         for row, (lo, hi, constant) in self.param_rows.items():
+            if keep is not None and hint is not None and hint.untouched(keep[1][row]):
+                continue
             const = float(constant)
             new_lo = -INF if lo is None else number(lo) - const
             new_hi = INF if hi is None else number(hi) - const
@@ -217,7 +226,9 @@ class Compiled:
             at = np.array(rows, dtype=np.int32)
             changes.rows = (at, self.row_lower[at], self.row_upper[at])
         costs = []
-        for col, total in self.param_costs:
+        for i, (col, total) in enumerate(self.param_costs):
+            if keep is not None and hint is not None and hint.untouched(keep[2][i]):
+                continue
             new = float(total)
             if self.cost[col] != new:
                 self.cost[col] = new

@@ -247,5 +247,13 @@ def stored(variables: list[Any], attr: str, missing: float) -> np.ndarray:
     try:
         return raw.astype(float)
     except (TypeError, ValueError):  # a bound is an expression (of a mutable parameter)
+        # Only those are evaluated; the plain numbers are read in bulk, as above.
+        items = raw.tolist()
+        plain = np.fromiter((x.__class__ in PLAIN for x in items), dtype=bool,
+                            count=len(items))
+        out = np.empty(len(items))
+        out[plain] = raw[plain].astype(float)
+        rest = np.flatnonzero(~plain)
         with evaluating():
-            return np.array([number(x) for x in raw.tolist()], dtype=float)
+            out[rest] = [number(items[i]) for i in rest.tolist()]
+        return out

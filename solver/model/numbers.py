@@ -111,6 +111,8 @@ class Numbers:
         self.arrays = arrays
         self.mutable = set(mutable)
         self._seq: dict[str, Sequence[Any]] = {}
+        self.changed: set[str] = set()
+        """The mutable quantities the last :meth:`update` changed."""
         for name, array in arrays.items():
             if name in self.mutable and len(array):
                 init = dict(enumerate(_fill(name, array).tolist()))
@@ -138,14 +140,22 @@ class Numbers:
         """A scalar quantity (objective weights, budget)."""
         return self[name][0]
 
+    def params(self, m: pyo.ConcreteModel, names: Any = None) -> set[int]:
+        """The Param components (by id) of the mutable quantities ``names`` (default: all)."""
+        names = self._seq.keys() if names is None else [n for n in names if n in self._seq]
+        return {id(m.find_component(f"param_{name}")) for name in names}
+
     def update(self, m: pyo.ConcreteModel, arrays: dict[str, np.ndarray]) -> list[str]:
         """Set the mutable params to ``arrays``.
 
         Return the names of the fixed quantities whose values differ (they need a rebuild).
         """
         stale = []
+        self.changed = set()
         for name, array in arrays.items():
             if name in self.mutable and name in self._seq:
+                if not np.array_equal(array, self.arrays[name], equal_nan=True):
+                    self.changed.add(name)
                 param = m.find_component(f"param_{name}")
                 for i, v in enumerate(_fill(name, array).tolist()):
                     param[i] = v

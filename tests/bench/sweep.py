@@ -4,6 +4,15 @@
 row over ``P`` multipliers (a numbers-only sweep: the model is built once per worker and
 re-solved) and prints one JSON object: wall seconds, HiGHS seconds summed over points,
 per-point rows, and how many models were built.
+
+``wall`` is the whole ``sweep()`` call (worker start-up, the model build and the first
+point's imports included; :mod:`tests.bench.run` divides it by ``highs`` for M). With one
+worker the point loop is also timed apart, as :mod:`tests.bench.share` times its group
+loop: ``imports`` (the modules a point uses, imported before the sweep), ``loop`` (the
+point loop, first point to last) and ``build`` (the one model build inside it) are reported
+apart, and ``point_wall_over_highs`` is ``(loop - build) / highs``: the wall time of the
+points, each re-solved, read back, checked and, if HiGHS finds no plan, given its reason,
+over HiGHS's own time for the same points.
 """
 
 from __future__ import annotations
@@ -16,30 +25,76 @@ from typing import Any
 
 
 def multipliers(points: int) -> list[float]:
-    """``points`` demand multipliers from 0.9 up in steps of 0.01 (all feasible)."""
+    """``points`` demand multipliers from 0.9 up in steps of 0.01 (on M all feasible; on the
+    sample those above 1.00 are infeasible)."""
     return [round(0.9 + 0.01 * i, 2) for i in range(points)]
+
+
+def _import_seconds() -> float:
+    """Import what a point uses (built, solved, read back, checked, explained); the seconds."""
+    start = time.perf_counter()
+    import solver.check.run
+    import solver.diagnose.presolve
+    import solver.highs.runner
+    import solver.model.build
+    import solver.model.numbers
+    import solver.solve  # noqa: F401
+
+    return time.perf_counter() - start
 
 
 def run(case_dir: str, workers: int, points: int) -> dict[str, Any]:
     """Run the sweep; see the module docstring."""
     from solver.case.loader import load_case
+    from solver.studies.engine.progress import Progress
+    from solver.studies.engine.resolver import Resolver
     from solver.studies.sweep.sweep import sweep
+
+    class Clock(Progress):
+        """The point loop's wall time, from its start to its end as the progress sees them."""
+
+        started = seconds = 0.0
+
+        def start(self, total: int, done: int) -> None:
+            self.started = time.perf_counter()
+
+        def finish(self, interrupted: bool = False) -> None:
+            self.seconds = time.perf_counter() - self.started
+
+    imports = _import_seconds() if workers == 1 else None
+    builds: list[float] = []
+    real_build = Resolver.build
+
+    def build(self: Any, make: Any) -> float:
+        seconds = real_build(self, make)
+        builds.append(seconds)
+        return seconds
 
     case = load_case(case_dir)
     vary = ["demand.demand*=" + ",".join(f"{m:g}" for m in multipliers(points))]
-    start = time.perf_counter()
-    table = sweep(case, vary, workers=workers, plots=False)
-    wall = time.perf_counter() - start
-    return {
+    clock = Clock()
+    Resolver.build = build  # type: ignore[method-assign]
+    try:
+        start = time.perf_counter()
+        table = sweep(case, vary, workers=workers, plots=False, progress=clock)
+        wall = time.perf_counter() - start
+    finally:
+        Resolver.build = real_build  # type: ignore[method-assign]
+    highs = float(table["solve_seconds"].sum())
+    row: dict[str, Any] = {
         "workers": workers,
         "points": len(table),
         "wall": wall,
-        "highs": float(table["solve_seconds"].sum()),
+        "highs": highs,
         "point_seconds": float(table["seconds"].sum()),
         "rebuilt": int(table["rebuilt"].fillna(False).astype(bool).sum()),
         "statuses": sorted(set(table["status"].astype(str))),
         "verified": bool(table["verified"].fillna(False).astype(bool).all()),
     }
+    if workers == 1:  # the loop and its builds are seen in this process only
+        row.update(imports=imports, loop=clock.seconds, build=sum(builds),
+                   point_wall_over_highs=(clock.seconds - sum(builds)) / max(highs, 1e-9))
+    return row
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -60,6 +60,23 @@ def reason_of(result: Any) -> str:
     }.get(result.status, f"HiGHS stopped: {result.status}")
 
 
+@dataclass(frozen=True)
+class NoPlan:
+    """What :func:`solved_row` reads of a solve that returned no plan: status and gap.
+
+    A re-solve without a plan needs no tables (a Result made by ``finish`` would hold only
+    zeros that no row or file shows): its row is its status, the reason the status gives
+    and HiGHS's gap.
+    """
+
+    status: str
+    gap: float | None
+    objective: None = None
+    bound: None = None
+    verified: None = None
+    has_solution: bool = False
+
+
 def point_row(point: Point, status: str, reason: str, start: float) -> dict[str, Any]:
     """A point's ``sweep.csv`` row: its values, ``status`` and ``reason``, no result yet."""
     row: dict[str, Any] = {"point": point.index}

@@ -22,7 +22,13 @@ from solver.case.loader import Case
 from solver.errors import CaseError, CoalitionError
 from solver.studies.engine.resolver import Resolver, runner_for
 from solver.studies.sweep.grid import Point
-from solver.studies.sweep.outcome import RESULT_COLUMNS, RETRY, PointOutcome, solved_row
+from solver.studies.sweep.outcome import (
+    RESULT_COLUMNS,
+    RETRY,
+    NoPlan,
+    PointOutcome,
+    solved_row,
+)
 from solver.studies.sweep.outcome import failed_outcome as _failed
 from solver.studies.sweep.outcome import with_point as _with_point
 
@@ -57,6 +63,8 @@ class PointSolver:
         self.settings = settings
         self._signature: tuple[Any, ...] | None = None
         self._resolver: Resolver | None = None
+        self._like: tuple[Case, Any] | None = None
+        """The last point's case and model data (its flows lent to the next point's)."""
         self._check_data: Any = None
         """The checker's case data of the points (:class:`CaseDataCache`), made at first use."""
 
@@ -113,15 +121,28 @@ class PointSolver:
             return _failed(point, "infeasible", f"{findings[0]}{more}", start)
 
         quantities = mutable_quantities(set(self.settings.mutable))
-        data = model_data(case, keep_zero_demand="demand" in quantities)
+        # The last point's flows are lent where this point lays them out the same (the same
+        # pairs, rows, trade, partners and layers: model_data checks).
+        data = model_data(case, keep_zero_demand="demand" in quantities, like=self._like)
+        self._like = (case, data)
         mutable = self._mutable_for(case)
         signature = _signature(case, data, mutable, quantities)
         resolver = self._resolver_for(case)
         rebuild = (not self.settings.persistent or resolver.built is None
-                   or signature != self._signature)
+                   or not _same_signature(signature, self._signature))
         if not rebuild:
-            stale = resolver.built.num.update(resolver.built.m, values(case, data))
+            num, m = resolver.built.num, resolver.built.m
+            stale = num.update(m, values(case, data))
             rebuild = bool(stale)
+            if not rebuild and hasattr(resolver.runner, "moved"):
+                # Only the numbers of the parameters this point changed are evaluated again
+                # (with what an earlier point changed and no sync has sent yet).
+                from solver.highs.moved import Moved
+
+                held = resolver.runner.moved
+                if held is None:
+                    held = resolver.runner.moved = Moved(frozenset(num.params(m)))
+                held.moved |= num.params(m, num.changed)
         build_seconds = 0.0
         if rebuild:
             # A model is built only for a point counting does not rule out. A point re-solved
@@ -148,8 +169,12 @@ class PointSolver:
             if ruled_out is not None:
                 return ruled_out
         report = outcome.report
-        result: Any = outcome.checked if outcome.has_solution else \
-            finish(case, built, report, runner, build_seconds, raise_on_failure=False)
+        result: Any = outcome.checked
+        if not outcome.has_solution:
+            # No plan: the row is the status and its reason, no tables are made (finish
+            # would read an all-zero plan into tables that nothing shows).
+            result = NoPlan(str(report.status), report.gap) if report.objective is None \
+                else finish(case, built, report, runner, build_seconds, raise_on_failure=False)
         row = solved_row(point, result, start)
         row.update(rebuilt=rebuild, solve_seconds=outcome.highs_seconds)
         if result.has_solution:
@@ -190,11 +215,13 @@ class PointSolver:
 
 def _signature(case: Case, data: Any, mutable: frozenset[str],
                quantities: set[str]) -> tuple[Any, ...]:
-    """What must not change between points that share a model: sets and absent numbers."""
-    from pandas.util import hash_pandas_object
+    """What must not change between points that share a model: sets and absent numbers.
 
-    def digest(frame: pd.DataFrame) -> bytes:
-        return hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    Two signatures are compared with :func:`_same_signature` (the id columns as arrays,
+    element by element: cheaper than hashing their strings at every point).
+    """
+    def digest(frame: pd.DataFrame) -> tuple[Any, ...]:
+        return tuple((str(frame[c].dtype), frame[c].to_numpy(copy=True)) for c in frame.columns)
 
     parts: list[Any] = [
         mutable,
@@ -215,6 +242,26 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
     if "max_surplus" in quantities:
         parts.append(case.layers["max_surplus"].isna().to_numpy().tobytes())
     return tuple(parts)
+
+
+def _same_signature(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    """Whether two :func:`_signature` are equal: arrays element by element, the rest by ==."""
+    if a is None or b is None:
+        return a is b
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if not _same_signature(x, y):
+                return False
+        elif isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+                    and x.dtype == y.dtype and x.shape == y.shape
+                    and bool((x == y).all())):
+                return False
+        elif x is not y and x != y:
+            return False
+    return True
 
 
 #: RESULT_COLUMNS, RETRY and PointOutcome live in studies/sweep/outcome.py, kept importable here.
