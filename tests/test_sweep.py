@@ -421,3 +421,30 @@ def test_a_sweep_where_every_point_fails_lists_only_what_it_wrote(tmp_path: Path
     assert result.output.count("infeasible") >= 2
     assert f"written: {tmp_path / 'sw'} (sweep.csv, sweep.json, plots/)" in result.output
     assert not (tmp_path / "sw" / "allocations.csv").exists()
+
+
+def test_a_point_ruled_out_before_its_build_leaves_no_stale_number(tmp_path: Path) -> None:
+    """A point counted out before its build still sends its numbers later.
+
+    Point 1 changes A's capacity (mutable) and the demand (not): counting rules it out
+    before a model is built, after its capacity was written to the held model. Point 2, A's
+    capacity alone, is re-solved on that model: it must send the new capacity to HiGHS
+    (cost 10, all from A), not keep the old 5 (cost 15).
+    """
+    from solver.studies.sweep.grid import Point
+    from solver.studies.sweep.point_solver import PointSolver, Settings
+
+    try:
+        from tiny import write_case as write_tiny
+    except ModuleNotFoundError:  # tests/ imported as a package
+        from tests.tiny import write_case as write_tiny
+    case = load_case(write_tiny(tmp_path / "c", partners="partner\nA\nB\n",
+                                layers="layer,demand\nchips,10\n",
+                                capabilities="partner,layer,capacity,unit_cost\n"
+                                             "A,chips,5,1\nB,chips,100,2\n"))
+    solver = PointSolver(case, Settings(mutable=frozenset({"capabilities.capacity"})))
+    rows = [solver.run(Point(i, overrides, ())).row for i, overrides in enumerate([
+        (), ("capabilities[A,chips].capacity=100", "layers[chips].demand=1000"),
+        ("capabilities[A,chips].capacity=100",)])]
+    assert rows[1]["status"] == "infeasible"
+    assert rows[2]["objective"] == pytest.approx(10.0)

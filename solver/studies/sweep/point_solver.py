@@ -134,9 +134,11 @@ class PointSolver:
             num, m = resolver.built.num, resolver.built.m
             stale = num.update(m, values(case, data))
             rebuild = bool(stale)
-            if not rebuild and hasattr(resolver.runner, "moved"):
+            if hasattr(resolver.runner, "moved"):
                 # Only the numbers of the parameters this point changed are evaluated again
-                # (with what an earlier point changed and no sync has sent yet).
+                # (with what an earlier point changed and no sync has sent yet). Recorded
+                # even when this point rebuilds: one ruled out before its model is built
+                # leaves the held model's parameters ahead of the numbers HiGHS has.
                 from solver.highs.moved import Moved
 
                 held = resolver.runner.moved
