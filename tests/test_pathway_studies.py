@@ -363,3 +363,31 @@ def test_share_on_a_pathway_shares_outside_supply_by_each_period_s_demand(
     # The proportional split weighs each period's demand: A 10 + 15, B 10 + 20.
     split = result.players.set_index("player")["proportional"]
     assert split["A"] == pytest.approx(c["A+B"] * 25.0 / 55.0)
+
+
+# A chain: members A and B buy chips, which need power (one unit a unit); O, outside,
+# supplies power. Power needs two suppliers: A's own and O's. Alone, a group's share of O's
+# power is D_power(S) / D_power(N) of final demand: none (power has no final demand), as in
+# the one-period game, so O cannot count as a second supplier of power for nothing.
+CHAIN_GAME = {"partners": "partner,member\nA,true\nB,true\nO,false\n",
+              "layers": "layer,min_supplier_share,min_suppliers\nchips,0,1\npower,0,2\n",
+              "capabilities": "partner,layer,capacity,unit_cost\nA,chips,100,2\n"
+                              "B,chips,100,3\nA,power,100,1\nO,power,100,1\n",
+              "demand": "member,layer,demand\nA,chips,10\nB,chips,10\n",
+              "inputs": "layer,input,per_unit\nchips,power,1\n"}
+
+
+def test_a_one_period_pathway_plays_the_one_period_game(tmp_path: Path) -> None:
+    """Every c(S) of a pathway of one period equals the one-period game's, on a chain."""
+    from solver import share
+
+    plain = load_case(write_case(tmp_path / "plain", **CHAIN_GAME))
+    path = load_case(write_case(tmp_path / "path", **CHAIN_GAME,
+                                periods="period,year\n2026,2026\n"))
+    price = {"objective.shortage_cost": 100.0, "solver.mip_gap": 0.0}
+    one = share(plain.with_overrides(price)).groups.set_index("group")
+    many = share(path.with_overrides(price)).groups.set_index("group")
+    assert many["cost"].to_dict() == pytest.approx(one["cost"].to_dict())
+    assert many["shortfall_cost"].to_dict() == pytest.approx(one["shortfall_cost"].to_dict())
+    # Alone, each lacks power's second supplier: it pays for it.
+    assert one.at["A", "shortfall_cost"] > 0

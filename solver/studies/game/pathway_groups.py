@@ -2,16 +2,18 @@
 
 On a pathway a group's cost is the discounted total of its own pathway: the group builds
 from its own installed base, period by period. In every period, after that period's targets,
-group S is the case with the members outside S removed (they host nothing: no capacity,
-installed base or builds, and no trust, so that no row of theirs can be hosted even at zero
-capacity; their demand is zero; as in every group, no participation bounds or budget) and
-each outside supplier offering the share ``D_l(S) / D_l(N)`` of that period's demand of its
+group S is the case with the members outside S removed (no capacity, installed base or
+builds, and no demand; as in every group, no participation bounds or budget) and each
+outside supplier offering the share ``D_l(S) / D_l(N)`` of that period's demand of its
 capacity, installed base and build rate of layer l, as the one-period game does
-(:mod:`solver.studies.game.groups`). Its pathway is built with every period's block priced
-(:func:`solver.model.pathway.build_pathway`), solved anew for each group, and verified by
-the pathway checker against the case of S: every rule but the priced requirement rows must
-hold, and the plan's cost must agree with the checker's recomputation. ``c(S)`` is the
-priced objective: the discounted costs plus the prices of the rows the group cannot meet.
+(:mod:`solver.studies.game.groups`). A row left without capacity cannot be hosted (its
+``min_capacity`` is raised above it), as the one-period game bounds such a row's hosting at
+0: it cannot count as a supplier for nothing. Its pathway is built with every period's block
+priced (:func:`solver.model.pathway.build_pathway`), solved anew for each group, and
+verified by the pathway checker against the case of S: every rule but the priced requirement
+rows must hold, and the plan's cost must agree with the checker's recomputation. ``c(S)`` is
+the priced objective: the discounted costs plus the prices of the rows the group cannot
+meet.
 """
 
 from __future__ import annotations
@@ -25,9 +27,6 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.studies.game.groups import PRICED, GroupOutcome, GroupTask, evaluate
-
-#: The trust of a member outside the group: below every layer's min_trust (at least 0).
-NO_TRUST = -1.0
 
 
 @dataclass(frozen=True)
@@ -51,19 +50,19 @@ class GroupOfPeriod:
         factor = np.where(is_member, np.where(is_in, 1.0, 0.0),
                           cap["layer"].astype(str).map(share).to_numpy(dtype=float))
         capacity = cap["capacity"].to_numpy(dtype=float) * factor
+        # A row left without capacity cannot be hosted (as the one-period game bounds its
+        # hosting at 0): a minimum above it, or it could count as a supplier for nothing.
+        floor = cap["min_capacity"].to_numpy(dtype=float)
         changed = {"capacity": capacity,
+                   "min_capacity": np.where(capacity <= 0, np.maximum(floor, 1.0), floor),
                    "existing": pd.to_numeric(cap["existing"], errors="coerce").fillna(0.0)
                    .to_numpy(dtype=float) * factor}
         if "max_build" in cap:
             build = pd.to_numeric(cap["max_build"], errors="coerce").to_numpy(dtype=float)
             # An empty max_build is the capacity (README, Pathways): scaled with it.
             changed["max_build"] = np.where(np.isnan(build), capacity, build * factor)
-        outside = case.partners["member"].astype(bool) \
-            & ~case.partners["partner"].isin(self.inside)
         # As game_case, in every period (a target may set them): no participation bounds.
-        partners = case.partners.assign(trust=np.where(outside, NO_TRUST,
-                                                       case.partners["trust"]),
-                                        min_participation=0.0, max_participation=1.0)
+        partners = case.partners.assign(min_participation=0.0, max_participation=1.0)
         demand = demand.assign(demand=np.where(demand["member"].isin(self.inside),
                                                demand["demand"], 0.0))
         return dataclasses.replace(case, partners=partners,
