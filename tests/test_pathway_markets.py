@@ -248,8 +248,6 @@ def test_stress_hits_the_last_period_with_its_markets(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["sweep", "--vary", "layers.max_share=0.6,0.8"],
-     "coalition sweep on a case with markets outside the coalition"),
     (["sensitivity", "--param", "layers.max_share=0.6:0.9", "--samples", "2"],
      "coalition sensitivity on a case with markets outside the coalition"),
     (["share"], "coalition share on a case with markets outside the coalition"),
@@ -264,6 +262,20 @@ def test_what_a_pathway_with_markets_does_not_reach_yet_is_refused_by_name(
     assert message in text
     assert "Traceback" not in text
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_over_a_market_s_floor_solves_each_pathway(tmp_path: Path) -> None:
+    """BR's min_share 0.25 then 0.5 in every period: 36 (the optimum), then 46 (p1's 10 more)."""
+    folder = pathway_case(tmp_path, targets=targets(1.5, 8))
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(main, ["sweep", str(folder), "--vary",
+                                       "markets[BR,chips].min_share=0.25,0.5", "--mip-gap", "0",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["objective"].tolist() == pytest.approx([36.0, 46.0], abs=1e-6)
+    assert table["verified"].astype(bool).all()
+    assert {"cost_market_revenue", "cost_entry", "cost_existing"} <= set(table.columns)
 
 
 def test_maximize_reach_on_a_pathway_sums_each_period_s_share(tmp_path: Path) -> None:

@@ -123,8 +123,8 @@ def format_sweep(table: Any, limit: int = 40) -> str:
     """The table ``coalition sweep`` prints: varied values, status, cost, gap."""
     from solver.studies.sweep.point_solver import RESULT_COLUMNS
 
-    keys = [c for c in table.columns if c not in RESULT_COLUMNS
-            and c not in ("point", "cost_existing")]
+    keys = [c for c in table.columns if c not in RESULT_COLUMNS and c != "point"
+            and not c.startswith("cost_")]
     failed = int(table["objective"].isna().sum())
     lines = [f"{len(table)} points, {len(table) - failed} with a plan, {failed} without"]
     widths = [max(len(k), 8) + 2 for k in keys]

@@ -20,6 +20,9 @@ RESULT_COLUMNS = ("status", "reason", "objective", "bound", "gap",
                   *(f"cost_{t}" for t in COST_TERMS),
                   "verified", "rebuilt", "seconds", "solve_seconds", "overrides")
 
+#: The cost terms of markets outside the coalition, columns of a point's row with markets.
+MARKET_TERMS = ("market_revenue", "entry")
+
 #: Statuses that a resumed sweep computes again (not an answer about the point).
 RETRY = {"error"}
 
@@ -98,6 +101,8 @@ def solved_row(point: Point, result: Any, start: float) -> dict[str, Any]:
                verified=result.verified if result.has_solution else None)
     if result.has_solution:
         row.update({f"cost_{t}": result.costs.get(t) for t in COST_TERMS})
+        # With markets.csv their own terms too (README, Markets outside the coalition).
+        row.update({f"cost_{t}": result.costs[t] for t in MARKET_TERMS if t in result.costs})
     if result.has_solution and not result.verified:
         row["reason"] = "the independent checker rejected the plan: " + "; ".join(
             str(v) for v in result.violations[:3])

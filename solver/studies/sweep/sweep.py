@@ -49,6 +49,7 @@ from solver.studies.sweep.grid import (
     mutable_columns,
     parse_vary,
 )
+from solver.studies.sweep.outcome import MARKET_TERMS
 from solver.studies.sweep.point_solver import RESULT_COLUMNS, Settings
 
 
@@ -85,10 +86,8 @@ def sweep(
     :class:`~solver.errors.UsageError` unless ``yes`` (counted from the axes, before any
     point is made).
     """
-    from solver.case.markets import refuse_markets
     from solver.case.periods import uses_pathway
 
-    refuse_markets(case, "coalition sweep")
     if scheduler is not None:
         scheduler_address(scheduler)  # a malformed address is refused before anything else
     axes = [parse_vary(v) for v in (vary if vary else case.sweep.vary)]
@@ -104,6 +103,8 @@ def sweep(
     columns = ["point", *(a.column for a in axes), *RESULT_COLUMNS]
     if uses_pathway(case):  # the installed base's discounted cost (README, Pathways)
         columns.append("cost_existing")
+    if case.has_markets:  # their revenue and entry (README, Markets outside the coalition)
+        columns += [f"cost_{t}" for t in MARKET_TERMS]
     settings = Settings(mutable=mutable_columns(axes), persistent=persistent,
                         warm_start=warm_start)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
@@ -183,8 +184,9 @@ def _run(case: Case, points: Sequence[Point], columns: list[str], settings: Sett
 def point_table(rows: dict[int, dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     """The rows of a study's points, in point order, with typed columns (``sweep.csv``)."""
     table = pd.DataFrame([rows[i] for i in sorted(rows)]).reindex(columns=columns)
+    extra = [c for c in ("cost_existing", *(f"cost_{t}" for t in MARKET_TERMS)) if c in table]
     for col in ("objective", "bound", "gap", *(f"cost_{t}" for t in COST_TERMS), "seconds",
-                "solve_seconds", *(["cost_existing"] if "cost_existing" in table else [])):
+                "solve_seconds", *extra):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
     table["point"] = table["point"].astype(int)
     for col in ("verified", "rebuilt"):
