@@ -153,8 +153,8 @@ def test_resume_reads_the_reach_back_from_the_run_folders(tmp_path: Path) -> Non
 def test_a_sweep_on_markets_builds_each_point_and_matches_a_solve(tmp_path: Path) -> None:
     """A sweep over a market's floor and a layer's cap: every point the solve of its case.
 
-    With markets every point's model is built anew (the market families hold numbers of
-    other tables as fixed coefficients), so each row is the solve of the point's overrides.
+    With markets every point's model is built anew (the markets' numbers are fixed
+    coefficients of the model), so each row is the solve of the point's overrides.
     """
     from solver.studies.sweep.sweep import sweep
 

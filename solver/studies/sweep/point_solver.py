@@ -128,9 +128,9 @@ class PointSolver:
         mutable = self._mutable_for(case)
         signature = _signature(case, data, mutable, quantities)
         resolver = self._resolver_for(case)
-        # With markets every point's model is built anew: the market families write numbers
-        # of other tables (a layer's supplier share times the markets' upper bound) as fixed
-        # coefficients, which a persistent model's parameters would not reach.
+        # With markets every point's model is built anew: the markets' numbers (demand, shares,
+        # prices, entry costs, and their upper bound on each layer's requirement, which the
+        # supplier-share rows use) are fixed coefficients, not parameters a point can change.
         rebuild = (not self.settings.persistent or resolver.built is None
                    or data.markets is not None
                    or not _same_signature(signature, self._signature))
