@@ -170,3 +170,21 @@ def test_a_sweep_on_markets_builds_each_point_and_matches_a_solve(tmp_path: Path
         alone = solve(point)
         assert row["objective"] == pytest.approx(alone.objective, abs=1e-6)
         assert row["cost_market_revenue"] == pytest.approx(alone.costs["market_revenue"])
+
+
+def test_sensitivity_on_markets_measures_the_market_terms(tmp_path: Path) -> None:
+    """BR's price from 0 to 1: each sample's revenue is the solve's at its price; the price
+    moves revenue and nothing moves entry (no entry cost)."""
+    from solver.studies.sensitivity.study import sensitivity
+
+    case = load_case(case_with(tmp_path)).with_overrides({"solver.mip_gap": 0.0})
+    key = "markets[BR,chips].price"
+    found = sensitivity(case, [f"{key}=0:1"], method="morris", samples=2, plots=False)
+    assert {"cost_market_revenue", "cost_entry"} <= set(found.outputs)
+    assert found.samples["verified"].astype(bool).all()
+    for row in found.samples.to_dict("records"):
+        alone = solve(case.with_overrides({key: row[key]}))
+        assert row["cost_market_revenue"] == pytest.approx(alone.costs["market_revenue"])
+    rows = found.indices.set_index(["output", "parameter"])
+    assert rows.loc[("cost_market_revenue", key), "mu_star"] > 1.0
+    assert rows.loc[("cost_entry", key), "mu_star"] == pytest.approx(0.0)

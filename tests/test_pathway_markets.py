@@ -248,8 +248,6 @@ def test_stress_hits_the_last_period_with_its_markets(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["sensitivity", "--param", "layers.max_share=0.6:0.9", "--samples", "2"],
-     "coalition sensitivity on a case with markets outside the coalition"),
     (["share"], "coalition share on a case with markets outside the coalition"),
 ])
 def test_what_a_pathway_with_markets_does_not_reach_yet_is_refused_by_name(

@@ -4,8 +4,8 @@ README, Markets outside the coalition: ``coalition solve`` (one period, or a pat
 period has its markets, with that period's data after targets.csv, and their revenue and
 entry costs count per period, discounted; scenarios re-routed over the plan, with or
 without inputs.csv, without a two-stage design), ``check``, ``explain``, ``report``,
-``export``, ``stress``, ``alternatives``, ``frontier`` and ``sweep`` take markets; the
-commands below refuse them by name rather than answer without them.
+``export``, ``stress``, ``alternatives``, ``frontier``, ``sweep`` and ``sensitivity`` take
+markets; the commands below refuse them by name rather than answer without them.
 """
 
 from __future__ import annotations

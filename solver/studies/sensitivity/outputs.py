@@ -113,7 +113,7 @@ def unit(output: str, case_unit: str | None) -> str | None:
     is a quantity, in ``case_unit`` or else in units of demand; the other metrics are
     fractions or counts whatever the case.
     """
-    if output in ALWAYS:
+    if output in ALWAYS or output.startswith("cost_"):
         return case_unit
     match = _NAME.match(output)
     if not match or match["kind"] not in METRICS:

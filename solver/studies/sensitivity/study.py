@@ -44,6 +44,7 @@ from solver.studies.sensitivity.outputs import (
 from solver.studies.sensitivity.params import check_params, parse_param, points
 from solver.studies.sweep.folder import SweepFolder, cannot_write, refuse_existing
 from solver.studies.sweep.grid import HARD_POINTS, Axis, mutable_columns
+from solver.studies.sweep.outcome import MARKET_TERMS
 from solver.studies.sweep.point_solver import (
     RESULT_COLUMNS,
     RETRY,
@@ -180,9 +181,6 @@ def sensitivity(
     if scheduler is not None:
         scheduler_address(scheduler)
     methods.check_method(method, samples)
-    from solver.case.markets import refuse_markets
-
-    refuse_markets(case, "coalition sensitivity")
     axes = [parse_param(p) for p in (params if params else opts.params)]
     check_params(case, axes)
     metrics = [parse_output(o) for o in (outputs if outputs is not None else opts.outputs)]
@@ -198,22 +196,26 @@ def sensitivity(
     spec = methods.problem(axes)
     todo_all = points(axes, methods.sample(method, spec, samples, seed))
     names = [m.name for m in metrics]
-    columns = ["point", *spec["names"], *RESULT_COLUMNS[:-1], *names, RESULT_COLUMNS[-1]]
+    # With markets.csv their revenue and entry are cost terms too (each sample's model is
+    # built anew: studies/sweep/point_solver.py).
+    terms = [f"cost_{t}" for t in MARKET_TERMS] if case.has_markets else []
+    columns = ["point", *spec["names"], *RESULT_COLUMNS[:-1], *terms, *names,
+               RESULT_COLUMNS[-1]]
     meta = {"case": case.name, "case_sha256": case.sha256, "method": method,
             "params": [str(a) for a in axes], "samples": samples, "seed": seed,
-            "outputs": names, "points": len(todo_all), "levels": methods.LEVELS,
+            "outputs": names, "terms": terms, "points": len(todo_all), "levels": methods.LEVELS,
             "resamples": methods.RESAMPLES, "confidence": methods.CONFIDENCE}
     # Most samples have a plan: the counting rules are left to HiGHS, not run each time.
     settings = SampleSettings(mutable=mutable_columns(axes), presolve=False,
                               metrics=tuple(metrics))
-    measured = [*ALWAYS, *names]
+    measured = [*ALWAYS, *terms, *names]
     units = {o: unit(o, case.unit) for o in measured}
     meta.update(unit=case.unit, units=units)
     found: dict[str, pd.DataFrame] = {}
 
     def analyse(table: pd.DataFrame) -> None:
         # Under the folder's lock: indices.csv and plots/ are this study's to write.
-        for name in names:
+        for name in [*terms, *names]:
             table[name] = pd.to_numeric(table[name], errors="coerce").astype(float)
         failed = _failed(table)
         if len(failed):
@@ -245,7 +247,8 @@ def read_study(out: str | Path) -> SensitivityResult:
     indices = pd.read_csv(folder / "indices.csv")
     params = [parse_param(p).column for p in meta["params"]]
     return SensitivityResult(method=meta["method"], params=params,
-                             outputs=[*ALWAYS, *meta["outputs"]], samples=samples,
+                             outputs=[*ALWAYS, *meta.get("terms", []), *meta["outputs"]],
+                             samples=samples,
                              indices=indices, meta=meta)
 
 
