@@ -156,15 +156,25 @@ def in_local_processes(base: Case, settings: Any, token: str, points: Sequence[A
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from solver.signals import noting_stops, raise_for
+
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process,
                                initargs=(token, base, settings))
     try:
-        pending = {pool.submit(_run_in_process, p) for p in points}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
+        # A stop signal is noted and raised here, between waits, never where it lands: raised
+        # inside wait() it could leave a future's lock held, and the pool's manager thread
+        # then hangs the process at exit (seen once under SIGTERM).
+        with noting_stops(lambda: None) as stops:
+            pending = {pool.submit(_run_in_process, p) for p in points}
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                if stops:
+                    raise_for(stops[0])
+                for future in finished:
+                    yield future.result()
+                if stops:
+                    raise_for(stops[0])
     except BaseException:
         # Ctrl-C (or a broken worker): stop the points not started and end the workers
         # this sweep started; the points already written stay.
