@@ -14,6 +14,9 @@ import pandas as pd
 
 from solver.results import ZERO, clean
 
+#: The cost terms markets add (:func:`market_cost_terms`): ``cost_<term>`` of study rows too.
+MARKET_TERMS = ("market_revenue", "entry")
+
 MARKET_COLUMNS = ("market", "layer", "demand", "floor", "ceiling", "supplied", "share",
                   "price", "revenue", "entered", "entry_cost", "largest_supplier",
                   "largest_quantity")

@@ -148,7 +148,7 @@ class AllocationLayout:
         """
         last = cls._last
         key = _pairs_key(case, data)
-        if last is None or not _same_key(last.key, key):
+        if last is None or not same_parts(last.key, key):
             cls._last = cls(case, data)
             return cls._last
         layout = object.__new__(cls)
@@ -190,14 +190,24 @@ def _pairs_key(case: Any, data: Any) -> tuple[Any, ...]:
             np.asarray(data.pair_layer))
 
 
-def _same_key(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """Whether two :func:`_pairs_key` are equal, element by element."""
+def same_parts(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two tuples of parts are equal, arrays element by element.
+
+    Arrays need the same dtype and shape, nested tuples are compared part by part, the rest
+    by ``==``: cheaper than hashing id columns at every point of a study.
+    """
+    if len(a) != len(b):
+        return False
     for x, y in zip(a, b, strict=True):
-        if isinstance(x, np.ndarray):
-            if not (isinstance(y, np.ndarray) and x.dtype == y.dtype and x.shape == y.shape
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if not same_parts(x, y):
+                return False
+        elif isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+                    and x.dtype == y.dtype and x.shape == y.shape
                     and bool((x == y).all())):
                 return False
-        elif x != y:
+        elif x is not y and x != y:
             return False
     return True
 

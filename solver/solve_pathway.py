@@ -25,6 +25,7 @@ from solver.chain_tables import input_flows_table, inputs_table
 from solver.errors import InfeasibleError, UsageError, VerificationError
 from solver.highs.runner import HighsRunner, Status, raise_if_stopped
 from solver.market_tables import (
+    MARKET_TERMS,
     market_cost_terms,
     market_flows_table,
     market_supply,
@@ -43,8 +44,6 @@ from solver.results import (
 
 #: The cost terms of a period of a pathway (README, Pathways).
 PATHWAY_TERMS = ("fixed", "capacity", "existing", "trade", "redundancy", "risk", "shortage")
-#: The terms a pathway with markets.csv adds, per period (README, Markets outside the coalition).
-MARKET_TERMS = ("market_revenue", "entry")
 
 
 def terms_of(case: Case) -> tuple[str, ...]:
@@ -78,6 +77,7 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     (``explain=False``: without naming it, which takes a solve per period: a study's many
     points), :class:`~solver.errors.VerificationError` if the checker rejects the plan.
     """
+    from solver.model.build import priced_slack_cost
     from solver.model.pathway import build_pathway
     from solver.model.pathway_arrays import assemble_pathway
 
@@ -124,8 +124,9 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
              for term in terms_of(case)}
     builds = builds_table(path, values)
     columns = runner.column_counts
-    slack = sum(weights[p.name] * slack_cost(path.blocks[t], values, t)
-                for t, p in enumerate(path.periods)) if priced else 0.0
+    slack = sum(weights[p.name] * priced_slack_cost(
+        path.blocks[t].ctx, lambda var, t=t: values.get(f"{var.local_name}@{t}"))
+        for t, p in enumerate(path.periods)) if priced else 0.0
     objective = None if report.objective is None else report.objective - slack
     # HiGHS's bound and gap are of the priced objective: not claims about the plan's cost.
     bound, gap = (None, None) if priced else (report.bound, report.gap)
@@ -168,21 +169,6 @@ def solve_pathway(case: Case, *, time_limit: float | None = None, mip_gap: float
     if raise_on_failure and violations:
         raise VerificationError(violations, result=result)
     return result
-
-
-def slack_cost(built: Any, values: dict[str, np.ndarray], t: int) -> float:
-    """Period t's priced slacks at their prices (the game's priced block; 0 without)."""
-    from pyomo.core import value
-
-    from solver.model.build import slack_prices
-
-    total = 0.0
-    for name, var, _weights, _side in built.ctx.slacks:
-        prices = np.array([float(value(p)) for p in slack_prices(built.ctx, name)])
-        got = values.get(f"{var.local_name}@{t}")
-        if got is not None and len(prices):
-            total += float(prices @ np.asarray(got, dtype=float))
-    return total
 
 
 def hand_over_pathway(runner: HighsRunner, path: Any) -> None:

@@ -265,8 +265,7 @@ class CaseDataCache:
             written = {(o.table, o.column) for o in map(parse_assignment, case.overrides[n:])}
         except OverrideError:
             return CaseData.of(case)
-        if all(table in ("objective", "solver") for table, _ in written):
-            return self._of_base()
+        # objective.* and solver.* are read from the case, not from its data.
         written = {(t, c) for t, c in written if t not in ("objective", "solver")}
         copied = {(t, c) for t, c in written if _copied(t, c)}
         if written - copied <= _NUMBERS:

@@ -242,6 +242,23 @@ def slack_prices(ctx: Context, name: str) -> list[Any]:
     return out
 
 
+def priced_slack_cost(ctx: Context, read: Any) -> float:
+    """What a plan of the priced model pays for the rows it violates: slack at its price.
+
+    ``read(var)`` gives the plan's values of a slack variable (one per row), or None where
+    the plan holds none.
+    """
+    from pyomo.core import value
+
+    total = 0.0
+    for name, var, _weights, _side in ctx.slacks:
+        got = read(var)
+        if got is not None:
+            prices = np.array([float(value(p)) for p in slack_prices(ctx, name)])
+            total += float(prices @ np.asarray(got, dtype=float))
+    return total
+
+
 def _priced(ctx: Context) -> LinearExpression:
     """Every requirement's slack at its price (:func:`slack_prices`)."""
     args: list[Any] = []

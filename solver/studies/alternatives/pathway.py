@@ -28,9 +28,9 @@ import pandas as pd
 import pyomo.core as pyo
 
 from solver.case.loader import Case
-from solver.errors import UsageError
 from solver.studies.alternatives.search import (
     Found,
+    NothingToChange,
     Optimum,
     SearchOutcome,
     SearchTask,
@@ -85,31 +85,50 @@ def add_search(path: Any, references: list[set[Decision]], cap: float,
     return m.alt_t
 
 
-def period_directions(path: Any, key: str) -> list[Any]:
-    """KEY in each period of a built pathway, as linear expressions.
+def directions_by_period(cases: list[Case], datas: list[Any], key: str) -> list[Any]:
+    """KEY's one-period direction (:func:`parse_direction`) over each period's data.
 
     None in a period where KEY names nothing a plan can change (no pair, no market demand).
-    Each period's term is the one-period direction (:func:`parse_direction`) over that
-    period's data and variables. Raises :class:`UsageError` as it does, or when no period
-    has anything a plan can change.
+    Raises :class:`UsageError` as :func:`parse_direction` does, or when no period has
+    anything a plan can change.
+    """
+    directions: list[Any] = []
+    refused: NothingToChange | None = None
+    for case, data in zip(cases, datas, strict=True):
+        try:
+            directions.append(parse_direction(case, data, key))
+        except NothingToChange as error:
+            refused = error  # nothing to change in this period; another may have
+            directions.append(None)
+    if refused is not None and all(d is None for d in directions):
+        raise refused
+    return directions
+
+
+def check_key(case: Case, key: str) -> None:
+    """Refuse KEY before anything is built or solved, as :func:`directions_by_period` does."""
+    from solver.case.periods import period_cases
+    from solver.model.data import model_data
+
+    cases = [c for _, c in period_cases(case)]
+    directions_by_period(cases, [model_data(c) for c in cases], key)
+
+
+def period_directions(path: Any, key: str) -> list[Any]:
+    """KEY in each period of a built pathway, as linear expressions (None: nothing there).
+
+    Each period's term is its direction (:func:`directions_by_period`) over that period's
+    variables.
     """
     terms: list[Any] = []
-    refused: UsageError | None = None
-    for case, built in zip(path.cases, path.blocks, strict=True):
-        try:
-            direction = parse_direction(case, built.data, key)
-        except UsageError as error:
-            if "names nothing a plan can change" not in str(error):
-                raise
-            refused = error  # nothing to change in this period; another may have
+    directions = directions_by_period(path.cases, [b.data for b in path.blocks], key)
+    for direction, built in zip(directions, path.blocks, strict=True):
+        if direction is None:
             terms.append(None)
             continue
         var = getattr(built.m, direction.variable)
         terms.append(sum(c * var[a] for a, c in zip(direction.pairs, direction.coefs,
                                                    strict=True)))
-    if all(term is None for term in terms):
-        assert refused is not None
-        raise refused
     return terms
 
 
@@ -140,10 +159,8 @@ class PathwaySearch:
     """
 
     def __init__(self, case: Case, *, key: str | None = None) -> None:
-        if key is not None:  # the ids, before anything is solved
-            from solver.model.pathway import build_pathway
-
-            direction_sum(build_pathway(case), key)
+        if key is not None:  # the ids, before anything is built or solved
+            check_key(case, key)
         self.case = case
         self.optimum: Optimum | None = None
         self._hosts: set[Decision] = set()
@@ -214,12 +231,12 @@ class PathwaySearch:
         except (InfeasibleError, NoSolutionError):
             outcome.stopped = "no plan found at that value"
             return
-        hosts = hosted_decisions(result.allocation)
+        distance = len(hosted_decisions(result.allocation) ^ self._hosts)
         result.summary["alternative"] = {
             "slack": task.slack, "optimum": self.optimum.cost, "cost_cap": cap,
             "search": f"{'maximize' if task.sense > 0 else 'minimize'} {task.key}",
-            "distance": len(hosts ^ self._hosts), "value": best}
-        yield Found(task=task, number=1, result=result, distance=len(hosts ^ self._hosts),
+            "distance": distance, "value": best}
+        yield Found(task=task, number=1, result=result, distance=distance,
                     seconds=time.perf_counter() - started)
 
     def _extreme(self, path: Any, var: Any, sense: Any) -> Any:

@@ -68,6 +68,10 @@ def key_parts(key: str) -> tuple[str, str, str | None]:
     return kind, first, second
 
 
+class NothingToChange(UsageError):
+    """A ``--maximize``/``--minimize`` KEY that names nothing a plan can change (exit 2)."""
+
+
 def parse_direction(case: Case, data: Any, key: str) -> Direction:
     """The :class:`Direction` a ``--maximize``/``--minimize`` KEY names, over ``data``'s pairs.
 
@@ -115,7 +119,7 @@ def parse_direction(case: Case, data: Any, key: str) -> Direction:
                 "share": f"{first} may not supply {second}",
                 }.get(kind, f"{first} may host no layer")
         what += " (no capability, or not trusted enough)"
-        raise UsageError(f"{key!r} names nothing a plan can change: {what}")
+        raise NothingToChange(f"{key!r} names nothing a plan can change: {what}")
     return Direction(key=key.replace(" ", ""), variable=variable,
                      pairs=tuple(int(a) for a in pairs), coefs=tuple(float(c) for c in coefs))
 
@@ -141,7 +145,7 @@ def reach_direction(case: Case, data: Any, key: str, market: str) -> Direction:
         (rows["market"].astype(str) == market).to_numpy() if market else np.ones(len(rows)))
     total = 0.0 if rows is None else float(rows["demand"].to_numpy(dtype=float)[mine].sum())
     if len(mine) == 0 or total <= 0:
-        raise UsageError(f"{key!r} names nothing a plan can change: "
+        raise NothingToChange(f"{key!r} names nothing a plan can change: "
                          f"{market or 'the markets'} {'has' if market else 'have'} no demand")
     return Direction(key=key.replace(" ", ""), variable="s",
                      pairs=tuple(int(r) for r in mine),

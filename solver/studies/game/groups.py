@@ -137,8 +137,6 @@ class GroupSolver:
         self.n_layers = len(data.layers)
         self.layer_pos = {lay: i for i, lay in enumerate(data.layers["layer"])}
         self.D_N = np.bincount(data.row_layer, weights=self.demand, minlength=self.n_layers)
-        self.slacks = [(f"slack_{name}_{side}", name)
-                       for name, _var, _w, side in built.ctx.slacks]
         self.y = list(built.m.y.values())
         self._layout = AllocationLayout(case, data)
         self.resolver = resolver
@@ -252,21 +250,19 @@ class GroupSolver:
         recomputes the cost. What the game does not use (the per-layer and per-partner
         metrics of a run) is neither built nor checked.
         """
-        from pyomo.core import value
-
         from solver.case.chain import total_requirement
         from solver.chain_tables import input_flows_table
         from solver.check.case_data import CaseData
         from solver.check.run import check_solution
-        from solver.model.build import slack_prices
+        from solver.model.build import priced_slack_cost
         from solver.results import flows_table, shortage_table
 
         assert self.resolver is not None
         built = self.resolver.built
-        slack_cost = 0.0
-        for key, family in self.slacks:  # a diversification price follows the demand
-            prices = np.array([float(value(p)) for p in slack_prices(built.ctx, family)])
-            slack_cost += float(prices @ report.values[key])
+        # Each slack's column in the plan read back (priced_groups); a diversification price
+        # follows the demand, so the prices are read at each group.
+        keys = {id(var): f"slack_{name}_{side}" for name, var, _w, side in built.ctx.slacks}
+        slack_cost = priced_slack_cost(built.ctx, lambda var: report.values[keys[id(var)]])
         case_s = self.restricted(inside, share, task.label)
         data = built.data
         layer_demand = np.bincount(data.row_layer, weights=demand, minlength=self.n_layers)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import CoalitionError, UsageError
+from solver.market_tables import MARKET_TERMS
 from solver.report.cells import safe_frame
 from solver.report.writing import write_csv
 from solver.studies.engine.progress import Progress
@@ -44,7 +45,6 @@ from solver.studies.sensitivity.outputs import (
 from solver.studies.sensitivity.params import check_params, parse_param, points
 from solver.studies.sweep.folder import SweepFolder, cannot_write, refuse_existing
 from solver.studies.sweep.grid import HARD_POINTS, Axis, mutable_columns
-from solver.studies.sweep.outcome import MARKET_TERMS
 from solver.studies.sweep.point_solver import (
     RESULT_COLUMNS,
     RETRY,

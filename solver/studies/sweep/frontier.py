@@ -27,6 +27,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.case.overrides import OverrideError, make_override
 from solver.errors import InfeasibleError, UsageError
+from solver.market_tables import MARKET_TERMS
 from solver.report.readback import read_csv
 from solver.report.writing import write_csv, write_unit
 
@@ -167,7 +168,7 @@ def frontier(
     columns = ["point", key, *CURVE_COLUMNS[1:]]
     if "cost_existing" in rows[0]:  # a pathway's installed base (README, Pathways)
         columns.insert(columns.index("cost_trade"), "cost_existing")
-    markets = [c for c in ("cost_market_revenue", "cost_entry") if any(c in r for r in rows)]
+    markets = [c for c in (f"cost_{t}" for t in MARKET_TERMS) if any(c in r for r in rows)]
     for c in markets:  # a pathway's markets, discounted (README, Markets outside the coalition)
         columns.insert(columns.index("cost_shortage") + 1 + markets.index(c), c)
     curve = pd.DataFrame(rows).reindex(columns=columns)

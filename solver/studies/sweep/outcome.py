@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from solver.market_tables import MARKET_TERMS
 from solver.results import COST_TERMS
 from solver.studies.sweep.grid import Point
 
@@ -19,9 +20,6 @@ from solver.studies.sweep.grid import Point
 RESULT_COLUMNS = ("status", "reason", "objective", "bound", "gap",
                   *(f"cost_{t}" for t in COST_TERMS),
                   "verified", "rebuilt", "seconds", "solve_seconds", "overrides")
-
-#: The cost terms of markets outside the coalition, columns of a point's row with markets.
-MARKET_TERMS = ("market_revenue", "entry")
 
 #: Statuses that a resumed sweep computes again (not an answer about the point).
 RETRY = {"error"}

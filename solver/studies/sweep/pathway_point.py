@@ -16,6 +16,7 @@ from typing import Any
 
 from solver.case.loader import Case
 from solver.errors import InfeasibleError, NoSolutionError
+from solver.market_tables import MARKET_TERMS
 from solver.studies.sweep.grid import Point
 from solver.studies.sweep.outcome import (
     PointOutcome,
@@ -54,8 +55,7 @@ def solve_pathway_point(point: Point, case: Case, start: float,
                solve_seconds=summary["seconds"]["solve"])
     row.update({f"cost_{t}": result.costs.get(t) for t in PATHWAY_COST_TERMS})
     # With markets.csv their own terms too, discounted (README, Markets outside the coalition).
-    row.update({f"cost_{t}": result.costs[t] for t in ("market_revenue", "entry")
-                if t in result.costs})
+    row.update({f"cost_{t}": result.costs[t] for t in MARKET_TERMS if t in result.costs})
     row.update(outputs(result))
     if not result.verified:
         row["reason"] = "the independent checker rejected the plan: " + "; ".join(

@@ -251,23 +251,13 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
 
 
 def _same_signature(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
-    """Whether two :func:`_signature` are equal: arrays element by element, the rest by ==."""
-    if a is None or b is None:
-        return a is b
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b, strict=True):
-        if isinstance(x, tuple) and isinstance(y, tuple):
-            if not _same_signature(x, y):
-                return False
-        elif isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
-                    and x.dtype == y.dtype and x.shape == y.shape
-                    and bool((x == y).all())):
-                return False
-        elif x is not y and x != y:
-            return False
-    return True
+    """Whether two :func:`_signature` are equal (:func:`solver.results.same_parts`).
+
+    None (no model held) equals only None.
+    """
+    from solver.results import same_parts
+
+    return a is b if a is None or b is None else same_parts(a, b)
 
 
 #: RESULT_COLUMNS, RETRY and PointOutcome live in studies/sweep/outcome.py, kept importable here.

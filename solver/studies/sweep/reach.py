@@ -67,13 +67,12 @@ class PathwayReachSolver:
     """A frontier's values of ``reach[M]`` on a pathway: the floor in every period."""
 
     def __init__(self, case: Case, key: str) -> None:
-        from solver.model.pathway import build_pathway
-        from solver.studies.alternatives.pathway import period_directions
+        from solver.studies.alternatives.pathway import check_key
         from solver.studies.alternatives.search import key_parts
 
         try:
             key_parts(key)
-            period_directions(build_pathway(case), key)  # the ids, before any point
+            check_key(case, key)  # the ids, before any point is built
         except UsageError as exc:
             raise UsageError(f"--trade-off {exc}") from None
         self.case = case

@@ -35,6 +35,7 @@ import pandas as pd
 
 from solver.case.loader import Case
 from solver.errors import UsageError
+from solver.market_tables import MARKET_TERMS
 from solver.results import COST_TERMS
 from solver.studies.engine.executor import execute
 from solver.studies.engine.progress import Progress
@@ -49,7 +50,6 @@ from solver.studies.sweep.grid import (
     mutable_columns,
     parse_vary,
 )
-from solver.studies.sweep.outcome import MARKET_TERMS
 from solver.studies.sweep.point_solver import RESULT_COLUMNS, Settings
 
 
