@@ -265,6 +265,9 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     the coalition sends them per layer (``market_supplied``), and ``demand`` is the total
     requirement with it (README, Markets outside the coalition).
     """
+    if not getattr(case, "has_inputs", False) and market_supply is None \
+            and _resilience_k(case) is None:
+        return _plain_layers_table(case, allocation, shortage)
     layers = case.layers[["layer"]].copy()
     ids = layers["layer"].to_numpy(dtype=object)
     # Per-layer sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
@@ -318,6 +321,8 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
 
     With markets, the stack's value includes what is sent to them (``market_supply``).
     """
+    if not getattr(case, "has_inputs", False) and market_supply is None:
+        return _plain_partners_table(case, allocation, flows)
     p = case.partners[["partner", "member"]].copy()
     unit_value = case.layers.set_index("layer")["unit_value"]
     value = allocation["supplied"] * allocation["layer"].map(unit_value).to_numpy()
@@ -339,6 +344,93 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
                      (flows["quantity"] * flows["unit_cost"]).to_numpy(), ids)
     p["cost"] = own + shipped
     return p.sort_values("partner").reset_index(drop=True)
+
+
+def _sorted_frame(columns: dict[str, Any], key: str) -> pd.DataFrame:
+    """The table of ``columns`` (each in the case's order) sorted by ``key``.
+
+    As ``sort_values(key).reset_index(drop=True)`` sorts a table of unique keys.
+    """
+    ids = np.asarray(columns[key], dtype=object)
+    order = np.argsort(ids, kind="stable")
+    frame = pd.DataFrame(columns)
+    if bool((order == np.arange(len(order))).all()):
+        return frame
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _plain_layers_table(case: Any, allocation: pd.DataFrame,
+                        shortage: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`layers_table` of a case without inputs, markets or N-k, from arrays.
+
+    The same columns, numbers and types as the general way (``tests/test_group_sums.py``):
+    a study's point makes this table at every solve.
+    """
+    ids = case.layers["layer"].to_numpy(dtype=object)
+    demand = sum_by(case.demand["layer"], case.demand["demand"], ids)
+    by = Groups(allocation["layer"])
+    capacity = by.sum(allocation["capacity"].to_numpy(), ids)
+    share = allocation["share"].to_numpy()
+    hhi = by.sum(share**2, ids)
+    n = len(ids)
+    without = capacity - by.max(allocation["capacity"].to_numpy(), ids)
+    surplus = capacity - demand
+    noise = np.abs(surplus) <= ZERO * np.maximum(1.0, demand)
+    surplus = np.where(noise, 0.0, surplus)
+    columns: dict[str, Any] = {
+        "layer": case.layers["layer"].reset_index(drop=True),
+        "demand": demand,
+        "capacity": capacity,
+        "supplied": by.sum(allocation["supplied"].to_numpy(), ids),
+        "suppliers": Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
+            ids).astype(int),
+        "max_share": by.max(share, ids),
+        "hhi": hhi,
+        "effective_suppliers": np.divide(1.0, hhi, out=np.zeros(n), where=hhi > 0),
+        "n1_coverage": np.divide(without, demand, out=np.full(n, np.nan), where=demand > 0),
+        "surplus": surplus,
+    }
+    if shortage is not None:
+        columns["surplus"] = np.maximum(surplus, 0.0)
+        columns["unmet"] = sum_by(shortage["layer"], shortage["unmet"].to_numpy(), ids)
+    return _sorted_frame(columns, "layer")
+
+
+def _plain_partners_table(case: Any, allocation: pd.DataFrame,
+                          flows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`partners_table` of a case without inputs or markets, from arrays.
+
+    As :func:`_plain_layers_table`: the general way's columns, numbers and types.
+    """
+    partners = case.partners.reset_index(drop=True)
+    value = allocation["supplied"].to_numpy() * lookup(case.layers, "layer", "unit_value",
+                                                       allocation["layer"].to_numpy())
+    need = Groups(case.demand["layer"])
+    layers = need.uniques  # the layers with demand rows, sorted, as groupby orders them
+    total_value = total(need.sum(case.demand["demand"].to_numpy(), layers)
+                        * lookup(case.layers, "layer", "unit_value", layers)) \
+        if need.codes is not None and case.demand["demand"].dtype == np.float64 \
+        else None
+    if total_value is None:
+        need_series = case.demand.groupby("layer")["demand"].sum()
+        unit_value = case.layers.set_index("layer")["unit_value"]
+        total_value = float((need_series * unit_value.reindex(need_series.index)).sum())
+    ids = partners["partner"].to_numpy(dtype=object)
+    by = Groups(allocation["partner"])
+    sums = by.sum(value, ids)
+    own = by.sum(allocation["cost"].to_numpy(), ids)
+    shipped = sum_by(flows["exporter"].to_numpy(dtype=object),
+                     flows["quantity"].to_numpy() * flows["unit_cost"].to_numpy(), ids)
+    columns = {
+        "partner": partners["partner"],
+        "member": partners["member"],
+        "value": sums,
+        "participation": sums / total_value if total_value > 0 else 0.0,
+        "layers_hosted": Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
+            ids).astype(int),
+        "cost": own + shipped,
+    }
+    return _sorted_frame(columns, "partner")
 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,

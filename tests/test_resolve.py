@@ -85,3 +85,32 @@ def test_threads_beyond_the_cores_are_capped(caplog: pytest.LogCaptureFixture) -
     assert runner.threads == cores
     assert f"threads 100000 is more than this machine's {cores} cores" in caplog.text
     assert HighsRunner(threads=1).threads == 1
+
+
+def test_an_update_sets_the_params_to_the_new_numbers_entry_by_entry(tmp_path: Path) -> None:
+    # Numbers.update sets only the entries that differ; the params must still hold every
+    # number of each new point, there and back, with an unset budget as NO_BUDGET.
+    import numpy as np
+    import pyomo.environ as pyo
+
+    from solver.model.numbers import NO_BUDGET
+
+    case = load_case(write_case(tmp_path, **TWO_SUPPLIERS))
+    mutable = {"capabilities.unit_cost", "capabilities.capacity", "objective.budget"}
+    built = build(case, mutable=mutable)
+
+    def held(name: str) -> list[float]:
+        param = built.m.find_component(f"param_{name}")
+        return [pyo.value(param[i]) for i in sorted(param)]
+
+    points = [case.with_overrides({"capabilities[A,chips].unit_cost": 3.0}),
+              case.with_overrides({"capabilities.capacity": 7.0, "objective.budget": 50}),
+              case]
+    for point in points:
+        arrays = values(point, model_data(point, keep_zero_demand=True))
+        assert built.num.update(built.m, arrays) == []
+        for name in ("unit_cost", "capacity"):
+            assert held(name) == arrays[name].tolist()
+        assert held("budget") == np.nan_to_num(arrays["budget"], nan=NO_BUDGET).tolist()
+    assert built.num.update(built.m, values(case, model_data(case, keep_zero_demand=True))) \
+        == [] and built.num.changed == set()

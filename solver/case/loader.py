@@ -224,6 +224,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
             frame = tables[o.table] = pd.concat([frame, pd.DataFrame([route])],
                                                 ignore_index=True).astype(frame.dtypes)
             mask = named_rows(o, frame, ids)
+            wrote.grown.add(o.table)
         unnamed = names_nothing(case, o, frame, mask)
         if unnamed:
             problems.append(replace(place, message=unnamed))
@@ -263,10 +264,11 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
         at = wrote.last(table, field_name, None) or Problem(source, "")
         problems.append(replace(at, message=_pydantic_message(exc)))
         obj, sol = case.objective, case.solver  # the problem is raised with the others
+    written = wrote.written()  # the case was valid before: only this is checked again
     for name, spec in TABLES.items():
         frame = tables[name]
         if frame is not None:
-            problems.extend(check_range(frame, spec, source, at=wrote.at(name)))
+            problems.extend(check_range(frame, spec, source, wrote.at(name), written))
     new = replace(
         case,
         partners=_present(tables["partners"]),
@@ -286,7 +288,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
     new.__dict__.pop("demand", None)
     if not problems:  # what a bad value breaks across tables is not news
         book = case.path.name if is_workbook(case.path) else None
-        problems = [wrote.blame(p, book) for p in cross_checks(new)]
+        problems = [wrote.blame(p, book) for p in cross_checks(new, written=written)]
     if problems:
         if is_workbook(case.path):
             problems = Book(name=case.path.name, frames={}, problems=[], digest="",

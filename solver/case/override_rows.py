@@ -124,6 +124,15 @@ class Writers:
 
     places: dict[tuple[str, str], list[tuple[np.ndarray | None, Problem]]] = field(
         default_factory=dict)
+    grown: set[str] = field(default_factory=set)
+    """The tables an override added a row to (a trade route): every column of it is new."""
+
+    def written(self) -> set[tuple[str, str]]:
+        """The ``(table, column)`` pairs the overrides wrote.
+
+        ``(table, "*")`` where they added a row.
+        """
+        return {*self.places, *((table, "*") for table in self.grown)}
 
     def note(self, table: str, column: str, rows: np.ndarray | None, place: Problem) -> None:
         """``place``'s override wrote ``table.column`` in ``rows`` (a mask; None: the option)."""

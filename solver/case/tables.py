@@ -12,7 +12,7 @@ import difflib
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -390,15 +390,23 @@ def _duplicate_keys(frame: pd.DataFrame, spec: TableSpec) -> list[Problem]:
 
 
 def check_range(frame: pd.DataFrame, spec: TableSpec, source: str,
-                at: Callable[[str, int], Problem | None] | None = None) -> list[Problem]:
+                at: Callable[[str, int], Problem | None] | None = None,
+                written: Collection[tuple[str, str]] | None = None) -> list[Problem]:
     """Re-check the ranges of the numeric columns of an already-typed ``frame``.
 
     Used after overrides, where a value did not come from a file line: a problem names
     ``source``, or the place ``at(column, row position)`` gives (the override that wrote it).
+    With ``written`` (the ``(table, column)`` pairs overrides wrote in a valid case; column
+    ``"*"``: a row added), only the columns written in this table are checked.
     """
-    problems = []
+    problems: list[Problem] = []
+    only = None if written is None else {c for t, c in written if t == spec.table}
+    if only is not None and "*" in only:
+        only = None
     for name, col in columns(spec.row).items():
         if col.kind not in ("float", "int") or name not in frame:
+            continue
+        if only is not None and name not in only:
             continue
         values = frame[name].to_numpy(dtype=float)
         present = ~np.isnan(values)

@@ -7,7 +7,7 @@ of them. Checks of one column alone live with the row models (:mod:`solver.case.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Protocol
 
 import numpy as np
@@ -360,10 +360,56 @@ CHECKS: list[Callable[[Case, Lines | None], list[Problem]]] = [
     check_markets,
 ]
 
+#: Every column of a table (its rows included), in :data:`READS`.
+EVERY = frozenset({"*"})
 
-def cross_checks(case: Case, lines: Lines | None = None) -> list[Problem]:
-    """Run every cross-table check; ``lines`` maps a table to its rows' line numbers."""
+#: The columns each cross-table check reads, by table. An override changes numbers of the
+#: columns it writes (never a key column; a trade route it adds is a new row, every column):
+#: after it, only the checks that read a written column can find something new
+#: (:func:`cross_checks` with ``written``). Held to the checks by ``tests/test_validate_reads.py``.
+READS: dict[Callable[[Case, Lines | None], list[Problem]], dict[str, frozenset[str]]] = {
+    check_ids: {"partners": frozenset({"partner", "member"}), "layers": frozenset({"layer"}),
+                "capabilities": frozenset({"partner", "layer"}),
+                "trade": frozenset({"exporter", "importer", "layer"}),
+                "demand": frozenset({"member", "layer"}),
+                "inputs": frozenset({"layer", "input"}), "markets": frozenset({"market"})},
+    check_capabilities: {"capabilities": frozenset({"min_capacity", "capacity"})},
+    check_existing: {"capabilities": frozenset({"existing", "capacity"})},
+    check_periods: {"periods": EVERY, "targets": EVERY},
+    check_trade: {"trade": frozenset({"exporter", "importer"})},
+    check_partners: {"partners": frozenset({"partner", "min_participation",
+                                            "max_participation"})},
+    check_layer_demand: {"layers": frozenset({"layer", "demand"}),
+                         "demand": frozenset({"layer", "demand"})},
+    check_scenarios: {"scenarios": EVERY, "partners": frozenset({"partner"}),
+                      "layers": frozenset({"layer"})},
+    check_inputs: {"inputs": EVERY, "layers": frozenset({"layer"})},
+    check_markets: {"markets": EVERY, "partners": frozenset({"partner"}),
+                    "layers": frozenset({"layer"})},
+}
+
+
+def reads_any(check: Callable[[Case, Lines | None], list[Problem]],
+              written: Collection[tuple[str, str]]) -> bool:
+    """Whether ``check`` reads any of the ``(table, column)`` pairs in ``written``.
+
+    A column ``"*"`` in ``written`` stands for every column of its table (rows added).
+    """
+    reads = READS[check]
+    return any(table in reads and (column == "*" or reads[table] is EVERY
+                                   or column in reads[table])
+               for table, column in written)
+
+
+def cross_checks(case: Case, lines: Lines | None = None,
+                 written: Collection[tuple[str, str]] | None = None) -> list[Problem]:
+    """Run every cross-table check; ``lines`` maps a table to its rows' line numbers.
+
+    With ``written`` (the ``(table, column)`` pairs overrides wrote in a case that was valid
+    before them), only the checks that read one of them (:data:`READS`).
+    """
     out: list[Problem] = []
     for check in CHECKS:
-        out.extend(check(case, lines))
+        if written is None or reads_any(check, written):
+            out.extend(check(case, lines))
     return out

@@ -154,11 +154,18 @@ class Numbers:
         self.changed = set()
         for name, array in arrays.items():
             if name in self.mutable and name in self._seq:
-                if not np.array_equal(array, self.arrays[name], equal_nan=True):
-                    self.changed.add(name)
-                param = m.find_component(f"param_{name}")
-                for i, v in enumerate(_fill(name, array).tolist()):
-                    param[i] = v
+                if np.array_equal(array, self.arrays[name], equal_nan=True):
+                    continue
+                if np.shape(array) != np.shape(self.arrays[name]):
+                    stale.append(name)  # another layout: the model is built again
+                    continue
+                self.changed.add(name)
+                # Only the entries that differ are set: the params hold the last arrays
+                # (nothing else sets them), and a Param entry is slow to set.
+                new, old = _fill(name, array), _fill(name, self.arrays[name])
+                entries = self._seq[name]
+                for i in np.flatnonzero(new != old).tolist():
+                    entries[i].set_value(float(new[i]))
             elif not np.array_equal(array, self.arrays[name], equal_nan=True):
                 stale.append(name)
         self.arrays = {**self.arrays, **{k: arrays[k] for k in self.mutable}}
