@@ -9,6 +9,7 @@ row over an allowed route). Variables are created only over these sets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,21 +69,29 @@ def model_data(case: Case, keep_zero_demand: bool = False,
     """
     partners = case.partners.reset_index(drop=True)
     layers = case.layers.reset_index(drop=True)
-    p_pos = pd.Series(np.arange(len(partners)), index=partners["partner"].to_numpy())
-    l_pos = pd.Series(np.arange(len(layers)), index=layers["layer"].to_numpy())
+    # Ids by position, and each id's rank in sorted order (the ids are unique and every
+    # table's ids name them: validated), so that rows sort as sort_values sorts them.
+    p_pos, p_rank = _positions(partners["partner"])
+    l_pos, l_rank = _positions(layers["layer"])
 
     cap = case.capabilities
-    trust = cap["partner"].map(partners.set_index("partner")["trust"]).to_numpy(dtype=float)
-    min_trust = cap["layer"].map(layers.set_index("layer")["min_trust"]).to_numpy(dtype=float)
-    pairs = cap[trust >= min_trust].sort_values(["layer", "partner"]).reset_index(drop=True)
-    pair_layer = l_pos[pairs["layer"].to_numpy()].to_numpy()
-    pair_partner = p_pos[pairs["partner"].to_numpy()].to_numpy()
+    cap_p, cap_l = _codes(p_pos, cap["partner"]), _codes(l_pos, cap["layer"])
+    trust = partners["trust"].to_numpy(dtype=float)[cap_p]
+    min_trust = layers["min_trust"].to_numpy(dtype=float)[cap_l]
+    keep = np.flatnonzero(trust >= min_trust)
+    order = keep[np.lexsort((p_rank[cap_p[keep]], l_rank[cap_l[keep]]))]  # layer, partner
+    pairs = cap.iloc[order].reset_index(drop=True)
+    pair_layer, pair_partner = cap_l[order], cap_p[order]
 
     demand = case.demand
     if not keep_zero_demand:
         demand = demand[demand["demand"] > 0]
-    rows = demand.sort_values(["layer", "member"]).reset_index(drop=True)
-    row_layer = l_pos[rows["layer"].to_numpy()].to_numpy()
+    d_layer = _codes(l_pos, demand["layer"])
+    # A member may be the one consumer "coalition" of a case without demand.csv.
+    member_rank = np.unique(demand["member"].to_numpy(dtype=object), return_inverse=True)[1]
+    order = np.lexsort((member_rank.reshape(-1), l_rank[d_layer]))  # layer, member
+    rows = demand.iloc[order].reset_index(drop=True)
+    row_layer = d_layer[order]
     layer_demand = np.bincount(row_layer, weights=rows["demand"].to_numpy(dtype=float),
                                minlength=len(layers))
 
@@ -117,6 +126,20 @@ def model_data(case: Case, keep_zero_demand: bool = False,
     )
 
 
+def _positions(ids: pd.Series) -> tuple[dict[Any, int], np.ndarray]:
+    """Each id's position, and each position's rank among the ids sorted."""
+    values = ids.to_numpy(dtype=object)
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return {key: i for i, key in enumerate(values.tolist())}, rank
+
+
+def _codes(positions: dict[Any, int], ids: pd.Series) -> np.ndarray:
+    """The position of each of ``ids`` (every one is known: the case is validated)."""
+    return np.fromiter((positions[key] for key in ids.to_numpy(dtype=object).tolist()),
+                       dtype=np.int64, count=len(ids))
+
+
 def _same_layout(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, other: Case,
                  data: ModelData) -> bool:
     """Whether ``case`` lays out the flows and input flows ``other`` laid out as ``data``."""
@@ -124,12 +147,16 @@ def _same_layout(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, other: Cas
     def same(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
         return a is b or (a is not None and b is not None and a.equals(b))
 
-    keys = (["partner", "layer"], ["member", "layer"])
-    return (pairs[keys[0]].equals(data.pairs[keys[0]])
-            and rows[keys[1]].equals(data.rows[keys[1]])
+    def same_ids(a: pd.DataFrame, b: pd.DataFrame, columns: tuple[str, ...]) -> bool:
+        return len(a) == len(b) and all(
+            a[c].dtype == b[c].dtype and np.array_equal(a[c].to_numpy(), b[c].to_numpy())
+            for c in columns)
+
+    return (same_ids(pairs, data.pairs, ("partner", "layer"))
+            and same_ids(rows, data.rows, ("member", "layer"))
             and same(case.trade, other.trade) and same(case.inputs, other.inputs)
-            and same(case.partners, other.partners) and same(case.layers[["layer"]],
-                                                               other.layers[["layer"]]))
+            and same(case.partners, other.partners)
+            and same_ids(case.layers, other.layers, ("layer",)))
 
 
 @dataclass(frozen=True)

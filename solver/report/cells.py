@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: What a spreadsheet takes as the start of a formula.
@@ -39,15 +40,16 @@ def plain_text(value: Any) -> Any:
     return value
 
 
-def _text_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns
-            if frame[c].dtype == object or isinstance(frame[c].dtype, pd.StringDtype)]
+def _text_columns(frame: pd.DataFrame) -> list[Any]:
+    return [c for c, dtype in frame.dtypes.items()
+            if (isinstance(dtype, np.dtype) and dtype.kind == "O")
+            or isinstance(dtype, pd.StringDtype)]
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell that would run as a formula marked (a copy if any)."""
     cols = [c for c in _text_columns(frame)
-            if frame[c].map(runs_as_formula, na_action="ignore").fillna(False).any()]
+            if any(map(runs_as_formula, frame[c].to_numpy(dtype=object)))]
     if not cols:
         return frame
     out = frame.copy()
