@@ -199,6 +199,8 @@ def same_parts(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     if len(a) != len(b):
         return False
     for x, y in zip(a, b, strict=True):
+        if x is y:  # one part kept for both (an array is not changed in place here)
+            continue
         if isinstance(x, tuple) and isinstance(y, tuple):
             if not same_parts(x, y):
                 return False
@@ -221,18 +223,40 @@ def _resilience_k(case: Any) -> pd.Series | None:
 
 
 def flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per nonzero flow: exporter, importer, layer, quantity, unit_cost."""
+    """One row per nonzero flow: exporter, importer, layer, quantity, unit_cost.
+
+    Sorted by exporter, importer and layer (a flow's key: one flow per key).
+    """
     f = data.flows
     qty = clean(values["f"])
-    keep = qty > ZERO
-    out = pd.DataFrame({
-        "exporter": f["exporter"].to_numpy()[keep],
-        "importer": f["importer"].to_numpy()[keep],
-        "layer": f["layer"].to_numpy()[keep],
-        "quantity": qty[keep],
-        "unit_cost": f["unit_cost"].to_numpy(dtype=float)[keep],
+    order = _flow_order(f)
+    at = order[qty[order] > ZERO]  # the nonzero flows, in the table's order
+    return pd.DataFrame({
+        "exporter": f["exporter"].to_numpy()[at],
+        "importer": f["importer"].to_numpy()[at],
+        "layer": f["layer"].to_numpy()[at],
+        "quantity": qty[at],
+        "unit_cost": f["unit_cost"].to_numpy(dtype=float)[at],
     })
-    return out.sort_values(["exporter", "importer", "layer"]).reset_index(drop=True)
+
+
+#: The last flows laid out and their order (:func:`_flow_order`).
+_FLOW_ORDER: list[tuple[pd.DataFrame, np.ndarray]] = []
+
+
+def _flow_order(flows: pd.DataFrame) -> np.ndarray:
+    """The positions of ``flows`` sorted by exporter, importer and layer.
+
+    As ``sort_values`` sorts unique keys; made once per flows frame (a study's points share
+    one while their layout holds).
+    """
+    if _FLOW_ORDER and _FLOW_ORDER[0][0] is flows:
+        return _FLOW_ORDER[0][1]
+    ranks = [np.unique(flows[c].to_numpy(dtype=object), return_inverse=True)[1].reshape(-1)
+             for c in ("layer", "importer", "exporter")]
+    order = np.lexsort(ranks)
+    _FLOW_ORDER[:] = [(flows, order)]
+    return order
 
 
 def shortage_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame | None:

@@ -185,6 +185,23 @@ def pandas_cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
             "risk": risk, "shortage": price * unmet}
 
 
+def pandas_flows_table(data: Any, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """flows.csv as sort_values makes it (the reference of results.flows_table)."""
+    from solver.results import ZERO, clean
+
+    f = data.flows
+    qty = clean(values["f"])
+    keep = qty > ZERO
+    out = pd.DataFrame({
+        "exporter": f["exporter"].to_numpy()[keep],
+        "importer": f["importer"].to_numpy()[keep],
+        "layer": f["layer"].to_numpy()[keep],
+        "quantity": qty[keep],
+        "unit_cost": f["unit_cost"].to_numpy(dtype=float)[keep],
+    })
+    return out.sort_values(["exporter", "importer", "layer"]).reset_index(drop=True)
+
+
 @pytest.fixture(scope="module")
 def sample() -> Any:
     from solver import load_case
@@ -223,6 +240,8 @@ def test_the_tables_are_the_pandas_made_ones(sample: Any, overrides: list[str]) 
                                       check_exact=True)
         pd.testing.assert_frame_equal(partners_table(case, allocation, flows),
                                       pandas_partners_table(case, allocation, flows),
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(flows, pandas_flows_table(data, values),
                                       check_exact=True)
         layers = layers_table(case, allocation, shortage)
         assert cost_terms(case, allocation, flows, layers, shortage) == pandas_cost_terms(

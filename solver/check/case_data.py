@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -208,15 +207,14 @@ def _with_columns(data: CaseData, base: Case, case: Case,
     override of an absent route adds a row, and then ValueError). Each column is read as
     :meth:`CaseData.of` reads it.
     """
-    frames: dict[str, Any] = {}
+    columns: dict[str, dict[str, np.ndarray]] = {}
     for table, column in sorted(written):
         source = case.table(table)
         before = base.table(table)
         if source is None or before is None or len(source) != len(before):
             raise ValueError(f"{table}: not the base's rows")
         name = _COPIED[table][0]
-        frame = frames.get(name, getattr(data, name))
-        if column not in frame.columns:
+        if column not in getattr(data, name).columns:
             raise ValueError(f"{table}.{column}: not a column of the base's data")
         values = source[column]
         if table == "trade":
@@ -225,8 +223,10 @@ def _with_columns(data: CaseData, base: Case, case: Case,
                 raise ValueError("trade: not the base's routes")
             kept = codes(data.consumer_ids, source["importer"].astype(str)) >= 0
             values = values.astype(float if column == "unit_cost" else bool)[kept]
-        frames[name] = frame.assign(**{column: values.to_numpy()})
-    return replace(data, **frames)
+        columns.setdefault(name, {})[column] = values.to_numpy()
+    # One new frame per frame of the data, with all its columns read again.
+    return replace(data, **{name: getattr(data, name).assign(**new)
+                            for name, new in columns.items()})
 
 
 class CaseDataCache:

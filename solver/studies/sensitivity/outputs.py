@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from solver.errors import UsageError
 from solver.results import COST_TERMS
 
@@ -60,13 +62,14 @@ class Metric:
         table = getattr(result, table_name)
         if table is None or not len(table):
             return 0.0
-        mask = True
+        mask = np.ones(len(table), dtype=bool)
         for name, value in zip(names, self.ids, strict=True):
-            mask = mask & (table[name].astype(str) == value)
-        picked = table.loc[mask, column]
+            mask &= np.array([str(v) == value for v in table[name].to_numpy(dtype=object)],
+                             dtype=bool)
+        picked = table[column].to_numpy()[mask]
         # Twelve significant digits: a ratio such as a share is 0.4 in one plan and
         # 0.39999999999999997 in the next for the same plan, and that is not an effect.
-        return float(f"{float(picked.iloc[0]):.12g}") if len(picked) else 0.0
+        return float(f"{float(picked[0]):.12g}") if len(picked) else 0.0
 
 
 def parse_output(text: str) -> Metric:

@@ -65,6 +65,8 @@ class PointSolver:
         self._resolver: Resolver | None = None
         self._like: tuple[Case, Any] | None = None
         """The last point's case and model data (its flows lent to the next point's)."""
+        self._layout_held: tuple[Any, tuple[Any, ...]] | None = None
+        """The last flow layout seen and its ids (:meth:`_layout_of`)."""
         self._check_data: Any = None
         """The checker's case data of the points (:class:`CaseDataCache`), made at first use."""
 
@@ -126,7 +128,7 @@ class PointSolver:
         data = model_data(case, keep_zero_demand="demand" in quantities, like=self._like)
         self._like = (case, data)
         mutable = self._mutable_for(case)
-        signature = _signature(case, data, mutable, quantities)
+        signature = _signature(case, data, mutable, quantities, self._layout_of(data))
         resolver = self._resolver_for(case)
         # With markets every point's model is built anew: the markets' numbers (demand, shares,
         # prices, entry costs, and their upper bound on each layer's requirement, which the
@@ -192,6 +194,18 @@ class PointSolver:
             allocation = _with_point(result.allocation, point.index)
         return PointOutcome(point=point, row=row, layers=layers, allocation=allocation)
 
+    def _layout_of(self, data: Any) -> tuple[Any, ...]:
+        """:func:`_layout` of ``data``, made once per flow layout.
+
+        Model data lends its flows only to a point with the same pair and demand row ids
+        (:func:`solver.model.data.model_data`): data holding the same flows object has the
+        same layout.
+        """
+        held = self._layout_held
+        if held is None or held[0] is not data.flows:
+            held = self._layout_held = (data.flows, _layout(data))
+        return held[1]
+
     def _checker_data(self, case: Case) -> Any:
         """The independent checker's case data of this point's ``case``.
 
@@ -219,22 +233,29 @@ class PointSolver:
         return frozenset(mutable)
 
 
+def _digest(frame: pd.DataFrame) -> tuple[Any, ...]:
+    """``frame``'s columns as (dtype, a copy of the values)."""
+    return tuple((str(frame[c].dtype), frame[c].to_numpy(copy=True)) for c in frame.columns)
+
+
+def _layout(data: Any) -> tuple[Any, ...]:
+    """The ids of the pairs, demand rows and flows of ``data``, as arrays (a copy)."""
+    return (_digest(data.pairs[["partner", "layer"]]), _digest(data.rows[["member", "layer"]]),
+            _digest(data.flows[["exporter", "importer", "layer"]]))
+
+
 def _signature(case: Case, data: Any, mutable: frozenset[str],
-               quantities: set[str]) -> tuple[Any, ...]:
+               quantities: set[str], layout: tuple[Any, ...] | None = None) -> tuple[Any, ...]:
     """What must not change between points that share a model: sets and absent numbers.
 
     Two signatures are compared with :func:`_same_signature` (the id columns as arrays,
-    element by element: cheaper than hashing their strings at every point).
+    element by element: cheaper than hashing their strings at every point). ``layout``
+    is :func:`_layout` of ``data`` if the caller has it.
     """
-    def digest(frame: pd.DataFrame) -> tuple[Any, ...]:
-        return tuple((str(frame[c].dtype), frame[c].to_numpy(copy=True)) for c in frame.columns)
-
     parts: list[Any] = [
         mutable,
         case.objective.shortage_cost is None,
-        digest(data.pairs[["partner", "layer"]]),
-        digest(data.rows[["member", "layer"]]),
-        digest(data.flows[["exporter", "importer", "layer"]]),
+        *(layout if layout is not None else _layout(data)),
         tuple(data.partners["partner"]), tuple(data.layers["layer"]),
         tuple(data.layers["resilience_k"]) if "resilience_k" in data.layers else (),
     ]
@@ -242,7 +263,7 @@ def _signature(case: Case, data: Any, mutable: frozenset[str],
         # The input coefficients shape D's expressions and the input flows: not numbers of
         # a persistent model (README, The stack as a chain).
         parts.append(data.chain.matrix.tobytes())
-        parts.append(digest(data.chain.flows[["exporter", "importer", "layer", "input"]]))
+        parts.append(_digest(data.chain.flows[["exporter", "importer", "layer", "input"]]))
     if "demand" in quantities:
         parts.append((np.asarray(data.layer_demand) > 0).tobytes())
     if "max_surplus" in quantities:
