@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
+from solver.group_sums import Groups, lookup
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -107,13 +108,15 @@ def _data(case: Case) -> _Data:
     layers = case.layers.set_index("layer")
     layers = layers.loc[layers.index.isin(layer_demand.index)].copy()
     layers["D"] = layer_demand.reindex(layers.index).to_numpy(dtype=float)
-    trust = case.partners.set_index("partner")["trust"]
     cap = case.capabilities[case.capabilities["layer"].isin(layers.index)]
+    # Series.map of each pair's partner or layer, from arrays (solver/group_sums.py).
+    by_layer = layers.reset_index()
+    cap_layer = cap["layer"].to_numpy(dtype=object)
     pairs = cap.assign(
-        trust=cap["partner"].map(trust).to_numpy(dtype=float),
-        min_trust=cap["layer"].map(layers["min_trust"]).to_numpy(dtype=float),
-        D=cap["layer"].map(layers["D"]).to_numpy(dtype=float),
-        max_share=cap["layer"].map(layers["max_share"]).to_numpy(dtype=float),
+        trust=lookup(case.partners, "partner", "trust", cap["partner"].to_numpy(dtype=object)),
+        min_trust=lookup(by_layer, "layer", "min_trust", cap_layer),
+        D=lookup(by_layer, "layer", "D", cap_layer),
+        max_share=lookup(by_layer, "layer", "max_share", cap_layer),
     )
     pairs = pairs[pairs["trust"] >= pairs["min_trust"]].reset_index(drop=True)
     # The most a partner can supply of a layer: its capacity, and its share of demand.
@@ -132,11 +135,22 @@ def _count(n: int, noun: str = "partner") -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _sums(frame: pd.DataFrame, by: str | list[str], column: str, how: str = "sum") -> dict:
-    """``{group: aggregate}`` of ``column`` as a plain dict (empty frames give {})."""
+def _sums(frame: pd.DataFrame, by: str, column: str, how: str = "sum") -> dict:
+    """``{group: aggregate}`` of ``column`` as a plain dict (empty frames give {}).
+
+    ``how`` is "sum" or "size": string keys are grouped from arrays with pandas' own
+    arithmetic (:class:`solver.group_sums.Groups`), other keys by pandas.
+    """
     if frame.empty:
         return {}
-    return frame.groupby(by)[column].agg(how).to_dict()
+    groups = Groups(frame[by])
+    values = frame[column].to_numpy()
+    if groups.codes is None or how not in ("sum", "size") or (
+            how == "sum" and values.dtype != np.float64):
+        return frame.groupby(by)[column].agg(how).to_dict()
+    ids = groups.uniques
+    got = groups.count(ids) if how == "size" else groups.sum(values, ids)
+    return dict(zip(ids, got.tolist(), strict=True))
 
 
 def _layer_records(data: _Data) -> list[dict]:
@@ -247,7 +261,14 @@ def check_resilience(case: Case, data: _Data) -> list[Finding]:
     out = []
     pairs = data.pairs.sort_values(["layer", "capacity", "partner"],
                                    ascending=[True, False, True])
-    groups = {str(layer): g for layer, g in pairs.groupby("layer")} if len(pairs) else {}
+    # Each layer's hosts, largest first: their capacities and names, in that order.
+    capacity = pairs["capacity"].to_numpy(dtype=float).tolist()
+    partner = pairs["partner"].astype(str).tolist()
+    groups: dict[str, tuple[list[float], list[str]]] = {}
+    for i, layer_id in enumerate(pairs["layer"].astype(str).tolist()):
+        caps_of, names_of = groups.setdefault(layer_id, ([], []))
+        caps_of.append(capacity[i])
+        names_of.append(partner[i])
     for row in _layer_records(data):
         layer, res = str(row["layer"]), float(row["resilience"])
         if res <= 0:
@@ -255,8 +276,8 @@ def check_resilience(case: Case, data: _Data) -> list[Finding]:
         big_k = int(row.get("resilience_k", 1))
         need = res * float(row["D"])
         t = float(row["min_trust"])
-        hosts = groups.get(layer)
-        n = 0 if hosts is None else len(hosts)
+        caps, names = groups.get(layer, ([], []))
+        n = len(caps)
         cover = f"N-{big_k} cover of {fmt(need)}"
         requirement = f"resilience {fmt(res)} ({cover})"
         if big_k > 1 and n <= big_k:
@@ -265,8 +286,6 @@ def check_resilience(case: Case, data: _Data) -> list[Finding]:
             out.append(Finding("resilience", (layer,), f"layer {layer}", requirement, reason,
                                need, 0.0))
             continue
-        caps = [] if hosts is None else hosts["capacity"].astype(float).tolist()
-        names = [] if hosts is None else hosts["partner"].astype(str).tolist()
         lost = sum(caps[:big_k])
         left = sum(caps) - lost
         if not _short(need, left):
