@@ -148,3 +148,14 @@ def lookup(frame: pd.DataFrame, key: str, column: str, ids: Any) -> np.ndarray:
     if not len(values):
         return np.full(len(at), np.nan)
     return np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
+
+
+def sort_order(*keys: Any) -> np.ndarray:
+    """The positions of rows sorted by ``keys``, the first key first, ascending.
+
+    As ``sort_values`` orders rows whose keys together are unique (ids: strings compared as
+    Python compares them): each key is ranked among its sorted values, and the ranks sorted.
+    """
+    ranks = [np.unique(np.asarray(k, dtype=object), return_inverse=True)[1].reshape(-1)
+             for k in keys]
+    return np.asarray(np.lexsort(ranks[::-1]), dtype=np.int64)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
-from solver.group_sums import Groups, lookup, sum_by, total
+from solver.group_sums import Groups, lookup, sort_order, sum_by, total
 
 #: Flows below this are written as zero (not listed in flows.csv).
 ZERO = 1e-9
@@ -252,9 +252,7 @@ def _flow_order(flows: pd.DataFrame) -> np.ndarray:
     """
     if _FLOW_ORDER and _FLOW_ORDER[0][0] is flows:
         return _FLOW_ORDER[0][1]
-    ranks = [np.unique(flows[c].to_numpy(dtype=object), return_inverse=True)[1].reshape(-1)
-             for c in ("layer", "importer", "exporter")]
-    order = np.lexsort(ranks)
+    order = sort_order(flows["exporter"], flows["importer"], flows["layer"])
     _FLOW_ORDER[:] = [(flows, order)]
     return order
 
@@ -288,55 +286,54 @@ def layers_table(case: Any, allocation: pd.DataFrame,
     is the positive part of capacity minus demand. With markets, ``market_supply`` is what
     the coalition sends them per layer (``market_supplied``), and ``demand`` is the total
     requirement with it (README, Markets outside the coalition).
+
+    Per-layer sums as pandas' groupby makes them, from arrays (solver/group_sums.py): a
+    study's point makes this table at every solve.
     """
-    if not getattr(case, "has_inputs", False) and market_supply is None \
-            and _resilience_k(case) is None:
-        return _plain_layers_table(case, allocation, shortage)
-    layers = case.layers[["layer"]].copy()
-    ids = layers["layer"].to_numpy(dtype=object)
-    # Per-layer sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
-    layers["demand"] = sum_by(case.demand["layer"], case.demand["demand"], ids)
-    final = layers["demand"].to_numpy()
-    if getattr(case, "has_inputs", False) or market_supply is not None:
-        # demand is the total requirement D (README, The stack as a chain).
-        layers["demand"] = requirement(case, final, market_supply)
-    if getattr(case, "has_inputs", False):
-        layers["final_demand"] = final
-        layers["total_requirement"] = layers["demand"]
+    ids = case.layers["layer"].to_numpy(dtype=object)
+    n = len(ids)
+    final = sum_by(case.demand["layer"], case.demand["demand"], ids)
+    chained = bool(getattr(case, "has_inputs", False))
+    # With inputs or markets, demand is the total requirement D (README, The stack as a chain).
+    demand = requirement(case, final, market_supply) \
+        if chained or market_supply is not None else final
+    columns: dict[str, Any] = {"layer": case.layers["layer"].reset_index(drop=True),
+                               "demand": demand}
+    if chained:
+        columns.update(final_demand=final, total_requirement=demand)
     if market_supply is not None:
-        layers["market_supplied"] = market_supply.to_numpy(dtype=float)
+        columns["market_supplied"] = market_supply.to_numpy(dtype=float)
     by = Groups(allocation["layer"])
-    layers["capacity"] = by.sum(allocation["capacity"].to_numpy(), ids)
-    layers["supplied"] = by.sum(allocation["supplied"].to_numpy(), ids)
-    hosted = allocation["hosted"].to_numpy(dtype=bool)
-    layers["suppliers"] = Groups(by.keys[hosted]).count(ids).astype(int)
+    capacity = by.sum(allocation["capacity"].to_numpy(), ids)
     share = allocation["share"].to_numpy()
-    layers["max_share"] = by.max(share, ids)
-    layers["hhi"] = by.sum(share**2, ids)
-    hhi_values = layers["hhi"].to_numpy()
-    layers["effective_suppliers"] = np.divide(
-        1.0, hhi_values, out=np.zeros(len(layers)), where=hhi_values > 0)
-    without = layers["capacity"] - by.max(allocation["capacity"].to_numpy(), ids)
-    d = layers["demand"].to_numpy()
-    layers["n1_coverage"] = np.divide(without.to_numpy(), d, out=np.full(len(layers), np.nan),
-                                      where=d > 0)
+    hhi = by.sum(share**2, ids)
+    without = capacity - by.max(allocation["capacity"].to_numpy(), ids)
+    columns.update(
+        capacity=capacity,
+        supplied=by.sum(allocation["supplied"].to_numpy(), ids),
+        suppliers=Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
+            ids).astype(int),
+        max_share=by.max(share, ids),
+        hhi=hhi,
+        effective_suppliers=np.divide(1.0, hhi, out=np.zeros(n), where=hhi > 0),
+        n1_coverage=np.divide(without, demand, out=np.full(n, np.nan), where=demand > 0))
     k_of = _resilience_k(case)
     if k_of is not None:
         # N-k: the share of demand left after losing the layer's resilience_k largest hosts.
         ranked = allocation.sort_values("capacity", ascending=False, kind="stable")
         rank = ranked.groupby("layer").cumcount()
         top = ranked[rank.to_numpy() < ranked["layer"].map(k_of).to_numpy()]
-        lost = layers["layer"].map(top.groupby("layer")["capacity"].sum()).fillna(0.0)
-        layers["nk_coverage"] = np.divide((layers["capacity"] - lost).to_numpy(), d,
-                                          out=np.full(len(layers), np.nan), where=d > 0)
-    surplus = (layers["capacity"] - layers["demand"]).to_numpy()
+        lost = pd.Series(ids).map(top.groupby("layer")["capacity"].sum()).fillna(0.0)
+        columns["nk_coverage"] = np.divide(capacity - lost.to_numpy(dtype=float), demand,
+                                           out=np.full(n, np.nan), where=demand > 0)
+    surplus = capacity - demand
     # Rounding noise of the sums (capacity equal to demand up to 1e-14) is no surplus.
-    noise = np.abs(surplus) <= ZERO * np.maximum(1.0, layers["demand"].to_numpy())
-    layers["surplus"] = np.where(noise, 0.0, surplus)
+    noise = np.abs(surplus) <= ZERO * np.maximum(1.0, demand)
+    columns["surplus"] = np.where(noise, 0.0, surplus)
     if shortage is not None:
-        layers["surplus"] = np.maximum(layers["surplus"].to_numpy(), 0.0)
-        layers["unmet"] = sum_by(shortage["layer"], shortage["unmet"].to_numpy(), ids)
-    return layers.sort_values("layer").reset_index(drop=True)
+        columns["surplus"] = np.maximum(columns["surplus"], 0.0)
+        columns["unmet"] = sum_by(shortage["layer"], shortage["unmet"].to_numpy(), ids)
+    return _sorted_frame(columns, "layer")
 
 
 def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
@@ -344,101 +341,12 @@ def partners_table(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
     """Per partner: value supplied, participation share, layers hosted and cost.
 
     With markets, the stack's value includes what is sent to them (``market_supply``).
-    """
-    if not getattr(case, "has_inputs", False) and market_supply is None:
-        return _plain_partners_table(case, allocation, flows)
-    p = case.partners[["partner", "member"]].copy()
-    unit_value = case.layers.set_index("layer")["unit_value"]
-    value = allocation["supplied"] * allocation["layer"].map(unit_value).to_numpy()
-    need = case.demand.groupby("layer")["demand"].sum()
-    if getattr(case, "has_inputs", False) or market_supply is not None:
-        ids = case.layers["layer"].astype(str).tolist()
-        final = need.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-        need = pd.Series(requirement(case, final, market_supply), index=ids)
-    total = float((need * unit_value.reindex(need.index)).sum())
-    # Per-partner sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
-    ids = p["partner"].to_numpy(dtype=object)
-    by = Groups(allocation["partner"])
-    p["value"] = by.sum(value.to_numpy(), ids)
-    p["participation"] = p["value"] / total if total > 0 else 0.0
-    p["layers_hosted"] = Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
-        ids).astype(int)
-    own = by.sum(allocation["cost"].to_numpy(), ids)
-    shipped = sum_by(flows["exporter"].to_numpy(dtype=object),
-                     (flows["quantity"] * flows["unit_cost"]).to_numpy(), ids)
-    p["cost"] = own + shipped
-    return p.sort_values("partner").reset_index(drop=True)
-
-
-def _sorted_frame(columns: dict[str, Any], key: str) -> pd.DataFrame:
-    """The table of ``columns`` (each in the case's order) sorted by ``key``.
-
-    As ``sort_values(key).reset_index(drop=True)`` sorts a table of unique keys.
-    """
-    ids = np.asarray(columns[key], dtype=object)
-    order = np.argsort(ids, kind="stable")
-    frame = pd.DataFrame(columns)
-    if bool((order == np.arange(len(order))).all()):
-        return frame
-    return frame.iloc[order].reset_index(drop=True)
-
-
-def _plain_layers_table(case: Any, allocation: pd.DataFrame,
-                        shortage: pd.DataFrame | None) -> pd.DataFrame:
-    """:func:`layers_table` of a case without inputs, markets or N-k, from arrays.
-
-    The same columns, numbers and types as the general way (``tests/test_group_sums.py``):
-    a study's point makes this table at every solve.
-    """
-    ids = case.layers["layer"].to_numpy(dtype=object)
-    demand = sum_by(case.demand["layer"], case.demand["demand"], ids)
-    by = Groups(allocation["layer"])
-    capacity = by.sum(allocation["capacity"].to_numpy(), ids)
-    share = allocation["share"].to_numpy()
-    hhi = by.sum(share**2, ids)
-    n = len(ids)
-    without = capacity - by.max(allocation["capacity"].to_numpy(), ids)
-    surplus = capacity - demand
-    noise = np.abs(surplus) <= ZERO * np.maximum(1.0, demand)
-    surplus = np.where(noise, 0.0, surplus)
-    columns: dict[str, Any] = {
-        "layer": case.layers["layer"].reset_index(drop=True),
-        "demand": demand,
-        "capacity": capacity,
-        "supplied": by.sum(allocation["supplied"].to_numpy(), ids),
-        "suppliers": Groups(by.keys[allocation["hosted"].to_numpy(dtype=bool)]).count(
-            ids).astype(int),
-        "max_share": by.max(share, ids),
-        "hhi": hhi,
-        "effective_suppliers": np.divide(1.0, hhi, out=np.zeros(n), where=hhi > 0),
-        "n1_coverage": np.divide(without, demand, out=np.full(n, np.nan), where=demand > 0),
-        "surplus": surplus,
-    }
-    if shortage is not None:
-        columns["surplus"] = np.maximum(surplus, 0.0)
-        columns["unmet"] = sum_by(shortage["layer"], shortage["unmet"].to_numpy(), ids)
-    return _sorted_frame(columns, "layer")
-
-
-def _plain_partners_table(case: Any, allocation: pd.DataFrame,
-                          flows: pd.DataFrame) -> pd.DataFrame:
-    """:func:`partners_table` of a case without inputs or markets, from arrays.
-
-    As :func:`_plain_layers_table`: the general way's columns, numbers and types.
+    Per-partner sums as pandas' groupby makes them, from arrays (solver/group_sums.py).
     """
     partners = case.partners.reset_index(drop=True)
     value = allocation["supplied"].to_numpy() * lookup(case.layers, "layer", "unit_value",
                                                        allocation["layer"].to_numpy())
-    need = Groups(case.demand["layer"])
-    layers = need.uniques  # the layers with demand rows, sorted, as groupby orders them
-    total_value = total(need.sum(case.demand["demand"].to_numpy(), layers)
-                        * lookup(case.layers, "layer", "unit_value", layers)) \
-        if need.codes is not None and case.demand["demand"].dtype == np.float64 \
-        else None
-    if total_value is None:
-        need_series = case.demand.groupby("layer")["demand"].sum()
-        unit_value = case.layers.set_index("layer")["unit_value"]
-        total_value = float((need_series * unit_value.reindex(need_series.index)).sum())
+    total_value = _stack_value(case, market_supply)
     ids = partners["partner"].to_numpy(dtype=object)
     by = Groups(allocation["partner"])
     sums = by.sum(value, ids)
@@ -455,6 +363,40 @@ def _plain_partners_table(case: Any, allocation: pd.DataFrame,
         "cost": own + shipped,
     }
     return _sorted_frame(columns, "partner")
+
+
+def _stack_value(case: Any, market_supply: pd.Series | None) -> float:
+    """V: the stack's value, sum over layers of unit_value times demand (or D).
+
+    Summed over the layers with demand rows in sorted order, as pandas sums it (with inputs
+    or markets: over every layer, D the total requirement).
+    """
+    plain = not getattr(case, "has_inputs", False) and market_supply is None
+    need = Groups(case.demand["layer"])
+    demand = case.demand["demand"].to_numpy()
+    if plain and need.codes is not None and demand.dtype == np.float64:
+        layers = need.uniques  # the layers with demand rows, sorted, as groupby orders them
+        return total(need.sum(demand, layers)
+                     * lookup(case.layers, "layer", "unit_value", layers))
+    unit_value = case.layers.set_index("layer")["unit_value"]
+    by_layer = case.demand.groupby("layer")["demand"].sum()
+    if not plain:
+        ids = case.layers["layer"].astype(str).tolist()
+        final = by_layer.reindex(ids).fillna(0.0).to_numpy(dtype=float)
+        by_layer = pd.Series(requirement(case, final, market_supply), index=ids)
+    return float((by_layer * unit_value.reindex(by_layer.index)).sum())
+
+
+def _sorted_frame(columns: dict[str, Any], key: str) -> pd.DataFrame:
+    """The table of ``columns`` (each in the case's order) sorted by ``key``.
+
+    As ``sort_values(key).reset_index(drop=True)`` sorts a table of unique keys.
+    """
+    order = sort_order(columns[key])
+    frame = pd.DataFrame(columns)
+    if bool((order == np.arange(len(order))).all()):
+        return frame
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,

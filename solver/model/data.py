@@ -16,6 +16,7 @@ import pandas as pd
 
 from solver.case.chain import input_matrix, leontief_inverse, total_requirement
 from solver.case.loader import Case
+from solver.group_sums import sort_order
 
 
 @dataclass(frozen=True)
@@ -69,29 +70,25 @@ def model_data(case: Case, keep_zero_demand: bool = False,
     """
     partners = case.partners.reset_index(drop=True)
     layers = case.layers.reset_index(drop=True)
-    # Ids by position, and each id's rank in sorted order (the ids are unique and every
-    # table's ids name them: validated), so that rows sort as sort_values sorts them.
-    p_pos, p_rank = _positions(partners["partner"])
-    l_pos, l_rank = _positions(layers["layer"])
+    # Ids by position (unique, and every table's ids name them: validated).
+    p_pos, l_pos = _positions(partners["partner"]), _positions(layers["layer"])
 
     cap = case.capabilities
     cap_p, cap_l = _codes(p_pos, cap["partner"]), _codes(l_pos, cap["layer"])
     trust = partners["trust"].to_numpy(dtype=float)[cap_p]
     min_trust = layers["min_trust"].to_numpy(dtype=float)[cap_l]
     keep = np.flatnonzero(trust >= min_trust)
-    order = keep[np.lexsort((p_rank[cap_p[keep]], l_rank[cap_l[keep]]))]  # layer, partner
+    order = keep[sort_order(cap["layer"].to_numpy(dtype=object)[keep],
+                            cap["partner"].to_numpy(dtype=object)[keep])]
     pairs = cap.iloc[order].reset_index(drop=True)
     pair_layer, pair_partner = cap_l[order], cap_p[order]
 
     demand = case.demand
     if not keep_zero_demand:
         demand = demand[demand["demand"] > 0]
-    d_layer = _codes(l_pos, demand["layer"])
-    # A member may be the one consumer "coalition" of a case without demand.csv.
-    member_rank = np.unique(demand["member"].to_numpy(dtype=object), return_inverse=True)[1]
-    order = np.lexsort((member_rank.reshape(-1), l_rank[d_layer]))  # layer, member
+    order = sort_order(demand["layer"], demand["member"])
     rows = demand.iloc[order].reset_index(drop=True)
-    row_layer = d_layer[order]
+    row_layer = _codes(l_pos, rows["layer"])
     layer_demand = np.bincount(row_layer, weights=rows["demand"].to_numpy(dtype=float),
                                minlength=len(layers))
 
@@ -126,12 +123,9 @@ def model_data(case: Case, keep_zero_demand: bool = False,
     )
 
 
-def _positions(ids: pd.Series) -> tuple[dict[Any, int], np.ndarray]:
-    """Each id's position, and each position's rank among the ids sorted."""
-    values = ids.to_numpy(dtype=object)
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
-    return {key: i for i, key in enumerate(values.tolist())}, rank
+def _positions(ids: pd.Series) -> dict[Any, int]:
+    """Each id's position."""
+    return {key: i for i, key in enumerate(ids.to_numpy(dtype=object).tolist())}
 
 
 def _codes(positions: dict[Any, int], ids: pd.Series) -> np.ndarray:
