@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from solver import Case, CaseError, UsageError, load_case
@@ -333,6 +334,30 @@ def test_override_leaves_the_original_alone(case: Case) -> None:
     assert case.capabilities.equals(before)
     assert list(case.layers["max_share"]) == [1.0, 0.8]
     assert case.overrides == ()
+
+
+def test_an_overridden_case_shares_no_table_with_its_original(case: Case) -> None:
+    # The copy's tables may share data with the original's until one is written
+    # (copy-on-write): writing either, by an override or in place, leaves the other alone.
+    names = ["partners", "layers", "capabilities", "trade", "demand"]
+    new = case.with_overrides(["capabilities.unit_cost*=10", "layers.min_suppliers*=2",
+                               "partners.trust=0.9"])
+
+    def snapshot(c: Case) -> dict[str, pd.DataFrame]:
+        return {name: c.table(name).copy(deep=True) for name in names}
+
+    def scribble(c: Case) -> None:  # every cell of every table, in place
+        for name in names:
+            frame = c.table(name)
+            for column in frame.columns:
+                frame.loc[:, column] = frame[column].iloc[::-1].to_numpy()
+
+    for written, other in ((new, case), (case, new)):
+        kept = snapshot(other)
+        scribble(written)
+        for name in names:
+            pd.testing.assert_frame_equal(other.table(name), kept[name], check_exact=True)
+
 
 
 @pytest.mark.parametrize(("override", "message"), [

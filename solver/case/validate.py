@@ -17,6 +17,7 @@ from solver.case.chain import input_matrix, unproductive_cycle
 from solver.case.schema import COALITION, SOURCES, TABLES
 from solver.case.tables import MAX_PROBLEMS_PER_FAULT, cut
 from solver.errors import Problem
+from solver.group_sums import sum_by
 
 
 class Case(Protocol):
@@ -212,10 +213,14 @@ def check_layer_demand(case: Case, lines: Lines | None) -> list[Problem]:
     if case.demand_table.empty:
         return [Problem("demand.csv", "no demand: the table has a header but no rows; give its "
                                       "rows, or remove it and give layers.demand")]
-    totals = case.demand_table.groupby("layer")["demand"].sum()
+    table = case.demand_table
     given = layers["demand"].to_numpy(dtype=float)
-    summed = layers["layer"].map(totals).fillna(0.0).to_numpy(dtype=float)
+    # Each layer's demand rows summed as groupby sums them (a study re-checks this per point).
+    summed = sum_by(table["layer"], table["demand"].to_numpy(), layers["layer"].to_numpy())
     mask = ~np.isnan(given) & ~np.isclose(given, summed, rtol=1e-9, atol=1e-9)
+    if not mask.any():
+        return []
+    totals = table.groupby("layer")["demand"].sum()
     return _problems(case, lines, "layers", mask, "demand",
                      lambda r: f"contradicts demand.csv, whose rows for this layer sum to "
                                f"{float(totals.get(r['layer'], 0.0)):g}; leave it empty or "
