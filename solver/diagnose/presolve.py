@@ -15,14 +15,14 @@ the numbers, and says it in the planner's terms::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
-from solver.group_sums import Groups, lookup
+from solver.group_sums import Groups, lookup, total
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -81,50 +81,76 @@ def _short(required: float, available: float) -> bool:
 
 @dataclass
 class _Data:
-    """The tables laid out for the checks: eligible pairs, demand rows, routes."""
+    """The tables laid out for the checks, as lists and arrays (see :func:`_data`)."""
 
-    layers: pd.DataFrame
-    """One row per layer with demand D > 0 (indexed by layer id)."""
-    pairs: pd.DataFrame
-    """Eligible (partner, layer) pairs (trust >= min_trust) of layers with demand."""
-    rows: pd.DataFrame
-    """Demand rows (member, layer) with demand > 0."""
+    layers: list[dict[str, Any]]
+    """One record per layer with demand D > 0 (in layers.csv's order): ``layer``, ``D`` and
+    the columns the checks read, as ``to_dict("records")`` gives them."""
+    layer_values: dict[str, np.ndarray]
+    """``D``, ``min_supplier_share`` and ``unit_value`` of ``layers`` as float arrays."""
+    pairs: dict[str, np.ndarray]
+    """Eligible (partner, layer) pairs (trust >= min_trust) of layers with demand, in
+    capabilities.csv's order: ``partner``, ``layer``, ``capacity``, ``reach`` and ``at``
+    (the position of the pair's layer in ``layers``)."""
+    rows: dict[str, np.ndarray]
+    """Demand rows (member, layer) with demand > 0: the columns of the case's demand."""
     total_value: float
-    records: list[dict] | None = None
-    """``layers`` as records, made once for the checks that read them (read, not changed)."""
-    pair_sums: dict[tuple[str, str], dict] | None = None
+    by_layer: Groups
+    """``pairs`` grouped by layer, for :func:`_pair_sums`."""
+    pair_sums: dict[tuple[str, str], dict] = field(default_factory=dict)
     """Per-layer aggregates of ``pairs`` made once for the checks that read them."""
 
 
+def _ids(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=object)
+
+
 def _data(case: Case) -> _Data:
-    demand = case.demand[case.demand["demand"] > 0]
-    layer_demand = demand.groupby("layer")["demand"].sum()
+    # Lists and arrays, not frames: on a few hundred rows pandas' own overhead would be most
+    # of the time. Every number is made as pandas made it (solver/group_sums.py).
+    demand = case.demand
+    keep = demand["demand"].to_numpy() > 0
+    rows = {c: demand[c].to_numpy(dtype=object if c in ("member", "layer") else None)[keep]
+            for c in ("member", "layer", "demand", "max_dependency", "min_domestic")}
+    layer_demand = _sums(rows["layer"], rows["demand"])  # in the groupby's order
     if case.has_inputs:
         # D is the total requirement (README, The stack as a chain); demand rows stay final.
         ids = case.layers["layer"].astype(str).tolist()
-        final = layer_demand.reindex(ids).fillna(0.0).to_numpy(dtype=float)
-        total = total_requirement(input_matrix(ids, case.inputs), final)
-        layer_demand = pd.Series(total, index=ids)[total > 0]
-    layers = case.layers.set_index("layer")
-    layers = layers.loc[layers.index.isin(layer_demand.index)].copy()
-    layers["D"] = layer_demand.reindex(layers.index).to_numpy(dtype=float)
-    cap = case.capabilities[case.capabilities["layer"].isin(layers.index)]
-    # Series.map of each pair's partner or layer, from arrays (solver/group_sums.py).
-    by_layer = layers.reset_index()
-    cap_layer = cap["layer"].to_numpy(dtype=object)
-    pairs = cap.assign(
-        trust=lookup(case.partners, "partner", "trust", cap["partner"].to_numpy(dtype=object)),
-        min_trust=lookup(by_layer, "layer", "min_trust", cap_layer),
-        D=lookup(by_layer, "layer", "D", cap_layer),
-        max_share=lookup(by_layer, "layer", "max_share", cap_layer),
-    )
-    pairs = pairs[pairs["trust"] >= pairs["min_trust"]].reset_index(drop=True)
+        final = np.array([layer_demand.get(i, 0.0) for i in ids], dtype=float)  # no NaN sums
+        total_d = total_requirement(input_matrix(ids, case.inputs), final).tolist()
+        layer_demand = {i: x for i, x in zip(ids, total_d, strict=True) if x > 0}
+    # Layers with demand, each a record (as data.layers.reset_index().to_dict("records")).
+    table = case.layers
+    layer_ids = _ids(table, "layer")
+    kept = np.array([x in layer_demand for x in layer_ids.tolist()], dtype=bool)
+    ids = layer_ids[kept].tolist()
+    columns = {c: table[c].to_numpy()[kept].tolist() for c in (
+        "min_trust", "max_share", "min_suppliers", "min_supplier_share", "resilience",
+        "resilience_k") if c in table}
+    records: list[dict[str, Any]] = [
+        {"layer": i, "D": float(layer_demand[i]), **{c: v[k] for c, v in columns.items()}}
+        for k, i in enumerate(ids)]
+    values = {c: table[c].to_numpy(dtype=float)[kept]
+              for c in ("min_trust", "max_share", "min_supplier_share", "unit_value")}
+    values["D"] = np.array([r["D"] for r in records], dtype=float)
+    # Eligible pairs: capabilities of those layers whose partner has the layer's min_trust.
+    cap = case.capabilities
+    cap_layer, cap_partner = _ids(cap, "layer"), _ids(cap, "partner")
+    where = {x: i for i, x in enumerate(ids)}
+    at = np.array([where.get(x, -1) for x in cap_layer.tolist()], dtype=np.int64)
+    pick = np.flatnonzero(at >= 0)
+    trust = lookup(case.partners, "partner", "trust", cap_partner[pick])
+    pick = pick[trust >= values["min_trust"][at[pick]]]
+    at = at[pick]
+    capacity = cap["capacity"].to_numpy()[pick]
     # The most a partner can supply of a layer: its capacity, and its share of demand.
-    pairs["reach"] = np.minimum(pairs["capacity"], pairs["max_share"] * pairs["D"])
-    value = case.layers.set_index("layer")["unit_value"]
-    total_value = float((layer_demand * value.reindex(layer_demand.index)).sum())
-    return _Data(layers=layers, pairs=pairs, rows=demand.reset_index(drop=True),
-                 total_value=total_value)
+    reach = np.minimum(capacity, values["max_share"][at] * values["D"][at])
+    pairs = {"partner": cap_partner[pick], "layer": cap_layer[pick], "capacity": capacity,
+             "at": at, "reach": reach}
+    unit_value = lookup(table, "layer", "unit_value", list(layer_demand))
+    total_value = total(np.array(list(layer_demand.values()), dtype=float) * unit_value)
+    return _Data(layers=records, layer_values=values, pairs=pairs, rows=rows,
+                 total_value=total_value, by_layer=Groups(pairs["layer"]))
 
 
 def _trusted(min_trust: float) -> str:
@@ -135,37 +161,30 @@ def _count(n: int, noun: str = "partner") -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _sums(frame: pd.DataFrame, by: str, column: str, how: str = "sum") -> dict:
-    """``{group: aggregate}`` of ``column`` as a plain dict (empty frames give {}).
+def _sums(keys: np.ndarray, values: np.ndarray | None, groups: Groups | None = None) -> dict:
+    """``{key: sum of values}`` as pandas' groupby makes it (no rows give {}).
 
-    ``how`` is "sum" or "size": string keys are grouped from arrays with pandas' own
-    arithmetic (:class:`solver.group_sums.Groups`), other keys by pandas.
+    In sorted key order; ``values`` None: how many rows each key has. String keys are grouped
+    from arrays with pandas' own arithmetic (:class:`solver.group_sums.Groups`), other keys
+    by pandas.
     """
-    if frame.empty:
+    if not len(keys):
         return {}
-    groups = Groups(frame[by])
-    values = frame[column].to_numpy()
-    if groups.codes is None or how not in ("sum", "size") or (
-            how == "sum" and values.dtype != np.float64):
-        return frame.groupby(by)[column].agg(how).to_dict()
+    groups = groups if groups is not None else Groups(keys)
+    if groups.codes is None or (values is not None and values.dtype != np.float64):
+        by = pd.Series(keys if values is None else values).groupby(keys)
+        return (by.size() if values is None else by.sum()).to_dict()
     ids = groups.uniques
-    got = groups.count(ids) if how == "size" else groups.sum(values, ids)
+    got = groups.count(ids) if values is None else groups.sum(values, ids)
     return dict(zip(ids, got.tolist(), strict=True))
 
 
-def _layer_records(data: _Data) -> list[dict]:
-    if data.records is None:
-        data.records = data.layers.reset_index().to_dict("records")
-    return data.records
-
-
 def _pair_sums(data: _Data, column: str, how: str = "sum") -> dict:
-    """:func:`_sums` of ``data.pairs`` by layer, made once per :class:`_Data`."""
-    if data.pair_sums is None:
-        data.pair_sums = {}
+    """:func:`_sums` of ``data.pairs``'s ``column`` by layer, made once per :class:`_Data`."""
     key = (column, how)
     if key not in data.pair_sums:
-        data.pair_sums[key] = _sums(data.pairs, "layer", column, how)
+        values = data.pairs[column] if how == "sum" else None
+        data.pair_sums[key] = _sums(data.pairs["layer"], values, data.by_layer)
     return data.pair_sums[key]
 
 
@@ -180,7 +199,7 @@ def check_layer_supply(case: Case, data: _Data) -> list[Finding]:
     capacity = _pair_sums(data, "capacity")
     reach = _pair_sums(data, "reach")
     count = _pair_sums(data, "capacity", "size")
-    for row in _layer_records(data):
+    for row in data.layers:
         layer, D, t = str(row["layer"]), float(row["D"]), float(row["min_trust"])
         cap, n = float(capacity.get(layer, 0.0)), int(count.get(layer, 0))
         if _short(D, cap):
@@ -205,12 +224,11 @@ def check_diversification(case: Case, data: _Data) -> list[Finding]:
     least that capacity count.
     """
     out = []
-    pairs = data.pairs
-    need = pairs["layer"].map(data.layers["min_supplier_share"] * data.layers["D"])
-    able = pairs[pairs["capacity"] >= need * (1 - TOL)]
-    count = _sums(able, "layer", "capacity", "size")
+    pairs, values = data.pairs, data.layer_values
+    need = (values["min_supplier_share"] * values["D"])[pairs["at"]]
+    count = _sums(pairs["layer"][pairs["capacity"] >= need * (1 - TOL)], None)
     trusted = _pair_sums(data, "capacity", "size")
-    for row in _layer_records(data):
+    for row in data.layers:
         layer, want = str(row["layer"]), int(row["min_suppliers"])
         n = int(count.get(layer, 0))
         if want <= n:
@@ -233,7 +251,7 @@ def check_supplier_share(case: Case, data: _Data) -> list[Finding]:
     ``max_share`` of it, and the hosts together supply exactly the demand.
     """
     out = []
-    for row in _layer_records(data):
+    for row in data.layers:
         layer = str(row["layer"])
         n, s, ms = int(row["min_suppliers"]), float(row["min_supplier_share"]), \
             float(row["max_share"])
@@ -252,6 +270,23 @@ def check_supplier_share(case: Case, data: _Data) -> list[Finding]:
     return out
 
 
+def _hosts(data: _Data) -> dict[str, tuple[list[float], list[str]]]:
+    """Each layer's hosts, largest first (then by partner): their capacities and names.
+
+    As ``sort_values(["layer", "capacity", "partner"], ascending=[True, False, True])``
+    orders the pairs (a missing capacity last), keyed by the layer's id as a string.
+    """
+    capacity = data.pairs["capacity"].astype(float).tolist()
+    partner = data.pairs["partner"].tolist()
+    order = [(c != c, 0.0 if c != c else -c, p) for c, p in zip(capacity, partner, strict=True)]
+    by_layer: dict[Any, list[int]] = {}
+    for i, layer_id in enumerate(data.pairs["layer"].tolist()):
+        by_layer.setdefault(layer_id, []).append(i)
+    return {str(layer_id): ([capacity[i] for i in at], [str(partner[i]) for i in at])
+            for layer_id, at in ((k, sorted(v, key=order.__getitem__))
+                                 for k, v in by_layer.items())}
+
+
 def check_resilience(case: Case, data: _Data) -> list[Finding]:
     """N-k impossible: without its ``K = resilience_k`` largest partners a layer falls short.
 
@@ -259,17 +294,8 @@ def check_resilience(case: Case, data: _Data) -> list[Finding]:
     necessary; a layer with at most K eligible hosts has nothing left after losing K.
     """
     out = []
-    pairs = data.pairs.sort_values(["layer", "capacity", "partner"],
-                                   ascending=[True, False, True])
-    # Each layer's hosts, largest first: their capacities and names, in that order.
-    capacity = pairs["capacity"].to_numpy(dtype=float).tolist()
-    partner = pairs["partner"].astype(str).tolist()
-    groups: dict[str, tuple[list[float], list[str]]] = {}
-    for i, layer_id in enumerate(pairs["layer"].astype(str).tolist()):
-        caps_of, names_of = groups.setdefault(layer_id, ([], []))
-        caps_of.append(capacity[i])
-        names_of.append(partner[i])
-    for row in _layer_records(data):
+    groups = _hosts(data)
+    for row in data.layers:
         layer, res = str(row["layer"]), float(row["resilience"])
         if res <= 0:
             continue
@@ -304,46 +330,47 @@ def check_resilience(case: Case, data: _Data) -> list[Finding]:
     return out
 
 
-def _row_reach(case: Case, data: _Data) -> pd.DataFrame:
+def _codes(*ids: np.ndarray) -> tuple[list[np.ndarray], dict]:
+    """Integer codes of ids, shared by the arrays ``ids`` (as ``pd.unique`` numbers them)."""
+    code: dict = {}
+    return [np.fromiter((code.setdefault(x, len(code)) for x in a.tolist()), dtype=np.int64,
+                        count=len(a)) for a in ids], code
+
+
+def _row_reach(case: Case, data: _Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per eligible (partner, demand row) over an allowed route: the most it can send.
 
     One entry per (pair, row) of the same layer, made with integer codes rather than
     string merges: a million entries take a tenth of a second instead of most of one.
-    Columns: ``row`` (position in ``data.rows``), ``route`` and ``dependent``.
+    Arrays: ``row`` (position in ``data.rows``), ``route`` and ``dependent``.
     """
     rows, pairs = data.rows, data.pairs
-    layer_ids = pd.Index(pd.unique(np.concatenate([
-        pairs["layer"].to_numpy(dtype=object), rows["layer"].to_numpy(dtype=object)])))
-    pair_layer = layer_ids.get_indexer(pairs["layer"].to_numpy(dtype=object))
-    row_layer = layer_ids.get_indexer(rows["layer"].to_numpy(dtype=object))
+    (pair_layer, row_layer), layer_ids = _codes(pairs["layer"], rows["layer"])
     by_layer = np.argsort(row_layer, kind="stable")
     count = np.bincount(row_layer, minlength=len(layer_ids))
     first = np.cumsum(count) - count
     per_pair = count[pair_layer]
-    pair = np.repeat(np.arange(len(pairs)), per_pair)
+    pair = np.repeat(np.arange(len(pair_layer)), per_pair)
     offset = np.arange(len(pair)) - (np.cumsum(per_pair) - per_pair)[pair]
     row = by_layer[first[pair_layer[pair]] + offset]
 
-    names = pd.Index(pd.unique(np.concatenate([
-        pairs["partner"].to_numpy(dtype=object), rows["member"].to_numpy(dtype=object)])))
-    exporter = names.get_indexer(pairs["partner"].to_numpy(dtype=object))[pair]
-    importer = names.get_indexer(rows["member"].to_numpy(dtype=object))[row]
+    (exporter, importer), names = _codes(pairs["partner"], rows["member"])
+    exporter, importer = exporter[pair], importer[row]
     domestic = exporter == importer
     trade = case.trade
     if not trade.empty:
-        banned = trade.loc[~trade["allowed"].astype(bool)]
-        ban_exp = names.get_indexer(banned["exporter"].to_numpy(dtype=object))
-        ban_imp = names.get_indexer(banned["importer"].to_numpy(dtype=object))
-        known = (ban_exp >= 0) & (ban_imp >= 0)
+        banned = ~trade["allowed"].to_numpy().astype(bool)
         width = len(names)
-        ban_key = ban_exp[known].astype(np.int64) * width + ban_imp[known]
-        key = exporter.astype(np.int64) * width + importer
-        keep = ~np.isin(key, ban_key) | domestic
+        ban_key = [names[e] * width + names[i] for e, i in zip(*(
+            _ids(trade, side)[banned].tolist() for side in ("exporter", "importer")), strict=True)
+            if e in names and i in names]
+        key = exporter * width + importer
+        keep = ~np.isin(key, np.array(ban_key, dtype=np.int64)) | domestic
         pair, row, domestic = pair[keep], row[keep], domestic[keep]
-    demand = rows["demand"].to_numpy(dtype=float)[row]
-    cap = np.minimum(pairs["reach"].to_numpy(dtype=float)[pair], demand)
-    dep = np.where(domestic, np.inf, rows["max_dependency"].to_numpy(dtype=float)[row] * demand)
-    return pd.DataFrame({"row": row, "route": cap, "dependent": np.minimum(cap, dep)})
+    demand = rows["demand"].astype(float)[row]
+    cap = np.minimum(pairs["reach"].astype(float)[pair], demand)
+    dep = np.where(domestic, np.inf, rows["max_dependency"].astype(float)[row] * demand)
+    return row, cap, np.minimum(cap, dep)
 
 
 def check_rows(case: Case, data: _Data) -> list[Finding]:
@@ -353,23 +380,24 @@ def check_rows(case: Case, data: _Data) -> list[Finding]:
     ``max_dependency`` of the demand (family ``dependency``). Layers already short as a
     whole are left to :func:`check_layer_supply`.
     """
-    if data.rows.empty:
+    rows = data.rows
+    n = len(rows["demand"])
+    if not n:
         return []
-    flows = _row_reach(case, data)
-    n = len(data.rows)
-    route = np.bincount(flows["row"], weights=flows["route"], minlength=n)
-    dependent = np.bincount(flows["row"], weights=flows["dependent"], minlength=n)
-    demand = data.rows["demand"].to_numpy(dtype=float)
+    flows, route_of, dependent_of = _row_reach(case, data)
+    route = np.bincount(flows, weights=route_of, minlength=n)
+    dependent = np.bincount(flows, weights=dependent_of, minlength=n)
+    demand = rows["demand"].astype(float)
     slack = TOL * np.maximum(np.abs(demand), 1.0)
     short = np.flatnonzero((demand - dependent > slack) | (demand - route > slack))
     if not len(short):
         return []
     layer_reach = _pair_sums(data, "reach")
-    layer_demand = data.layers["D"].to_dict()
-    records = data.rows.iloc[short].to_dict("records")
+    layer_demand = {row["layer"]: row["D"] for row in data.layers}
     out = []
-    for r, row in zip(short.tolist(), records, strict=True):
-        layer, member, d = str(row["layer"]), str(row["member"]), float(row["demand"])
+    for r in short.tolist():
+        layer, member = str(rows["layer"][r]), str(rows["member"][r])
+        d = float(rows["demand"][r])
         if _short(float(layer_demand[layer]), float(layer_reach.get(layer, 0.0))):
             continue
         where = f"member {member}, layer {layer}"
@@ -379,7 +407,7 @@ def check_rows(case: Case, data: _Data) -> list[Finding]:
                                f"over the trade routes allowed to {member}, at most "
                                f"{fmt(got)} can reach it", d, got))
         elif _short(d, dep_got):
-            dep = float(row["max_dependency"])
+            dep = float(rows["max_dependency"][r])
             out.append(Finding("dependency", (member, layer), where,
                                f"max_dependency {fmt(dep)}",
                                f"with at most {fmt(dep * d)} from each foreign partner, at "
@@ -392,18 +420,21 @@ def check_domestic(case: Case, data: _Data) -> list[Finding]:
     """``min_domestic`` for a member that cannot produce that much of the layer at home."""
     if case.demand_table is None:
         return []
-    rows = data.rows[data.rows["min_domestic"] > 0]
-    if rows.empty:
+    wanted = data.rows["min_domestic"] > 0
+    if not wanted.any():
         return []
-    home = {(p, la): float(x) for p, la, x in zip(
-        data.pairs["partner"], data.pairs["layer"], data.pairs["reach"], strict=True)}
-    capable = set(zip(case.capabilities["partner"], case.capabilities["layer"], strict=True))
-    trust = case.partners.set_index("partner")["trust"].to_dict()
-    min_trust = data.layers["min_trust"].to_dict()
+    rows = [data.rows[c][wanted].tolist() for c in ("member", "layer", "demand", "min_domestic")]
+    home = {(p, la): float(x) for p, la, x in zip(*(
+        data.pairs[c].tolist() for c in ("partner", "layer", "reach")), strict=True)}
+    capable = set(zip(_ids(case.capabilities, "partner").tolist(),
+                      _ids(case.capabilities, "layer").tolist(), strict=True))
+    trust = dict(zip(_ids(case.partners, "partner").tolist(),
+                     case.partners["trust"].tolist(), strict=True))
+    min_trust = {row["layer"]: row["min_trust"] for row in data.layers}
     out = []
-    for row in rows.to_dict("records"):
-        member, layer = str(row["member"]), str(row["layer"])
-        need = float(row["min_domestic"]) * float(row["demand"])
+    for member_id, layer_id, demand, share in zip(*rows, strict=True):
+        member, layer = str(member_id), str(layer_id)
+        need = float(share) * float(demand)
         got = home.get((member, layer), 0.0)
         if not _short(need, got):
             continue
@@ -416,8 +447,8 @@ def check_domestic(case: Case, data: _Data) -> list[Finding]:
         else:
             reason = f"{member} can supply at most {fmt(got)} of it at home"
         out.append(Finding("domestic", (member, layer), f"member {member}, layer {layer}",
-                           f"min_domestic {fmt(row['min_domestic'])} ({fmt(need)} of "
-                           f"{fmt(row['demand'])})", reason, need, got))
+                           f"min_domestic {fmt(share)} ({fmt(need)} of {fmt(demand)})",
+                           reason, need, got))
     return out
 
 
@@ -432,11 +463,12 @@ def check_participation(case: Case, data: _Data) -> list[Finding]:
     if V <= 0:
         return []
     pairs = data.pairs
-    value = pairs["layer"].map(data.layers["unit_value"]).to_numpy(dtype=float)
-    most = _sums(pairs.assign(v=pairs["reach"].to_numpy() * value / V), "partner", "v")
-    partners = case.partners.to_dict("records")
+    value = data.layer_values["unit_value"][pairs["at"]]
+    most = _sums(pairs["partner"], pairs["reach"] * value / V)
+    ids, floor_of, ceiling_of = (case.partners[c].tolist() for c in (
+        "partner", "min_participation", "max_participation"))
     out = []
-    floors = sum(float(p["min_participation"]) for p in partners)
+    floors = sum(float(x) for x in floor_of)
     if _short(floors, 1.0):
         out.append(Finding(
             "participation", (), "partners", f"min_participation floors summing to "
@@ -445,16 +477,16 @@ def check_participation(case: Case, data: _Data) -> list[Finding]:
     if case.has_markets:
         # A partner's value grows with what it sends markets: the most below is no bound.
         return out
-    for p in partners:
-        pid, floor = str(p["partner"]), float(p["min_participation"])
+    for p, x in zip(ids, floor_of, strict=True):
+        pid, floor = str(p), float(x)
         can = float(most.get(pid, 0.0))
         if floor > 0 and _short(floor, can):
             out.append(Finding(
                 "participation", (pid,), f"partner {pid}", f"min_participation {fmt(floor)}",
                 f"it can supply at most {fmt(can)} of the stack's value", floor, can))
-    if any(float(p["max_participation"]) < 1 for p in partners):
-        ceilings = sum(min(float(p["max_participation"]), float(most.get(p["partner"], 0.0)))
-                       for p in partners)
+    if any(float(x) < 1 for x in ceiling_of):
+        ceilings = sum(min(float(x), float(most.get(p, 0.0)))
+                       for p, x in zip(ids, ceiling_of, strict=True))
         if _short(1.0, ceilings):
             out.append(Finding(
                 "participation", (), "partners", "max_participation ceilings",
