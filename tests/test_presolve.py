@@ -142,6 +142,20 @@ def test_trade_bans_cut_a_member_off(tmp_path: Path) -> None:
                       "allowed to C, at most 0 can reach it (short by 30)")
 
 
+def test_a_ban_for_one_layer_leaves_the_route_open_for_the_others(tmp_path: Path) -> None:
+    # Routes to C closed for chips only: C's cloud still reaches it, as the model's routes
+    # say (a trade row with a layer overrides the route for that layer alone).
+    demand = "member,layer,demand\nA,chips,60\nB,chips,40\nA,cloud,20\nC,cloud,30\n"
+    trade = ("exporter,importer,layer,allowed\nA,C,chips,false\nB,C,chips,false\n"
+             "X,C,chips,false\n")
+    assert member_case(tmp_path, demand, trade) == []
+    case = load_case(tmp_path / "case")
+    assert solve(case).summary["verified"]
+    closed = trade.replace("chips", "cloud")  # closed for cloud: C is cut off
+    f = only(member_case(tmp_path / "closed", demand, closed))
+    assert (f.family, f.entity, f.shortfall) == ("demand", ("C", "cloud"), 30)
+
+
 def test_max_dependency_cannot_hold(tmp_path: Path) -> None:
     demand = ("member,layer,demand,max_dependency\nA,chips,60,\nB,chips,40,\nA,cloud,20,\n"
               "C,cloud,30,0.3\n")

@@ -33,16 +33,12 @@ from solver.case.override_rows import IdCache, Writers, named_rows, names_nothin
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.table_files import with_table_file
-from solver.case.tables import LINE, MAX_INT, check_range, read_table
+from solver.case.tables import COPY_ON_WRITE, LINE, MAX_INT, check_range, read_table
 from solver.case.validate import cross_checks
 from solver.case.workbook import Book, is_workbook, read_workbook
 from solver.errors import CaseError, Problem, UsageError
 
 #: A model file names a case and a few options: anything larger is not one.
-#: pandas 3 copies a frame's data only when one of its copies is written to (copy-on-write):
-#: an override's copy of the case needs no deep copy of the tables it leaves alone.
-COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
-
 MAX_MODEL_FILE_BYTES = 1024**2
 
 
@@ -202,8 +198,7 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
     A problem names the place of its override (``where``, one per override) or ``source``.
     """
     tables = {name: case.table(name) for name in TABLES}
-    tables = {k: (v.copy(deep=not COPY_ON_WRITE) if v is not None else None)
-              for k, v in tables.items()}
+    tables = {k: (v if v is None else v.copy(deep=not COPY_ON_WRITE)) for k, v in tables.items()}
     objective = case.objective.model_dump()
     solver = case.solver.model_dump()
     problems: list[Problem] = []

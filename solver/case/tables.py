@@ -42,6 +42,10 @@ NAN_WORDS = {"nan", "-nan", "+nan"}
 #: The largest whole number an int column takes (beyond it a float loses integer precision).
 MAX_INT = 2**53
 
+#: pandas 3 copies a frame's data only once one of its copies is written (copy-on-write): a
+#: case made by overrides needs no deep copy of the tables it leaves alone.
+COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
 #: The largest magnitude a number in a case may have. Case numbers become coefficients of
 #: the model, and HiGHS refuses matrix values of 1e15 and more (it drops the rows holding
 #: them and solves what is left); products such as ``min_supplier_share * demand`` must stay

@@ -23,6 +23,7 @@ import pandas as pd
 
 from solver.case.chain import input_matrix, total_requirement
 from solver.group_sums import Groups, lookup, total
+from solver.model.data import route_terms
 
 if TYPE_CHECKING:
     from solver.case.loader import Case
@@ -357,15 +358,14 @@ def _row_reach(case: Case, data: _Data) -> tuple[np.ndarray, np.ndarray, np.ndar
     (exporter, importer), names = _codes(pairs["partner"], rows["member"])
     exporter, importer = exporter[pair], importer[row]
     domestic = exporter == importer
-    trade = case.trade
-    if not trade.empty:
-        banned = ~trade["allowed"].to_numpy().astype(bool)
-        width = len(names)
-        ban_key = [names[e] * width + names[i] for e, i in zip(*(
-            _ids(trade, side)[banned].tolist() for side in ("exporter", "importer")), strict=True)
-            if e in names and i in names]
-        key = exporter * width + importer
-        keep = ~np.isin(key, np.array(ban_key, dtype=np.int64)) | domestic
+    if not case.trade.empty:
+        # The model's routes: a trade row for one layer overrides the route's general row.
+        layers = [str(x) for x in case.layers["layer"].tolist()]
+        at = {x: i for i, x in enumerate(layers)}
+        layer = np.array([at.get(str(x), -1) for x in pairs["layer"].tolist()], dtype=np.int64)
+        _, allowed = route_terms(case, pd.Index([str(x) for x in names]), exporter, importer,
+                                 layers, layer[pair])
+        keep = allowed | domestic
         pair, row, domestic = pair[keep], row[keep], domestic[keep]
     demand = rows["demand"].astype(float)[row]
     cap = np.minimum(pairs["reach"].astype(float)[pair], demand)
