@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from solver.highs.moved import Moved, dependencies
 from solver.highs.reading import (
     HUGE,
     INF,
@@ -41,6 +40,7 @@ from solver.highs.reading import (
     number,
     same_object,
 )
+from solver.highs.refresh import Changes, refresh
 
 
 @dataclass
@@ -66,9 +66,7 @@ class Compiled:
     param_costs: list[tuple[int, _Sum]] = field(default_factory=list)
     param_offset: _Sum | None = None
     _columns: Columns | None = None
-    # Where each of param_coefs sits in ``value``, for the ``start`` it was found with.
-    _param_at: tuple[Any, list[int]] | None = None
-    param_deps: Any = None  # the parameters of each number above (solver/highs/moved.py)
+    layout: Any = None  # where refresh() finds each number above (solver/highs/refresh.py)
 
     @property
     def n_cols(self) -> int:
@@ -174,115 +172,13 @@ class Compiled:
             return False
         return active_objective(model) is self.objective
 
-    def refresh(self, highs: Any = None, hint: Moved | None = None) -> Changes:
+    def refresh(self, highs: Any = None) -> Changes:
         """Re-evaluate parametric numbers and variable states; return what changed.
 
         ``highs`` holds the model as last sent; its column bounds are read back when
-        :meth:`slim` dropped ours. With ``hint``, a number of parameters it says are
-        untouched is not evaluated again.
+        :meth:`slim` dropped ours (:func:`solver.highs.refresh.refresh`).
         """
-        with evaluating():
-            return self._refresh(highs, hint)
-
-    def _refresh(self, highs: Any, hint: Moved | None = None) -> Changes:
-        changes = Changes()
-        keep = dependencies(self) if hint is not None else None
-        bounds = column_bounds(self.declared)
-        if self.bounds.lower is None:
-            n = self.n_cols
-            _, _, _, sent_lower, sent_upper, _ = highs.getCols(n, np.arange(n, dtype=np.int32))
-            self.bounds.lower = np.asarray(sent_lower, dtype=float)
-            self.bounds.upper = np.asarray(sent_upper, dtype=float)
-        moved = np.flatnonzero((bounds.lower != self.bounds.lower)
-                               | (bounds.upper != self.bounds.upper))
-        if len(moved):
-            changes.bounds = (moved, bounds.lower[moved], bounds.upper[moved])
-        kind = np.flatnonzero(bounds.integer != self.bounds.integer)
-        if len(kind):
-            changes.integrality = (kind, bounds.integer[kind])
-        self.bounds = bounds
-        if self._param_at is None or self._param_at[0] is not self.start:
-            self._param_at = (self.start, [_entry(self, row, col)
-                                           for row, col, _ in self.param_coefs])
-        for i, ((row, col, total), pos) in enumerate(zip(self.param_coefs, self._param_at[1],
-                                                           strict=True)):
-            if keep is not None and hint is not None and hint.untouched(keep[0][i]):
-                continue
-            new = float(total)
-            if self.value[pos] != new:
-                self.value[pos] = new
-                changes.coefs.append((row, col, new))
-        rows = []
-        for row, (lo, hi, constant) in self.param_rows.items():
-            if keep is not None and hint is not None and hint.untouched(keep[1][row]):
-                continue
-            const = float(constant)
-            new_lo = -INF if lo is None else number(lo) - const
-            new_hi = INF if hi is None else number(hi) - const
-            if (new_lo, new_hi) != (self.row_lower[row], self.row_upper[row]):
-                self.row_lower[row], self.row_upper[row] = new_lo, new_hi
-                rows.append(row)
-        if rows:
-            at = np.array(rows, dtype=np.int32)
-            changes.rows = (at, self.row_lower[at], self.row_upper[at])
-        costs = []
-        for i, (col, total) in enumerate(self.param_costs):
-            if keep is not None and hint is not None and hint.untouched(keep[2][i]):
-                continue
-            new = float(total)
-            if self.cost[col] != new:
-                self.cost[col] = new
-                costs.append(col)
-        if costs:
-            at = np.array(costs, dtype=np.int32)
-            changes.costs = (at, self.cost[at])
-        if self.param_offset is not None and self.param_offset.exprs:
-            offset = float(self.param_offset)
-            if offset != self.offset:
-                self.offset = offset
-                changes.offset = offset
-        return changes
-
-
-@dataclass
-class Changes:
-    """What :meth:`Compiled.refresh` found changed, in HiGHS's terms."""
-
-    bounds: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    integrality: tuple[np.ndarray, np.ndarray] | None = None
-    coefs: list[tuple[int, int, float]] = field(default_factory=list)
-    rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    costs: tuple[np.ndarray, np.ndarray] | None = None
-    offset: float | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.bounds is not None or self.integrality is not None or self.coefs
-                    or self.rows is not None or self.costs is not None
-                    or self.offset is not None)
-
-    def send(self, highs: Any) -> None:
-        """Apply the changes to ``highs``."""
-        if self.bounds is not None:
-            at, lo, hi = self.bounds
-            highs.changeColsBounds(len(at), at.astype(np.int32), lo, hi)
-        if self.integrality is not None:
-            at, kind = self.integrality
-            highs.changeColsIntegrality(len(at), at.astype(np.int32), kind.astype(np.uint8))
-        for row, col, value in self.coefs:
-            highs.changeCoeff(row, col, value)
-        if self.rows is not None:
-            at, lo, hi = self.rows
-            highs.changeRowsBounds(len(at), at, lo, hi)
-        if self.costs is not None:
-            at, cost = self.costs
-            highs.changeColsCost(len(at), at, cost)
-        if self.offset is not None:
-            highs.changeObjectiveOffset(self.offset)
-
-
-def _entry(c: Compiled, row: int, col: int) -> int:
-    lo, hi = int(c.start[row]), int(c.start[row + 1])
-    return lo + int(np.flatnonzero(c.index[lo:hi] == col)[0])
+        return refresh(self, highs)
 
 
 def _starts(rows: np.ndarray, n_rows: int) -> np.ndarray:

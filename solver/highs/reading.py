@@ -126,6 +126,13 @@ def evaluating() -> Iterator[None]:
             _LOCAL.memo = None
 
 
+def remember(ids: list[int], values: list[float]) -> None:
+    """Within :func:`evaluating`, take these nodes (by id) as evaluated to these values."""
+    memo = getattr(_LOCAL, "memo", None)
+    if memo is not None:
+        memo.update(zip(ids, values, strict=True))
+
+
 def number(x: Any) -> float:
     """The value of a number or of a fixed Pyomo expression, as a float."""
     if x.__class__ in PLAIN:

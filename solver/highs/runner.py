@@ -187,9 +187,6 @@ class HighsRunner:
         self.progress: Callable[[SolveProgress], None] | None = None
         """Told where a MIP solve stands at each HiGHS log line and each new incumbent."""
         self._watching = False
-        self.moved: Any = None
-        """A :class:`~solver.highs.moved.Moved` a study sets: the parameters it changed since
-        the last sync, so that the next one evaluates only the numbers they are in."""
 
     def _watch(self) -> None:
         """Subscribe to HiGHS's MIP callbacks (once, and only when progress is wanted)."""
@@ -311,12 +308,10 @@ class HighsRunner:
         """Send HiGHS what changed in ``m`` since the last hand-over or solve."""
         from solver.highs.compile import group_columns
 
-        # What a study says it changed since the last sync (solver/highs/moved.py).
-        moved, self.moved = self.moved, None
         if m is not self._model or not self._compiled.same_structure(m):
             self.set_model(m, groups)
             return
-        changes = self._compiled.refresh(self._highs, moved)
+        changes = self._compiled.refresh(self._highs)
         if changes:
             changes.send(self._highs)
         if groups.keys() != self._groups.keys() or any(

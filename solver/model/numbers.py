@@ -140,11 +140,6 @@ class Numbers:
         """A scalar quantity (objective weights, budget)."""
         return self[name][0]
 
-    def params(self, m: pyo.ConcreteModel, names: Any = None) -> set[int]:
-        """The Param components (by id) of the mutable quantities ``names`` (default: all)."""
-        names = self._seq.keys() if names is None else [n for n in names if n in self._seq]
-        return {id(m.find_component(f"param_{name}")) for name in names}
-
     def update(self, m: pyo.ConcreteModel, arrays: dict[str, np.ndarray]) -> list[str]:
         """Set the mutable params to ``arrays``.
 

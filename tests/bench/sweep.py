@@ -42,7 +42,7 @@ def _import_seconds() -> float:
                    "solver.check.reports", "solver.check.rerouting",
                    "solver.check.scenario_claims", "solver.check.shortage",
                    "solver.check.case_data", "solver.diagnose.presolve",
-                   "solver.highs.runner", "solver.highs.compile", "solver.highs.moved",
+                   "solver.highs.runner", "solver.highs.compile", "solver.highs.refresh",
                    "solver.model.build", "solver.model.numbers", "solver.model.two_stage",
                    "solver.solve"):
         importlib.import_module(module)

@@ -140,17 +140,6 @@ class PointSolver:
             num, m = resolver.built.num, resolver.built.m
             stale = num.update(m, values(case, data))
             rebuild = bool(stale)
-            if hasattr(resolver.runner, "moved"):
-                # Only the numbers of the parameters this point changed are evaluated again
-                # (with what an earlier point changed and no sync has sent yet). Recorded
-                # even when this point rebuilds: one ruled out before its model is built
-                # leaves the held model's parameters ahead of the numbers HiGHS has.
-                from solver.highs.moved import Moved
-
-                held = resolver.runner.moved
-                if held is None:
-                    held = resolver.runner.moved = Moved(frozenset(num.params(m)))
-                held.moved |= num.params(m, num.changed)
         build_seconds = 0.0
         if rebuild:
             # A model is built only for a point counting does not rule out. A point re-solved
