@@ -132,9 +132,13 @@ class AllocationLayout:
         self.at = np.where(self.known, at, 0).astype(np.int64)
         self.pair_layer = np.asarray(data.pair_layer, dtype=np.int64)[self.at] if len(
             data.pairs) else np.zeros(len(rows), dtype=np.int64)
-        self.rows = rows[["partner", "layer", "unit_cost", "fixed_cost"]]
-        self.unit_cost = rows["unit_cost"].to_numpy(dtype=float)
-        self.fixed_cost = rows["fixed_cost"].to_numpy(dtype=float)
+        self.ids = {"partner": rows["partner"], "layer": rows["layer"]}
+        """The id columns of the table (Series, as the case's capabilities hold them)."""
+        self.costs = {"unit_cost": rows["unit_cost"].to_numpy(),
+                      "fixed_cost": rows["fixed_cost"].to_numpy()}
+        """The cost columns of the table, as the case's capabilities hold them."""
+        self.unit_cost = self.costs["unit_cost"].astype(float)
+        self.fixed_cost = self.costs["fixed_cost"].astype(float)
         self.order = rows["row"].to_numpy(dtype=np.int64)
         """The capability row of each row of the table."""
         self.key = _pairs_key(case, data)
@@ -153,12 +157,11 @@ class AllocationLayout:
             return cls._last
         layout = object.__new__(cls)
         layout.known, layout.at, layout.pair_layer = last.known, last.at, last.pair_layer
-        layout.order, layout.key = last.order, key
-        unit_cost = case.capabilities["unit_cost"].to_numpy()[last.order]
-        fixed_cost = case.capabilities["fixed_cost"].to_numpy()[last.order]
-        layout.rows = last.rows.assign(unit_cost=unit_cost, fixed_cost=fixed_cost)
-        layout.unit_cost = layout.rows["unit_cost"].to_numpy(dtype=float)
-        layout.fixed_cost = layout.rows["fixed_cost"].to_numpy(dtype=float)
+        layout.order, layout.key, layout.ids = last.order, key, last.ids
+        layout.costs = {name: case.capabilities[name].to_numpy()[last.order]
+                        for name in ("unit_cost", "fixed_cost")}
+        layout.unit_cost = layout.costs["unit_cost"].astype(float)
+        layout.fixed_cost = layout.costs["fixed_cost"].astype(float)
         return layout
 
     def table(self, values: dict[str, np.ndarray], layer_demand: np.ndarray) -> pd.DataFrame:
@@ -176,9 +179,10 @@ class AllocationLayout:
             layer_demand) else np.zeros(len(self.at))
         share = np.divide(supplied, demand, out=np.zeros(len(supplied)),
                           where=(demand > 0) & self.known)
-        return self.rows.assign(
-            hosted=hosted, capacity=capacity, supplied=supplied, share=share,
-            cost=self.fixed_cost * hosted + self.unit_cost * capacity)[list(self.COLUMNS)]
+        return pd.DataFrame({
+            **self.ids, "hosted": hosted, "capacity": capacity, "supplied": supplied,
+            "share": share, **self.costs,
+            "cost": self.fixed_cost * hosted + self.unit_cost * capacity})
 
 
 def _pairs_key(case: Any, data: Any) -> tuple[Any, ...]:
@@ -218,6 +222,9 @@ def _resilience_k(case: Any) -> pd.Series | None:
     """Each layer's ``resilience_k`` if some layer asks for more than N-1, else None."""
     if "resilience_k" not in case.layers:
         return None
+    given = case.layers["resilience_k"].to_numpy(dtype=float, na_value=np.nan)
+    if not bool((np.where(np.isnan(given), 1.0, given).astype(int) > 1).any()):
+        return None  # the common case, told from the array
     k = case.layers.set_index("layer")["resilience_k"].fillna(1).astype(int)
     return k if bool((k > 1).any()) else None
 
@@ -393,10 +400,18 @@ def _sorted_frame(columns: dict[str, Any], key: str) -> pd.DataFrame:
     As ``sort_values(key).reset_index(drop=True)`` sorts a table of unique keys.
     """
     order = sort_order(columns[key])
-    frame = pd.DataFrame(columns)
-    if bool((order == np.arange(len(order))).all()):
-        return frame
-    return frame.iloc[order].reset_index(drop=True)
+    if not bool((order == np.arange(len(order))).all()):
+        columns = {name: _taken(column, order) for name, column in columns.items()}
+    return pd.DataFrame(columns)
+
+
+def _taken(column: Any, order: np.ndarray) -> Any:
+    """``column``'s entries in ``order`` (a Series keeps its dtype; a number stays one)."""
+    if isinstance(column, pd.Series):
+        return pd.Series(column.array.take(order), dtype=column.dtype)
+    if isinstance(column, np.ndarray):
+        return column[order]
+    return column
 
 
 def cost_terms(case: Any, allocation: pd.DataFrame, flows: pd.DataFrame,
