@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pandas as pd
 from solver.case.loader import Case
 from solver.case.schema import COALITION
 from solver.check.common import (
+    Grouping,
     Lookup,
     codes,
 )
@@ -39,6 +41,61 @@ class CaseData:
     total_value: float
     inputs: pd.DataFrame | None = None
     """inputs.csv's links with per_unit > 0 (layer, input, per_unit, source), or None."""
+    _codes: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False,
+                                                         compare=False)
+    _cache: dict[tuple[str, str, Any], Any] = field(default_factory=dict, init=False,
+                                                    repr=False, compare=False)
+
+    def values(self, frame: str, column: str, dtype: Any = None) -> np.ndarray:
+        """``getattr(self, frame)[column].to_numpy(dtype=dtype)``, read once (read-only)."""
+        key = (frame, column, dtype)
+        got = self._cache.get(key)
+        if got is None:
+            got = np.asarray(getattr(self, frame)[column].to_numpy(dtype=dtype))
+            got.flags.writeable = False
+            self._cache[key] = got
+        return got
+
+    def grouping(self, column: str) -> Grouping:
+        """The pairs grouped by ``column`` (``partner`` or ``layer``), read at its ids."""
+        key = ("grouping", column, None)
+        got = self._cache.get(key)
+        if got is None:
+            ids = self.partners.index if column == "partner" else self.layers.index
+            got = self._cache[key] = Grouping(self.pairs[column].to_numpy(dtype=object), ids)
+        return got
+
+    def pair_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each capability pair's partner code and layer code (``-1`` if unknown), made once."""
+        if self._codes is None:
+            self._codes = (codes(self.partner_ids, self.pairs["partner"]),
+                           codes(self.layer_ids, self.pairs["layer"]))
+        return self._codes
+
+    def _demand_grouping(self) -> Grouping:
+        """The demand rows grouped by layer, read at the layers (made once)."""
+        key = ("grouping", "demand.layer", None)
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = Grouping(self.demand["layer"].to_numpy(dtype=object),
+                                              self.layers.index)
+        return got
+
+    def _per_pair(self, values: np.ndarray) -> np.ndarray:
+        """A number per layer (in ``layer_ids`` order) on each pair of its layer (NaN if none)."""
+        layer = self.pair_codes()[1]
+        if not len(values):
+            return np.full(len(layer), np.nan)
+        return np.where(layer >= 0, np.asarray(values, dtype=float)[np.maximum(layer, 0)],
+                        np.nan)
+
+    def per_pair(self, column: str) -> np.ndarray:
+        """``pairs["layer"].map(layers[column])`` as floats: a layer's number on its pairs."""
+        values = self.values("layers", column, float)
+        layer = self.pair_codes()[1]
+        if not len(values):
+            return np.full(len(layer), np.nan)
+        return np.where(layer >= 0, values[np.maximum(layer, 0)], np.nan)
 
     @classmethod
     def of(cls, case: Case) -> CaseData:
@@ -123,8 +180,8 @@ class CaseData:
         for key in (route, route + np.asarray(layer, dtype=np.int64) + 1):
             at = self.trade_lookup.find(key)
             hit = at >= 0
-            cost[hit] = self.trade["unit_cost"].to_numpy(dtype=float)[at[hit]]
-            allowed[hit] = self.trade["allowed"].to_numpy(dtype=bool)[at[hit]]
+            cost[hit] = self.values("trade", "unit_cost", float)[at[hit]]
+            allowed[hit] = self.values("trade", "allowed", bool)[at[hit]]
         domestic = self.partner_ids.to_numpy()[np.maximum(exporter, 0)] == \
             self.consumer_ids.to_numpy()[np.maximum(importer, 0)]
         cost[domestic] = 0.0
@@ -142,15 +199,13 @@ class CaseData:
         if len(capacity) != len(self.pairs) or len(demand_values) != len(self.demand):
             raise ValueError("with_numbers needs the same capability and demand rows")
         demand = self.demand.assign(demand=demand_values)
-        final = (demand.groupby("layer")["demand"].sum().reindex(self.layers.index)
-                 .fillna(0.0).astype(float))
-        layers = self.layers.assign(D=final)
-        if self.inputs is not None:
-            layers = layers.assign(final_demand=final,
-                                   D=requirement(self.inputs, final.to_numpy(dtype=float)))
-        pairs = self.pairs.assign(capacity=capacity,
-                                  D=self.pairs["layer"].map(layers["D"]).to_numpy(dtype=float))
-        value = layers["unit_value"].to_numpy(dtype=float) @ layers["D"].to_numpy(dtype=float)
+        # The demand rows' layer sums, as demand.groupby("layer")["demand"].sum() adds them.
+        final = self._demand_grouping().sum(demand_values)
+        total = final if self.inputs is None else requirement(self.inputs, final)
+        layers = self.layers.assign(D=total) if self.inputs is None else \
+            self.layers.assign(final_demand=final, D=total)  # both columns of the data
+        pairs = self.pairs.assign(capacity=capacity, D=self._per_pair(total))
+        value = self.values("layers", "unit_value", float) @ total
         return replace(self, layers=layers, pairs=pairs, demand=demand, total_value=float(value))
 
     def with_market_supply(self, supply: np.ndarray) -> CaseData:

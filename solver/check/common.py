@@ -183,7 +183,7 @@ def numbers(frame: pd.DataFrame, col: str, key: Callable[[Row], str], file: str,
     NaN, Infinity and a number too large for a float (``1e400``) are bad cells as much as an
     empty or non-numeric one. ``key(i)`` names row ``i`` in the message, with its line.
     """
-    values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+    values = as_floats(frame[col])
     bad = ~np.isfinite(values)
     if bad.any():
         where = np.flatnonzero(bad)
@@ -199,13 +199,128 @@ def numbers(frame: pd.DataFrame, col: str, key: Callable[[Row], str], file: str,
 
 def hosted(series: pd.Series) -> np.ndarray:
     """``hosted`` as floats: bools, 0/1 numbers or true/false words; NaN if unreadable."""
-    if series.dtype == bool:
+    if series.dtype == bool or _numeric(series):
+        # A number's text (repr) reads back as the same number; 0/1 are the true/false words.
         return series.to_numpy(dtype=float)
     text = series.astype(str).str.strip().str.lower()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     values = np.where(text.isin(TRUE_WORDS).to_numpy(), 1.0, values)
     values = np.where(text.isin(FALSE_WORDS).to_numpy(), 0.0, values)
     return values
+
+
+def _numeric(series: pd.Series) -> bool:
+    """Whether ``series`` holds plain numpy numbers (int, unsigned, float or bool)."""
+    return isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf"
+
+
+def as_floats(series: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(series, errors="coerce")`` as floats (NaN where not a number).
+
+    A column of numpy numbers is read as it is (what ``to_numeric`` returns for it).
+    """
+    if _numeric(series):
+        return series.to_numpy(dtype=float)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def as_text(series: pd.Series) -> np.ndarray:
+    """``series.astype(str)`` as an object array (a column of str alone is read as it is)."""
+    values = series.to_numpy(dtype=object)
+    if all(type(v) is str for v in values):
+        return values
+    return series.astype(str).to_numpy(dtype=object)
+
+
+def duplicated(values: np.ndarray) -> np.ndarray:
+    """``pd.Series(values).duplicated(keep="first")``: each value after its first row."""
+    out = np.zeros(len(values), dtype=bool)
+    if values.dtype.kind in "iu":
+        if len(values):
+            out[:] = True
+            out[np.unique(values, return_index=True)[1]] = False
+        return out
+    seen: set[Any] = set()
+    for i, v in enumerate(values.tolist()):
+        if v in seen:
+            out[i] = True
+        else:
+            seen.add(v)
+    return out
+
+
+#: Above this many rows in a group, :func:`group_sum` leaves the sum to pandas.
+_MAX_GROUP = 64
+
+
+class Grouping:
+    """Rows grouped by str ``keys`` as ``groupby(keys)`` groups them, read at ``ids``.
+
+    Made once for the sums of several columns by the same keys (:meth:`sum`).
+    """
+
+    def __init__(self, keys: Any, ids: pd.Index) -> None:
+        uniques, code = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
+        self.code = code.astype(np.int64).ravel()
+        self.n = len(uniques)
+        self.ordered = bool((self.code[1:] >= self.code[:-1]).all())
+        self.at = codes(pd.Index(uniques, dtype=object), ids.to_numpy(dtype=object)) \
+            if self.n else np.full(len(ids), -1, dtype=np.int64)
+
+    def sum(self, values: Any) -> np.ndarray:
+        """``pd.Series(values).groupby(keys).sum().reindex(ids).fillna(0.0)`` as an array.
+
+        pandas adds a group's values one of two ways: with ``np.add.reduceat`` where the
+        groups' codes (the keys' sorted ranks) come in order and no value is NaN, else with
+        a compensated (Kahan) sum row by row, NaN skipped; both are done here the same way,
+        so that every sum is the same to the last bit.
+        """
+        values = np.asarray(values, dtype=float)
+        code, n = self.code, self.n
+        per = np.zeros(n)
+        nan = np.isnan(values)
+        if len(code) and self.ordered and not nan.any():
+            starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+            with np.errstate(invalid="ignore"):  # inf - inf: NaN, as pandas makes it
+                per[code[starts]] = np.add.reduceat(values, starts)
+        elif len(code):
+            per = _kahan(code, values, nan, n)
+        out = np.where(self.at >= 0, per[np.maximum(self.at, 0)] if n else 0.0, 0.0)
+        out[np.isnan(out)] = 0.0  # fillna
+        return out
+
+
+def _kahan(code: np.ndarray, values: np.ndarray, nan: np.ndarray, n: int) -> np.ndarray:
+    """The compensated sum pandas makes of ``values`` per group ``code`` (0..n-1), in row order.
+
+    ``nan`` marks the NaN values (skipped); a large group is left to pandas itself.
+    """
+    if int(np.bincount(code, minlength=n).max()) > _MAX_GROUP:
+        return np.asarray(pd.Series(values).groupby(code).sum().reindex(
+            range(n), fill_value=0.0).to_numpy(dtype=float))
+    code, values = code[~nan], values[~nan]
+    counts = np.bincount(code, minlength=n)
+    per = np.zeros(n)
+    order = np.argsort(code, kind="stable")
+    code, values = code[order], values[order]
+    rank = np.arange(len(code)) - (np.cumsum(counts) - counts)[code]
+    compensation = np.zeros(n)
+    with np.errstate(invalid="ignore"):
+        for r in range(int(counts.max()) if len(code) else 0):
+            at = rank == r
+            group = code[at]
+            y = values[at] - compensation[group]
+            t = per[group] + y
+            c = (t - per[group]) - y
+            c[np.isnan(c)] = 0.0  # an infinite value: pandas keeps no compensation
+            compensation[group] = c
+            per[group] = t
+    return per
+
+
+def group_sum(keys: Any, values: Any, ids: pd.Index) -> np.ndarray:
+    """``pd.Series(values).groupby(keys).sum().reindex(ids).fillna(0.0)`` (str ``keys``)."""
+    return Grouping(keys, ids).sum(values)
 
 
 def missing_columns(frame: pd.DataFrame, wanted: tuple[str, ...], file: str,

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from solver.case.loader import Case
 from solver.check.case_data import (
@@ -20,14 +19,17 @@ from solver.check.common import (
     SOLVED,
     Tolerance,
     Violation,
+    codes,
     fmt,
 )
+from solver.check.families import PairsLike, column, layer_sum
 from solver.check.plan import (
     Flows,
+    Pairs,
 )
 
 
-def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
+def cost_terms(case: Case, data: CaseData, pairs: PairsLike,
                 flows: Flows, unmet: np.ndarray | None = None) -> dict[str, float]:
     """The objective's terms of README, The model, from the case's costs and the plan.
 
@@ -35,23 +37,32 @@ def cost_terms(case: Case, data: CaseData, pairs: pd.DataFrame,
     row) and the surplus priced by redundancy is the positive part of built minus demand.
     """
     obj = case.objective
-    fixed = float((pairs["fixed_cost"] * pairs["y"]).sum())
-    capacity = float((pairs["unit_cost"] * pairs["k"]).sum())
+    fixed = float(_nansum(column(pairs, "fixed_cost") * column(pairs, "y")))
+    capacity = float(_nansum(column(pairs, "unit_cost") * column(pairs, "k")))
     trade = float(flows.trade_cost @ flows.qty)
-    layers = data.layers
-    built = pairs.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
-    surplus = built.to_numpy(dtype=float) - layers["D"].to_numpy(dtype=float)
+    surplus = layer_sum(data, pairs, "k") - data.values("layers", "D", float)
     price = obj.shortage_cost
     if price is not None:
         surplus = np.maximum(surplus, 0.0)
-    rc = layers["redundancy_cost"].to_numpy(dtype=float)
+    rc = data.values("layers", "redundancy_cost", float)
     redundancy = obj.redundancy_weight * float(rc @ surplus)
-    risk_p = pairs["partner"].map(data.partners["disruption_risk"]).to_numpy(dtype=float)
-    value = pairs["unit_value"].to_numpy(dtype=float) * pairs["q"].to_numpy(dtype=float)
-    risk = obj.risk_weight * float(risk_p @ value)
+    risk = data.values("partners", "disruption_risk", float)
+    partner = data.pair_codes()[0] if isinstance(pairs, Pairs) else \
+        codes(data.partner_ids, pairs["partner"])
+    risk_p = np.where(partner >= 0, risk[np.maximum(partner, 0)] if len(risk) else 0.0, np.nan)
+    value = column(pairs, "unit_value", float) * column(pairs, "q", float)
+    risk_term = obj.risk_weight * float(risk_p @ value)
     shortage = float(price or 0.0) * float(unmet.sum() if unmet is not None else 0.0)
     return {"fixed": fixed, "capacity": capacity, "trade": trade, "redundancy": redundancy,
-            "risk": risk, "shortage": shortage}
+            "risk": risk_term, "shortage": shortage}
+
+
+def _nansum(values: np.ndarray) -> float:
+    """``Series.sum()`` of the values: NaN counted as 0, numpy's sum of the rest."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        values = np.where(np.isnan(values), 0.0, values)
+    return float(values.sum())
 
 
 def check_budget(case: Case, costs: Mapping[str, float], out: list[Violation],
@@ -79,7 +90,7 @@ def finite_number(x: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def check_status(summary: Mapping[str, Any], pairs: pd.DataFrame, flows: Flows,
+def check_status(summary: Mapping[str, Any], pairs: PairsLike, flows: Flows,
                  out: list[Violation]) -> None:
     """A status that means "no plan" (``infeasible``, ``no_solution``, ...) with a plan is a lie.
 
@@ -91,9 +102,8 @@ def check_status(summary: Mapping[str, Any], pairs: pd.DataFrame, flows: Flows,
     if not isinstance(status, str) or status not in KNOWN_STATUSES or status in SOLVED:
         return  # no status or an unknown one: check_objective says so
     with np.errstate(invalid="ignore"):
-        hosts = int(np.count_nonzero((pairs["y"].to_numpy() > 0)
-                                     | (pairs["k"].to_numpy() != 0)
-                                     | (pairs["q"].to_numpy() != 0)))
+        hosts = int(np.count_nonzero((column(pairs, "y") > 0) | (column(pairs, "k") != 0)
+                                     | (column(pairs, "q") != 0)))
         ships = int(np.count_nonzero(flows.qty != 0))
     if hosts or ships:
         out.append(Violation("table", "summary.json", float(hosts + ships),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -11,8 +13,10 @@ from solver.check.case_data import (
 from solver.check.common import (
     Tolerance,
     Violation,
+    as_text,
     codes,
     fmt,
+    group_sum,
     largest_per_layer,
     resilience_k,
 )
@@ -21,13 +25,55 @@ from solver.check.common import (
 )
 from solver.check.plan import (
     Flows,
+    Pairs,
 )
+
+PairsLike = pd.DataFrame | Pairs
+"""The capability pairs with the plan's numbers: :class:`Pairs`, or a frame of its columns."""
+
+
+def column(pairs: PairsLike, name: str, dtype: Any = None) -> np.ndarray:
+    """A column of the pairs as an array (``to_numpy(dtype)`` of a frame's column).
+
+    Shared with the other checks that read the pairs (:mod:`solver.check.costs`,
+    :mod:`solver.check.reports`).
+    """
+    if isinstance(pairs, Pairs):
+        values = pairs[name]
+        return values if dtype is None else values.astype(dtype, copy=False)
+    return pairs[name].to_numpy(dtype=dtype)
+
+
+def _at(pairs: PairsLike, name: str, i: Any) -> Any:
+    """Row ``i``'s cell of column ``name``."""
+    return pairs[name][i] if isinstance(pairs, Pairs) else pairs[name].iloc[i]
+
+
+def _layer_codes(data: CaseData, pairs: PairsLike) -> np.ndarray:
+    """Each pair's layer code."""
+    if isinstance(pairs, Pairs):
+        return pairs.layer_code
+    return codes(data.layer_ids, pairs["layer"])
+
+
+def _per_pair(data: CaseData, pairs: PairsLike, name: str) -> np.ndarray:
+    """``pairs["layer"].map(data.layers[name])`` as floats."""
+    if isinstance(pairs, Pairs):
+        return data.per_pair(name)
+    return pairs["layer"].map(data.layers[name]).to_numpy(dtype=float)
+
+
+def layer_sum(data: CaseData, pairs: PairsLike, name: str) -> np.ndarray:
+    """``pairs.groupby("layer")[name].sum()`` per layer of ``data`` (0 for a layer without)."""
+    if isinstance(pairs, Pairs):
+        return data.grouping("layer").sum(pairs[name])
+    return group_sum(as_text(pairs["layer"]), column(pairs, name, float), data.layers.index)
 
 
 def check_routes(data: CaseData, flows: Flows, out: list[Violation]) -> None:
     """Flows only from S(l), to consumers with demand for l, over allowed routes."""
     capable = flows.pair >= 0
-    trusted_pairs = data.pairs["trusted"].to_numpy(dtype=bool)
+    trusted_pairs = data.values("pairs", "trusted", bool)
     trusted = capable & trusted_pairs[np.where(capable, flows.pair, 0)] if len(
         trusted_pairs) else np.zeros(len(capable), dtype=bool)
     has_row = flows.row >= 0
@@ -37,9 +83,9 @@ def check_routes(data: CaseData, flows: Flows, out: list[Violation]) -> None:
         if not capable[i]:
             reasons.append(f"{p} cannot produce {layer} (no capabilities.csv row)")
         elif not trusted[i]:
-            pair = data.pairs.iloc[flows.pair[i]]
-            reasons.append(f"{p}'s trust {fmt(pair['trust'])} is below the layer's min_trust "
-                           f"{fmt(pair['min_trust'])}")
+            at = int(flows.pair[i])
+            reasons.append(f"{p}'s trust {fmt(data.pairs['trust'].iloc[at])} is below the "
+                           f"layer's min_trust {fmt(data.pairs['min_trust'].iloc[at])}")
         if not has_row[i]:
             reasons.append(f"{n} has no demand row for {layer}")
         if not flows.allowed[i]:
@@ -49,7 +95,7 @@ def check_routes(data: CaseData, flows: Flows, out: list[Violation]) -> None:
                              f"but {'; and '.join(reasons)}"))
 
 
-def check_supplied(pairs: pd.DataFrame, flows: Flows, out: list[Violation],
+def check_supplied(pairs: PairsLike, flows: Flows, out: list[Violation],
               tol: Tolerance, inputs: np.ndarray | None = None) -> None:
     """``allocation.supplied`` is the sum of the partner's flows of the layer, and >= 0.
 
@@ -61,16 +107,16 @@ def check_supplied(pairs: pd.DataFrame, flows: Flows, out: list[Violation],
                           minlength=len(pairs))
     if inputs is not None:
         shipped = shipped + inputs
-    q = pairs["q"].to_numpy()
+    q = column(pairs, "q")
     bad, miss = tol.differ(q, shipped)
     for i in np.flatnonzero(bad):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         out.append(Violation("supplied", pair_name(p, layer), float(miss[i]),
                              f"layer {layer}: supplied: allocation.csv says {p} supplies "
                              f"{fmt(q[i])} units, its flows sum to {fmt(shipped[i])} (off by "
                              f"{fmt(miss[i])} units)"))
     for i in np.flatnonzero(q < -tol.absolute):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         out.append(Violation("supplied", pair_name(p, layer), float(-q[i]),
                              f"layer {layer}: supplied: {p} supplies {fmt(q[i])} units, "
                              "a negative amount"))
@@ -87,7 +133,7 @@ def check_demand(data: CaseData, flows: Flows, out: list[Violation], tol: Tolera
     got = np.bincount(flows.row[served], weights=flows.qty[served], minlength=len(rows))
     if unmet is not None:
         got = got + unmet
-    need = rows["demand"].to_numpy(dtype=float)
+    need = data.values("demand", "demand", float)
     bad, miss = tol.differ(got, need)
     for i in np.flatnonzero(bad):
         n, layer = rows["member"].iloc[i], rows["layer"].iloc[i]
@@ -97,33 +143,33 @@ def check_demand(data: CaseData, flows: Flows, out: list[Violation], tol: Tolera
                              f"{fmt(need[i])} ({word} by {fmt(miss[i])} units)"))
 
 
-def check_capacity(pairs: pd.DataFrame, out: list[Violation], tol: Tolerance) -> None:
+def check_capacity(pairs: PairsLike, out: list[Violation], tol: Tolerance) -> None:
     """A partner supplies at most what it built: ``q <= k``."""
-    q, k = pairs["q"].to_numpy(), pairs["k"].to_numpy()
+    q, k = column(pairs, "q"), column(pairs, "k")
     bad, excess = tol.over(q, k)
     for i in np.flatnonzero(bad):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         out.append(Violation("capacity", pair_name(p, layer), float(excess[i]),
                              f"layer {layer}: capacity: {p} supplies {fmt(q[i])} units but built "
                              f"only {fmt(k[i])} (over by {fmt(excess[i])} units)"))
 
 
-def check_hosting(pairs: pd.DataFrame, out: list[Violation], tol: Tolerance) -> None:
+def check_hosting(pairs: PairsLike, out: list[Violation], tol: Tolerance) -> None:
     """``min_capacity*y <= k <= capacity*y``; a partner outside S(l) does not host l."""
-    y, k = pairs["y"].to_numpy(), pairs["k"].to_numpy()
-    cap = pairs["capacity"].to_numpy(dtype=float)
-    minc = pairs["min_capacity"].to_numpy(dtype=float)
-    trusted = pairs["trusted"].to_numpy(dtype=bool)
+    y, k = column(pairs, "y"), column(pairs, "k")
+    cap = column(pairs, "capacity", float)
+    minc = column(pairs, "min_capacity", float)
+    trusted = column(pairs, "trusted", bool)
     for i in np.flatnonzero(~trusted & (y > 0.5)):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         out.append(Violation("hosting", pair_name(p, layer), 1.0,
                              f"layer {layer}: hosting: {p} hosts the layer, but its trust "
-                             f"{fmt(pairs['trust'].iloc[i])} is below the layer's min_trust "
-                             f"{fmt(pairs['min_trust'].iloc[i])}"))
+                             f"{fmt(_at(pairs, 'trust', i))} is below the layer's min_trust "
+                             f"{fmt(_at(pairs, 'min_trust', i))}"))
     upper = cap * y
     bad, excess = tol.over(k, upper)
     for i in np.flatnonzero(bad):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         limit = (f"its capacity {fmt(cap[i])}" if y[i] > 0.5
                  else "0, since it does not host the layer")
         out.append(Violation("hosting", pair_name(p, layer), float(excess[i]),
@@ -132,22 +178,22 @@ def check_hosting(pairs: pd.DataFrame, out: list[Violation], tol: Tolerance) -> 
     lower = minc * y
     bad, short = tol.over(lower, k)
     for i in np.flatnonzero(bad):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         limit = f"min_capacity {fmt(minc[i])}" if y[i] > 0.5 else "0"
         out.append(Violation("hosting", pair_name(p, layer), float(short[i]),
                              f"layer {layer}: hosting: {p} built {fmt(k[i])} units, below "
                              f"{limit} (short by {fmt(short[i])} units)"))
 
 
-def check_supplier_share(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+def check_supplier_share(data: CaseData, pairs: PairsLike, out: list[Violation],
                     tol: Tolerance) -> None:
     """A host of S(l) supplies at least ``min_supplier_share_l * D_l`` (untrusted: hosting)."""
-    mss = pairs["layer"].map(data.layers["min_supplier_share"]).to_numpy(dtype=float)
-    d, y, q = pairs["D"].to_numpy(), pairs["y"].to_numpy(), pairs["q"].to_numpy()
+    mss = _per_pair(data, pairs, "min_supplier_share")
+    d, y, q = column(pairs, "D"), column(pairs, "y"), column(pairs, "q")
     need = mss * d * y
     bad, short = tol.over(need, q)
-    for i in np.flatnonzero(bad & pairs["trusted"].to_numpy(dtype=bool)):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+    for i in np.flatnonzero(bad & column(pairs, "trusted", bool)):
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         out.append(Violation("supplier_share", pair_name(p, layer), float(short[i]),
                              f"layer {layer}: supplier_share: {p} hosts the layer but supplies "
                              f"{fmt(q[i])} units ({fmt(q[i] / d[i] if d[i] > 0 else 0.0)} of "
@@ -156,13 +202,14 @@ def check_supplier_share(data: CaseData, pairs: pd.DataFrame, out: list[Violatio
                              f"{fmt(need[i])} (short by {fmt(short[i])} units)"))
 
 
-def check_diversification(data: CaseData, pairs: pd.DataFrame, out: list[Violation]) -> None:
+def check_diversification(data: CaseData, pairs: PairsLike, out: list[Violation]) -> None:
     """At least ``min_suppliers_l`` partners of S(l) host a layer with demand."""
-    hosts = pairs[pairs["trusted"] & (pairs["y"] > 0.5)].groupby("layer").size()
     layers = data.layers
-    count = hosts.reindex(layers.index).fillna(0).to_numpy(dtype=float)
-    need = layers["min_suppliers"].to_numpy(dtype=float)
-    d = layers["D"].to_numpy(dtype=float)
+    host = column(pairs, "trusted", bool) & (column(pairs, "y") > 0.5)
+    host_layer = _layer_codes(data, pairs)[host]
+    count = np.bincount(host_layer[host_layer >= 0], minlength=len(layers)).astype(float)
+    need = data.values("layers", "min_suppliers", float)
+    d = data.values("layers", "D", float)
     for i in np.flatnonzero((d > 0) & (count < need)):
         layer = str(layers.index[int(i)])
         out.append(Violation("diversification", layer, float(need[i] - count[i]),
@@ -171,21 +218,21 @@ def check_diversification(data: CaseData, pairs: pd.DataFrame, out: list[Violati
                              f"{int(need[i] - count[i])})"))
 
 
-def check_concentration(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+def check_concentration(data: CaseData, pairs: PairsLike, out: list[Violation],
                    tol: Tolerance) -> None:
     """No partner supplies more than ``max_share_l * D_l`` (when max_share < 1)."""
-    ms = pairs["layer"].map(data.layers["max_share"]).to_numpy(dtype=float)
-    d, q = pairs["D"].to_numpy(), pairs["q"].to_numpy()
+    ms = _per_pair(data, pairs, "max_share")
+    d, q = column(pairs, "D"), column(pairs, "q")
     bad, excess = tol.over(q, ms * d)
     for i in np.flatnonzero(bad & (ms < 1.0)):
-        p, layer = pairs["partner"].iloc[i], pairs["layer"].iloc[i]
+        p, layer = _at(pairs, "partner", i), _at(pairs, "layer", i)
         share = q[i] / d[i] if d[i] > 0 else float("inf")
         out.append(Violation("concentration", pair_name(p, layer), float(excess[i]),
                              f"layer {layer}: concentration: {p} supplies {fmt(share)} of "
                              f"demand, max_share {fmt(ms[i])} (over by {fmt(excess[i])} units)"))
 
 
-def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+def check_resilience(data: CaseData, pairs: PairsLike, out: list[Violation],
                 tol: Tolerance) -> None:
     """N-k: built capacity minus its ``K = resilience_k`` largest hosts >= ``resilience_l * D_l``.
 
@@ -193,14 +240,14 @@ def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
     of the K largest hosts is the worst loss of any K, so one check per layer covers them all.
     """
     layers = data.layers
-    res = layers["resilience"].to_numpy(dtype=float)
-    d = layers["D"].to_numpy(dtype=float)
+    res = data.values("layers", "resilience", float)
+    d = data.values("layers", "D", float)
     n_layers = len(layers)
     big_k = resilience_k(layers)
-    trusted = np.flatnonzero(pairs["trusted"].to_numpy(dtype=bool))
-    layer = codes(data.layer_ids, pairs["layer"])[trusted]
-    k = pairs["k"].to_numpy(dtype=float)[trusted]
-    partner = pairs["partner"].to_numpy(dtype=object)[trusted]
+    trusted = np.flatnonzero(column(pairs, "trusted", bool))
+    layer = _layer_codes(data, pairs)[trusted]
+    k = column(pairs, "k", float)[trusted]
+    partner = np.asarray(column(pairs, "partner"), dtype=object)[trusted]
     # Each layer's K largest hosts (ties by partner id), lost together.
     by_name = np.unique(partner.astype(str), return_inverse=True)[1]
     top = largest_per_layer(layer, k, big_k, tiebreak=by_name)
@@ -228,14 +275,13 @@ def check_resilience(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
                              f"{fmt(short[i])} units)"))
 
 
-def check_surplus(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+def check_surplus(data: CaseData, pairs: PairsLike, out: list[Violation],
              tol: Tolerance) -> None:
     """Surplus capacity is capped: ``sum_p k[p,l] - D_l <= max_surplus_l * D_l``."""
     layers = data.layers
-    ms = layers["max_surplus"].to_numpy(dtype=float)
-    d = layers["D"].to_numpy(dtype=float)
-    built = pairs.groupby("layer")["k"].sum().reindex(layers.index).fillna(0.0)
-    total = built.to_numpy(dtype=float)
+    ms = data.values("layers", "max_surplus", float)
+    d = data.values("layers", "D", float)
+    total = layer_sum(data, pairs, "k")
     with np.errstate(invalid="ignore"):
         bad, excess = tol.over(total, d + ms * d)
     for i in np.flatnonzero(bad & ~np.isnan(ms)):
@@ -253,8 +299,8 @@ def check_dependency(data: CaseData, flows: Flows, out: list[Violation],
     served = flows.row >= 0
     at = np.where(served, flows.row, 0)
     rows = data.demand
-    md = rows["max_dependency"].to_numpy(dtype=float)[at] if len(rows) else np.ones(len(at))
-    d = rows["demand"].to_numpy(dtype=float)[at] if len(rows) else np.zeros(len(at))
+    md = data.values("demand", "max_dependency", float)[at] if len(rows) else np.ones(len(at))
+    d = data.values("demand", "demand", float)[at] if len(rows) else np.zeros(len(at))
     f = flows.qty
     use = ~flows.domestic & served & (md < 1.0)
     bad, excess = tol.over(f, md * d, d)
@@ -272,8 +318,8 @@ def check_domestic(data: CaseData, flows: Flows, out: list[Violation], tol: Tole
     rows = data.demand
     home = flows.domestic & (flows.row >= 0)
     got = np.bincount(flows.row[home], weights=flows.qty[home], minlength=len(rows))
-    md = rows["min_domestic"].to_numpy(dtype=float)
-    d = rows["demand"].to_numpy(dtype=float)
+    md = data.values("demand", "min_domestic", float)
+    d = data.values("demand", "demand", float)
     need = md * d
     bad, short = tol.over(need, got, d)
     for i in np.flatnonzero(bad & (md > 0)):
@@ -284,15 +330,16 @@ def check_domestic(data: CaseData, flows: Flows, out: list[Violation], tol: Tole
                              f"{fmt(need[i])} (short by {fmt(short[i])} units)"))
 
 
-def check_participation(data: CaseData, pairs: pd.DataFrame, out: list[Violation],
+def check_participation(data: CaseData, pairs: PairsLike, out: list[Violation],
                    tol: Tolerance) -> None:
     """``min_part_p * V <= sum_l v_l q[p,l] <= max_part_p * V``, ``V = sum_l v_l D_l``."""
     partners = data.partners
-    value = (pairs["unit_value"] * pairs["q"]).groupby(pairs["partner"]).sum()
-    got = value.reindex(partners.index).fillna(0.0).to_numpy(dtype=float)
+    value = column(pairs, "unit_value") * column(pairs, "q")
+    got = data.grouping("partner").sum(value) if isinstance(pairs, Pairs) else \
+        group_sum(as_text(pairs["partner"]), value, partners.index)
     total = data.total_value
-    lo = partners["min_participation"].to_numpy(dtype=float)
-    hi = partners["max_participation"].to_numpy(dtype=float)
+    lo = data.values("partners", "min_participation", float)
+    hi = data.values("partners", "max_participation", float)
     low_bad, short = tol.over(lo * total, got, total)
     high_bad, excess = tol.over(got, hi * total, total)
     for i in np.flatnonzero(low_bad & (lo > 0)):

@@ -16,7 +16,9 @@ from solver.check.common import (
     Row,
     Tolerance,
     Violation,
+    as_text,
     codes,
+    duplicated,
     flow,
     fmt,
     line_of,
@@ -31,31 +33,72 @@ from solver.check.common import (
 )
 
 
+class Pairs:
+    """The case's capability pairs (``data.pairs``' rows, in case order) with the plan's numbers.
+
+    ``pairs[name]`` is a column as a numpy array: one of ``data.pairs`` (read once) or one
+    the plan gives: ``y``, ``k``, ``q`` and the written ``share_w``, ``unit_cost_w``,
+    ``fixed_cost_w``, ``cost_w``. :attr:`frame` is all of them as one DataFrame (the case's
+    columns, then the plan's), for the checks that read a frame.
+    """
+
+    def __init__(self, data: CaseData, values: dict[str, np.ndarray]) -> None:
+        self.data = data
+        self.plan = values
+        self._columns: dict[str, np.ndarray] = dict(values)
+        self._frame: pd.DataFrame | None = None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        got = self._columns.get(name)
+        if got is None:
+            got = self._columns[name] = self.data.values("pairs", name)
+        return got
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns or name in self.data.pairs.columns
+
+    def __len__(self) -> int:
+        return len(self.data.pairs)
+
+    @property
+    def layer_code(self) -> np.ndarray:
+        """Each pair's layer code (position in ``data.layer_ids``)."""
+        return self.data.pair_codes()[1]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The pairs as one frame: ``data.pairs``' columns, then the plan's."""
+        if self._frame is None:
+            self._frame = self.data.pairs.assign(**self.plan)
+        return self._frame
+
+
 def read_allocation(data: CaseData, allocation: pd.DataFrame, out: list[Violation],
-                tol: Tolerance) -> pd.DataFrame | None:
+                    tol: Tolerance) -> Pairs | None:
     """The capability pairs (in case order) with the plan's y, k, q and written costs."""
     file = "allocation.csv"
     if missing_columns(allocation, ALLOCATION_COLUMNS, file, out):
         return None
-    a = allocation[list(ALLOCATION_COLUMNS)].reset_index(drop=True)
-    partner = a["partner"].astype(str)
-    layer = a["layer"].astype(str)
+    a = allocation
+    partner = as_text(a["partner"])
+    layer = as_text(a["layer"])
 
     def key(i: Row) -> str:
-        return pair_name(str(partner.iloc[i]), str(layer.iloc[i]))
+        return pair_name(str(partner[i]), str(layer[i]))
 
-    hosted = read_hosted(a["hosted"])
+    written_hosted = a["hosted"]
+    hosted = read_hosted(written_hosted)
     unreadable = ~np.isfinite(hosted)
     for i in np.flatnonzero(unreadable):
         out.append(Violation("table", key(i), 1.0,
                              f"{file}, line {line_of(i)}, column hosted: hosted of {key(i)} is "
-                             f"{a['hosted'].iloc[i]!r}, not a true/false value; counted as "
+                             f"{written_hosted.iloc[i]!r}, not a true/false value; counted as "
                              "false"))
     hosted = np.where(unreadable, 0.0, hosted)
     not_binary = np.minimum(np.abs(hosted), np.abs(hosted - 1.0))
     for i in np.flatnonzero(not_binary > tol.absolute):
         out.append(Violation("hosting", key(i), float(not_binary[i]),
-                             f"layer {layer.iloc[i]}: hosting: hosted of {partner.iloc[i]} is "
+                             f"layer {layer[i]}: hosting: hosted of {partner[i]} is "
                              f"{fmt(hosted[i])}, not 0 or 1"))
     values = {"y": (hosted >= 0.5).astype(float)}
     for col, name in (("capacity", "k"), ("supplied", "q"), ("share", "share_w"),
@@ -72,48 +115,48 @@ def read_allocation(data: CaseData, allocation: pd.DataFrame, out: list[Violatio
         out.append(Violation("table", key(i), 1.0,
                              f"{file}: {key(i)} is not a capability pair of the case (no "
                              "capabilities.csv row); ignored"))
-    dup = pd.Series(pair).duplicated(keep="first").to_numpy() & (pair >= 0)
+    dup = duplicated(pair) & (pair >= 0)
     for i in np.flatnonzero(dup):
         out.append(Violation("table", key(i), 1.0,
                              f"{file}: {key(i)} has more than one row; the first counts"))
     use = (pair >= 0) & ~dup
-    pairs = data.pairs.copy()
-    present = np.zeros(len(pairs), dtype=bool)
+    n_pairs = len(data.pairs)
+    present = np.zeros(n_pairs, dtype=bool)
     present[pair[use]] = True
     for name, column in values.items():
-        filled = np.zeros(len(pairs))
+        filled = np.zeros(n_pairs)
         filled[pair[use]] = column[use]
-        pairs[name] = filled
-    for i in np.flatnonzero(~present):
-        k = pair_name(pairs["partner"].iloc[i], pairs["layer"].iloc[i])
-        out.append(Violation("table", k, 1.0,
-                             f"{file}: no row for capability pair {k}; counted as not hosted, "
-                             "nothing built or supplied"))
+        values[name] = filled
+    pairs = Pairs(data, values)
+    if not present.all():
+        case_partner, case_layer = pairs["partner"], pairs["layer"]
+        for i in np.flatnonzero(~present):
+            k = pair_name(case_partner[i], case_layer[i])
+            out.append(Violation("table", k, 1.0,
+                                 f"{file}: no row for capability pair {k}; counted as not "
+                                 "hosted, nothing built or supplied"))
     cost_columns(pairs, present, out, tol)
     return pairs
 
 
-def cost_columns(pairs: pd.DataFrame, present: np.ndarray, out: list[Violation],
-                  tol: Tolerance) -> None:
+def cost_columns(pairs: Pairs, present: np.ndarray, out: list[Violation],
+                 tol: Tolerance) -> None:
     """The written unit_cost, fixed_cost, cost and share agree with the case and the plan."""
     file = "allocation.csv"
-    d = pairs["D"].to_numpy()
-    q = pairs["q"].to_numpy()
+    d = pairs["D"]
+    q = pairs["q"]
     share = np.divide(q, d, out=np.zeros(len(pairs)), where=d > 0)
-    cost = (pairs["fixed_cost"].to_numpy() * pairs["y"].to_numpy()
-            + pairs["unit_cost"].to_numpy() * pairs["k"].to_numpy())
+    cost = pairs["fixed_cost"] * pairs["y"] + pairs["unit_cost"] * pairs["k"]
     checks = (
-        ("unit_cost", pairs["unit_cost_w"].to_numpy(), pairs["unit_cost"].to_numpy(),
-         "the case's unit_cost"),
-        ("fixed_cost", pairs["fixed_cost_w"].to_numpy(), pairs["fixed_cost"].to_numpy(),
-         "the case's fixed_cost"),
-        ("cost", pairs["cost_w"].to_numpy(), cost, "fixed_cost*hosted + unit_cost*capacity"),
-        ("share", pairs["share_w"].to_numpy(), share, "supplied / layer demand"),
+        ("unit_cost", pairs["unit_cost_w"], pairs["unit_cost"], "the case's unit_cost"),
+        ("fixed_cost", pairs["fixed_cost_w"], pairs["fixed_cost"], "the case's fixed_cost"),
+        ("cost", pairs["cost_w"], cost, "fixed_cost*hosted + unit_cost*capacity"),
+        ("share", pairs["share_w"], share, "supplied / layer demand"),
     )
     for col, written, want, what in checks:
         bad, miss = tol.differ(written, want)
         for i in np.flatnonzero(bad & present):
-            key = pair_name(pairs["partner"].iloc[i], pairs["layer"].iloc[i])
+            key = pair_name(pairs["partner"][i], pairs["layer"][i])
             out.append(Violation("table", key, float(miss[i]),
                                  f"{file}: {col} of {key} is {fmt(written[i])}, but {what} is "
                                  f"{fmt(want[i])} (off by {fmt(miss[i])})"))
@@ -149,11 +192,11 @@ def read_flows(data: CaseData, flows: pd.DataFrame, out: list[Violation],
     file = "flows.csv"
     if missing_columns(flows, FLOW_COLUMNS, file, out):
         return None
-    f = flows[list(FLOW_COLUMNS)].reset_index(drop=True)
+    f = flows
+    exporter, importer, layer = f["exporter"], f["importer"], f["layer"]
 
     def key(i: Row) -> str:
-        return flow(str(f["exporter"].iloc[i]), str(f["importer"].iloc[i]),
-                     str(f["layer"].iloc[i]))
+        return flow(str(exporter.iloc[i]), str(importer.iloc[i]), str(layer.iloc[i]))
 
     qty = numbers(f, "quantity", key, file, out)
     cost_w = numbers(f, "unit_cost", key, file, out)
@@ -162,9 +205,9 @@ def read_flows(data: CaseData, flows: pd.DataFrame, out: list[Violation],
                              f"{file}: quantity of {key(i)} is {fmt(qty[i])}, negative"))
 
     n_layers, n_consumers = len(data.layer_ids), len(data.consumer_ids)
-    ex = codes(data.partner_ids, f["exporter"])
-    im = codes(data.consumer_ids, f["importer"])
-    la = codes(data.layer_ids, f["layer"])
+    ex = codes(data.partner_ids, exporter)
+    im = codes(data.consumer_ids, importer)
+    la = codes(data.layer_ids, layer)
     known = (ex >= 0) & (im >= 0) & (la >= 0)
     for i in np.flatnonzero(~known):
         what = [f"{name} {str(f[name].iloc[i])!r}"
@@ -177,10 +220,11 @@ def read_flows(data: CaseData, flows: pd.DataFrame, out: list[Violation],
     # One integer per (exporter, importer, layer); rows with an unknown id get their own.
     code = np.where(known, (ex * n_consumers + im) * n_layers + la,
                     -1 - np.arange(len(known), dtype=np.int64))
-    later = pd.Series(code).duplicated(keep="first").to_numpy()
+    later = duplicated(code)
     keep = known.copy()
     if later.any():
-        repeated = pd.Series(code).duplicated(keep=False).to_numpy()
+        repeated = later.copy()
+        repeated[np.isin(code, code[later])] = True
         for i in np.flatnonzero(repeated & ~later):
             out.append(Violation("table", key(i), 1.0,
                                  f"{file}: {key(i)} has more than one row; their quantities "
@@ -191,14 +235,15 @@ def read_flows(data: CaseData, flows: pd.DataFrame, out: list[Violation],
         qty = qty.copy()
         qty[keep] = totals[np.searchsorted(unique, code[keep])]
     idx = np.flatnonzero(keep)
+    every = len(idx) == len(f)
     ex, im, la, qty, cost_w = ex[idx], im[idx], la[idx], qty[idx], cost_w[idx]
 
     domestic = ex == im
     trade_cost, allowed = data.routes(ex, im, la)
     result = Flows(
-        exporter=f["exporter"].iloc[idx].reset_index(drop=True),
-        importer=f["importer"].iloc[idx].reset_index(drop=True),
-        layer=f["layer"].iloc[idx].reset_index(drop=True),
+        exporter=(exporter if every else exporter.iloc[idx]).reset_index(drop=True),
+        importer=(importer if every else importer.iloc[idx]).reset_index(drop=True),
+        layer=(layer if every else layer.iloc[idx]).reset_index(drop=True),
         qty=qty,
         pair=data.pair_lookup.find(ex * n_layers + la),
         row=data.row_lookup.find(im * n_layers + la),

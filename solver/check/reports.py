@@ -29,19 +29,23 @@ import pandas as pd
 from solver.check.common import (
     Tolerance,
     Violation,
+    as_text,
     codes,
+    duplicated,
     fmt,
     hosted,
     largest_per_layer,
     resilience_k,
 )
+from solver.check.families import column as pair_column
+from solver.check.plan import Pairs
 
 LAYER_COLUMNS = ("layer", "demand", "capacity", "supplied", "suppliers", "max_share", "hhi",
                  "effective_suppliers", "n1_coverage", "surplus")
 PARTNER_COLUMNS = ("partner", "member", "value", "participation", "layers_hosted", "cost")
 
 
-def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
+def check_layers(data: Any, pairs: pd.DataFrame | Pairs, written: pd.DataFrame,
                  out: list[Violation], tol: Tolerance,
                  unmet: np.ndarray | None = None) -> None:
     """``layers.csv`` against the layer metrics of the checked plan.
@@ -51,8 +55,8 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
     ids = data.layer_ids
     n = len(ids)
     demand = data.layers["D"].to_numpy(dtype=float)
-    code = codes(ids, pairs["layer"].astype(str))
-    y, k, q = (pairs[c].to_numpy(dtype=float) for c in ("y", "k", "q"))
+    code = pairs.layer_code if isinstance(pairs, Pairs) else codes(ids, as_text(pairs["layer"]))
+    y, k, q = (pair_column(pairs, c, float) for c in ("y", "k", "q"))
     d_pair = demand[code]
     share = np.divide(q, d_pair, out=np.zeros(len(q)), where=d_pair > 0)
     capacity = np.bincount(code, weights=k, minlength=n)
@@ -82,23 +86,22 @@ def check_layers(data: Any, pairs: pd.DataFrame, written: pd.DataFrame,
         expected["market_supplied"] = data.layers["market_supplied"].to_numpy(dtype=float)
     if unmet is not None:
         expected["surplus"] = np.maximum(capacity - demand, 0.0)
-        row_layer = codes(ids, data.demand["layer"].astype(str))
+        row_layer = codes(ids, as_text(data.demand["layer"]))
         expected["unmet"] = np.bincount(row_layer, weights=unmet, minlength=n)
     _compare("layers.csv", "layer", ids, written, expected, out, tol)
 
 
-def check_partners(data: Any, pairs: pd.DataFrame, flows: Any, written: pd.DataFrame,
+def check_partners(data: Any, pairs: pd.DataFrame | Pairs, flows: Any, written: pd.DataFrame,
                    out: list[Violation], tol: Tolerance) -> None:
     """``partners.csv`` against the participation and costs of the checked plan."""
     ids = data.partner_ids
     n = len(ids)
-    code = codes(ids, pairs["partner"].astype(str))
-    y, k, q = (pairs[c].to_numpy(dtype=float) for c in ("y", "k", "q"))
-    value = np.bincount(code, weights=q * pairs["unit_value"].to_numpy(dtype=float),
-                        minlength=n)
-    own = (pairs["fixed_cost"].to_numpy(dtype=float) * y
-           + pairs["unit_cost"].to_numpy(dtype=float) * k)
-    exporter = codes(ids, flows.exporter.astype(str))
+    code = pairs.data.pair_codes()[0] if isinstance(pairs, Pairs) else \
+        codes(ids, as_text(pairs["partner"]))
+    y, k, q = (pair_column(pairs, c, float) for c in ("y", "k", "q"))
+    value = np.bincount(code, weights=q * pair_column(pairs, "unit_value", float), minlength=n)
+    own = pair_column(pairs, "fixed_cost", float) * y + pair_column(pairs, "unit_cost", float) * k
+    exporter = codes(ids, as_text(flows.exporter))
     shipped = np.bincount(exporter, weights=flows.qty * flows.trade_cost, minlength=n)
     total = data.total_value
     expected = {
@@ -119,24 +122,26 @@ def _compare(file: str, key: str, ids: pd.Index, written: pd.DataFrame,
         out.append(Violation("table", file, float(len(missing)),
                              f"{file}: missing column(s) {', '.join(missing)}"))
         return
-    names = written[key].astype(str).reset_index(drop=True)
+    names = as_text(written[key])
     row = codes(ids, names)
     for i in np.flatnonzero(row < 0):
-        out.append(Violation("table", f"{file}:{names.iloc[i]}", 1.0,
-                             f"{file}: {key} {names.iloc[i]!r} is not in the case"))
-    dup = names.duplicated(keep="first").to_numpy() & (row >= 0)
+        out.append(Violation("table", f"{file}:{names[i]}", 1.0,
+                             f"{file}: {key} {names[i]!r} is not in the case"))
+    dup = duplicated(names) & (row >= 0)
     for i in np.flatnonzero(dup):
-        out.append(Violation("table", f"{file}:{names.iloc[i]}", 1.0,
-                             f"{file}: {key} {names.iloc[i]} has more than one row"))
+        out.append(Violation("table", f"{file}:{names[i]}", 1.0,
+                             f"{file}: {key} {names[i]} has more than one row"))
     use = np.flatnonzero((row >= 0) & ~dup)
-    absent = np.setdiff1d(np.arange(len(ids)), row[use])
-    for j in absent:
+    present = np.zeros(len(ids), dtype=bool)
+    present[row[use]] = True
+    for j in np.flatnonzero(~present).tolist():
         out.append(Violation("table", f"{file}:{ids[j]}", 1.0,
                              f"{file}: no row for {key} {ids[j]}"))
     at = row[use]
-    every = len(use) == len(written) and bool((use == np.arange(len(use))).all())
+    every = len(use) == len(written)
     for column, want in expected.items():
-        cells = written[column] if every else written[column].iloc[use]  # by position
+        series = written[column]
+        cells = series if every else series.iloc[use]  # by position
         if column == "member":
             got = hosted(cells)
         elif cells.dtype.kind in "fiub":  # numbers already (a table in memory): as they are

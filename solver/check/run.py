@@ -180,7 +180,7 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         extra = market.delivered if extra is None else extra + market.delivered
     check_supplied(pairs, fl, out, tolerance, extra)
     if chain is not None:
-        check_input_balance(data, pairs, chain, out, tolerance)
+        check_input_balance(data, pairs.frame, chain, out, tolerance)
     soft = case.objective.shortage_cost is not None
     unmet = read_unmet(data, shortage, out, tolerance) if soft else None
     check_demand(data, fl, out, tolerance, unmet)
@@ -202,11 +202,11 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         costs.update(market.costs)
     recomputed: dict[str, dict[str, Any]] = {}
     if designs(case):
-        costs["recourse"] = check_design(case, data, pairs, costs, scenario_flows,
+        costs["recourse"] = check_design(case, data, pairs.frame, costs, scenario_flows,
                                          planned_flows(flows), recomputed, out, tolerance)
     if summary.get("status") in SOLVED and scenarios is not None and (
             not designs(case) or data.inputs is not None):
-        recheck_scenarios(case, data, pairs, scenarios, recomputed, out, tolerance,
+        recheck_scenarios(case, data, pairs.frame, scenarios, recomputed, out, tolerance,
                           None if market is None else market.supplied)
     if summary.get("status") in SOLVED and (scenario_table or scenarios is not None):
         check_scenario_table(case, data, scenarios, recomputed, out, tolerance)
@@ -223,7 +223,8 @@ def check_solution(case: Case, allocation: pd.DataFrame, flows: pd.DataFrame,
         wrong = any(v.entity in ("objective", "bound") for v in out)
         check_gap(summary, objective, None if wrong else finite_number(summary.get("bound")),
                   out, tolerance, required=not wrong and summary.get("bound") is not None)
-        check_alternative(summary, objective, pairs, out, tolerance)
+        if summary.get("alternative") is not None:
+            check_alternative(summary, objective, pairs.frame, out, tolerance)
     if layers is not None:
         check_layers(data, pairs, layers, out, tolerance, unmet)
     if partners is not None:
