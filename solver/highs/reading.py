@@ -11,7 +11,7 @@ import ctypes
 import math
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -213,7 +213,7 @@ def active_objective(model: Any) -> Any:
     return found[0] if found else None
 
 
-def column_bounds(variables: list[Any]) -> Bounds:
+def column_bounds(variables: list[Any], held: HeldBounds | None = None) -> Bounds:
     """Bounds and integrality of ``variables``, as HiGHS columns.
 
     A variable's bound is the tighter of its own bound and its domain's; a fixed variable is
@@ -221,7 +221,8 @@ def column_bounds(variables: list[Any]) -> Bounds:
     ``_domain``, ``_fixed``) is read in bulk: the public ``lb``/``ub`` properties compute the
     same, one variable at a time, at five times the cost (0.5 s at a million variables); a
     stored bound that is not a plain number (an expression of mutable parameters) is
-    evaluated. ``tests/test_compile.py`` checks the result against the public properties.
+    evaluated. ``held`` keeps the bounds as read, for the next read of the same variables.
+    ``tests/test_compile.py`` checks the result against the public properties.
     """
     n = len(variables)
     domains = list(map(attrgetter("_domain"), variables))
@@ -235,8 +236,8 @@ def column_bounds(variables: list[Any]) -> Bounds:
         dom_lower[at] = -INF if lo is None else float(lo)
         dom_upper[at] = INF if hi is None else float(hi)
         integer[at] = 1 if step == 1 else 0
-    lower = np.maximum(stored(variables, "_lb", -INF), dom_lower)
-    upper = np.minimum(stored(variables, "_ub", INF), dom_upper)
+    lower = np.maximum(stored(variables, "_lb", -INF, held), dom_lower)
+    upper = np.minimum(stored(variables, "_ub", INF, held), dom_upper)
     fixed = np.fromiter(map(attrgetter("_fixed"), variables), dtype=bool, count=n)
     if fixed.any():
         at_fixed = np.flatnonzero(fixed)
@@ -246,13 +247,45 @@ def column_bounds(variables: list[Any]) -> Bounds:
     return Bounds(lower=lower, upper=upper, integer=integer)
 
 
-def stored(variables: list[Any], attr: str, missing: float) -> np.ndarray:
+@dataclass
+class HeldBounds:
+    """The variables' stored bounds as :func:`stored` last read them, by attribute.
+
+    Each entry: the bound objects (held, so that no other object can take one's address),
+    their addresses, their values and the places of those that are expressions. A read that
+    finds the same objects in the same places knows every plain number already and
+    evaluates only the expressions (a re-solve's variables mostly keep their bounds).
+    """
+
+    last: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict)
+
+
+def stored(variables: list[Any], attr: str, missing: float,
+           held: HeldBounds | None = None) -> np.ndarray:
     """The stored attribute ``attr`` of every variable as floats (``missing`` for None)."""
     raw = np.fromiter(map(attrgetter(attr), variables), dtype=object, count=len(variables))
+    if held is None:
+        return _stored(raw, missing)[0]
+    at = addresses(raw)
+    last = held.last.get(attr)
+    if last is not None and np.array_equal(at, last[1]):
+        out = last[2].copy()
+        if len(last[3]):
+            with evaluating():
+                out[last[3]] = [number(x) for x in raw[last[3]].tolist()]
+        return out
+    out, rest = _stored(raw.copy(), missing)
+    held.last[attr] = (raw, at, out.copy(), rest)
+    return out
+
+
+def _stored(raw: np.ndarray, missing: float) -> tuple[np.ndarray, np.ndarray]:
+    """``raw`` (changed in place) as floats, and the places of the expressions evaluated."""
     absent = raw == None  # noqa: E711  (elementwise, on an object array)
     raw[absent] = missing
     try:
-        return raw.astype(float)
+        return raw.astype(float), np.zeros(0, dtype=np.int64)
     except (TypeError, ValueError):  # a bound is an expression (of a mutable parameter)
         # Only those are evaluated; the plain numbers are read in bulk, as above.
         items = raw.tolist()
@@ -263,4 +296,4 @@ def stored(variables: list[Any], attr: str, missing: float) -> np.ndarray:
         rest = np.flatnonzero(~plain)
         with evaluating():
             out[rest] = [number(items[i]) for i in rest.tolist()]
-        return out
+        return out, rest

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from solver.highs.reading import INF, PLAIN, column_bounds, evaluating, remember
+from solver.highs.reading import INF, PLAIN, HeldBounds, column_bounds, evaluating, remember
 
 
 class Tape:
@@ -136,6 +136,8 @@ class Layout:
         offset = c.param_offset
         self.offset = _Sums(tape, [offset] if offset is not None and offset.exprs else [])
         self.places, self.ids = tape.ids()
+        self.bounds = HeldBounds()
+        """The variables' bounds as last read (:func:`~solver.highs.reading.column_bounds`)."""
         self.positions: tuple[Any, np.ndarray] | None = None
         """Where each coefficient sits in ``value``, for the ``start`` it was found with."""
 
@@ -235,7 +237,7 @@ def refresh(c: Any, highs: Any = None) -> Changes:
 
 def _bounds(c: Any, highs: Any, changes: Changes) -> None:
     """The columns' bounds and integrality read again; what moved goes into ``changes``."""
-    bounds = column_bounds(c.declared)
+    bounds = column_bounds(c.declared, c.layout.bounds)
     if c.bounds.lower is None:
         n = c.n_cols
         _, _, _, sent_lower, sent_upper, _ = highs.getCols(n, np.arange(n, dtype=np.int32))
