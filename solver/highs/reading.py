@@ -38,7 +38,7 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def addresses(objects: Sequence[Any]) -> np.ndarray:
+def addresses(objects: Sequence[Any] | np.ndarray) -> np.ndarray:
     """``id()`` of every object, as an int64 array.
 
     An object array's buffer holds the objects' addresses, which are their ids in CPython;
