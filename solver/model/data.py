@@ -372,13 +372,17 @@ def route_terms(case: Case, names: pd.Index, exporter: np.ndarray, importer: np.
     if trade.empty or not len(exporter):
         return unit_cost, allowed
     width, n_layers = len(names), len(layer_ids) + 1
-    t_exp = names.get_indexer(pd.Index(trade["exporter"].astype(str)))
-    t_imp = names.get_indexer(pd.Index(trade["importer"].astype(str)))
-    named = (trade["layer"].fillna("").astype(str) if "layer" in trade
-             else pd.Series([""] * len(trade)))
-    t_lay = np.where(named.to_numpy() == "", -1,
-                     pd.Index(layer_ids).get_indexer(pd.Index(named)))
-    known = (t_exp >= 0) & (t_imp >= 0) & ((t_lay >= 0) | (named.to_numpy() == ""))
+    # Each trade row's exporter, importer and layer by position (-1: none of the model's),
+    # looked up by their text; a row without a layer holds for every layer.
+    name_at = {x: i for i, x in enumerate(names.tolist())}
+    t_exp, t_imp = (np.array([name_at.get(str(x), -1) for x in trade[side].tolist()],
+                             dtype=np.int64) for side in ("exporter", "importer"))
+    named = np.array(["" if pd.isna(x) else str(x) for x in trade["layer"].tolist()]
+                     if "layer" in trade else [""] * len(trade), dtype=object)
+    layer_at = {x: i for i, x in enumerate(layer_ids)}
+    t_lay = np.array([layer_at.get(x, -1) if x != "" else -1 for x in named.tolist()],
+                     dtype=np.int64)
+    known = (t_exp >= 0) & (t_imp >= 0) & ((t_lay >= 0) | (named == ""))
     t_key = (t_exp[known].astype(np.int64) * width + t_imp[known]) * n_layers + t_lay[known] + 1
     order = np.argsort(t_key, kind="stable")
     t_key = t_key[order]
