@@ -29,11 +29,18 @@ from solver.case.options import (
     SolverOptions,
     SweepOptions,
 )
-from solver.case.override_rows import IdCache, Writers, named_rows, names_nothing, new_route
+from solver.case.override_rows import (
+    IdCache,
+    Writers,
+    named_rows,
+    names_nothing,
+    new_route,
+    write_rows,
+)
 from solver.case.overrides import Override, OverrideError, make_override, parse_assignment
 from solver.case.schema import COALITION, TABLES
 from solver.case.table_files import with_table_file
-from solver.case.tables import COPY_ON_WRITE, LINE, MAX_INT, check_range, read_table
+from solver.case.tables import COPY_ON_WRITE, LINE, check_range, read_table
 from solver.case.validate import cross_checks
 from solver.case.workbook import Book, is_workbook, read_workbook
 from solver.errors import CaseError, Problem, UsageError
@@ -231,28 +238,9 @@ def apply_overrides(case: Case, overrides: list[Override], source: str,
             continue
         assert frame is not None and mask is not None
         wrote.note(o.table, o.column, mask, place)
-        if o.op == "=":
-            if frame[o.column].dtype == bool or frame[o.column].dtype.kind in "if":
-                frame.loc[mask, o.column] = o.value
-            else:
-                frame[o.column] = frame[o.column].astype(object)
-                frame.loc[mask, o.column] = o.value
-        else:
-            product = frame.loc[mask, o.column] * o.value
-            if frame[o.column].dtype.kind in "iu":
-                whole = product.isna() | (product == product.round())
-                if not whole.all():
-                    problems.append(replace(place, message=f"{o} gives "
-                                            f"{product[~whole].iloc[0]:g}: {o.column} is a "
-                                            "whole number"))
-                    continue
-                if (product.abs() > MAX_INT).any():
-                    problems.append(replace(place, message=f"{o} gives "
-                                            f"{product.abs().max():g}: too large for a whole "
-                                            "number (at most 2^53)"))
-                    continue
-                product = product.round().astype(frame[o.column].dtype)
-            frame.loc[mask, o.column] = product
+        message = write_rows(frame, o, mask)
+        if message is not None:
+            problems.append(replace(place, message=message))
     if problems:
         raise CaseError(problems)
     try:

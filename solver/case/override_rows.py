@@ -19,6 +19,7 @@ import pandas as pd
 
 from solver.case.overrides import Override
 from solver.case.schema import COALITION, TABLES
+from solver.case.tables import MAX_INT
 from solver.case.validate import blank_ids
 from solver.errors import Problem
 
@@ -34,6 +35,38 @@ def _ids(frame: pd.DataFrame, col: str, cache: IdCache | None) -> np.ndarray:
     if got is None or got[0] is not frame:
         got = cache[(id(frame), col)] = (frame, blank_ids(frame[col]).to_numpy())
     return got[1]
+
+
+def write_rows(frame: pd.DataFrame, o: Override, mask: np.ndarray) -> str | None:
+    """Write the override's value into ``frame`` at ``mask``; why it cannot, or None.
+
+    ``KEY=VALUE`` sets the rows (a text column becomes an object column); ``KEY*=FACTOR``
+    multiplies them, and a whole-number column must stay whole and at most 2^53.
+    """
+    column = frame[o.column]
+    if o.op == "=":
+        if column.dtype == bool or column.dtype.kind in "if":
+            frame.loc[mask, o.column] = o.value
+        else:
+            frame[o.column] = column.astype(object)
+            frame.loc[mask, o.column] = o.value
+        return None
+    if column.dtype == "float64":  # one multiply in numpy (a study's point makes many)
+        values = column.to_numpy(copy=True)
+        values[mask] = values[mask] * o.value
+        frame[o.column] = values
+        return None
+    product = frame.loc[mask, o.column] * o.value
+    if column.dtype.kind in "iu":
+        whole = product.isna() | (product == product.round())
+        if not whole.all():
+            return f"{o} gives {product[~whole].iloc[0]:g}: {o.column} is a whole number"
+        if (product.abs() > MAX_INT).any():
+            return (f"{o} gives {product.abs().max():g}: too large for a whole number "
+                    "(at most 2^53)")
+        product = product.round().astype(column.dtype)
+    frame.loc[mask, o.column] = product
+    return None
 
 
 def named_rows(o: Override, frame: pd.DataFrame, cache: IdCache | None = None) -> np.ndarray:
