@@ -114,22 +114,3 @@ def test_an_update_sets_the_params_to_the_new_numbers_entry_by_entry(tmp_path: P
         assert held("budget") == np.nan_to_num(arrays["budget"], nan=NO_BUDGET).tolist()
     assert built.num.update(built.m, values(case, model_data(case, keep_zero_demand=True))) \
         == [] and built.num.changed == set()
-
-
-def test_a_table_an_override_left_alone_is_known_the_same_by_its_memory(tmp_path: Path) -> None:
-    # Model data lends a point the last point's flows only where trade and partners are the
-    # same: a table an override did not write shares its base's memory, and tells so; one it
-    # wrote, or a copy, is compared value by value.
-    from solver.model.data import _same_layout, _same_memory
-
-    case = load_case(Path(__file__).resolve().parent.parent / "models" / "allied-ai-stack.toml")
-    data = model_data(case, keep_zero_demand=True)
-    scaled = case.with_overrides(["demand.demand*=1.1"])
-    assert scaled.trade is not case.trade
-    assert _same_memory(scaled.partners, case.partners)
-    assert _same_layout(scaled, data.pairs, data.rows, case, data)
-    costly = case.with_overrides(["trade.unit_cost*=2"])
-    assert not _same_memory(costly.trade, case.trade)
-    assert not costly.trade.equals(case.trade)
-    deep = case.partners.copy(deep=True)
-    assert not _same_memory(deep, case.partners) and deep.equals(case.partners)
