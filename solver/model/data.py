@@ -142,9 +142,11 @@ def _same_layout(case: Case, pairs: pd.DataFrame, rows: pd.DataFrame, other: Cas
         return a is b or (a is not None and b is not None and a.equals(b))
 
     def same_ids(a: pd.DataFrame, b: pd.DataFrame, columns: tuple[str, ...]) -> bool:
-        return len(a) == len(b) and all(
-            a[c].dtype == b[c].dtype and np.array_equal(a[c].to_numpy(), b[c].to_numpy())
-            for c in columns)
+        return len(a) == len(b) and all(map(same_column, (a[c] for c in columns),
+                                            (b[c] for c in columns)))
+
+    def same_column(x: pd.Series, y: pd.Series) -> bool:
+        return x.dtype == y.dtype and np.array_equal(x.to_numpy(), y.to_numpy())
 
     return (same_ids(pairs, data.pairs, ("partner", "layer"))
             and same_ids(rows, data.rows, ("member", "layer"))
