@@ -1,8 +1,10 @@
 """The one persistent re-solver (solver/studies/engine/resolver.py) on a small case.
 
 One build serves many numbers-only changes, each solve equal to a fresh solve of the changed
-case; a change and its undo give the original optimum; the previous plan is the next start;
-a plan the check refuses is reported, solved again cold and never becomes a start.
+case; a change and its undo give the original optimum; every solve starts from the study's
+start, never from the plan before, so that an answer does not depend on what was solved
+before (on the sample, where it did); a plan the check refuses is reported and solved again
+cold.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def test_a_change_then_its_undo_gives_the_original_optimum(case: Case) -> None:
     assert back.accepted
 
 
-def test_the_last_accepted_plan_is_the_next_start(case: Case) -> None:
+def test_every_solve_starts_from_the_study_s_start_never_from_the_plan_before(
+        case: Case) -> None:
     resolver = resolver_of(case)
     starts: list[dict[str, Any]] = []
     real = resolver.runner.warm_start
@@ -92,16 +95,22 @@ def test_the_last_accepted_plan_is_the_next_start(case: Case) -> None:
 
     resolver.runner.warm_start = spy  # type: ignore[method-assign]
     first = resolver.solve()
-    assert not first.warm and starts == []
     change_to(resolver, scaled(case, 0.9))
     second = resolver.solve()
-    assert second.warm and len(starts) == 1
-    assert (starts[0]["y"] == first.report.values["y"]).all()
+    assert not first.warm and not second.warm and starts == []  # no start set: cold
+    assert resolver.start == {}
+    resolver.start = {"y": first.report.values["y"].copy()}
+    for factor in (1.1, 0.8):
+        change_to(resolver, scaled(case, factor))
+        assert resolver.solve().warm
+    assert len(starts) == 2
+    assert all((s["y"] == first.report.values["y"]).all() for s in starts)
 
 
 def test_a_refused_plan_is_reported_retried_cold_and_never_a_start(case: Case) -> None:
     resolver = resolver_of(case)
     good = resolver.solve()
+    resolver.start = {k: v.copy() for k, v in good.report.values.items()}
     kept = {k: v.copy() for k, v in resolver.start.items()}
     change_to(resolver, scaled(case, 1.1))
     seen: list[float] = []
@@ -121,7 +130,7 @@ def test_a_refused_plan_is_reported_retried_cold_and_never_a_start(case: Case) -
 def test_a_refused_warm_plan_s_warnings_are_not_shown_the_cold_plan_s_are(
         case: Case, caplog: pytest.LogCaptureFixture) -> None:
     resolver = resolver_of(case)
-    resolver.solve()
+    resolver.start = dict(resolver.solve().report.values)
     change_to(resolver, scaled(case, 1.1))
     attempts: list[bool] = []
 

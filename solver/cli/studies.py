@@ -64,8 +64,8 @@ def sweep(path: Path, vary: tuple[str, ...], mode: str | None, workers: int,
           solver_name: str | None) -> None:
     """Solve a case over a grid of values; write one tidy row per point.
 
-    Points that change only numbers re-solve the same model, warm-started; every finished
-    point is written at once (Ctrl-C keeps them; --resume continues).
+    Points that change only numbers re-solve the same model; every finished point is
+    written at once (Ctrl-C keeps them; --resume continues).
 
     On a pathway (periods.csv) a point's values apply to the case's data in every period,
     targets.csv's rows still on top in their periods; its cost is the discounted total,

@@ -4,7 +4,9 @@ README, Near-optimal alternatives.
 
 An :class:`AlternativeSolver` builds the cost model once, adds the search components of
 :mod:`solver.model.near_optimal`, and answers every search by changing bounds and weights
-and re-solving, warm-started from the plan before:
+and re-solving. A search's first solve is warm-started from the optimum, each next one from
+the plan before it in the same search: a search's plans depend on the search alone, never on
+the searches a worker ran before it.
 
 - the optimum: minimise cost;
 - the most different plan within a slack ``e``: maximise ``t``, the number of hosting
@@ -237,7 +239,7 @@ class AlternativeSolver:
         self.resolver.add_groups(self.near.groups())
         self.optimum = optimum
         if optimum is not None:
-            self.resolver.start = dict(optimum.values)
+            self.resolver.start = start_of(optimum)
 
     @property
     def built(self) -> Any:
@@ -260,6 +262,8 @@ class AlternativeSolver:
         result = outcome.checked if outcome.has_solution else \
             finish(self.case, self.built, report, self.runner, self.build_seconds)
         self.optimum = Optimum(cost=float(report.objective or 0.0), values=report.values)
+        if outcome.has_solution:
+            self.resolver.start = start_of(self.optimum)
         return result
 
     def cheapest_with(self, lower: float) -> Any:
@@ -309,6 +313,7 @@ class AlternativeSolver:
         """
         if self.optimum is None:
             raise RuntimeError("the optimum is needed before a search")
+        self.resolver.start = start_of(self.optimum)
         near = self.near
         near.cap(cost_cap(self.optimum.cost, task.slack))
         near.distance_floor(0.0)
@@ -328,7 +333,7 @@ class AlternativeSolver:
             near.maximise_distance()
             if "no_t" in self.resolver.start:
                 self.resolver.start["no_t"] = np.zeros(1)
-            first = self.resolver.solve().report
+            first = self._solve().report
             if not first.has_solution:
                 outcome.stopped = f"no plan found ({first.status})"
                 return
@@ -370,7 +375,7 @@ class AlternativeSolver:
         started = time.perf_counter()
         near.direction_bounds(None, None)
         near.push(task.sense)
-        first = self.resolver.solve().report
+        first = self._solve().report
         if not first.has_solution:
             outcome.stopped = f"no plan found ({first.status})"
             return
@@ -423,8 +428,19 @@ class AlternativeSolver:
 
     def _cheapest(self) -> Any:
         """The cheapest plan as the model now stands, as a checked Result (None: no plan)."""
-        outcome = self.resolver.solve(self._check)
+        outcome = self._solve(self._check)
         return outcome.checked if outcome.has_solution else None
+
+    def _solve(self, check: Any = None) -> Any:
+        """A solve of a search, started from the plan before it in the search; the outcome.
+
+        The plan accepted becomes the search's next start (:meth:`search` begins each search
+        from the optimum).
+        """
+        outcome = self.resolver.solve(check)
+        if outcome.accepted:
+            self.resolver.start = dict(outcome.report.values)
+        return outcome
 
 
 def result_hosted(solver: AlternativeSolver, result: Any) -> list[float]:
@@ -433,6 +449,18 @@ def result_hosted(solver: AlternativeSolver, result: Any) -> list[float]:
     hosted = result.allocation.set_index(["partner", "layer"])["hosted"]
     keys = list(zip(pairs["partner"], pairs["layer"], strict=True))
     return [1.0 if bool(hosted.get(k, False)) else 0.0 for k in keys]
+
+
+def start_of(optimum: Optimum) -> dict[str, np.ndarray]:
+    """Every search solve's MIP start: the optimum's plan, at distance 0 from itself.
+
+    The same start wherever a search runs (this process or a worker, after whichever
+    search), so that its plans are too.
+    """
+    start = dict(optimum.values)
+    if "no_t" in start:
+        start["no_t"] = np.zeros(1)
+    return start
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ Monte Carlo draws: anything with an ``index``) and ``settings`` whose
 ``make_solver(case)`` makes the solver that runs them (``solver.run(task)`` returns the
 task's outcome). Each worker process keeps one solver per study, so its tasks share a
 persistent model. Local workers are spawned, ignore Ctrl-C (the parent's to handle) and end
-with their parent; the order outcomes arrive in never changes an answer, so the same seed
-gives the same answer on every executor. The functions sent to worker processes live here,
+with their parent. The order outcomes arrive in never changes an answer, and a solver's
+answer to a task never depends on the tasks it ran before (its re-solver starts each solve
+afresh: :mod:`solver.studies.engine.resolver`), so the same seed gives the same answer, bit
+for bit, on every executor. The functions sent to worker processes live here,
 importable by module path (a spawned process or a Dask worker imports them, never
 ``__main__``).
 """

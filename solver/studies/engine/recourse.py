@@ -14,7 +14,9 @@ re-routes a design after the loss of a partner in ``stress``. ``price`` is
 ``objective.shortage_cost``; without it unmet demand is minimised first (a price above any
 re-routing can save: longer than an augmenting path times the dearest route) and no
 shortage cost is reported. One HiGHS LP is built once per plan and re-solved per scenario
-with only its bounds changed (warm-started). With a chain (inputs.csv) the LP also routes
+with only its bounds changed (warm-started from the basis of the scenario before; a study
+that hands scenarios to workers starts each of its units afresh,
+:meth:`Recourse.start_afresh`). With a chain (inputs.csv) the LP also routes
 the inputs (:mod:`solver.studies.engine.chain`): production needs the inputs that still
 arrive, and an outcome says how much unmet demand that adds (``through_inputs``).
 """
@@ -395,6 +397,14 @@ class Recourse:
                             else market_target(d, flows))
         self.chain = self.lp.chain
         self.markets = self.lp.markets
+
+    def start_afresh(self) -> None:
+        """Solve the next disruption cold: HiGHS forgets the basis of the ones before.
+
+        Each solve sets every bound of the LP, so its answer then depends on that
+        disruption alone (and on those after this call, whose basis it starts from).
+        """
+        self.lp.h.clearSolver()
 
     def solve(self, factor: np.ndarray, closed: np.ndarray,
               closed_inputs: np.ndarray | None = None,

@@ -10,13 +10,21 @@ A :class:`Resolver` holds one built model and a persistent solver runner
    ``groups``);
 2. changes numbers only, through the model (mutable parameters, variable bounds, a row's
    or an objective's weights: whatever :meth:`Compiled.refresh` re-reads);
-3. calls :meth:`Resolver.solve` with its ``check``: the resolver sends the changes and the
-   last accepted plan as a MIP start in one pass, solves, raises if Ctrl-C or SIGTERM
-   stopped the solve, hands the report to ``check`` (the independent checker, through the
-   study's tables) and returns one :class:`Outcome`. A warm-started plan that ``check``
-   refuses is solved again cold: HiGHS can lose a MIP start's objective offset in its
-   presolved space and stop at a wrong "optimum", which the checker refuses (a study may
-   ask for the same when a warm solve finds no plan at all).
+3. calls :meth:`Resolver.solve` with its ``check``: the resolver clears what HiGHS kept of
+   the last solve, sends the changes and the study's MIP start (:attr:`Resolver.start`, if
+   it set one) in one pass, solves, raises if Ctrl-C or SIGTERM stopped the solve, hands
+   the report to ``check`` (the independent checker, through the study's tables) and
+   returns one :class:`Outcome`. A warm-started plan that ``check`` refuses is solved
+   again cold: HiGHS can lose a MIP start's objective offset in its presolved space and
+   stop at a wrong "optimum", which the checker refuses.
+
+A solve's answer depends only on the model's numbers and the study's start, never on what
+was solved before on the same model. A MIP solved to a gap has many right answers (another
+start, or the basis of the change before, stops HiGHS elsewhere within the gap, and moves
+the bound and the last bits of the costs); were it to follow the last plan, a study's rows
+would depend on which worker solved which units in which order. So the last plan is never
+the next start, and the same seed gives the same answer, bit for bit, on every executor
+(:mod:`solver.studies.engine.executor`), a resumed study included.
 
 What a study keeps for itself: how its unit of work (a point, a group, a search step) maps
 to a change of numbers, and which row it makes of the outcome.
@@ -90,7 +98,7 @@ class Outcome(Generic[T]):
     accepted: bool
     """Whether ``check`` accepted the plan (False without a plan)."""
     warm: bool
-    """Whether the last attempt started from the previous accepted plan."""
+    """Whether the last attempt started from the study's MIP start."""
     retried: bool
     """Whether a warm-started plan was refused and the change solved again cold."""
     highs_seconds: float
@@ -123,20 +131,21 @@ def model_groups(built: Any) -> dict[str, Any]:
 
 
 class Resolver:
-    """A built model re-solved after numbers-only changes, warm-started, each plan checked.
+    """A built model re-solved after numbers-only changes, each plan checked.
 
     ``runner`` solves (a :class:`~solver.highs.runner.HighsRunner`, or a runner of another
     solver without warm starts); ``groups`` names the variables a plan is read back as, for
-    a built model (default: the one-period model's). ``warm_start`` False solves every change
-    cold. ``builds`` counts the models built, ``retries`` the warm plans refused and solved
-    again cold, ``highs_seconds`` HiGHS's time over every solve.
+    a built model (default: the one-period model's). Each solve starts from the study's
+    :attr:`start` if it set one (a plan of its own, the same for every unit: the optimum an
+    alternatives search leaves), else cold; never from the plan solved before.
+    ``builds`` counts the models built, ``retries`` the warm plans refused and solved again
+    cold, ``highs_seconds`` HiGHS's time over every solve.
     """
 
-    def __init__(self, runner: Any, *, groups: Callable[[Any], dict[str, Any]] = model_groups,
-                 warm_start: bool = True) -> None:
+    def __init__(self, runner: Any, *,
+                 groups: Callable[[Any], dict[str, Any]] = model_groups) -> None:
         self.runner = runner
         self.group_names = groups
-        self.warm_start = warm_start
         self.built: Any = None
         self.groups: dict[str, Any] = {}
         self.builds = 0
@@ -144,12 +153,13 @@ class Resolver:
         self.highs_seconds = 0.0
         self.build_seconds = 0.0
         self.start: dict[str, np.ndarray] = {}
-        """The last accepted plan, the next solve's MIP start (empty: none)."""
+        """The study's MIP start for every solve, by variable group (empty: none); a study
+        sets it, the resolver never changes it but to forget it at a build."""
 
     def build(self, make: Callable[[], Any]) -> float:
         """Build the model with ``make()`` (an object with its Pyomo model as ``.m``).
 
-        Replaces the model held, forgets the warm start, returns the seconds it took. The
+        Replaces the model held, forgets the start, returns the seconds it took. The
         runner is handed the model at the next solve.
         """
         started = time.perf_counter()
@@ -164,35 +174,38 @@ class Resolver:
         """Read back these variables too (a study's own components of the model)."""
         self.groups.update(groups)
 
-    def solve(self, check: Check[T] | None = None, *,
-              retry_unsolved: bool = False) -> Outcome[T]:
+    def solve(self, check: Check[T] | None = None) -> Outcome[T]:
         """Solve the model as it now stands; return HiGHS's report and ``check``'s verdict.
 
         ``check`` None accepts every plan unchecked (a step whose plan is not kept, such as
-        the distance-maximising solve of a search). A plan ``check`` refuses does not become
-        the next start, and if it came from a warm start the change is solved again cold;
-        with ``retry_unsolved`` so is a warm solve that found no plan.
+        the distance-maximising solve of a search). What HiGHS kept of the solve before (its
+        solution and basis) is cleared first, so that the answer is the same whatever was
+        solved before. A plan ``check`` refuses from the study's start is solved again cold.
         Raises KeyboardInterrupt or SIGTERM's exception if a signal stopped the solve.
         """
         if self.built is None:
             raise RuntimeError("the resolver has no model: build one first")
+        self._clear()
         warm = self._warm()
         outcome = self._attempt(check, warm)
-        refused = outcome.has_solution or retry_unsolved
-        if warm and refused and not outcome.accepted:
+        if warm and outcome.has_solution and not outcome.accepted:
             self.retries += 1
-            highs = getattr(self.runner, "highs", None)
-            if highs is not None:
-                highs.clearSolver()
+            self._clear()
             spent = outcome.highs_seconds
             outcome = self._attempt(check, warm=False)
             outcome.retried = True
             outcome.highs_seconds += spent
         return outcome
 
+    def _clear(self) -> None:
+        """Forget HiGHS's solution and basis of the last solve (the model stays)."""
+        highs = getattr(self.runner, "highs", None)
+        if highs is not None:
+            highs.clearSolver()
+
     def _warm(self) -> bool:
-        """Send the pending changes and the last accepted plan as a start; whether it was."""
-        if not self.warm_start or not self.start:
+        """Send the pending changes and the study's start; whether a start was set."""
+        if not self.start:
             return False
         set_start = getattr(self.runner, "warm_start", None)
         return bool(set_start is not None and set_start(self.built.m, self.start))
@@ -218,7 +231,5 @@ class Resolver:
                     else:
                         log.debug("warm plan refused, solved again cold: %s",
                                   record.getMessage())
-        if accepted:
-            self.start = dict(report.values)
         return Outcome(report=report, checked=checked, accepted=accepted, warm=warm,
                        retried=False, highs_seconds=report.highs_seconds)

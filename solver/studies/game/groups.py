@@ -5,11 +5,11 @@ capacities and demands as mutable parameters
 (:func:`solver.model.build.build` with ``priced=True``). A
 group S is then a change of numbers: members outside S lose their capacity (and cannot
 host), their demand goes to zero, and an outside supplier offers the share
-``D_l(S) / D_l(N)`` of its capacity of layer l. HiGHS re-solves, warm-started from the
-previous group's plan, on the engine's one re-solver
-(:class:`~solver.studies.engine.resolver.Resolver`). Each plan is verified by the
-independent checker against the case restricted to S: everything but the priced
-requirement rows must hold, and the plan's cost must agree with the checker's own
+``D_l(S) / D_l(N)`` of its capacity of layer l. HiGHS re-solves, cold (a group's c(S)
+does not depend on the groups solved before it, whichever worker solves it), on the
+engine's one re-solver (:class:`~solver.studies.engine.resolver.Resolver`). Each plan is
+verified by the independent checker against the case restricted to S: everything but the
+priced requirement rows must hold, and the plan's cost must agree with the checker's own
 recomputation.
 """
 
@@ -107,11 +107,6 @@ class GroupSolver:
     def builds(self) -> int:
         """How many models were built (one, once a group has been evaluated)."""
         return self.resolver.builds if self.resolver is not None else 0
-
-    @property
-    def retries(self) -> int:
-        """Groups solved again cold because the warm-started plan failed."""
-        return self.resolver.retries if self.resolver is not None else 0
 
     @property
     def highs_seconds(self) -> float:
@@ -234,8 +229,7 @@ class GroupSolver:
             row = self._check(report, task, inside, demand, share)
             return row, row.get("cost") is not None
 
-        # A warm plan that fails (no plan, or one the checker refuses) is solved again cold.
-        outcome = resolver.solve(check, retry_unsolved=True)
+        outcome = resolver.solve(check)
         if outcome.checked is None:
             return {"status": str(outcome.report.status)}
         return outcome.checked

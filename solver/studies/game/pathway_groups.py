@@ -86,7 +86,6 @@ class PathwayGroupSolver:
         self.case = case
         self.members = members
         self.builds = 0
-        self.retries = 0
         self.highs_seconds = 0.0
 
     def run(self, task: GroupTask) -> GroupOutcome:

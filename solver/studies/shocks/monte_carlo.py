@@ -108,8 +108,15 @@ class BatchSolver:
                                      dtype=np.int64)
 
     def run(self, batch: Batch) -> BatchOutcome:
-        """Unmet demand per layer of each draw of ``batch``."""
+        """Unmet demand per layer of each draw of ``batch``.
+
+        Each batch starts cold and its draws go on from the basis of the draw before them in
+        the batch: a batch's answer depends on the batch alone, never on which worker ran it
+        after which batch (a degenerate LP has many optimal routings, and a basis carried
+        over from another batch picks another one).
+        """
         data = self.lp.data
+        self.lp.start_afresh()
         closed = np.zeros(data.n_flows, dtype=bool)
         n_l = len(data.layers)
         markets = self.lp.markets

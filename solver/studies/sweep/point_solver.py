@@ -2,8 +2,8 @@
 
 When a point changes only numbers (costs, shares, capacities, demands), the model's mutable
 parameters are updated and the engine's one re-solver
-(:class:`~solver.studies.engine.resolver.Resolver`) solves again, warm-started from the
-previous plan. The model
+(:class:`~solver.studies.engine.resolver.Resolver`) solves again, cold: a point's answer
+never depends on the points solved before it on the same model. The model
 is rebuilt only when a point changes its structure (trust, routes, membership) or a number
 that is not a parameter. Each point becomes one row of ``sweep.csv`` (a failure too, with
 its status and reason) and its per-layer and plan tables.
@@ -39,7 +39,6 @@ class Settings:
 
     mutable: frozenset[str] = frozenset()
     persistent: bool = True
-    warm_start: bool = True
     presolve: bool = True
     """Answer points that counting rules out from the tables, with the count's reason: before
     a model is built for the point, or once HiGHS finds no plan on the held model (the count
@@ -103,8 +102,7 @@ class PointSolver:
     def _resolver_for(self, case: Case) -> Resolver:
         """The resolver, with a runner of the case's solver (one per point if not persistent)."""
         if self._resolver is None or not self.settings.persistent:
-            self._resolver = Resolver(runner_for(case.solver),
-                                      warm_start=self.settings.warm_start)
+            self._resolver = Resolver(runner_for(case.solver))
         return self._resolver
 
     def _solve(self, point: Point, case: Case, start: float) -> PointOutcome:

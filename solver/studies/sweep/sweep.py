@@ -6,8 +6,9 @@ A sweep varies override keys (README, The case format) over values, ``--vary K=S
 each key's values with the other keys at the base (the points of a tornado chart).
 
 Each worker keeps one persistent model: when a point changes only numbers (costs, shares,
-capacities, demands), the model's mutable parameters are updated and HiGHS re-solves,
-warm-started from the worker's previous plan. The model is rebuilt only when a point
+capacities, demands), the model's mutable parameters are updated and HiGHS re-solves
+(cold: a point's answer is the same whichever worker solves it after whichever point). The
+model is rebuilt only when a point
 changes its structure (trust, routes, membership) or a number that is not a parameter.
 
 Points run in this process (``workers=1``), in local processes, or on an existing Dask
@@ -65,7 +66,6 @@ def sweep(
     force: bool = False,
     plots: bool = True,
     persistent: bool = True,
-    warm_start: bool = True,
     progress: Progress | None = None,
     yes: bool = False,
     warn: Callable[[str], None] | None = None,
@@ -105,8 +105,7 @@ def sweep(
         columns.append("cost_existing")
     if case.has_markets:  # their revenue and entry (README, Markets outside the coalition)
         columns += [f"cost_{t}" for t in MARKET_TERMS]
-    settings = Settings(mutable=mutable_columns(axes), persistent=persistent,
-                        warm_start=warm_start)
+    settings = Settings(mutable=mutable_columns(axes), persistent=persistent)
     meta = {"case": case.name, "case_sha256": case.sha256, "vary": [str(a) for a in axes],
             "mode": mode, "points": len(points), "unit": case.unit}
 
