@@ -177,3 +177,39 @@ def test_resume_evaluates_only_the_missing_groups(tmp_path: Path) -> None:
     # 3 players: 6 proper groups, 2 kept from the first run.
     assert (again.total, again.done, again.seen) == (6, 2, 4)
     assert _tables(result)[0].equals(_tables(share(case))[0])
+
+
+@pytest.mark.parametrize("exact_up_to", [12, 1])
+def test_the_order_groups_finish_in_changes_nothing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    exact_up_to: int) -> None:
+    """Groups arriving in another order (two workers, Dask) give the same tables and summary.
+
+    The groups table was in the order they finished in, and so was c(S) for the least-core
+    LP and the separation: on the sample's sampled member game one worker and two went on
+    to evaluate different groups.
+    """
+    import pandas as pd
+
+    import solver.studies.engine.executor as executor
+
+    case = _case(tmp_path)
+    in_order = share(case, exact_up_to=exact_up_to, samples=4)
+    real = executor.execute
+
+    def backwards(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        return reversed(list(real(*args, **kwargs)))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(executor, "execute", backwards)
+    reversed_ = share(case, exact_up_to=exact_up_to, samples=4)
+    assert in_order.summary["method"] == ("exact" if exact_up_to == 12 else "sampled")
+    pd.testing.assert_frame_equal(in_order.groups.drop(columns="seconds"),
+                                  reversed_.groups.drop(columns="seconds"), check_exact=True)
+    pd.testing.assert_frame_equal(in_order.players, reversed_.players, check_exact=True)
+    def timeless(summary: dict[str, object]) -> dict[str, object]:
+        out = {k: v for k, v in summary.items() if k != "seconds"}
+        out["stability"] = {k: v for k, v in summary["stability"].items()  # type: ignore[attr-defined]
+                            if k != "separation_seconds"}
+        return out
+
+    assert timeless(in_order.summary) == timeless(reversed_.summary)

@@ -4,7 +4,7 @@ Morris over the sample model file's ``[sensitivity]`` parameters with ``SAMPLES`
 trajectories (N (k + 1) solves). Two numbers, as the issue asks:
 
 - **wall/HiGHS per sample**: the wall time of the study's point loop (each sample a
-  numbers-only change of the one persistent model, re-solved warm, read back, checked by the
+  numbers-only change of the one persistent model, re-solved, read back, checked by the
   independent checker and appended to samples.csv) over HiGHS's own time for the same
   samples (target <= 1.10). The first sample builds the model: the ratio is given with and
   without it.

@@ -136,8 +136,9 @@ class Resolver:
     ``runner`` solves (a :class:`~solver.highs.runner.HighsRunner`, or a runner of another
     solver without warm starts); ``groups`` names the variables a plan is read back as, for
     a built model (default: the one-period model's). Each solve starts from the study's
-    :attr:`start` if it set one (a plan of its own, the same for every unit: the optimum an
-    alternatives search leaves), else cold; never from the plan solved before.
+    :attr:`start` if it set one, else cold; the resolver never makes the plan it solved the
+    next start. A study that sets a start keeps it a function of its unit alone (an
+    alternatives search starts from the optimum and goes on from its own plans).
     ``builds`` counts the models built, ``retries`` the warm plans refused and solved again
     cold, ``highs_seconds`` HiGHS's time over every solve.
     """

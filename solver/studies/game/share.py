@@ -228,6 +228,10 @@ def _play(case: Case, members: dict[str, list[str]], exact_up_to: int, samples: 
     priced_grand = solver.run(GroupTask(len(tasks), tuple(names))).row
     rows += _evaluate(solver, todo, workers, client, folder, progress, len(tasks),
                       len(rows))
+    # Groups in the order of the work list, not the order they finished in: the least-core
+    # LP and the ties between groups then read them alike on every executor.
+    position = {t.label: t.index for t in tasks}
+    rows.sort(key=lambda row: position[str(row["group"])])
     rows.append({"group": "+".join(names), "size": len(names), "cost": grand_cost,
                  "shortfall_cost": float(grand_result.costs.get("shortage", 0.0)),
                  "status": grand_result.status,

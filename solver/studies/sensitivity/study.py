@@ -1,7 +1,7 @@
 """The sensitivity study (README, Global sensitivity): which assumptions move the answer.
 
 The points SALib samples are numbers-only changes of one persistent model, solved on the
-engine of every study: re-solved warm (:class:`~solver.studies.sweep.point_solver.PointSolver`),
+engine of every study: re-solved (:class:`~solver.studies.sweep.point_solver.PointSolver`),
 here, in local worker processes or on Dask, each verified by the independent checker and
 appended to samples.csv as it finishes, so that Ctrl-C keeps them and ``resume`` solves only
 the rest. Indices are computed from the rows of samples.csv once every point has a plan:
