@@ -137,13 +137,13 @@ def test_two_workers_and_dask_give_the_same_tables(tmp_path: Path) -> None:
     case = _case(tmp_path)
     one = _tables(share(case))
     two = _tables(share(case, workers=2))
-    pd.testing.assert_frame_equal(one[0], two[0], rtol=1e-6)
-    pd.testing.assert_frame_equal(one[1], two[1], rtol=1e-6)
+    pd.testing.assert_frame_equal(one[0], two[0], check_exact=True)
+    pd.testing.assert_frame_equal(one[1], two[1], check_exact=True)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster:
         on_dask = _tables(share(case, scheduler=cluster))
-    pd.testing.assert_frame_equal(one[0], on_dask[0], rtol=1e-6)
-    pd.testing.assert_frame_equal(one[1], on_dask[1], rtol=1e-6)
+    pd.testing.assert_frame_equal(one[0], on_dask[0], check_exact=True)
+    pd.testing.assert_frame_equal(one[1], on_dask[1], check_exact=True)
 
 
 class _StopAfter:

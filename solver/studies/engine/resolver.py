@@ -24,7 +24,7 @@ start, or the basis of the change before, stops HiGHS elsewhere within the gap, 
 the bound and the last bits of the costs); were it to follow the last plan, a study's rows
 would depend on which worker solved which units in which order. So the last plan is never
 the next start, and the same seed gives the same answer, bit for bit, on every executor
-(:mod:`solver.studies.engine.executor`), a resumed study included.
+(:mod:`solver.studies.engine.executor`), and when a study is resumed unit by unit.
 
 What a study keeps for itself: how its unit of work (a point, a group, a search step) maps
 to a change of numbers, and which row it makes of the outcome.
