@@ -29,8 +29,10 @@ lint: $(DEVSTAMP)
 types: $(DEVSTAMP)
 	$(BIN)/mypy
 
+# In two processes (pytest-xdist), one per core of the 2-core machine it is developed on:
+# every test keeps to its own tmp_path. Plain `python -m pytest` runs in one process.
 pytest: $(DEVSTAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 test: lint types pytest
 
