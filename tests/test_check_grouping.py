@@ -14,13 +14,7 @@ import pytest
 
 import solver.check.common
 from solver.check.common import Grouping
-
-
-def same_bits(a: np.ndarray, b: np.ndarray) -> None:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    assert a.shape == b.shape
-    assert (a.view(np.int64) == b.view(np.int64)).all() or np.array_equal(a, b, equal_nan=True)
-    assert (np.signbit(a) == np.signbit(b)).all()
+from tests.float_bits import same_bits
 
 
 @pytest.mark.parametrize("row_by_row", [True, False])

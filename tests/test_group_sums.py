@@ -17,15 +17,9 @@ import pytest
 
 from solver.group_sums import count_by, max_by, sum_by
 from solver.results import ZERO, _resilience_k, requirement
+from tests.float_bits import same_bits
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def same_bits(a: np.ndarray, b: np.ndarray) -> None:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    assert a.shape == b.shape
-    assert (a.view(np.int64) == b.view(np.int64)).all() or np.array_equal(a, b, equal_nan=True)
-    assert (np.signbit(a) == np.signbit(b)).all()
 
 
 @pytest.mark.parametrize("row_by_row", [True, False])

@@ -206,6 +206,7 @@ def test_the_order_groups_finish_in_changes_nothing(tmp_path: Path,
     pd.testing.assert_frame_equal(in_order.groups.drop(columns="seconds"),
                                   reversed_.groups.drop(columns="seconds"), check_exact=True)
     pd.testing.assert_frame_equal(in_order.players, reversed_.players, check_exact=True)
+
     def timeless(summary: dict[str, object]) -> dict[str, object]:
         out = {k: v for k, v in summary.items() if k != "seconds"}
         out["stability"] = {k: v for k, v in summary["stability"].items()  # type: ignore[attr-defined]

@@ -238,8 +238,6 @@ class AlternativeSolver:
         self.build_seconds = self.resolver.build(make)
         self.resolver.add_groups(self.near.groups())
         self.optimum = optimum
-        if optimum is not None:
-            self.resolver.start = start_of(optimum)
 
     @property
     def built(self) -> Any:
@@ -262,8 +260,6 @@ class AlternativeSolver:
         result = outcome.checked if outcome.has_solution else \
             finish(self.case, self.built, report, self.runner, self.build_seconds)
         self.optimum = Optimum(cost=float(report.objective or 0.0), values=report.values)
-        if outcome.has_solution:
-            self.resolver.start = start_of(self.optimum)
         return result
 
     def cheapest_with(self, lower: float) -> Any:
@@ -452,10 +448,10 @@ def result_hosted(solver: AlternativeSolver, result: Any) -> list[float]:
 
 
 def start_of(optimum: Optimum) -> dict[str, np.ndarray]:
-    """Every search solve's MIP start: the optimum's plan, at distance 0 from itself.
+    """A search's first MIP start: the optimum's plan, at distance 0 from itself.
 
     The same start wherever a search runs (this process or a worker, after whichever
-    search), so that its plans are too.
+    search), so that its plans are too; :meth:`AlternativeSolver.search` sets it.
     """
     start = dict(optimum.values)
     if "no_t" in start:
